@@ -103,41 +103,20 @@ pub(crate) struct Transit {
     pub(crate) duplicated: bool,
 }
 
-/// The random draws for one packet, always taken in this order and all of them, whatever the config, so
-/// the stream stays aligned when a config changes mid-run.
-struct Draws {
-    loss: f64,
-    duplicate: f64,
-    per_copy: [CopyDraws; 2],
+/// `true` with probability `p`. Draws nothing when `p` is zero, so a perfect link costs no randomness
+/// (ChaCha is slow in unoptimized test builds). The draw order per packet is fixed: loss, duplicate, then
+/// per copy jitter, reorder, hold; each only when its feature is on.
+fn chance(rng: &mut SecureRng, p: f64) -> bool {
+    p > 0.0 && f64::from(rng.u32()) / 4_294_967_296.0 < p
 }
 
-struct CopyDraws {
-    jitter: u64,
-    reorder: f64,
-    hold: u64,
-}
-
-impl Draws {
-    fn take(rng: &mut SecureRng) -> Self {
-        let loss = unit(rng);
-        let duplicate = unit(rng);
-        let mut copy = || CopyDraws {
-            jitter: rng.u64(),
-            reorder: unit(rng),
-            hold: rng.u64(),
-        };
-        let per_copy = [copy(), copy()];
-        Self {
-            loss,
-            duplicate,
-            per_copy,
-        }
+/// Uniform in `0..=max`, drawing nothing when `max` is zero.
+fn uniform(rng: &mut SecureRng, max: Duration) -> Duration {
+    if max.is_zero() {
+        Duration::ZERO
+    } else {
+        nanos_upto(rng.u64(), max)
     }
-}
-
-/// A uniform `f64` in `[0, 1)` from the top 53 bits of one draw.
-fn unit(rng: &mut SecureRng) -> f64 {
-    (rng.u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// `draw % (max + 1)` nanoseconds: uniform in `0..=max` (the modulo bias is below 2^-30 for any
@@ -180,7 +159,6 @@ impl LinkDirection {
 
     /// Pushes a packet of `len` bytes entering the link at `at` through it.
     pub(crate) fn transit(&mut self, config: &LinkConfig, at: Instant, len: usize) -> Transit {
-        let draws = Draws::take(&mut self.rng);
         let mut out = Transit {
             copies: [None, None],
             duplicated: false,
@@ -189,36 +167,30 @@ impl LinkDirection {
             out.copies[0] = Some(Err(DropReason::Mtu));
             return out;
         }
-        if draws.loss < config.loss {
+        if chance(&mut self.rng, config.loss) {
             out.copies[0] = Some(Err(DropReason::Loss));
             return out;
         }
-        out.duplicated = draws.duplicate < config.duplicate;
+        out.duplicated = chance(&mut self.rng, config.duplicate);
         let count = if out.duplicated { 2 } else { 1 };
-        for (slot, copy) in out.copies.iter_mut().zip(&draws.per_copy).take(count) {
-            *slot = Some(self.one_copy(config, at, len, copy));
+        for slot in out.copies.iter_mut().take(count) {
+            *slot = Some(self.one_copy(config, at, len));
         }
         out
     }
 
-    fn one_copy(
-        &mut self,
-        config: &LinkConfig,
-        at: Instant,
-        len: usize,
-        draws: &CopyDraws,
-    ) -> Result<Instant, DropReason> {
+    fn one_copy(&mut self, config: &LinkConfig, at: Instant, len: usize) -> Result<Instant, DropReason> {
         let departure = match config.rate_bps {
             Some(rate) => self.enqueue(config, at, len, rate)?,
             None => at,
         };
         // Uniform in delay ± jitter, clamped at zero.
-        let offset = nanos_upto(draws.jitter, config.jitter * 2);
+        let offset = uniform(&mut self.rng, config.jitter * 2);
         let latency = (config.delay + offset).saturating_sub(config.jitter);
         let arrival = departure + latency;
-        if draws.reorder < config.reorder {
+        if chance(&mut self.rng, config.reorder) {
             // Held back outside the FIFO order: packets behind it overtake it.
-            let hold = MIN_REORDER_HOLD + nanos_upto(draws.hold, (config.delay + config.jitter) * 2);
+            let hold = MIN_REORDER_HOLD + uniform(&mut self.rng, (config.delay + config.jitter) * 2);
             return Ok(arrival + hold);
         }
         let arrival = self.last_arrival.map_or(arrival, |last| arrival.max(last));
