@@ -11,6 +11,19 @@
 //!
 //! Everything random is drawn from the seed, so the same seed and the same calls give the same run.
 //!
+//! # Model
+//!
+//! - A packet crosses the sender's access link (uplink), is routed at the instant it leaves it, through
+//!   any NATs on the way (translation takes no time), then crosses the receiver's access link (downlink).
+//!   The two directions of a link have separate queues and separate RNG streams.
+//! - Sizes (MTU, rate) are UDP payload lengths; IP/UDP headers are not modelled.
+//! - Addresses are unique per realm (the public internet, or the inside of one NAT), so private address
+//!   plans may overlap. NATs may be nested ([`Network::try_add_nat`] with `behind`).
+//! - Drops are never errors: each is counted in [`NetStats`] and traced at `trace` level.
+//!   [`NetsimError`] is only for misusing the configuration API.
+//! - [`Network::poll_timeout`] also reports packets reaching the middle of their path, so polling at that
+//!   time may deliver nothing; poll again at the next timeout.
+//!
 //! ```
 //! use std::time::{Duration, Instant};
 //! use oxirtc_netsim::{Datagram, LinkConfig, NatConfig, Network};

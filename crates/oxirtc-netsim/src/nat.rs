@@ -51,7 +51,8 @@ pub struct NatConfig {
     /// later mappings, a random port in `1024..=65535`.
     pub port_preservation: bool,
     /// Loop packets from inside to the NAT's own external address back inside, with the external source
-    /// address (RFC 4787 §6, REQ-9a). Off by default: such packets are dropped.
+    /// address (RFC 4787 §6, REQ-9a) and through the target mapping's filter like any inbound packet. Off
+    /// by default: such packets are dropped and counted as filtered.
     pub hairpinning: bool,
     /// Also refresh a mapping on an accepted inbound packet (RFC 4787 §4.3 REQ-6a, optional). Outbound
     /// packets always refresh (REQ-6). Default false.

@@ -164,3 +164,108 @@ impl<E: Endpoint> Simulation<E> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::LinkConfig;
+
+    #[allow(clippy::disallowed_methods)]
+    fn start() -> Instant {
+        Instant::now()
+    }
+
+    /// Sends its queue, records what it receives, and may ask for a timeout.
+    #[derive(Default)]
+    struct Toy {
+        to_send: Vec<Datagram>,
+        received: Vec<Datagram>,
+        timeout: Option<Instant>,
+        fired: usize,
+        stuck: bool,
+    }
+
+    impl Endpoint for Toy {
+        fn handle_receive(&mut self, _now: Instant, datagram: Datagram) {
+            self.received.push(datagram);
+        }
+        fn handle_timeout(&mut self, _now: Instant) {
+            self.fired += 1;
+            if !self.stuck {
+                self.timeout = None;
+            }
+        }
+        fn poll_transmit(&mut self, _now: Instant) -> Option<Datagram> {
+            self.to_send.pop()
+        }
+        fn poll_timeout(&mut self) -> Option<Instant> {
+            self.timeout
+        }
+    }
+
+    fn dgram(from: &str, to: &str) -> Datagram {
+        Datagram {
+            source: from.parse().unwrap(),
+            destination: to.parse().unwrap(),
+            payload: vec![7],
+        }
+    }
+
+    #[test]
+    fn endpoints_sharing_a_host_each_get_a_copy() {
+        let t0 = start();
+        let mut net = Network::new(1, t0);
+        let a = net.add_host([198, 51, 100, 1].into(), None, LinkConfig::default());
+        let b = net.add_host([198, 51, 100, 2].into(), None, LinkConfig::default());
+        let mut sim = Simulation::new(net);
+        let sender = Toy {
+            to_send: vec![dgram("198.51.100.1:1", "198.51.100.2:2")],
+            ..Toy::default()
+        };
+        sim.add_endpoint(a, sender);
+        let r1 = sim.add_endpoint(b, Toy::default());
+        let r2 = sim.add_endpoint(b, Toy::default());
+        assert!(sim.step());
+        assert_eq!(sim.endpoint(r1).received.len(), 1);
+        assert_eq!(sim.endpoint(r2).received, sim.endpoint(r1).received);
+        assert_eq!(sim.endpoint_host(r2), b);
+        assert!(!sim.step());
+    }
+
+    #[test]
+    fn timeouts_fire_at_their_time() {
+        let t0 = start();
+        let mut net = Network::new(1, t0);
+        let a = net.add_host([198, 51, 100, 1].into(), None, LinkConfig::default());
+        let mut sim = Simulation::new(net);
+        let at = t0 + Duration::from_secs(3);
+        let i = sim.add_endpoint(
+            a,
+            Toy {
+                timeout: Some(at),
+                ..Toy::default()
+            },
+        );
+        assert!(sim.step());
+        assert_eq!((sim.now(), sim.endpoint(i).fired), (at, 1));
+        assert!(!sim.step());
+    }
+
+    #[test]
+    #[should_panic(expected = "stuck at one instant")]
+    fn a_timeout_that_never_clears_is_reported() {
+        let t0 = start();
+        let mut net = Network::new(1, t0);
+        let a = net.add_host([198, 51, 100, 1].into(), None, LinkConfig::default());
+        let mut sim = Simulation::new(net);
+        sim.add_endpoint(
+            a,
+            Toy {
+                timeout: Some(t0),
+                stuck: true,
+                ..Toy::default()
+            },
+        );
+        sim.run_for(Duration::from_secs(1));
+    }
+}
