@@ -1,0 +1,99 @@
+//! Consent freshness on the selected pair (RFC 7675) and the Disconnected/Failed deadlines.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use oxirtc_stun::{short_term_key, ClientTransaction, RetransmitConfig, TransactionId};
+
+use crate::agent::{Check, IceAgent, Timer};
+use crate::outbound::CheckRequest;
+
+impl IceAgent {
+    /// Next consent check in `consent_interval` randomised over [0.8, 1.2] (RFC 7675 §5.1). A lite agent
+    /// sends none; its liveness comes from the peer's checks.
+    pub(crate) fn schedule_consent(&mut self, now: Instant) {
+        if self.config.lite || self.selected.is_none() {
+            self.timers[Timer::Consent as usize] = None;
+            return;
+        }
+        let permille = 800 + self.rng.below(401) as u32;
+        let wait = self.config.consent_interval.saturating_mul(permille) / 1000;
+        self.timers[Timer::Consent as usize] = Some(now + wait);
+    }
+
+    /// RFC 7675 §5.1: a Binding request on the selected pair, authenticated like a connectivity check.
+    pub(crate) fn send_consent_check(&mut self, now: Instant) {
+        let Some(s) = self.selected.clone() else {
+            self.timers[Timer::Consent as usize] = None;
+            return;
+        };
+        let priority = self
+            .local
+            .iter()
+            .find(|c| c.base == s.local && c.addr == s.local)
+            .map_or(1, Self::prflx_priority);
+        let username = format!("{}:{}", s.remote_ufrag, s.local_ufrag);
+        let key = short_term_key(&s.remote_pwd);
+        let tid = TransactionId::random(&mut self.rng);
+        let bytes = self.encode_check(
+            tid,
+            &CheckRequest {
+                username: &username,
+                priority,
+                use_candidate: false,
+                key: &key,
+            },
+        );
+        // A few quick retransmissions so one lost datagram does not cost a whole interval.
+        let config = RetransmitConfig {
+            rto: Duration::from_millis(500),
+            rc: 3,
+            rm: 4,
+            ..RetransmitConfig::default()
+        };
+        self.checks.push(Check {
+            tx: ClientTransaction::new(now, tid, bytes, &config, false),
+            pair: s.pair,
+            source: s.local,
+            destination: s.remote,
+            key,
+            use_candidate: false,
+            consent: true,
+            sent_controlling: self.controlling,
+            sent_priority: priority,
+            cancelled_until: None,
+        });
+        self.stats.checks_sent += 1;
+        self.schedule_consent(now);
+    }
+
+    /// An authenticated response (full agent) or request (lite agent) on the selected pair renews consent.
+    pub(crate) fn refresh_liveness(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr) {
+        if let Some(s) = &mut self.selected {
+            if s.local == local && s.remote == remote {
+                s.last_alive = now;
+            }
+        }
+    }
+
+    /// RFC 7675 §5.1: once consent expires, stop sending at once: the selected pair is dropped and the
+    /// state is Failed until an ICE restart. Also arms the Liveness timer for the next deadline.
+    pub(crate) fn update_liveness(&mut self, now: Instant) {
+        let Some(s) = &self.selected else {
+            self.timers[Timer::Liveness as usize] = None;
+            return;
+        };
+        let expires = s.last_alive + self.config.consent_timeout;
+        if now >= expires {
+            tracing::warn!(local = %s.local, remote = %s.remote, "ice consent expired; stopped sending");
+            self.selected = None;
+            self.failed = true;
+            self.checks.retain(|c| !c.consent);
+            self.timers[Timer::Consent as usize] = None;
+            self.timers[Timer::Liveness as usize] = None;
+            return;
+        }
+        let disconnect = s.last_alive + self.config.disconnected_timeout;
+        self.timers[Timer::Liveness as usize] = Some(if now < disconnect { disconnect } else { expires });
+    }
+}
