@@ -14,10 +14,25 @@ fuzz_target!(|data: &[u8]| {
     for attr in m.attributes() {
         let _ = attr.map(|a| a.attr_type());
     }
-    let _ = (m.xor_mapped_address(), m.mapped_address(), m.username(), m.realm(), m.nonce());
-    let _ = (m.software(), m.priority(), m.use_candidate(), m.ice_controlling(), m.ice_controlled());
-    let _ = (m.error_code(), m.lifetime(), m.xor_relayed_address(), m.xor_peer_address(), m.data());
-    let _ = (m.other_address(), m.response_origin(), m.has_message_integrity(), m.has_fingerprint());
+    let _ = (
+        m.xor_mapped_address(),
+        m.mapped_address(),
+        m.xor_relayed_address(),
+    );
+    let _ = (m.xor_peer_address(), m.other_address(), m.response_origin());
+    let _ = (m.username(), m.realm(), m.nonce(), m.software(), m.error_code());
+    let _ = (
+        m.priority(),
+        m.use_candidate(),
+        m.ice_controlling(),
+        m.ice_controlled(),
+    );
+    let _ = (
+        m.lifetime(),
+        m.data(),
+        m.has_message_integrity(),
+        m.has_fingerprint(),
+    );
     assert!(m.unknown_comprehension_required().len() <= MAX_ATTRIBUTES);
     // The RFC 5769 short-term password, so the seeds exercise the success path too.
     let _ = m.verify_integrity(default_provider(), b"VOkJxbRl1RmTxUk/WvJxBt");
