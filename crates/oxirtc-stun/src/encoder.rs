@@ -26,6 +26,9 @@ enum Stage {
 /// outside 300..=699, attributes after the integrity attributes) leaves the offending attribute out
 /// and is reported by [`try_finish`](Self::try_finish); [`finish`](Self::finish) debug-asserts it
 /// did not happen.
+///
+/// The header length is correct after every call, so `finish` is optional; it takes `self`, so a
+/// chain of `add` calls (which return `&mut Self`) ends without it, as in the crate example.
 #[derive(Debug)]
 pub struct MessageEncoder<'b> {
     out: &'b mut Vec<u8>,
@@ -78,6 +81,9 @@ impl<'b> MessageEncoder<'b> {
     }
 
     /// Appends one attribute (XOR'd addresses use this message's transaction ID).
+    ///
+    /// `MessageIntegrity`, `MessageIntegritySha256` and `Fingerprint` must not be passed here (debug
+    /// assertion; in release they are refused and reported by `try_finish`).
     pub fn add(&mut self, attr: &Attribute<'_>) -> &mut Self {
         if matches!(
             attr,

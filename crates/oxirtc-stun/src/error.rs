@@ -31,7 +31,7 @@ pub enum StunError {
     #[error("{0} trailing bytes after the STUN message")]
     TrailingBytes(usize),
     /// An attribute's length runs past the end of the message (RFC 8489 §14).
-    #[error("attribute {ty:?} at offset {offset} runs past the end of the message")]
+    #[error("attribute {ty} at offset {offset} runs past the end of the message")]
     AttributeOverrun {
         /// The attribute's type.
         ty: AttrType,
@@ -53,7 +53,7 @@ pub enum StunError {
         computed: u32,
     },
     /// An attribute value is malformed for its type (wrong length, bad family, invalid UTF-8, ...).
-    #[error("malformed {ty:?} attribute: {reason}")]
+    #[error("malformed {ty} attribute: {reason}")]
     BadAttribute {
         /// The attribute's type.
         ty: AttrType,

@@ -101,7 +101,8 @@ impl<'a> Iterator for RawAttrs<'a> {
 }
 
 /// Cheap demultiplexing check (RFC 7983 §7: first byte 0..=3; RFC 8489 §5: magic cookie, length a
-/// multiple of 4 that matches the datagram). Does not look at attributes.
+/// multiple of 4 that matches the datagram). Does not look at attributes. Messages whose method sets
+/// bits above 0x07F do not fit the RFC 7983 range and are not claimed; [`Message::parse`] still takes them.
 pub fn is_stun(buf: &[u8]) -> bool {
     match buf {
         [b0, _, l0, l1, c0, c1, c2, c3, ..] if buf.len() >= HEADER_LEN => {
@@ -559,6 +560,57 @@ mod tests {
     fn fingerprint_must_be_last() {
         let buf = raw(0x0001, &[(0x8028, &[0; 4]), (0x0024, &[0, 0, 0, 1])]);
         assert_eq!(Message::parse(&buf).unwrap_err(), StunError::FingerprintNotLast);
+    }
+
+    #[test]
+    fn typed_getters_read_turn_and_nat_attributes() {
+        use crate::{ErrorCode, MessageEncoder};
+        let relayed: SocketAddr = "[2001:db8::7]:50000".parse().unwrap();
+        let peer: SocketAddr = "203.0.113.9:4000".parse().unwrap();
+        let mut out = Vec::new();
+        let mut enc = MessageEncoder::new(&mut out, Class::Error, Method::ALLOCATE, TransactionId([4; 12]));
+        enc.add(&Attribute::ErrorCode(ErrorCode {
+            code: ErrorCode::STALE_NONCE,
+            reason: "Stale Nonce",
+        }))
+        .add(&Attribute::Realm("example.org"))
+        .add(&Attribute::Nonce("n0nce"))
+        .add(&Attribute::Software("oxirtc"))
+        .add(&Attribute::Lifetime(600))
+        .add(&Attribute::XorRelayedAddress(relayed))
+        .add(&Attribute::XorPeerAddress(peer))
+        .add(&Attribute::Data(b"hello"))
+        .add(&Attribute::MappedAddress(peer))
+        .add(&Attribute::OtherAddress(relayed))
+        .add(&Attribute::ResponseOrigin(peer))
+        .add(&Attribute::IceControlling(42));
+        enc.finish();
+        let m = Message::parse(&out).unwrap();
+        assert_eq!((m.class(), m.method()), (Class::Error, Method::ALLOCATE));
+        assert_eq!(
+            m.error_code(),
+            Some(ErrorCode {
+                code: 438,
+                reason: "Stale Nonce"
+            })
+        );
+        assert_eq!(
+            (m.realm(), m.nonce(), m.software()),
+            (Some("example.org"), Some("n0nce"), Some("oxirtc"))
+        );
+        assert_eq!(m.lifetime(), Some(600));
+        assert_eq!(m.xor_relayed_address(), Some(relayed));
+        assert_eq!(m.xor_peer_address(), Some(peer));
+        assert_eq!(m.data(), Some(&b"hello"[..]));
+        assert_eq!(m.mapped_address(), Some(peer));
+        assert_eq!(m.other_address(), Some(relayed));
+        assert_eq!(m.response_origin(), Some(peer));
+        assert_eq!((m.ice_controlling(), m.ice_controlled()), (Some(42), None));
+        assert_eq!(
+            (m.xor_mapped_address(), m.username(), m.priority()),
+            (None, None, None)
+        );
+        assert!(!m.use_candidate());
     }
 
     #[test]

@@ -197,6 +197,19 @@ attr_types! {
     OTHER_ADDRESS = 0x802C;
 }
 
+/// The registry name with hyphens (`XOR-MAPPED-ADDRESS`), or the hex code for unknown types.
+impl std::fmt::Display for AttrType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.name() {
+            Some(name) => name
+                .chars()
+                .map(|c| if c == '_' { '-' } else { c })
+                .try_for_each(|c| std::fmt::Write::write_char(f, c)),
+            None => write!(f, "{:#06x}", self.0),
+        }
+    }
+}
+
 impl AttrType {
     /// RFC 8489 §14: types 0x0000-0x7FFF are comprehension-required; an agent that does not understand
     /// one must reject the message (420 for requests).
@@ -237,5 +250,7 @@ mod tests {
         assert!(!AttrType::ADDITIONAL_ADDRESS_FAMILY.is_comprehension_required());
         assert_eq!(AttrType::ICE_CONTROLLING.name(), Some("ICE_CONTROLLING"));
         assert!(!AttrType(0x7FFF).is_known());
+        assert_eq!(AttrType::XOR_MAPPED_ADDRESS.to_string(), "XOR-MAPPED-ADDRESS");
+        assert_eq!(AttrType(0x7f01).to_string(), "0x7f01");
     }
 }
