@@ -1,1 +1,16 @@
-fn main() {}
+//! The `oxirtc` binary: a thin shell over `oxirtc_cli::run`.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    use clap::Parser as _;
+    let cli = oxirtc_cli::Cli::parse();
+    match oxirtc_cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

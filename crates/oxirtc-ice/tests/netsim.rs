@@ -278,3 +278,16 @@ fn same_seed_same_run() {
     };
     assert_eq!(trace(11), trace(11));
 }
+
+#[test]
+fn the_lossy_links_really_lose() {
+    let mut lab = connect(
+        Place::Nat(NatConfig::port_restricted()),
+        Place::Nat(NatConfig::full_cone()),
+        2,
+    );
+    lab.run_until(Duration::from_secs(120), |_| false);
+    let s = lab.sim.net.stats();
+    eprintln!("{s:?}");
+    assert!(s.dropped_loss > 0 && s.delivered > 20, "{s:?}");
+}
