@@ -48,6 +48,13 @@ pub struct StunArgs {
     /// Local address to send from (default: any address, ephemeral port).
     #[arg(long)]
     pub bind: Option<SocketAddr>,
+    /// Instead of probing, serve STUN Binding on this address until interrupted (RFC 5780 behaviour
+    /// discovery too when `--alternate-ip` is given).
+    #[arg(long, value_name = "ADDR", conflicts_with_all = ["server", "nat_type", "bind"])]
+    pub serve: Option<SocketAddr>,
+    /// With `--serve`: the second IP address for RFC 5780 (OTHER-ADDRESS, CHANGE-REQUEST).
+    #[arg(long, requires = "serve")]
+    pub alternate_ip: Option<std::net::IpAddr>,
     /// Give up on a request after this long (e.g. `3s`, `500ms`).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub timeout: Duration,

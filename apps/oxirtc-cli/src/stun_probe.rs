@@ -122,6 +122,18 @@ pub enum ProbeError {
 
 /// Runs `oxirtc stun`.
 pub(crate) fn run(args: &StunArgs) -> anyhow::Result<()> {
+    if let Some(addr) = args.serve {
+        let server = BindingServer::start(addr, args.alternate_ip).with_context(|| {
+            format!("could not listen for STUN on {addr} (port in use, or address not local?)")
+        })?;
+        println!(
+            "serving STUN on {} (other address {:?}); Ctrl-C stops",
+            server.primary, server.other
+        );
+        loop {
+            std::thread::park();
+        }
+    }
     let demo;
     let server = match &args.server {
         Some(s) => resolve(s)?,
@@ -338,7 +350,12 @@ pub fn classify_nat(
             }
         }
     };
-    // §4.4: silence is an answer here, so a short schedule.
+    // §4.4 on a fresh socket, i.e. a fresh NAT mapping that has only talked to the primary address: the
+    // mapping tests above opened the NAT's filter to the alternate IP, which would make an
+    // address-dependent filter look endpoint-independent.
+    let socket = &UdpSocket::bind(SocketAddr::new(socket.local_addr()?.ip(), 0))?;
+    exchange(socket, server, None, &probe_config(), limit)??;
+    // Silence is an answer here, so a short schedule.
     let quick = RetransmitConfig {
         rto: Duration::from_millis(250),
         rc: 4,

@@ -8,7 +8,7 @@ use std::time::Instant;
 use oxirtc_crypto::{CryptoProvider, SecureRng};
 use oxirtc_stun::{ClientTransaction, TransactionId};
 
-use crate::candidate::{is_ice_char, Candidate, CandidateKind};
+use crate::candidate::{is_ice_char, Candidate, CandidateKind, COMPONENT_RTP};
 use crate::pair::{Pair, PairState};
 use crate::{IceConfig, IceConnectionState, IceError, IceEvent};
 
@@ -79,6 +79,10 @@ pub struct IceStats {
     pub checks_received: u64,
     /// Role conflicts detected (RFC 8445 §7.3.1.1, §7.2.5.1).
     pub role_conflicts: u64,
+}
+
+fn is_broadcast(ip: std::net::IpAddr) -> bool {
+    matches!(ip, std::net::IpAddr::V4(v4) if v4.is_broadcast())
 }
 
 /// Timers in one table (DESIGN.md convention 3); `poll_timeout` is their minimum together with the
@@ -319,6 +323,18 @@ impl IceAgent {
     pub fn add_remote_candidate(&mut self, now: Instant, candidate: Candidate) -> Result<(), IceError> {
         if self.remote_end_of_candidates {
             return Err(IceError::CandidateAfterEnd);
+        }
+        if candidate.component != COMPONENT_RTP {
+            return Ok(()); // RTCP candidates of a peer without rtcp-mux: WebRTC multiplexes (RFC 8843)
+        }
+        let ip = candidate.addr.ip();
+        if ip.is_unspecified() || ip.is_multicast() || candidate.addr.port() == 0 || is_broadcast(ip) {
+            // Never aim checks at these: they would reach no peer, or many hosts at once.
+            self.stats.refused_candidates += 1;
+            return Err(IceError::BadCandidate {
+                why: "unspecified, multicast or broadcast address, or port 0",
+                line: candidate.to_sdp(),
+            });
         }
         self.last_remote_candidate_at = Some(now);
         if let Some(i) = self.remote.iter().position(|c| c.addr == candidate.addr) {

@@ -6,7 +6,7 @@ use std::time::Instant;
 use crate::agent::{IceAgent, Selected, Timer};
 use crate::candidate::CandidateKind;
 use crate::pair::{pair_priority, Pair, PairState};
-use crate::IceEvent;
+use crate::{IceCredentials, IceEvent};
 
 impl IceAgent {
     /// Pairs a new local candidate with every remote one.
@@ -232,9 +232,11 @@ impl IceAgent {
                 return;
             }
         }
-        let Some(creds) = self.remote_creds.clone() else {
-            return;
-        };
+        // A lite agent may select before it knows the peer's credentials; it sends no consent checks.
+        let creds = self.remote_creds.clone().unwrap_or(IceCredentials {
+            ufrag: String::new(),
+            pwd: String::new(),
+        });
         let (local, remote) = (
             self.local[self.pairs[pair].local].base,
             self.remote[self.pairs[pair].remote].addr,

@@ -231,6 +231,27 @@ fn checks_are_paced_by_ta() {
 }
 
 #[test]
+fn candidates_that_would_aim_checks_at_everyone_are_refused() {
+    let now = start();
+    let (mut a, _) = agent(now);
+    for addr in [
+        "0.0.0.0:5000",
+        "224.0.0.1:5000",
+        "255.255.255.255:5000",
+        "192.0.2.9:0",
+        "[ff02::1]:5000",
+    ] {
+        let c = Candidate::host(addr.parse().unwrap(), 65535);
+        assert!(
+            matches!(a.add_remote_candidate(now, c), Err(IceError::BadCandidate { .. })),
+            "{addr}"
+        );
+    }
+    assert_eq!(a.remote_candidates().len(), 0);
+    assert_eq!(a.pair_count(), 0);
+}
+
+#[test]
 fn candidate_after_end_of_candidates_is_refused() {
     let now = start();
     let (mut a, _) = agent(now);
