@@ -3,10 +3,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use oxirtc_stun::{short_term_key, ClientTransaction, RetransmitConfig, TransactionId};
+use oxirtc_stun::RetransmitConfig;
 
-use crate::agent::{Check, IceAgent, Timer};
-use crate::outbound::CheckRequest;
+use crate::agent::{IceAgent, Timer};
+use crate::outbound::CheckSpec;
 
 impl IceAgent {
     /// Next consent check in `consent_interval` randomised over [0.8, 1.2] (RFC 7675 §5.1). A lite agent
@@ -32,18 +32,17 @@ impl IceAgent {
             .iter()
             .find(|c| c.base == s.local && c.addr == s.local)
             .map_or(1, Self::prflx_priority);
-        let username = format!("{}:{}", s.remote_ufrag, s.local_ufrag);
-        let key = short_term_key(&s.remote_pwd);
-        let tid = TransactionId::random(&mut self.rng);
-        let bytes = self.encode_check(
-            tid,
-            &CheckRequest {
-                username: &username,
-                priority,
-                use_candidate: false,
-                key: &key,
-            },
-        );
+        let spec = CheckSpec {
+            pair: s.pair,
+            source: s.local,
+            destination: s.remote,
+            remote_ufrag: &s.remote_ufrag,
+            local_ufrag: &s.local_ufrag,
+            remote_pwd: &s.remote_pwd,
+            priority,
+            use_candidate: false,
+            consent: true,
+        };
         // A few quick retransmissions so one lost datagram does not cost a whole interval.
         let config = RetransmitConfig {
             rto: Duration::from_millis(500),
@@ -51,19 +50,7 @@ impl IceAgent {
             rm: 4,
             ..RetransmitConfig::default()
         };
-        self.checks.push(Check {
-            tx: ClientTransaction::new(now, tid, bytes, &config, false),
-            pair: s.pair,
-            source: s.local,
-            destination: s.remote,
-            key,
-            use_candidate: false,
-            consent: true,
-            sent_controlling: self.controlling,
-            sent_priority: priority,
-            cancelled_until: None,
-        });
-        self.stats.checks_sent += 1;
+        self.launch_check(now, &spec, &config);
         self.schedule_consent(now);
     }
 

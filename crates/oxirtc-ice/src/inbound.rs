@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use oxirtc_stun::{short_term_key, Attribute, Class, ErrorCode, Message, MessageEncoder, Method};
+use oxirtc_stun::{
+    short_term_key, AttrType, Attribute, Class, ErrorCode, Message, MessageEncoder, Method, UnknownAttributes,
+};
 
 use crate::agent::{IceAgent, Transmit};
 use crate::candidate::{foundation_for, Candidate, CandidateKind, COMPONENT_RTP};
@@ -68,24 +70,28 @@ impl IceAgent {
         let unknown = msg.unknown_comprehension_required();
         if !unknown.is_empty() {
             // RFC 8489 §6.3.1.1: 420 listing what we do not understand.
-            self.send_error(msg, source, destination, &key, 420, "Unknown Attribute", &unknown);
+            let error = ErrorCode {
+                code: 420,
+                reason: "Unknown Attribute",
+            };
+            self.send_error(msg, (source, destination), &key, error, &unknown);
             return;
         }
         let Some(priority) = msg.priority() else {
             // RFC 8445 §7.3: PRIORITY is mandatory in checks.
-            self.send_error(
-                msg,
-                source,
-                destination,
-                &key,
-                400,
-                "Bad Request: PRIORITY missing",
-                &[],
-            );
+            let error = ErrorCode {
+                code: 400,
+                reason: "Bad Request: PRIORITY missing",
+            };
+            self.send_error(msg, (source, destination), &key, error, &[]);
             return;
         };
         if !self.resolve_role_conflict(now, msg) {
-            self.send_error(msg, source, destination, &key, 487, "Role Conflict", &[]);
+            let error = ErrorCode {
+                code: 487,
+                reason: "Role Conflict",
+            };
+            self.send_error(msg, (source, destination), &key, error, &[]);
             return;
         }
         self.send_success(msg, source, destination, &key);
@@ -197,39 +203,41 @@ impl IceAgent {
     }
 
     fn send_success(&mut self, req: &Message<'_>, source: SocketAddr, destination: SocketAddr, key: &[u8]) {
-        let mut out = Vec::with_capacity(80);
-        let mut enc = MessageEncoder::new(&mut out, Class::Success, Method::BINDING, req.transaction_id());
         // RFC 8445 §7.3.1.2: the mapped address is the source of the request.
-        enc.add(&Attribute::XorMappedAddress(source));
-        enc.add_message_integrity(self.crypto, key);
-        enc.add_fingerprint();
-        enc.finish();
-        self.queue_transmit(Transmit {
-            source: destination,
-            destination: source,
-            contents: out,
+        self.send_reply(req, Class::Success, (source, destination), key, |enc| {
+            enc.add(&Attribute::XorMappedAddress(source));
         });
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn send_error(
         &mut self,
         req: &Message<'_>,
-        source: SocketAddr,
-        destination: SocketAddr,
+        peer: (SocketAddr, SocketAddr),
         key: &[u8],
-        code: u16,
-        reason: &str,
-        unknown: &[oxirtc_stun::AttrType],
+        error: ErrorCode<'_>,
+        unknown: &[AttrType],
+    ) {
+        self.send_reply(req, Class::Error, peer, key, |enc| {
+            enc.add(&Attribute::ErrorCode(error));
+            if !unknown.is_empty() {
+                enc.add(&Attribute::UnknownAttributes(UnknownAttributes::new(unknown)));
+            }
+        });
+    }
+
+    /// Encodes a response to `req` (the caller adds the body), signs it with our password, fingerprints it
+    /// and queues it back to the request's source, from where it arrived. `peer` is (source, destination).
+    fn send_reply(
+        &mut self,
+        req: &Message<'_>,
+        class: Class,
+        (source, destination): (SocketAddr, SocketAddr),
+        key: &[u8],
+        body: impl FnOnce(&mut MessageEncoder<'_>),
     ) {
         let mut out = Vec::with_capacity(96);
-        let mut enc = MessageEncoder::new(&mut out, Class::Error, Method::BINDING, req.transaction_id());
-        enc.add(&Attribute::ErrorCode(ErrorCode { code, reason }));
-        if !unknown.is_empty() {
-            enc.add(&Attribute::UnknownAttributes(
-                oxirtc_stun::UnknownAttributes::new(unknown),
-            ));
-        }
+        let mut enc = MessageEncoder::new(&mut out, class, Method::BINDING, req.transaction_id());
+        body(&mut enc);
         enc.add_message_integrity(self.crypto, key);
         enc.add_fingerprint();
         enc.finish();

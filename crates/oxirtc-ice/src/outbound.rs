@@ -14,34 +14,65 @@ use crate::candidate::{candidate_priority, foundation_for, Candidate, CandidateK
 use crate::pair::{pair_priority, PairState};
 use crate::IceEvent;
 
-/// What goes into a Binding request we sign.
-pub(crate) struct CheckRequest<'a> {
-    pub username: &'a str,
+/// A check to send: what goes into the Binding request and what is kept to match its response.
+pub(crate) struct CheckSpec<'a> {
+    /// The pair checked; `None` for a consent check that outlived its pair.
+    pub pair: Option<usize>,
+    pub source: SocketAddr,
+    pub destination: SocketAddr,
+    /// USERNAME is "remote ufrag:local ufrag" (RFC 8445 §7.2.2).
+    pub remote_ufrag: &'a str,
+    pub local_ufrag: &'a str,
+    /// The request is signed with the peer's password (RFC 8445 §7.2.2).
+    pub remote_pwd: &'a str,
     pub priority: u32,
     pub use_candidate: bool,
-    pub key: &'a [u8],
+    pub consent: bool,
 }
 
 impl IceAgent {
     /// Encodes a Binding request for a check (RFC 8445 §7.2.2, §7.1): USERNAME "remote:local", PRIORITY,
     /// ICE-CONTROLLING/-CONTROLLED with our tie-breaker, USE-CANDIDATE, MESSAGE-INTEGRITY, FINGERPRINT.
-    pub(crate) fn encode_check(&self, tid: TransactionId, req: &CheckRequest<'_>) -> Vec<u8> {
+    fn encode_check(&self, tid: TransactionId, spec: &CheckSpec<'_>, key: &[u8]) -> Vec<u8> {
+        let username = format!("{}:{}", spec.remote_ufrag, spec.local_ufrag);
         let mut out = Vec::with_capacity(128);
         let mut enc = MessageEncoder::new(&mut out, Class::Request, Method::BINDING, tid);
-        enc.add(&Attribute::Username(req.username));
-        enc.add(&Attribute::Priority(req.priority));
+        enc.add(&Attribute::Username(&username));
+        enc.add(&Attribute::Priority(spec.priority));
         if self.controlling {
             enc.add(&Attribute::IceControlling(self.tie_breaker));
         } else {
             enc.add(&Attribute::IceControlled(self.tie_breaker));
         }
-        if req.use_candidate {
+        if spec.use_candidate {
             enc.add(&Attribute::UseCandidate);
         }
-        enc.add_message_integrity(self.crypto, req.key);
+        enc.add_message_integrity(self.crypto, key);
         enc.add_fingerprint();
         enc.finish();
         out
+    }
+
+    /// Starts a check transaction (connectivity or consent); its first transmission leaves on the next
+    /// `poll_transmit` (RFC 8445 §7.2.4).
+    pub(crate) fn launch_check(&mut self, now: Instant, spec: &CheckSpec<'_>, config: &RetransmitConfig) {
+        let key = short_term_key(spec.remote_pwd);
+        let tid = TransactionId::random(&mut self.rng);
+        let bytes = self.encode_check(tid, spec, &key);
+        tracing::trace!(source = %spec.source, destination = %spec.destination, spec.use_candidate, spec.consent, "ice check");
+        self.checks.push(Check {
+            tx: ClientTransaction::new(now, tid, bytes, config, false),
+            pair: spec.pair,
+            source: spec.source,
+            destination: spec.destination,
+            key,
+            use_candidate: spec.use_candidate,
+            consent: spec.consent,
+            sent_controlling: self.controlling,
+            sent_priority: spec.priority,
+            cancelled_until: None,
+        });
+        self.stats.checks_sent += 1;
     }
 
     /// PRIORITY of a check from `local`: what a peer-reflexive candidate of ours would have (§7.1.1).
@@ -50,50 +81,31 @@ impl IceAgent {
         candidate_priority(CandidateKind::PeerReflexive, local_pref, local.component)
     }
 
-    /// Sends the first transmission of a connectivity check on `pair` (RFC 8445 §7.2.4).
+    /// A connectivity check on `pair` (RFC 8445 §7.2.4), paced by the caller.
     pub(crate) fn start_check(&mut self, now: Instant, pair: usize) {
         let Some(creds) = self.remote_creds.clone() else {
             return;
         };
-        let (local, remote) = (
-            &self.local[self.pairs[pair].local],
-            &self.remote[self.pairs[pair].remote],
-        );
-        let (source, destination) = (local.base, remote.addr);
-        let priority = Self::prflx_priority(local);
-        let use_candidate =
-            self.controlling && (self.pairs[pair].nominating || self.config.aggressive_nomination);
-        let username = format!("{}:{}", creds.ufrag, self.local_creds.ufrag);
-        let key = short_term_key(&creds.pwd);
-        let tid = TransactionId::random(&mut self.rng);
-        let bytes = self.encode_check(
-            tid,
-            &CheckRequest {
-                username: &username,
-                priority,
-                use_candidate,
-                key: &key,
-            },
-        );
+        let local_ufrag = self.local_creds.ufrag.clone();
+        let local = &self.local[self.pairs[pair].local];
+        let spec = CheckSpec {
+            pair: Some(pair),
+            source: local.base,
+            destination: self.remote[self.pairs[pair].remote].addr,
+            remote_ufrag: &creds.ufrag,
+            local_ufrag: &local_ufrag,
+            remote_pwd: &creds.pwd,
+            priority: Self::prflx_priority(local),
+            use_candidate: self.controlling
+                && (self.pairs[pair].nominating || self.config.aggressive_nomination),
+            consent: false,
+        };
         let config = RetransmitConfig {
             rto: self.check_rto(),
             ..self.config.check_retransmit.clone()
         };
-        tracing::trace!(%source, %destination, use_candidate, "ice check");
         self.pairs[pair].state = PairState::InProgress;
-        self.checks.push(Check {
-            tx: ClientTransaction::new(now, tid, bytes, &config, false),
-            pair: Some(pair),
-            source,
-            destination,
-            key,
-            use_candidate,
-            consent: false,
-            sent_controlling: self.controlling,
-            sent_priority: priority,
-            cancelled_until: None,
-        });
-        self.stats.checks_sent += 1;
+        self.launch_check(now, &spec, &config);
     }
 
     /// RFC 8445 §14.3: RTO = MAX(500 ms, Ta * (Num-Waiting + Num-In-Progress)); never below the configured
