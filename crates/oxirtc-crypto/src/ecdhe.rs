@@ -42,6 +42,15 @@ impl NamedGroup {
         }
     }
 
+    /// The length of a public key on the wire: TLS carries only uncompressed points (RFC 8422 §5.4.1).
+    pub fn public_key_len(self) -> usize {
+        match self {
+            Self::X25519 => 32,
+            Self::P256 => 65,
+            Self::P384 => 97,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Self::X25519 => "X25519",
@@ -86,6 +95,11 @@ impl EcdhePrivateKey {
     /// A malformed peer key, a point not on the curve, or an X25519 result of all zeros is an error.
     pub fn agree(self, peer_public_key: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let err = CryptoError::InvalidPeerPublicKey(self.group.name());
+        // The backend also accepts compressed points and SubjectPublicKeyInfo DER; TLS allows neither.
+        let uncompressed = self.group == NamedGroup::X25519 || peer_public_key.first() == Some(&4);
+        if peer_public_key.len() != self.group.public_key_len() || !uncompressed {
+            return Err(err);
+        }
         let peer = agreement::UnparsedPublicKey::new(self.group.algorithm(), peer_public_key);
         agreement::agree_ephemeral(self.key, peer, err.clone(), |secret| {
             if secret.iter().all(|&b| b == 0) {
@@ -144,6 +158,12 @@ mod tests {
         off[64] = 1;
         let key = EcdhePrivateKey::generate(NamedGroup::P256).unwrap();
         assert!(key.agree(&off).is_err());
+        // Valid keys in encodings TLS does not allow: a compressed point.
+        let peer = EcdhePrivateKey::generate(NamedGroup::P256).unwrap();
+        let mut compressed = peer.public_key()[..33].to_vec();
+        compressed[0] = 2 + (peer.public_key()[64] & 1);
+        let key = EcdhePrivateKey::generate(NamedGroup::P256).unwrap();
+        assert!(key.agree(&compressed).is_err());
     }
 
     #[test]
