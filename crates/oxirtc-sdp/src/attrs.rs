@@ -453,3 +453,192 @@ impl<'a> Section<'a> {
         has(&self.media.attributes, "extmap-allow-mixed") || self.session.extmap_allow_mixed()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{CHROME_AV, CHROME_DC, FIREFOX_DC};
+
+    fn parse(text: &str) -> SessionDescription {
+        SessionDescription::parse(text).expect("parses")
+    }
+
+    #[test]
+    fn chrome_data_channel_accessors() {
+        let sdp = parse(CHROME_DC);
+        assert_eq!(sdp.bundle_mids(), Some(vec!["0"]));
+        assert_eq!(
+            sdp.groups(),
+            vec![Group {
+                semantics: "BUNDLE",
+                mids: vec!["0"]
+            }]
+        );
+        assert!(sdp.extmap_allow_mixed());
+        assert_eq!(sdp.msid_semantic(), Some("WMS"));
+        assert!(!sdp.ice_lite());
+        assert_eq!(sdp.ice_ufrag(), None);
+        let s = sdp.section_by_mid("0").expect("mid 0");
+        assert_eq!(s.mid(), Some("0"));
+        assert_eq!(s.ice_ufrag(), Some("Hx3v"));
+        assert_eq!(s.ice_pwd(), Some("n6Gn0Tc8qAOtGcXlV5SC9NWy"));
+        assert_eq!(s.ice_options(), Some(vec!["trickle"]));
+        let fp = s.fingerprint().expect("fingerprint");
+        assert_eq!(fp.hash_function, "sha-256");
+        assert!(fp.value.starts_with("6B:8B:F0") && fp.value.ends_with("2C:19:08"));
+        assert_eq!(s.setup(), Some(Setup::ActPass));
+        assert_eq!(s.sctp_port(), Some(5000));
+        assert_eq!(s.max_message_size(), Some(262_144));
+        assert_eq!(s.candidates().count(), 3);
+        assert!(s.candidates().all(|c| c.contains(" typ ")));
+        assert!(!s.end_of_candidates());
+        assert_eq!(s.direction(), Direction::SendRecv);
+        assert!(s.extmap_allow_mixed());
+        assert!(!s.rtcp_mux());
+        assert!(sdp.section_by_mid("1").is_none());
+        assert!(sdp.section(1).is_none());
+    }
+
+    #[test]
+    fn firefox_session_level_values_fall_back() {
+        let sdp = parse(FIREFOX_DC);
+        assert_eq!(sdp.fingerprints().len(), 1);
+        assert_eq!(sdp.ice_options(), Some(vec!["trickle"]));
+        assert_eq!(sdp.msid_semantic(), Some("WMS *"));
+        let s = sdp.section(0).expect("section");
+        assert!(s.media.fingerprint_is_absent_here());
+        assert_eq!(s.fingerprint().map(|f| f.hash_function), Some("sha-256"));
+        assert_eq!(s.ice_options(), Some(vec!["trickle"]));
+        assert_eq!(s.ice_ufrag(), Some("9d2c1f0e"));
+        assert!(s.end_of_candidates());
+        assert_eq!(s.max_message_size(), Some(1_073_741_823));
+        assert_eq!(s.direction(), Direction::SendRecv);
+    }
+
+    impl MediaDescription {
+        fn fingerprint_is_absent_here(&self) -> bool {
+            fingerprints(&self.attributes).is_empty()
+        }
+    }
+
+    #[test]
+    fn media_level_overrides_session_level() {
+        let text = "v=0\r\no=- 1 2 IN IP4 x\r\ns=-\r\nt=0 0\r\na=ice-lite\r\na=ice-ufrag:sess\r\n\
+            a=ice-pwd:sesspwd\r\na=setup:passive\r\na=ice-options:ice2 trickle\r\na=recvonly\r\n\
+            m=audio 9 RTP/AVP 0\r\na=ice-ufrag:media\r\na=setup:active\r\na=inactive\r\n\
+            m=audio 9 RTP/AVP 0\r\na=setup:bogus\r\n";
+        let sdp = parse(text);
+        assert!(sdp.ice_lite());
+        assert_eq!(sdp.direction(), Some(Direction::RecvOnly));
+        assert_eq!(sdp.setup(), Some(Setup::Passive));
+        let first = sdp.section(0).expect("first");
+        assert_eq!(first.ice_ufrag(), Some("media"));
+        assert_eq!(first.ice_pwd(), Some("sesspwd"));
+        assert_eq!(first.setup(), Some(Setup::Active));
+        assert_eq!(first.direction(), Direction::Inactive);
+        assert_eq!(first.ice_options(), Some(vec!["ice2", "trickle"]));
+        let second = sdp.section(1).expect("second");
+        assert_eq!(second.ice_ufrag(), Some("sess"));
+        assert_eq!(
+            second.setup(),
+            Some(Setup::Passive),
+            "malformed media value reads as absent"
+        );
+        assert_eq!(second.direction(), Direction::RecvOnly);
+        assert_eq!(sdp.sections().count(), 2);
+    }
+
+    #[test]
+    fn chrome_audio_video_rtp_attributes() {
+        let sdp = parse(CHROME_AV);
+        assert_eq!(sdp.bundle_mids(), Some(vec!["0", "1"]));
+        let audio = sdp.section_by_mid("0").expect("audio");
+        assert!(audio.rtcp_mux());
+        assert_eq!(audio.direction(), Direction::SendRecv);
+        let opus = audio.rtpmap(111).expect("opus");
+        assert_eq!(
+            opus,
+            RtpMap {
+                payload_type: 111,
+                encoding_name: "opus",
+                clock_rate: 48_000,
+                encoding_params: Some("2")
+            }
+        );
+        assert_eq!(audio.rtpmaps().len(), 8);
+        assert_eq!(
+            audio.rtpmap(0).map(|r| (r.encoding_name, r.encoding_params)),
+            Some(("PCMU", None))
+        );
+        let fmtp = audio.fmtp(111).expect("fmtp");
+        assert_eq!(fmtp.params, "minptime=10;useinbandfec=1");
+        let params: Vec<_> = fmtp.parameters().collect();
+        assert_eq!(
+            params,
+            vec![("minptime", Some("10")), ("useinbandfec", Some("1"))]
+        );
+        assert_eq!(
+            audio.fmtp(63).map(|f| f.parameters().collect::<Vec<_>>()),
+            Some(vec![("111/111", None)])
+        );
+        assert_eq!(audio.ssrc_lines().count(), 2);
+        assert!(audio.fmtp(9).is_none());
+
+        let video = sdp.section_by_mid("1").expect("video");
+        assert_eq!(video.direction(), Direction::SendOnly);
+        assert_eq!(video.rtpmap(45).map(|r| r.encoding_name), Some("AV1"));
+        assert_eq!(video.fmtp(97).map(|f| f.params), Some("apt=96"));
+        assert_eq!(video.fmtps().len(), 4);
+        assert_eq!(
+            video.ssrc_lines().next(),
+            Some("1873422401 cname:x9Lk2Fq1VbN7pQ0s")
+        );
+        assert_eq!(video.attribute_values("rtcp-fb").count(), 5);
+        assert_eq!(
+            video.attribute("ssrc-group").and_then(|a| a.value.as_deref()),
+            Some("FID 1873422401 3620164993")
+        );
+    }
+
+    #[test]
+    fn malformed_typed_values_read_as_absent() {
+        let text = "v=0\r\no=- 1 2 IN IP4 x\r\ns=-\r\nt=0 0\r\na=group\r\na=group:LS a b\r\n\
+            m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=sctp-port:70000\r\n\
+            a=max-message-size:big\r\na=rtpmap:200 x/1\r\na=rtpmap:96 VP8\r\na=rtpmap:97 /9000\r\n\
+            a=fmtp:300 a=b\r\na=fmtp:96\r\na=fingerprint:sha-256\r\na=mid\r\n";
+        let sdp = parse(text);
+        assert_eq!(
+            sdp.groups(),
+            vec![Group {
+                semantics: "LS",
+                mids: vec!["a", "b"]
+            }]
+        );
+        assert_eq!(sdp.bundle_mids(), None);
+        let s = sdp.section(0).expect("section");
+        assert_eq!(s.sctp_port(), None);
+        assert_eq!(s.max_message_size(), None);
+        assert!(s.rtpmaps().is_empty());
+        assert!(s.fmtps().is_empty());
+        assert!(s.fingerprints().is_empty());
+        assert_eq!(s.mid(), None);
+        assert!(s.has_attribute("mid"));
+    }
+
+    #[test]
+    fn enum_tokens_round_trip() {
+        for s in [Setup::Active, Setup::Passive, Setup::ActPass, Setup::HoldConn] {
+            assert_eq!(Setup::from_token(s.as_str()), Some(s));
+        }
+        for d in [
+            Direction::SendRecv,
+            Direction::SendOnly,
+            Direction::RecvOnly,
+            Direction::Inactive,
+        ] {
+            assert_eq!(Direction::from_token(d.as_str()), Some(d));
+        }
+        assert_eq!(Setup::from_token("ACTIVE"), None);
+        assert_eq!(Direction::from_token("both"), None);
+    }
+}

@@ -53,6 +53,8 @@
 
 mod attrs;
 mod error;
+#[cfg(test)]
+mod fixtures;
 mod model;
 mod parse;
 mod write;

@@ -204,3 +204,26 @@ impl MediaDescription {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_kind_tokens() {
+        for t in ["audio", "video", "application", "text", "message", "x-other"] {
+            assert_eq!(MediaKind::from_token(t).as_str(), t);
+            assert_eq!(MediaKind::from_token(t).to_string(), t);
+        }
+        assert_eq!(
+            MediaKind::from_token("x-other"),
+            MediaKind::Other("x-other".into())
+        );
+    }
+
+    #[test]
+    fn attribute_constructors() {
+        assert_eq!(Attribute::new("mid", "0").value.as_deref(), Some("0"));
+        assert_eq!(Attribute::flag("rtcp-mux").value, None);
+    }
+}

@@ -407,3 +407,369 @@ fn parse_media(line: usize, value: &str) -> Result<MediaDescription, SdpError> {
     m.port_count = port_count;
     Ok(m)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{CHROME_AV, CHROME_DC, FIREFOX_DC};
+
+    const HEAD: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
+
+    fn err(text: &str) -> SdpError {
+        match SessionDescription::parse(text) {
+            Ok(sdp) => panic!("parsed unexpectedly: {sdp:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn with_head(rest: &str) -> String {
+        format!("{HEAD}{rest}")
+    }
+
+    #[test]
+    fn chrome_data_channel_offer() {
+        let sdp = SessionDescription::parse(CHROME_DC).expect("parses");
+        assert_eq!(sdp.version, 0);
+        assert_eq!(sdp.origin.username, "-");
+        assert_eq!(sdp.origin.session_id, 4_611_731_400_430_051_336);
+        assert_eq!(sdp.origin.session_version, 2);
+        assert_eq!(sdp.origin.address, "127.0.0.1");
+        assert_eq!(sdp.session_name, "-");
+        assert_eq!(sdp.timing, vec![Timing::default()]);
+        assert_eq!(sdp.attributes.len(), 3);
+        assert_eq!(sdp.attributes[2], Attribute::new("msid-semantic", " WMS"));
+        assert_eq!(sdp.media.len(), 1);
+        let m = &sdp.media[0];
+        assert_eq!(m.kind, MediaKind::Application);
+        assert_eq!((m.port, m.port_count), (9, None));
+        assert_eq!(m.protocol, "UDP/DTLS/SCTP");
+        assert_eq!(m.formats, vec!["webrtc-datachannel"]);
+        let c = m.connection.as_ref().expect("c=");
+        assert_eq!(
+            (c.net_type.as_str(), c.addr_type.as_str(), c.address.as_str()),
+            ("IN", "IP4", "0.0.0.0")
+        );
+        assert_eq!(m.attributes.len(), 11);
+    }
+
+    #[test]
+    fn firefox_data_channel_offer() {
+        let (sdp, report) = SessionDescription::parse_with_report(FIREFOX_DC).expect("parses");
+        assert_eq!(report.ignored_lines, 0);
+        assert_eq!(sdp.origin.username, "mozilla...THIS_IS_SDPARTA-99.0");
+        assert_eq!(sdp.origin.session_id, 7_366_530_417_376_545_120);
+        assert_eq!(sdp.attributes.len(), 4);
+        assert_eq!(sdp.media[0].attributes.len(), 10);
+    }
+
+    #[test]
+    fn chrome_audio_video_offer_with_lf_endings() {
+        let sdp = SessionDescription::parse(CHROME_AV).expect("parses");
+        assert_eq!(sdp.media.len(), 2);
+        let audio = &sdp.media[0];
+        assert_eq!(audio.kind, MediaKind::Audio);
+        assert_eq!(
+            audio.formats,
+            vec!["111", "63", "9", "0", "8", "13", "110", "126"]
+        );
+        assert_eq!(
+            audio.bandwidth,
+            vec![Bandwidth {
+                bw_type: "AS".into(),
+                bandwidth: 64
+            }]
+        );
+        assert_eq!(sdp.media[1].kind, MediaKind::Video);
+        assert_eq!(sdp.media[1].protocol, "UDP/TLS/RTP/SAVPF");
+    }
+
+    #[test]
+    fn optional_lines_and_unknown_types() {
+        let text = "v=0\r\no=jdoe 3724394400 3724394405 IN IP4 198.51.100.1\r\ns=Call\r\n\
+            i=A Seminar\r\nu=https://www.example.com/seminars/sdp.pdf\r\ne=j.doe@example.com (Jane Doe)\r\n\
+            p=+1 617 555-6011\r\nc=IN IP4 233.252.0.1/127\r\nb=CT:1000\r\nt=2873397496 2873404696\r\n\
+            r=604800 3600 0 90000\r\nz=2882844526 -1h\r\nk=clear:x\r\nx=unknown\r\na=recvonly\r\n\
+            m=audio 49170/2 RTP/AVP 0\r\ni=voice\r\nc=IN IP4 233.252.0.1/127\r\nb=AS:8\r\nk=prompt\r\ny=what\r\n";
+        let (sdp, report) = SessionDescription::parse_with_report(text).expect("parses");
+        assert_eq!(report.ignored_lines, 2);
+        assert_eq!(sdp.information.as_deref(), Some("A Seminar"));
+        assert_eq!(sdp.emails.len(), 1);
+        assert_eq!(sdp.phones, vec!["+1 617 555-6011"]);
+        assert_eq!(sdp.timing[0].repeats, vec!["604800 3600 0 90000"]);
+        assert_eq!(sdp.time_zones.as_deref(), Some("2882844526 -1h"));
+        assert_eq!(sdp.media[0].port_count, Some(2));
+        assert_eq!(sdp.media[0].title.as_deref(), Some("voice"));
+        assert_eq!(sdp.media[0].key.as_deref(), Some("prompt"));
+    }
+
+    #[test]
+    fn blank_lines_and_missing_final_newline() {
+        let sdp = SessionDescription::parse("v=0\n\no=- 1 2 IN IP4 ::1\ns=\nt=0 0").expect("parses");
+        assert_eq!(sdp.session_name, "");
+        assert!(sdp.media.is_empty());
+    }
+
+    #[test]
+    fn input_caps() {
+        let big = "a".repeat(MAX_SDP_LEN + 1);
+        assert_eq!(
+            err(&big),
+            SdpError::TooLarge {
+                len: MAX_SDP_LEN + 1,
+                max: MAX_SDP_LEN
+            }
+        );
+        let bytes = big.as_bytes();
+        assert!(matches!(
+            SessionDescription::parse_bytes(bytes),
+            Err(SdpError::TooLarge { .. })
+        ));
+
+        let media = "m=audio 9 RTP/AVP 0\r\n".repeat(MAX_MEDIA + 1);
+        let line = 4 + MAX_MEDIA + 1;
+        assert_eq!(
+            err(&with_head(&media)),
+            SdpError::TooManyMedia { line, max: MAX_MEDIA }
+        );
+
+        let attrs = "a=x\r\n".repeat(MAX_ATTRIBUTES + 1);
+        let line = 4 + MAX_ATTRIBUTES + 1;
+        assert_eq!(
+            err(&with_head(&attrs)),
+            SdpError::TooManyAttributes {
+                line,
+                max: MAX_ATTRIBUTES
+            }
+        );
+        let in_media = format!("m=audio 9 RTP/AVP 0\r\n{attrs}");
+        let line = 5 + MAX_ATTRIBUTES + 1;
+        assert_eq!(
+            err(&with_head(&in_media)),
+            SdpError::TooManyAttributes {
+                line,
+                max: MAX_ATTRIBUTES
+            }
+        );
+    }
+
+    #[test]
+    fn not_utf8_names_its_line() {
+        let mut bytes = with_head("a=ok\r\na=bad:").into_bytes();
+        bytes.extend_from_slice(&[0xff, 0xfe, b'\r', b'\n']);
+        assert_eq!(
+            SessionDescription::parse_bytes(&bytes),
+            Err(SdpError::NotUtf8 { line: 6 })
+        );
+        let ok = SessionDescription::parse_bytes(CHROME_DC.as_bytes()).expect("parses");
+        assert_eq!(ok, SessionDescription::parse(CHROME_DC).expect("parses"));
+    }
+
+    #[test]
+    fn structural_errors() {
+        assert_eq!(err(""), SdpError::Empty);
+        assert_eq!(err("\r\n\n"), SdpError::Empty);
+        assert_eq!(err("o=- 1 2 IN IP4 x\r\n"), SdpError::VersionNotFirst { line: 1 });
+        assert_eq!(
+            err("\nv=1\n"),
+            SdpError::BadVersion {
+                line: 2,
+                value: "1".into()
+            }
+        );
+        assert_eq!(err("v=0\nno equals\n"), SdpError::MissingEquals { line: 2 });
+        assert_eq!(err("v=0\nab=c\n"), SdpError::MissingEquals { line: 2 });
+        assert_eq!(err("v=0\nx\n"), SdpError::MissingEquals { line: 2 });
+        assert_eq!(err("v=0\n=x\n"), SdpError::MissingEquals { line: 2 });
+        assert_eq!(err("é=0\n"), SdpError::MissingEquals { line: 1 });
+        assert_eq!(
+            err(&with_head("v=0\n")),
+            SdpError::Duplicate { line: 5, kind: 'v' }
+        );
+        assert_eq!(
+            err(&with_head("s=again\n")),
+            SdpError::Duplicate { line: 5, kind: 's' }
+        );
+        assert_eq!(
+            err(&with_head("o=- 1 2 IN IP4 x\n")),
+            SdpError::Duplicate { line: 5, kind: 'o' }
+        );
+        assert_eq!(
+            err(&with_head("c=IN IP4 x\nc=IN IP4 y\n")),
+            SdpError::Duplicate { line: 6, kind: 'c' }
+        );
+        let dup_media_c = with_head("m=audio 9 RTP/AVP 0\nc=IN IP4 x\nc=IN IP4 y\n");
+        assert_eq!(err(&dup_media_c), SdpError::Duplicate { line: 7, kind: 'c' });
+        assert_eq!(
+            err(&with_head("m=audio 9 RTP/AVP 0\nt=0 0\n")),
+            SdpError::Misplaced { line: 6, kind: 't' }
+        );
+        assert_eq!(
+            err(&with_head("m=audio 9 RTP/AVP 0\nv=0\n")),
+            SdpError::Misplaced { line: 6, kind: 'v' }
+        );
+        assert_eq!(
+            err("v=0\no=- 1 2 IN IP4 x\ns=-\nr=1 2 3\nt=0 0\n"),
+            SdpError::Misplaced { line: 4, kind: 'r' }
+        );
+        assert_eq!(
+            err(&with_head("a=\n")),
+            SdpError::MissingField {
+                line: 5,
+                kind: 'a',
+                field: "attribute name"
+            }
+        );
+        assert_eq!(
+            err(&with_head("a=:x\n")),
+            SdpError::MissingField {
+                line: 5,
+                kind: 'a',
+                field: "attribute name"
+            }
+        );
+    }
+
+    #[test]
+    fn missing_required_lines() {
+        assert_eq!(
+            err("v=0\ns=-\nt=0 0\n"),
+            SdpError::MissingLine { line: 5, kind: 'o' }
+        );
+        assert_eq!(
+            err("v=0\no=- 1 2 IN IP4 x\nt=0 0\n"),
+            SdpError::MissingLine { line: 5, kind: 's' }
+        );
+        assert_eq!(
+            err("v=0\r\no=- 1 2 IN IP4 x\r\ns=-"),
+            SdpError::MissingLine { line: 4, kind: 't' }
+        );
+        let no_t = "v=0\no=- 1 2 IN IP4 x\ns=-\nm=audio 9 RTP/AVP 0\nt=0 0\n";
+        assert_eq!(err(no_t), SdpError::MissingLine { line: 4, kind: 't' });
+    }
+
+    #[test]
+    fn origin_errors() {
+        let o = |v: &str| err(&format!("v=0\no={v}\ns=-\nt=0 0\n"));
+        let missing = |field| SdpError::MissingField {
+            line: 2,
+            kind: 'o',
+            field,
+        };
+        let invalid = |field, value: &str| SdpError::InvalidField {
+            line: 2,
+            kind: 'o',
+            field,
+            value: value.into(),
+        };
+        assert_eq!(o(""), missing("username"));
+        assert_eq!(o("-"), missing("session id"));
+        assert_eq!(o("- 1"), missing("session version"));
+        assert_eq!(o("- 1 2"), missing("network type"));
+        assert_eq!(o("- 1 2 IN"), missing("address type"));
+        assert_eq!(o("- 1 2 IN IP4"), missing("address"));
+        assert_eq!(o("- 1 2 IN IP4 x extra"), invalid("end of line", "extra"));
+        assert_eq!(o("- x 2 IN IP4 a"), invalid("session id", "x"));
+        assert_eq!(o("- +1 2 IN IP4 a"), invalid("session id", "+1"));
+        assert_eq!(o("- 1 -2 IN IP4 a"), invalid("session version", "-2"));
+        assert_eq!(
+            o("- 18446744073709551616 2 IN IP4 a"),
+            invalid("session id", "18446744073709551616")
+        );
+    }
+
+    #[test]
+    fn connection_bandwidth_timing_errors() {
+        let c = err(&with_head("c=IN IP4\n"));
+        assert_eq!(
+            c,
+            SdpError::MissingField {
+                line: 5,
+                kind: 'c',
+                field: "address"
+            }
+        );
+        let c = err(&with_head("c=IN IP4 a b\n"));
+        assert_eq!(
+            c,
+            SdpError::InvalidField {
+                line: 5,
+                kind: 'c',
+                field: "end of line",
+                value: "b".into()
+            }
+        );
+        let b = err(&with_head("b=AS\n"));
+        assert_eq!(
+            b,
+            SdpError::MissingField {
+                line: 5,
+                kind: 'b',
+                field: "bandwidth"
+            }
+        );
+        let b = err(&with_head("b=AS:x\n"));
+        assert_eq!(
+            b,
+            SdpError::InvalidField {
+                line: 5,
+                kind: 'b',
+                field: "bandwidth",
+                value: "x".into()
+            }
+        );
+        let b = err(&with_head("b=:1\n"));
+        assert_eq!(
+            b,
+            SdpError::InvalidField {
+                line: 5,
+                kind: 'b',
+                field: "bandwidth type",
+                value: "".into()
+            }
+        );
+        let t = err("v=0\no=- 1 2 IN IP4 x\ns=-\nt=0\n");
+        assert_eq!(
+            t,
+            SdpError::MissingField {
+                line: 4,
+                kind: 't',
+                field: "stop time"
+            }
+        );
+        let t = err("v=0\no=- 1 2 IN IP4 x\ns=-\nt=now 0\n");
+        assert_eq!(
+            t,
+            SdpError::InvalidField {
+                line: 4,
+                kind: 't',
+                field: "start time",
+                value: "now".into()
+            }
+        );
+    }
+
+    #[test]
+    fn media_line_errors() {
+        let m = |v: &str| err(&with_head(&format!("m={v}\r\n")));
+        let missing = |field| SdpError::MissingField {
+            line: 5,
+            kind: 'm',
+            field,
+        };
+        let invalid = |field, value: &str| SdpError::InvalidField {
+            line: 5,
+            kind: 'm',
+            field,
+            value: value.into(),
+        };
+        assert_eq!(m(""), missing("media type"));
+        assert_eq!(m("audio"), missing("port"));
+        assert_eq!(m("audio 9"), missing("protocol"));
+        assert_eq!(m("audio 9 RTP/AVP"), missing("format"));
+        assert_eq!(m("audio 65536 RTP/AVP 0"), invalid("port", "65536"));
+        assert_eq!(m("audio x RTP/AVP 0"), invalid("port", "x"));
+        assert_eq!(m("audio 9/ RTP/AVP 0"), invalid("number of ports", ""));
+        assert_eq!(m("audio /2 RTP/AVP 0"), invalid("port", ""));
+        assert_eq!(m("audio 9/2/3 RTP/AVP 0"), invalid("number of ports", "2/3"));
+    }
+}

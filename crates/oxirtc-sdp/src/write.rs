@@ -130,3 +130,65 @@ impl fmt::Display for Attribute {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::fixtures::{CHROME_AV, CHROME_DC, FIREFOX_DC};
+    use crate::{Attribute, MediaDescription, MediaKind, SessionDescription};
+
+    fn round_trip(text: &str) {
+        let sdp = SessionDescription::parse(text).expect("parses");
+        let written = sdp.to_string();
+        let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+        assert_eq!(written, crlf);
+        assert_eq!(SessionDescription::parse(&written).expect("reparses"), sdp);
+    }
+
+    #[test]
+    fn browser_offers_round_trip_exactly() {
+        round_trip(CHROME_DC);
+        round_trip(FIREFOX_DC);
+        round_trip(CHROME_AV);
+    }
+
+    #[test]
+    fn every_line_type_round_trips_in_rfc_order() {
+        round_trip(
+            "v=0\r\no=jdoe 3724394400 3724394405 IN IP4 198.51.100.1\r\ns=Call\r\ni=A Seminar\r\n\
+             u=https://www.example.com/seminars/sdp.pdf\r\ne=j.doe@example.com (Jane Doe)\r\n\
+             e=x@example.com\r\np=+1 617 555-6011\r\nc=IN IP4 233.252.0.1/127\r\nb=CT:1000\r\n\
+             t=2873397496 2873404696\r\nr=604800 3600 0 90000\r\nr=7d 1h 0 25h\r\nt=0 0\r\n\
+             z=2882844526 -1h\r\nk=clear:x\r\na=recvonly\r\na=tool:x:y\r\na=empty:\r\n\
+             m=audio 49170/2 RTP/AVP 0\r\ni=voice\r\nc=IN IP4 233.252.0.1/127\r\nb=AS:8\r\n\
+             k=prompt\r\na=rtpmap:0 PCMU/8000\r\nm=video 0 RTP/AVP 31\r\n",
+        );
+    }
+
+    #[test]
+    fn out_of_order_input_is_written_in_order() {
+        let text = "v=0\r\no=- 1 2 IN IP4 x\r\na=first\r\nt=0 0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\na=x\r\nc=IN IP4 y\r\n";
+        let sdp = SessionDescription::parse(text).expect("parses");
+        let written = sdp.to_string();
+        assert_eq!(
+            written,
+            "v=0\r\no=- 1 2 IN IP4 x\r\ns=-\r\nt=0 0\r\na=first\r\nm=audio 9 RTP/AVP 0\r\nc=IN IP4 y\r\na=x\r\n"
+        );
+        assert_eq!(SessionDescription::parse(&written).expect("reparses"), sdp);
+    }
+
+    #[test]
+    fn write_to_appends_and_built_sections_serialize() {
+        let mut sdp = SessionDescription::parse(CHROME_DC).expect("parses");
+        let mut m = MediaDescription::new(MediaKind::Other("x-game".into()), 0, "UDP/FOO", vec!["a".into()]);
+        m.attributes.push(Attribute::flag("inactive"));
+        sdp.media.push(m);
+        let mut out = String::from("prefix");
+        sdp.write_to(&mut out);
+        assert!(out.starts_with("prefixv=0\r\n"));
+        assert!(out.ends_with("m=x-game 0 UDP/FOO a\r\na=inactive\r\n"));
+        assert_eq!(
+            SessionDescription::parse(&out["prefix".len()..]).expect("reparses"),
+            sdp
+        );
+    }
+}
