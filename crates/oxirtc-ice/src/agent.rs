@@ -173,7 +173,6 @@ pub struct IceAgent {
     pub(crate) last_check_at: Option<Instant>,
     pub(crate) timers: [Option<Instant>; TIMER_COUNT],
     pub(crate) stats: IceStats,
-    pub(crate) gathering_started: bool,
 }
 
 impl IceAgent {
@@ -207,7 +206,6 @@ impl IceAgent {
             last_check_at: None,
             timers: [None; TIMER_COUNT],
             stats: IceStats::default(),
-            gathering_started: false,
         }
     }
 

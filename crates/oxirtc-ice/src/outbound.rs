@@ -296,7 +296,6 @@ impl IceAgent {
                 server,
             });
         }
-        self.gathering_started = true;
     }
 
     fn handle_gather_response(&mut self, index: usize, source: SocketAddr, msg: &Message<'_>) {
