@@ -1,0 +1,602 @@
+//! [`Dtls`]: one DTLS 1.2 endpoint, sans-IO. It owns the record layer, the reassembler, the handshake
+//! state and the flight timer, and reports through `poll_transmit` / `poll_event` / `poll_timeout`.
+
+use std::{
+    collections::VecDeque,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use oxirtc_crypto::{CryptoProvider, DtlsCertificate, Fingerprint, SecureRng};
+
+use crate::{
+    alert::{Alert, AlertDescription, AlertLevel},
+    config::{CipherSuite, DtlsConfig, Role, SrtpProfile},
+    error::DtlsError,
+    flight,
+    fragment::{FragmentOutcome, HandshakeMessage, Reassembler},
+    handshake::{client, msgs::ty, msgs::FragmentHeader, FlightItem, Session, Shared, State},
+    keys,
+    record::{ContentType, Record, RecordDrop, RecordLayer, MAX_PLAINTEXT},
+    stats::DtlsStats,
+};
+
+/// Most datagrams queued for `poll_transmit` before stateless HelloVerifyRequests are dropped: a
+/// ClientHello flood must not grow memory when the caller drains slowly.
+const MAX_QUEUED_HVR: usize = 4;
+
+/// What the endpoint reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DtlsEvent {
+    /// The handshake completed and the peer certificate matches the expected fingerprint.
+    Connected,
+    /// One application data record's plaintext (one SCTP packet in WebRTC, RFC 8261 §5).
+    ApplicationData(Vec<u8>),
+    /// close_notify was sent or received.
+    Closed,
+    /// The handshake or connection failed; nothing more will happen.
+    Failed(DtlsError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Handshaking,
+    /// The handshake is complete but the peer's fingerprint is not yet known (RFC 8842 §5).
+    AwaitingFingerprint,
+    Connected,
+    Closed,
+    Failed,
+}
+
+/// The timers, indexed into one table (DESIGN.md convention 3).
+#[derive(Debug, Clone, Copy)]
+enum Timer {
+    /// Retransmit the current flight (RFC 6347 §4.2.4).
+    Retransmit = 0,
+    /// Give up on the handshake.
+    Handshake = 1,
+}
+
+/// A DTLS 1.2 client or server for one peer.
+#[derive(Debug)]
+pub struct Dtls {
+    role: Role,
+    hs: Shared,
+    state: State,
+    phase: Phase,
+    records: RecordLayer,
+    reassembler: Reassembler,
+    /// The last flight sent, for retransmission.
+    flight: Vec<FlightItem>,
+    flight_final: bool,
+    flight_sent_at: Option<Instant>,
+    rto: Duration,
+    timers: [Option<Instant>; 2],
+    out: VecDeque<Vec<u8>>,
+    events: VecDeque<DtlsEvent>,
+    remote_fingerprint: Option<Fingerprint>,
+    session: Option<Session>,
+    stats: DtlsStats,
+}
+
+impl Dtls {
+    /// A new endpoint. `rng` draws the randoms and the cookie secret (seed it in tests).
+    pub fn new(
+        config: DtlsConfig,
+        role: Role,
+        certificate: Arc<DtlsCertificate>,
+        crypto: &'static dyn CryptoProvider,
+        mut rng: SecureRng,
+    ) -> Self {
+        let mut cookie_secret = [0u8; 32];
+        rng.fill(&mut cookie_secret);
+        let rto = config.initial_retransmit;
+        let state = match role {
+            Role::Client => State::ClientIdle,
+            Role::Server => State::ExpectClientHello(crate::handshake::server::ExpectClientHello),
+        };
+        Self {
+            role,
+            hs: Shared {
+                config,
+                crypto,
+                rng,
+                cert: certificate,
+                transcript: Vec::new(),
+                send_seq: 0,
+                write_epoch: 0,
+                flight: Vec::new(),
+                flight_final: false,
+                keys: None,
+                cookie_secret,
+                hello_verify: None,
+                accepted_hello: None,
+                completed: None,
+                dropped_hellos: 0,
+            },
+            state,
+            phase: Phase::Idle,
+            records: RecordLayer::new(),
+            reassembler: Reassembler::new(),
+            flight: Vec::new(),
+            flight_final: false,
+            flight_sent_at: None,
+            rto,
+            timers: [None; 2],
+            out: VecDeque::new(),
+            events: VecDeque::new(),
+            remote_fingerprint: None,
+            session: None,
+            stats: DtlsStats::default(),
+        }
+    }
+
+    /// Sets the SHA-256 fingerprint the peer's certificate must have (from SDP `a=fingerprint`).
+    /// If the handshake already finished, it is checked now.
+    pub fn set_remote_fingerprint(&mut self, fp: Fingerprint) {
+        self.remote_fingerprint = Some(fp);
+        self.check_fingerprint();
+    }
+
+    /// Starts the handshake: a client sends its ClientHello; a server just waits.
+    pub fn start(&mut self, now: Instant) {
+        if self.phase != Phase::Idle || self.role == Role::Server {
+            return;
+        }
+        self.phase = Phase::Handshaking;
+        self.timers[Timer::Handshake as usize] = Some(now + self.hs.config.handshake_timeout);
+        self.state = client::start(&mut self.hs);
+        self.after_step(now);
+    }
+
+    /// Processes one received datagram. Never panics; undecodable, unauthentic, replayed or unexpected
+    /// records are dropped and counted in [`Dtls::stats`].
+    pub fn handle_receive(&mut self, now: Instant, datagram: &[u8]) {
+        self.stats.datagrams_in += 1;
+        if matches!(self.phase, Phase::Closed | Phase::Failed) {
+            return;
+        }
+        let mut rest = datagram;
+        let mut peer_retransmitted = false;
+        while !rest.is_empty() {
+            let Ok((rec, tail)) = Record::parse(rest) else {
+                tracing::debug!(len = rest.len(), "dropping undecodable record(s)");
+                self.stats.dropped_malformed += 1;
+                break;
+            };
+            rest = tail;
+            self.handle_record(now, &rec, &mut peer_retransmitted);
+            if matches!(self.phase, Phase::Closed | Phase::Failed) {
+                return;
+            }
+        }
+        if peer_retransmitted {
+            self.retransmit_for_peer(now);
+        }
+    }
+
+    fn handle_record(&mut self, now: Instant, rec: &Record<'_>, peer_retransmitted: &mut bool) {
+        let plain = match self.records.open(rec) {
+            Ok(p) => p,
+            Err(reason) => {
+                tracing::debug!(?reason, epoch = rec.epoch, seq = rec.sequence, "dropping record");
+                let s = &mut self.stats;
+                match reason {
+                    RecordDrop::Malformed => s.dropped_malformed += 1,
+                    RecordDrop::UnknownEpoch => s.dropped_unknown_epoch += 1,
+                    RecordDrop::Replay => s.dropped_replay += 1,
+                    RecordDrop::BadMac => s.dropped_bad_mac += 1,
+                }
+                return;
+            }
+        };
+        self.stats.records_in += 1;
+        match rec.content_type {
+            ContentType::Handshake => self.handle_handshake(now, rec.epoch, &plain, peer_retransmitted),
+            ContentType::ChangeCipherSpec => {
+                // Epochs are explicit in DTLS records, so ChangeCipherSpec carries no information here.
+                if plain != [1] {
+                    self.stats.dropped_malformed += 1;
+                }
+            }
+            ContentType::Alert => self.handle_alert(now, rec.epoch, &plain),
+            ContentType::ApplicationData => self.handle_application_data(rec.epoch, plain),
+        }
+    }
+
+    fn handle_handshake(&mut self, now: Instant, epoch: u16, mut body: &[u8], peer_retransmitted: &mut bool) {
+        while !body.is_empty() {
+            let Some((h, fragment, rest)) = FragmentHeader::parse(body) else {
+                self.stats.dropped_malformed += 1;
+                return;
+            };
+            body = rest;
+            match self.state {
+                State::ExpectClientHello(_) => self.handle_stateless_hello(now, epoch, &h, fragment),
+                State::Done => self.handle_post_handshake(now, epoch, &h, peer_retransmitted),
+                State::ClientIdle | State::Failed => self.stats.dropped_handshake += 1,
+                _ => match self.reassembler.insert(&h, fragment, epoch) {
+                    FragmentOutcome::Old => *peer_retransmitted = true,
+                    FragmentOutcome::Dropped => self.stats.dropped_handshake += 1,
+                    FragmentOutcome::Buffered => {
+                        while let Some(msg) = self.reassembler.pop() {
+                            self.step(now, msg);
+                            if !self.in_handshake() {
+                                break;
+                            }
+                        }
+                    }
+                },
+            }
+            if matches!(self.phase, Phase::Closed | Phase::Failed) {
+                return;
+            }
+        }
+    }
+
+    fn in_handshake(&self) -> bool {
+        !matches!(
+            self.state,
+            State::Done | State::Failed | State::ExpectClientHello(_)
+        )
+    }
+
+    /// RFC 6347 §4.2.1: before a valid cookie only whole, plaintext ClientHellos are looked at, and
+    /// answering one keeps no per-client state.
+    fn handle_stateless_hello(&mut self, now: Instant, epoch: u16, h: &FragmentHeader, fragment: &[u8]) {
+        let whole = h.fragment_offset == 0 && h.fragment_length == h.length;
+        if epoch != 0 || h.msg_type != ty::CLIENT_HELLO || !whole {
+            self.stats.dropped_hellos += 1;
+            return;
+        }
+        let msg = HandshakeMessage {
+            msg_type: h.msg_type,
+            message_seq: h.message_seq,
+            body: fragment.to_vec(),
+            epoch,
+        };
+        self.step(now, msg);
+        self.stats.dropped_hellos += std::mem::take(&mut self.hs.dropped_hellos);
+        if let Some((message_seq, body)) = self.hs.hello_verify.take() {
+            if self.out.len() >= MAX_QUEUED_HVR {
+                self.stats.dropped_hellos += 1;
+                return;
+            }
+            let item = FlightItem::Handshake {
+                epoch: 0,
+                msg_type: ty::HELLO_VERIFY_REQUEST,
+                message_seq,
+                body,
+            };
+            let (dgrams, n) = flight::pack(&mut self.records, &[item], self.hs.config.mtu);
+            self.stats.records_out += n;
+            self.stats.hello_verify_sent += 1;
+            self.out.extend(dgrams);
+        }
+    }
+
+    /// After the handshake: a server answers the client's retransmitted final flight with its own
+    /// (RFC 6347 §4.2.4); a renegotiation attempt gets a no_renegotiation warning (RFC 5746 §4.5).
+    fn handle_post_handshake(
+        &mut self,
+        now: Instant,
+        epoch: u16,
+        h: &FragmentHeader,
+        peer_retransmitted: &mut bool,
+    ) {
+        if h.message_seq < self.reassembler.next_seq() {
+            *peer_retransmitted = true;
+        } else if epoch > 0 && matches!(h.msg_type, ty::CLIENT_HELLO | ty::HELLO_REQUEST) {
+            self.send_alert(now, AlertLevel::Warning, AlertDescription::NoRenegotiation);
+        } else {
+            self.stats.dropped_handshake += 1;
+        }
+    }
+
+    fn step(&mut self, now: Instant, msg: HandshakeMessage) {
+        tracing::trace!(
+            msg_type = msg.msg_type,
+            seq = msg.message_seq,
+            "handshake message"
+        );
+        let state = std::mem::replace(&mut self.state, State::Failed);
+        match state.handle(&mut self.hs, msg) {
+            Ok(next) => {
+                self.state = next;
+                self.after_step(now);
+            }
+            Err(e) => self.fail(now, e),
+        }
+    }
+
+    /// Applies what a handshake step produced: keys, a new flight, completion.
+    fn after_step(&mut self, now: Instant) {
+        if let Some(k) = self.hs.keys.take() {
+            let (read, write) = match self.role {
+                Role::Client => (k.server_write, k.client_write),
+                Role::Server => (k.client_write, k.server_write),
+            };
+            self.records.install_read(1, read);
+            self.records.install_write(1, write);
+        }
+        if let Some(seq) = self.hs.accepted_hello.take() {
+            // A stateless server commits to this client only now (RFC 6347 §4.2.1).
+            self.reassembler.reset(seq.wrapping_add(1));
+            self.phase = Phase::Handshaking;
+            self.timers[Timer::Handshake as usize] = Some(now + self.hs.config.handshake_timeout);
+        }
+        if !self.hs.flight.is_empty() {
+            self.flight = std::mem::take(&mut self.hs.flight);
+            self.flight_final = std::mem::take(&mut self.hs.flight_final);
+            self.rto = self.hs.config.initial_retransmit;
+            self.send_flight(now);
+            self.timers[Timer::Retransmit as usize] = (!self.flight_final).then(|| now + self.rto);
+        }
+        if let Some(session) = self.hs.completed.take() {
+            tracing::debug!(suite = %session.hello.suite, "DTLS handshake complete");
+            self.session = Some(session);
+            self.timers = [None; 2];
+            if self.role == Role::Client {
+                self.flight.clear(); // the server's Finished proves it has our final flight
+            }
+            self.hs.transcript = Vec::new();
+            self.phase = Phase::AwaitingFingerprint;
+            self.check_fingerprint();
+        }
+    }
+
+    /// RFC 8842 §5 / RFC 8827 §6.5: report Connected only for the certificate SDP announced.
+    fn check_fingerprint(&mut self) {
+        if self.phase != Phase::AwaitingFingerprint {
+            return;
+        }
+        let (Some(fp), Some(session)) = (&self.remote_fingerprint, &self.session) else {
+            return;
+        };
+        if fp.matches(&session.peer.cert) {
+            self.phase = Phase::Connected;
+            self.events.push_back(DtlsEvent::Connected);
+        } else {
+            tracing::warn!("peer certificate does not match the SDP fingerprint");
+            // The alert goes out in epoch 1; no time-dependent state is touched, so any instant works.
+            self.fail_at(None, DtlsError::FingerprintMismatch);
+        }
+    }
+
+    fn send_flight(&mut self, now: Instant) {
+        let (dgrams, n) = flight::pack(&mut self.records, &self.flight, self.hs.config.mtu);
+        self.stats.records_out += n;
+        self.out.extend(dgrams);
+        self.flight_sent_at = Some(now);
+    }
+
+    /// The peer resent part of a flight we already processed: our answer was lost, resend it
+    /// (RFC 6347 §4.2.4), at most once per quarter initial timeout so a multi-datagram flight does not
+    /// trigger a burst.
+    fn retransmit_for_peer(&mut self, now: Instant) {
+        let quiet = self.hs.config.initial_retransmit / 4;
+        let recent = self.flight_sent_at.is_some_and(|t| now < t + quiet);
+        if self.flight.is_empty() || recent {
+            return;
+        }
+        self.stats.retransmissions += 1;
+        self.send_flight(now);
+    }
+
+    /// Handles expired timers: retransmission with exponential back-off, handshake timeout.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.timers[Timer::Handshake as usize].is_some_and(|t| now >= t) {
+            self.fail(now, DtlsError::Timeout);
+            return;
+        }
+        if self.timers[Timer::Retransmit as usize].is_some_and(|t| now >= t) {
+            // RFC 6347 §4.2.4.1: double the timer each time, up to the maximum.
+            self.rto = (self.rto * 2).min(self.hs.config.max_retransmit);
+            self.stats.retransmissions += 1;
+            self.send_flight(now);
+            self.timers[Timer::Retransmit as usize] = Some(now + self.rto);
+        }
+    }
+
+    fn handle_alert(&mut self, now: Instant, epoch: u16, body: &[u8]) {
+        let Some(alert) = Alert::parse(body) else {
+            self.stats.dropped_malformed += 1;
+            return;
+        };
+        let established = matches!(self.phase, Phase::Connected | Phase::AwaitingFingerprint);
+        if established && epoch == 0 {
+            // Unauthenticated alerts cannot tear down an established connection.
+            self.stats.dropped_unknown_epoch += 1;
+            return;
+        }
+        self.stats.alerts_received += 1;
+        tracing::debug!(?alert, "alert received");
+        if alert.description == AlertDescription::CloseNotify {
+            // RFC 5246 §7.2.1: answer close_notify with close_notify.
+            self.send_alert(now, AlertLevel::Warning, AlertDescription::CloseNotify);
+            self.shut(Phase::Closed, DtlsEvent::Closed);
+        } else if alert.level == AlertLevel::Fatal {
+            self.shut(
+                Phase::Failed,
+                DtlsEvent::Failed(DtlsError::AlertReceived(alert.description)),
+            );
+        }
+    }
+
+    fn handle_application_data(&mut self, epoch: u16, plain: Vec<u8>) {
+        if epoch == 0 {
+            // Application data is never sent in the clear (RFC 6347 §4.1, RFC 5246 §6.2.1).
+            self.stats.dropped_plaintext_app_data += 1;
+        } else if self.phase == Phase::Connected {
+            self.events.push_back(DtlsEvent::ApplicationData(plain));
+        } else {
+            self.stats.dropped_unverified_app_data += 1;
+        }
+    }
+
+    fn send_alert(&mut self, _now: Instant, level: AlertLevel, description: AlertDescription) {
+        let epoch = self.hs.write_epoch;
+        let mut dgram = Vec::new();
+        let alert = Alert { level, description };
+        if self
+            .records
+            .seal(&mut dgram, ContentType::Alert, epoch, &alert.encode())
+        {
+            self.stats.alerts_sent += 1;
+            self.stats.records_out += 1;
+            self.out.push_back(dgram);
+        }
+    }
+
+    fn fail(&mut self, now: Instant, e: DtlsError) {
+        self.fail_at(Some(now), e);
+    }
+
+    fn fail_at(&mut self, now: Option<Instant>, e: DtlsError) {
+        tracing::debug!(error = %e, "DTLS failed");
+        if let Some(desc) = e.alert() {
+            let epoch = self.hs.write_epoch;
+            let mut dgram = Vec::new();
+            let alert = Alert {
+                level: AlertLevel::Fatal,
+                description: desc,
+            };
+            if self
+                .records
+                .seal(&mut dgram, ContentType::Alert, epoch, &alert.encode())
+            {
+                self.stats.alerts_sent += 1;
+                self.out.push_back(dgram);
+            }
+        }
+        let _ = now;
+        self.state = State::Failed;
+        self.shut(Phase::Failed, DtlsEvent::Failed(e));
+    }
+
+    fn shut(&mut self, phase: Phase, event: DtlsEvent) {
+        self.phase = phase;
+        self.timers = [None; 2];
+        self.flight.clear();
+        self.events.push_back(event);
+    }
+
+    /// The next datagram to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        let d = self.out.pop_front()?;
+        self.stats.datagrams_out += 1;
+        Some(d)
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<DtlsEvent> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`Dtls::handle_timeout`] next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.iter().flatten().min().copied()
+    }
+
+    /// Sends one application data record (RFC 8261: one SCTP packet per record). Fails unless connected
+    /// (handshake done and fingerprint verified) or if `data` exceeds 2^14 bytes.
+    pub fn send_application_data(&mut self, data: &[u8]) -> Result<(), DtlsError> {
+        match self.phase {
+            Phase::Connected => {}
+            Phase::Closed => return Err(DtlsError::Closed),
+            _ => return Err(DtlsError::NotConnected),
+        }
+        if data.len() > MAX_PLAINTEXT {
+            return Err(DtlsError::RecordTooLarge(data.len()));
+        }
+        let mut dgram = Vec::with_capacity(data.len() + 64);
+        if !self
+            .records
+            .seal(&mut dgram, ContentType::ApplicationData, 1, data)
+        {
+            return Err(DtlsError::Closed); // sequence numbers exhausted
+        }
+        self.stats.records_out += 1;
+        self.out.push_back(dgram);
+        Ok(())
+    }
+
+    /// Sends close_notify (RFC 5246 §7.2.1) and closes the endpoint.
+    pub fn close(&mut self, now: Instant) {
+        if matches!(self.phase, Phase::Closed | Phase::Failed) {
+            return;
+        }
+        self.send_alert(now, AlertLevel::Warning, AlertDescription::CloseNotify);
+        self.shut(Phase::Closed, DtlsEvent::Closed);
+    }
+
+    /// RFC 5705 keying-material exporter, e.g. `("EXTRACTOR-dtls_srtp", None, 2 * (key + salt))` for
+    /// SRTP (RFC 5764 §4.2). Available once connected.
+    pub fn export_keying_material(
+        &self,
+        label: &[u8],
+        context: Option<&[u8]>,
+        len: usize,
+    ) -> Result<Vec<u8>, DtlsError> {
+        let session = match (&self.session, self.phase) {
+            (Some(s), Phase::Connected) => s,
+            _ => return Err(DtlsError::NotConnected),
+        };
+        let h = &session.hello;
+        keys::export_keying_material(
+            self.hs.crypto,
+            h.suite,
+            &session.master,
+            (&h.client_random, &h.server_random),
+            label,
+            context,
+            len,
+        )
+        .map_err(DtlsError::InvalidExporter)
+    }
+
+    /// Whether the handshake completed and the peer fingerprint was verified.
+    pub fn is_connected(&self) -> bool {
+        self.phase == Phase::Connected
+    }
+
+    /// This endpoint's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The negotiated cipher suite, once the handshake completed.
+    pub fn cipher_suite(&self) -> Option<CipherSuite> {
+        self.session.as_ref().map(|s| s.hello.suite)
+    }
+
+    /// The negotiated SRTP profile, once the handshake completed (None if use_srtp was not agreed).
+    pub fn srtp_profile(&self) -> Option<SrtpProfile> {
+        self.session.as_ref().and_then(|s| s.hello.srtp)
+    }
+
+    /// The peer's end-entity certificate (DER), once the handshake completed.
+    pub fn peer_certificate(&self) -> Option<&[u8]> {
+        self.session.as_ref().map(|s| s.peer.cert.as_slice())
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &DtlsStats {
+        &self.stats
+    }
+
+    /// Bytes held by handshake reassembly (bounded by [`MAX_BUFFERED`](crate::MAX_BUFFERED)).
+    pub fn buffered_handshake_bytes(&self) -> usize {
+        self.reassembler.buffered_bytes()
+    }
+
+    /// Whether the handshake completed (even if the fingerprint is not verified yet).
+    pub fn is_handshake_complete(&self) -> bool {
+        self.session.is_some()
+    }
+}

@@ -1,0 +1,269 @@
+//! Behaviour tests: two endpoints in memory complete the handshake for every cipher suite and group,
+//! with and without HelloVerifyRequest, over clean and lossy links.
+#![allow(clippy::unwrap_used)] // test helpers: a failed set-up should panic loudly
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Link, Pair};
+use oxirtc_crypto::NamedGroup;
+use oxirtc_dtls::{CipherSuite, DtlsConfig, DtlsEvent, SrtpProfile};
+
+fn config(suite: CipherSuite, group: NamedGroup, hello_verify: bool) -> DtlsConfig {
+    DtlsConfig {
+        cipher_suites: vec![suite],
+        groups: vec![group],
+        hello_verify,
+        ..DtlsConfig::default()
+    }
+}
+
+fn exchange_both_ways(p: &mut Pair) {
+    p.client.send_application_data(b"from client").unwrap();
+    p.server.send_application_data(&[7u8; 5000]).unwrap();
+    let ok = p.run_until(100, |p| {
+        !Pair::app_data(&p.server_events).is_empty() && !Pair::app_data(&p.client_events).is_empty()
+    });
+    assert!(ok, "application data did not arrive");
+    assert_eq!(Pair::app_data(&p.server_events), [b"from client".to_vec()]);
+    assert_eq!(Pair::app_data(&p.client_events), [vec![7u8; 5000]]);
+}
+
+fn assert_agree(p: &Pair, suite: CipherSuite) {
+    assert_eq!(p.client.cipher_suite(), Some(suite));
+    assert_eq!(p.server.cipher_suite(), Some(suite));
+    let a = p
+        .client
+        .export_keying_material(b"EXTRACTOR-dtls_srtp", None, 60)
+        .unwrap();
+    let b = p
+        .server
+        .export_keying_material(b"EXTRACTOR-dtls_srtp", None, 60)
+        .unwrap();
+    assert_eq!(a, b);
+    assert_ne!(a, vec![0u8; 60]);
+    let c = p
+        .client
+        .export_keying_material(b"EXPORTER-test", Some(b"ctx"), 32)
+        .unwrap();
+    assert_eq!(
+        c,
+        p.server
+            .export_keying_material(b"EXPORTER-test", Some(b"ctx"), 32)
+            .unwrap()
+    );
+    assert_ne!(c[..], a[..32]);
+    assert_eq!(p.client.peer_certificate(), Some(p.server_cert.der()));
+    assert_eq!(p.server.peer_certificate(), Some(p.client_cert.der()));
+}
+
+#[test]
+fn every_suite_and_group_with_and_without_hello_verify() {
+    let mut seed = 0;
+    for suite in CipherSuite::ALL {
+        for group in [NamedGroup::X25519, NamedGroup::P256] {
+            for hvr in [true, false] {
+                seed += 1;
+                let mut p = Pair::new(config(suite, group, hvr), config(suite, group, hvr), seed);
+                assert!(p.connect(200), "{suite} {group:?} hvr={hvr}");
+                assert_eq!(p.server.stats().hello_verify_sent, u64::from(hvr));
+                assert_eq!(p.client.srtp_profile(), Some(SrtpProfile::AeadAes128Gcm));
+                assert_eq!(p.server.srtp_profile(), Some(SrtpProfile::AeadAes128Gcm));
+                assert_agree(&p, suite);
+                assert_eq!(p.client_events.first(), Some(&DtlsEvent::Connected));
+                assert_eq!(p.server_events.first(), Some(&DtlsEvent::Connected));
+                exchange_both_ways(&mut p);
+                assert_eq!(p.client.stats().retransmissions, 0, "clean link");
+            }
+        }
+    }
+}
+
+#[test]
+fn server_preference_picks_suite_and_srtp_profile() {
+    let client = DtlsConfig {
+        srtp_profiles: vec![SrtpProfile::Aes128CmHmacSha1_80, SrtpProfile::AeadAes256Gcm],
+        ..DtlsConfig::default()
+    };
+    let server = DtlsConfig {
+        cipher_suites: vec![
+            CipherSuite::EcdheEcdsaChacha20Poly1305Sha256,
+            CipherSuite::EcdheEcdsaAes128GcmSha256,
+        ],
+        srtp_profiles: vec![SrtpProfile::AeadAes256Gcm, SrtpProfile::Aes128CmHmacSha1_80],
+        ..DtlsConfig::default()
+    };
+    let mut p = Pair::new(client, server, 40);
+    assert!(p.connect(200));
+    assert_agree(&p, CipherSuite::EcdheEcdsaChacha20Poly1305Sha256);
+    assert_eq!(p.client.srtp_profile(), Some(SrtpProfile::AeadAes256Gcm));
+}
+
+#[test]
+fn no_common_srtp_profile_means_no_use_srtp() {
+    let client = DtlsConfig {
+        srtp_profiles: vec![SrtpProfile::AeadAes256Gcm],
+        ..DtlsConfig::default()
+    };
+    let server = DtlsConfig {
+        srtp_profiles: vec![SrtpProfile::AeadAes128Gcm],
+        ..DtlsConfig::default()
+    };
+    let mut p = Pair::new(client, server, 41);
+    assert!(p.connect(200));
+    assert_eq!((p.client.srtp_profile(), p.server.srtp_profile()), (None, None));
+}
+
+#[test]
+fn no_common_cipher_suite_fails_both() {
+    let client = DtlsConfig {
+        cipher_suites: vec![CipherSuite::EcdheEcdsaAes256GcmSha384],
+        ..DtlsConfig::default()
+    };
+    let server = DtlsConfig {
+        cipher_suites: vec![CipherSuite::EcdheEcdsaAes128GcmSha256],
+        ..DtlsConfig::default()
+    };
+    let mut p = Pair::new(client, server, 42);
+    p.connect(200);
+    assert!(!p.client.is_connected());
+    assert!(p.server_events.iter().any(|e| matches!(e, DtlsEvent::Failed(_))));
+    assert!(
+        p.client_events
+            .iter()
+            .any(|e| matches!(e, DtlsEvent::Failed(oxirtc_dtls::DtlsError::AlertReceived(_)))),
+        "{:?}",
+        p.client_events
+    );
+}
+
+#[test]
+fn lossy_reordering_link_with_small_mtu() {
+    for seed in 0..12u8 {
+        let cfg = DtlsConfig {
+            mtu: 300,
+            ..DtlsConfig::default()
+        };
+        let mut p = Pair::new(cfg.clone(), cfg, 100 + seed);
+        p.link = Link {
+            loss_per_mille: 200,
+            jitter: Duration::from_millis(30),
+        };
+        assert!(p.connect(5000), "seed {seed}: no connection");
+        assert!(p.client_sent.iter().chain(&p.server_sent).all(|d| d.len() <= 300));
+        assert_agree(&p, CipherSuite::EcdheEcdsaAes128GcmSha256);
+        assert!(p.now - p.start < Duration::from_secs(30));
+    }
+}
+
+#[test]
+fn lossy_link_forces_retransmissions() {
+    let mut total = 0;
+    for seed in 0..6u8 {
+        // 30 % loss can lose every try of a flight within 30 s; allow two minutes.
+        let cfg = DtlsConfig {
+            handshake_timeout: Duration::from_secs(120),
+            ..DtlsConfig::default()
+        };
+        let mut p = Pair::new(cfg.clone(), cfg, 170 + seed);
+        p.link = Link {
+            loss_per_mille: 300,
+            jitter: Duration::from_millis(5),
+        };
+        assert!(
+            p.connect(5000),
+            "seed {seed}: {:?} {:?} {:?} {:?} {:?}",
+            p.now - p.start,
+            p.client_events,
+            p.server_events,
+            p.client.stats(),
+            p.server.stats()
+        );
+        total += p.client.stats().retransmissions + p.server.stats().retransmissions;
+    }
+    assert!(total > 0, "30% loss must have cost retransmissions");
+}
+
+#[test]
+fn lost_final_server_flight_is_resent_when_the_client_retransmits() {
+    let mut p = Pair::new(DtlsConfig::default(), DtlsConfig::default(), 60);
+    // Drop the server's first flight 6 (the datagram with the ChangeCipherSpec record).
+    let mut dropped = false;
+    p.tamper = Some(Box::new(move |to_server, d| {
+        if !to_server && !dropped && d[0] == 20 {
+            dropped = true;
+            return None;
+        }
+        Some(d)
+    }));
+    assert!(p.connect(500));
+    assert!(p.server.stats().retransmissions >= 1, "server resent flight 6");
+    assert!(
+        p.client.stats().retransmissions >= 1,
+        "client resent flight 5 on its timer"
+    );
+}
+
+#[test]
+fn handshake_times_out_without_a_peer() {
+    let cfg = DtlsConfig {
+        handshake_timeout: Duration::from_secs(10),
+        ..DtlsConfig::default()
+    };
+    let mut p = Pair::new(cfg.clone(), cfg, 61);
+    p.link.loss_per_mille = 1000;
+    p.connect(1000);
+    assert!(matches!(
+        p.client_events.last(),
+        Some(DtlsEvent::Failed(oxirtc_dtls::DtlsError::Timeout))
+    ));
+    // 1 + 2 + 4 s of back-off fit in 10 s: three retransmissions, then the timeout.
+    assert_eq!(p.client.stats().retransmissions, 3);
+    assert!(p.client.poll_timeout().is_none());
+}
+
+#[test]
+fn close_notify_closes_both() {
+    let mut p = Pair::new(DtlsConfig::default(), DtlsConfig::default(), 62);
+    assert!(p.connect(200));
+    let now = p.now;
+    p.client.close(now);
+    p.run_until(50, |p| p.server_events.contains(&DtlsEvent::Closed));
+    assert!(p.server_events.contains(&DtlsEvent::Closed));
+    assert!(p.client_events.contains(&DtlsEvent::Closed));
+    assert!(p.client.send_application_data(b"x").is_err());
+    assert!(p.server.send_application_data(b"x").is_err());
+}
+
+#[test]
+fn fingerprint_set_after_the_handshake() {
+    let mut p = Pair::without_fingerprints(DtlsConfig::default(), DtlsConfig::default(), 63);
+    let now = p.now;
+    p.client.start(now);
+    p.run_until(200, |p| {
+        p.client.is_handshake_complete() && p.server.is_handshake_complete()
+    });
+    assert!(!p.client.is_connected() && !p.server.is_connected());
+    assert!(p.client_events.is_empty() && p.server_events.is_empty());
+    assert!(p.client.send_application_data(b"early").is_err());
+    assert!(p
+        .client
+        .export_keying_material(b"EXTRACTOR-dtls_srtp", None, 60)
+        .is_err());
+    p.client.set_remote_fingerprint(p.server_cert.fingerprint());
+    p.server.set_remote_fingerprint(p.client_cert.fingerprint());
+    assert_eq!(p.client.poll_event(), Some(DtlsEvent::Connected));
+    assert_eq!(p.server.poll_event(), Some(DtlsEvent::Connected));
+}
+
+#[test]
+fn oversized_application_data_is_refused() {
+    let mut p = Pair::new(DtlsConfig::default(), DtlsConfig::default(), 64);
+    assert!(p.connect(200));
+    assert!(p.client.send_application_data(&vec![0; 16384]).is_ok());
+    assert!(matches!(
+        p.client.send_application_data(&vec![0; 16385]),
+        Err(oxirtc_dtls::DtlsError::RecordTooLarge(16385))
+    ));
+}
