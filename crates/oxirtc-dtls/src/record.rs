@@ -315,7 +315,8 @@ impl RecordLayer {
     }
 
     /// Checks the replay window, authenticates and decrypts `rec` (RFC 6347 §4.1.2.6: the window is
-    /// updated only after authentication succeeds). Epoch 0 records are returned as they are.
+    /// updated only after authentication succeeds). Epoch 0 records are returned as they are, without
+    /// replay tracking.
     pub fn open(&mut self, rec: &Record<'_>) -> Result<Vec<u8>, RecordDrop> {
         let e = self
             .read
@@ -324,14 +325,20 @@ impl RecordLayer {
         if rec.epoch > 0 && e.cipher.is_none() {
             return Err(RecordDrop::UnknownEpoch);
         }
+        let Some(cipher) = &e.cipher else {
+            // Epoch 0 is unauthenticated, so it has no replay window (RFC 6347 §4.1.2.6 makes replay
+            // detection optional): anyone could poison a window with forged sequence numbers and make
+            // the real ClientHello look old, and a stateless server (§4.2.1) must keep no such state.
+            // Duplicates are caught by message_seq instead; plaintext application data is never accepted.
+            if rec.fragment.len() > MAX_PLAINTEXT {
+                return Err(RecordDrop::Malformed);
+            }
+            return Ok(rec.fragment.to_vec());
+        };
         if !e.window.check(rec.sequence) {
             return Err(RecordDrop::Replay);
         }
-        let plain = match &e.cipher {
-            Some(c) => c.open(rec).ok_or(RecordDrop::BadMac)?,
-            None if rec.fragment.len() <= MAX_PLAINTEXT => rec.fragment.to_vec(),
-            None => return Err(RecordDrop::Malformed),
-        };
+        let plain = cipher.open(rec).ok_or(RecordDrop::BadMac)?;
         e.window.mark(rec.sequence);
         Ok(plain)
     }
