@@ -1,0 +1,722 @@
+//! The association: public API, state, inbound dispatch and timers (RFC 9260 §4 state diagram).
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use oxirtc_crypto::{default_provider, CryptoProvider, SecureRng};
+
+use crate::chunk::Chunk;
+use crate::packet::{verify_checksum, Packet};
+use crate::receiver::Receiver;
+use crate::rto::RtoEstimator;
+use crate::sender::Sender;
+use crate::timer::{Timer, Timers};
+use crate::{Ppid, SctpConfig, SctpError, SctpStats, SendOptions, StreamId};
+
+/// Association states (RFC 9260 §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    Closed,
+    CookieWait,
+    CookieEchoed,
+    Established,
+    ShutdownPending,
+    ShutdownSent,
+    ShutdownReceived,
+    ShutdownAckSent,
+}
+
+/// What the application is told (RFC 9260 §11.2, RFC 6525 §6.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SctpEvent {
+    /// The association is established (COMMUNICATION UP, RFC 9260 §11.2.4).
+    Connected,
+    /// A complete message.
+    Message {
+        /// The stream it arrived on.
+        stream: StreamId,
+        /// Its payload protocol identifier.
+        ppid: Ppid,
+        /// The message.
+        data: Vec<u8>,
+        /// It was sent unordered.
+        unordered: bool,
+    },
+    /// The peer reset its outgoing streams = our incoming streams (RFC 6525 §5.2.2). An empty list means
+    /// all streams. The data-channel layer resets its outgoing side in turn (RFC 8831 §6.7).
+    StreamsResetByPeer(Vec<StreamId>),
+    /// Our [`Association::reset_streams`] request completed; the ids can be reused.
+    OutgoingStreamsReset(Vec<StreamId>),
+    /// A stream's buffered amount fell to or below its low threshold.
+    BufferedAmountLow(StreamId),
+    /// Graceful shutdown completed (RFC 9260 §11.2.8).
+    Closed,
+    /// The association was aborted (by the peer, locally, or after too many retransmissions).
+    Aborted(String),
+}
+
+/// Handshake parameters learned from the peer.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PeerInfo {
+    pub(crate) tag: u32,
+    pub(crate) initial_tsn: u32,
+    pub(crate) a_rwnd: u32,
+    pub(crate) outbound_streams: u16,
+    pub(crate) inbound_streams: u16,
+    pub(crate) forward_tsn: bool,
+    pub(crate) reconfig: bool,
+}
+
+/// A pre-encoded control chunk with the verification tag its packet needs.
+#[derive(Debug)]
+pub(crate) struct Ctrl {
+    pub(crate) vtag: u32,
+    pub(crate) bytes: Vec<u8>,
+    /// Must travel alone (INIT, RFC 9260 §6.10).
+    pub(crate) alone: bool,
+}
+
+/// One SCTP association over DTLS (RFC 8261), sans-IO.
+///
+/// Feed it packets with [`handle_receive`](Self::handle_receive) and time with
+/// [`handle_timeout`](Self::handle_timeout); drain [`poll_transmit`](Self::poll_transmit) and
+/// [`poll_event`](Self::poll_event) after every call and sleep until [`poll_timeout`](Self::poll_timeout).
+#[derive(Debug)]
+pub struct Association {
+    pub(crate) config: SctpConfig,
+    pub(crate) crypto: &'static dyn CryptoProvider,
+    pub(crate) rng: SecureRng,
+    pub(crate) epoch: Instant,
+    pub(crate) cookie_secret: [u8; 32],
+    pub(crate) state: State,
+    pub(crate) local_tag: u32,
+    pub(crate) local_initial_tsn: u32,
+    pub(crate) peer: PeerInfo,
+    /// The peer tag is known (INIT ACK or cookie seen).
+    pub(crate) peer_known: bool,
+    pub(crate) init_bytes: Option<Vec<u8>>,
+    pub(crate) cookie_echo: Option<Vec<u8>>,
+    pub(crate) init_retransmits: u32,
+    pub(crate) error_count: u32,
+    pub(crate) sender: Sender,
+    pub(crate) receiver: Option<Receiver>,
+    pub(crate) rto: RtoEstimator,
+    pub(crate) timers: Timers,
+    pub(crate) ctrl: VecDeque<Ctrl>,
+    pub(crate) events: VecDeque<SctpEvent>,
+    /// Bytes of `Message` events not yet polled: counted against the receive window.
+    pub(crate) undelivered: usize,
+    pub(crate) sack_needed: bool,
+    pub(crate) sack_now: bool,
+    pub(crate) packets_since_sack: u32,
+    pub(crate) heartbeat_nonce: Option<u64>,
+    pub(crate) reconfig: crate::reconfig::ReconfigState,
+    pub(crate) shutdown_requested: bool,
+    /// The association ended (closed or aborted); it never comes back.
+    pub(crate) finished: bool,
+    pub(crate) stats: SctpStats,
+    pub(crate) scratch: Vec<u8>,
+}
+
+impl Association {
+    /// A new association in the CLOSED state. It answers an INIT statelessly (RFC 9260 §5.1.3) until
+    /// [`connect`](Self::connect) is called or the peer's COOKIE ECHO arrives.
+    pub fn new(config: SctpConfig, mut rng: SecureRng, now: Instant) -> Self {
+        let mut cookie_secret = [0u8; 32];
+        rng.fill(&mut cookie_secret);
+        // RFC 9260 §5.3.1: a non-zero random tag; a random initial TSN.
+        let local_tag = loop {
+            let t = rng.u32();
+            if t != 0 {
+                break t;
+            }
+        };
+        let local_initial_tsn = rng.u32();
+        let sender = Sender::new(local_initial_tsn, config.mtu, config.max_burst);
+        let rto = RtoEstimator::new(config.rto_initial, config.rto_min, config.rto_max);
+        let stats = SctpStats {
+            rto: rto.rto(),
+            cwnd: sender.cwnd,
+            ..SctpStats::default()
+        };
+        Self {
+            crypto: default_provider(),
+            rng,
+            epoch: now,
+            cookie_secret,
+            state: State::Closed,
+            local_tag,
+            local_initial_tsn,
+            peer: PeerInfo::default(),
+            peer_known: false,
+            init_bytes: None,
+            cookie_echo: None,
+            init_retransmits: 0,
+            error_count: 0,
+            sender,
+            receiver: None,
+            rto,
+            timers: Timers::default(),
+            ctrl: VecDeque::new(),
+            events: VecDeque::new(),
+            undelivered: 0,
+            sack_needed: false,
+            sack_now: false,
+            packets_since_sack: 0,
+            heartbeat_nonce: None,
+            reconfig: crate::reconfig::ReconfigState::new(local_initial_tsn),
+            shutdown_requested: false,
+            finished: false,
+            stats,
+            scratch: Vec::with_capacity(config.mtu),
+            config,
+        }
+    }
+
+    /// Sends INIT (RFC 9260 §5.1 A). Both WebRTC peers call this at once (RFC 8831 §6.2).
+    pub fn connect(&mut self, now: Instant) {
+        if self.state != State::Closed || self.finished {
+            return;
+        }
+        self.state = State::CookieWait;
+        let init = self.build_init(crate::chunk::ty::INIT, self.local_tag, &[]);
+        self.ctrl.push_back(Ctrl {
+            vtag: 0,
+            bytes: init.clone(),
+            alone: true,
+        });
+        self.init_bytes = Some(init);
+        self.init_retransmits = 0;
+        self.timers.set(Timer::T1, now + self.rto.rto());
+    }
+
+    /// Handles one received SCTP packet (one DTLS application-data record, RFC 8261 §4).
+    pub fn handle_receive(&mut self, now: Instant, packet: &[u8]) {
+        self.stats.packets_received += 1;
+        self.stats.bytes_received += packet.len() as u64;
+        if let Err(e) = verify_checksum(packet) {
+            self.stats.drops.bad_checksum += 1;
+            tracing::debug!(error = %e, "SCTP packet dropped");
+            return;
+        }
+        let parsed = match Packet::parse(packet) {
+            Ok(p) => p,
+            Err(e) => {
+                self.stats.drops.malformed += 1;
+                tracing::debug!(error = %e, "malformed SCTP packet dropped");
+                return;
+            }
+        };
+        if parsed.header.dst_port != self.config.local_port
+            || parsed.header.src_port != self.config.remote_port
+        {
+            self.stats.drops.bad_verification_tag += 1;
+            tracing::debug!(
+                src = parsed.header.src_port,
+                dst = parsed.header.dst_port,
+                "wrong SCTP ports"
+            );
+            return;
+        }
+        if !self.check_verification_tag(&parsed) {
+            self.stats.drops.bad_verification_tag += 1;
+            tracing::debug!(
+                vtag = parsed.header.verification_tag,
+                "bad verification tag, packet dropped"
+            );
+            return;
+        }
+        let mut had_data = false;
+        let mut immediate = false;
+        for chunk in &parsed.chunks {
+            if self.finished {
+                break; // aborted by an earlier chunk of this packet
+            }
+            match self.handle_chunk(now, &parsed, chunk, &mut had_data, &mut immediate) {
+                Flow::Continue => {}
+                Flow::Stop => break,
+            }
+        }
+        if had_data {
+            self.after_data(now, immediate);
+        }
+        self.after_progress(now);
+    }
+
+    /// RFC 9260 §8.5, §8.5.1: which verification tag each packet must carry.
+    fn check_verification_tag(&self, p: &Packet<'_>) -> bool {
+        let vtag = p.header.verification_tag;
+        match p.chunks.first() {
+            // §8.5.1 A: INIT travels with tag 0 and alone.
+            Some(Chunk::Init(_)) => vtag == 0 && p.chunks.len() == 1,
+            // §8.5.1 B: ABORT and SHUTDOWN COMPLETE may reflect the peer's tag with the T bit.
+            Some(Chunk::Abort { t_bit: true, .. }) | Some(Chunk::ShutdownComplete { t_bit: true }) => {
+                self.peer_known && vtag == self.peer.tag
+            }
+            // COOKIE ECHO is checked against the tag inside the cookie (§5.1.5).
+            Some(Chunk::CookieEcho(_)) => true,
+            _ => vtag == self.local_tag,
+        }
+    }
+
+    fn handle_chunk(
+        &mut self,
+        now: Instant,
+        packet: &Packet<'_>,
+        chunk: &Chunk<'_>,
+        had_data: &mut bool,
+        immediate: &mut bool,
+    ) -> Flow {
+        let established = self.receiver.is_some() && !self.finished;
+        match chunk {
+            Chunk::Init(init) => self.on_init(now, init),
+            Chunk::InitAck(ack) => self.on_init_ack(now, ack),
+            Chunk::CookieEcho(cookie) => self.on_cookie_echo(now, packet.header.verification_tag, cookie),
+            Chunk::CookieAck => self.on_cookie_ack(now),
+            Chunk::Abort { causes, .. } => {
+                let reason = crate::reconfig::describe_causes(causes);
+                if self.state != State::Closed {
+                    self.terminate(SctpEvent::Aborted(format!("peer aborted: {reason}")));
+                }
+                return Flow::Stop;
+            }
+            Chunk::ShutdownComplete { .. } => {
+                if self.state == State::ShutdownAckSent {
+                    self.terminate(SctpEvent::Closed);
+                }
+                return Flow::Stop;
+            }
+            _ if !established => {
+                self.stats.drops.unexpected_chunk += 1;
+                tracing::debug!(ty = chunk.chunk_type(), state = ?self.state, "chunk before the handshake dropped");
+            }
+            Chunk::Data(d) => {
+                *had_data = true;
+                *immediate |= d.flags & crate::chunk::data_flags::IMMEDIATE != 0;
+                self.on_data(d);
+            }
+            Chunk::Sack(s) => self.on_sack(now, s),
+            Chunk::Heartbeat(info) => {
+                let mut out = Vec::new();
+                crate::chunk::encode_heartbeat(&mut out, crate::chunk::ty::HEARTBEAT_ACK, &[info]);
+                self.queue_ctrl(out);
+            }
+            Chunk::HeartbeatAck(info) => self.on_heartbeat_ack(now, info),
+            Chunk::Shutdown { cum_tsn_ack } => self.on_shutdown(now, *cum_tsn_ack),
+            Chunk::ShutdownAck => self.on_shutdown_ack(),
+            Chunk::Error(causes) => {
+                tracing::debug!(causes = %crate::reconfig::describe_causes(causes), "peer sent ERROR");
+            }
+            Chunk::ForwardTsn(f) => {
+                if let Some(r) = self.receiver.as_mut() {
+                    r.on_forward_tsn(f.new_cum_tsn, f.streams());
+                }
+                *had_data = true;
+                *immediate = true;
+            }
+            Chunk::Reconfig(params) => self.on_reconfig(now, params),
+            Chunk::Unknown { ty, .. } => return self.on_unknown_chunk(*ty, chunk),
+        }
+        Flow::Continue
+    }
+
+    /// RFC 9260 §3.2: the upper two bits of an unknown chunk type say what to do.
+    fn on_unknown_chunk(&mut self, ty: u8, chunk: &Chunk<'_>) -> Flow {
+        self.stats.drops.unknown_chunk += 1;
+        tracing::debug!(ty, "unknown chunk type");
+        if ty & 0x40 != 0 && self.peer_known {
+            let mut raw = Vec::new();
+            chunk.encode(&mut raw);
+            let mut causes = Vec::new();
+            crate::param::put_cause(&mut causes, crate::param::cause::UNRECOGNIZED_CHUNK, &raw);
+            let mut out = Vec::new();
+            crate::chunk::encode_raw(&mut out, crate::chunk::ty::ERROR, 0, &causes);
+            if out.len() + crate::packet::COMMON_HEADER_LEN <= self.config.mtu {
+                self.queue_ctrl(out);
+            }
+        }
+        if ty & 0x80 == 0 {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        }
+    }
+
+    fn on_data(&mut self, d: &crate::chunk::DataChunk<'_>) {
+        use crate::receiver::DataOutcome;
+        let Some(r) = self.receiver.as_mut() else { return };
+        self.stats.data_chunks_received += 1;
+        match r.on_data(d, self.undelivered) {
+            DataOutcome::Accepted => {}
+            DataOutcome::Duplicate => self.stats.duplicate_chunks_received += 1,
+            DataOutcome::WindowFull => {
+                self.stats.drops.receive_window_full += 1;
+                tracing::trace!(tsn = d.tsn, "DATA beyond the receive window dropped");
+            }
+            DataOutcome::InvalidStream => {
+                self.stats.drops.invalid_stream += 1;
+                // RFC 9260 §6.5: report with an ERROR "Invalid Stream Identifier".
+                let mut info = Vec::new();
+                info.extend_from_slice(&d.stream.to_be_bytes());
+                info.extend_from_slice(&[0, 0]);
+                let mut causes = Vec::new();
+                crate::param::put_cause(&mut causes, crate::param::cause::INVALID_STREAM, &info);
+                let mut out = Vec::new();
+                crate::chunk::encode_raw(&mut out, crate::chunk::ty::ERROR, 0, &causes);
+                self.queue_ctrl(out);
+            }
+            DataOutcome::TooLarge => {
+                self.stats.drops.message_too_large += 1;
+                tracing::debug!(
+                    stream = d.stream,
+                    "reassembled message above max_message_size dropped"
+                );
+            }
+        }
+    }
+
+    /// §6.2: SACK at once for gaps, duplicates, every second packet or the I bit; otherwise delay.
+    fn after_data(&mut self, now: Instant, immediate: bool) {
+        let Some(r) = self.receiver.as_ref() else { return };
+        self.sack_needed = true;
+        self.packets_since_sack += 1;
+        let shutting_down = matches!(self.state, State::ShutdownSent | State::ShutdownReceived);
+        if immediate || r.has_gaps() || r.has_dups() || self.packets_since_sack >= 2 || shutting_down {
+            self.sack_now = true;
+        } else if !self.timers.is_running(Timer::DelayedAck) {
+            self.timers.set(Timer::DelayedAck, now + self.config.delayed_ack);
+        }
+        self.deliver_ready();
+        self.check_deferred_reset(now);
+    }
+
+    pub(crate) fn deliver_ready(&mut self) {
+        let Some(r) = self.receiver.as_mut() else { return };
+        while let Some(m) = r.ready.pop_front() {
+            self.stats.messages_received += 1;
+            self.undelivered += m.data.len();
+            self.events.push_back(SctpEvent::Message {
+                stream: StreamId(m.stream),
+                ppid: Ppid(m.ppid),
+                data: m.data,
+                unordered: m.unordered,
+            });
+        }
+    }
+
+    fn on_sack(&mut self, now: Instant, s: &crate::chunk::SackChunk<'_>) {
+        let before = self.sender.cum_ack;
+        let out = self.sender.on_sack(now, s);
+        if let Some(rtt) = out.rtt {
+            self.rto.on_sample(rtt);
+        }
+        if out.new_data_acked {
+            // RFC 9260 §8.1: acknowledged data resets the error counter.
+            self.error_count = 0;
+        }
+        self.stats.fast_retransmits += out.fast_retransmits;
+        // §6.3.2 R2/R3: stop T3 when nothing is outstanding, restart it when the cum ack advanced.
+        if !self.sender.has_outstanding() {
+            self.timers.stop(Timer::T3Rtx);
+        } else if self.sender.cum_ack > before {
+            self.timers.set(Timer::T3Rtx, now + self.rto.rto());
+        }
+        self.drain_sender_events();
+    }
+
+    pub(crate) fn drain_sender_events(&mut self) {
+        for s in std::mem::take(&mut self.sender.low_events) {
+            self.events.push_back(SctpEvent::BufferedAmountLow(StreamId(s)));
+        }
+    }
+
+    fn on_heartbeat_ack(&mut self, now: Instant, info: &[u8]) {
+        // Our Heartbeat Info: 8 bytes sent time (ms since epoch) + 8 bytes nonce (RFC 9260 §8.3).
+        let (Some(t), Some(n)) = (info.get(..8), info.get(8..16)) else {
+            return;
+        };
+        let mut b = [0u8; 8];
+        b.copy_from_slice(n);
+        if self.heartbeat_nonce != Some(u64::from_be_bytes(b)) {
+            return;
+        }
+        b.copy_from_slice(t);
+        let sent = self.epoch + Duration::from_millis(u64::from_be_bytes(b));
+        self.heartbeat_nonce = None;
+        self.error_count = 0;
+        self.rto.on_sample(now.saturating_duration_since(sent));
+    }
+
+    /// Advances timers (RFC 9260 §5.1 T1, §6.3.3 T3, §6.2 delayed SACK, §8.3 heartbeat, §9.2 T2,
+    /// RFC 6525 §5.1.1 reconfig).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due: Vec<Timer> = self.timers.take_expired(now).collect();
+        for t in due {
+            match t {
+                Timer::T1 => self.on_t1(now),
+                Timer::T2Shutdown => self.on_t2(now),
+                Timer::T3Rtx => self.on_t3(now),
+                Timer::DelayedAck => self.sack_now = self.sack_needed,
+                Timer::Heartbeat => self.on_heartbeat_timer(now),
+                Timer::Reconfig => self.on_reconfig_timer(now),
+            }
+            if self.finished {
+                break;
+            }
+        }
+        self.after_progress(now);
+    }
+
+    fn on_t3(&mut self, now: Instant) {
+        if !self.sender.has_outstanding() {
+            return;
+        }
+        self.stats.t3_expirations += 1;
+        if self.count_error() {
+            return;
+        }
+        self.rto.back_off();
+        self.sender.expire_outstanding(now);
+        self.sender.on_t3_expired(now);
+        self.drain_sender_events();
+        self.timers.set(Timer::T3Rtx, now + self.rto.rto());
+    }
+
+    fn on_heartbeat_timer(&mut self, now: Instant) {
+        if !self.is_established() {
+            return;
+        }
+        if self.heartbeat_nonce.is_some() {
+            // The previous HEARTBEAT went unanswered (RFC 9260 §8.3).
+            if self.count_error() {
+                return;
+            }
+            self.rto.back_off();
+        }
+        let nonce = self.rng.u64();
+        self.heartbeat_nonce = Some(nonce);
+        let ms = now.saturating_duration_since(self.epoch).as_millis() as u64;
+        let mut out = Vec::new();
+        crate::chunk::encode_heartbeat(
+            &mut out,
+            crate::chunk::ty::HEARTBEAT,
+            &[&ms.to_be_bytes(), &nonce.to_be_bytes()],
+        );
+        self.queue_ctrl(out);
+        self.timers.set(
+            Timer::Heartbeat,
+            now + self.rto.rto() + self.config.heartbeat_interval,
+        );
+    }
+
+    /// Counts one timeout against Association.Max.Retrans (RFC 9260 §8.1); true when it aborted.
+    pub(crate) fn count_error(&mut self) -> bool {
+        self.error_count += 1;
+        if self.error_count > self.config.max_association_retransmits {
+            self.send_abort(
+                crate::param::cause::PROTOCOL_VIOLATION,
+                b"too many retransmissions",
+            );
+            self.terminate(SctpEvent::Aborted(
+                "peer unreachable: too many retransmissions".into(),
+            ));
+            return true;
+        }
+        false
+    }
+
+    /// Bookkeeping after any input: deliver, shut down when drained, keep timers armed.
+    pub(crate) fn after_progress(&mut self, now: Instant) {
+        self.deliver_ready();
+        self.drain_sender_events();
+        self.check_shutdown(now);
+        if self.is_established() && !self.timers.is_running(Timer::Heartbeat) {
+            self.timers.set(
+                Timer::Heartbeat,
+                now + self.rto.rto() + self.config.heartbeat_interval,
+            );
+        }
+        self.refresh_stats();
+    }
+
+    fn refresh_stats(&mut self) {
+        self.stats.srtt = self.rto.srtt();
+        self.stats.rto = self.rto.rto();
+        self.stats.cwnd = self.sender.cwnd;
+        self.stats.ssthresh = self.sender.ssthresh;
+        self.stats.peer_rwnd = self.sender.peer_rwnd;
+        self.stats.flight_size = self.sender.flight_size;
+        self.stats.local_rwnd = self
+            .receiver
+            .as_ref()
+            .map_or(0, |r| r.a_rwnd(self.undelivered) as usize);
+        self.stats.retransmissions = self.sender.retransmissions;
+        self.stats.abandoned_messages = self.sender.abandoned_messages;
+        self.stats.drops.message_too_large = self
+            .receiver
+            .as_ref()
+            .map_or(self.stats.drops.message_too_large, |r| r.messages_too_large);
+    }
+
+    /// Moves to CLOSED and reports `event` once.
+    pub(crate) fn terminate(&mut self, event: SctpEvent) {
+        if self.finished {
+            return;
+        }
+        self.state = State::Closed;
+        self.finished = true;
+        self.timers.stop_all();
+        self.events.push_back(event);
+    }
+
+    /// Queues an ABORT with one error cause (RFC 9260 §9.1).
+    pub(crate) fn send_abort(&mut self, cause: u16, info: &[u8]) {
+        if !self.peer_known {
+            return;
+        }
+        let mut causes = Vec::new();
+        crate::param::put_cause(&mut causes, cause, info);
+        let mut out = Vec::new();
+        crate::chunk::encode_raw(&mut out, crate::chunk::ty::ABORT, 0, &causes);
+        self.ctrl.clear();
+        self.ctrl.push_back(Ctrl {
+            vtag: self.peer.tag,
+            bytes: out,
+            alone: true,
+        });
+    }
+
+    /// Queues a control chunk for the peer.
+    pub(crate) fn queue_ctrl(&mut self, bytes: Vec<u8>) {
+        self.ctrl.push_back(Ctrl {
+            vtag: self.peer.tag,
+            bytes,
+            alone: false,
+        });
+    }
+
+    /// Queues a message (RFC 9260 §11.1.5). Fails for empty or oversized messages, unknown streams, a
+    /// full send buffer, or an association that is not (or no longer) established.
+    pub fn send(
+        &mut self,
+        now: Instant,
+        stream: StreamId,
+        ppid: Ppid,
+        data: &[u8],
+        opts: SendOptions,
+    ) -> Result<(), SctpError> {
+        if data.is_empty() {
+            return Err(SctpError::EmptyMessage);
+        }
+        if data.len() > self.config.max_message_size {
+            return Err(SctpError::MessageTooLarge {
+                size: data.len(),
+                max: self.config.max_message_size,
+            });
+        }
+        if !matches!(
+            self.state,
+            State::Established | State::CookieWait | State::CookieEchoed
+        ) {
+            return Err(SctpError::NotEstablished);
+        }
+        if self.receiver.is_some() && stream.0 >= self.peer.outbound_streams {
+            return Err(SctpError::InvalidStream(stream.0));
+        }
+        let buffered = self.sender.total_buffered;
+        if buffered + data.len() > self.config.max_send_buffer {
+            return Err(SctpError::WouldBlock {
+                buffered,
+                max: self.config.max_send_buffer,
+            });
+        }
+        let hold = self.reconfig.is_resetting(stream.0);
+        self.sender.enqueue(
+            now,
+            stream.0,
+            ppid.0,
+            bytes::Bytes::copy_from_slice(data),
+            opts,
+            hold,
+        );
+        self.stats.messages_sent += 1;
+        Ok(())
+    }
+
+    /// The next event, if any.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<SctpEvent> {
+        let e = self.events.pop_front()?;
+        if let SctpEvent::Message { data, .. } = &e {
+            self.undelivered = self.undelivered.saturating_sub(data.len());
+        }
+        Some(e)
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) wants to be called next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    /// Bytes queued or in flight on `stream`, not yet acknowledged or abandoned.
+    pub fn buffered_amount(&self, stream: StreamId) -> usize {
+        self.sender.buffered_amount(stream.0)
+    }
+
+    /// Sets the level at or below which [`SctpEvent::BufferedAmountLow`] fires for `stream`.
+    pub fn set_buffered_amount_low_threshold(&mut self, stream: StreamId, bytes: usize) {
+        self.sender.set_low_threshold(stream.0, bytes);
+    }
+
+    /// Starts a graceful shutdown (RFC 9260 §9.2): SHUTDOWN goes out once all queued data is acked.
+    pub fn shutdown(&mut self, now: Instant) {
+        match self.state {
+            State::CookieWait | State::CookieEchoed => self.terminate(SctpEvent::Closed),
+            State::Established => {
+                self.state = State::ShutdownPending;
+                self.shutdown_requested = true;
+                self.check_shutdown(now);
+            }
+            _ => {}
+        }
+    }
+
+    /// Aborts the association (RFC 9260 §9.1): sends ABORT with "User-Initiated Abort".
+    pub fn abort(&mut self, _now: Instant) {
+        if self.state == State::Closed {
+            return;
+        }
+        self.send_abort(crate::param::cause::USER_ABORT, b"");
+        self.terminate(SctpEvent::Aborted("aborted locally".into()));
+    }
+
+    /// The association is ESTABLISHED (or shutting down with data still flowing).
+    pub fn is_established(&self) -> bool {
+        matches!(
+            self.state,
+            State::Established | State::ShutdownPending | State::ShutdownReceived | State::ShutdownSent
+        )
+    }
+
+    /// Counters and congestion state.
+    pub fn stats(&self) -> &SctpStats {
+        &self.stats
+    }
+
+    /// The smoothed RTT, once measured (RFC 9260 §6.3.1).
+    pub fn rtt(&self) -> Option<Duration> {
+        self.rto.srtt()
+    }
+
+    /// Milliseconds since this association was created (the cookie clock).
+    pub(crate) fn clock_ms(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.epoch).as_millis() as u64
+    }
+}
+
+/// Whether to go on with the packet's next chunk.
+pub(crate) enum Flow {
+    Continue,
+    Stop,
+}

@@ -1,0 +1,87 @@
+//! Association configuration and per-message send options.
+
+use std::time::Duration;
+
+/// Configuration of one [`crate::Association`]. `Default` gives WebRTC values (RFC 8831 §6, RFC 9260 §16).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SctpConfig {
+    /// Our SCTP port (`a=sctp-port`, RFC 8841; 5000 by default).
+    pub local_port: u16,
+    /// The peer's SCTP port.
+    pub remote_port: u16,
+    /// Budget for one SCTP packet in bytes (common header included); the caller subtracts DTLS overhead.
+    pub mtu: usize,
+    /// Largest message `send` accepts and the receiver reassembles (RFC 8841 `a=max-message-size`).
+    pub max_message_size: usize,
+    /// Our receive window in bytes: the hard cap on received-but-undelivered data (RFC 9260 §6.2).
+    pub receive_window: u32,
+    /// Cap on bytes queued and in flight; `send` returns [`crate::SctpError::WouldBlock`] beyond it.
+    pub max_send_buffer: usize,
+    /// Outbound streams we request (RFC 8831 §6.2: 65535 for WebRTC); the peer's MIS may lower it.
+    pub num_outbound_streams: u16,
+    /// Inbound streams we accept (MIS, RFC 9260 §3.3.2).
+    pub max_inbound_streams: u16,
+    /// RTO.Initial (RFC 9260 §16).
+    pub rto_initial: Duration,
+    /// RTO.Min.
+    pub rto_min: Duration,
+    /// RTO.Max.
+    pub rto_max: Duration,
+    /// Max.Init.Retransmits: INIT / COOKIE ECHO retransmissions before giving up.
+    pub max_init_retransmits: u32,
+    /// Association.Max.Retrans: consecutive timeouts before the association is aborted (RFC 9260 §8.1).
+    pub max_association_retransmits: u32,
+    /// HB.interval: heartbeat period on an idle path (RFC 9260 §8.3).
+    pub heartbeat_interval: Duration,
+    /// Delayed SACK timeout (RFC 9260 §6.2: at most 500 ms, 200 ms recommended).
+    pub delayed_ack: Duration,
+    /// Valid.Cookie.Life (RFC 9260 §16).
+    pub cookie_lifetime: Duration,
+    /// Max.Burst: new packets sent at once in response to one SACK (RFC 9260 §6.1, §16).
+    pub max_burst: u32,
+}
+
+impl Default for SctpConfig {
+    fn default() -> Self {
+        Self {
+            local_port: 5000,
+            remote_port: 5000,
+            mtu: 1188,
+            max_message_size: 256 * 1024,
+            receive_window: 1024 * 1024,
+            max_send_buffer: 4 * 1024 * 1024,
+            num_outbound_streams: 65535,
+            max_inbound_streams: 65535,
+            rto_initial: Duration::from_secs(1),
+            rto_min: Duration::from_millis(200),
+            rto_max: Duration::from_secs(60),
+            max_init_retransmits: 8,
+            max_association_retransmits: 10,
+            heartbeat_interval: Duration::from_secs(30),
+            delayed_ack: Duration::from_millis(200),
+            cookie_lifetime: Duration::from_secs(60),
+            max_burst: 4,
+        }
+    }
+}
+
+/// Partial reliability of one message (RFC 3758 §3.4; RFC 8831 §6.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Reliability {
+    /// Retransmit until acknowledged.
+    #[default]
+    Reliable,
+    /// Abandon after this many retransmissions (0: sent once).
+    MaxRetransmits(u16),
+    /// Abandon once this long has passed since `send`.
+    MaxLifetime(Duration),
+}
+
+/// Per-message options for [`crate::Association::send`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendOptions {
+    /// Deliver as soon as complete, regardless of the stream order (U bit, RFC 9260 §6.6).
+    pub unordered: bool,
+    /// Partial reliability policy.
+    pub reliability: Reliability,
+}

@@ -1,0 +1,91 @@
+//! Retransmission timeout estimator (RFC 9260 §6.3.1, the RFC 6298 algorithm).
+
+use std::time::Duration;
+
+/// Clock granularity G in the RTO formula; the caller's clock is treated as 1 ms.
+const GRANULARITY: Duration = Duration::from_millis(1);
+
+/// SRTT / RTTVAR / RTO state of the single path.
+#[derive(Debug, Clone)]
+pub(crate) struct RtoEstimator {
+    srtt: Option<Duration>,
+    rttvar: Duration,
+    rto: Duration,
+    min: Duration,
+    max: Duration,
+}
+
+impl RtoEstimator {
+    pub(crate) fn new(initial: Duration, min: Duration, max: Duration) -> Self {
+        Self {
+            srtt: None,
+            rttvar: Duration::ZERO,
+            rto: initial.clamp(min, max.max(min)),
+            min,
+            max,
+        }
+    }
+
+    pub(crate) fn rto(&self) -> Duration {
+        self.rto
+    }
+
+    pub(crate) fn srtt(&self) -> Option<Duration> {
+        self.srtt
+    }
+
+    /// Feeds one RTT measurement R' (RFC 9260 §6.3.1 C1–C3).
+    pub(crate) fn on_sample(&mut self, r: Duration) {
+        match self.srtt {
+            // C2: the first measurement.
+            None => {
+                self.srtt = Some(r);
+                self.rttvar = r / 2;
+            }
+            // C3: RTO.Alpha = 1/8, RTO.Beta = 1/4.
+            Some(srtt) => {
+                let delta = srtt.abs_diff(r);
+                self.rttvar = self.rttvar * 3 / 4 + delta / 4;
+                self.srtt = Some(srtt * 7 / 8 + r / 8);
+            }
+        }
+        let srtt = self.srtt.unwrap_or(r);
+        // C4–C7: RTO = SRTT + max(G, 4 * RTTVAR), clamped to [RTO.Min, RTO.Max].
+        self.rto = (srtt + (self.rttvar * 4).max(GRANULARITY)).clamp(self.min, self.max.max(self.min));
+    }
+
+    /// Doubles the RTO after a timer expiry (RFC 9260 §6.3.3 E2), up to RTO.Max.
+    pub(crate) fn back_off(&mut self) {
+        self.rto = (self.rto * 2).min(self.max.max(self.min));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: u64) -> Duration {
+        Duration::from_millis(v)
+    }
+
+    #[test]
+    fn follows_rfc6298() {
+        let mut e = RtoEstimator::new(ms(1000), ms(200), ms(60_000));
+        assert_eq!(e.rto(), ms(1000));
+        e.on_sample(ms(100));
+        // SRTT = 100, RTTVAR = 50, RTO = 100 + 200 = 300.
+        assert_eq!(e.srtt(), Some(ms(100)));
+        assert_eq!(e.rto(), ms(300));
+        e.on_sample(ms(100));
+        // RTTVAR = 37.5, SRTT = 100, RTO = 250.
+        assert_eq!(e.rto(), ms(250));
+        for _ in 0..50 {
+            e.on_sample(ms(10));
+        }
+        assert_eq!(e.rto(), ms(200), "clamped at RTO.Min");
+        for _ in 0..20 {
+            e.back_off();
+        }
+        assert_eq!(e.rto(), ms(60_000), "clamped at RTO.Max");
+    }
+}

@@ -1,0 +1,81 @@
+//! Counters every association keeps (drops by reason, retransmissions, congestion state).
+
+use std::time::Duration;
+
+/// Why an inbound packet or chunk was dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DropCounts {
+    /// CRC32c mismatch (RFC 9260 §6.8).
+    pub bad_checksum: u64,
+    /// Framing or value errors (zero/overlong lengths, short chunks, ...).
+    pub malformed: u64,
+    /// Wrong verification tag or ports (RFC 9260 §8.5).
+    pub bad_verification_tag: u64,
+    /// COOKIE ECHO with a bad MAC or a stale timestamp (RFC 9260 §5.1.5).
+    pub bad_cookie: u64,
+    /// A chunk not allowed in the current state (DATA before the handshake, ...).
+    pub unexpected_chunk: u64,
+    /// DATA that did not fit in the receive window (RFC 9260 §6.2).
+    pub receive_window_full: u64,
+    /// DATA for a stream at or above the negotiated number of inbound streams (RFC 9260 §6.5).
+    pub invalid_stream: u64,
+    /// Reassembled message larger than `max_message_size`.
+    pub message_too_large: u64,
+    /// Chunks of unknown type skipped or that stopped processing (RFC 9260 §3.2).
+    pub unknown_chunk: u64,
+}
+
+/// Statistics of one association.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SctpStats {
+    /// Packets received (before validation).
+    pub packets_received: u64,
+    /// Packets sent.
+    pub packets_sent: u64,
+    /// Bytes received (SCTP packet bytes).
+    pub bytes_received: u64,
+    /// Bytes sent (SCTP packet bytes).
+    pub bytes_sent: u64,
+    /// DATA chunks sent for the first time.
+    pub data_chunks_sent: u64,
+    /// DATA chunks received (duplicates included).
+    pub data_chunks_received: u64,
+    /// Duplicate DATA chunks received.
+    pub duplicate_chunks_received: u64,
+    /// Messages accepted by `send`.
+    pub messages_sent: u64,
+    /// Messages delivered as events.
+    pub messages_received: u64,
+    /// DATA chunk retransmissions (timer and fast).
+    pub retransmissions: u64,
+    /// Chunks retransmitted by fast retransmit (RFC 9260 §7.2.4).
+    pub fast_retransmits: u64,
+    /// T3-rtx expirations (RFC 9260 §6.3.3).
+    pub t3_expirations: u64,
+    /// Messages abandoned by PR-SCTP (RFC 3758).
+    pub abandoned_messages: u64,
+    /// FORWARD TSN chunks sent.
+    pub forward_tsn_sent: u64,
+    /// Our stream reset requests the peer refused (RFC 6525 §4.4 "Denied" or an error result).
+    pub stream_resets_failed: u64,
+    /// SACK chunks sent.
+    pub sacks_sent: u64,
+    /// Dropped input by reason.
+    pub drops: DropCounts,
+    /// Smoothed RTT (RFC 9260 §6.3.1), once measured.
+    pub srtt: Option<Duration>,
+    /// Current retransmission timeout.
+    pub rto: Duration,
+    /// Congestion window in bytes.
+    pub cwnd: usize,
+    /// Slow start threshold in bytes.
+    pub ssthresh: usize,
+    /// The peer's receive window as last computed (RFC 9260 §6.2.1).
+    pub peer_rwnd: usize,
+    /// The receive window we advertise.
+    pub local_rwnd: usize,
+    /// Bytes in flight.
+    pub flight_size: usize,
+}

@@ -1,0 +1,259 @@
+//! Building outgoing packets (RFC 9260 §6.1, §6.10 bundling) and the shutdown sequence (§9.2).
+
+use std::time::Instant;
+
+use crate::association::{Association, Ctrl, SctpEvent, State};
+use crate::chunk::{encode_data, encode_forward_tsn, encode_raw, encode_sack, ty, SackChunk};
+use crate::packet::{begin_packet, write_checksum, CommonHeader};
+use crate::sender::DATA_HEADER;
+use crate::timer::Timer;
+
+impl Association {
+    /// The next SCTP packet to send (at most `mtu` bytes), or `None` when there is nothing to send.
+    /// Call until it returns `None` after every `handle_*` / `send` call.
+    #[must_use]
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
+        self.maybe_start_reconfig(now);
+        let mut buf = std::mem::take(&mut self.scratch);
+        let built = self.build_packet(now, &mut buf);
+        let out = if built {
+            write_checksum(&mut buf);
+            self.stats.packets_sent += 1;
+            self.stats.bytes_sent += buf.len() as u64;
+            Some(buf.clone())
+        } else {
+            None
+        };
+        self.scratch = buf;
+        self.after_progress(now);
+        out
+    }
+
+    fn header(&self, vtag: u32) -> CommonHeader {
+        CommonHeader {
+            src_port: self.config.local_port,
+            dst_port: self.config.remote_port,
+            verification_tag: vtag,
+        }
+    }
+
+    fn room(&self, buf: &[u8]) -> usize {
+        self.config.mtu.saturating_sub(buf.len())
+    }
+
+    /// Fills `buf` with one packet; false when there is nothing to send.
+    fn build_packet(&mut self, now: Instant, buf: &mut Vec<u8>) -> bool {
+        let can_data = self.is_established() && !self.finished;
+        let vtag = match self.ctrl.front() {
+            Some(c) => c.vtag,
+            None if can_data => self.peer.tag,
+            None => return false,
+        };
+        begin_packet(buf, &self.header(vtag));
+        if let Some(front) = self.ctrl.front() {
+            if front.alone {
+                if let Some(c) = self.ctrl.pop_front() {
+                    buf.extend_from_slice(&c.bytes);
+                }
+                return true;
+            }
+        }
+        while let Some(c) = self.ctrl.front() {
+            // A control chunk bigger than the MTU still goes out alone rather than never.
+            let fits = c.bytes.len() <= self.room(buf) || buf.len() == crate::packet::COMMON_HEADER_LEN;
+            if c.vtag != vtag || c.alone || !fits {
+                break;
+            }
+            if let Some(c) = self.ctrl.pop_front() {
+                buf.extend_from_slice(&c.bytes);
+            }
+        }
+        if can_data && vtag == self.peer.tag {
+            self.add_sack(buf, false);
+            self.add_forward_tsn(buf);
+            self.add_data(now, buf);
+        }
+        buf.len() > crate::packet::COMMON_HEADER_LEN
+    }
+
+    /// Bundles a SACK when one is due, or when `piggyback` and one is wanted (RFC 9260 §6.2).
+    fn add_sack(&mut self, buf: &mut Vec<u8>, piggyback: bool) {
+        if !(self.sack_now || (piggyback && self.sack_needed)) {
+            return;
+        }
+        let undelivered = self.undelivered;
+        let Some(r) = self.receiver.as_mut() else { return };
+        let a_rwnd = r.a_rwnd(undelivered);
+        let (cum, gaps, dups) = r.sack_blocks();
+        let max_gaps = self.config.mtu.saturating_sub(buf.len() + 16) / 4;
+        let gaps = &gaps[..gaps.len().min(max_gaps)];
+        let max_dups = self.config.mtu.saturating_sub(buf.len() + 16 + 4 * gaps.len()) / 4;
+        encode_sack(buf, cum, a_rwnd, gaps, &dups[..dups.len().min(max_dups)]);
+        self.sack_now = false;
+        self.sack_needed = false;
+        self.packets_since_sack = 0;
+        self.timers.stop(Timer::DelayedAck);
+        self.stats.sacks_sent += 1;
+    }
+
+    /// RFC 3758 §3.5 C3: FORWARD TSN when the Advanced.Peer.Ack.Point moved past the cumulative ack.
+    fn add_forward_tsn(&mut self, buf: &mut Vec<u8>) {
+        if !self.sender.forward_tsn_pending {
+            return;
+        }
+        let Some((new_cum, mut streams)) = self.sender.forward_tsn() else {
+            self.sender.forward_tsn_pending = false;
+            return;
+        };
+        let max_streams = self.room(buf).saturating_sub(8) / 4;
+        if max_streams == 0 {
+            return;
+        }
+        streams.truncate(max_streams);
+        encode_forward_tsn(buf, new_cum, &streams);
+        self.sender.forward_tsn_pending = false;
+        self.stats.forward_tsn_sent += 1;
+    }
+
+    /// Retransmissions first, then new DATA within cwnd and the peer's window (RFC 9260 §6.1, §7.2).
+    fn add_data(&mut self, now: Instant, buf: &mut Vec<u8>) {
+        let mut sent = false;
+        let mut retransmitted = false;
+        while self.sender.has_retransmits()
+            && (self.sender.rtx_override || self.sender.flight_size < self.sender.cwnd)
+        {
+            let Some(tsn) = self.sender.next_retransmit(now) else {
+                break;
+            };
+            let Some(c) = self.sender.chunk(tsn) else { break };
+            if c.wire_len() > self.room(buf) {
+                break;
+            }
+            encode_data(buf, &c.as_data());
+            self.sender.on_chunk_sent(now, tsn);
+            sent = true;
+            retransmitted = true;
+        }
+        if retransmitted {
+            self.sender.rtx_override = false;
+        }
+        if !self.sender.has_retransmits() && self.state != State::ShutdownReceived {
+            while self.sender.can_send_new() {
+                let room = self.room(buf);
+                if room < DATA_HEADER + 4 {
+                    break;
+                }
+                let Some(c) = self.sender.next_new_chunk(now, room) else {
+                    break;
+                };
+                encode_data(buf, &c.as_data());
+                let tsn = c.tsn;
+                self.sender.on_chunk_sent(now, tsn);
+                self.stats.data_chunks_sent += 1;
+                sent = true;
+            }
+        }
+        if sent {
+            // §6.3.2 R1: T3 runs whenever data is outstanding.
+            if !self.timers.is_running(Timer::T3Rtx) {
+                self.timers.set(Timer::T3Rtx, now + self.rto.rto());
+            }
+            // §8.3: heartbeats go to idle paths only.
+            self.timers.set(
+                Timer::Heartbeat,
+                now + self.rto.rto() + self.config.heartbeat_interval,
+            );
+            // A SACK rides along for free when one is wanted anyway.
+            if self.sack_needed && self.room(buf) >= 16 {
+                self.add_sack(buf, true);
+            }
+        }
+        self.drain_sender_events();
+    }
+
+    /// RFC 9260 §9.2: SHUTDOWN / SHUTDOWN ACK once nothing is queued or outstanding.
+    pub(crate) fn check_shutdown(&mut self, now: Instant) {
+        if !self.sender.is_idle() {
+            return;
+        }
+        match self.state {
+            State::ShutdownPending => {
+                self.send_shutdown();
+                self.state = State::ShutdownSent;
+                self.timers.set(Timer::T2Shutdown, now + self.rto.rto());
+            }
+            State::ShutdownReceived => {
+                self.send_shutdown_ack();
+                self.state = State::ShutdownAckSent;
+                self.timers.set(Timer::T2Shutdown, now + self.rto.rto());
+            }
+            _ => {}
+        }
+    }
+
+    fn send_shutdown(&mut self) {
+        let cum = self.receiver.as_ref().map_or(0, |r| r.cum as u32);
+        let mut out = Vec::new();
+        encode_raw(&mut out, ty::SHUTDOWN, 0, &cum.to_be_bytes());
+        self.queue_ctrl(out);
+    }
+
+    fn send_shutdown_ack(&mut self) {
+        let mut out = Vec::new();
+        encode_raw(&mut out, ty::SHUTDOWN_ACK, 0, &[]);
+        self.queue_ctrl(out);
+    }
+
+    /// SHUTDOWN received (RFC 9260 §9.2).
+    pub(crate) fn on_shutdown(&mut self, now: Instant, cum_tsn_ack: u32) {
+        let a_rwnd = (self.sender.peer_rwnd + self.sender.flight_size) as u32;
+        let sack = SackChunk::cum_only(cum_tsn_ack, a_rwnd);
+        let before = self.sender.cum_ack;
+        let _ = self.sender.on_sack(now, &sack);
+        if !self.sender.has_outstanding() {
+            self.timers.stop(Timer::T3Rtx);
+        } else if self.sender.cum_ack > before {
+            self.timers.set(Timer::T3Rtx, now + self.rto.rto());
+        }
+        match self.state {
+            State::Established | State::ShutdownPending => self.state = State::ShutdownReceived,
+            State::ShutdownSent => {
+                // Both sides shut down at once: answer with SHUTDOWN ACK.
+                self.send_shutdown_ack();
+                self.state = State::ShutdownAckSent;
+                self.timers.set(Timer::T2Shutdown, now + self.rto.rto());
+            }
+            _ => {}
+        }
+        self.check_shutdown(now);
+    }
+
+    /// SHUTDOWN ACK received (RFC 9260 §9.2): SHUTDOWN COMPLETE and close.
+    pub(crate) fn on_shutdown_ack(&mut self) {
+        if matches!(self.state, State::ShutdownSent | State::ShutdownAckSent) {
+            let mut out = Vec::new();
+            encode_raw(&mut out, ty::SHUTDOWN_COMPLETE, 0, &[]);
+            self.ctrl.push_back(Ctrl {
+                vtag: self.peer.tag,
+                bytes: out,
+                alone: false,
+            });
+            self.terminate(SctpEvent::Closed);
+        }
+    }
+
+    /// T2-shutdown expired (RFC 9260 §9.2): retransmit SHUTDOWN or SHUTDOWN ACK.
+    pub(crate) fn on_t2(&mut self, now: Instant) {
+        let resend: fn(&mut Self) = match self.state {
+            State::ShutdownSent => Self::send_shutdown,
+            State::ShutdownAckSent => Self::send_shutdown_ack,
+            _ => return,
+        };
+        if self.count_error() {
+            return;
+        }
+        self.rto.back_off();
+        resend(self);
+        self.timers.set(Timer::T2Shutdown, now + self.rto.rto());
+    }
+}
