@@ -2,9 +2,14 @@
 //!
 //! - `oxirtc stun [SERVER] [--nat-type]`: a STUN probe (mapped address, RTT, RFC 5780 NAT behaviour).
 //!   Without SERVER it starts a built-in RFC 5780 Binding server on loopback and probes that.
+//! - `oxirtc echo`: an echo peer behind the HTTP/JSON signaling protocol (interop tests).
+//! - `oxirtc dial URL`: the other side of that protocol, with the browser's checks.
 #![forbid(unsafe_code)]
 
 mod binding_server;
+pub mod dial;
+pub mod echo;
+pub mod signal_http;
 mod stun_probe;
 mod udp_transaction;
 
@@ -33,6 +38,11 @@ pub struct Cli {
 pub enum Command {
     /// Ask a STUN server for our mapped address and round-trip time; optionally classify the NAT.
     Stun(StunArgs),
+    /// Answer (or make) offers over HTTP/JSON and echo every data-channel message: a peer for interop
+    /// tests. Prints `LISTENING <url>` first.
+    Echo(echo::EchoArgs),
+    /// Connect to an echo peer's signaling URL, send messages, check every echo; prints one JSON object.
+    Dial(dial::DialArgs),
 }
 
 /// `oxirtc stun` arguments.
@@ -65,6 +75,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     init_logging(cli.log.as_deref());
     match cli.command {
         Command::Stun(args) => stun_probe::run(&args),
+        Command::Echo(args) => echo::run(&args),
+        Command::Dial(args) => dial::run(&args),
     }
 }
 

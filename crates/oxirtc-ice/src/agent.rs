@@ -209,6 +209,23 @@ impl IceAgent {
         }
     }
 
+    /// Sets our role as the owner decided it (RFC 8445 §6.1.1: in JSEP the offerer is controlling,
+    /// RFC 8829 §3.5.3), e.g. once it knows whether it offers. Pair priorities are recomputed; no
+    /// [`IceEvent::RoleChanged`] is emitted, which reports only role conflicts. A lite agent stays
+    /// controlled.
+    pub fn set_controlling(&mut self, now: Instant, controlling: bool) {
+        let before = self.events.len();
+        self.set_role(now, controlling);
+        let role_event = self
+            .events
+            .iter()
+            .skip(before)
+            .position(|e| matches!(e, IceEvent::RoleChanged { .. }));
+        if let Some(pos) = role_event {
+            self.events.remove(before + pos);
+        }
+    }
+
     /// Our credentials, to put in `a=ice-ufrag` / `a=ice-pwd`.
     pub fn local_credentials(&self) -> &IceCredentials {
         &self.local_creds

@@ -1,0 +1,428 @@
+//! `oxirtc echo`: answers (or makes) offers over the HTTP/JSON signaling protocol and echoes every data
+//! channel message back, for interop tests with browsers and other stacks.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use oxirtc::{DataChannelInit, Description, PeerConnectionState, SdpType};
+use oxirtc_tokio::{Config, DataChannel, PeerConnection, PeerConnectionEvent};
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::signal_http::{NegotiatedChannel, SignalReply, SignalRequest};
+
+/// `oxirtc echo` arguments.
+#[derive(Debug, clap::Args)]
+pub struct EchoArgs {
+    /// HTTP address for signaling (port 0 = any free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// Exit after the first session ends.
+    #[arg(long)]
+    pub once: bool,
+    /// Local IP for the peer connection's socket (default: the signaling address's IP).
+    #[arg(long)]
+    pub bind: Option<std::net::IpAddr>,
+}
+
+type Reply = oneshot::Sender<Result<SignalReply, String>>;
+
+enum SessionCmd {
+    Offer(String, Vec<NegotiatedChannel>, Reply),
+    Answer(String, Reply),
+    OpenChannel(String),
+}
+
+#[derive(Clone)]
+struct Shared {
+    sessions: Arc<Mutex<HashMap<String, mpsc::UnboundedSender<SessionCmd>>>>,
+    next: Arc<AtomicU64>,
+    bind: std::net::IpAddr,
+    done: mpsc::UnboundedSender<()>,
+}
+
+/// Runs the echo peer until interrupted (or after one session with `--once`).
+pub fn run(args: &EchoArgs) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(serve(args))
+}
+
+async fn serve(args: &EchoArgs) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}: is the port in use?", args.listen))?;
+    let addr = listener.local_addr()?;
+    let (done, mut done_rx) = mpsc::unbounded_channel();
+    let shared = Shared {
+        sessions: Arc::default(),
+        next: Arc::default(),
+        bind: args.bind.unwrap_or(addr.ip()),
+        done,
+    };
+    let app = Router::new().route("/offer", post(handle)).with_state(shared);
+    println!("LISTENING http://{addr}/offer");
+    let once = args.once;
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        loop {
+            if done_rx.recv().await.is_none() || once {
+                return;
+            }
+        }
+    });
+    server.await.context("HTTP server")?;
+    Ok(())
+}
+
+async fn handle(
+    State(shared): State<Shared>,
+    Json(req): Json<SignalRequest>,
+) -> (StatusCode, Json<serde_json::Value>) {
+    let result = route(&shared, req).await;
+    match result {
+        Ok(Some(reply)) => (
+            StatusCode::OK,
+            Json(serde_json::to_value(reply).unwrap_or_default()),
+        ),
+        Ok(None) => (StatusCode::OK, Json(json!({}))),
+        Err(e) => (StatusCode::BAD_REQUEST, Json(json!({ "error": e }))),
+    }
+}
+
+async fn route(shared: &Shared, req: SignalRequest) -> Result<Option<SignalReply>, String> {
+    let (tx, rx) = oneshot::channel();
+    match req {
+        SignalRequest::Offer {
+            sdp,
+            session: Some(id),
+            negotiated,
+        } => {
+            session(shared, &id)?
+                .send(SessionCmd::Offer(sdp, negotiated, tx))
+                .map_err(|_| gone(&id))?;
+        }
+        SignalRequest::Offer {
+            sdp,
+            session: None,
+            negotiated,
+        } => {
+            let cmds = start_session(shared).await?;
+            cmds.send(SessionCmd::Offer(sdp, negotiated, tx))
+                .map_err(|_| "session ended".to_owned())?;
+        }
+        SignalRequest::RequestOffer { label, negotiated } => {
+            let (reply_tx, reply_rx) = oneshot::channel();
+            start_session_offering(
+                shared,
+                label.unwrap_or_else(|| "echo".into()),
+                negotiated,
+                reply_tx,
+            )
+            .await?;
+            return reply_rx.await.map_err(|_| "session ended".to_owned())?.map(Some);
+        }
+        SignalRequest::Answer { sdp, session: id } => {
+            let id = id.ok_or("an answer needs the session id from the offer")?;
+            session(shared, &id)?
+                .send(SessionCmd::Answer(sdp, tx))
+                .map_err(|_| gone(&id))?;
+            rx.await.map_err(|_| gone(&id))??;
+            return Ok(None);
+        }
+    }
+    rx.await.map_err(|_| "session ended".to_owned())?.map(Some)
+}
+
+fn gone(id: &str) -> String {
+    format!("session {id} has ended")
+}
+
+fn session(shared: &Shared, id: &str) -> Result<mpsc::UnboundedSender<SessionCmd>, String> {
+    let sessions = shared.sessions.lock().map_err(|_| "internal error".to_owned())?;
+    sessions
+        .get(id)
+        .cloned()
+        .ok_or_else(|| format!("unknown session {id}"))
+}
+
+async fn new_pc(shared: &Shared) -> Result<PeerConnection, String> {
+    let config = Config {
+        bind: vec![shared.bind],
+        include_loopback: true,
+        ..Config::default()
+    };
+    PeerConnection::new(config).await.map_err(|e| e.to_string())
+}
+
+/// A session for a peer that offers.
+async fn start_session(shared: &Shared) -> Result<mpsc::UnboundedSender<SessionCmd>, String> {
+    let pc = new_pc(shared).await?;
+    let id = shared.next.fetch_add(1, Ordering::Relaxed).to_string();
+    let (tx, rx) = mpsc::unbounded_channel();
+    shared
+        .sessions
+        .lock()
+        .map_err(|_| "internal error")?
+        .insert(id.clone(), tx.clone());
+    tokio::spawn(Session::new(id, pc, shared.clone(), tx.clone()).run(rx, Vec::new(), None));
+    Ok(tx)
+}
+
+/// A session where we offer (the peer sent `request-offer`).
+async fn start_session_offering(
+    shared: &Shared,
+    label: String,
+    negotiated: Vec<NegotiatedChannel>,
+    reply: Reply,
+) -> Result<(), String> {
+    let pc = new_pc(shared).await?;
+    let id = shared.next.fetch_add(1, Ordering::Relaxed).to_string();
+    let (tx, rx) = mpsc::unbounded_channel();
+    shared
+        .sessions
+        .lock()
+        .map_err(|_| "internal error")?
+        .insert(id.clone(), tx.clone());
+    tokio::spawn(Session::new(id, pc, shared.clone(), tx).run(rx, negotiated, Some((label, reply))));
+    Ok(())
+}
+
+#[derive(Default)]
+struct Counters {
+    channels: AtomicU64,
+    messages: AtomicU64,
+    bytes: AtomicU64,
+}
+
+struct Session {
+    id: String,
+    pc: PeerConnection,
+    shared: Shared,
+    cmds: mpsc::UnboundedSender<SessionCmd>,
+    counters: Arc<Counters>,
+    started: Instant,
+    first_open: Arc<Mutex<Option<Duration>>>,
+    last_stats: Option<oxirtc_tokio::Stats>,
+    mode: &'static str,
+}
+
+impl Session {
+    fn new(id: String, pc: PeerConnection, shared: Shared, cmds: mpsc::UnboundedSender<SessionCmd>) -> Self {
+        Session {
+            id,
+            pc,
+            shared,
+            cmds,
+            counters: Arc::default(),
+            started: Instant::now(),
+            first_open: Arc::default(),
+            last_stats: None,
+            mode: "answer",
+        }
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<SessionCmd>,
+        negotiated: Vec<NegotiatedChannel>,
+        offer: Option<(String, Reply)>,
+    ) {
+        self.create_negotiated(&negotiated).await;
+        if let Some((label, reply)) = offer {
+            self.mode = "offer";
+            let r = self.make_offer(&label).await;
+            let _ = reply.send(r);
+        }
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => self.on_command(cmd).await,
+                    None => break,
+                },
+                ev = self.pc.next_event() => match ev {
+                    Some(PeerConnectionEvent::DataChannel(dc)) => self.spawn_echo(dc),
+                    Some(PeerConnectionEvent::ConnectionState(s)) => {
+                        tracing::info!(session = %self.id, state = ?s, "echo: connection state");
+                        if matches!(s, PeerConnectionState::Closed | PeerConnectionState::Failed) {
+                            self.refresh_stats().await;
+                            break;
+                        }
+                    }
+                    Some(_) => {}
+                    None => break,
+                },
+                _ = tick.tick() => self.refresh_stats().await,
+            }
+        }
+        self.report();
+        if let Ok(mut s) = self.shared.sessions.lock() {
+            s.remove(&self.id);
+        }
+        let _ = self.shared.done.send(());
+    }
+
+    async fn refresh_stats(&mut self) {
+        if let Ok(s) = self.pc.stats().await {
+            self.last_stats = Some(s);
+        }
+    }
+
+    async fn create_negotiated(&mut self, negotiated: &[NegotiatedChannel]) {
+        for n in negotiated {
+            match self.pc.create_data_channel(&n.label, n.init()).await {
+                Ok(dc) => self.spawn_echo(dc),
+                Err(e) => tracing::warn!(error = %e, "echo: negotiated channel not created"),
+            }
+        }
+    }
+
+    async fn make_offer(&mut self, label: &str) -> Result<SignalReply, String> {
+        let dc = self
+            .pc
+            .create_data_channel(label, DataChannelInit::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        self.spawn_echo(dc);
+        let offer = self.pc.create_offer().await.map_err(|e| e.to_string())?;
+        self.pc
+            .set_local_description(offer.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(SignalReply {
+            kind: "offer".into(),
+            sdp: offer.sdp,
+            session: Some(self.id.clone()),
+        })
+    }
+
+    async fn on_command(&mut self, cmd: SessionCmd) {
+        match cmd {
+            SessionCmd::Offer(sdp, negotiated, reply) => {
+                self.create_negotiated(&negotiated).await;
+                let r = self.answer(sdp).await;
+                let _ = reply.send(r);
+            }
+            SessionCmd::Answer(sdp, reply) => {
+                let desc = Description {
+                    sdp_type: SdpType::Answer,
+                    sdp,
+                };
+                let r = self
+                    .pc
+                    .set_remote_description(desc)
+                    .await
+                    .map_err(|e| e.to_string());
+                let _ = reply.send(r.map(|()| SignalReply {
+                    kind: "ok".into(),
+                    sdp: String::new(),
+                    session: None,
+                }));
+            }
+            SessionCmd::OpenChannel(label) => {
+                match self
+                    .pc
+                    .create_data_channel(&label, DataChannelInit::default())
+                    .await
+                {
+                    Ok(dc) => self.spawn_echo(dc),
+                    Err(e) => tracing::warn!(error = %e, "echo: channel not opened"),
+                }
+            }
+        }
+    }
+
+    async fn answer(&mut self, sdp: String) -> Result<SignalReply, String> {
+        let offer = Description {
+            sdp_type: SdpType::Offer,
+            sdp,
+        };
+        self.pc
+            .set_remote_description(offer)
+            .await
+            .map_err(|e| e.to_string())?;
+        let answer = self.pc.create_answer().await.map_err(|e| e.to_string())?;
+        self.pc
+            .set_local_description(answer.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(SignalReply {
+            kind: "answer".into(),
+            sdp: answer.sdp,
+            session: Some(self.id.clone()),
+        })
+    }
+
+    fn spawn_echo(&self, dc: DataChannel) {
+        let counters = self.counters.clone();
+        let first_open = self.first_open.clone();
+        let started = self.started;
+        let cmds = self.cmds.clone();
+        tokio::spawn(echo_channel(dc, counters, first_open, started, cmds));
+    }
+
+    fn report(&self) {
+        let stats = self.last_stats.as_ref();
+        let line = json!({
+            "session": self.id,
+            "mode": self.mode,
+            "channels": self.counters.channels.load(Ordering::Relaxed),
+            "messagesEchoed": self.counters.messages.load(Ordering::Relaxed),
+            "bytesEchoed": self.counters.bytes.load(Ordering::Relaxed),
+            "firstChannelOpenMs": self.first_open.lock().ok().and_then(|g| *g).map(|d| d.as_secs_f64() * 1000.0),
+            "dtlsRole": stats.and_then(|s| s.dtls_role).map(|r| format!("{r:?}").to_lowercase()),
+            "cipherSuite": stats.and_then(|s| s.cipher_suite).map(|c| c.to_string()),
+            "srtpProfile": stats.and_then(|s| s.srtp_profile).map(|p| p.to_string()),
+            "selectedPair": stats.and_then(|s| s.selected_pair).map(|(l, r)| format!("{l} -> {r}")),
+            "rttMs": stats.and_then(|s| s.rtt).map(|d| d.as_secs_f64() * 1000.0),
+            "state": stats.map(|s| format!("{:?}", s.state)),
+        });
+        println!("SESSION {line}");
+    }
+}
+
+async fn echo_channel(
+    mut dc: DataChannel,
+    counters: Arc<Counters>,
+    first_open: Arc<Mutex<Option<Duration>>>,
+    started: Instant,
+    cmds: mpsc::UnboundedSender<SessionCmd>,
+) {
+    if dc.opened().await.is_err() {
+        return;
+    }
+    counters.channels.fetch_add(1, Ordering::Relaxed);
+    if let Ok(mut g) = first_open.lock() {
+        g.get_or_insert_with(|| started.elapsed());
+    }
+    while let Some(msg) = dc.recv().await {
+        if !msg.binary {
+            if msg.data.as_ref() == b"cmd:close" {
+                dc.close();
+                continue;
+            }
+            if let Some(label) = msg.data.strip_prefix(b"cmd:open:") {
+                let _ = cmds.send(SessionCmd::OpenChannel(
+                    String::from_utf8_lossy(label).into_owned(),
+                ));
+                continue;
+            }
+        }
+        let len = msg.data.len() as u64;
+        if dc.send(msg).await.is_err() {
+            break;
+        }
+        counters.messages.fetch_add(1, Ordering::Relaxed);
+        counters.bytes.fetch_add(len, Ordering::Relaxed);
+    }
+}

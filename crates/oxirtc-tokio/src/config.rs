@@ -1,0 +1,70 @@
+//! Settings of a [`crate::PeerConnection`].
+
+use std::net::{IpAddr, SocketAddr};
+
+use oxirtc::RtcConfig;
+
+/// How a peer connection finds its addresses and talks.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The core's settings (ICE, DTLS, SCTP, limits).
+    pub rtc: RtcConfig,
+    /// Local addresses to bind a socket on (port 0), one host candidate each. Empty: every up
+    /// interface address (IPv4 and IPv6, link-local excluded), plus loopback if
+    /// [`Config::include_loopback`] or if there is nothing else.
+    pub bind: Vec<IpAddr>,
+    /// Also offer loopback host candidates (off by default, as in browsers).
+    pub include_loopback: bool,
+    /// STUN servers for server-reflexive candidates (W3C `iceServers` with `stun:` URLs).
+    pub stun_servers: Vec<SocketAddr>,
+    /// `DataChannel::send` waits while the channel has more than this many bytes buffered.
+    pub send_high_water_mark: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            rtc: RtcConfig::default(),
+            bind: Vec::new(),
+            include_loopback: false,
+            stun_servers: Vec::new(),
+            send_high_water_mark: 1024 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// A configuration for peers on one machine: bind 127.0.0.1 only.
+    pub fn loopback() -> Self {
+        Config {
+            bind: vec![IpAddr::from([127, 0, 0, 1])],
+            include_loopback: true,
+            ..Config::default()
+        }
+    }
+
+    /// The addresses to bind, resolved from [`Config::bind`] and the host's interfaces.
+    pub(crate) fn bind_addresses(&self) -> Vec<IpAddr> {
+        if !self.bind.is_empty() {
+            return self.bind.clone();
+        }
+        let mut out: Vec<IpAddr> = if_addrs::get_if_addrs()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| i.ip())
+            .filter(|ip| !is_link_local(ip) && (self.include_loopback || !ip.is_loopback()))
+            .collect();
+        out.dedup();
+        if out.is_empty() {
+            out.push(IpAddr::from([127, 0, 0, 1]));
+        }
+        out
+    }
+}
+
+fn is_link_local(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+    }
+}

@@ -1,0 +1,37 @@
+//! The async driver of oxirtc: one tokio task per peer connection owns an [`oxirtc::Rtc`] and its UDP
+//! sockets, and the application talks to it through W3C-shaped handles whose events are streams.
+//!
+//! ```no_run
+//! use oxirtc_tokio::{Config, DataChannelInit, PeerConnection, PeerConnectionEvent};
+//!
+//! # async fn demo(answer_from_peer: oxirtc::Description) -> Result<(), oxirtc_tokio::Error> {
+//! let mut pc = PeerConnection::new(Config::default()).await?;
+//! let mut dc = pc.create_data_channel("chat", DataChannelInit::default()).await?;
+//! let offer = pc.create_offer().await?;
+//! pc.set_local_description(offer.clone()).await?;
+//! // ... send offer.sdp over signaling, receive the answer ...
+//! pc.set_remote_description(answer_from_peer).await?;
+//! dc.opened().await?;
+//! dc.send_text("hi").await?; // waits while the buffered amount is above the high-water mark
+//! while let Some(msg) = dc.recv().await {
+//!     println!("{} bytes", msg.data.len());
+//! }
+//! while let Some(ev) = pc.next_event().await {
+//!     if let PeerConnectionEvent::ConnectionState(s) = ev { println!("{s:?}"); }
+//! }
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod config;
+mod data_channel;
+mod driver;
+mod error;
+mod peer_connection;
+
+pub use config::Config;
+pub use data_channel::{ChannelStatus, DataChannel, Message};
+pub use error::Error;
+pub use oxirtc::{ChannelReliability, DataChannelInit, Description, PeerConnectionState, SdpType};
+pub use peer_connection::{parse_stun_url, PeerConnection, PeerConnectionEvent, Stats};

@@ -1,0 +1,221 @@
+//! [`PeerConnection`]: the W3C-shaped handle of one connection, backed by a driver task.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use oxirtc::{
+    ChannelId, ChannelStats, CipherSuite, DataChannelInit, Description, DtlsRole, IceConnectionState,
+    PeerConnectionState, Rtc, RtcStats, SrtpProfile,
+};
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::driver::{Command, Driver};
+use crate::{Config, DataChannel, Error};
+
+/// What happens on a connection (W3C events as a stream: `onicecandidate`, `ondatachannel`, ...).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum PeerConnectionEvent {
+    /// A local candidate to trickle (`candidate:...`).
+    IceCandidate(String),
+    /// Gathering finished.
+    IceGatheringComplete,
+    /// ICE connection state.
+    IceConnectionState(IceConnectionState),
+    /// Combined connection state.
+    ConnectionState(PeerConnectionState),
+    /// ICE selected a pair.
+    SelectedPair {
+        /// Local address.
+        local: SocketAddr,
+        /// Remote address.
+        remote: SocketAddr,
+    },
+    /// The peer opened a channel.
+    DataChannel(DataChannel),
+}
+
+/// A snapshot of a connection's figures.
+#[derive(Clone, Debug)]
+pub struct Stats {
+    /// Connection counters.
+    pub rtc: RtcStats,
+    /// Connection state.
+    pub state: PeerConnectionState,
+    /// The selected pair `(local, remote)`.
+    pub selected_pair: Option<(SocketAddr, SocketAddr)>,
+    /// SCTP's smoothed RTT.
+    pub rtt: Option<Duration>,
+    /// DTLS role.
+    pub dtls_role: Option<DtlsRole>,
+    /// DTLS cipher suite.
+    pub cipher_suite: Option<CipherSuite>,
+    /// DTLS-SRTP profile.
+    pub srtp_profile: Option<SrtpProfile>,
+    /// Per open channel: id, label, counters.
+    pub channels: Vec<(ChannelId, String, ChannelStats)>,
+}
+
+impl Stats {
+    pub(crate) fn collect(rtc: &mut Rtc) -> Stats {
+        let mut channels = Vec::new();
+        for id in rtc.channel_ids() {
+            if let Some(ch) = rtc.channel(id) {
+                channels.push((id, ch.label().to_owned(), ch.stats()));
+            }
+        }
+        Stats {
+            rtc: rtc.stats().clone(),
+            state: rtc.state(),
+            selected_pair: rtc.selected_pair(),
+            rtt: rtc.rtt(),
+            dtls_role: rtc.dtls_role(),
+            cipher_suite: rtc.cipher_suite(),
+            srtp_profile: rtc.srtp_profile(),
+            channels,
+        }
+    }
+}
+
+/// One peer connection. Clone-free on purpose: one owner drives negotiation; channels are separate
+/// handles. Dropping it and every [`DataChannel`] closes the connection and ends its task and sockets.
+pub struct PeerConnection {
+    commands: mpsc::UnboundedSender<Command>,
+    events: mpsc::UnboundedReceiver<PeerConnectionEvent>,
+    local_addrs: Vec<SocketAddr>,
+}
+
+impl PeerConnection {
+    /// Binds the sockets, starts the driver task (on the current tokio runtime) and gathers host
+    /// candidates.
+    pub async fn new(config: Config) -> Result<PeerConnection, Error> {
+        let mut rtc_config = config.rtc.clone();
+        rtc_config.ice.stun_servers = config.stun_servers.clone();
+        let mut rtc = Rtc::new(rtc_config)?;
+        let mut sockets = Vec::new();
+        let now = Instant::now();
+        for ip in config.bind_addresses() {
+            let socket = match UdpSocket::bind(SocketAddr::new(ip, 0)).await {
+                Ok(s) => s,
+                Err(e) if config.bind.is_empty() => {
+                    tracing::debug!(%ip, error = %e, "skipping an address that cannot be bound");
+                    continue;
+                }
+                Err(e) => return Err(Error::Io(e)),
+            };
+            let local = socket.local_addr()?;
+            rtc.add_host_candidate(now, local)?;
+            sockets.push((local, Arc::new(socket)));
+        }
+        if sockets.is_empty() {
+            return Err(Error::Io(std::io::Error::other(
+                "no local address could be bound; set Config::bind",
+            )));
+        }
+        let local_addrs = sockets.iter().map(|(a, _)| *a).collect();
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (event_tx, events) = mpsc::unbounded_channel();
+        let driver = Driver::new(
+            rtc,
+            sockets,
+            command_rx,
+            commands.downgrade(),
+            event_tx,
+            config.send_high_water_mark,
+        );
+        tokio::spawn(driver.run());
+        Ok(PeerConnection {
+            commands,
+            events,
+            local_addrs,
+        })
+    }
+
+    /// The local socket addresses (one per bound interface address).
+    pub fn local_addresses(&self) -> &[SocketAddr] {
+        &self.local_addrs
+    }
+
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, Error>>) -> Command,
+    ) -> Result<T, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(make(tx)).map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// W3C `createOffer`.
+    pub async fn create_offer(&self) -> Result<Description, Error> {
+        self.call(Command::CreateOffer).await
+    }
+
+    /// W3C `createAnswer`.
+    pub async fn create_answer(&self) -> Result<Description, Error> {
+        self.call(Command::CreateAnswer).await
+    }
+
+    /// W3C `setLocalDescription`.
+    pub async fn set_local_description(&self, desc: Description) -> Result<(), Error> {
+        self.call(|r| Command::SetLocal(desc, r)).await
+    }
+
+    /// W3C `setRemoteDescription`. Garbage is refused with an error and changes nothing.
+    pub async fn set_remote_description(&self, desc: Description) -> Result<(), Error> {
+        self.call(|r| Command::SetRemote(desc, r)).await
+    }
+
+    /// W3C `addIceCandidate` (`candidate:...`; empty = end of candidates).
+    pub async fn add_ice_candidate(&self, candidate: impl Into<String>) -> Result<(), Error> {
+        let c = candidate.into();
+        self.call(|r| Command::AddCandidate(c, r)).await
+    }
+
+    /// W3C `restartIce`: the next offer carries new ICE credentials.
+    pub async fn restart_ice(&self) -> Result<(), Error> {
+        self.call(Command::RestartIce).await
+    }
+
+    /// W3C `createDataChannel`.
+    pub async fn create_data_channel(
+        &self,
+        label: &str,
+        init: DataChannelInit,
+    ) -> Result<DataChannel, Error> {
+        let label = label.to_owned();
+        self.call(|r| Command::CreateChannel(label, init, r)).await
+    }
+
+    /// The next event, or `None` once the connection's task has ended.
+    pub async fn next_event(&mut self) -> Option<PeerConnectionEvent> {
+        self.events.recv().await
+    }
+
+    /// A snapshot of the figures (W3C `getStats`).
+    pub async fn stats(&self) -> Result<Stats, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Stats(tx))
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)
+    }
+
+    /// W3C `close`: closes every channel and the connection now.
+    pub async fn close(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(Command::Close(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+/// Parses a `stun:host:port` URL with a literal IP (no DNS in this crate yet).
+pub fn parse_stun_url(url: &str) -> Option<SocketAddr> {
+    let rest = url.strip_prefix("stun:")?;
+    if let Ok(addr) = rest.parse::<SocketAddr>() {
+        return Some(addr);
+    }
+    rest.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 3478))
+}

@@ -1,0 +1,48 @@
+//! What an [`crate::Rtc`] tells its owner, drained with [`crate::Rtc::poll_event`].
+
+use std::net::SocketAddr;
+
+use oxirtc_dtls::Role;
+use oxirtc_ice::IceConnectionState;
+
+use crate::{ChannelId, PeerConnectionState};
+
+/// An event of one peer connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RtcEvent {
+    /// A local candidate to trickle to the peer (`candidate:...`, W3C `onicecandidate`).
+    LocalCandidate(String),
+    /// Candidate gathering finished (W3C `onicecandidate` with `null`).
+    IceGatheringComplete,
+    /// The ICE connection state changed.
+    IceConnectionState(IceConnectionState),
+    /// The combined connection state changed.
+    ConnectionState(PeerConnectionState),
+    /// ICE selected (or changed) the pair application data uses.
+    SelectedPair {
+        /// Local address.
+        local: SocketAddr,
+        /// Remote address.
+        remote: SocketAddr,
+    },
+    /// The DTLS role was settled by `a=setup` (RFC 8842 §5.1).
+    DtlsRole(Role),
+    /// The peer opened a channel (W3C `ondatachannel`); [`RtcEvent::ChannelOpen`] follows.
+    IncomingChannel(ChannelId),
+    /// A channel is open: messages can be sent.
+    ChannelOpen(ChannelId),
+    /// A message arrived on a channel.
+    ChannelMessage {
+        /// The channel.
+        id: ChannelId,
+        /// The payload (empty for an empty message).
+        data: Vec<u8>,
+        /// Binary (`true`) or text (`false`) message.
+        binary: bool,
+    },
+    /// The channel's buffered amount fell to its low threshold (W3C `onbufferedamountlow`).
+    ChannelBufferedAmountLow(ChannelId),
+    /// The channel is closed; its id is gone and its stream id free again.
+    ChannelClosed(ChannelId),
+}

@@ -1,0 +1,193 @@
+//! Writing our offers and answers (RFC 8829 §5.2 initial offers, §5.3 answers; RFC 8841 data sections).
+
+use oxirtc_crypto::Fingerprint;
+use oxirtc_ice::IceCredentials;
+use oxirtc_sdp::{
+    Attribute, Connection, MediaDescription, MediaKind, Origin, SessionDescription, Setup, Timing,
+};
+
+use super::remote::{RemoteSection, DATA_FORMAT, DATA_PROTOCOL};
+
+/// One m= section of a description we write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LocalSection {
+    /// Our data-channel section (RFC 8841 §4.1) with this mid.
+    Data {
+        /// The section's mid (RFC 8843 §7.1).
+        mid: String,
+    },
+    /// A remote section we do not support, mirrored with port 0 (RFC 8829 §5.3.1, RFC 3264 §6).
+    Rejected(RemoteSection),
+}
+
+/// Everything that goes into one of our descriptions.
+#[derive(Clone, Debug)]
+pub struct LocalParams<'a> {
+    /// `o=` session id (RFC 8829 §5.2.1: random 62-bit value, kept across renegotiations).
+    pub session_id: u64,
+    /// `o=` version, incremented on every new description (RFC 8829 §5.2.2).
+    pub session_version: u64,
+    /// ICE credentials.
+    pub ice: &'a IceCredentials,
+    /// Our ICE-lite mode (RFC 8839 §5.3).
+    pub ice_lite: bool,
+    /// Candidate attribute values gathered so far (`candidate:...`).
+    pub candidates: &'a [String],
+    /// Gathering finished: add `a=end-of-candidates` (RFC 8838 §8.2).
+    pub end_of_candidates: bool,
+    /// Our certificate fingerprint (RFC 8842 §5).
+    pub fingerprint: &'a Fingerprint,
+    /// Our `a=setup` (RFC 8842 §5.1).
+    pub setup: Setup,
+    /// `a=sctp-port` (RFC 8841 §5).
+    pub sctp_port: u16,
+    /// `a=max-message-size` (RFC 8841 §6).
+    pub max_message_size: u64,
+    /// The sections, in order.
+    pub sections: &'a [LocalSection],
+}
+
+impl LocalParams<'_> {
+    /// The session description.
+    pub fn build(&self) -> SessionDescription {
+        let accepted: Vec<&str> = self
+            .sections
+            .iter()
+            .filter_map(|s| match s {
+                LocalSection::Data { mid } => Some(mid.as_str()),
+                LocalSection::Rejected(_) => None,
+            })
+            .collect();
+        let mut attributes = Vec::new();
+        if !accepted.is_empty() {
+            // RFC 8843 §7.1: one BUNDLE group of every accepted section.
+            attributes.push(Attribute::new("group", format!("BUNDLE {}", accepted.join(" "))));
+        }
+        if self.ice_lite {
+            attributes.push(Attribute::flag("ice-lite"));
+        }
+        attributes.push(Attribute::new("msid-semantic", " WMS"));
+        SessionDescription {
+            version: 0,
+            origin: Origin {
+                username: "-".into(),
+                session_id: self.session_id,
+                session_version: self.session_version,
+                net_type: "IN".into(),
+                addr_type: "IP4".into(),
+                address: "127.0.0.1".into(),
+            },
+            session_name: "-".into(),
+            information: None,
+            uri: None,
+            emails: Vec::new(),
+            phones: Vec::new(),
+            connection: None,
+            bandwidth: Vec::new(),
+            timing: vec![Timing {
+                start: 0,
+                stop: 0,
+                repeats: Vec::new(),
+            }],
+            time_zones: None,
+            key: None,
+            attributes,
+            media: self.sections.iter().map(|s| self.section(s)).collect(),
+        }
+    }
+
+    fn section(&self, section: &LocalSection) -> MediaDescription {
+        match section {
+            LocalSection::Data { mid } => self.data_section(mid),
+            LocalSection::Rejected(remote) => {
+                let mut m =
+                    MediaDescription::new(remote.kind.clone(), 0, &remote.protocol, remote.formats.clone());
+                m.connection = Some(any_address());
+                if let Some(mid) = &remote.mid {
+                    m.attributes.push(Attribute::new("mid", mid));
+                }
+                m
+            }
+        }
+    }
+
+    /// RFC 8841 §4.1 / RFC 8829 §5.2.1: `m=application 9 UDP/DTLS/SCTP webrtc-datachannel`.
+    fn data_section(&self, mid: &str) -> MediaDescription {
+        let mut m = MediaDescription::new(MediaKind::Application, 9, DATA_PROTOCOL, vec![DATA_FORMAT.into()]);
+        m.connection = Some(any_address());
+        let a = &mut m.attributes;
+        for c in self.candidates {
+            a.push(Attribute::new(
+                "candidate",
+                c.strip_prefix("candidate:").unwrap_or(c),
+            ));
+        }
+        if self.end_of_candidates {
+            a.push(Attribute::flag("end-of-candidates"));
+        }
+        a.push(Attribute::new("ice-ufrag", &self.ice.ufrag));
+        a.push(Attribute::new("ice-pwd", &self.ice.pwd));
+        a.push(Attribute::new("ice-options", "trickle"));
+        a.push(Attribute::new("fingerprint", self.fingerprint.to_string()));
+        a.push(Attribute::new("setup", self.setup.as_str()));
+        a.push(Attribute::new("mid", mid));
+        a.push(Attribute::new("sctp-port", self.sctp_port.to_string()));
+        a.push(Attribute::new(
+            "max-message-size",
+            self.max_message_size.to_string(),
+        ));
+        m
+    }
+}
+
+/// RFC 8829 §5.2.1: `c=IN IP4 0.0.0.0` with port 9 (trickle ICE, RFC 8840 §4.1.1).
+fn any_address() -> Connection {
+    Connection {
+        net_type: "IN".into(),
+        addr_type: "IP4".into(),
+        address: "0.0.0.0".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jsep::remote::RemoteParams;
+
+    #[test]
+    fn offer_parses_back_to_the_same_transport_parameters() {
+        let ice = IceCredentials {
+            ufrag: "abcd".into(),
+            pwd: "0123456789012345678901".into(),
+        };
+        let fp: Fingerprint = format!("sha-256 {}", ["AB"; 32].join(":")).parse().unwrap();
+        let candidates = vec!["candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host".to_owned()];
+        let sections = [LocalSection::Data { mid: "0".into() }];
+        let params = LocalParams {
+            session_id: 42,
+            session_version: 1,
+            ice: &ice,
+            ice_lite: false,
+            candidates: &candidates,
+            end_of_candidates: true,
+            fingerprint: &fp,
+            setup: Setup::ActPass,
+            sctp_port: 5000,
+            max_message_size: 262_144,
+            sections: &sections,
+        };
+        let text = params.build().to_string();
+        assert!(
+            text.contains("m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("a=group:BUNDLE 0\r\n"), "{text}");
+        let back = RemoteParams::from_sdp(&SessionDescription::parse(&text).unwrap()).unwrap();
+        assert_eq!(back.ice, ice);
+        assert_eq!(back.fingerprint, fp);
+        assert_eq!(back.setup, Setup::ActPass);
+        assert_eq!(back.candidates, ["1 1 udp 2130706431 127.0.0.1 5000 typ host"]);
+        assert!(back.end_of_candidates);
+        assert_eq!(back.data.unwrap().max_message_size, 262_144);
+    }
+}

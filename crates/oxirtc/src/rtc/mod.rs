@@ -1,0 +1,343 @@
+//! [`Rtc`]: one peer connection, sans-IO. ICE → DTLS → SCTP → data channels, routed by first byte.
+
+mod channels;
+mod negotiate;
+mod pump;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use oxirtc_crypto::{default_provider, CryptoProvider, DtlsCertificate, Fingerprint, SecureRng};
+use oxirtc_dtls::{CipherSuite, Dtls, Role, SrtpProfile};
+use oxirtc_ice::{IceAgent, IceConnectionState, IceStats};
+use oxirtc_sctp::Association;
+
+pub use channels::Channel;
+
+use crate::channel::{ChannelId, Channels};
+use crate::demux::{classify, PacketKind};
+use crate::jsep::local::LocalSection;
+use crate::jsep::remote::RemoteParams;
+use crate::jsep::{Description, SignalingState};
+use crate::{RtcConfig, RtcError, RtcEvent};
+
+/// A datagram to send: from the local socket `source` to `destination`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// Local address (socket) to send from.
+    pub source: SocketAddr,
+    /// Where to send it.
+    pub destination: SocketAddr,
+    /// The UDP payload.
+    pub contents: Vec<u8>,
+}
+
+/// W3C `RTCPeerConnectionState`: the combined state of ICE and DTLS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerConnectionState {
+    /// Nothing started yet.
+    New,
+    /// ICE checks or the DTLS handshake are running.
+    Connecting,
+    /// ICE has a pair and DTLS is up with the verified peer.
+    Connected,
+    /// ICE lost consent for a while; it may come back.
+    Disconnected,
+    /// ICE or DTLS failed (e.g. a fingerprint mismatch); nothing will flow.
+    Failed,
+    /// [`Rtc::close`] was called or the peer closed DTLS.
+    Closed,
+}
+
+/// Counters of one connection (W3C `RTCStatsReport`, the parts that exist for data channels).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RtcStats {
+    /// Datagrams received, by kind.
+    pub stun_received: u64,
+    /// DTLS datagrams received.
+    pub dtls_received: u64,
+    /// Datagrams dropped: unknown first byte, RTP (no media yet), ZRTP, or DTLS beyond the early buffer.
+    pub dropped_datagrams: u64,
+    /// DCEP messages that failed to parse or arrived on a stream where they make no sense.
+    pub dropped_dcep: u64,
+    /// User messages on a stream with no channel.
+    pub dropped_messages: u64,
+    /// Peer OPENs refused because of [`RtcConfig::max_channels`] or a stream id of our parity.
+    pub refused_channels: u64,
+    /// Datagrams sent.
+    pub datagrams_sent: u64,
+    /// Bytes sent (UDP payload).
+    pub bytes_sent: u64,
+    /// Bytes received (UDP payload).
+    pub bytes_received: u64,
+}
+
+/// One peer connection. See the crate docs for the run loop.
+pub struct Rtc {
+    pub(crate) config: RtcConfig,
+    pub(crate) crypto: &'static dyn CryptoProvider,
+    pub(crate) rng: SecureRng,
+    pub(crate) certificate: Arc<DtlsCertificate>,
+    pub(crate) fingerprint: Fingerprint,
+    pub(crate) ice: IceAgent,
+    pub(crate) local_candidates: Vec<String>,
+    pub(crate) gathering_complete: bool,
+    pub(crate) signaling: SignalingState,
+    pub(crate) session_id: u64,
+    pub(crate) session_version: u64,
+    pub(crate) sections: Vec<LocalSection>,
+    pub(crate) created: Option<Description>,
+    pub(crate) remote: Option<RemoteParams>,
+    pub(crate) pending_remote: Option<RemoteParams>,
+    pub(crate) ice_role_set: bool,
+    pub(crate) dtls_role: Option<Role>,
+    pub(crate) dtls: Option<Dtls>,
+    pub(crate) dtls_started: bool,
+    pub(crate) early_dtls: VecDeque<Vec<u8>>,
+    pub(crate) last_dtls_path: Option<(SocketAddr, SocketAddr)>,
+    pub(crate) sctp: Option<Association>,
+    pub(crate) channels: Channels,
+    pub(crate) events: VecDeque<RtcEvent>,
+    pub(crate) out: VecDeque<Transmit>,
+    pub(crate) ice_state: IceConnectionState,
+    pub(crate) state: PeerConnectionState,
+    pub(crate) dtls_connected: bool,
+    pub(crate) stats: RtcStats,
+}
+
+impl Rtc {
+    /// A new connection with a fresh self-signed certificate.
+    pub fn new(config: RtcConfig) -> Result<Rtc, RtcError> {
+        let crypto = default_provider();
+        let certificate = Arc::new(crypto.self_signed_certificate()?);
+        Rtc::with_certificate(config, certificate)
+    }
+
+    /// A new connection presenting `certificate` (W3C `RTCConfiguration.certificates`).
+    pub fn with_certificate(
+        mut config: RtcConfig,
+        certificate: Arc<DtlsCertificate>,
+    ) -> Result<Rtc, RtcError> {
+        let crypto = default_provider();
+        let mut rng = match config.rng_seed {
+            Some(seed) => SecureRng::from_seed(seed),
+            None => SecureRng::from_os(crypto)?,
+        };
+        config.sctp.mtu = config
+            .dtls
+            .mtu
+            .saturating_sub(crate::config::DTLS_RECORD_OVERHEAD);
+        config.sctp.max_message_size = usize::try_from(config.max_message_size).unwrap_or(usize::MAX);
+        let ice = IceAgent::new(config.ice.clone(), crypto, rng.fork());
+        // RFC 8829 §5.2.1: a 62-bit random session id.
+        let session_id = rng.u64() >> 2;
+        Ok(Rtc {
+            fingerprint: certificate.fingerprint(),
+            certificate,
+            crypto,
+            rng,
+            ice,
+            config,
+            local_candidates: Vec::new(),
+            gathering_complete: false,
+            signaling: SignalingState::Stable,
+            session_id,
+            session_version: 0,
+            sections: Vec::new(),
+            created: None,
+            remote: None,
+            pending_remote: None,
+            ice_role_set: false,
+            dtls_role: None,
+            dtls: None,
+            dtls_started: false,
+            early_dtls: VecDeque::new(),
+            last_dtls_path: None,
+            sctp: None,
+            channels: Channels::default(),
+            events: VecDeque::new(),
+            out: VecDeque::new(),
+            ice_state: IceConnectionState::New,
+            state: PeerConnectionState::New,
+            dtls_connected: false,
+            stats: RtcStats::default(),
+        })
+    }
+
+    /// Adds a host candidate for a local socket address (the driver calls this per bound socket).
+    pub fn add_host_candidate(&mut self, now: Instant, addr: SocketAddr) -> Result<(), RtcError> {
+        self.ice.add_host(now, addr)?;
+        self.refresh_local_candidates();
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Our certificate's fingerprint, as in our `a=fingerprint`.
+    pub fn local_fingerprint(&self) -> &Fingerprint {
+        &self.fingerprint
+    }
+
+    /// A datagram arrived on local socket `destination` from `source`. Anything malformed is dropped
+    /// and counted in [`Rtc::stats`]; nothing from the network can panic or tear down the connection.
+    pub fn handle_receive(&mut self, now: Instant, source: SocketAddr, destination: SocketAddr, data: &[u8]) {
+        self.stats.bytes_received += data.len() as u64;
+        match classify(data) {
+            // RFC 7983 §7: 0..3 is STUN.
+            PacketKind::Stun => {
+                self.stats.stun_received += 1;
+                self.ice.handle_receive(now, source, destination, data);
+            }
+            // RFC 7983 §7: 20..63 is DTLS.
+            PacketKind::Dtls => {
+                self.stats.dtls_received += 1;
+                self.last_dtls_path = Some((destination, source));
+                self.receive_dtls(now, data);
+            }
+            PacketKind::Zrtp | PacketKind::TurnChannel | PacketKind::Rtp | PacketKind::Unknown => {
+                tracing::trace!(%source, first = data.first(), "rtc: dropping datagram of no known use");
+                self.stats.dropped_datagrams += 1;
+            }
+        }
+        self.pump(now);
+    }
+
+    /// Advances timers to `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.ice.handle_timeout(now);
+        if let Some(d) = self.dtls.as_mut() {
+            d.handle_timeout(now);
+        }
+        if let Some(s) = self.sctp.as_mut() {
+            s.handle_timeout(now);
+        }
+        self.pump(now);
+    }
+
+    /// The next datagram to send. Drain until `None` after every `handle_*` and API call.
+    #[must_use]
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        let t = match self.ice.poll_transmit(now) {
+            Some(t) => Transmit {
+                source: t.source,
+                destination: t.destination,
+                contents: t.contents,
+            },
+            None => self.out.pop_front()?,
+        };
+        self.stats.datagrams_sent += 1;
+        self.stats.bytes_sent += t.contents.len() as u64;
+        Some(t)
+    }
+
+    /// The next event. Drain until `None` after every `handle_*` and API call.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<RtcEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`Rtc::handle_timeout`] must be called next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        [
+            self.ice.poll_timeout(),
+            self.dtls.as_ref().and_then(Dtls::poll_timeout),
+            self.sctp.as_ref().and_then(Association::poll_timeout),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Closes the connection as browsers do for W3C `close()`: SCTP ABORT, then DTLS close_notify.
+    /// Every channel is closed at once.
+    pub fn close(&mut self, now: Instant) {
+        if self.state == PeerConnectionState::Closed {
+            return;
+        }
+        if let Some(s) = self.sctp.as_mut() {
+            s.abort(now);
+        }
+        self.pump(now);
+        if let Some(d) = self.dtls.as_mut() {
+            d.close(now);
+        }
+        self.pump(now);
+        self.close_all_channels();
+        self.signaling = SignalingState::Closed;
+        self.set_state(PeerConnectionState::Closed);
+    }
+
+    /// The combined connection state.
+    pub fn state(&self) -> PeerConnectionState {
+        self.state
+    }
+
+    /// The ICE connection state.
+    pub fn ice_state(&self) -> IceConnectionState {
+        self.ice_state
+    }
+
+    /// The signaling state.
+    pub fn signaling_state(&self) -> SignalingState {
+        self.signaling
+    }
+
+    /// The selected candidate pair `(local, remote)`, once ICE has one.
+    pub fn selected_pair(&self) -> Option<(SocketAddr, SocketAddr)> {
+        self.ice.selected_pair()
+    }
+
+    /// Our DTLS role, once negotiated (RFC 8842 §5.1).
+    pub fn dtls_role(&self) -> Option<Role> {
+        self.dtls_role
+    }
+
+    /// The DTLS cipher suite, once connected.
+    pub fn cipher_suite(&self) -> Option<CipherSuite> {
+        self.dtls.as_ref().and_then(Dtls::cipher_suite)
+    }
+
+    /// The negotiated DTLS-SRTP profile, if any (RFC 5764 §4.1.2).
+    pub fn srtp_profile(&self) -> Option<SrtpProfile> {
+        self.dtls.as_ref().and_then(Dtls::srtp_profile)
+    }
+
+    /// Round-trip time measured by SCTP, once known.
+    pub fn rtt(&self) -> Option<Duration> {
+        self.sctp.as_ref().and_then(Association::rtt)
+    }
+
+    /// Connection counters.
+    pub fn stats(&self) -> &RtcStats {
+        &self.stats
+    }
+
+    /// ICE counters (checks, drops).
+    pub fn ice_stats(&self) -> &IceStats {
+        self.ice.stats()
+    }
+
+    /// DTLS counters, once DTLS exists.
+    pub fn dtls_stats(&self) -> Option<&oxirtc_dtls::DtlsStats> {
+        self.dtls.as_ref().map(Dtls::stats)
+    }
+
+    /// SCTP counters, once the association exists.
+    pub fn sctp_stats(&self) -> Option<&oxirtc_sctp::SctpStats> {
+        self.sctp.as_ref().map(Association::stats)
+    }
+
+    /// The channels that exist now (open, connecting or closing).
+    pub fn channel_ids(&self) -> Vec<ChannelId> {
+        self.channels.entries.keys().copied().collect()
+    }
+
+    pub(crate) fn set_state(&mut self, state: PeerConnectionState) {
+        if self.state != state && self.state != PeerConnectionState::Closed {
+            self.state = state;
+            self.events.push_back(RtcEvent::ConnectionState(state));
+        }
+    }
+}

@@ -1,0 +1,351 @@
+//! Offer/answer on an [`Rtc`] (RFC 8829 §5): creating and applying descriptions, ICE and DTLS roles.
+
+use std::time::Instant;
+
+use oxirtc_dtls::{Dtls, Role};
+use oxirtc_ice::Candidate;
+use oxirtc_sdp::{SessionDescription, Setup};
+
+use super::Rtc;
+use crate::jsep::local::{LocalParams, LocalSection};
+use crate::jsep::remote::RemoteParams;
+use crate::jsep::{Description, SdpType, Side};
+use crate::{RtcError, RtcEvent};
+
+impl Rtc {
+    /// Creates an offer (RFC 8829 §5.2). After [`Rtc::restart_ice`] it carries new ICE credentials
+    /// (RFC 8829 §5.2.2). Apply it with [`Rtc::set_local_description`].
+    pub fn create_offer(&mut self, _now: Instant) -> Result<Description, RtcError> {
+        self.signaling.next(Side::Local, SdpType::Offer)?;
+        if self.sections.is_empty() {
+            self.sections.push(LocalSection::Data { mid: "0".into() });
+        }
+        // RFC 8842 §5.5: a subsequent offer keeps the established DTLS role; the first one is actpass.
+        let setup = match self.dtls_role {
+            None => Setup::ActPass,
+            Some(Role::Client) => Setup::Active,
+            Some(Role::Server) => Setup::Passive,
+        };
+        Ok(self.describe(SdpType::Offer, setup))
+    }
+
+    /// Creates the answer to the applied remote offer (RFC 8829 §5.3): our data section accepted,
+    /// every other section rejected with port 0.
+    pub fn create_answer(&mut self, _now: Instant) -> Result<Description, RtcError> {
+        self.signaling.next(Side::Local, SdpType::Answer)?;
+        let remote = self
+            .pending_remote
+            .as_ref()
+            .ok_or_else(|| RtcError::InvalidState("no remote offer to answer".into()))?;
+        let sections = remote
+            .sections
+            .iter()
+            .enumerate()
+            .map(|(i, s)| match &remote.data {
+                Some(d) if d.index == i => LocalSection::Data {
+                    mid: s.mid.clone().unwrap_or_else(|| i.to_string()),
+                },
+                _ => LocalSection::Rejected(s.clone()),
+            })
+            .collect();
+        self.sections = sections;
+        let role = answer_role(self.dtls_role, remote.setup)?;
+        let setup = match role {
+            Role::Client => Setup::Active,
+            Role::Server => Setup::Passive,
+        };
+        Ok(self.describe(SdpType::Answer, setup))
+    }
+
+    fn describe(&mut self, sdp_type: SdpType, setup: Setup) -> Description {
+        self.session_version += 1;
+        let params = LocalParams {
+            session_id: self.session_id,
+            session_version: self.session_version,
+            ice: self.ice.local_credentials(),
+            ice_lite: self.ice.is_lite(),
+            candidates: &self.local_candidates,
+            end_of_candidates: self.gathering_complete,
+            fingerprint: &self.fingerprint,
+            setup,
+            sctp_port: self.config.sctp.local_port,
+            max_message_size: self.config.max_message_size,
+            sections: &self.sections,
+        };
+        let desc = Description {
+            sdp_type,
+            sdp: params.build().to_string(),
+        };
+        self.created = Some(desc.clone());
+        desc
+    }
+
+    /// Applies our own offer or answer, as returned by `create_offer` / `create_answer` (SDP munging is
+    /// not supported: any other text is refused).
+    pub fn set_local_description(&mut self, now: Instant, desc: &Description) -> Result<(), RtcError> {
+        let next = self.signaling.next(Side::Local, desc.sdp_type)?;
+        if self.created.as_ref() != Some(desc) {
+            return Err(RtcError::InvalidState(
+                "only the description last returned by create_offer/create_answer can be applied".into(),
+            ));
+        }
+        let sdp = SessionDescription::parse(&desc.sdp)?;
+        self.signaling = next;
+        match desc.sdp_type {
+            SdpType::Offer => {
+                if !self.ice_role_set {
+                    // RFC 8829 §3.5.3 / RFC 8445 §6.1.1: the offerer is the controlling agent.
+                    self.ice.set_controlling(now, true);
+                    self.ice_role_set = true;
+                }
+            }
+            SdpType::Answer => {
+                let remote = self
+                    .pending_remote
+                    .take()
+                    .ok_or_else(|| RtcError::InvalidState("no remote offer to answer".into()))?;
+                let role = match sdp.section(0).and_then(|s| s.setup()) {
+                    Some(Setup::Active) => Role::Client,
+                    _ => Role::Server,
+                };
+                self.remote = Some(remote);
+                self.set_dtls_role(now, role);
+            }
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Applies the peer's offer or answer. A description that does not parse or lacks what a data
+    /// connection needs is refused with an error naming the problem, and nothing changes.
+    pub fn set_remote_description(&mut self, now: Instant, desc: &Description) -> Result<(), RtcError> {
+        let next = self.signaling.next(Side::Remote, desc.sdp_type)?;
+        let sdp = SessionDescription::parse(&desc.sdp)?;
+        let params = RemoteParams::from_sdp(&sdp)?;
+        if params.data.is_none() {
+            return Err(RtcError::Negotiation(
+                "no data channel section (m=application ... UDP/DTLS/SCTP webrtc-datachannel); \
+                 oxirtc supports data channels only"
+                    .into(),
+            ));
+        }
+        if let Some(current) = &self.remote {
+            if current.fingerprint != params.fingerprint {
+                return Err(RtcError::Negotiation(
+                    "the peer's certificate fingerprint changed; a new DTLS association is not supported"
+                        .into(),
+                ));
+            }
+        }
+        let role = match desc.sdp_type {
+            SdpType::Answer => Some(offer_answer_role(params.setup)?),
+            SdpType::Offer => {
+                answer_role(self.dtls_role, params.setup)?;
+                None
+            }
+        };
+        self.signaling = next;
+        self.apply_remote_transport(now, &params, desc.sdp_type)?;
+        match role {
+            Some(role) => {
+                self.remote = Some(params);
+                self.set_dtls_role(now, role);
+            }
+            None => self.pending_remote = Some(params),
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    /// ICE side of a remote description: role, credentials (a change is an ICE restart, RFC 8445 §9),
+    /// candidates.
+    fn apply_remote_transport(
+        &mut self,
+        now: Instant,
+        p: &RemoteParams,
+        ty: SdpType,
+    ) -> Result<(), RtcError> {
+        if !self.ice_role_set {
+            // RFC 8445 §6.1.1: the answerer is controlled, unless the offerer is lite.
+            self.ice.set_controlling(now, ty == SdpType::Offer && p.ice_lite);
+            self.ice_role_set = true;
+        }
+        let known = self
+            .remote
+            .as_ref()
+            .or(self.pending_remote.as_ref())
+            .map(|r| &r.ice);
+        if ty == SdpType::Offer && known.is_some_and(|k| *k != p.ice) {
+            // The peer restarted ICE: we restart too, so our answer carries new credentials.
+            self.ice.restart(now);
+            self.local_candidates.clear();
+            self.gathering_complete = false;
+            self.refresh_local_candidates();
+        }
+        self.ice.set_remote_lite(p.ice_lite);
+        self.ice.set_remote_credentials(now, p.ice.clone())?;
+        for c in &p.candidates {
+            self.add_candidate_value(now, c);
+        }
+        if p.end_of_candidates {
+            self.ice.end_of_remote_candidates(now);
+        }
+        Ok(())
+    }
+
+    /// A trickled remote candidate (`candidate:...` value of `a=candidate`, RFC 8838 §4.1). An empty
+    /// string means end-of-candidates (W3C `addIceCandidate` with an empty candidate).
+    pub fn add_remote_candidate(&mut self, now: Instant, candidate: &str) -> Result<(), RtcError> {
+        if self.remote.is_none() && self.pending_remote.is_none() {
+            return Err(RtcError::InvalidState(
+                "add_remote_candidate before set_remote_description".into(),
+            ));
+        }
+        if candidate.trim().is_empty() {
+            self.ice.end_of_remote_candidates(now);
+        } else {
+            let c = Candidate::parse_sdp(candidate)?;
+            self.ice.add_remote_candidate(now, c)?;
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Asks for an ICE restart (RFC 8445 §9): the next offer carries new credentials. The current pair
+    /// keeps carrying data until the new one is nominated.
+    pub fn restart_ice(&mut self, now: Instant) {
+        self.ice.restart(now);
+        self.local_candidates.clear();
+        self.gathering_complete = false;
+        self.refresh_local_candidates();
+        self.pump(now);
+    }
+
+    fn add_candidate_value(&mut self, now: Instant, value: &str) {
+        // TCP and mDNS candidates are not usable by the UDP agent: skipped, not an error (RFC 8839 §5.1
+        // lets an agent ignore candidates it does not understand).
+        match Candidate::parse_sdp(value) {
+            Ok(c) => {
+                if let Err(e) = self.ice.add_remote_candidate(now, c) {
+                    tracing::debug!(error = %e, "rtc: remote candidate not added");
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "rtc: skipping remote candidate"),
+        }
+    }
+
+    pub(crate) fn refresh_local_candidates(&mut self) {
+        for c in self.ice.local_candidates() {
+            let line = c.to_sdp();
+            if !self.local_candidates.contains(&line) {
+                self.local_candidates.push(line);
+            }
+        }
+    }
+
+    /// The DTLS role is settled (RFC 8842 §5.1): create the endpoint and replay what arrived early.
+    fn set_dtls_role(&mut self, now: Instant, role: Role) {
+        let Some(remote) = &self.remote else { return };
+        let fingerprint = remote.fingerprint;
+        if let Some(dtls) = &self.dtls {
+            if dtls.role() != role {
+                tracing::warn!(
+                    ?role,
+                    "rtc: peer asked for a DTLS role change; keeping the association"
+                );
+            }
+            return;
+        }
+        let mut dtls = Dtls::new(
+            self.config.dtls.clone(),
+            role,
+            self.certificate.clone(),
+            self.crypto,
+            self.rng.fork(),
+        );
+        dtls.set_remote_fingerprint(fingerprint);
+        for datagram in std::mem::take(&mut self.early_dtls) {
+            dtls.handle_receive(now, &datagram);
+        }
+        self.dtls_role = Some(role);
+        self.dtls = Some(dtls);
+        self.events.push_back(RtcEvent::DtlsRole(role));
+        self.maybe_start_dtls(now);
+    }
+
+    pub(crate) fn maybe_start_dtls(&mut self, now: Instant) {
+        if self.dtls_started || self.ice.selected_pair().is_none() {
+            return;
+        }
+        if let Some(dtls) = self.dtls.as_mut() {
+            dtls.start(now);
+            self.dtls_started = true;
+            self.set_state(crate::PeerConnectionState::Connecting);
+        }
+    }
+
+    pub(crate) fn receive_dtls(&mut self, now: Instant, data: &[u8]) {
+        match self.dtls.as_mut() {
+            Some(d) => d.handle_receive(now, data),
+            None => {
+                if self.early_dtls.len() >= self.config.max_early_dtls {
+                    self.early_dtls.pop_front();
+                    self.stats.dropped_datagrams += 1;
+                }
+                self.early_dtls.push_back(data.to_vec());
+            }
+        }
+    }
+}
+
+/// Our role from the answer's `a=setup` to our offer (RFC 8842 §5.3): the answerer picks.
+fn offer_answer_role(answer_setup: Setup) -> Result<Role, RtcError> {
+    match answer_setup {
+        Setup::Active => Ok(Role::Server),
+        Setup::Passive => Ok(Role::Client),
+        Setup::ActPass | Setup::HoldConn => Err(RtcError::Negotiation(format!(
+            "an answer must say a=setup:active or a=setup:passive, not {}",
+            answer_setup.as_str()
+        ))),
+    }
+}
+
+/// Our role when answering an offer with `offer_setup` (RFC 8842 §5.2: answer `active` to `actpass`),
+/// keeping an established role on renegotiation.
+fn answer_role(established: Option<Role>, offer_setup: Setup) -> Result<Role, RtcError> {
+    let wanted = match offer_setup {
+        Setup::Active => Some(Role::Server),
+        Setup::Passive => Some(Role::Client),
+        Setup::ActPass => None,
+        Setup::HoldConn => {
+            return Err(RtcError::Negotiation("a=setup:holdconn is not supported".into()));
+        }
+    };
+    match (established, wanted) {
+        (Some(have), Some(want)) if have != want => Err(RtcError::Negotiation(
+            "the offer asks for the other DTLS role; a new DTLS association is not supported".into(),
+        )),
+        (Some(have), _) => Ok(have),
+        (None, Some(want)) => Ok(want),
+        (None, None) => Ok(Role::Client),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_roles_follow_rfc8842() {
+        assert_eq!(offer_answer_role(Setup::Active).unwrap(), Role::Server);
+        assert_eq!(offer_answer_role(Setup::Passive).unwrap(), Role::Client);
+        assert!(offer_answer_role(Setup::ActPass).is_err());
+        assert_eq!(answer_role(None, Setup::ActPass).unwrap(), Role::Client);
+        assert_eq!(answer_role(None, Setup::Active).unwrap(), Role::Server);
+        assert_eq!(
+            answer_role(Some(Role::Server), Setup::ActPass).unwrap(),
+            Role::Server
+        );
+        assert!(answer_role(Some(Role::Server), Setup::Passive).is_err());
+    }
+}

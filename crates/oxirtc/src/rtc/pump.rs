@@ -1,0 +1,167 @@
+//! Moving data between the layers of an [`Rtc`] after every input (DESIGN.md "The run loop": the owner
+//! drains every child's `poll_*` after each mutation).
+
+use std::time::Instant;
+
+use oxirtc_dtls::DtlsEvent;
+use oxirtc_ice::{IceConnectionState, IceEvent};
+use oxirtc_sctp::{Association, SctpConfig};
+
+use super::{PeerConnectionState, Rtc, Transmit};
+use crate::RtcEvent;
+
+/// Upper bound of rounds in one pump: each round moves everything that is ready, so two or three
+/// suffice; the bound only guards against a layer that keeps producing work forever.
+const MAX_ROUNDS: usize = 64;
+
+impl Rtc {
+    /// Drains every layer until nothing moves.
+    pub(crate) fn pump(&mut self, now: Instant) {
+        for _ in 0..MAX_ROUNDS {
+            let mut moved = self.drain_ice(now);
+            moved |= self.drain_dtls_events(now);
+            moved |= self.drain_sctp(now);
+            moved |= self.drain_dtls_transmits();
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    fn drain_ice(&mut self, now: Instant) -> bool {
+        let mut moved = false;
+        while let Some(ev) = self.ice.poll_event() {
+            moved = true;
+            match ev {
+                IceEvent::LocalCandidate(c) => {
+                    let line = c.to_sdp();
+                    if !self.local_candidates.contains(&line) {
+                        self.local_candidates.push(line.clone());
+                        self.events.push_back(RtcEvent::LocalCandidate(line));
+                    }
+                }
+                IceEvent::GatheringComplete => {
+                    self.gathering_complete = true;
+                    self.events.push_back(RtcEvent::IceGatheringComplete);
+                }
+                IceEvent::StateChanged(state) => self.on_ice_state(state),
+                IceEvent::SelectedPair { local, remote } => {
+                    self.events.push_back(RtcEvent::SelectedPair { local, remote });
+                    self.maybe_start_dtls(now);
+                }
+                IceEvent::RoleChanged { .. } => {}
+            }
+        }
+        moved
+    }
+
+    fn on_ice_state(&mut self, state: IceConnectionState) {
+        self.ice_state = state;
+        self.events.push_back(RtcEvent::IceConnectionState(state));
+        match state {
+            IceConnectionState::Checking => self.set_state(PeerConnectionState::Connecting),
+            IceConnectionState::Failed => self.set_state(PeerConnectionState::Failed),
+            IceConnectionState::Disconnected => self.set_state(PeerConnectionState::Disconnected),
+            IceConnectionState::Connected | IceConnectionState::Completed if self.dtls_connected => {
+                self.set_state(PeerConnectionState::Connected)
+            }
+            _ => {}
+        }
+    }
+
+    fn drain_dtls_events(&mut self, now: Instant) -> bool {
+        let mut moved = false;
+        while let Some(ev) = self.dtls.as_mut().and_then(|d| d.poll_event()) {
+            moved = true;
+            match ev {
+                DtlsEvent::Connected => self.on_dtls_connected(now),
+                DtlsEvent::ApplicationData(packet) => {
+                    if let Some(sctp) = self.sctp.as_mut() {
+                        sctp.handle_receive(now, &packet);
+                    }
+                }
+                DtlsEvent::Closed => {
+                    self.close_all_channels();
+                    self.set_state(PeerConnectionState::Closed);
+                }
+                DtlsEvent::Failed(e) => {
+                    tracing::warn!(error = %e, "rtc: DTLS failed");
+                    self.close_all_channels();
+                    self.set_state(PeerConnectionState::Failed);
+                }
+                #[allow(unreachable_patterns)]
+                _ => {}
+            }
+        }
+        moved
+    }
+
+    /// DTLS is up and the peer's certificate matched `a=fingerprint`: start SCTP (RFC 8261 §4; both
+    /// sides send INIT, RFC 8831 §6.2).
+    fn on_dtls_connected(&mut self, now: Instant) {
+        self.dtls_connected = true;
+        if matches!(
+            self.ice_state,
+            IceConnectionState::Connected | IceConnectionState::Completed
+        ) || self.ice.selected_pair().is_some()
+        {
+            self.set_state(PeerConnectionState::Connected);
+        }
+        if self.sctp.is_some() {
+            return;
+        }
+        let remote_port = self
+            .remote
+            .as_ref()
+            .and_then(|r| r.data.as_ref())
+            .map_or(5000, |d| d.sctp_port);
+        let config = SctpConfig {
+            remote_port,
+            ..self.config.sctp.clone()
+        };
+        let mut sctp = Association::new(config, self.rng.fork(), now);
+        sctp.connect(now);
+        self.sctp = Some(sctp);
+    }
+
+    fn drain_sctp(&mut self, now: Instant) -> bool {
+        let mut moved = false;
+        while let Some(ev) = self.sctp.as_mut().and_then(|s| s.poll_event()) {
+            moved = true;
+            self.on_sctp_event(now, ev);
+        }
+        while let Some(packet) = self.sctp.as_mut().and_then(|s| s.poll_transmit(now)) {
+            moved = true;
+            if let Some(dtls) = self.dtls.as_mut() {
+                // RFC 8261 §5: one SCTP packet per DTLS record.
+                if let Err(e) = dtls.send_application_data(&packet) {
+                    tracing::debug!(error = %e, "rtc: SCTP packet not sent over DTLS");
+                }
+            }
+        }
+        moved
+    }
+
+    fn drain_dtls_transmits(&mut self) -> bool {
+        let mut moved = false;
+        // Send on the selected pair; before ICE selects one (the controlled side can get the
+        // ClientHello first) answer on the path the last DTLS datagram came from.
+        // RFC 7675 §5.1: once consent is lost (ICE failed) nothing is sent at all.
+        let path = match self.ice_state {
+            IceConnectionState::Failed => None,
+            _ => self.ice.selected_pair().or(self.last_dtls_path),
+        };
+        while let Some(datagram) = self.dtls.as_mut().and_then(|d| d.poll_transmit()) {
+            moved = true;
+            match path {
+                Some((source, destination)) => self.out.push_back(Transmit {
+                    source,
+                    destination,
+                    contents: datagram,
+                }),
+                None => tracing::trace!("rtc: DTLS datagram with no path yet; its retransmission will go"),
+            }
+        }
+        moved
+    }
+}

@@ -1,0 +1,362 @@
+//! Two oxirtc peers over the simulated network: negotiation in both directions, channel kinds, loss,
+//! closing and reopening, ICE restart, and hostile input.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{connect_with_channel, negotiate, numbered, pair};
+use oxirtc::{ChannelReliability, DataChannelInit, PeerConnectionState, RtcEvent};
+use oxirtc_netsim::LinkConfig;
+
+fn lan() -> LinkConfig {
+    LinkConfig::with_delay(Duration::from_millis(5))
+}
+
+#[test]
+fn both_offer_directions_open_a_channel_and_carry_text_and_binary() {
+    for offerer in [0, 1] {
+        let mut sim = pair(7, lan());
+        let (a, b) = connect_with_channel(&mut sim, offerer, DataChannelInit::default());
+        let other = 1 - offerer;
+        let now = sim.now();
+        sim.endpoint_mut(offerer)
+            .rtc
+            .channel(a)
+            .unwrap()
+            .send_text(now, "hello")
+            .unwrap();
+        sim.endpoint_mut(other)
+            .rtc
+            .channel(b)
+            .unwrap()
+            .send_binary(now, &[1, 2, 3])
+            .unwrap();
+        sim.run_for(Duration::from_secs(1));
+        assert_eq!(sim.endpoint(other).received[&b], vec![(b"hello".to_vec(), false)]);
+        assert_eq!(sim.endpoint(offerer).received[&a], vec![(vec![1, 2, 3], true)]);
+        // Stream ids follow the DTLS role (RFC 8832 §6): the offerer is DTLS server (answerer active).
+        let sid = sim
+            .endpoint_mut(offerer)
+            .rtc
+            .channel(a)
+            .unwrap()
+            .stream_id()
+            .unwrap();
+        assert_eq!(sid % 2, 1, "DTLS server uses odd stream ids");
+        for side in [0, 1] {
+            assert_eq!(sim.endpoint(side).rtc.state(), PeerConnectionState::Connected);
+            assert!(sim.endpoint(side).rtc.cipher_suite().is_some());
+        }
+    }
+}
+
+#[test]
+fn ten_mib_each_way_survive_5_percent_loss_and_40ms_jitter() {
+    let link = LinkConfig {
+        delay: Duration::from_millis(20),
+        jitter: Duration::from_millis(40),
+        loss: 0.05,
+        queue_bytes: 1024 * 1024,
+        ..LinkConfig::default()
+    };
+    let mut sim = pair(11, link);
+    let (a, b) = connect_with_channel(&mut sim, 0, DataChannelInit::default());
+    const N: u32 = 160; // 160 × 64 KiB = 10 MiB
+    const LEN: usize = 64 * 1024;
+    sim.endpoint_mut(0).queue(a, (0..N).map(|i| numbered(i, LEN)));
+    sim.endpoint_mut(1).queue(b, (0..N).map(|i| numbered(i, LEN)));
+    // Kick the queues: the app sends on the next event.
+    let ok = sim.run_until(Duration::from_secs(600), |s| {
+        s.endpoint(0).received.get(&a).map_or(0, Vec::len) == N as usize
+            && s.endpoint(1).received.get(&b).map_or(0, Vec::len) == N as usize
+    });
+    assert!(
+        ok,
+        "transfer did not finish: {} / {} messages",
+        sim.endpoint(1).received.get(&b).map_or(0, Vec::len),
+        sim.endpoint(0).received.get(&a).map_or(0, Vec::len)
+    );
+    for (side, id) in [(0, a), (1, b)] {
+        for (i, (data, binary)) in sim.endpoint(side).received[&id].iter().enumerate() {
+            assert!(*binary);
+            assert_eq!(
+                data,
+                &numbered(i as u32, LEN),
+                "message {i} on side {side} corrupt or out of order"
+            );
+        }
+    }
+    assert!(sim.net.stats().dropped_loss > 100, "the link really lost packets");
+}
+
+#[test]
+fn channel_kinds_sizes_and_many_channels() {
+    let mut sim = pair(3, lan());
+    let (a, b) = connect_with_channel(&mut sim, 0, DataChannelInit::default());
+    let now = sim.now();
+    // 0-byte text and binary, and a 256 KiB message (RFC 8831 §8: empty messages use the EMPTY PPIDs).
+    {
+        let mut ch = sim.endpoint_mut(0).rtc.channel(a).unwrap();
+        ch.send_text(now, "").unwrap();
+        ch.send_binary(now, &[]).unwrap();
+        ch.send_binary(now, &numbered(1, 256 * 1024)).unwrap();
+        let too_big = ch.send_binary(now, &vec![0; 256 * 1024 + 1]).unwrap_err();
+        assert!(too_big.to_string().contains("maximum message size"), "{too_big}");
+    }
+    sim.run_for(Duration::from_secs(2));
+    let got = &sim.endpoint(1).received[&b];
+    assert_eq!(got[0], (Vec::new(), false));
+    assert_eq!(got[1], (Vec::new(), true));
+    assert_eq!(got[2].0, numbered(1, 256 * 1024));
+
+    // 32 channels at once, of every reliability kind, plus a negotiated pair.
+    let now = sim.now();
+    let kinds = [
+        DataChannelInit::default(),
+        DataChannelInit {
+            ordered: false,
+            ..Default::default()
+        },
+        DataChannelInit {
+            ordered: false,
+            reliability: ChannelReliability::MaxRetransmits(0),
+            ..Default::default()
+        },
+        DataChannelInit {
+            reliability: ChannelReliability::MaxPacketLifeTime(Duration::from_millis(100)),
+            ..Default::default()
+        },
+    ];
+    let ids: Vec<_> = (0..32)
+        .map(|i| {
+            sim.endpoint_mut(0)
+                .rtc
+                .create_data_channel(now, &format!("c{i}"), kinds[i % 4].clone())
+                .unwrap()
+        })
+        .collect();
+    let neg = DataChannelInit {
+        negotiated: Some(100),
+        ..Default::default()
+    };
+    let na = sim
+        .endpoint_mut(0)
+        .rtc
+        .create_data_channel(now, "neg", neg.clone())
+        .unwrap();
+    let nb = sim
+        .endpoint_mut(1)
+        .rtc
+        .create_data_channel(now, "neg", neg)
+        .unwrap();
+    sim.run_for(Duration::from_secs(1));
+    assert_eq!(
+        sim.endpoint(1).open.len(),
+        1 + 32 + 1,
+        "every channel opened on B"
+    );
+    let now = sim.now();
+    for (i, id) in ids.iter().enumerate() {
+        sim.endpoint_mut(0)
+            .rtc
+            .channel(*id)
+            .unwrap()
+            .send_text(now, &format!("m{i}"))
+            .unwrap();
+    }
+    sim.endpoint_mut(0)
+        .rtc
+        .channel(na)
+        .unwrap()
+        .send_text(now, "negotiated")
+        .unwrap();
+    sim.run_for(Duration::from_secs(1));
+    let b_side = sim.endpoint(1);
+    let total: usize = b_side.received.values().map(Vec::len).sum();
+    assert_eq!(total, 3 + 32 + 1);
+    assert_eq!(b_side.received[&nb], vec![(b"negotiated".to_vec(), false)]);
+    // Labels, protocol and reliability arrive with DCEP.
+    let incoming: Vec<_> = sim
+        .endpoint(1)
+        .events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            RtcEvent::IncomingChannel(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let last = *incoming.last().unwrap();
+    let ch = sim.endpoint_mut(1).rtc.channel(last).unwrap();
+    assert_eq!(ch.label(), "c31");
+    assert!(ch.ordered());
+    assert_eq!(
+        ch.reliability(),
+        ChannelReliability::MaxPacketLifeTime(Duration::from_millis(100))
+    );
+    let _ = ch.stats();
+}
+
+#[test]
+fn close_from_either_side_frees_the_id_for_reuse() {
+    let mut sim = pair(5, lan());
+    let (a, b) = connect_with_channel(&mut sim, 0, DataChannelInit::default());
+    let now = sim.now();
+    let sid = sim.endpoint_mut(0).rtc.channel(a).unwrap().stream_id().unwrap();
+    sim.endpoint_mut(0).rtc.channel(a).unwrap().close(now);
+    sim.run_for(Duration::from_secs(2));
+    assert!(sim.endpoint(0).closed.contains(&a), "closing side saw the close");
+    assert!(sim.endpoint(1).closed.contains(&b), "other side saw the close");
+    // The same stream id is usable again, here as a negotiated channel on both sides.
+    let now = sim.now();
+    let init = DataChannelInit {
+        negotiated: Some(sid),
+        ..Default::default()
+    };
+    let a2 = sim
+        .endpoint_mut(0)
+        .rtc
+        .create_data_channel(now, "again", init.clone())
+        .unwrap();
+    let b2 = sim
+        .endpoint_mut(1)
+        .rtc
+        .create_data_channel(now, "again", init)
+        .unwrap();
+    sim.run_for(Duration::from_millis(100));
+    let now = sim.now();
+    sim.endpoint_mut(1)
+        .rtc
+        .channel(b2)
+        .unwrap()
+        .send_text(now, "back")
+        .unwrap();
+    sim.run_for(Duration::from_secs(1));
+    assert_eq!(sim.endpoint(0).received[&a2], vec![(b"back".to_vec(), false)]);
+    // Now B closes.
+    let now = sim.now();
+    sim.endpoint_mut(1).rtc.channel(b2).unwrap().close(now);
+    sim.run_for(Duration::from_secs(2));
+    assert!(sim.endpoint(0).closed.contains(&a2));
+    assert!(sim.endpoint(1).closed.contains(&b2));
+}
+
+#[test]
+fn ice_restart_keeps_the_association_and_data_flowing() {
+    let mut sim = pair(9, lan());
+    let (a, b) = connect_with_channel(&mut sim, 0, DataChannelInit::default());
+    let now = sim.now();
+    let ufrag_before = sim.endpoint_mut(0).rtc.create_offer(now).unwrap().sdp;
+    let now = sim.now();
+    sim.endpoint_mut(0).rtc.restart_ice(now);
+    negotiate(&mut sim, 0);
+    let now = sim.now();
+    let offer_after = sim.endpoint_mut(0).rtc.create_offer(now).unwrap().sdp;
+    let ufrag = |s: &str| {
+        s.lines()
+            .find(|l| l.starts_with("a=ice-ufrag:"))
+            .unwrap()
+            .to_owned()
+    };
+    assert_ne!(ufrag(&ufrag_before), ufrag(&offer_after));
+    sim.run_for(Duration::from_secs(3));
+    let now = sim.now();
+    sim.endpoint_mut(0)
+        .rtc
+        .channel(a)
+        .unwrap()
+        .send_text(now, "after restart")
+        .unwrap();
+    sim.run_for(Duration::from_secs(1));
+    assert_eq!(sim.endpoint(1).received[&b].last().unwrap().0, b"after restart");
+}
+
+#[test]
+fn flipped_fingerprint_fails_the_connection_and_delivers_nothing() {
+    let mut sim = pair(13, lan());
+    let now = sim.now();
+    sim.endpoint_mut(0)
+        .rtc
+        .create_data_channel(now, "x", DataChannelInit::default())
+        .unwrap();
+    let offer = sim.endpoint_mut(0).rtc.create_offer(now).unwrap();
+    sim.endpoint_mut(0)
+        .rtc
+        .set_local_description(now, &offer)
+        .unwrap();
+    sim.endpoint_mut(1)
+        .rtc
+        .set_remote_description(now, &offer)
+        .unwrap();
+    let answer = sim.endpoint_mut(1).rtc.create_answer(now).unwrap();
+    sim.endpoint_mut(1)
+        .rtc
+        .set_local_description(now, &answer)
+        .unwrap();
+    // Flip one hex digit of B's fingerprint on its way to A.
+    let mut tampered = answer.clone();
+    let at = tampered.sdp.find("a=fingerprint:sha-256 ").unwrap() + "a=fingerprint:sha-256 ".len();
+    let flipped = if &tampered.sdp[at..at + 1] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    tampered.sdp.replace_range(at..at + 1, flipped);
+    sim.endpoint_mut(0)
+        .rtc
+        .set_remote_description(now, &tampered)
+        .unwrap();
+    sim.run_for(Duration::from_secs(10));
+    for side in [0, 1] {
+        assert!(
+            sim.endpoint(side).open.is_empty(),
+            "no channel may open on side {side}"
+        );
+        assert!(sim.endpoint(side).received.is_empty());
+    }
+    assert_eq!(sim.endpoint(0).rtc.state(), PeerConnectionState::Failed);
+}
+
+#[test]
+fn garbage_sdp_is_refused_and_changes_nothing() {
+    let mut sim = pair(17, lan());
+    let now = sim.now();
+    let before = sim.endpoint(1).rtc.signaling_state();
+    for garbage in [
+        "",
+        "hello",
+        "v=0\r\nm=application",
+        "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n",
+    ] {
+        let desc = oxirtc::Description {
+            sdp_type: oxirtc::SdpType::Offer,
+            sdp: garbage.to_owned(),
+        };
+        let err = sim
+            .endpoint_mut(1)
+            .rtc
+            .set_remote_description(now, &desc)
+            .unwrap_err();
+        assert!(!err.to_string().is_empty());
+        assert_eq!(sim.endpoint(1).rtc.signaling_state(), before);
+    }
+    // And a good negotiation still works afterwards.
+    let (_, _) = connect_with_channel(&mut sim, 0, DataChannelInit::default());
+}
+
+#[test]
+fn plaintext_application_data_after_the_handshake_is_dropped() {
+    let mut sim = pair(19, lan());
+    let (_a, b) = connect_with_channel(&mut sim, 0, DataChannelInit::default());
+    let now = sim.now();
+    // An epoch-0 application_data record (RFC 6347 §4.1): content type 23, DTLS 1.2, epoch 0.
+    let record = [23u8, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 99, 0, 5, 1, 2, 3, 4, 5];
+    let from = common::A_ADDR.parse().unwrap();
+    let to = common::B_ADDR.parse().unwrap();
+    for _ in 0..10 {
+        sim.endpoint_mut(1).rtc.handle_receive(now, from, to, &record);
+    }
+    sim.run_for(Duration::from_millis(200));
+    assert!(sim.endpoint(1).received.get(&b).is_none_or(Vec::is_empty));
+    assert_eq!(sim.endpoint(1).rtc.state(), PeerConnectionState::Connected);
+}
