@@ -24,6 +24,8 @@ use crate::{
 /// Most datagrams queued for `poll_transmit` before stateless HelloVerifyRequests are dropped: a
 /// ClientHello flood must not grow memory when the caller drains slowly.
 const MAX_QUEUED_HVR: usize = 4;
+/// Largest ClientHello reassembled from fragments before a cookie (Chromium's is about 1.5 KB).
+const MAX_FRAGMENTED_HELLO: usize = 8 * 1024;
 
 /// What the endpoint reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,7 +216,10 @@ impl Dtls {
             };
             body = rest;
             match self.state {
-                State::ExpectClientHello(_) => self.handle_stateless_hello(now, epoch, &h, fragment),
+                State::ExpectClientHello(_) if h.fragment_offset == 0 && h.fragment_length == h.length => {
+                    self.handle_stateless_hello(now, epoch, &h, fragment)
+                }
+                State::ExpectClientHello(_) => self.handle_hello_fragment(now, epoch, &h, fragment),
                 State::Done => self.handle_post_handshake(now, epoch, &h, peer_retransmitted),
                 State::ClientIdle | State::Failed => self.stats.dropped_handshake += 1,
                 _ => match self.reassembler.insert(&h, fragment, epoch) {
@@ -243,8 +248,8 @@ impl Dtls {
         )
     }
 
-    /// RFC 6347 §4.2.1: before a valid cookie only whole, plaintext ClientHellos are looked at, and
-    /// answering one keeps no per-client state.
+    /// RFC 6347 §4.2.1: before a valid cookie only plaintext ClientHellos are looked at, and answering a
+    /// whole one keeps no per-client state.
     fn handle_stateless_hello(&mut self, now: Instant, epoch: u16, h: &FragmentHeader, fragment: &[u8]) {
         let whole = h.fragment_offset == 0 && h.fragment_length == h.length;
         if epoch != 0 || h.msg_type != ty::CLIENT_HELLO || !whole {
@@ -274,6 +279,35 @@ impl Dtls {
             self.stats.records_out += n;
             self.stats.hello_verify_sent += 1;
             self.out.extend(dgrams);
+        }
+    }
+
+    /// A fragmented ClientHello (RFC 6347 §4.2.3). Chromium's ClientHello carries a post-quantum key
+    /// share (X25519MLKEM768, 1216 bytes) and does not fit one 1200-byte datagram, so a WebRTC server
+    /// must reassemble before any cookie exchange. The state this needs is bounded: one message of at
+    /// most [`MAX_FRAGMENTED_HELLO`] bytes in the reassembler, replaced by any newer `message_seq`.
+    fn handle_hello_fragment(&mut self, now: Instant, epoch: u16, h: &FragmentHeader, fragment: &[u8]) {
+        if epoch != 0 || h.msg_type != ty::CLIENT_HELLO || h.length as usize > MAX_FRAGMENTED_HELLO {
+            self.stats.dropped_hellos += 1;
+            return;
+        }
+        if h.message_seq > self.reassembler.next_seq() {
+            self.reassembler.reset(h.message_seq);
+        }
+        if self.reassembler.insert(h, fragment, epoch) != FragmentOutcome::Buffered {
+            self.stats.dropped_hellos += 1;
+            return;
+        }
+        if let Some(msg) = self.reassembler.pop() {
+            let len = msg.body.len() as u32;
+            let whole = FragmentHeader {
+                msg_type: msg.msg_type,
+                length: len,
+                message_seq: msg.message_seq,
+                fragment_offset: 0,
+                fragment_length: len,
+            };
+            self.handle_stateless_hello(now, epoch, &whole, &msg.body);
         }
     }
 

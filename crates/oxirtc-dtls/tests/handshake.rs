@@ -139,6 +139,26 @@ fn no_common_cipher_suite_fails_both() {
 }
 
 #[test]
+fn fragmented_client_hello_is_reassembled_by_the_server() {
+    // Chromium's ClientHello (with an X25519MLKEM768 key share) spans two datagrams; a client MTU of
+    // 128 bytes (the packer's floor) splits ours the same way. With and without the cookie exchange.
+    for hello_verify in [true, false] {
+        let client = DtlsConfig {
+            mtu: 128,
+            ..DtlsConfig::default()
+        };
+        let server = DtlsConfig {
+            hello_verify,
+            ..DtlsConfig::default()
+        };
+        let mut p = Pair::new(client, server, 42);
+        assert!(p.connect(5000), "hello_verify={hello_verify}: no connection");
+        assert!(p.client_sent[0].len() <= 128, "the ClientHello was split");
+        assert_agree(&p, CipherSuite::EcdheEcdsaAes128GcmSha256);
+    }
+}
+
+#[test]
 fn lossy_reordering_link_with_small_mtu() {
     for seed in 0..12u8 {
         let cfg = DtlsConfig {

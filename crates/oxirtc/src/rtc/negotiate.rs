@@ -285,6 +285,11 @@ impl Rtc {
     }
 
     pub(crate) fn receive_dtls(&mut self, now: Instant, data: &[u8]) {
+        tracing::trace!(
+            len = data.len(),
+            early = self.dtls.is_none(),
+            "rtc: DTLS datagram in"
+        );
         match self.dtls.as_mut() {
             Some(d) => d.handle_receive(now, data),
             None => {

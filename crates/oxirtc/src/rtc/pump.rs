@@ -153,6 +153,7 @@ impl Rtc {
         };
         while let Some(datagram) = self.dtls.as_mut().and_then(|d| d.poll_transmit()) {
             moved = true;
+            tracing::trace!(len = datagram.len(), ?path, "rtc: DTLS datagram out");
             match path {
                 Some((source, destination)) => self.out.push_back(Transmit {
                     source,
