@@ -50,22 +50,23 @@ export async function launchBrowser() {
   return { browser, launchMs: Date.now() - t0 };
 }
 
-/** A fresh context (with the media permission) and page showing our test page. */
-export async function openPage(browser, url, onError) {
+/** A fresh context (with the media permission) and page showing our page; waits for `window[global]`. */
+export async function openPage(browser, url, onError, global = 'rtc') {
   const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
   const page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') onError(m.text()); });
   page.on('pageerror', (e) => onError(String(e)));
   await page.goto(url);
-  await page.waitForFunction(() => !!window.rtc);
+  await page.waitForFunction((g) => !!window[g], global);
   return { context, page };
 }
 
-/** Serves page/index.html and page/rtc.js on 127.0.0.1:<free port>. */
-export async function servePage() {
+/** Serves a page that loads page/`script` (default rtc.js) on 127.0.0.1:<free port>. */
+export async function servePage(script = 'rtc.js') {
+  const html = `<!doctype html><meta charset="utf-8"><title>oxirtc interop</title><script src="/${script}"></script>`;
   const files = {
-    '/': ['text/html', readFileSync(path.join(ROOT, 'page', 'index.html'))],
-    '/rtc.js': ['text/javascript', readFileSync(path.join(ROOT, 'page', 'rtc.js'))],
+    '/': ['text/html', html],
+    [`/${script}`]: ['text/javascript', readFileSync(path.join(ROOT, 'page', script))],
   };
   const srv = http.createServer((req, res) => {
     if (req.url === '/favicon.ico') { res.writeHead(204); res.end(); return; }

@@ -22,13 +22,13 @@ export async function answerBasic(ctx) {
 }
 
 /** Shared body of the partial-reliability scenarios: `init` channel, 200 messages, ≥ minFraction back. */
-async function lossyEcho(ctx, init, expect, minFraction) {
+async function lossyEcho(ctx, init, expect, minFraction, batch = 0) {
   await ctx.browserOffers({ channels: [{ key: 'dc', label: 'lossy', init }] });
   const d = await ctx.opened('dc');
   const config = Object.fromEntries(Object.keys(expect).map((k) => [k, d[k]]));
   ctx.check('channelConfigAsRequested', Object.entries(expect).every(([k, v]) => d[k] === v), config);
   if (d.readyState !== 'open') return;
-  const r = await ctx.echo('dc', [...msgs(100, 'text', 40), ...msgs(100, 'binary', 40)], { minFraction });
+  const r = await ctx.echo('dc', [...msgs(100, 'text', 40), ...msgs(100, 'binary', 40)], { minFraction, batch });
   ctx.info.echo = r;
   ctx.check(minFraction === 1 ? 'allEchoed' : `atLeast${Math.round(minFraction * 100)}PercentEchoed`,
     r.matched >= minFraction * r.sent && r.unexpected.length === 0);
@@ -37,12 +37,15 @@ async function lossyEcho(ctx, init, expect, minFraction) {
 /** `{ordered:false}`: all 200 messages come back (compared as a set). */
 export const unordered = (ctx) => lossyEcho(ctx, { ordered: false }, { ordered: false }, 1);
 
+// The partially reliable ones send in batches of 20 (each after the previous came back, or 300 ms): a
+// burst of 200 at once overflowed a receive buffer and lost ~20 % against a Chromium peer on loopback.
+
 /** `{ordered:false, maxRetransmits:0}`: ≥ 95 % of 200 messages come back on loopback. */
 export const maxRetransmits0 = (ctx) => lossyEcho(ctx, { ordered: false, maxRetransmits: 0 },
-  { ordered: false, maxRetransmits: 0 }, 0.95);
+  { ordered: false, maxRetransmits: 0 }, 0.95, 20);
 
 /** `{maxPacketLifeTime:100}`: ≥ 95 % of 200 messages come back on loopback. */
-export const maxPacketLifetime = (ctx) => lossyEcho(ctx, { maxPacketLifeTime: 100 }, { maxPacketLifeTime: 100 }, 0.95);
+export const maxPacketLifetime = (ctx) => lossyEcho(ctx, { maxPacketLifeTime: 100 }, { maxPacketLifeTime: 100 }, 0.95, 20);
 
 /** `{negotiated:true, id:5}` declared in the offer JSON; echo works on stream 5. */
 export async function negotiated(ctx) {
