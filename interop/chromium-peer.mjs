@@ -9,7 +9,7 @@
 //   node interop/chromium-peer.mjs --list
 import { launchBrowser, servePage } from './lib/browser.mjs';
 import { isolate, NETNS_ENV } from './lib/netns.mjs';
-import { livePeers, runScenario } from './lib/runner.mjs';
+import { livePeers, runScenario, summaryLine } from './lib/runner.mjs';
 import { SCENARIOS } from './scenarios/index.mjs';
 
 const USAGE = 'usage: node chromium-peer.mjs (--peer-cmd "CMD" | --url URL) --scenario NAME|all [--timeout S] [--verbose] | --list';
@@ -96,7 +96,8 @@ if (names.length === 1 && results.length === 1) {
 } else {
   const passed = results.filter((r) => r.ok).map((r) => r.scenario);
   const failed = names.filter((n) => !passed.includes(n));
-  out = { ok: !fatal && failed.length === 0, passed, failed, ...env, ...(fatal ? { fatal } : {}), results };
+  out = { ok: !fatal && failed.length === 0, passed, failed, ...env, ...(fatal ? { fatal } : {}),
+    summary: results.map(summaryLine), results };
   console.error(`interop: ${passed.length} passed, ${failed.length} failed`);
 }
 if (names.length === 1) out.ok = !fatal && results.length === 1 && results[0].ok;

@@ -6,7 +6,10 @@ import readline from 'node:readline';
 
 const TAIL = 40;
 
-/** Starts `cmd`; resolves once it printed LISTENING (rejects after `timeoutMs` or if it exits first). */
+/**
+ * Starts `cmd`; resolves once it printed LISTENING. Rejects (error.peer = the stopped peer) after
+ * `timeoutMs` without it, or if the command exits first.
+ */
 export async function startPeer(cmd, { timeoutMs = 30000, verbose = false } = {}) {
   const child = spawn('/bin/sh', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const peer = { cmd, child, url: null, sessions: [], output: [], exit: null, exited: null };
@@ -34,11 +37,11 @@ export async function startPeer(cmd, { timeoutMs = 30000, verbose = false } = {}
         try { peer.sessions.push(JSON.parse(line.slice(8))); } catch { peer.sessions.push(line.slice(8)); }
       } else keep('stdout', line);
     });
-  }).catch((e) => { stopPeer(peer, 0); throw Object.assign(e, { peerOutput: peer.output }); });
+  }).catch(async (e) => { await stopPeer(peer, 0); throw Object.assign(e, { peer }); });
   const host = new URL(peer.url).hostname.replace(/^\[|\]$/g, '');
   if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host)) {
     await stopPeer(peer, 0);
-    throw new Error(`peer listens on non-loopback host ${host}; refusing`);
+    throw Object.assign(new Error(`peer listens on non-loopback host ${host}; refusing`), { peer });
   }
   return peer;
 }

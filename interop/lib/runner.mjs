@@ -44,7 +44,7 @@ export async function runScenario(name, fn, { browser, pageUrl, opts }) {
   const peers = [];
   let ctx, context;
   try {
-    const peer = opts.peerCmd ? await launchPeer(opts) : null;
+    const peer = opts.peerCmd ? await launchPeer(opts).catch((e) => { peers.push(e.peer); throw e; }) : null;
     if (peer) peers.push(peer);
     ({ context } = await openPage(browser, pageUrl, (e) => pageErrors.length < 20 && pageErrors.push(e)));
     const page = context.pages()[0];
@@ -62,7 +62,6 @@ export async function runScenario(name, fn, { browser, pageUrl, opts }) {
     await withDeadline(fn(ctx), opts.timeoutMs * 4, name);
   } catch (e) {
     result.error = String(e && e.stack || e);
-    if (e && e.peerOutput) result.peerOutputTail = e.peerOutput;
   }
   if (ctx) {
     Object.assign(result, { checks: ctx.checks, info: ctx.info, timings: ctx.timings, session: ctx.session });
@@ -72,15 +71,24 @@ export async function runScenario(name, fn, { browser, pageUrl, opts }) {
   }
   if (context) await context.close().catch(() => {});
   const reports = [];
-  for (const p of peers) reports.push(p && p.child ? await endPeer(p) : p);
-  result.peer = reports.length === 1 ? reports[0] : reports;
+  for (const p of peers) if (p) reports.push(p.child ? await endPeer(p) : p);
+  result.peer = reports.length > 1 ? reports : reports[0] ?? null;
   // A non-zero exit of the peer (not a signal from us) is a failure of the peer under test.
-  const bad = reports.filter((r) => r && typeof r.exit === 'number' && r.exit !== 0);
+  const bad = reports.filter((r) => typeof r.exit === 'number' && r.exit !== 0);
   if (opts.peerCmd) result.checks.peerExitStatusZero = bad.length === 0;
   if (pageErrors.length) result.pageErrors = pageErrors;
   result.timings.totalMs = Date.now() - t0;
   // A scenario that recorded no check of its own (it failed before its first one) has not passed.
   const own = Object.keys(result.checks).filter((k) => k !== 'peerExitStatusZero');
   result.ok = !result.error && own.length > 0 && Object.values(result.checks).every(Boolean);
+  result.failedChecks = Object.keys(result.checks).filter((k) => !result.checks[k]);
   return result;
+}
+
+/** One line of the `--scenario all` summary. */
+export function summaryLine(r) {
+  const t = (r.browser && r.browser.transport) || {};
+  return { scenario: r.scenario, ok: r.ok, failedChecks: r.failedChecks, error: r.error ? r.error.split('\n')[0] : undefined,
+    dtlsRole: t.dtlsRole, tlsVersion: t.tlsVersion, dtlsCipher: t.dtlsCipher, srtpCipher: t.srtpCipher,
+    selectedPair: t.selectedPair, ms: r.timings.totalMs, ...(r.timings.setupMedianMs != null ? { setupMedianMs: r.timings.setupMedianMs } : {}) };
 }
