@@ -5,15 +5,20 @@
 //   node interop/chromium-peer.mjs --peer-cmd "node interop/ref-peer.mjs --once" --scenario all
 // Prints `LISTENING http://127.0.0.1:PORT/offer`, a `SESSION {json}` line per session whose transport
 // closed, and with --once exits 0 after the first one. Must run in the harness's loopback-only namespace.
+// `--fault NAME` makes it misbehave on purpose, to show the harness catches it (README.md).
 import http from 'node:http';
 import { launchBrowser, openPage, servePage } from './lib/browser.mjs';
 
-const once = process.argv.includes('--once');
+const args = process.argv.slice(2);
+const once = args.includes('--once');
+// --fault corrupt|text-as-binary|drop-10th|reorder|ignore-cmd: misbehave on purpose (harness self-check).
+const fault = args.includes('--fault') ? args[args.indexOf('--fault') + 1] : null;
 const lifetimeMs = 300000;
 
 const { browser } = await launchBrowser();
 const srv = await servePage('ref-peer.js');
 const { page } = await openPage(browser, srv.url, (e) => console.error(`page: ${e}`), 'ref');
+await page.evaluate((f) => { ref.fault = f; }, fault);
 const quit = async (code) => {
   await browser.close().catch(() => {});
   process.exit(code);

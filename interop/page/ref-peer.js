@@ -11,16 +11,33 @@
     s.channels.push(dc.label);
     dc.onopen = () => s.ev(`open ${dc.label}#${dc.id}`);
     dc.onclose = () => s.ev(`close ${dc.label}#${dc.id}`);
+    let held = null;
     dc.onmessage = (m) => {
       if (typeof m.data === 'string' && m.data.startsWith('cmd:')) {
+        if (window.ref.fault === 'ignore-cmd') return;
         if (m.data === 'cmd:close') dc.close();
         else if (m.data.startsWith('cmd:open:')) wire(s, s.pc.createDataChannel(m.data.slice(9)));
         s.ev(m.data);
         return;
       }
       s.echoed += 1;
-      dc.send(m.data); // string stays text, ArrayBuffer stays binary; 0-byte messages too
+      const fault = window.ref.fault;
+      if (fault === 'drop-10th' && s.echoed % 10 === 0) return;
+      if (fault === 'reorder' && held === null) { held = m.data; return; }
+      dc.send(fault ? faulty(fault, m.data) : m.data); // string stays text, ArrayBuffer stays binary
+      if (held !== null) { dc.send(held); held = null; }
     };
+  }
+  // Deliberate faults (ref-peer.mjs --fault NAME) to show the harness catches a broken peer.
+  function faulty(fault, data) {
+    if (fault === 'text-as-binary' && typeof data === 'string') return new TextEncoder().encode(data);
+    if (fault === 'corrupt' && typeof data === 'string' && data.length) return data.slice(0, -1) + '#';
+    if (fault === 'corrupt' && typeof data !== 'string' && data.byteLength) {
+      const b = new Uint8Array(data.slice(0));
+      b[b.length - 1] ^= 1;
+      return b;
+    }
+    return data;
   }
   function addNegotiated(s, list) {
     for (const n of list || []) {
@@ -60,6 +77,7 @@
   }
 
   window.ref = {
+    fault: null,
     async offer(msg) {
       const s = msg.session ? get(msg.session) : newSession();
       addNegotiated(s, msg.negotiated);
