@@ -57,6 +57,7 @@ const hard = setTimeout(() => { console.error('interop: hard deadline reached');
   names.length * (opts.timeoutMs * 4 + 20000) + 60000);
 hard.unref();
 
+process.on('unhandledRejection', (e) => console.error(`interop: unhandled rejection: ${e && e.stack || e}`));
 // Never leave a peer behind: on exit (any cause) SIGTERM every live peer's process group.
 process.on('exit', () => { for (const p of livePeers) { try { process.kill(-p.child.pid, 'SIGTERM'); } catch { /* gone */ } } });
 let browser = null;

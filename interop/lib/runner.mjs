@@ -66,6 +66,10 @@ export async function runScenario(name, fn, { browser, pageUrl, opts }) {
   if (ctx) {
     Object.assign(result, { checks: ctx.checks, info: ctx.info, timings: ctx.timings, session: ctx.session });
     try { result.browser = await withDeadline(browserView(ctx), 5000, 'getStats'); } catch (e) { result.browserError = String(e.message); }
+    const t = (result.browser && result.browser.transport) || {};
+    // What Chromium chose, at the top for quick reading (all of getStats' transport is in browser.transport).
+    result.transport = { dtlsRole: t.dtlsRole, tlsVersion: t.tlsVersion, dtlsCipher: t.dtlsCipher,
+      srtpCipher: t.srtpCipher, iceRole: t.iceRole, selectedPair: t.selectedPair };
     result.sdp = ctx.sdp;
     for (const k of ctx.pcKeys) await ctx.run((key) => rtc.closePc(key), k).catch(() => {});
   }
@@ -87,7 +91,7 @@ export async function runScenario(name, fn, { browser, pageUrl, opts }) {
 
 /** One line of the `--scenario all` summary. */
 export function summaryLine(r) {
-  const t = (r.browser && r.browser.transport) || {};
+  const t = r.transport || {};
   return { scenario: r.scenario, ok: r.ok, failedChecks: r.failedChecks, error: r.error ? r.error.split('\n')[0] : undefined,
     dtlsRole: t.dtlsRole, tlsVersion: t.tlsVersion, dtlsCipher: t.dtlsCipher, srtpCipher: t.srtpCipher,
     selectedPair: t.selectedPair, ms: r.timings.totalMs, ...(r.timings.setupMedianMs != null ? { setupMedianMs: r.timings.setupMedianMs } : {}) };
