@@ -48,14 +48,23 @@
   }
 
   function wire(p, dc, key) {
-    const c = { key, dc, events: [], inbox: [], stray: 0, openAt: null, closeAt: null, errors: [] };
+    const c = { key, dc, events: [], inbox: [], stray: 0, probes: 0, openAt: null, closeAt: null, errors: [] };
     dc.binaryType = 'arraybuffer';
     const ev = (e) => { c.events.push(`${now()}ms ${e}`); p.events.push(`${now()}ms dc ${key}(${dc.label}#${dc.id}) ${e}`); };
     dc.addEventListener('open', () => { if (c.openAt === null) { c.openAt = now(); ev('open'); } });
     dc.addEventListener('close', () => { c.closeAt = now(); ev('close'); });
     dc.addEventListener('closing', () => ev('closing'));
     dc.addEventListener('error', (e) => { const m = String(e.error && e.error.message); c.errors.push(m); ev('error ' + m); });
-    dc.addEventListener('message', (m) => { if (c.collect) c.inbox.push(m.data); else c.stray++; });
+    dc.addEventListener('message', (m) => {
+      // A probe some test peers send on open (`echo-me:X` -> `echo-reply:X`): answered, never counted as
+      // an echo, so it cannot race with a collection.
+      if (typeof m.data === 'string' && m.data.startsWith('echo-me:')) {
+        c.probes++;
+        dc.send('echo-reply:' + m.data.slice(8));
+        return;
+      }
+      if (c.collect) c.inbox.push(m.data); else c.stray++;
+    });
     if (dc.readyState === 'open' && c.openAt === null) { c.openAt = now(); ev('open (already)'); }
     chans.set(key, c);
     return describe(c);
@@ -64,7 +73,7 @@
     const d = c.dc;
     return { key: c.key, label: d.label, id: d.id, ordered: d.ordered, maxRetransmits: d.maxRetransmits,
       maxPacketLifeTime: d.maxPacketLifeTime, negotiated: d.negotiated, protocol: d.protocol,
-      readyState: d.readyState, openAt: c.openAt, closeAt: c.closeAt, stray: c.stray, errors: c.errors };
+      readyState: d.readyState, openAt: c.openAt, closeAt: c.closeAt, stray: c.stray, probes: c.probes, errors: c.errors };
   }
 
   const rtc = {
