@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Rust/gcc/Python/Node, only what is missing (idempotent):
 #   apt:   coturn (a real STUN/TURN peer for interop tests)      -- needs root
+#          chromium (only if /usr/bin/chromium is missing), iproute2 (if `ip` is missing): the browser
+#          interop harness in interop/ (headless Chromium in a loopback-only network namespace)
+#   npm:   `npm ci` in interop/ (playwright-core, pinned) if node_modules is missing or older than the lock
 #   cargo: cargo-fuzz (fuzz smoke runs)
 set -euo pipefail
 log() { echo "[install-test-deps] $*"; }
@@ -10,6 +13,9 @@ missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Checked by file, not by package: any working /usr/bin/chromium or `ip` will do.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "[install-test-deps] ERROR: missing Debian packages (${missing[*]}); run as root or install them" >&2
@@ -22,6 +28,19 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # The Debian package may start a system turnserver on 3478 under an init system; our tests use their
 # own ports and never touch it.
+
+# The interop harness's JavaScript dependency. Never `npx playwright install`: it downloads a browser
+# (which fails here); the harness uses Debian's /usr/bin/chromium.
+interop_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/interop"
+if [ -f "$interop_dir/package-lock.json" ]; then
+  command -v npm >/dev/null 2>&1 || { echo "[install-test-deps] ERROR: npm is missing (needed for interop/)" >&2; exit 1; }
+  # npm ci writes node_modules/.package-lock.json: older than the lock file means a stale install.
+  stamp="$interop_dir/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$stamp" -ot "$interop_dir/package-lock.json" ]; then
+    log "npm ci in interop/"
+    (cd "$interop_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   log "cargo install cargo-fuzz"

@@ -1,0 +1,18 @@
+// Scenario registry, in the order `--scenario all` runs them.
+import { answerBasic, maxPacketLifetime, maxRetransmits0, negotiated, offerBasic, sizes, unordered } from './channels.mjs';
+import { closeReopen, iceRestart, manyChannels, peerOpens, setupTime } from './lifecycle.mjs';
+
+export const SCENARIOS = {
+  'offer-basic': offerBasic,
+  'answer-basic': answerBasic,
+  unordered,
+  'max-retransmits-0': maxRetransmits0,
+  'max-packet-lifetime': maxPacketLifetime,
+  negotiated,
+  sizes,
+  'many-channels': manyChannels,
+  'close-reopen': closeReopen,
+  'peer-opens': peerOpens,
+  'ice-restart': iceRestart,
+  'setup-time': setupTime,
+};
