@@ -1,0 +1,73 @@
+//! The project's own interop tests against headless Chromium (interop/chromium-peer.mjs drives the
+//! browser; `oxirtc echo --once` is the peer). Chromium and the harness's node modules are installed by
+//! scripts/install-test-deps.sh. With OXIRTC_REQUIRE_INTEROP=1 (CI) a missing browser fails the test;
+//! otherwise the test says why it skipped.
+#![allow(clippy::unwrap_used)] // test set-up failures should panic loudly
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SCENARIOS: &[&str] = &[
+    "offer-basic",
+    "answer-basic",
+    "unordered",
+    "max-retransmits-0",
+    "max-packet-lifetime",
+    "negotiated",
+    "sizes",
+    "many-channels",
+    "close-reopen",
+    "peer-opens",
+    "ice-restart",
+];
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn harness_ready(repo: &Path) -> Result<(), String> {
+    if !Path::new("/usr/bin/chromium").exists() {
+        return Err("chromium is not installed (run scripts/install-test-deps.sh)".into());
+    }
+    if !repo.join("interop/node_modules/playwright-core").exists() {
+        return Err("interop/node_modules is missing (run scripts/install-test-deps.sh)".into());
+    }
+    Ok(())
+}
+
+#[test]
+fn chromium_interop_scenarios() {
+    let repo = repo();
+    if let Err(why) = harness_ready(&repo) {
+        if std::env::var("OXIRTC_REQUIRE_INTEROP").as_deref() == Ok("1") {
+            panic!("interop required but {why}");
+        }
+        eprintln!("skipping Chromium interop: {why}");
+        return;
+    }
+    let peer = format!("{} echo --once", env!("CARGO_BIN_EXE_oxirtc"));
+    let mut failures = Vec::new();
+    for scenario in SCENARIOS {
+        let out = Command::new("node")
+            .current_dir(repo.join("interop"))
+            .args(["chromium-peer.mjs", "--peer-cmd", &peer, "--scenario", scenario])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        eprintln!(
+            "=== {scenario}: {}\n{stdout}",
+            if out.status.success() { "ok" } else { "FAILED" }
+        );
+        if !out.status.success() {
+            eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+            failures.push(*scenario);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "Chromium interop scenarios failed: {failures:?}"
+    );
+}
