@@ -254,6 +254,9 @@ impl Session {
                     Some(PeerConnectionEvent::DataChannel(dc)) => self.spawn_echo(dc),
                     Some(PeerConnectionEvent::ConnectionState(s)) => {
                         tracing::info!(session = %self.id, state = ?s, "echo: connection state");
+                        if s == PeerConnectionState::Connected {
+                            self.refresh_stats().await;
+                        }
                         if matches!(s, PeerConnectionState::Closed | PeerConnectionState::Failed) {
                             self.refresh_stats().await;
                             break;
