@@ -24,6 +24,11 @@ use crate::{
 /// Most datagrams queued for `poll_transmit` before stateless HelloVerifyRequests are dropped: a
 /// ClientHello flood must not grow memory when the caller drains slowly.
 const MAX_QUEUED_HVR: usize = 4;
+/// Records of the next epoch held until its keys exist (RFC 6347 §4.1: "SHOULD discard or buffer"):
+/// a reordered Finished then needs no retransmission.
+const MAX_FUTURE_RECORDS: usize = 8;
+/// Bytes of such records held at most.
+const MAX_FUTURE_BYTES: usize = 32 * 1024;
 
 /// What the endpoint reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +77,11 @@ pub struct Dtls {
     flight: Vec<FlightItem>,
     flight_final: bool,
     flight_sent_at: Option<Instant>,
+    /// The first message_seq of the peer flight that answers ours: older messages mean the peer is
+    /// retransmitting its previous flight because ours was lost (RFC 6347 §4.2.4).
+    peer_flight_start: u16,
+    /// Encoded records of epoch 1 that arrived before the keys (see [`MAX_FUTURE_RECORDS`]).
+    future: Vec<Vec<u8>>,
     rto: Duration,
     timers: [Option<Instant>; 2],
     out: VecDeque<Vec<u8>>,
@@ -123,6 +133,8 @@ impl Dtls {
             flight: Vec::new(),
             flight_final: false,
             flight_sent_at: None,
+            peer_flight_start: 0,
+            future: Vec::new(),
             rto,
             timers: [None; 2],
             out: VecDeque::new(),
@@ -172,14 +184,39 @@ impl Dtls {
                 return;
             }
         }
+        if !self.future.is_empty() && self.records.can_read(1) {
+            for bytes in std::mem::take(&mut self.future) {
+                if let Ok((rec, _)) = Record::parse(&bytes) {
+                    self.handle_record(now, &rec, &mut peer_retransmitted);
+                }
+                if matches!(self.phase, Phase::Closed | Phase::Failed) {
+                    return;
+                }
+            }
+        }
         if peer_retransmitted {
             self.retransmit_for_peer(now);
         }
     }
 
+    /// Keeps a record of the next epoch that arrived before its keys, within the caps.
+    fn hold_future_record(&mut self, rec: &Record<'_>) -> bool {
+        let held: usize = self.future.iter().map(Vec::len).sum();
+        let fits =
+            self.future.len() < MAX_FUTURE_RECORDS && held + rec.fragment.len() + 13 <= MAX_FUTURE_BYTES;
+        if rec.epoch != 1 || !self.in_handshake() || !fits {
+            return false;
+        }
+        let mut bytes = Vec::with_capacity(rec.fragment.len() + 13);
+        rec.encode(&mut bytes);
+        self.future.push(bytes);
+        true
+    }
+
     fn handle_record(&mut self, now: Instant, rec: &Record<'_>, peer_retransmitted: &mut bool) {
         let plain = match self.records.open(rec) {
             Ok(p) => p,
+            Err(RecordDrop::UnknownEpoch) if self.hold_future_record(rec) => return,
             Err(reason) => {
                 tracing::debug!(?reason, epoch = rec.epoch, seq = rec.sequence, "dropping record");
                 let s = &mut self.stats;
@@ -194,7 +231,7 @@ impl Dtls {
         };
         self.stats.records_in += 1;
         match rec.content_type {
-            ContentType::Handshake => self.handle_handshake(now, rec.epoch, &plain, peer_retransmitted),
+            ContentType::Handshake => self.handle_handshake(now, rec, &plain, peer_retransmitted),
             ContentType::ChangeCipherSpec => {
                 // Epochs are explicit in DTLS records, so ChangeCipherSpec carries no information here.
                 if plain != [1] {
@@ -206,7 +243,14 @@ impl Dtls {
         }
     }
 
-    fn handle_handshake(&mut self, now: Instant, epoch: u16, mut body: &[u8], peer_retransmitted: &mut bool) {
+    fn handle_handshake(
+        &mut self,
+        now: Instant,
+        rec: &Record<'_>,
+        mut body: &[u8],
+        peer_retransmitted: &mut bool,
+    ) {
+        let epoch = rec.epoch;
         while !body.is_empty() {
             let Some((h, fragment, rest)) = FragmentHeader::parse(body) else {
                 self.stats.dropped_malformed += 1;
@@ -214,11 +258,11 @@ impl Dtls {
             };
             body = rest;
             match self.state {
-                State::ExpectClientHello(_) => self.handle_stateless_hello(now, epoch, &h, fragment),
+                State::ExpectClientHello(_) => self.handle_stateless_hello(now, rec, &h, fragment),
                 State::Done => self.handle_post_handshake(now, epoch, &h, peer_retransmitted),
                 State::ClientIdle | State::Failed => self.stats.dropped_handshake += 1,
                 _ => match self.reassembler.insert(&h, fragment, epoch) {
-                    FragmentOutcome::Old => *peer_retransmitted = true,
+                    FragmentOutcome::Old => *peer_retransmitted |= h.message_seq < self.peer_flight_start,
                     FragmentOutcome::Dropped => self.stats.dropped_handshake += 1,
                     FragmentOutcome::Buffered => {
                         while let Some(msg) = self.reassembler.pop() {
@@ -245,8 +289,14 @@ impl Dtls {
 
     /// RFC 6347 §4.2.1: before a valid cookie only whole, plaintext ClientHellos are looked at, and
     /// answering one keeps no per-client state.
-    fn handle_stateless_hello(&mut self, now: Instant, epoch: u16, h: &FragmentHeader, fragment: &[u8]) {
-        let whole = h.fragment_offset == 0 && h.fragment_length == h.length;
+    fn handle_stateless_hello(
+        &mut self,
+        now: Instant,
+        rec: &Record<'_>,
+        h: &FragmentHeader,
+        fragment: &[u8],
+    ) {
+        let (epoch, whole) = (rec.epoch, h.fragment_offset == 0 && h.fragment_length == h.length);
         if epoch != 0 || h.msg_type != ty::CLIENT_HELLO || !whole {
             self.stats.dropped_hellos += 1;
             return;
@@ -257,6 +307,9 @@ impl Dtls {
             body: fragment.to_vec(),
             epoch,
         };
+        // RFC 6347 §4.2.1: the HelloVerifyRequest and the first ServerHello reuse the ClientHello's
+        // record sequence number.
+        self.records.set_next_write_seq(0, rec.sequence);
         self.step(now, msg);
         self.stats.dropped_hellos += std::mem::take(&mut self.hs.dropped_hellos);
         if let Some((message_seq, body)) = self.hs.hello_verify.take() {
@@ -287,7 +340,7 @@ impl Dtls {
         peer_retransmitted: &mut bool,
     ) {
         if h.message_seq < self.reassembler.next_seq() {
-            *peer_retransmitted = true;
+            *peer_retransmitted |= h.message_seq < self.peer_flight_start;
         } else if epoch > 0 && matches!(h.msg_type, ty::CLIENT_HELLO | ty::HELLO_REQUEST) {
             self.send_alert(now, AlertLevel::Warning, AlertDescription::NoRenegotiation);
         } else {
@@ -331,6 +384,7 @@ impl Dtls {
             self.flight = std::mem::take(&mut self.hs.flight);
             self.flight_final = std::mem::take(&mut self.hs.flight_final);
             self.rto = self.hs.config.initial_retransmit;
+            self.peer_flight_start = self.reassembler.next_seq();
             self.send_flight(now);
             self.timers[Timer::Retransmit as usize] = (!self.flight_final).then(|| now + self.rto);
         }
