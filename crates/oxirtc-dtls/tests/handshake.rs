@@ -138,8 +138,27 @@ fn no_common_cipher_suite_fails_both() {
     );
 }
 
+/// Whether any epoch-0 handshake record in `datagrams` carries a partial message.
+fn has_fragmented_message(datagrams: &[Vec<u8>]) -> bool {
+    datagrams.iter().any(|d| {
+        let mut rest = &d[..];
+        while rest.len() >= 25 {
+            let len = usize::from(u16::from_be_bytes([rest[11], rest[12]]));
+            let epoch0_handshake = rest[0] == 22 && rest[3..5] == [0, 0];
+            let msg_len = u32::from_be_bytes([0, rest[14], rest[15], rest[16]]);
+            let frag_len = u32::from_be_bytes([0, rest[22], rest[23], rest[24]]);
+            if epoch0_handshake && frag_len < msg_len {
+                return true;
+            }
+            rest = &rest[(13 + len).min(rest.len())..];
+        }
+        false
+    })
+}
+
 #[test]
 fn lossy_reordering_link_with_small_mtu() {
+    let mut retransmissions = 0;
     for seed in 0..12u8 {
         let cfg = DtlsConfig {
             mtu: 300,
@@ -152,9 +171,15 @@ fn lossy_reordering_link_with_small_mtu() {
         };
         assert!(p.connect(5000), "seed {seed}: no connection");
         assert!(p.client_sent.iter().chain(&p.server_sent).all(|d| d.len() <= 300));
+        assert!(
+            has_fragmented_message(&p.server_sent),
+            "MTU 300 fragments the server's flight"
+        );
+        retransmissions += p.client.stats().retransmissions + p.server.stats().retransmissions;
         assert_agree(&p, CipherSuite::EcdheEcdsaAes128GcmSha256);
         assert!(p.now - p.start < Duration::from_secs(30));
     }
+    assert!(retransmissions > 0, "20 % loss needed retransmissions");
 }
 
 #[test]
