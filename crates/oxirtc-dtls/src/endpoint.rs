@@ -460,8 +460,9 @@ impl Dtls {
             return;
         };
         let established = matches!(self.phase, Phase::Connected | Phase::AwaitingFingerprint);
-        if established && epoch == 0 {
-            // Unauthenticated alerts cannot tear down an established connection.
+        if established && epoch == 0 || self.phase == Phase::Idle {
+            // Unauthenticated alerts cannot tear down an established connection, nor a server that has
+            // not committed to any client yet (it keeps no state, RFC 6347 §4.2.1).
             self.stats.dropped_unknown_epoch += 1;
             return;
         }
