@@ -339,10 +339,15 @@ impl Dtls {
         h: &FragmentHeader,
         peer_retransmitted: &mut bool,
     ) {
-        if h.message_seq < self.reassembler.next_seq() {
+        let renegotiation = epoch > 0 && matches!(h.msg_type, ty::CLIENT_HELLO | ty::HELLO_REQUEST);
+        if renegotiation {
+            // A new handshake restarts message_seq at 0 (RFC 6347 §4.2.2), so this comes before the
+            // retransmission check; one warning per message, not per fragment.
+            if h.fragment_offset == 0 {
+                self.send_alert(now, AlertLevel::Warning, AlertDescription::NoRenegotiation);
+            }
+        } else if h.message_seq < self.reassembler.next_seq() {
             *peer_retransmitted |= h.message_seq < self.peer_flight_start;
-        } else if epoch > 0 && matches!(h.msg_type, ty::CLIENT_HELLO | ty::HELLO_REQUEST) {
-            self.send_alert(now, AlertLevel::Warning, AlertDescription::NoRenegotiation);
         } else {
             self.stats.dropped_handshake += 1;
         }
@@ -653,5 +658,76 @@ impl Dtls {
     /// Whether the handshake completed (even if the fingerprint is not verified yet).
     pub fn is_handshake_complete(&self) -> bool {
         self.session.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handshake::msgs::encode_message;
+    use oxirtc_crypto::default_provider;
+
+    fn connected_pair() -> (Dtls, Dtls, Instant) {
+        let crypto = default_provider();
+        let cc = Arc::new(DtlsCertificate::generate().unwrap());
+        let sc = Arc::new(DtlsCertificate::generate().unwrap());
+        let mut c = Dtls::new(
+            DtlsConfig::default(),
+            Role::Client,
+            cc.clone(),
+            crypto,
+            SecureRng::from_seed([1; 32]),
+        );
+        let mut s = Dtls::new(
+            DtlsConfig::default(),
+            Role::Server,
+            sc.clone(),
+            crypto,
+            SecureRng::from_seed([2; 32]),
+        );
+        c.set_remote_fingerprint(sc.fingerprint());
+        s.set_remote_fingerprint(cc.fingerprint());
+        #[allow(clippy::disallowed_methods)] // the test owns the clock
+        let now = Instant::now();
+        c.start(now);
+        for _ in 0..10 {
+            while let Some(d) = c.poll_transmit() {
+                s.handle_receive(now, &d);
+            }
+            while let Some(d) = s.poll_transmit() {
+                c.handle_receive(now, &d);
+            }
+        }
+        assert!(c.is_connected() && s.is_connected());
+        (c, s, now)
+    }
+
+    /// RFC 5746 §4.5 / scope: a renegotiation attempt is refused with a no_renegotiation warning and the
+    /// connection carries on.
+    #[test]
+    fn renegotiation_is_refused_with_a_warning() {
+        let (mut c, mut s, now) = connected_pair();
+        while c.poll_event().is_some() || s.poll_event().is_some() {}
+        let mut d = Vec::new();
+        let hello = encode_message(ty::CLIENT_HELLO, 0, b"renegotiate"); // a new handshake: seq 0
+        assert!(c.records.seal(&mut d, ContentType::Handshake, 1, &hello));
+        s.handle_receive(now, &d);
+        let warning = s.poll_transmit().unwrap();
+        c.handle_receive(now, &warning);
+        assert_eq!(s.stats().alerts_sent, 1);
+        assert_eq!(c.stats().alerts_received, 1);
+        assert!(c.is_connected() && s.is_connected());
+        let mut d = Vec::new();
+        let request = encode_message(ty::HELLO_REQUEST, 0, b"");
+        assert!(s.records.seal(&mut d, ContentType::Handshake, 1, &request));
+        c.handle_receive(now, &d);
+        assert_eq!(c.stats().alerts_sent, 1);
+        assert!(c.poll_event().is_none() && s.poll_event().is_none());
+        s.send_application_data(b"still here").unwrap();
+        c.handle_receive(now, &s.poll_transmit().unwrap());
+        assert_eq!(
+            c.poll_event(),
+            Some(DtlsEvent::ApplicationData(b"still here".to_vec()))
+        );
     }
 }
