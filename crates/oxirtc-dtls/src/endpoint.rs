@@ -342,10 +342,13 @@ impl Dtls {
         let renegotiation = epoch > 0 && matches!(h.msg_type, ty::CLIENT_HELLO | ty::HELLO_REQUEST);
         if renegotiation {
             // A new handshake restarts message_seq at 0 (RFC 6347 §4.2.2), so this comes before the
-            // retransmission check; one warning per message, not per fragment.
-            if h.fragment_offset == 0 {
+            // retransmission check. A ClientHello gets one no_renegotiation warning per message (RFC
+            // 5746 §4.5); a HelloRequest is ignored (RFC 5246 §7.4.1.1 allows it, and OpenSSL treats the
+            // warning as fatal).
+            if h.fragment_offset == 0 && h.msg_type == ty::CLIENT_HELLO {
                 self.send_alert(now, AlertLevel::Warning, AlertDescription::NoRenegotiation);
             }
+            self.stats.dropped_handshake += 1;
         } else if h.message_seq < self.reassembler.next_seq() {
             *peer_retransmitted |= h.message_seq < self.peer_flight_start;
         } else {
@@ -702,8 +705,8 @@ mod tests {
         (c, s, now)
     }
 
-    /// RFC 5746 §4.5 / scope: a renegotiation attempt is refused with a no_renegotiation warning and the
-    /// connection carries on.
+    /// RFC 5746 §4.5 / scope: a renegotiating ClientHello is refused with a no_renegotiation warning, a
+    /// HelloRequest is ignored, and the connection carries on.
     #[test]
     fn renegotiation_is_refused_with_a_warning() {
         let (mut c, mut s, now) = connected_pair();
@@ -721,7 +724,9 @@ mod tests {
         let request = encode_message(ty::HELLO_REQUEST, 0, b"");
         assert!(s.records.seal(&mut d, ContentType::Handshake, 1, &request));
         c.handle_receive(now, &d);
-        assert_eq!(c.stats().alerts_sent, 1);
+        assert_eq!(c.stats().alerts_sent, 0, "a HelloRequest is ignored");
+        assert_eq!(c.stats().dropped_handshake, 1);
+        assert!(c.poll_transmit().is_none());
         assert!(c.poll_event().is_none() && s.poll_event().is_none());
         s.send_application_data(b"still here").unwrap();
         c.handle_receive(now, &s.poll_transmit().unwrap());
