@@ -32,7 +32,6 @@ const MAX_FUTURE_BYTES: usize = 32 * 1024;
 
 /// What the endpoint reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum DtlsEvent {
     /// The handshake completed and the peer certificate matches the expected fingerprint.
     Connected,
