@@ -66,7 +66,7 @@ impl CipherSuite {
 
     /// `fixed_iv_length` of the key block: the 4-byte GCM salt (RFC 5288 §3) or the 12-byte ChaCha IV
     /// (RFC 7905 §2).
-    pub(crate) fn fixed_iv_len(self) -> usize {
+    pub fn fixed_iv_len(self) -> usize {
         match self {
             Self::EcdheEcdsaChacha20Poly1305Sha256 => 12,
             _ => 4,

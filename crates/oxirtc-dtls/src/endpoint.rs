@@ -26,10 +26,14 @@ use crate::{
 const MAX_QUEUED_HVR: usize = 4;
 /// Largest ClientHello reassembled from fragments before a cookie (Chromium's is about 1.5 KB).
 const MAX_FRAGMENTED_HELLO: usize = 8 * 1024;
+/// Records of the next epoch held until its keys exist (RFC 6347 §4.1: "SHOULD discard or buffer"):
+/// a reordered Finished then needs no retransmission.
+const MAX_FUTURE_RECORDS: usize = 8;
+/// Bytes of such records held at most.
+const MAX_FUTURE_BYTES: usize = 32 * 1024;
 
 /// What the endpoint reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum DtlsEvent {
     /// The handshake completed and the peer certificate matches the expected fingerprint.
     Connected,
@@ -74,6 +78,11 @@ pub struct Dtls {
     flight: Vec<FlightItem>,
     flight_final: bool,
     flight_sent_at: Option<Instant>,
+    /// The first message_seq of the peer flight that answers ours: older messages mean the peer is
+    /// retransmitting its previous flight because ours was lost (RFC 6347 §4.2.4).
+    peer_flight_start: u16,
+    /// Encoded records of epoch 1 that arrived before the keys (see [`MAX_FUTURE_RECORDS`]).
+    future: Vec<Vec<u8>>,
     rto: Duration,
     timers: [Option<Instant>; 2],
     out: VecDeque<Vec<u8>>,
@@ -125,6 +134,8 @@ impl Dtls {
             flight: Vec::new(),
             flight_final: false,
             flight_sent_at: None,
+            peer_flight_start: 0,
+            future: Vec::new(),
             rto,
             timers: [None; 2],
             out: VecDeque::new(),
@@ -174,14 +185,39 @@ impl Dtls {
                 return;
             }
         }
+        if !self.future.is_empty() && self.records.can_read(1) {
+            for bytes in std::mem::take(&mut self.future) {
+                if let Ok((rec, _)) = Record::parse(&bytes) {
+                    self.handle_record(now, &rec, &mut peer_retransmitted);
+                }
+                if matches!(self.phase, Phase::Closed | Phase::Failed) {
+                    return;
+                }
+            }
+        }
         if peer_retransmitted {
             self.retransmit_for_peer(now);
         }
     }
 
+    /// Keeps a record of the next epoch that arrived before its keys, within the caps.
+    fn hold_future_record(&mut self, rec: &Record<'_>) -> bool {
+        let held: usize = self.future.iter().map(Vec::len).sum();
+        let fits =
+            self.future.len() < MAX_FUTURE_RECORDS && held + rec.fragment.len() + 13 <= MAX_FUTURE_BYTES;
+        if rec.epoch != 1 || !self.in_handshake() || !fits {
+            return false;
+        }
+        let mut bytes = Vec::with_capacity(rec.fragment.len() + 13);
+        rec.encode(&mut bytes);
+        self.future.push(bytes);
+        true
+    }
+
     fn handle_record(&mut self, now: Instant, rec: &Record<'_>, peer_retransmitted: &mut bool) {
         let plain = match self.records.open(rec) {
             Ok(p) => p,
+            Err(RecordDrop::UnknownEpoch) if self.hold_future_record(rec) => return,
             Err(reason) => {
                 tracing::debug!(?reason, epoch = rec.epoch, seq = rec.sequence, "dropping record");
                 let s = &mut self.stats;
@@ -196,7 +232,7 @@ impl Dtls {
         };
         self.stats.records_in += 1;
         match rec.content_type {
-            ContentType::Handshake => self.handle_handshake(now, rec.epoch, &plain, peer_retransmitted),
+            ContentType::Handshake => self.handle_handshake(now, rec, &plain, peer_retransmitted),
             ContentType::ChangeCipherSpec => {
                 // Epochs are explicit in DTLS records, so ChangeCipherSpec carries no information here.
                 if plain != [1] {
@@ -208,7 +244,14 @@ impl Dtls {
         }
     }
 
-    fn handle_handshake(&mut self, now: Instant, epoch: u16, mut body: &[u8], peer_retransmitted: &mut bool) {
+    fn handle_handshake(
+        &mut self,
+        now: Instant,
+        rec: &Record<'_>,
+        mut body: &[u8],
+        peer_retransmitted: &mut bool,
+    ) {
+        let epoch = rec.epoch;
         while !body.is_empty() {
             let Some((h, fragment, rest)) = FragmentHeader::parse(body) else {
                 self.stats.dropped_malformed += 1;
@@ -217,13 +260,13 @@ impl Dtls {
             body = rest;
             match self.state {
                 State::ExpectClientHello(_) if h.fragment_offset == 0 && h.fragment_length == h.length => {
-                    self.handle_stateless_hello(now, epoch, &h, fragment)
+                    self.handle_stateless_hello(now, rec, &h, fragment)
                 }
-                State::ExpectClientHello(_) => self.handle_hello_fragment(now, epoch, &h, fragment),
+                State::ExpectClientHello(_) => self.handle_hello_fragment(now, rec, &h, fragment),
                 State::Done => self.handle_post_handshake(now, epoch, &h, peer_retransmitted),
                 State::ClientIdle | State::Failed => self.stats.dropped_handshake += 1,
                 _ => match self.reassembler.insert(&h, fragment, epoch) {
-                    FragmentOutcome::Old => *peer_retransmitted = true,
+                    FragmentOutcome::Old => *peer_retransmitted |= h.message_seq < self.peer_flight_start,
                     FragmentOutcome::Dropped => self.stats.dropped_handshake += 1,
                     FragmentOutcome::Buffered => {
                         while let Some(msg) = self.reassembler.pop() {
@@ -248,10 +291,16 @@ impl Dtls {
         )
     }
 
-    /// RFC 6347 §4.2.1: before a valid cookie only plaintext ClientHellos are looked at, and answering a
-    /// whole one keeps no per-client state.
-    fn handle_stateless_hello(&mut self, now: Instant, epoch: u16, h: &FragmentHeader, fragment: &[u8]) {
-        let whole = h.fragment_offset == 0 && h.fragment_length == h.length;
+    /// RFC 6347 §4.2.1: before a valid cookie only plaintext ClientHellos are looked at, and answering
+    /// a whole one keeps no per-client state.
+    fn handle_stateless_hello(
+        &mut self,
+        now: Instant,
+        rec: &Record<'_>,
+        h: &FragmentHeader,
+        fragment: &[u8],
+    ) {
+        let (epoch, whole) = (rec.epoch, h.fragment_offset == 0 && h.fragment_length == h.length);
         if epoch != 0 || h.msg_type != ty::CLIENT_HELLO || !whole {
             self.stats.dropped_hellos += 1;
             return;
@@ -262,6 +311,9 @@ impl Dtls {
             body: fragment.to_vec(),
             epoch,
         };
+        // RFC 6347 §4.2.1: the HelloVerifyRequest and the first ServerHello reuse the ClientHello's
+        // record sequence number.
+        self.records.set_next_write_seq(0, rec.sequence);
         self.step(now, msg);
         self.stats.dropped_hellos += std::mem::take(&mut self.hs.dropped_hellos);
         if let Some((message_seq, body)) = self.hs.hello_verify.take() {
@@ -286,7 +338,8 @@ impl Dtls {
     /// share (X25519MLKEM768, 1216 bytes) and does not fit one 1200-byte datagram, so a WebRTC server
     /// must reassemble before any cookie exchange. The state this needs is bounded: one message of at
     /// most [`MAX_FRAGMENTED_HELLO`] bytes in the reassembler, replaced by any newer `message_seq`.
-    fn handle_hello_fragment(&mut self, now: Instant, epoch: u16, h: &FragmentHeader, fragment: &[u8]) {
+    fn handle_hello_fragment(&mut self, now: Instant, rec: &Record<'_>, h: &FragmentHeader, fragment: &[u8]) {
+        let epoch = rec.epoch;
         if epoch != 0 || h.msg_type != ty::CLIENT_HELLO || h.length as usize > MAX_FRAGMENTED_HELLO {
             self.stats.dropped_hellos += 1;
             return;
@@ -307,7 +360,7 @@ impl Dtls {
                 fragment_offset: 0,
                 fragment_length: len,
             };
-            self.handle_stateless_hello(now, epoch, &whole, &msg.body);
+            self.handle_stateless_hello(now, rec, &whole, &msg.body);
         }
     }
 
@@ -320,10 +373,18 @@ impl Dtls {
         h: &FragmentHeader,
         peer_retransmitted: &mut bool,
     ) {
-        if h.message_seq < self.reassembler.next_seq() {
-            *peer_retransmitted = true;
-        } else if epoch > 0 && matches!(h.msg_type, ty::CLIENT_HELLO | ty::HELLO_REQUEST) {
-            self.send_alert(now, AlertLevel::Warning, AlertDescription::NoRenegotiation);
+        let renegotiation = epoch > 0 && matches!(h.msg_type, ty::CLIENT_HELLO | ty::HELLO_REQUEST);
+        if renegotiation {
+            // A new handshake restarts message_seq at 0 (RFC 6347 §4.2.2), so this comes before the
+            // retransmission check. A ClientHello gets one no_renegotiation warning per message (RFC
+            // 5746 §4.5); a HelloRequest is ignored (RFC 5246 §7.4.1.1 allows it, and OpenSSL treats the
+            // warning as fatal).
+            if h.fragment_offset == 0 && h.msg_type == ty::CLIENT_HELLO {
+                self.send_alert(now, AlertLevel::Warning, AlertDescription::NoRenegotiation);
+            }
+            self.stats.dropped_handshake += 1;
+        } else if h.message_seq < self.reassembler.next_seq() {
+            *peer_retransmitted |= h.message_seq < self.peer_flight_start;
         } else {
             self.stats.dropped_handshake += 1;
         }
@@ -365,6 +426,7 @@ impl Dtls {
             self.flight = std::mem::take(&mut self.hs.flight);
             self.flight_final = std::mem::take(&mut self.hs.flight_final);
             self.rto = self.hs.config.initial_retransmit;
+            self.peer_flight_start = self.reassembler.next_seq();
             self.send_flight(now);
             self.timers[Timer::Retransmit as usize] = (!self.flight_final).then(|| now + self.rto);
         }
@@ -440,8 +502,9 @@ impl Dtls {
             return;
         };
         let established = matches!(self.phase, Phase::Connected | Phase::AwaitingFingerprint);
-        if established && epoch == 0 {
-            // Unauthenticated alerts cannot tear down an established connection.
+        if established && epoch == 0 || self.phase == Phase::Idle {
+            // Unauthenticated alerts cannot tear down an established connection, nor a server that has
+            // not committed to any client yet (it keeps no state, RFC 6347 §4.2.1).
             self.stats.dropped_unknown_epoch += 1;
             return;
         }
@@ -632,5 +695,78 @@ impl Dtls {
     /// Whether the handshake completed (even if the fingerprint is not verified yet).
     pub fn is_handshake_complete(&self) -> bool {
         self.session.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handshake::msgs::encode_message;
+    use oxirtc_crypto::default_provider;
+
+    fn connected_pair() -> (Dtls, Dtls, Instant) {
+        let crypto = default_provider();
+        let cc = Arc::new(DtlsCertificate::generate().unwrap());
+        let sc = Arc::new(DtlsCertificate::generate().unwrap());
+        let mut c = Dtls::new(
+            DtlsConfig::default(),
+            Role::Client,
+            cc.clone(),
+            crypto,
+            SecureRng::from_seed([1; 32]),
+        );
+        let mut s = Dtls::new(
+            DtlsConfig::default(),
+            Role::Server,
+            sc.clone(),
+            crypto,
+            SecureRng::from_seed([2; 32]),
+        );
+        c.set_remote_fingerprint(sc.fingerprint());
+        s.set_remote_fingerprint(cc.fingerprint());
+        #[allow(clippy::disallowed_methods)] // the test owns the clock
+        let now = Instant::now();
+        c.start(now);
+        for _ in 0..10 {
+            while let Some(d) = c.poll_transmit() {
+                s.handle_receive(now, &d);
+            }
+            while let Some(d) = s.poll_transmit() {
+                c.handle_receive(now, &d);
+            }
+        }
+        assert!(c.is_connected() && s.is_connected());
+        (c, s, now)
+    }
+
+    /// RFC 5746 §4.5 / scope: a renegotiating ClientHello is refused with a no_renegotiation warning, a
+    /// HelloRequest is ignored, and the connection carries on.
+    #[test]
+    fn renegotiation_is_refused_with_a_warning() {
+        let (mut c, mut s, now) = connected_pair();
+        while c.poll_event().is_some() || s.poll_event().is_some() {}
+        let mut d = Vec::new();
+        let hello = encode_message(ty::CLIENT_HELLO, 0, b"renegotiate"); // a new handshake: seq 0
+        assert!(c.records.seal(&mut d, ContentType::Handshake, 1, &hello));
+        s.handle_receive(now, &d);
+        let warning = s.poll_transmit().unwrap();
+        c.handle_receive(now, &warning);
+        assert_eq!(s.stats().alerts_sent, 1);
+        assert_eq!(c.stats().alerts_received, 1);
+        assert!(c.is_connected() && s.is_connected());
+        let mut d = Vec::new();
+        let request = encode_message(ty::HELLO_REQUEST, 0, b"");
+        assert!(s.records.seal(&mut d, ContentType::Handshake, 1, &request));
+        c.handle_receive(now, &d);
+        assert_eq!(c.stats().alerts_sent, 0, "a HelloRequest is ignored");
+        assert_eq!(c.stats().dropped_handshake, 1);
+        assert!(c.poll_transmit().is_none());
+        assert!(c.poll_event().is_none() && s.poll_event().is_none());
+        s.send_application_data(b"still here").unwrap();
+        c.handle_receive(now, &s.poll_transmit().unwrap());
+        assert_eq!(
+            c.poll_event(),
+            Some(DtlsEvent::ApplicationData(b"still here".to_vec()))
+        );
     }
 }

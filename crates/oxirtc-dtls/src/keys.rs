@@ -71,6 +71,25 @@ pub fn traffic_keys(
     server_random: &[u8; 32],
 ) -> Result<TrafficKeys, CryptoError> {
     let (k, iv) = (suite.aead().key_len(), suite.fixed_iv_len());
+    let block = key_block(crypto, suite, master, client_random, server_random);
+    let (ck, rest) = block.split_at(k);
+    let (sk, rest) = rest.split_at(k);
+    let (civ, siv) = rest.split_at(iv);
+    Ok(TrafficKeys {
+        client_write: RecordCipher::new(crypto, suite, ck, civ)?,
+        server_write: RecordCipher::new(crypto, suite, sk, siv)?,
+    })
+}
+
+/// The raw key block: `client_write_key, server_write_key, client_write_IV, server_write_IV`.
+fn key_block(
+    crypto: &dyn CryptoProvider,
+    suite: CipherSuite,
+    master: &[u8],
+    client_random: &[u8; 32],
+    server_random: &[u8; 32],
+) -> Vec<u8> {
+    let (k, iv) = (suite.aead().key_len(), suite.fixed_iv_len());
     let mut block = vec![0u8; 2 * (k + iv)];
     let seed = [&server_random[..], &client_random[..]].concat();
     tls12_prf(
@@ -81,13 +100,7 @@ pub fn traffic_keys(
         &seed,
         &mut block,
     );
-    let (ck, rest) = block.split_at(k);
-    let (sk, rest) = rest.split_at(k);
-    let (civ, siv) = rest.split_at(iv);
-    Ok(TrafficKeys {
-        client_write: RecordCipher::new(crypto, suite, ck, civ)?,
-        server_write: RecordCipher::new(crypto, suite, sk, siv)?,
-    })
+    block
 }
 
 /// Labels RFC 5705 §4 (and RFC 7627) reserve for TLS itself.
@@ -154,6 +167,45 @@ mod tests {
         assert_ne!(ms, extended_master_secret(c, suite, b"pms", &[2; 32]));
         let ms384 = extended_master_secret(c, CipherSuite::EcdheEcdsaAes256GcmSha384, b"pms", &[1; 32]);
         assert_ne!(ms, ms384, "the SHA-384 suite uses the SHA-384 PRF");
+    }
+
+    /// Known answers from an independent implementation (Python's `hmac` module, P_hash written from
+    /// RFC 5246 §5) for fixed inputs: checks labels, seed order and lengths of the whole key schedule.
+    #[test]
+    fn key_schedule_known_answers() {
+        use hex_literal::hex;
+        let c = default_provider();
+        let pms: Vec<u8> = (0..32).collect();
+        let transcript = [&[1u8; 100][..], b"handshake"].concat();
+        let (cr, sr) = ([0xc1u8; 32], [0x5eu8; 32]);
+        let cases = [
+            (
+                CipherSuite::EcdheEcdsaAes128GcmSha256,
+                &hex!("0b1bcfb4828464537c8ba4b3c533302c29878692db72681bcf759a16467d4540df7236e5b3cac147cf60265300ec5cd4")[..],
+                &hex!("4e206a29d5568b4bddbaaad6efd64b67bd5df112ce2983e1dc63b0b160ad37aa580017b9a3c39dbb")[..],
+                hex!("444b9b5615f67c4d2a52c04e"),
+                &hex!("bb0b938d9a0bf455ea5f93ea9c067fa60c39ffe22b596ee7e2a25993900052dfcf6da153fce65dcd84ab0533e0a60cc560b53910442e0890e5fb7e4c")[..],
+            ),
+            (
+                CipherSuite::EcdheEcdsaAes256GcmSha384,
+                &hex!("0c2ff1a66cf18491c58ac8b897719ac7c66b52aff9fb02eac4e693b7505c6fb5097d2b6fe8ca181b6330736a8659bea8")[..],
+                &hex!("af0b22d232f7398506265d0cfac78717fed0cb77f58f2c17740b16e1047a140c00dab3cdb6535f3cc5f7f9fccd45a9ef7c5fe4be73e3bc693471c8d314a94d0be1a4e38cbdda32d3")[..],
+                hex!("7b6251a2a4638d09157d45ad"),
+                &hex!("266364bbdcf4235af1254f8a4b415405c1567394d04321daf34ad2aba00ac2014b045633119a10c5b1b70ce91e885f80389051b17f35818d49a54103")[..],
+            ),
+        ];
+        for (suite, ms, kb, fin, exp) in cases {
+            let session_hash = transcript_hash(c, suite, &transcript);
+            let master = extended_master_secret(c, suite, &pms, &session_hash);
+            assert_eq!(master[..], *ms, "{suite}");
+            assert_eq!(key_block(c, suite, &master, &cr, &sr), kb, "{suite}");
+            assert_eq!(
+                verify_data(c, suite, &master, b"client finished", &transcript),
+                fin
+            );
+            let out = export_keying_material(c, suite, &master, (&cr, &sr), b"EXTRACTOR-dtls_srtp", None, 60);
+            assert_eq!(out.unwrap(), exp, "{suite}");
+        }
     }
 
     #[test]

@@ -43,6 +43,27 @@
 //! assert_eq!(srtp, server.export_keying_material(b"EXTRACTOR-dtls_srtp", None, 60)?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Layout
+//!
+//! | module | job | RFC |
+//! |---|---|---|
+//! | [`record`] | framing, epochs, 48-bit sequence numbers, replay window, AEAD (handshake-agnostic, so a DTLS 1.3 record layer can sit beside it) | 6347 §4.1, 5288, 7905 |
+//! | `handshake` | typestates `Expect*` for client and server, message codec, extensions | 5246 §7.4, 6347 §4.2, 8422, 5764, 7627, 5746 |
+//! | `fragment`, `flight` | reassembly with caps, fragmentation to the MTU, flights | 6347 §4.2.3, §4.2.4 |
+//! | `keys` | extended master secret, key block, Finished, exporter | 7627, 5246 §6.3, 5705 |
+//! | `endpoint` | [`Dtls`]: timers, retransmission, alerts, fingerprint check, events | 6347 §4.2.4, 8842 |
+//!
+//! # Limits and policy
+//!
+//! - Full handshakes only: no resumption, no renegotiation (answered with a `no_renegotiation` warning).
+//! - extended_master_secret is required in both directions; the server requires a client certificate.
+//! - Handshake messages over [`MAX_MESSAGE_LEN`] and reassembly beyond [`MAX_BUFFERED`] are refused
+//!   before anything is allocated; up to 8 records (32 KiB) of epoch 1 are held until its keys exist.
+//! - Epoch 0 has no replay window (it is unauthenticated; forged sequence numbers must not be able to
+//!   block the real ClientHello); epoch 1 has the 64-record window of RFC 6347 §4.1.2.6.
+//! - A server with [`DtlsConfig::hello_verify`] keeps no state for a client before its cookie verifies.
+//! - Application data flows only after the peer certificate matched [`Dtls::set_remote_fingerprint`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -278,6 +278,23 @@ impl RecordLayer {
         }
     }
 
+    /// Whether records of `epoch` can be read.
+    pub fn can_read(&self, epoch: u16) -> bool {
+        epoch == 0
+            || self
+                .read
+                .get(usize::from(epoch))
+                .is_some_and(|e| e.cipher.is_some())
+    }
+
+    /// Sets the next sequence number written in `epoch`: a stateless server mirrors the ClientHello's
+    /// record sequence number in its HelloVerifyRequest and first ServerHello (RFC 6347 §4.2.1).
+    pub fn set_next_write_seq(&mut self, epoch: u16, seq: u64) {
+        if let Some(w) = self.write.get_mut(usize::from(epoch)) {
+            w.next_seq = seq.min(MAX_SEQ);
+        }
+    }
+
     /// Whether records of `epoch` can be written.
     pub fn can_write(&self, epoch: u16) -> bool {
         epoch == 0

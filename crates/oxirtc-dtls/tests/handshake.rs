@@ -138,6 +138,24 @@ fn no_common_cipher_suite_fails_both() {
     );
 }
 
+/// Whether any epoch-0 handshake record in `datagrams` carries a partial message.
+fn has_fragmented_message(datagrams: &[Vec<u8>]) -> bool {
+    datagrams.iter().any(|d| {
+        let mut rest = &d[..];
+        while rest.len() >= 25 {
+            let len = usize::from(u16::from_be_bytes([rest[11], rest[12]]));
+            let epoch0_handshake = rest[0] == 22 && rest[3..5] == [0, 0];
+            let msg_len = u32::from_be_bytes([0, rest[14], rest[15], rest[16]]);
+            let frag_len = u32::from_be_bytes([0, rest[22], rest[23], rest[24]]);
+            if epoch0_handshake && frag_len < msg_len {
+                return true;
+            }
+            rest = &rest[(13 + len).min(rest.len())..];
+        }
+        false
+    })
+}
+
 #[test]
 fn fragmented_client_hello_is_reassembled_by_the_server() {
     // Chromium's ClientHello (with an X25519MLKEM768 key share) spans two datagrams; a client MTU of
@@ -160,6 +178,7 @@ fn fragmented_client_hello_is_reassembled_by_the_server() {
 
 #[test]
 fn lossy_reordering_link_with_small_mtu() {
+    let mut retransmissions = 0;
     for seed in 0..12u8 {
         let cfg = DtlsConfig {
             mtu: 300,
@@ -172,9 +191,15 @@ fn lossy_reordering_link_with_small_mtu() {
         };
         assert!(p.connect(5000), "seed {seed}: no connection");
         assert!(p.client_sent.iter().chain(&p.server_sent).all(|d| d.len() <= 300));
+        assert!(
+            has_fragmented_message(&p.server_sent),
+            "MTU 300 fragments the server's flight"
+        );
+        retransmissions += p.client.stats().retransmissions + p.server.stats().retransmissions;
         assert_agree(&p, CipherSuite::EcdheEcdsaAes128GcmSha256);
         assert!(p.now - p.start < Duration::from_secs(30));
     }
+    assert!(retransmissions > 0, "20 % loss needed retransmissions");
 }
 
 #[test]
@@ -286,4 +311,98 @@ fn oversized_application_data_is_refused() {
         p.client.send_application_data(&vec![0; 16385]),
         Err(oxirtc_dtls::DtlsError::RecordTooLarge(16385))
     ));
+}
+
+/// Delivers everything `from` has queued to `to`, in reverse order.
+fn deliver_reversed(
+    from: &mut oxirtc_dtls::Dtls,
+    to: &mut oxirtc_dtls::Dtls,
+    now: std::time::Instant,
+) -> usize {
+    let mut dgrams = Vec::new();
+    while let Some(d) = from.poll_transmit() {
+        dgrams.push(d);
+    }
+    for d in dgrams.iter().rev() {
+        to.handle_receive(now, d);
+    }
+    dgrams.len()
+}
+
+#[test]
+fn reversed_flights_complete_without_retransmission() {
+    let cfg = DtlsConfig {
+        mtu: 200,
+        ..DtlsConfig::default()
+    };
+    let mut p = Pair::new(cfg.clone(), cfg, 65);
+    let now = p.now;
+    p.client.start(now);
+    let mut sizes = Vec::new();
+    for _ in 0..4 {
+        sizes.push(deliver_reversed(&mut p.client, &mut p.server, now));
+        sizes.push(deliver_reversed(&mut p.server, &mut p.client, now));
+    }
+    assert!(p.client.is_connected() && p.server.is_connected(), "{sizes:?}");
+    // CH1, HVR, CH2, flight 4, flight 5 (several datagrams: its Finished arrives before the keys), flight 6.
+    assert!(sizes[4] > 1, "flight 5 spans datagrams at MTU 200: {sizes:?}");
+    assert_eq!(
+        p.client.stats().retransmissions + p.server.stats().retransmissions,
+        0
+    );
+    assert_eq!(p.server.stats().dropped_unknown_epoch, 0, "held, not dropped");
+}
+
+#[test]
+fn hello_verify_request_mirrors_the_client_hello_record_sequence() {
+    let mut p = Pair::new(DtlsConfig::default(), DtlsConfig::default(), 66);
+    let now = p.now;
+    p.client.start(now);
+    let mut ch = p.client.poll_transmit().unwrap();
+    ch[5..11].copy_from_slice(&[0, 0, 0, 0, 0, 77]); // record sequence number 77
+    p.server.handle_receive(now, &ch);
+    let hvr = p.server.poll_transmit().unwrap();
+    assert_eq!((hvr[0], hvr[13]), (22, 3), "a HelloVerifyRequest");
+    assert_eq!(hvr[5..11], [0, 0, 0, 0, 0, 77]);
+}
+
+/// Rewrites a datagram of plaintext handshake records into one record carrying all their fragments
+/// (BoringSSL packs a flight this way; RFC 6347 §4.2.3 allows it).
+fn merge_handshake_records(d: &[u8]) -> Vec<u8> {
+    let mut rest = d;
+    let mut body = Vec::new();
+    let mut header = None;
+    while rest.len() >= 13 {
+        let len = usize::from(u16::from_be_bytes([rest[11], rest[12]]));
+        if rest[0] != 22 || rest[3..5] != [0, 0] || rest.len() < 13 + len {
+            return d.to_vec();
+        }
+        header.get_or_insert_with(|| rest[..11].to_vec());
+        body.extend_from_slice(&rest[13..13 + len]);
+        rest = &rest[13 + len..];
+    }
+    let Some(mut out) = header else { return d.to_vec() };
+    out.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+#[test]
+fn several_handshake_messages_in_one_record() {
+    let mut p = Pair::new(DtlsConfig::default(), DtlsConfig::default(), 67);
+    let mut merged = 0;
+    p.tamper = Some(Box::new(move |_, d| {
+        let m = merge_handshake_records(&d);
+        if m.len() < d.len() {
+            merged += 1;
+            assert!(merged < 100);
+        }
+        Some(m)
+    }));
+    assert!(p.connect(200));
+    let flight4 = p.server_sent.iter().find(|d| d.len() > 400).unwrap();
+    assert!(
+        merge_handshake_records(flight4).len() < flight4.len(),
+        "the test really merged records"
+    );
 }

@@ -303,3 +303,15 @@ fn truncations_of_a_real_handshake_never_panic() {
         "garbage never breaks a connection"
     );
 }
+
+#[test]
+fn spoofed_alerts_do_not_kill_a_waiting_server_or_a_connection() {
+    let mut p = Pair::new(DtlsConfig::default(), DtlsConfig::default(), 11);
+    let now = p.now;
+    p.server.handle_receive(now, &record(21, 0, 0, &[2, 40])); // fatal handshake_failure
+    p.server.handle_receive(now, &record(21, 0, 1, &[1, 0])); // close_notify
+    assert!(p.server.poll_event().is_none());
+    assert!(p.connect(200));
+    p.client.handle_receive(now, &record(21, 0, 9, &[2, 20]));
+    assert!(p.client.is_connected() && p.client.poll_event().is_none());
+}

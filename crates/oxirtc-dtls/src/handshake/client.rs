@@ -4,7 +4,7 @@ use oxirtc_crypto::{EcdhePrivateKey, NamedGroup};
 
 use super::{
     expect, msgs, msgs::ty, parse_peer_certificate, scheme_codepoints, verify_peer_signature, Hello, Peer,
-    Session, Shared, State, OUR_SCHEME,
+    Secret, Session, Shared, State, OUR_SCHEME,
 };
 use crate::{
     config::{CipherSuite, SrtpProfile},
@@ -141,7 +141,7 @@ impl ExpectServerKeyExchange {
         verify_peer_signature(hs, &self.peer, ske.scheme, &signed, ske.signature)?;
         let key = hs.crypto.ecdhe_generate(group)?;
         let public = key.public_key().to_vec();
-        let pre_master = agree(key, ske.public)?;
+        let pre_master = Secret(agree(key, ske.public)?);
         hs.record(&msg);
         Ok(State::ExpectCertificateRequest(ExpectCertificateRequest {
             next: ExpectServerHelloDone {
@@ -190,7 +190,7 @@ pub(crate) struct ExpectServerHelloDone {
     hello: Hello,
     peer: Peer,
     public: Vec<u8>,
-    pre_master: Vec<u8>,
+    pre_master: Secret,
     certificate_requested: bool,
 }
 
@@ -211,7 +211,7 @@ impl ExpectServerHelloDone {
         );
         // RFC 7627 §3: session_hash covers everything up to and including ClientKeyExchange.
         let session_hash = keys::transcript_hash(hs.crypto, suite, &hs.transcript);
-        let master = keys::extended_master_secret(hs.crypto, suite, &self.pre_master, &session_hash);
+        let master = keys::extended_master_secret(hs.crypto, suite, &self.pre_master.0, &session_hash);
         if self.certificate_requested {
             // RFC 5246 §7.4.8: signed over all handshake messages so far (RFC 6347 §4.2.6 form).
             let signature = hs.cert.key_pair().sign(&hs.transcript)?;

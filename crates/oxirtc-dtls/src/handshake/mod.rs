@@ -78,16 +78,33 @@ pub(crate) struct Peer {
     pub spki: Vec<u8>,
 }
 
+/// Secret bytes (a pre-master secret) whose Debug output is redacted.
+pub(crate) struct Secret(pub Vec<u8>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
 /// What a finished handshake leaves behind.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Session {
     pub hello: Hello,
     pub peer: Peer,
     pub master: [u8; MASTER_SECRET_LEN],
 }
 
+/// Never prints the master secret.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("hello", &self.hello)
+            .finish_non_exhaustive()
+    }
+}
+
 /// State shared by all handshake states of one endpoint.
-#[derive(Debug)]
 pub(crate) struct Shared {
     pub config: DtlsConfig,
     pub crypto: &'static dyn CryptoProvider,
@@ -115,6 +132,17 @@ pub(crate) struct Shared {
     pub completed: Option<Session>,
     /// ClientHellos dropped before a cookie was verified (malformed or not a ClientHello).
     pub dropped_hellos: u64,
+}
+
+/// Never prints the cookie secret or keys.
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("send_seq", &self.send_seq)
+            .field("write_epoch", &self.write_epoch)
+            .field("transcript_len", &self.transcript.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Shared {

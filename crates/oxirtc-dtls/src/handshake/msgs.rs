@@ -312,33 +312,47 @@ impl ServerHello {
         Ok(Self { random, suite, ext })
     }
 
-    /// Encodes with an empty session_id (no resumption) and null compression; `srtp` is the chosen
-    /// profile, echoed as a one-element list with an empty MKI (RFC 5764 §4.1.1).
-    pub(crate) fn encode(random: &[u8; 32], suite: u16, srtp: Option<u16>, reneg_info: bool) -> Vec<u8> {
+    /// Encodes with an empty session_id (no resumption) and null compression. Extensions answer only
+    /// what the client sent (RFC 5246 §7.4.1.4: no unsolicited extensions).
+    pub(crate) fn encode(p: &ServerHelloParams) -> Vec<u8> {
         let mut out = Vec::with_capacity(96);
         put_u16(&mut out, DTLS_1_2);
-        out.extend_from_slice(random);
+        out.extend_from_slice(&p.random);
         out.push(0);
-        put_u16(&mut out, suite);
+        put_u16(&mut out, p.suite);
         out.push(0);
         put_vec(&mut out, 2, |o| {
-            put_ext(o, ext::EC_POINT_FORMATS, |o| {
-                o.extend_from_slice(&[1, UNCOMPRESSED])
-            });
-            if let Some(p) = srtp {
+            if p.point_formats {
+                // RFC 8422 §5.2: echoed when the client sent ec_point_formats.
+                put_ext(o, ext::EC_POINT_FORMATS, |o| {
+                    o.extend_from_slice(&[1, UNCOMPRESSED])
+                });
+            }
+            if let Some(profile) = p.srtp {
+                // RFC 5764 §4.1.1: one profile, empty MKI.
                 put_ext(o, ext::USE_SRTP, |o| {
-                    put_u16_list(o, &[p]);
+                    put_u16_list(o, &[profile]);
                     o.push(0);
                 });
             }
             put_ext(o, ext::EXTENDED_MASTER_SECRET, |_| {});
-            if reneg_info {
+            if p.renegotiation_info {
                 // RFC 5746 §3.6: only if the client signalled support (extension or SCSV).
                 put_ext(o, ext::RENEGOTIATION_INFO, |o| o.push(0));
             }
         });
         out
     }
+}
+
+/// What a ServerHello carries.
+#[derive(Debug, Clone)]
+pub(crate) struct ServerHelloParams {
+    pub random: [u8; 32],
+    pub suite: u16,
+    pub srtp: Option<u16>,
+    pub point_formats: bool,
+    pub renegotiation_info: bool,
 }
 
 /// HelloVerifyRequest (RFC 6347 §4.2.1): version (DTLS 1.0 recommended) and cookie<0..255>.
@@ -518,9 +532,19 @@ mod tests {
 
     #[test]
     fn server_hello_and_ske_round_trip() {
-        let body = ServerHello::encode(&[1; 32], 0xC02B, Some(7), true);
+        let body = ServerHello::encode(&ServerHelloParams {
+            random: [1; 32],
+            suite: 0xC02B,
+            srtp: Some(7),
+            point_formats: false,
+            renegotiation_info: true,
+        });
         let sh = ServerHello::parse(&body).unwrap();
         assert_eq!((sh.suite, sh.ext.srtp_profiles), (0xC02B, Some(vec![7])));
+        assert_eq!(
+            (sh.ext.point_formats, sh.ext.renegotiation_info),
+            (None, Some(vec![]))
+        );
         let mut ske = encode_ecdh_params(29, &[9; 32]);
         encode_signed(&mut ske, 0x0403, b"sig");
         let p = ServerKeyExchange::parse(&ske).unwrap();

@@ -53,16 +53,26 @@ impl ExpectClientHello {
             }
         }
         let (hello, group) = negotiate(hs, &ch)?;
-        let reneg_info =
-            ch.ext.renegotiation_info.is_some() || ch.suites.contains(&msgs::EMPTY_RENEGOTIATION_SCSV);
+        let echo = Echo {
+            point_formats: ch.ext.point_formats.is_some(),
+            renegotiation_info: ch.ext.renegotiation_info.is_some()
+                || ch.suites.contains(&msgs::EMPTY_RENEGOTIATION_SCSV),
+        };
         // The transcript starts with the ClientHello that carried the valid cookie (RFC 6347 §4.2.6);
         // the server's message_seq continues from it (RFC 6347 §4.2.2).
         hs.transcript.clear();
         hs.record(&msg);
         hs.send_seq = msg.message_seq;
         hs.accepted_hello = Some(msg.message_seq);
-        send_server_flight(hs, &hello, group, reneg_info)
+        send_server_flight(hs, &hello, group, echo)
     }
+}
+
+/// Extensions the ServerHello answers because the client sent them.
+#[derive(Debug, Clone, Copy)]
+struct Echo {
+    point_formats: bool,
+    renegotiation_info: bool,
 }
 
 fn negotiate(hs: &mut Shared, ch: &msgs::ClientHello<'_>) -> Result<(Hello, NamedGroup), DtlsError> {
@@ -129,10 +139,16 @@ fn send_server_flight(
     hs: &mut Shared,
     hello: &Hello,
     group: NamedGroup,
-    reneg_info: bool,
+    echo: Echo,
 ) -> Result<State, DtlsError> {
     let srtp = hello.srtp.map(SrtpProfile::codepoint);
-    let sh = msgs::ServerHello::encode(&hello.server_random, hello.suite.codepoint(), srtp, reneg_info);
+    let sh = msgs::ServerHello::encode(&msgs::ServerHelloParams {
+        random: hello.server_random,
+        suite: hello.suite.codepoint(),
+        srtp,
+        point_formats: echo.point_formats,
+        renegotiation_info: echo.renegotiation_info,
+    });
     hs.send(ty::SERVER_HELLO, sh);
     hs.send(ty::CERTIFICATE, msgs::encode_certificate(hs.cert.der()));
     let key = hs.crypto.ecdhe_generate(group)?;
