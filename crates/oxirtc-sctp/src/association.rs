@@ -108,6 +108,8 @@ pub struct Association {
     pub(crate) undelivered: usize,
     pub(crate) sack_needed: bool,
     pub(crate) sack_now: bool,
+    /// The a_rwnd of our last SACK.
+    pub(crate) last_advertised_rwnd: u32,
     pub(crate) packets_since_sack: u32,
     pub(crate) heartbeat_nonce: Option<u64>,
     pub(crate) reconfig: crate::reconfig::ReconfigState,
@@ -162,6 +164,7 @@ impl Association {
             undelivered: 0,
             sack_needed: false,
             sack_now: false,
+            last_advertised_rwnd: 0,
             packets_since_sack: 0,
             heartbeat_nonce: None,
             reconfig: crate::reconfig::ReconfigState::new(local_initial_tsn),
@@ -195,7 +198,11 @@ impl Association {
         self.stats.packets_received += 1;
         self.stats.bytes_received += packet.len() as u64;
         if let Err(e) = verify_checksum(packet) {
-            self.stats.drops.bad_checksum += 1;
+            if matches!(e, SctpError::Truncated { .. }) {
+                self.stats.drops.malformed += 1;
+            } else {
+                self.stats.drops.bad_checksum += 1;
+            }
             tracing::debug!(error = %e, "SCTP packet dropped");
             return;
         }
@@ -280,6 +287,7 @@ impl Association {
                 }
                 return Flow::Stop;
             }
+            Chunk::ShutdownAck if self.finished => self.on_shutdown_ack(),
             Chunk::ShutdownComplete { .. } => {
                 if self.state == State::ShutdownAckSent {
                     self.terminate(SctpEvent::Closed);
@@ -410,8 +418,9 @@ impl Association {
         if let Some(rtt) = out.rtt {
             self.rto.on_sample(rtt);
         }
-        if out.new_data_acked {
-            // RFC 9260 §8.1: acknowledged data resets the error counter.
+        if out.new_data_acked || s.a_rwnd == 0 {
+            // RFC 9260 §8.1: acknowledged data resets the error counter; so does a peer that answers
+            // zero-window probes (it is alive, just not reading).
             self.error_count = 0;
         }
         self.stats.fast_retransmits += out.fast_retransmits;
@@ -643,14 +652,29 @@ impl Association {
         Ok(())
     }
 
-    /// The next event, if any.
+    /// The next event, if any. Reading messages can reopen the receive window: call
+    /// [`poll_transmit`](Self::poll_transmit) afterwards, as after every other call.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<SctpEvent> {
         let e = self.events.pop_front()?;
         if let SctpEvent::Message { data, .. } = &e {
             self.undelivered = self.undelivered.saturating_sub(data.len());
+            self.window_update();
         }
         Some(e)
+    }
+
+    /// RFC 9260 §6.2: once the application has read enough to reopen a window we advertised as
+    /// (nearly) closed, tell the peer with a SACK at the next `poll_transmit`.
+    fn window_update(&mut self) {
+        let Some(r) = self.receiver.as_ref() else { return };
+        let now_open = r.a_rwnd(self.undelivered);
+        self.stats.local_rwnd = now_open as usize;
+        let step = (self.config.receive_window / 4).max(self.config.mtu as u32);
+        if now_open >= self.last_advertised_rwnd.saturating_add(step) {
+            self.sack_now = true;
+            self.sack_needed = true;
+        }
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) wants to be called next.

@@ -54,6 +54,8 @@ pub(crate) struct OutChunk {
     sent_at: Instant,
     pub(crate) state: ChunkState,
     miss: u8,
+    /// Fast retransmit already used for this TSN (RFC 9260 §7.2.4: at most once; T3 covers the rest).
+    fast_retransmitted: bool,
     expires: Option<Instant>,
     max_rtx: Option<u16>,
     /// Counted in the per-stream buffered amount until acked or abandoned.
@@ -310,8 +312,14 @@ impl Sender {
         if max_payload == 0 {
             return None;
         }
+        let full = self.max_payload();
         let msg = self.queue.front_mut()?;
-        let len = (msg.data.len() - msg.offset).min(max_payload);
+        let remaining = msg.data.len() - msg.offset;
+        let len = remaining.min(max_payload);
+        // Do not cut a sliver off a message just to fill a packet: it goes out whole in the next one.
+        if len < remaining && len < full / 4 {
+            return None;
+        }
         let data = msg.data.slice(msg.offset..msg.offset + len);
         let mut flags = if msg.unordered { data_flags::UNORDERED } else { 0 };
         if msg.offset == 0 {
@@ -333,6 +341,7 @@ impl Sender {
             sent_at: now,
             state: ChunkState::InFlight,
             miss: 0,
+            fast_retransmitted: false,
             expires: msg.expires,
             max_rtx: msg.max_rtx,
             buffered: true,
@@ -569,12 +578,15 @@ impl Sender {
             .min(self.inflight.len());
         for i in 0..end {
             let c = &mut self.inflight[i];
-            if c.state != ChunkState::InFlight {
+            if c.state != ChunkState::InFlight || c.fast_retransmitted {
                 continue;
             }
             c.miss = c.miss.saturating_add(1);
-            if c.miss >= 3 && self.mark_for_retransmit(i, now) {
-                marked += 1;
+            if c.miss >= 3 {
+                c.fast_retransmitted = true;
+                if self.mark_for_retransmit(i, now) {
+                    marked += 1;
+                }
             }
         }
         if marked > 0 {

@@ -84,6 +84,7 @@ impl Association {
         let undelivered = self.undelivered;
         let Some(r) = self.receiver.as_mut() else { return };
         let a_rwnd = r.a_rwnd(undelivered);
+        self.last_advertised_rwnd = a_rwnd;
         let (cum, gaps, dups) = r.sack_blocks();
         let max_gaps = self.config.mtu.saturating_sub(buf.len() + 16) / 4;
         let gaps = &gaps[..gaps.len().min(max_gaps)];
@@ -230,6 +231,17 @@ impl Association {
 
     /// SHUTDOWN ACK received (RFC 9260 §9.2): SHUTDOWN COMPLETE and close.
     pub(crate) fn on_shutdown_ack(&mut self) {
+        if self.finished && self.peer_known {
+            // RFC 9260 §8.4 (5): our SHUTDOWN COMPLETE was lost; answer with the T bit, reflecting the tag.
+            let mut out = Vec::new();
+            encode_raw(&mut out, ty::SHUTDOWN_COMPLETE, 1, &[]);
+            self.ctrl.push_back(Ctrl {
+                vtag: self.local_tag,
+                bytes: out,
+                alone: true,
+            });
+            return;
+        }
         if matches!(self.state, State::ShutdownSent | State::ShutdownAckSent) {
             let mut out = Vec::new();
             encode_raw(&mut out, ty::SHUTDOWN_COMPLETE, 0, &[]);

@@ -1,0 +1,520 @@
+//! Behaviour of two associations over a simulated link on a virtual clock.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{payload, Link, Side, Sim};
+use oxirtc_sctp::{Ppid, Reliability, SctpConfig, SctpError, SctpEvent, SendOptions, StreamId};
+
+fn ordered() -> SendOptions {
+    SendOptions::default()
+}
+
+#[test]
+fn both_sides_connect_at_once() {
+    let mut sim = Sim::default_pair(1, Link::perfect(20));
+    sim.connect_both();
+    assert!(Sim::has_event(&sim.events_a, |e| *e == SctpEvent::Connected));
+    assert!(Sim::has_event(&sim.events_b, |e| *e == SctpEvent::Connected));
+    assert!(
+        sim.elapsed() < Duration::from_millis(100),
+        "took {:?}",
+        sim.elapsed()
+    );
+    // Exactly one Connected each.
+    assert_eq!(
+        sim.events_a
+            .iter()
+            .filter(|(_, e)| *e == SctpEvent::Connected)
+            .count(),
+        1
+    );
+    assert_eq!(
+        sim.events_b
+            .iter()
+            .filter(|(_, e)| *e == SctpEvent::Connected)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn both_sides_connect_with_skewed_start_over_lossy_links() {
+    for seed in 0..20 {
+        let mut sim = Sim::default_pair(seed, Link::lossy());
+        let now = sim.now;
+        sim.a.connect(now);
+        // B starts a little later, as a DTLS server finishing its handshake would.
+        sim.run_until(Duration::from_millis(u64::from(seed) * 7), |_| false);
+        let now = sim.now;
+        sim.b.connect(now);
+        assert!(
+            sim.run_until(Duration::from_secs(60), |s| s.a.is_established()
+                && s.b.is_established()),
+            "seed {seed}"
+        );
+        // And data flows after the collision.
+        sim.a
+            .send(sim.now, StreamId(0), Ppid::STRING, b"hi", ordered())
+            .unwrap();
+        assert!(
+            sim.run_until(Duration::from_secs(30), |s| !Sim::messages(&s.events_b)
+                .is_empty()),
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn one_side_connects() {
+    let mut sim = Sim::default_pair(2, Link::perfect(20));
+    let now = sim.now;
+    sim.a.connect(now);
+    assert!(sim.run_until(Duration::from_secs(5), |s| s.a.is_established()
+        && s.b.is_established()));
+    // INIT, INIT ACK, COOKIE ECHO, COOKIE ACK: two round trips.
+    assert_eq!(sim.elapsed(), Duration::from_millis(80));
+}
+
+/// Sends `total` bytes as `msg` -byte messages from `side`, refilling whenever the buffer has room.
+fn bulk(sim: &mut Sim, total: usize, msg: usize, opts: SendOptions, limit: Duration) -> Duration {
+    let mut next = [0u64; 2];
+    let count = total.div_ceil(msg) as u64;
+    let start = sim.now;
+    let ok = sim.run_until(limit, |s| {
+        for (i, side) in [Side::A, Side::B].into_iter().enumerate() {
+            while next[i] < count {
+                let now = s.now;
+                let data = payload(next[i], msg);
+                match s.assoc(side).send(now, StreamId(3), Ppid::BINARY, &data, opts) {
+                    Ok(()) => next[i] += 1,
+                    Err(SctpError::WouldBlock { .. }) => break,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }
+        Sim::count(&s.events_a) as u64 == count && Sim::count(&s.events_b) as u64 == count
+    });
+    assert!(
+        ok,
+        "bulk transfer incomplete: a got {}, b got {}",
+        sim.events_a.len(),
+        sim.events_b.len()
+    );
+    sim.now - start
+}
+
+#[test]
+fn ten_mib_each_way_over_a_lossy_link_arrives_intact_and_in_order() {
+    let mut sim = Sim::default_pair(3, Link::lossy());
+    sim.connect_both();
+    let took = bulk(&mut sim, 10 << 20, 64 << 10, ordered(), Duration::from_secs(600));
+    for events in [&sim.events_a, &sim.events_b] {
+        let msgs = Sim::messages(events);
+        assert_eq!(msgs.len(), 160);
+        for (i, (stream, ppid, data)) in msgs.iter().enumerate() {
+            assert_eq!((*stream, *ppid), (3, 53));
+            assert!(
+                *data == payload(i as u64, 64 << 10),
+                "message {i} corrupted or out of order"
+            );
+        }
+    }
+    let (sa, sb) = (sim.a.stats().clone(), sim.b.stats().clone());
+    assert!(
+        sa.retransmissions > 0 && sb.retransmissions > 0,
+        "5 % loss must cause retransmissions"
+    );
+    assert!(sa.fast_retransmits > 0, "gaps must trigger fast retransmit");
+    assert!(sim.run_until(Duration::from_secs(10), |s| s.a.buffered_amount(StreamId(3)) == 0));
+    eprintln!(
+        "10 MiB each way over 5 % loss, 40±10 ms: {took:?} virtual, a: {} rtx ({} fast, {} T3), srtt {:?}",
+        sa.retransmissions, sa.fast_retransmits, sa.t3_expirations, sa.srtt
+    );
+}
+
+#[test]
+fn unordered_messages_all_arrive() {
+    let mut sim = Sim::default_pair(4, Link::lossy());
+    sim.connect_both();
+    let opts = SendOptions {
+        unordered: true,
+        reliability: Reliability::Reliable,
+    };
+    bulk(&mut sim, 400 * 3000, 3000, opts, Duration::from_secs(300));
+    let mut got: Vec<Vec<u8>> = Sim::messages(&sim.events_b).into_iter().map(|m| m.2).collect();
+    let in_order = got.iter().enumerate().all(|(i, d)| *d == payload(i as u64, 3000));
+    got.sort();
+    let mut want: Vec<Vec<u8>> = (0..400).map(|i| payload(i, 3000)).collect();
+    want.sort();
+    assert_eq!(got, want);
+    assert!(
+        !in_order,
+        "with loss and reordering, unordered delivery should not wait for gaps"
+    );
+    assert!(sim
+        .events_b
+        .iter()
+        .all(|(_, e)| !matches!(e, SctpEvent::Message { unordered: false, .. })));
+}
+
+#[test]
+fn max_size_messages_and_send_errors() {
+    let mut sim = Sim::default_pair(5, Link::lossy());
+    sim.connect_both();
+    let now = sim.now;
+    let big = payload(9, 256 * 1024);
+    assert_eq!(
+        sim.a.send(now, StreamId(1), Ppid::BINARY, &[], ordered()),
+        Err(SctpError::EmptyMessage)
+    );
+    assert!(matches!(
+        sim.a.send(
+            now,
+            StreamId(1),
+            Ppid::BINARY,
+            &payload(1, 256 * 1024 + 1),
+            ordered()
+        ),
+        Err(SctpError::MessageTooLarge { .. })
+    ));
+    for _ in 0..4 {
+        sim.a
+            .send(now, StreamId(1), Ppid::BINARY, &big, ordered())
+            .unwrap();
+    }
+    assert_eq!(sim.a.buffered_amount(StreamId(1)), 4 * big.len());
+    assert!(sim.run_until(Duration::from_secs(120), |s| Sim::count(&s.events_b) == 4));
+    assert!(Sim::messages(&sim.events_b).iter().all(|m| m.2 == big));
+    assert!(sim.run_until(Duration::from_secs(10), |s| s.a.buffered_amount(StreamId(1)) == 0));
+    assert!(Sim::has_event(&sim.events_a, |e| *e == SctpEvent::BufferedAmountLow(StreamId(1))));
+}
+
+#[test]
+fn send_buffer_is_bounded() {
+    let cfg = SctpConfig {
+        max_send_buffer: 100_000,
+        ..SctpConfig::default()
+    };
+    let mut sim = Sim::new(6, cfg.clone(), cfg, Link::perfect(10), Link::perfect(10));
+    sim.connect_both();
+    let now = sim.now;
+    let mut accepted = 0;
+    while sim
+        .a
+        .send(now, StreamId(0), Ppid::BINARY, &[7; 10_000], ordered())
+        .is_ok()
+    {
+        accepted += 1;
+    }
+    assert_eq!(accepted, 10);
+    assert!(matches!(
+        sim.a
+            .send(now, StreamId(0), Ppid::BINARY, &[7; 10_000], ordered()),
+        Err(SctpError::WouldBlock {
+            buffered: 100_000,
+            max: 100_000
+        })
+    ));
+    sim.a.set_buffered_amount_low_threshold(StreamId(0), 50_000);
+    assert!(sim.run_until(Duration::from_secs(10), |s| Sim::count(&s.events_b) == 10));
+    let lows = sim
+        .events_a
+        .iter()
+        .filter(|(_, e)| *e == SctpEvent::BufferedAmountLow(StreamId(0)))
+        .count();
+    assert_eq!(lows, 1);
+}
+
+#[test]
+fn max_retransmits_zero_abandons_and_the_receiver_keeps_going() {
+    let lossy = Link {
+        loss_permille: 200,
+        ..Link::lossy()
+    };
+    let mut sim = Sim::default_pair(7, lossy);
+    sim.connect_both();
+    let opts = SendOptions {
+        unordered: false,
+        reliability: Reliability::MaxRetransmits(0),
+    };
+    for i in 0..300u64 {
+        let now = sim.now;
+        sim.a
+            .send(
+                now,
+                StreamId(2),
+                Ppid::BINARY,
+                &payload(i, 500 + (i as usize % 3) * 1000),
+                opts,
+            )
+            .unwrap();
+        sim.run_until(Duration::from_millis(5), |_| false);
+    }
+    // A reliable message after the unreliable ones must still arrive, after all the skipped SSNs.
+    let now = sim.now;
+    sim.a
+        .send(now, StreamId(2), Ppid::STRING, b"last", ordered())
+        .unwrap();
+    assert!(sim.run_until(Duration::from_secs(120), |s| Sim::has_message(
+        &s.events_b,
+        b"last"
+    )));
+    let got = Sim::messages(&sim.events_b);
+    assert_eq!(got.last().map(|m| &m.2[..]), Some(&b"last"[..]));
+    assert!(got.len() < 301, "some messages must have been lost at 20 % loss");
+    assert!(got.len() > 150);
+    // Delivered in order, no duplicates, no corruption.
+    let mut last_index = None;
+    for (_, _, d) in &got[..got.len() - 1] {
+        let i = (0..300u64)
+            .find(|&i| d.len() == 500 + (i as usize % 3) * 1000 && *d == payload(i, d.len()))
+            .expect("corrupted message");
+        assert!(last_index.is_none_or(|l| i > l), "out of order or duplicate");
+        last_index = Some(i);
+    }
+    let st = sim.a.stats();
+    assert!(st.abandoned_messages > 0 && st.forward_tsn_sent > 0, "{st:?}");
+    assert!(sim.run_until(Duration::from_secs(30), |s| s.a.buffered_amount(StreamId(2)) == 0));
+}
+
+#[test]
+fn max_lifetime_abandons_expired_messages() {
+    let lossy = Link {
+        loss_permille: 200,
+        ..Link::lossy()
+    };
+    let mut sim = Sim::default_pair(8, lossy);
+    sim.connect_both();
+    let opts = SendOptions {
+        unordered: true,
+        reliability: Reliability::MaxLifetime(Duration::from_millis(100)),
+    };
+    for i in 0..200u64 {
+        let now = sim.now;
+        sim.a
+            .send(now, StreamId(4), Ppid::BINARY, &payload(i, 800), opts)
+            .unwrap();
+        sim.run_until(Duration::from_millis(5), |_| false);
+    }
+    let now = sim.now;
+    sim.a
+        .send(now, StreamId(4), Ppid::STRING, b"end", ordered())
+        .unwrap();
+    assert!(sim.run_until(Duration::from_secs(120), |s| Sim::has_message(
+        &s.events_b,
+        b"end"
+    )));
+    let got = Sim::messages(&sim.events_b).len();
+    assert!(got < 201 && got > 100, "got {got}");
+    assert!(sim.a.stats().abandoned_messages > 0);
+    assert!(sim.run_until(Duration::from_secs(30), |s| s.a.buffered_amount(StreamId(4)) == 0));
+}
+
+#[test]
+fn stream_reset_both_directions_then_reuse() {
+    let mut sim = Sim::default_pair(9, Link::lossy());
+    sim.connect_both();
+    let now = sim.now;
+    for i in 0..5 {
+        sim.a
+            .send(now, StreamId(7), Ppid::STRING, &payload(i, 2000), ordered())
+            .unwrap();
+    }
+    // Closing right after queueing: the request waits for the queued data (RFC 8831 §6.7).
+    sim.a.reset_streams(now, &[StreamId(7)]).unwrap();
+    assert!(sim.run_until(Duration::from_secs(30), |s| Sim::has_event(
+        &s.events_b,
+        |e| matches!(
+            e,
+            SctpEvent::StreamsResetByPeer(v) if v == &[StreamId(7)]
+        )
+    )));
+    assert_eq!(
+        Sim::messages(&sim.events_b).len(),
+        5,
+        "all data before the reset is delivered"
+    );
+    // The data-channel layer answers by resetting its own outgoing stream.
+    let now = sim.now;
+    sim.b
+        .send(now, StreamId(7), Ppid::STRING, b"from b before close", ordered())
+        .unwrap();
+    sim.b.reset_streams(now, &[StreamId(7)]).unwrap();
+    assert!(sim.run_until(Duration::from_secs(30), |s| {
+        Sim::has_event(
+            &s.events_a,
+            |e| matches!(e, SctpEvent::OutgoingStreamsReset(v) if v == &[StreamId(7)]),
+        ) && Sim::has_event(
+            &s.events_b,
+            |e| matches!(e, SctpEvent::OutgoingStreamsReset(v) if v == &[StreamId(7)]),
+        ) && Sim::has_event(&s.events_a, |e| matches!(e, SctpEvent::StreamsResetByPeer(_)))
+    }));
+    // Reuse the id: SSNs restart at 0 on both sides.
+    let now = sim.now;
+    sim.a
+        .send(now, StreamId(7), Ppid::STRING, b"reopened a", ordered())
+        .unwrap();
+    sim.b
+        .send(now, StreamId(7), Ppid::STRING, b"reopened b", ordered())
+        .unwrap();
+    assert!(sim.run_until(Duration::from_secs(30), |s| {
+        Sim::has_message(&s.events_b, b"reopened a") && Sim::has_message(&s.events_a, b"reopened b")
+    }));
+}
+
+#[test]
+fn messages_sent_during_a_reset_wait_for_it() {
+    let mut sim = Sim::default_pair(10, Link::perfect(30));
+    sim.connect_both();
+    let now = sim.now;
+    sim.a
+        .send(now, StreamId(1), Ppid::STRING, b"old", ordered())
+        .unwrap();
+    sim.a.reset_streams(now, &[StreamId(1)]).unwrap();
+    sim.a
+        .send(now, StreamId(1), Ppid::STRING, b"new", ordered())
+        .unwrap();
+    assert!(sim.run_until(Duration::from_secs(10), |s| Sim::count(&s.events_b) == 2));
+    let got: Vec<_> = Sim::messages(&sim.events_b).into_iter().map(|m| m.2).collect();
+    assert_eq!(got, vec![b"old".to_vec(), b"new".to_vec()]);
+}
+
+#[test]
+fn graceful_shutdown_closes_both_sides_after_the_data() {
+    let mut sim = Sim::default_pair(11, Link::lossy());
+    sim.connect_both();
+    let now = sim.now;
+    for i in 0..20 {
+        sim.a
+            .send(now, StreamId(0), Ppid::BINARY, &payload(i, 5000), ordered())
+            .unwrap();
+    }
+    sim.a.shutdown(now);
+    assert!(sim.run_until(Duration::from_secs(60), |s| {
+        Sim::has_event(&s.events_a, |e| *e == SctpEvent::Closed)
+            && Sim::has_event(&s.events_b, |e| *e == SctpEvent::Closed)
+    }));
+    assert_eq!(Sim::messages(&sim.events_b).len(), 20);
+    assert!(!sim.a.is_established() && !sim.b.is_established());
+    assert_eq!(
+        sim.a.send(sim.now, StreamId(0), Ppid::BINARY, b"x", ordered()),
+        Err(SctpError::NotEstablished)
+    );
+    // Nothing keeps running afterwards.
+    sim.run_until(Duration::from_secs(5), |_| false);
+    assert_eq!(sim.a.poll_timeout(), None);
+    assert_eq!(sim.b.poll_timeout(), None);
+}
+
+#[test]
+fn abort_reaches_the_peer() {
+    let mut sim = Sim::default_pair(12, Link::perfect(10));
+    sim.connect_both();
+    let now = sim.now;
+    sim.b.abort(now);
+    assert!(sim.run_until(Duration::from_secs(1), |s| Sim::has_event(
+        &s.events_a,
+        |e| matches!(
+            e,
+            SctpEvent::Aborted(r) if r.contains("user-initiated")
+        )
+    )));
+    assert!(Sim::has_event(&sim.events_b, |e| matches!(
+        e,
+        SctpEvent::Aborted(_)
+    )));
+    assert!(!sim.a.is_established());
+}
+
+#[test]
+fn t3_rtx_backs_off_then_aborts() {
+    let cfg = SctpConfig {
+        max_association_retransmits: 4,
+        ..SctpConfig::default()
+    };
+    let mut sim = Sim::new(13, cfg.clone(), cfg, Link::perfect(10), Link::perfect(10));
+    sim.connect_both();
+    sim.log_packets = true;
+    // From now on nothing from A reaches B.
+    sim.filter = Some(Box::new(|side, _, p| (side == Side::B).then_some(p)));
+    let now = sim.now;
+    sim.a
+        .send(now, StreamId(0), Ppid::BINARY, b"lost", ordered())
+        .unwrap();
+    assert!(sim.run_until(Duration::from_secs(600), |s| Sim::has_event(
+        &s.events_a,
+        |e| matches!(e, SctpEvent::Aborted(_))
+    )));
+    let data_times: Vec<_> = sim
+        .sent_log
+        .iter()
+        .filter(|(_, side, p)| *side == Side::A && common::chunk_types(p).contains(&0))
+        .map(|(t, ..)| *t)
+        .collect();
+    assert_eq!(data_times.len(), 5, "1 transmission + 4 retransmissions");
+    let gaps: Vec<Duration> = data_times.windows(2).map(|w| w[1] - w[0]).collect();
+    for w in gaps.windows(2) {
+        assert_eq!(w[1], w[0] * 2, "RTO doubles: {gaps:?}");
+    }
+    assert_eq!(sim.a.stats().t3_expirations, 5);
+}
+
+#[test]
+fn fast_retransmit_repairs_a_single_loss() {
+    let mut sim = Sim::default_pair(14, Link::perfect(20));
+    sim.connect_both();
+    let mut dropped = false;
+    sim.filter = Some(Box::new(move |side, _, p| {
+        if side == Side::A && !dropped && common::chunk_types(&p).contains(&0) {
+            dropped = true;
+            return None;
+        }
+        Some(p)
+    }));
+    let now = sim.now;
+    for i in 0..20 {
+        sim.a
+            .send(now, StreamId(0), Ppid::BINARY, &payload(i, 1100), ordered())
+            .unwrap();
+    }
+    assert!(sim.run_until(Duration::from_secs(5), |s| Sim::count(&s.events_b) == 20));
+    assert_eq!(sim.a.stats().fast_retransmits, 1);
+    assert_eq!(sim.a.stats().t3_expirations, 0);
+    assert!(
+        sim.elapsed() < Duration::from_millis(400),
+        "repaired in about one RTT, took {:?}",
+        sim.elapsed()
+    );
+}
+
+#[test]
+fn heartbeats_measure_rtt_on_an_idle_association() {
+    let cfg = SctpConfig {
+        heartbeat_interval: Duration::from_secs(1),
+        ..SctpConfig::default()
+    };
+    let mut sim = Sim::new(15, cfg.clone(), cfg, Link::perfect(25), Link::perfect(25));
+    sim.connect_both();
+    assert_eq!(sim.a.rtt(), None);
+    sim.run_until(Duration::from_secs(10), |_| false);
+    assert_eq!(sim.a.rtt(), Some(Duration::from_millis(50)));
+    assert!(sim.a.is_established());
+}
+
+#[test]
+fn unreachable_peer_is_detected_by_heartbeats() {
+    let cfg = SctpConfig {
+        heartbeat_interval: Duration::from_secs(1),
+        max_association_retransmits: 3,
+        ..SctpConfig::default()
+    };
+    let mut sim = Sim::new(16, cfg.clone(), cfg, Link::perfect(25), Link::perfect(25));
+    sim.connect_both();
+    sim.filter = Some(Box::new(|_, _, _| None));
+    assert!(sim.run_until(Duration::from_secs(300), |s| Sim::has_event(
+        &s.events_a,
+        |e| matches!(e, SctpEvent::Aborted(_))
+    )));
+}
