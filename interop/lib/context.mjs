@@ -38,12 +38,17 @@ export class Context {
     this.pcKeys.push(pcKey);
     for (const c of channels) await this.run((a) => rtc.createChannel(a.pcKey, a.key, a.label, a.init), { pcKey, ...c });
     const offer = loopbackOnly(await this.run((k) => rtc.makeOffer(k), pcKey));
+    const t1 = Date.now();
     const body = { type: 'offer', sdp: offer, label, ...(negotiated ? { negotiated } : {}) };
     const ans = expectSdp(await post(this.url, body), 'answer');
+    const t2 = Date.now();
     this.session = ans.session ?? null;
     this.remember(offer, ans.sdp);
     await this.run((a) => rtc.applyAnswer(a.k, a.sdp), { k: pcKey, sdp: loopbackOnly(ans.sdp) });
     this.timings.signalingMs = Date.now() - t0;
+    // Where the time went: Chromium's offer incl. complete gathering, the peer's answer (HTTP round trip).
+    this.timings.offerGatheredMs = t1 - t0;
+    this.timings.peerAnswerMs = t2 - t1;
     return ans;
   }
 

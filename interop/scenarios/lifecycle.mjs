@@ -87,15 +87,22 @@ export async function iceRestart(ctx) {
  */
 export async function setupTime(ctx) {
   const samples = [];
+  const phases = [];
   for (let i = 0; i < 5; i++) {
     if (i > 0) await ctx.newPeer();
     const pcKey = `pc${i}`, key = `dc${i}`;
     await ctx.browserOffers({ pcKey, channels: [{ key, label: 'echo' }] });
     const d = await ctx.run((a) => rtc.waitOpen(a.key, a.ms), { key, ms: ctx.timeoutMs });
     const createdAt = await ctx.run((k) => rtc.createdAt(k), pcKey);
-    if (d.readyState === 'open') samples.push(d.openAt - createdAt);
+    if (d.readyState === 'open') {
+      samples.push(d.openAt - createdAt);
+      const { offerGatheredMs, peerAnswerMs } = ctx.timings;
+      // The rest: applying the answer, ICE checks, DTLS and SCTP handshakes, DCEP open.
+      phases.push({ offerGatheredMs, peerAnswerMs, restMs: d.openAt - createdAt - offerGatheredMs - peerAnswerMs });
+    }
     await ctx.run((k) => rtc.closePc(k), pcKey);
   }
+  ctx.timings.setupPhases = phases;
   const sorted = [...samples].sort((x, y) => x - y);
   ctx.timings.setupSamplesMs = samples;
   ctx.timings.setupMedianMs = sorted.length ? sorted[Math.floor(sorted.length / 2)] : null;
