@@ -92,8 +92,8 @@ try {
 
 const env = { chromium: chromiumVersion, launchMs, netns: process.env[NETNS_ENV] || '(current namespace)', totalMs: Date.now() - t0 };
 let out;
-if (names.length === 1 && results.length === 1) {
-  out = { ...results[0], ...env, ...(fatal ? { fatal } : {}) };
+if (names.length === 1) {
+  out = { ...(results[0] || { scenario: names[0], ok: false }), ...env, ...(fatal ? { fatal } : {}) };
 } else {
   const passed = results.filter((r) => r.ok).map((r) => r.scenario);
   const failed = names.filter((n) => !passed.includes(n));
