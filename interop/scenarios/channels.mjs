@@ -76,3 +76,12 @@ export async function sizes(ctx) {
     ctx.info.sendOneByteOverMax = await ctx.run((n) => rtc.trySend('echo', n), max + 1);
   }
 }
+
+/** Bulk: 200 binary messages of 64 KiB (12.5 MiB each way) echoed in order; throughput as info. */
+export async function bulk(ctx) {
+  await ctx.browserOffers({ channels: [{ key: 'echo', label: 'bulk' }] });
+  if ((await ctx.opened('echo')).readyState !== 'open') return;
+  const r = await ctx.echo('echo', msgs(200, 'binary', 65536), { highWater: 1 << 20 });
+  ctx.check('echoedInOrder', r.inOrder, r);
+  if (r.inOrder) ctx.timings.bulkMiBPerSecondEachWay = Math.round((200 * 65536 / 1048576) / (r.elapsedMs / 1000) * 10) / 10;
+}
