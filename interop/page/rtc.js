@@ -170,9 +170,15 @@
     async makeOffer(pcKey) {
       const p = pcOf(pcKey);
       await p.pc.setLocalDescription();
-      return rtc.gathered(pcKey);
+      const sdp = await rtc.gathered(pcKey);
+      p.offerReadyAt = now();
+      return sdp;
     },
-    async applyAnswer(pcKey, sdp) { await pcOf(pcKey).pc.setRemoteDescription({ type: 'answer', sdp }); },
+    async applyAnswer(pcKey, sdp) {
+      const p = pcOf(pcKey);
+      p.answerAt = now();
+      await p.pc.setRemoteDescription({ type: 'answer', sdp });
+    },
     /** Applies a remote offer, sets the local answer, returns it once gathering completed. */
     async applyOffer(pcKey, sdp) {
       const p = pcOf(pcKey);
@@ -193,7 +199,8 @@
       await until(() => states.includes(pc.iceConnectionState), ms);
       return pc.iceConnectionState;
     },
-    createdAt(pcKey) { return pcOf(pcKey).createdAt; },
+    /** Page-clock marks of the last offer/answer: created, offer ready (gathered), answer arrived. */
+    marks(pcKey) { const p = pcOf(pcKey); return { createdAt: p.createdAt, offerReadyAt: p.offerReadyAt, answerAt: p.answerAt }; },
     /** ICE ufrags of the selected pair's candidates (polls until the local one is `ufrag`, or `ms`). */
     async waitSelectedUfrag(pcKey, ufrag, ms) {
       const pc = pcOf(pcKey).pc;

@@ -93,12 +93,13 @@ export async function setupTime(ctx) {
     const pcKey = `pc${i}`, key = `dc${i}`;
     await ctx.browserOffers({ pcKey, channels: [{ key, label: 'echo' }] });
     const d = await ctx.run((a) => rtc.waitOpen(a.key, a.ms), { key, ms: ctx.timeoutMs });
-    const createdAt = await ctx.run((k) => rtc.createdAt(k), pcKey);
+    const m = await ctx.run((k) => rtc.marks(k), pcKey);
     if (d.readyState === 'open') {
-      samples.push(d.openAt - createdAt);
-      const { offerGatheredMs, peerAnswerMs } = ctx.timings;
-      // The rest: applying the answer, ICE checks, DTLS and SCTP handshakes, DCEP open.
-      phases.push({ offerGatheredMs, peerAnswerMs, restMs: d.openAt - createdAt - offerGatheredMs - peerAnswerMs });
+      samples.push(d.openAt - m.createdAt);
+      // restMs: applying the answer, then whatever of ICE, DTLS, SCTP and DCEP was not done yet (the
+      // answerer can start ICE and, as DTLS client, its handshake before Chromium has the answer).
+      phases.push({ offerGatheredMs: m.offerReadyAt - m.createdAt, peerAnswerMs: m.answerAt - m.offerReadyAt,
+        restMs: d.openAt - m.answerAt });
     }
     await ctx.run((k) => rtc.closePc(k), pcKey);
   }
