@@ -12,7 +12,7 @@ import { isolate, NETNS_ENV } from './lib/netns.mjs';
 import { livePeers, runScenario, summaryLine } from './lib/runner.mjs';
 import { SCENARIOS } from './scenarios/index.mjs';
 
-const USAGE = 'usage: node chromium-peer.mjs (--peer-cmd "CMD" | --url URL) --scenario NAME|all [--timeout S] [--verbose] | --list';
+const USAGE = 'usage: node chromium-peer.mjs (--peer-cmd "CMD" | --url URL) --scenario NAME|all [--peer-offers] [--timeout S] [--verbose] | --list';
 
 function parseArgs(argv) {
   const o = { timeoutMs: 30000, verbose: false, scenario: null, peerCmd: null, url: null };
@@ -24,6 +24,7 @@ function parseArgs(argv) {
     else if (a === '--scenario') o.scenario = val();
     else if (a === '--timeout') o.timeoutMs = Number(val()) * 1000;
     else if (a === '--verbose') o.verbose = true;
+    else if (a === '--peer-offers') o.peerOffers = true;
     else if (a === '--list') o.list = true;
     else if (a === '-h' || a === '--help') o.help = true;
     else throw new Error(`unknown argument ${a}`);
@@ -92,8 +93,8 @@ try {
 
 const env = { chromium: chromiumVersion, launchMs, netns: process.env[NETNS_ENV] || '(current namespace)', totalMs: Date.now() - t0 };
 let out;
-if (names.length === 1 && results.length === 1) {
-  out = { ...results[0], ...env, ...(fatal ? { fatal } : {}) };
+if (names.length === 1) {
+  out = { ...(results[0] || { scenario: names[0], ok: false }), ...env, ...(fatal ? { fatal } : {}) };
 } else {
   const passed = results.filter((r) => r.ok).map((r) => r.scenario);
   const failed = names.filter((n) => !passed.includes(n));
@@ -102,5 +103,5 @@ if (names.length === 1 && results.length === 1) {
   console.error(`interop: ${passed.length} passed, ${failed.length} failed`);
 }
 if (names.length === 1) out.ok = !fatal && results.length === 1 && results[0].ok;
-console.log(JSON.stringify(out, null, 1));
-process.exit(out.ok ? 0 : 1);
+// process.exit() right after console.log truncates a piped stdout at 64 KiB: exit once it is flushed.
+process.stdout.write(JSON.stringify(out, null, 1) + '\n', () => process.exit(out.ok ? 0 : 1));

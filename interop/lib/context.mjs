@@ -5,8 +5,9 @@ import { attribute, candidates, loopbackOnly } from './sdp.mjs';
 
 export class Context {
   /** `page`: playwright page with window.rtc; `peer`: from startPeer (null: `url` given instead). */
-  constructor({ page, peer, url, timeoutMs }) {
+  constructor({ page, peer, url, timeoutMs, peerOffersFirst = false }) {
     this.page = page;
+    this.peerOffersFirst = peerOffersFirst;
     this.peer = peer;
     this.url = url || peer.url;
     this.timeoutMs = timeoutMs;
@@ -38,13 +39,31 @@ export class Context {
     this.pcKeys.push(pcKey);
     for (const c of channels) await this.run((a) => rtc.createChannel(a.pcKey, a.key, a.label, a.init), { pcKey, ...c });
     const offer = loopbackOnly(await this.run((k) => rtc.makeOffer(k), pcKey));
+    const t1 = Date.now();
     const body = { type: 'offer', sdp: offer, label, ...(negotiated ? { negotiated } : {}) };
     const ans = expectSdp(await post(this.url, body), 'answer');
+    const t2 = Date.now();
     this.session = ans.session ?? null;
     this.remember(offer, ans.sdp);
     await this.run((a) => rtc.applyAnswer(a.k, a.sdp), { k: pcKey, sdp: loopbackOnly(ans.sdp) });
     this.timings.signalingMs = Date.now() - t0;
+    // Where the time went: Chromium's offer incl. complete gathering, the peer's answer (HTTP round trip).
+    this.timings.offerGatheredMs = t1 - t0;
+    this.timings.peerAnswerMs = t2 - t1;
     return ans;
+  }
+
+  /**
+   * Connects with `channels` on the browser side: browser offers (default), or with `--peer-offers` the
+   * peer offers first (its channel `peer-echo`), then the browser creates the channels in-band, so the
+   * same scenario runs with Chromium as DTLS client and the peer as DTLS server.
+   */
+  async connect({ pcKey = 'pc', channels = [], negotiated } = {}) {
+    if (!this.peerOffersFirst) return this.browserOffers({ pcKey, channels, negotiated });
+    const d = await this.peerOffers({ pcKey, label: 'peer-echo', key: `${pcKey}-peer-echo`, negotiated });
+    this.check('peerOfferedChannelArrived', d !== null);
+    for (const c of channels) await this.run((a) => rtc.createChannel(a.pcKey, a.key, a.label, a.init), { pcKey, ...c });
+    return d;
   }
 
   /** Peer offers (it creates channel `label`); the browser answers and waits for that channel as `key`. */

@@ -27,6 +27,18 @@ function ip(...args) {
   return { ok: r.status === 0, err: String(r.stderr || r.error || '').trim() };
 }
 
+const PREFIX = 'oxirtc-interop-';
+
+/** Deletes namespaces left by earlier runs of this harness whose process is gone (e.g. SIGKILLed). */
+function sweepStale() {
+  const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  for (const line of String(r.stdout || '').split('\n')) {
+    const m = line.match(/^(oxirtc-interop-(\d+)-[a-z0-9]+)\b/);
+    if (!m) continue;
+    try { process.kill(Number(m[2]), 0); } catch (e) { if (e.code === 'ESRCH') ip('netns', 'del', m[1]); }
+  }
+}
+
 /**
  * Returns `null` when this process is already isolated (or isolation is switched off with
  * OXIRTC_INTEROP_NO_NETNS=1, or there is nothing to isolate from). Otherwise runs this script again
@@ -37,7 +49,8 @@ export async function isolate() {
   if (process.env[NETNS_ENV] || process.env.OXIRTC_INTEROP_NO_NETNS === '1') return null;
   const exposed = exposedAddresses();
   if (exposed.length === 0) return null;
-  const name = `oxirtc-interop-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+  sweepStale();
+  const name = `${PREFIX}${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
   const add = ip('netns', 'add', name);
   if (!add.ok) {
     console.error(`cannot create network namespace ${name} (${add.err}). This host has ${exposed.join(' ')}; ` +

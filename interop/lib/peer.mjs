@@ -27,7 +27,12 @@ export async function startPeer(cmd, { timeoutMs = 30000, verbose = false } = {}
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`peer printed no LISTENING line within ${timeoutMs} ms`)), timeoutMs);
     child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    peer.exited.then((c) => { clearTimeout(timer); reject(new Error(`peer exited (${c}) before LISTENING`)); });
+    peer.exited.then(async (c) => {
+      clearTimeout(timer);
+      // Let its last output lines (usually the reason) arrive before reporting.
+      await Promise.race([new Promise((r) => child.once('close', r)), new Promise((r) => setTimeout(r, 300))]);
+      reject(new Error(`peer exited (${c}) before LISTENING`));
+    });
     out.on('line', (line) => {
       if (line.startsWith('LISTENING ') && !peer.url) {
         peer.url = line.slice(10).trim();

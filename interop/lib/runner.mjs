@@ -39,7 +39,7 @@ async function browserView(ctx) {
  */
 export async function runScenario(name, fn, { browser, pageUrl, opts }) {
   const t0 = Date.now();
-  const result = { scenario: name, ok: false, checks: {}, info: {}, timings: {} };
+  const result = { scenario: name, peerOffersFirst: !!opts.peerOffers, ok: false, checks: {}, info: {}, timings: {} };
   const pageErrors = [];
   const peers = [];
   let ctx, context;
@@ -48,7 +48,7 @@ export async function runScenario(name, fn, { browser, pageUrl, opts }) {
     if (peer) peers.push(peer);
     ({ context } = await openPage(browser, pageUrl, (e) => pageErrors.length < 20 && pageErrors.push(e)));
     const page = context.pages()[0];
-    ctx = new Context({ page, peer, url: opts.url, timeoutMs: opts.timeoutMs });
+    ctx = new Context({ page, peer, url: opts.url, timeoutMs: opts.timeoutMs, peerOffersFirst: !!opts.peerOffers });
     ctx.newPeer = async () => {
       if (!opts.peerCmd) return;
       const old = peers.at(-1);

@@ -124,7 +124,7 @@
      * least `minFraction` of them came back, or `ms` passed after the last send. Compares
      * by kind+length+SHA-256.
      */
-    async echo(chKey, spec, { ms = 20000, minFraction = 1, quietMs = 1500, batch = 0, batchWaitMs = 300 } = {}) {
+    async echo(chKey, spec, { ms = 20000, minFraction = 1, quietMs = 1500, batch = 0, batchWaitMs = 300, highWater = 0 } = {}) {
       const c = chOf(chKey);
       const sent = spec.map(makeMessage);
       const want = await Promise.all(sent.map(keyOf));
@@ -139,7 +139,11 @@
         const step = batch > 0 ? batch : sent.length;
         for (let i = 0; i < sent.length; i += step) {
           if (i > 0) await until(() => c.inbox.length >= i, batchWaitMs);
-          for (const m of sent.slice(i, i + step)) c.dc.send(m);
+          for (const m of sent.slice(i, i + step)) {
+            // highWater > 0: keep at most that many bytes queued (Chromium's send queue is bounded).
+            if (highWater > 0) await until(() => c.dc.bufferedAmount < highWater, ms);
+            c.dc.send(m);
+          }
         }
       } catch (e) { sendError = `${e.name}: ${e.message}`; }
       let lastCount = 0, lastAt = performance.now();
@@ -166,9 +170,15 @@
     async makeOffer(pcKey) {
       const p = pcOf(pcKey);
       await p.pc.setLocalDescription();
-      return rtc.gathered(pcKey);
+      const sdp = await rtc.gathered(pcKey);
+      p.offerReadyAt = now();
+      return sdp;
     },
-    async applyAnswer(pcKey, sdp) { await pcOf(pcKey).pc.setRemoteDescription({ type: 'answer', sdp }); },
+    async applyAnswer(pcKey, sdp) {
+      const p = pcOf(pcKey);
+      p.answerAt = now();
+      await p.pc.setRemoteDescription({ type: 'answer', sdp });
+    },
     /** Applies a remote offer, sets the local answer, returns it once gathering completed. */
     async applyOffer(pcKey, sdp) {
       const p = pcOf(pcKey);
@@ -189,7 +199,8 @@
       await until(() => states.includes(pc.iceConnectionState), ms);
       return pc.iceConnectionState;
     },
-    createdAt(pcKey) { return pcOf(pcKey).createdAt; },
+    /** Page-clock marks of the last offer/answer: created, offer ready (gathered), answer arrived. */
+    marks(pcKey) { const p = pcOf(pcKey); return { createdAt: p.createdAt, offerReadyAt: p.offerReadyAt, answerAt: p.answerAt }; },
     /** ICE ufrags of the selected pair's candidates (polls until the local one is `ufrag`, or `ms`). */
     async waitSelectedUfrag(pcKey, ufrag, ms) {
       const pc = pcOf(pcKey).pc;

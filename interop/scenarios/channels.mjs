@@ -23,7 +23,7 @@ export async function answerBasic(ctx) {
 
 /** Shared body of the partial-reliability scenarios: `init` channel, 200 messages, ≥ minFraction back. */
 async function lossyEcho(ctx, init, expect, minFraction, batch = 0) {
-  await ctx.browserOffers({ channels: [{ key: 'dc', label: 'lossy', init }] });
+  await ctx.connect({ channels: [{ key: 'dc', label: 'lossy', init }] });
   const d = await ctx.opened('dc');
   const config = Object.fromEntries(Object.keys(expect).map((k) => [k, d[k]]));
   ctx.check('channelConfigAsRequested', Object.entries(expect).every(([k, v]) => d[k] === v), config);
@@ -49,7 +49,7 @@ export const maxPacketLifetime = (ctx) => lossyEcho(ctx, { maxPacketLifeTime: 10
 
 /** `{negotiated:true, id:5}` declared in the offer JSON; echo works on stream 5. */
 export async function negotiated(ctx) {
-  await ctx.browserOffers({
+  await ctx.connect({
     channels: [{ key: 'neg', label: 'neg5', init: { negotiated: true, id: 5 } }],
     negotiated: [{ id: 5, label: 'neg5', ordered: true }],
   });
@@ -62,7 +62,7 @@ export async function negotiated(ctx) {
 
 /** 0-byte text, 0-byte binary, 256 KiB binary echoed intact; one byte over max-message-size: info. */
 export async function sizes(ctx) {
-  await ctx.browserOffers({ channels: [{ key: 'echo', label: 'echo' }] });
+  await ctx.connect({ channels: [{ key: 'echo', label: 'echo' }] });
   if ((await ctx.opened('echo')).readyState !== 'open') return;
   const cases = [['emptyText', 'text', 0], ['emptyBinary', 'binary', 0], ['binary256KiB', 'binary', 262144]];
   for (const [name, kind, len] of cases) {
@@ -75,4 +75,13 @@ export async function sizes(ctx) {
   if (Number.isFinite(max) && max > 0 && max < 1 << 30) {
     ctx.info.sendOneByteOverMax = await ctx.run((n) => rtc.trySend('echo', n), max + 1);
   }
+}
+
+/** Bulk: 200 binary messages of 64 KiB (12.5 MiB each way) echoed in order; throughput as info. */
+export async function bulk(ctx) {
+  await ctx.connect({ channels: [{ key: 'echo', label: 'bulk' }] });
+  if ((await ctx.opened('echo')).readyState !== 'open') return;
+  const r = await ctx.echo('echo', msgs(200, 'binary', 65536), { highWater: 1 << 20 });
+  ctx.check('echoedInOrder', r.inOrder, r);
+  if (r.inOrder) ctx.timings.bulkMiBPerSecondEachWay = Math.round((200 * 65536 / 1048576) / (r.elapsedMs / 1000) * 10) / 10;
 }

@@ -1,5 +1,5 @@
 // Scenario registry, in the order `--scenario all` runs them.
-import { answerBasic, maxPacketLifetime, maxRetransmits0, negotiated, offerBasic, sizes, unordered } from './channels.mjs';
+import { answerBasic, bulk, maxPacketLifetime, maxRetransmits0, negotiated, offerBasic, sizes, unordered } from './channels.mjs';
 import { closeReopen, iceRestart, manyChannels, peerOpens, setupTime } from './lifecycle.mjs';
 
 export const SCENARIOS = {
@@ -10,6 +10,7 @@ export const SCENARIOS = {
   'max-packet-lifetime': maxPacketLifetime,
   negotiated,
   sizes,
+  bulk,
   'many-channels': manyChannels,
   'close-reopen': closeReopen,
   'peer-opens': peerOpens,

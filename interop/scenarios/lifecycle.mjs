@@ -5,7 +5,7 @@ import { msgs } from '../lib/context.mjs';
 /** 32 channels created at once (before the offer), 10 messages each, all echoed in order. */
 export async function manyChannels(ctx) {
   const channels = Array.from({ length: 32 }, (_, i) => ({ key: `c${i}`, label: `chan-${i}` }));
-  await ctx.browserOffers({ channels });
+  await ctx.connect({ channels });
   const keys = channels.map((c) => c.key);
   const ds = await Promise.all(keys.map((k) => ctx.run((a) => rtc.waitOpen(a.k, a.ms), { k, ms: ctx.timeoutMs })));
   const open = ds.filter((d) => d.readyState === 'open').length;
@@ -32,7 +32,7 @@ async function reopen(ctx, key, id, label) {
  * `cmd:close` makes the peer close that one and the id is reused once more.
  */
 export async function closeReopen(ctx) {
-  await ctx.browserOffers({ channels: [{ key: 'first', label: 'first' }] });
+  await ctx.connect({ channels: [{ key: 'first', label: 'first' }] });
   const d = await ctx.opened('first');
   if (d.readyState !== 'open') return;
   const r = await ctx.echo('first', msgs(5, 'text', 16));
@@ -62,7 +62,7 @@ export async function peerOpens(ctx) {
 
 /** Echo, `restartIce()` + renegotiation in the same session, new ufrags both sides, echo again. */
 export async function iceRestart(ctx) {
-  await ctx.browserOffers({ channels: [{ key: 'echo', label: 'echo' }] });
+  await ctx.connect({ channels: [{ key: 'echo', label: 'echo' }] });
   if ((await ctx.opened('echo')).readyState !== 'open') return;
   const spec = [...msgs(10, 'text', 16), ...msgs(10, 'binary', 16)];
   ctx.check('echoBeforeRestart', (await ctx.echo('echo', spec)).inOrder);
@@ -87,15 +87,23 @@ export async function iceRestart(ctx) {
  */
 export async function setupTime(ctx) {
   const samples = [];
+  const phases = [];
   for (let i = 0; i < 5; i++) {
     if (i > 0) await ctx.newPeer();
     const pcKey = `pc${i}`, key = `dc${i}`;
     await ctx.browserOffers({ pcKey, channels: [{ key, label: 'echo' }] });
     const d = await ctx.run((a) => rtc.waitOpen(a.key, a.ms), { key, ms: ctx.timeoutMs });
-    const createdAt = await ctx.run((k) => rtc.createdAt(k), pcKey);
-    if (d.readyState === 'open') samples.push(d.openAt - createdAt);
+    const m = await ctx.run((k) => rtc.marks(k), pcKey);
+    if (d.readyState === 'open') {
+      samples.push(d.openAt - m.createdAt);
+      // restMs: applying the answer, then whatever of ICE, DTLS, SCTP and DCEP was not done yet (the
+      // answerer can start ICE and, as DTLS client, its handshake before Chromium has the answer).
+      phases.push({ offerGatheredMs: m.offerReadyAt - m.createdAt, peerAnswerMs: m.answerAt - m.offerReadyAt,
+        restMs: d.openAt - m.answerAt });
+    }
     await ctx.run((k) => rtc.closePc(k), pcKey);
   }
+  ctx.timings.setupPhases = phases;
   const sorted = [...samples].sort((x, y) => x - y);
   ctx.timings.setupSamplesMs = samples;
   ctx.timings.setupMedianMs = sorted.length ? sorted[Math.floor(sorted.length / 2)] : null;
