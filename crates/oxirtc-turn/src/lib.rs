@@ -1,5 +1,6 @@
-//! TURN (RFC 8656) for oxirtc, sans-IO: a server core ([`TurnServer`]) that a runtime drives with
-//! sockets and a clock.
+//! TURN (RFC 8656) for oxirtc, sans-IO: a client state machine ([`TurnClient`], driven by an ICE agent or
+//! a socket loop) and a server core ([`TurnServer`]) that a runtime drives with sockets and a clock.
+//! Both follow the house run loop: `handle_*` in, `poll_transmit` / `poll_event` / `poll_timeout` out.
 //!
 //! A client allocates through the server and relays a datagram to a peer:
 //!
@@ -60,12 +61,14 @@
 
 mod auth;
 mod channel_data;
+pub mod client;
 mod error;
 mod policy;
 pub mod server;
 
 pub use auth::{rest_password, Credentials};
 pub use channel_data::{is_channel_data, tcp_frame_len, ChannelData, ChannelNumber, CHANNEL_DATA_HEADER_LEN};
+pub use client::{ClientConfig, ClientState, ClientStats, ClientTransmit, TurnClient, TurnEvent};
 pub use error::TurnError;
 pub use policy::{IpNet, PeerPolicy};
 pub use server::{
