@@ -6,6 +6,7 @@
 
 mod binding_server;
 mod stun_probe;
+mod turn_cmd;
 mod udp_transaction;
 
 use std::net::SocketAddr;
@@ -15,6 +16,7 @@ use clap::{Parser, Subcommand};
 
 pub use binding_server::{BindingServer, BindingServerHandle};
 pub use stun_probe::{classify_nat, probe, NatBehavior, ProbeError, ProbeReport};
+pub use turn_cmd::TurnArgs;
 
 /// oxirtc: WebRTC peers, servers and tools.
 #[derive(Debug, Parser)]
@@ -33,6 +35,8 @@ pub struct Cli {
 pub enum Command {
     /// Ask a STUN server for our mapped address and round-trip time; optionally classify the NAT.
     Stun(StunArgs),
+    /// Run a TURN server (RFC 8656) until SIGTERM.
+    Turn(Box<TurnArgs>),
 }
 
 /// `oxirtc stun` arguments.
@@ -65,6 +69,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     init_logging(cli.log.as_deref());
     match cli.command {
         Command::Stun(args) => stun_probe::run(&args),
+        Command::Turn(args) => turn_cmd::run(*args),
     }
 }
 

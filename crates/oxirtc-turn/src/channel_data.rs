@@ -17,6 +17,13 @@ impl ChannelNumber {
             .then_some(ChannelNumber(n))
     }
 
+    /// `Some` if `n` is in RFC 5766's wider range 0x4000..=0x7FFF. RFC 8656 §12 reserves
+    /// 0x5000..=0x7FFF, but RFC 5766 clients (coturn's among them) still pick numbers there, so the
+    /// server accepts them; clients of this crate only use [`Self::new`]'s range.
+    pub fn new_rfc5766(n: u16) -> Option<Self> {
+        (Self::MIN.0..=0x7FFF).contains(&n).then_some(ChannelNumber(n))
+    }
+
     /// The numeric value.
     pub fn get(self) -> u16 {
         self.0
@@ -26,9 +33,10 @@ impl ChannelNumber {
 /// Length of the ChannelData header (RFC 8656 §12.4).
 pub const CHANNEL_DATA_HEADER_LEN: usize = 4;
 
-/// True if the first byte says "ChannelData" (RFC 8656 §12 / RFC 7983: 64..=79).
+/// True if the first byte says "ChannelData": 64..=79 (RFC 8656 §12, RFC 7983), or up to 127 for
+/// RFC 5766 channel numbers.
 pub fn is_channel_data(buf: &[u8]) -> bool {
-    matches!(buf.first(), Some(0x40..=0x4F))
+    matches!(buf.first(), Some(0x40..=0x7F))
 }
 
 /// A parsed ChannelData message borrowing the datagram.
@@ -45,7 +53,7 @@ impl<'a> ChannelData<'a> {
     /// up to 3 bytes of padding after it are accepted (§12.5, mandatory over TCP), more is rejected.
     pub fn parse(buf: &'a [u8]) -> Option<Self> {
         let (head, rest) = buf.split_at_checked(CHANNEL_DATA_HEADER_LEN)?;
-        let channel = ChannelNumber::new(u16::from_be_bytes([head[0], head[1]]))?;
+        let channel = ChannelNumber::new_rfc5766(u16::from_be_bytes([head[0], head[1]]))?;
         let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
         let data = rest.get(..len)?;
         if rest.len() - len > 3 {
@@ -78,7 +86,7 @@ pub fn tcp_frame_len(buf: &[u8]) -> Option<usize> {
     let len = usize::from(u16::from_be_bytes([l0, l1]));
     match b0 {
         0..=3 => Some(20 + len),
-        0x40..=0x4F => Some((4 + len).div_ceil(4) * 4),
+        0x40..=0x7F => Some((4 + len).div_ceil(4) * 4),
         _ => None,
     }
 }
@@ -113,7 +121,15 @@ mod tests {
     fn rejects_short_reserved_and_overlong() {
         assert!(ChannelData::parse(&[0x40, 0x00, 0x00]).is_none());
         assert!(ChannelData::parse(&[0x40, 0x00, 0x00, 0x05, 1, 2]).is_none());
-        assert!(ChannelData::parse(&[0x50, 0x00, 0x00, 0x00]).is_none());
+        assert!(ChannelData::parse(&[0x80, 0x00, 0x00, 0x00]).is_none());
+        assert_eq!(
+            ChannelData::parse(&[0x7F, 0xFF, 0x00, 0x00])
+                .unwrap()
+                .channel
+                .get(),
+            0x7FFF
+        );
+        assert!(ChannelNumber::new(0x7FFF).is_none());
         assert!(ChannelData::parse(&[0x40, 0x00, 0x00, 0x00, 0, 0, 0, 0]).is_none());
         assert_eq!(ChannelData::parse(&[0x40, 0x00, 0x00, 0x00]).unwrap().data, b"");
         assert_eq!(tcp_frame_len(&[0x80, 0, 0, 0]), None);

@@ -32,6 +32,15 @@ fn reason(code: u16) -> &'static str {
     }
 }
 
+/// Which relay port an Allocate needs (RFC 8656 §7.2, EVEN-PORT).
+#[derive(Clone, Copy)]
+enum PortChoice {
+    Any,
+    Even,
+    /// N even and N+1 free, for a reservation.
+    EvenPair,
+}
+
 /// A request that passed authentication.
 pub(super) struct Authed {
     username: String,
@@ -285,7 +294,7 @@ impl TurnServer {
             // A retransmission of the request that created it gets the same success; anything else 437.
             if existing.allocate_tid == msg.transaction_id() && existing.username == auth.username {
                 let (relay, left) = (existing.relay, existing.expires.saturating_duration_since(now));
-                self.allocate_success(tuple, msg, &key, relay, left, None);
+                self.allocate_success(tuple, msg, &key, relay, left, &[]);
             } else {
                 self.respond_error(tuple, msg, 437, Some(&key));
             }
@@ -298,12 +307,9 @@ impl TurnServer {
         if let Err(code) = self.check_quota(&auth.username) {
             return self.respond_error(tuple, msg, code, Some(&key));
         }
-        let even = matches!(
-            msg.attribute(AttrType::EVEN_PORT),
-            Some(Ok(Attribute::EvenPort(false)))
-        );
-        let Some(relay) = self.pick_relay(family, even) else {
-            return self.respond_error(tuple, msg, 508, Some(&key));
+        let (relay, token) = match self.choose_relay(now, msg, family) {
+            Ok(r) => r,
+            Err(code) => return self.respond_error(tuple, msg, code, Some(&key)),
         };
         let lifetime = self.lifetime(msg.lifetime());
         let rate = self.config.max_bytes_per_second;
@@ -329,14 +335,18 @@ impl TurnServer {
         });
         // RFC 8656 §7.2 item 9: a dual-stack request is met partially (IPv4 only) with 440 for IPv6.
         let partial = matches!(msg.attribute(AttrType::ADDITIONAL_ADDRESS_FAMILY), Some(Ok(_)));
-        self.allocate_success(
-            tuple,
-            msg,
-            &key,
-            relay,
-            lifetime,
-            partial.then_some(AddressFamily::V6),
-        );
+        let mut extra = Vec::new();
+        if let Some(token) = token {
+            extra.push(Attribute::ReservationToken(token));
+        }
+        if partial {
+            extra.push(Attribute::AddressErrorCode {
+                family: AddressFamily::V6,
+                code: 440,
+                reason: reason(440),
+            });
+        }
+        self.allocate_success(tuple, msg, &key, relay, lifetime, &extra);
     }
 
     fn allocate_success(
@@ -346,7 +356,7 @@ impl TurnServer {
         key: &[u8],
         relay: SocketAddr,
         lifetime: Duration,
-        family_error: Option<AddressFamily>,
+        extra: &[Attribute<'_>],
     ) {
         let secs = u32::try_from(lifetime.as_secs()).unwrap_or(u32::MAX);
         let mut attrs = vec![
@@ -354,13 +364,7 @@ impl TurnServer {
             Attribute::Lifetime(secs),
             Attribute::XorMappedAddress(tuple.client),
         ];
-        if let Some(family) = family_error {
-            attrs.push(Attribute::AddressErrorCode {
-                family,
-                code: 440,
-                reason: reason(440),
-            });
-        }
+        attrs.extend_from_slice(extra);
         self.respond(tuple, msg, Class::Success, Some(key), &attrs);
     }
 
@@ -386,19 +390,15 @@ impl TurnServer {
         };
         let additional = msg.attribute(AttrType::ADDITIONAL_ADDRESS_FAMILY);
         let even = msg.attribute(AttrType::EVEN_PORT);
-        if has(AttrType::RESERVATION_TOKEN) {
-            // Item 5: we never hand out tokens, so a valid-looking one is still unknown: 508.
-            return Err(if even.is_some() || requested.is_some() || additional.is_some() {
-                400
-            } else {
-                508
-            });
+        if has(AttrType::RESERVATION_TOKEN) && (even.is_some() || requested.is_some() || additional.is_some())
+        {
+            return Err(400); // item 5
         }
         if requested.is_some() && additional.is_some() {
             return Err(400); // item 6
         }
-        if let Some(Ok(Attribute::EvenPort(true))) = even {
-            return Err(if additional.is_some() { 400 } else { 508 }); // item 8: no reservations
+        if matches!(even, Some(Ok(Attribute::EvenPort(true)))) && additional.is_some() {
+            return Err(400); // item 8
         }
         if let Some(a) = additional {
             if !matches!(a, Ok(Attribute::AdditionalAddressFamily(AddressFamily::V6))) {
@@ -429,8 +429,49 @@ impl TurnServer {
         Ok(())
     }
 
+    /// RFC 8656 §7.2: the relayed address from a RESERVATION-TOKEN, or an EVEN-PORT (reserving N+1
+    /// when the R bit is set), or any free port.
+    fn choose_relay(
+        &mut self,
+        now: Instant,
+        msg: &Message<'_>,
+        family: AddressFamily,
+    ) -> Result<(SocketAddr, Option<[u8; 8]>), u16> {
+        if msg.attribute(AttrType::RESERVATION_TOKEN).is_some() {
+            let Some(Ok(Attribute::ReservationToken(token))) = msg.attribute(AttrType::RESERVATION_TOKEN)
+            else {
+                return Err(400);
+            };
+            // Item 5: an unknown or expired token is 508.
+            let (addr, expires) = self.reservations.remove(&token).ok_or(508u16)?;
+            self.reserved.remove(&addr);
+            return if expires > now && !self.by_relay.contains_key(&addr) {
+                Ok((addr, None))
+            } else {
+                Err(508)
+            };
+        }
+        match msg.attribute(AttrType::EVEN_PORT) {
+            Some(Ok(Attribute::EvenPort(true))) => {
+                let relay = self.pick_relay(family, PortChoice::EvenPair).ok_or(508u16)?;
+                let next = SocketAddr::new(relay.ip(), relay.port() + 1);
+                let mut token = [0u8; 8];
+                self.rng.fill(&mut token);
+                self.reservations
+                    .insert(token, (next, now + super::RESERVATION_LIFETIME));
+                self.reserved.insert(next);
+                self.arm_sweep(now);
+                Ok((relay, Some(token)))
+            }
+            Some(Ok(Attribute::EvenPort(false))) => {
+                Ok((self.pick_relay(family, PortChoice::Even).ok_or(508u16)?, None))
+            }
+            _ => Ok((self.pick_relay(family, PortChoice::Any).ok_or(508u16)?, None)),
+        }
+    }
+
     /// A free relay address: random start then linear probe (RFC 8656 §7.2 NOTE, RFC 6056).
-    fn pick_relay(&mut self, family: AddressFamily, even: bool) -> Option<SocketAddr> {
+    fn pick_relay(&mut self, family: AddressFamily, choice: PortChoice) -> Option<SocketAddr> {
         let ip = *self
             .config
             .relay_ips
@@ -442,9 +483,18 @@ impl TurnServer {
         }
         let span = hi - lo + 1;
         let first = self.rng.below(u64::from(span)) as u32;
+        let free = |port: u32| {
+            let a = SocketAddr::new(ip, port as u16);
+            port <= hi && !self.by_relay.contains_key(&a) && !self.reserved.contains(&a)
+        };
         (0..span)
-            .map(|i| SocketAddr::new(ip, (lo + (first + i) % span) as u16))
-            .find(|a| (!even || a.port() % 2 == 0) && !self.by_relay.contains_key(a))
+            .map(|i| lo + (first + i) % span)
+            .find(|&p| match choice {
+                PortChoice::Any => free(p),
+                PortChoice::Even => p % 2 == 0 && free(p),
+                PortChoice::EvenPair => p % 2 == 0 && free(p) && free(p + 1),
+            })
+            .map(|p| SocketAddr::new(ip, p as u16))
     }
 
     /// RFC 8656 §7.2 / §8.2: min(requested, max), but never below the default (0 stays 0 for Refresh).
@@ -571,7 +621,7 @@ impl TurnServer {
         else {
             return Err(400);
         };
-        let number = ChannelNumber::new(n).ok_or(400u16)?;
+        let number = ChannelNumber::new_rfc5766(n).ok_or(400u16)?;
         let alloc = self.allocations.get(&tuple).ok_or(437u16)?;
         if alloc.channel_conflict(now, number, peer) {
             return Err(400);

@@ -12,7 +12,7 @@ mod config;
 mod handlers;
 mod outbox;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -39,6 +39,8 @@ pub enum DeleteReason {
     Expired,
     /// The runtime could not bind the relay socket.
     BindFailed,
+    /// The client's TCP connection closed.
+    TransportClosed,
 }
 
 /// What the runtime must act on.
@@ -110,6 +112,8 @@ enum Timer {
 }
 const TIMER_COUNT: usize = 1;
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+/// RFC 8656 §7.2: a reserved port is held at least 30 seconds.
+const RESERVATION_LIFETIME: Duration = Duration::from_secs(30);
 /// Most source IPs tracked by the 401 rate limiter; beyond, new sources get no 401 until the sweep.
 const MAX_RATE_ENTRIES: usize = 65_536;
 
@@ -123,6 +127,9 @@ pub struct TurnServer {
     allocations: HashMap<FiveTuple, Allocation>,
     by_relay: HashMap<SocketAddr, FiveTuple>,
     per_user: HashMap<String, usize>,
+    /// RESERVATION-TOKEN → (reserved relay address, expiry).
+    reservations: HashMap<[u8; 8], (SocketAddr, Instant)>,
+    reserved: HashSet<SocketAddr>,
     unauth: HashMap<IpAddr, (Instant, u32)>,
     out: Outbox,
     events: VecDeque<ServerEvent>,
@@ -163,6 +170,8 @@ impl TurnServer {
             allocations: HashMap::new(),
             by_relay: HashMap::new(),
             per_user: HashMap::new(),
+            reservations: HashMap::new(),
+            reserved: HashSet::new(),
             unauth: HashMap::new(),
             events: VecDeque::new(),
             timers: [None; TIMER_COUNT],
@@ -252,6 +261,12 @@ impl TurnServer {
         self.stats.relayed_to_client_bytes += data.len() as u64;
     }
 
+    /// The client's TCP connection closed: its 5-tuple is gone, and so is the allocation on it
+    /// (RFC 8656 §2: an allocation is identified by its 5-tuple).
+    pub fn handle_transport_closed(&mut self, tuple: FiveTuple) {
+        self.remove_allocation(tuple, DeleteReason::TransportClosed);
+    }
+
     /// The runtime could not bind `relay`: the allocation is removed (its client will see 437).
     pub fn relay_bind_failed(&mut self, relay: SocketAddr) {
         if let Some(tuple) = self.by_relay.get(&relay).copied() {
@@ -299,7 +314,7 @@ impl TurnServer {
     }
 
     fn arm_sweep(&mut self, now: Instant) {
-        let busy = !self.allocations.is_empty() || !self.unauth.is_empty();
+        let busy = !self.allocations.is_empty() || !self.unauth.is_empty() || !self.reservations.is_empty();
         self.timers[Timer::Sweep as usize] = busy.then(|| now + SWEEP_INTERVAL);
     }
 

@@ -460,6 +460,15 @@ fn conflicting_family_attributes_are_400() {
         ],
     );
     assert_eq!(code(&resp), 508, "unknown reservation token");
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::ReservationToken([1; 8]),
+            Attribute::EvenPort(false),
+        ],
+    );
+    assert_eq!(code(&resp), 400);
 }
 
 #[test]
@@ -585,7 +594,7 @@ fn channel_bind_validation() {
         400
     );
     assert_eq!(bind(&mut h, 0x3FFF, peer()), 400);
-    assert_eq!(bind(&mut h, 0x5000, peer()), 400);
+    assert_eq!(bind(&mut h, 0x8000, peer()), 400);
     assert_eq!(bind(&mut h, 0x4000, peer()), 0);
     assert_eq!(bind(&mut h, 0x4000, peer()), 0, "refresh is fine");
     assert_eq!(
@@ -827,4 +836,84 @@ fn garbage_is_counted_not_answered() {
     assert!(h.s.stats().dropped_malformed >= 3);
     h.s.handle_relay_receive(h.now, "1.2.3.4:5".parse().unwrap(), peer(), b"x");
     assert_eq!(h.s.stats().dropped_no_allocation, 1);
+}
+
+#[test]
+fn closing_the_tcp_connection_deletes_the_allocation() {
+    let mut h = H::new(config());
+    h.tuple.transport = Transport::Tcp;
+    let relay = h.allocate();
+    let _ = h.s.poll_event();
+    h.s.handle_transport_closed(h.tuple);
+    assert_eq!(h.s.allocation_count(), 0);
+    assert_eq!(
+        h.s.poll_event(),
+        Some(ServerEvent::AllocationDeleted {
+            tuple: h.tuple,
+            relay,
+            reason: DeleteReason::TransportClosed
+        })
+    );
+}
+
+#[test]
+fn even_port_reservation_and_token() {
+    let mut h = H::new(config());
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[Attribute::RequestedTransport(17), Attribute::EvenPort(true)],
+    );
+    let msg = Message::parse(&resp).unwrap();
+    let relay = msg.xor_relayed_address().unwrap();
+    assert_eq!(relay.port() % 2, 0);
+    let Some(Ok(Attribute::ReservationToken(token))) = msg.attribute(AttrType::RESERVATION_TOKEN) else {
+        panic!("no token")
+    };
+    // Another 5-tuple redeems the token and gets port N+1.
+    h.tuple.client.set_port(1);
+    h.fetch_nonce();
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::ReservationToken(token),
+        ],
+    );
+    let next = Message::parse(&resp).unwrap().xor_relayed_address().unwrap();
+    assert_eq!(next.port(), relay.port() + 1);
+    // A token works once.
+    h.tuple.client.set_port(2);
+    h.fetch_nonce();
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::ReservationToken(token),
+        ],
+    );
+    assert_eq!(code(&resp), 508);
+    // Reservations expire after 30 s.
+    h.tuple.client.set_port(3);
+    h.fetch_nonce();
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[Attribute::RequestedTransport(17), Attribute::EvenPort(true)],
+    );
+    let Some(Ok(Attribute::ReservationToken(token))) = Message::parse(&resp)
+        .unwrap()
+        .attribute(AttrType::RESERVATION_TOKEN)
+    else {
+        panic!("no token")
+    };
+    h.advance(Duration::from_secs(31));
+    h.tuple.client.set_port(4);
+    h.fetch_nonce();
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::ReservationToken(token),
+        ],
+    );
+    assert_eq!(code(&resp), 508);
 }
