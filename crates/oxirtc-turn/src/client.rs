@@ -282,6 +282,14 @@ impl TurnClient {
         }
     }
 
+    /// Refreshes the allocation now instead of waiting for the schedule (RFC 8656 §8.1).
+    pub fn refresh(&mut self, now: Instant) {
+        if matches!(self.state, ClientState::Allocated { .. }) {
+            self.timers[Timer::Refresh as usize] = Some(now);
+            self.handle_timeout(now);
+        }
+    }
+
     /// Deletes the allocation: a Refresh with LIFETIME 0 (RFC 8656 §8.1).
     pub fn deallocate(&mut self, now: Instant) {
         if matches!(self.state, ClientState::Allocated { .. }) {
