@@ -11,6 +11,7 @@ pub mod dial;
 pub mod echo;
 pub mod signal_http;
 mod stun_probe;
+mod turn_cmd;
 mod udp_transaction;
 
 use std::net::SocketAddr;
@@ -20,6 +21,7 @@ use clap::{Parser, Subcommand};
 
 pub use binding_server::{BindingServer, BindingServerHandle};
 pub use stun_probe::{classify_nat, probe, NatBehavior, ProbeError, ProbeReport};
+pub use turn_cmd::TurnArgs;
 
 /// oxirtc: WebRTC peers, servers and tools.
 #[derive(Debug, Parser)]
@@ -43,6 +45,8 @@ pub enum Command {
     Echo(echo::EchoArgs),
     /// Connect to an echo peer's signaling URL, send messages, check every echo; prints one JSON object.
     Dial(dial::DialArgs),
+    /// Run a TURN server (RFC 8656) until SIGTERM.
+    Turn(Box<TurnArgs>),
 }
 
 /// `oxirtc stun` arguments.
@@ -77,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stun(args) => stun_probe::run(&args),
         Command::Echo(args) => echo::run(&args),
         Command::Dial(args) => dial::run(&args),
+        Command::Turn(args) => turn_cmd::run(*args),
     }
 }
 

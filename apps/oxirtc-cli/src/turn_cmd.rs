@@ -1,0 +1,96 @@
+//! `oxirtc turn`: the TURN server daemon, with the flags an operator coming from coturn expects.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use oxirtc_server::turn::{run_blocking, TurnOptions};
+
+/// `oxirtc turn` arguments. Every flag can also be a key of the `--config` TOML file (same name,
+/// e.g. `min-port = 50000`, `user = ["alice:pw"]`); flags win.
+#[derive(Debug, clap::Args)]
+pub struct TurnArgs {
+    /// TOML configuration file.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Listen address for UDP and TCP (repeatable; default 0.0.0.0:3478).
+    #[arg(long, short = 'L', value_name = "ADDR")]
+    pub listen: Vec<SocketAddr>,
+    /// Relay IP, at most one per family (default: the listen IP).
+    #[arg(long, value_name = "IP")]
+    pub relay_ip: Vec<IpAddr>,
+    /// Lowest relay port (default 49152).
+    #[arg(long)]
+    pub min_port: Option<u16>,
+    /// Highest relay port (default 65535).
+    #[arg(long)]
+    pub max_port: Option<u16>,
+    /// Realm for long-term credentials (default "oxirtc").
+    #[arg(long, short = 'r')]
+    pub realm: Option<String>,
+    /// Static user NAME:PASSWORD (repeatable).
+    #[arg(long, short = 'u', value_name = "NAME:PASSWORD")]
+    pub user: Vec<String>,
+    /// TURN REST shared secret (username `expiry:user`, password base64(HMAC-SHA1(secret, username))).
+    #[arg(long, alias = "static-auth-secret")]
+    pub auth_secret: Option<String>,
+    /// Allow relaying to loopback peers (for tests on one host).
+    #[arg(long)]
+    pub allow_loopback_peers: bool,
+    /// Peer network always allowed, CIDR (repeatable).
+    #[arg(long, value_name = "CIDR")]
+    pub allowed_peer_ip: Vec<String>,
+    /// Peer network denied in addition to the defaults, CIDR (repeatable).
+    #[arg(long, value_name = "CIDR")]
+    pub denied_peer_ip: Vec<String>,
+    /// Serve Prometheus metrics at http://ADDR/metrics.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Total allocation quota (0 = unlimited).
+    #[arg(long, alias = "total-quota")]
+    pub max_allocations: Option<usize>,
+    /// Allocations per user (0 = unlimited).
+    #[arg(long)]
+    pub user_quota: Option<usize>,
+    /// Bytes per second per allocation and direction (0 = unlimited).
+    #[arg(long)]
+    pub max_bps: Option<u64>,
+    /// Seconds to wait for allocations to end after SIGTERM (default 60).
+    #[arg(long, value_name = "SECS")]
+    pub drain_timeout: Option<u64>,
+    /// Bytes by which a 401 may exceed its request (default 0: never; browsers need about 64).
+    #[arg(long, value_name = "BYTES")]
+    pub unauth_size_slack: Option<usize>,
+}
+
+/// Runs the daemon until SIGTERM.
+pub fn run(args: TurnArgs) -> anyhow::Result<()> {
+    let file = match &args.config {
+        Some(path) => TurnOptions::from_file(path)?,
+        None => TurnOptions::default(),
+    };
+    let flags = TurnOptions {
+        listen: args.listen,
+        relay_ip: args.relay_ip,
+        min_port: args.min_port,
+        max_port: args.max_port,
+        realm: args.realm,
+        user: args.user,
+        auth_secret: args.auth_secret,
+        allow_loopback_peers: args.allow_loopback_peers.then_some(true),
+        allowed_peer_ip: args.allowed_peer_ip,
+        denied_peer_ip: args.denied_peer_ip,
+        metrics: args.metrics,
+        threads: args.threads,
+        max_allocations: args.max_allocations,
+        user_quota: args.user_quota,
+        max_bps: args.max_bps,
+        drain_timeout: args.drain_timeout,
+        unauth_size_slack: args.unauth_size_slack,
+        lifetime: None,
+        max_lifetime: None,
+    };
+    run_blocking(flags.over(file))
+}

@@ -1,0 +1,203 @@
+//! The `oxirtc turn` daemon runtime. One sans-IO core per worker (one worker per CPU); every worker
+//! task also reads the shared listener sockets and hands each datagram to the worker that owns the
+//! client's IP (a hash), so all 5-tuples of one host — UDP and TCP, RTP/RTCP allocation pairs with
+//! EVEN-PORT reservations — meet the same core. Relay sockets are bound on demand from the worker's
+//! slice of the port range and read by their own tasks. Prometheus metrics, SIGTERM drain.
+//!
+//! Nonces are stateless and every worker shares the nonce key and epoch.
+
+mod config;
+mod metrics;
+mod net;
+mod worker;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{bail, Context};
+use oxirtc_crypto::{default_provider, SecureRng};
+use oxirtc_turn::{ServerConfig, TurnServer};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+pub use config::TurnOptions;
+use worker::{Input, Worker};
+
+/// Queue depth between the socket tasks and a worker.
+const INPUT_QUEUE: usize = 8192;
+
+/// A running daemon.
+#[derive(Debug)]
+pub struct TurnDaemon {
+    /// Bound UDP listen addresses (port resolved if 0 was asked for).
+    pub udp: Vec<SocketAddr>,
+    /// Bound TCP listen addresses.
+    pub tcp: Vec<SocketAddr>,
+    /// Worker count.
+    pub workers: usize,
+    inputs: Vec<mpsc::Sender<Input>>,
+    live: Vec<Arc<AtomicUsize>>,
+}
+
+impl TurnDaemon {
+    /// Live allocations over all workers.
+    pub fn allocations(&self) -> usize {
+        self.live.iter().map(|l| l.load(Ordering::Relaxed)).sum()
+    }
+
+    /// Stops new allocations (they are answered 508) and waits until the last allocation ends or
+    /// `timeout` passes. Returns the allocations still alive.
+    pub async fn drain(&self, timeout: Duration) -> usize {
+        for tx in &self.inputs {
+            let _ = tx.send(Input::Drain).await;
+        }
+        let deadline = Instant::now() + timeout;
+        tokio::time::sleep(Duration::from_millis(300)).await; // let every worker publish its count
+        while self.allocations() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.allocations()
+    }
+}
+
+/// Splits `min..=max` into `n` slices, one per worker.
+fn port_slices(min: u16, max: u16, n: usize) -> anyhow::Result<Vec<(u16, u16)>> {
+    let span = usize::from(max - min) + 1;
+    if span < n {
+        bail!("relay port range {min}..={max} has fewer ports than the {n} workers");
+    }
+    Ok((0..n)
+        .map(|i| {
+            let lo = usize::from(min) + i * span / n;
+            let hi = usize::from(min) + (i + 1) * span / n - 1;
+            (lo as u16, hi as u16)
+        })
+        .collect())
+}
+
+/// Binds everything and starts the workers. Errors (port in use, bad option) are returned before
+/// any traffic is served.
+pub async fn start(options: &TurnOptions) -> anyhow::Result<TurnDaemon> {
+    let base = options.server_config()?;
+    let n = options.thread_count();
+    let slices = port_slices(base.min_port, base.max_port, n)?;
+    if let Some(addr) = options.metrics {
+        metrics::start(addr)?;
+    }
+    let listeners = net::bind_listeners(&options.listen_addrs())?;
+    let mut rng = SecureRng::from_os(default_provider()).context("no OS randomness")?;
+    let mut key = [0u8; 32];
+    rng.fill(&mut key);
+    let epoch = Instant::now();
+    let unix = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut daemon = TurnDaemon {
+        udp: listeners.udp.iter().filter_map(|s| s.local_addr().ok()).collect(),
+        tcp: listeners.tcp.iter().filter_map(|s| s.local_addr().ok()).collect(),
+        workers: n,
+        inputs: Vec::new(),
+        live: Vec::new(),
+    };
+    let by_addr: HashMap<SocketAddr, Arc<UdpSocket>> = listeners
+        .udp
+        .iter()
+        .filter_map(|s| Some((s.local_addr().ok()?, Arc::clone(s))))
+        .collect();
+    let mut workers = Vec::new();
+    for (i, (lo, hi)) in slices.into_iter().enumerate() {
+        let config = ServerConfig {
+            min_port: lo,
+            max_port: hi,
+            nonce_key: Some(key),
+            unix_time_at_start: unix,
+            ..base.clone()
+        };
+        let core = TurnServer::new(config, default_provider(), rng.fork(), epoch);
+        let (tx, rx) = mpsc::channel(INPUT_QUEUE);
+        let live = Arc::new(AtomicUsize::new(0));
+        workers.push(Worker {
+            core,
+            index: i,
+            rx,
+            tx: tx.clone(),
+            listeners: by_addr.clone(),
+            tcp: HashMap::new(),
+            relays: HashMap::new(),
+            live: Arc::clone(&live),
+            last: Default::default(),
+        });
+        daemon.inputs.push(tx);
+        daemon.live.push(live);
+    }
+    for socket in listeners.udp {
+        net::spawn_udp_readers(socket, daemon.inputs.clone(), n);
+    }
+    for listener in listeners.tcp {
+        net::spawn_tcp_acceptor(listener, daemon.inputs.clone());
+    }
+    for worker in workers {
+        tokio::spawn(worker.run());
+    }
+    Ok(daemon)
+}
+
+/// Runs the daemon until SIGTERM or Ctrl-C, then drains (at most the drain timeout).
+pub fn run_blocking(options: TurnOptions) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(options.thread_count())
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    let result = runtime.block_on(async move {
+        let daemon = start(&options).await?;
+        let config = options.server_config()?;
+        println!(
+            "oxirtc turn: udp {:?} tcp {:?} relay {:?} ports {}-{} realm {:?}, {} workers{}",
+            daemon.udp,
+            daemon.tcp,
+            config.relay_ips,
+            config.min_port,
+            config.max_port,
+            config.realm,
+            daemon.workers,
+            options
+                .metrics
+                .map(|m| format!(", metrics http://{m}/metrics"))
+                .unwrap_or_default()
+        );
+        wait_for_signal().await?;
+        println!("oxirtc turn: draining {} allocations", daemon.allocations());
+        let left = daemon.drain(options.drain_timeout()).await;
+        println!("oxirtc turn: stopped ({left} allocations cut off)");
+        Ok(())
+    });
+    // Socket and relay tasks never end by themselves; do not wait for them.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C")?,
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_slices_cover_the_range_without_overlap() {
+        let s = port_slices(49152, 49161, 3).unwrap();
+        assert_eq!(s, vec![(49152, 49154), (49155, 49157), (49158, 49161)]);
+        assert!(port_slices(50000, 50001, 3).is_err());
+    }
+}

@@ -1,0 +1,169 @@
+//! Socket set-up and the socket tasks: shared listeners read by every core, TCP framing
+//! (RFC 8656 §12.5, RFC 8489 §6.2.2), relay readers.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use anyhow::Context;
+use oxirtc_turn::{tcp_frame_len, FiveTuple, Transport};
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::mpsc;
+
+use super::worker::Input;
+
+/// Largest TURN frame over TCP: a STUN message or ChannelData of 65535 bytes plus header and padding.
+const MAX_FRAME: usize = 65_535 + 20 + 4;
+
+pub(crate) struct Listeners {
+    pub udp: Vec<Arc<UdpSocket>>,
+    pub tcp: Vec<TcpListener>,
+}
+
+fn socket(addr: SocketAddr, ty: Type, proto: Protocol) -> std::io::Result<Socket> {
+    let s = Socket::new(Domain::for_address(addr), ty, Some(proto))?;
+    if addr.is_ipv6() {
+        s.set_only_v6(true)?;
+    }
+    if ty == Type::STREAM {
+        s.set_reuse_address(true)?; // TIME_WAIT only; a live listener still makes bind fail
+    }
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    Ok(s)
+}
+
+/// Binds one UDP socket and one TCP listener per address (port 0 is resolved by the UDP bind). A port
+/// in use is an error naming the address.
+pub(crate) fn bind_listeners(addrs: &[SocketAddr]) -> anyhow::Result<Listeners> {
+    let mut out = Listeners {
+        udp: Vec::new(),
+        tcp: Vec::new(),
+    };
+    for &asked in addrs {
+        let udp = socket(asked, Type::DGRAM, Protocol::UDP)
+            .with_context(|| format!("cannot listen on UDP {asked} (port in use?)"))?;
+        let addr = udp.local_addr()?.as_socket().context("not an IP socket")?;
+        let _ = udp.set_recv_buffer_size(8 << 20);
+        let _ = udp.set_send_buffer_size(8 << 20);
+        let tcp = socket(addr, Type::STREAM, Protocol::TCP)
+            .with_context(|| format!("cannot listen on TCP {addr} (port in use?)"))?;
+        tcp.listen(1024)?;
+        out.udp.push(Arc::new(UdpSocket::from_std(udp.into())?));
+        out.tcp.push(TcpListener::from_std(tcp.into())?);
+    }
+    Ok(out)
+}
+
+/// The worker that owns every 5-tuple of a client IP: UDP and TCP from one host, and RTP/RTCP
+/// allocation pairs (EVEN-PORT reservations), meet the same core.
+pub(crate) fn worker_for(ip: IpAddr, n: usize) -> usize {
+    let mut h = DefaultHasher::new();
+    ip.hash(&mut h);
+    (h.finish() % n as u64) as usize
+}
+
+/// `readers` tasks receive from one shared socket (so every core reads) and hand each datagram to
+/// the worker of its client IP.
+pub(crate) fn spawn_udp_readers(socket: Arc<UdpSocket>, workers: Vec<mpsc::Sender<Input>>, readers: usize) {
+    for _ in 0..readers {
+        let (socket, workers) = (Arc::clone(&socket), workers.clone());
+        tokio::spawn(async move {
+            let Ok(server) = socket.local_addr() else { return };
+            let mut buf = vec![0u8; 65_536];
+            loop {
+                let (n, client) = match socket.recv_from(&mut buf).await {
+                    Ok(r) => r,
+                    // ICMP errors surface as receive errors on some systems: keep serving.
+                    Err(e) => {
+                        tracing::debug!(error = %e, "UDP receive error");
+                        continue;
+                    }
+                };
+                let tuple = FiveTuple {
+                    client,
+                    server,
+                    transport: Transport::Udp,
+                };
+                let tx = &workers[worker_for(client.ip(), workers.len())];
+                if tx
+                    .send(Input::Client {
+                        tuple,
+                        data: buf[..n].to_vec(),
+                    })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+pub(crate) fn spawn_tcp_acceptor(listener: TcpListener, workers: Vec<mpsc::Sender<Input>>) {
+    tokio::spawn(async move {
+        loop {
+            let (stream, client) = match listener.accept().await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "TCP accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let Ok(server) = stream.local_addr() else { continue };
+            let _ = stream.set_nodelay(true);
+            let tuple = FiveTuple {
+                client,
+                server,
+                transport: Transport::Tcp,
+            };
+            let tx = workers[worker_for(client.ip(), workers.len())].clone();
+            tokio::spawn(serve_tcp(stream, tuple, tx));
+        }
+    });
+}
+
+/// One TCP client: frames in, frames out, `TcpClosed` at the end.
+async fn serve_tcp(stream: tokio::net::TcpStream, tuple: FiveTuple, tx: mpsc::Sender<Input>) {
+    let (mut rd, mut wr) = stream.into_split();
+    let (wtx, mut wrx) = mpsc::channel::<Vec<u8>>(1024);
+    if tx.send(Input::TcpOpened { tuple, writer: wtx }).await.is_err() {
+        return;
+    }
+    let writer = tokio::spawn(async move {
+        while let Some(frame) = wrx.recv().await {
+            if wr.write_all(&frame).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut chunk = vec![0u8; 65_536];
+    'read: loop {
+        let n = match rd.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        while buf.len() >= 4 {
+            let Some(len) = tcp_frame_len(&buf).filter(|l| *l <= MAX_FRAME) else {
+                tracing::debug!(client = %tuple.client, "TCP stream is not TURN framing; closing");
+                break 'read;
+            };
+            if buf.len() < len {
+                break;
+            }
+            let frame: Vec<u8> = buf.drain(..len).collect();
+            if tx.send(Input::Client { tuple, data: frame }).await.is_err() {
+                break 'read;
+            }
+        }
+    }
+    let _ = tx.send(Input::TcpClosed { tuple }).await;
+    writer.abort();
+}

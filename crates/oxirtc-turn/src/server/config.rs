@@ -1,0 +1,88 @@
+//! Server configuration.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use crate::{Credentials, PeerPolicy};
+
+/// Everything the server core needs to know. `Default` is a safe starting point (no users: set
+/// [`credentials`](Self::credentials) and at least one relay address).
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// REALM sent in 401 responses (RFC 8489 §9.2).
+    pub realm: String,
+    /// Static users and TURN REST secrets.
+    pub credentials: Credentials,
+    /// The relay IPs (at most one per address family) whose ports allocations get; the runtime binds
+    /// `(relay_ip, port)` when [`crate::ServerEvent::AllocationCreated`] names it.
+    pub relay_ips: Vec<IpAddr>,
+    /// Relay ports, inclusive (RFC 8656 §7.2 recommends 49152..=65535).
+    pub min_port: u16,
+    /// Highest relay port.
+    pub max_port: u16,
+    /// Default allocation lifetime (RFC 8656 §6.2: 600 s).
+    pub default_lifetime: Duration,
+    /// Maximum allocation lifetime (RFC 8656 §7.2: 3600 s recommended).
+    pub max_lifetime: Duration,
+    /// Nonce validity (RFC 8656 §5: expire at least hourly).
+    pub nonce_lifetime: Duration,
+    /// Key of the stateless nonce MAC; `None` draws one from the RNG (set it when several cores share
+    /// clients, together with the same `now` at construction).
+    pub nonce_key: Option<[u8; 32]>,
+    /// Unix time (seconds) at the `now` passed to [`crate::TurnServer::new`]: TURN REST usernames carry
+    /// a Unix expiry and the core reads no clock.
+    pub unix_time_at_start: u64,
+    /// Which peers allocations may reach.
+    pub peer_policy: PeerPolicy,
+    /// Allocations per username (RFC 8656 §5); 0 = unlimited.
+    pub max_allocations_per_user: usize,
+    /// Allocations in total; 0 = unlimited.
+    pub max_allocations: usize,
+    /// Relayed bytes per second per allocation, each direction; 0 = unlimited.
+    pub max_bytes_per_second: u64,
+    /// Permissions per allocation (beyond → 508).
+    pub max_permissions: usize,
+    /// Channels per allocation (beyond → 508).
+    pub max_channels: usize,
+    /// Unauthenticated (401) responses per source IP per second.
+    pub unauth_responses_per_second: u32,
+    /// Bytes by which an unauthenticated 401/438 may exceed the request that caused it. 0 (the
+    /// default) means never larger than the request; browsers send ~28-36 byte first Allocates, which
+    /// then get no 401 at all, so deployments serving browsers need about 48 + realm length.
+    pub unauth_size_slack: usize,
+    /// RFC 5780: a second server address `(ip, port)`; Binding responses then carry OTHER-ADDRESS and
+    /// honour CHANGE-REQUEST (the runtime must listen on all four combinations).
+    pub alternate: Option<SocketAddr>,
+    /// SOFTWARE in Allocate/Refresh responses (RFC 8656 §5); empty = none.
+    pub software: String,
+    /// Most transmits queued between two `poll_transmit` drains; beyond, packets are dropped and counted.
+    pub max_queued_transmits: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            realm: "oxirtc".into(),
+            credentials: Credentials::new(),
+            relay_ips: Vec::new(),
+            min_port: 49152,
+            max_port: 65535,
+            default_lifetime: Duration::from_secs(600),
+            max_lifetime: Duration::from_secs(3600),
+            nonce_lifetime: Duration::from_secs(3600),
+            nonce_key: None,
+            unix_time_at_start: 0,
+            peer_policy: PeerPolicy::default(),
+            max_allocations_per_user: 0,
+            max_allocations: 0,
+            max_bytes_per_second: 0,
+            max_permissions: 64,
+            max_channels: 256,
+            unauth_responses_per_second: 20,
+            unauth_size_slack: 0,
+            alternate: None,
+            software: String::new(),
+            max_queued_transmits: 4096,
+        }
+    }
+}

@@ -1,0 +1,919 @@
+//! Unit tests of the server core: every RFC 8656 error path and the peer-address policy table.
+#![allow(clippy::disallowed_methods)] // tests own the clock
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use oxirtc_crypto::{default_provider, SecureRng};
+use oxirtc_stun::{
+    long_term_key, AddressFamily, AttrType, Attribute, Class, Message, MessageEncoder, Method,
+    PasswordAlgorithm, TransactionId,
+};
+
+use super::*;
+use crate::{rest_password, ChannelNumber, Credentials, PeerPolicy};
+
+const REALM: &str = "test.realm";
+const CLIENT: &str = "203.0.113.5:40000";
+const LISTEN: &str = "198.51.100.1:3478";
+const RELAY_V4: &str = "198.51.100.1";
+const RELAY_V6: &str = "2001:db8::1";
+const PEER: &str = "192.0.2.77:5000";
+
+type Sent = (SocketAddr, SocketAddr, Transport, Vec<u8>);
+
+struct H {
+    s: TurnServer,
+    now: Instant,
+    tuple: FiveTuple,
+    nonce: String,
+    user: String,
+    pass: String,
+    rng: SecureRng,
+}
+
+fn config() -> ServerConfig {
+    ServerConfig {
+        realm: REALM.into(),
+        credentials: Credentials::new()
+            .user("alice", "pw")
+            .user("bob", "pw2")
+            .rest_secret(b"sekrit"),
+        relay_ips: vec![RELAY_V4.parse().unwrap(), RELAY_V6.parse().unwrap()],
+        min_port: 50000,
+        max_port: 50009,
+        unix_time_at_start: 1_000_000,
+        ..ServerConfig::default()
+    }
+}
+
+impl H {
+    fn new(config: ServerConfig) -> H {
+        let now = Instant::now();
+        H {
+            s: TurnServer::new(config, default_provider(), SecureRng::from_seed([3; 32]), now),
+            now,
+            tuple: FiveTuple {
+                client: CLIENT.parse().unwrap(),
+                server: LISTEN.parse().unwrap(),
+                transport: Transport::Udp,
+            },
+            nonce: String::new(),
+            user: "alice".into(),
+            pass: "pw".into(),
+            rng: SecureRng::from_seed([9; 32]),
+        }
+    }
+
+    fn drain(&mut self) -> Vec<Sent> {
+        let mut out = Vec::new();
+        while let Some(t) = self.s.poll_transmit() {
+            out.push((t.source, t.destination, t.transport, t.contents.to_vec()));
+        }
+        out
+    }
+
+    /// Encodes a request; `auth` adds USERNAME/REALM/NONCE/MESSAGE-INTEGRITY with the current creds.
+    fn build(&mut self, class: Class, method: Method, attrs: &[Attribute<'_>], auth: bool) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let tid = TransactionId::random(&mut self.rng);
+        let key = long_term_key(
+            default_provider(),
+            &self.user,
+            REALM,
+            &self.pass,
+            PasswordAlgorithm::Md5,
+        );
+        let mut enc = MessageEncoder::new(&mut buf, class, method, tid);
+        for a in attrs {
+            enc.add(a);
+        }
+        if auth {
+            enc.add(&Attribute::Username(&self.user))
+                .add(&Attribute::Realm(REALM))
+                .add(&Attribute::Nonce(&self.nonce))
+                .add_message_integrity(default_provider(), &key);
+        }
+        enc.add_fingerprint();
+        buf
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> Vec<Sent> {
+        self.s.handle_receive(self.now, self.tuple, bytes);
+        self.drain()
+    }
+
+    /// Sends an authenticated request (fetching a nonce first if needed); returns the one response.
+    fn request(&mut self, method: Method, attrs: &[Attribute<'_>]) -> Vec<u8> {
+        if self.nonce.is_empty() {
+            self.fetch_nonce();
+        }
+        let req = self.build(Class::Request, method, attrs, true);
+        let mut out = self.send(&req);
+        assert_eq!(out.len(), 1, "exactly one response");
+        out.remove(0).3
+    }
+
+    fn fetch_nonce(&mut self) {
+        let req = self.build(
+            Class::Request,
+            Method::ALLOCATE,
+            &[
+                Attribute::RequestedTransport(17),
+                Attribute::Software("a test client of decent length"),
+            ],
+            false,
+        );
+        let out = self.send(&req);
+        let msg = Message::parse(&out[0].3).unwrap();
+        assert_eq!(msg.error_code().unwrap().code, 401);
+        assert_eq!(msg.realm(), Some(REALM));
+        self.nonce = msg.nonce().unwrap().to_owned();
+    }
+
+    fn allocate(&mut self) -> SocketAddr {
+        let resp = self.request(Method::ALLOCATE, &[Attribute::RequestedTransport(17)]);
+        let msg = Message::parse(&resp).unwrap();
+        assert_eq!(msg.class(), Class::Success, "{:?}", msg.error_code());
+        msg.xor_relayed_address().unwrap()
+    }
+
+    fn allocate_v6(&mut self) -> SocketAddr {
+        let resp = self.request(
+            Method::ALLOCATE,
+            &[
+                Attribute::RequestedTransport(17),
+                Attribute::RequestedAddressFamily(AddressFamily::V6),
+            ],
+        );
+        Message::parse(&resp).unwrap().xor_relayed_address().unwrap()
+    }
+
+    fn advance(&mut self, d: Duration) {
+        self.now += d;
+        while let Some(t) = self.s.poll_timeout() {
+            if t > self.now {
+                break;
+            }
+            self.s.handle_timeout(t.max(self.now - d));
+            if self.s.poll_timeout() == Some(t) {
+                self.s.handle_timeout(self.now);
+                break;
+            }
+        }
+        self.s.handle_timeout(self.now);
+    }
+}
+
+fn code(resp: &[u8]) -> u16 {
+    Message::parse(resp).unwrap().error_code().map_or(0, |e| e.code)
+}
+
+fn peer() -> SocketAddr {
+    PEER.parse().unwrap()
+}
+
+#[test]
+fn binding_is_served_on_the_turn_port() {
+    let mut h = H::new(config());
+    let req = h.build(Class::Request, Method::BINDING, &[], false);
+    let out = h.send(&req);
+    let msg = Message::parse(&out[0].3).unwrap();
+    assert_eq!(msg.class(), Class::Success);
+    assert_eq!(msg.xor_mapped_address(), Some(h.tuple.client));
+    assert!(msg.other_address().is_none());
+    // CHANGE-REQUEST without a second address: 420.
+    let req = h.build(
+        Class::Request,
+        Method::BINDING,
+        &[Attribute::ChangeRequest {
+            change_ip: true,
+            change_port: false,
+        }],
+        false,
+    );
+    assert_eq!(code(&h.send(&req)[0].3), 420);
+}
+
+#[test]
+fn binding_rfc5780_other_address_and_change_request() {
+    let alt: SocketAddr = "198.51.100.2:3479".parse().unwrap();
+    let mut h = H::new(ServerConfig {
+        alternate: Some(alt),
+        ..config()
+    });
+    let req = h.build(
+        Class::Request,
+        Method::BINDING,
+        &[Attribute::ChangeRequest {
+            change_ip: true,
+            change_port: true,
+        }],
+        false,
+    );
+    let out = h.send(&req);
+    assert_eq!(out[0].0, alt, "sent from the alternate address");
+    let msg = Message::parse(&out[0].3).unwrap();
+    assert_eq!(msg.other_address(), Some(alt));
+    assert_eq!(msg.response_origin(), Some(alt));
+}
+
+#[test]
+fn allocate_401_then_success_with_mapped_address_and_event() {
+    let mut h = H::new(config());
+    let relay = h.allocate();
+    assert_eq!(relay.ip().to_string(), RELAY_V4);
+    assert!((50000..=50009).contains(&relay.port()));
+    match h.s.poll_event() {
+        Some(ServerEvent::AllocationCreated {
+            relay: r, username, ..
+        }) => {
+            assert_eq!(r, relay);
+            assert_eq!(username, "alice");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(h.s.allocation_count(), 1);
+}
+
+#[test]
+fn success_response_is_signed_and_carries_lifetime() {
+    let mut h = H::new(config());
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[Attribute::RequestedTransport(17), Attribute::Lifetime(99_999)],
+    );
+    let msg = Message::parse(&resp).unwrap();
+    let key = long_term_key(default_provider(), "alice", REALM, "pw", PasswordAlgorithm::Md5);
+    msg.verify_integrity(default_provider(), &key).unwrap();
+    assert_eq!(msg.lifetime(), Some(3600), "clamped to the maximum");
+    assert_eq!(msg.xor_mapped_address(), Some(h.tuple.client));
+}
+
+#[test]
+fn unauthenticated_response_never_larger_than_request() {
+    let mut h = H::new(config());
+    let tiny = h.build(
+        Class::Request,
+        Method::ALLOCATE,
+        &[Attribute::RequestedTransport(17)],
+        false,
+    );
+    assert!(
+        h.send(&tiny).is_empty(),
+        "a 401 would be larger than this request"
+    );
+    assert_eq!(h.s.stats().dropped_unauth_limited, 1);
+    let req = h.build(
+        Class::Request,
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::Software("padding padding padding padding!"),
+        ],
+        false,
+    );
+    let out = h.send(&req);
+    assert!(out[0].3.len() <= req.len());
+}
+
+#[test]
+fn unauthenticated_responses_are_rate_limited_per_source() {
+    let mut h = H::new(ServerConfig {
+        unauth_responses_per_second: 3,
+        ..config()
+    });
+    let req = h.build(
+        Class::Request,
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::Software("padding padding padding padding!"),
+        ],
+        false,
+    );
+    let answered: usize = (0..10).map(|_| h.send(&req).len()).sum();
+    assert_eq!(answered, 3);
+    h.advance(Duration::from_secs(2));
+    assert_eq!(h.send(&req).len(), 1, "the window slid");
+    // Another source is not affected.
+    h.tuple.client = "203.0.113.6:1".parse().unwrap();
+    assert_eq!(h.send(&req).len(), 1);
+}
+
+#[test]
+fn wrong_password_gets_401() {
+    let mut h = H::new(config());
+    h.pass = "wrong".into();
+    let resp = h.request(Method::ALLOCATE, &[Attribute::RequestedTransport(17)]);
+    assert_eq!(code(&resp), 401);
+    assert_eq!(h.s.allocation_count(), 0);
+    assert!(h.s.stats().auth_failures >= 1);
+}
+
+#[test]
+fn stale_nonce_gets_438_with_a_fresh_nonce() {
+    let mut h = H::new(ServerConfig {
+        nonce_lifetime: Duration::from_secs(60),
+        ..config()
+    });
+    h.fetch_nonce();
+    h.advance(Duration::from_secs(61));
+    let resp = h.request(Method::ALLOCATE, &[Attribute::RequestedTransport(17)]);
+    assert_eq!(code(&resp), 438);
+    let fresh = Message::parse(&resp).unwrap().nonce().unwrap().to_owned();
+    assert_ne!(fresh, h.nonce);
+    h.nonce = fresh;
+    h.allocate();
+}
+
+#[test]
+fn missing_or_unsupported_requested_transport() {
+    let mut h = H::new(config());
+    assert_eq!(code(&h.request(Method::ALLOCATE, &[])), 400);
+    assert_eq!(
+        code(&h.request(Method::ALLOCATE, &[Attribute::RequestedTransport(6)])),
+        442
+    );
+}
+
+#[test]
+fn missing_username_with_integrity_is_400() {
+    let mut h = H::new(config());
+    let key = long_term_key(default_provider(), "alice", REALM, "pw", PasswordAlgorithm::Md5);
+    let mut buf = Vec::new();
+    MessageEncoder::new(&mut buf, Class::Request, Method::ALLOCATE, TransactionId([1; 12]))
+        .add(&Attribute::RequestedTransport(17))
+        .add_message_integrity(default_provider(), &key);
+    assert_eq!(code(&h.send(&buf)[0].3), 400);
+}
+
+#[test]
+fn unknown_comprehension_required_attribute_is_420() {
+    let mut h = H::new(config());
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::Unknown {
+                ty: AttrType(0x7777),
+                value: b"x",
+            },
+        ],
+    );
+    assert_eq!(code(&resp), 420);
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[Attribute::RequestedTransport(17), Attribute::DontFragment],
+    );
+    assert_eq!(code(&resp), 420, "DONT-FRAGMENT is unsupported");
+}
+
+#[test]
+fn second_allocate_on_the_same_five_tuple_is_437_but_retransmission_succeeds() {
+    let mut h = H::new(config());
+    h.fetch_nonce();
+    let req = h.build(
+        Class::Request,
+        Method::ALLOCATE,
+        &[Attribute::RequestedTransport(17)],
+        true,
+    );
+    let first = h.send(&req);
+    let again = h.send(&req);
+    assert_eq!(
+        Message::parse(&first[0].3).unwrap().xor_relayed_address(),
+        Message::parse(&again[0].3).unwrap().xor_relayed_address()
+    );
+    assert_eq!(h.s.allocation_count(), 1);
+    assert_eq!(
+        code(&h.request(Method::ALLOCATE, &[Attribute::RequestedTransport(17)])),
+        437
+    );
+}
+
+#[test]
+fn requests_without_allocation_are_437() {
+    let mut h = H::new(config());
+    assert_eq!(code(&h.request(Method::REFRESH, &[])), 437);
+    assert_eq!(
+        code(&h.request(Method::CREATE_PERMISSION, &[Attribute::XorPeerAddress(peer())])),
+        437
+    );
+}
+
+#[test]
+fn unsupported_address_family_is_440() {
+    let mut h = H::new(ServerConfig {
+        relay_ips: vec![RELAY_V4.parse().unwrap()],
+        ..config()
+    });
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::RequestedAddressFamily(AddressFamily::V6),
+        ],
+    );
+    assert_eq!(code(&resp), 440);
+    // Dual-stack request: IPv4 granted, IPv6 refused inside the success.
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::AdditionalAddressFamily(AddressFamily::V6),
+        ],
+    );
+    let msg = Message::parse(&resp).unwrap();
+    assert_eq!(msg.class(), Class::Success);
+    assert!(matches!(
+        msg.attribute(AttrType::ADDRESS_ERROR_CODE),
+        Some(Ok(Attribute::AddressErrorCode { code: 440, .. }))
+    ));
+}
+
+#[test]
+fn conflicting_family_attributes_are_400() {
+    let mut h = H::new(config());
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::RequestedAddressFamily(AddressFamily::V4),
+            Attribute::AdditionalAddressFamily(AddressFamily::V6),
+        ],
+    );
+    assert_eq!(code(&resp), 400);
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::AdditionalAddressFamily(AddressFamily::V4),
+        ],
+    );
+    assert_eq!(code(&resp), 400);
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::ReservationToken([1; 8]),
+        ],
+    );
+    assert_eq!(code(&resp), 508, "unknown reservation token");
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::ReservationToken([1; 8]),
+            Attribute::EvenPort(false),
+        ],
+    );
+    assert_eq!(code(&resp), 400);
+}
+
+#[test]
+fn other_username_on_the_allocation_is_441() {
+    let mut h = H::new(config());
+    h.allocate();
+    h.user = "bob".into();
+    h.pass = "pw2".into();
+    assert_eq!(code(&h.request(Method::REFRESH, &[])), 441);
+}
+
+#[test]
+fn quotas_are_486() {
+    let mut h = H::new(ServerConfig {
+        max_allocations_per_user: 1,
+        ..config()
+    });
+    h.allocate();
+    h.tuple.client = "203.0.113.5:40001".parse().unwrap();
+    h.fetch_nonce();
+    assert_eq!(
+        code(&h.request(Method::ALLOCATE, &[Attribute::RequestedTransport(17)])),
+        486
+    );
+    h.user = "bob".into();
+    h.pass = "pw2".into();
+    h.allocate();
+    let mut h = H::new(ServerConfig {
+        max_allocations: 1,
+        ..config()
+    });
+    h.allocate();
+    h.tuple.client = "203.0.113.5:40001".parse().unwrap();
+    h.fetch_nonce();
+    assert_eq!(
+        code(&h.request(Method::ALLOCATE, &[Attribute::RequestedTransport(17)])),
+        486
+    );
+}
+
+#[test]
+fn port_exhaustion_and_draining_are_508() {
+    let mut h = H::new(ServerConfig {
+        min_port: 50000,
+        max_port: 50001,
+        ..config()
+    });
+    for port in 1..=2 {
+        h.tuple.client.set_port(port);
+        h.fetch_nonce();
+        h.allocate();
+    }
+    h.tuple.client.set_port(3);
+    h.fetch_nonce();
+    assert_eq!(
+        code(&h.request(Method::ALLOCATE, &[Attribute::RequestedTransport(17)])),
+        508
+    );
+    let mut h = H::new(config());
+    h.s.set_draining(true);
+    assert_eq!(
+        code(&h.request(Method::ALLOCATE, &[Attribute::RequestedTransport(17)])),
+        508
+    );
+    assert_eq!(
+        code(&h.request(
+            Method::ALLOCATE,
+            &[Attribute::RequestedTransport(17), Attribute::EvenPort(true)]
+        )),
+        508
+    );
+}
+
+#[test]
+fn create_permission_validation() {
+    let mut h = H::new(config());
+    h.allocate();
+    assert_eq!(code(&h.request(Method::CREATE_PERMISSION, &[])), 400);
+    let v6: SocketAddr = "[2001:db8::99]:1".parse().unwrap();
+    assert_eq!(
+        code(&h.request(Method::CREATE_PERMISSION, &[Attribute::XorPeerAddress(v6)])),
+        443
+    );
+    assert_eq!(
+        code(&h.request(Method::CREATE_PERMISSION, &[Attribute::XorPeerAddress(peer())])),
+        0
+    );
+}
+
+#[test]
+fn permission_capacity_is_508() {
+    let mut h = H::new(ServerConfig {
+        max_permissions: 2,
+        ..config()
+    });
+    h.allocate();
+    for i in 1..=2 {
+        let p = SocketAddr::new(format!("192.0.2.{i}").parse().unwrap(), 1);
+        assert_eq!(
+            code(&h.request(Method::CREATE_PERMISSION, &[Attribute::XorPeerAddress(p)])),
+            0
+        );
+    }
+    let p: SocketAddr = "192.0.2.3:1".parse().unwrap();
+    assert_eq!(
+        code(&h.request(Method::CREATE_PERMISSION, &[Attribute::XorPeerAddress(p)])),
+        508
+    );
+}
+
+#[test]
+fn channel_bind_validation() {
+    let mut h = H::new(config());
+    h.allocate();
+    let bind = |h: &mut H, n: u16, p: SocketAddr| {
+        code(&h.request(
+            Method::CHANNEL_BIND,
+            &[Attribute::ChannelNumber(n), Attribute::XorPeerAddress(p)],
+        ))
+    };
+    assert_eq!(
+        code(&h.request(Method::CHANNEL_BIND, &[Attribute::ChannelNumber(0x4000)])),
+        400
+    );
+    assert_eq!(bind(&mut h, 0x3FFF, peer()), 400);
+    assert_eq!(bind(&mut h, 0x8000, peer()), 400);
+    assert_eq!(bind(&mut h, 0x4000, peer()), 0);
+    assert_eq!(bind(&mut h, 0x4000, peer()), 0, "refresh is fine");
+    assert_eq!(
+        bind(&mut h, 0x4001, peer()),
+        400,
+        "peer already on another channel"
+    );
+    assert_eq!(
+        bind(&mut h, 0x4000, "192.0.2.78:1".parse().unwrap()),
+        400,
+        "channel taken"
+    );
+    assert_eq!(bind(&mut h, 0x4002, "[2001:db8::5]:1".parse().unwrap()), 443);
+}
+
+/// The policy table: every denied form → 403 on CreatePermission and ChannelBind, and a Send
+/// indication to it is dropped (and counted).
+#[test]
+fn policy_table_denies_every_form_on_every_path() {
+    let mut h4 = H::new(config());
+    h4.allocate();
+    let mut h6 = H::new(config());
+    h6.tuple.client.set_port(1234);
+    h6.allocate_v6();
+    for (i, s) in crate::policy::tests::DENIED.iter().enumerate() {
+        let peer = SocketAddr::new(s.parse().unwrap(), 5000);
+        let h = if peer.is_ipv4() { &mut h4 } else { &mut h6 };
+        assert_eq!(
+            code(&h.request(Method::CREATE_PERMISSION, &[Attribute::XorPeerAddress(peer)])),
+            403,
+            "{s}"
+        );
+        let ch = 0x4000 + i as u16;
+        let resp = h.request(
+            Method::CHANNEL_BIND,
+            &[Attribute::ChannelNumber(ch), Attribute::XorPeerAddress(peer)],
+        );
+        assert_eq!(code(&resp), 403, "{s}");
+        let before = h.s.stats().denied_peers;
+        let send = h.build(
+            Class::Indication,
+            Method::SEND,
+            &[Attribute::XorPeerAddress(peer), Attribute::Data(b"x")],
+            false,
+        );
+        assert!(h.send(&send).is_empty(), "{s}");
+        assert_eq!(h.s.stats().denied_peers, before + 1, "{s}");
+    }
+}
+
+#[test]
+fn loopback_switch_and_allow_list_open_the_policy() {
+    let policy = PeerPolicy::default()
+        .allow_loopback(true)
+        .allow("10.0.0.0/8".parse().unwrap());
+    let mut h = H::new(ServerConfig {
+        peer_policy: policy,
+        ..config()
+    });
+    h.allocate();
+    for p in ["127.0.0.1:1", "10.9.9.9:1"] {
+        assert_eq!(
+            code(&h.request(
+                Method::CREATE_PERMISSION,
+                &[Attribute::XorPeerAddress(p.parse().unwrap())]
+            )),
+            0
+        );
+    }
+    assert_eq!(
+        code(&h.request(
+            Method::CREATE_PERMISSION,
+            &[Attribute::XorPeerAddress("192.168.0.1:1".parse().unwrap())]
+        )),
+        403
+    );
+}
+
+#[test]
+fn send_and_data_indications_relay_both_ways_only_with_permission() {
+    let mut h = H::new(config());
+    let relay = h.allocate();
+    let send = h.build(
+        Class::Indication,
+        Method::SEND,
+        &[Attribute::XorPeerAddress(peer()), Attribute::Data(b"hello")],
+        false,
+    );
+    assert!(h.send(&send).is_empty(), "no permission yet");
+    assert_eq!(h.s.stats().dropped_no_permission, 1);
+    h.s.handle_relay_receive(h.now, relay, peer(), b"early");
+    assert!(h.drain().is_empty());
+    h.request(Method::CREATE_PERMISSION, &[Attribute::XorPeerAddress(peer())]);
+    let out = h.send(&send);
+    assert_eq!(out, vec![(relay, peer(), Transport::Udp, b"hello".to_vec())]);
+    // Any port of the permitted IP may answer.
+    let other_port: SocketAddr = "192.0.2.77:6000".parse().unwrap();
+    h.s.handle_relay_receive(h.now, relay, other_port, b"back");
+    let out = h.drain();
+    assert_eq!((out[0].0, out[0].1), (h.tuple.server, h.tuple.client));
+    let msg = Message::parse(&out[0].3).unwrap();
+    assert_eq!((msg.class(), msg.method()), (Class::Indication, Method::DATA));
+    assert_eq!(msg.xor_peer_address(), Some(other_port));
+    assert_eq!(msg.data(), Some(&b"back"[..]));
+    // Permissions last 300 s and Send does not refresh them.
+    h.advance(Duration::from_secs(301));
+    assert!(h.send(&send).is_empty());
+}
+
+#[test]
+fn channel_data_relays_both_ways_and_is_padded_over_tcp() {
+    for transport in [Transport::Udp, Transport::Tcp] {
+        let mut h = H::new(config());
+        h.tuple.transport = transport;
+        let relay = h.allocate();
+        h.request(
+            Method::CHANNEL_BIND,
+            &[
+                Attribute::ChannelNumber(0x4001),
+                Attribute::XorPeerAddress(peer()),
+            ],
+        );
+        let mut cd = Vec::new();
+        ChannelData::encode(ChannelNumber::new(0x4001).unwrap(), b"abc", false, &mut cd);
+        assert_eq!(
+            h.send(&cd),
+            vec![(relay, peer(), Transport::Udp, b"abc".to_vec())]
+        );
+        h.s.handle_relay_receive(h.now, relay, peer(), b"xyz");
+        let out = h.drain();
+        assert_eq!(out[0].2, transport);
+        let expected_len = if transport == Transport::Tcp { 8 } else { 7 };
+        assert_eq!(out[0].3.len(), expected_len);
+        assert_eq!(ChannelData::parse(&out[0].3).unwrap().data, b"xyz");
+        // Unbound channel: dropped.
+        let mut bad = Vec::new();
+        ChannelData::encode(ChannelNumber::new(0x4002).unwrap(), b"abc", false, &mut bad);
+        assert!(h.send(&bad).is_empty());
+        // Channels expire after 600 s.
+        h.advance(Duration::from_secs(601));
+        h.request(Method::REFRESH, &[]); // keep the allocation itself alive? it expires at 600 s anyway
+        assert!(h.send(&cd).is_empty());
+    }
+}
+
+#[test]
+fn refresh_extends_and_zero_lifetime_deletes() {
+    let mut h = H::new(config());
+    let relay = h.allocate();
+    let _ = h.s.poll_event();
+    h.advance(Duration::from_secs(500));
+    let resp = h.request(Method::REFRESH, &[Attribute::Lifetime(600)]);
+    assert_eq!(Message::parse(&resp).unwrap().lifetime(), Some(600));
+    h.advance(Duration::from_secs(500));
+    assert_eq!(h.s.allocation_count(), 1, "the refresh moved the expiry");
+    let resp = h.request(
+        Method::REFRESH,
+        &[Attribute::RequestedAddressFamily(AddressFamily::V6)],
+    );
+    assert_eq!(code(&resp), 443);
+    let resp = h.request(Method::REFRESH, &[Attribute::Lifetime(0)]);
+    assert_eq!(Message::parse(&resp).unwrap().lifetime(), Some(0));
+    assert_eq!(h.s.allocation_count(), 0);
+    assert_eq!(
+        h.s.poll_event(),
+        Some(ServerEvent::AllocationDeleted {
+            tuple: h.tuple,
+            relay,
+            reason: DeleteReason::Deallocated
+        })
+    );
+    assert_eq!(code(&h.request(Method::REFRESH, &[Attribute::Lifetime(0)])), 437);
+}
+
+#[test]
+fn allocations_expire_on_the_timer() {
+    let mut h = H::new(config());
+    h.allocate();
+    assert!(h.s.poll_timeout().is_some());
+    h.advance(Duration::from_secs(599));
+    assert_eq!(h.s.allocation_count(), 1);
+    h.advance(Duration::from_secs(2));
+    assert_eq!(h.s.allocation_count(), 0);
+    h.advance(Duration::from_secs(2));
+    assert_eq!(h.s.poll_timeout(), None, "idle server has no timer");
+}
+
+#[test]
+fn bandwidth_quota_drops_excess() {
+    let mut h = H::new(ServerConfig {
+        max_bytes_per_second: 1000,
+        ..config()
+    });
+    let relay = h.allocate();
+    h.request(Method::CREATE_PERMISSION, &[Attribute::XorPeerAddress(peer())]);
+    let data = [0u8; 400];
+    let send = h.build(
+        Class::Indication,
+        Method::SEND,
+        &[Attribute::XorPeerAddress(peer()), Attribute::Data(&data)],
+        false,
+    );
+    let sent: usize = (0..5).map(|_| h.send(&send).len()).sum();
+    assert_eq!(sent, 2);
+    assert_eq!(h.s.stats().dropped_quota, 3);
+    for _ in 0..5 {
+        h.s.handle_relay_receive(h.now, relay, peer(), &data);
+    }
+    assert_eq!(h.drain().len(), 2, "each direction has its own budget");
+}
+
+#[test]
+fn turn_rest_credentials() {
+    let mut h = H::new(config());
+    h.user = "1000600:carol".into();
+    h.pass = rest_password(default_provider(), b"sekrit", &h.user);
+    h.allocate();
+    let mut h = H::new(config());
+    h.user = "999999:carol".into(); // expired: unix time at start is 1 000 000
+    h.pass = rest_password(default_provider(), b"sekrit", &h.user);
+    assert_eq!(
+        code(&h.request(Method::ALLOCATE, &[Attribute::RequestedTransport(17)])),
+        401
+    );
+}
+
+#[test]
+fn garbage_is_counted_not_answered() {
+    let mut h = H::new(config());
+    for junk in [
+        &b""[..],
+        b"\x00",
+        b"\x40\x00\x00\x10abc",
+        b"\xff\xff\xff\xff",
+        &[0u8; 20],
+    ] {
+        assert!(h.send(junk).is_empty());
+    }
+    assert!(h.s.stats().dropped_malformed >= 3);
+    h.s.handle_relay_receive(h.now, "1.2.3.4:5".parse().unwrap(), peer(), b"x");
+    assert_eq!(h.s.stats().dropped_no_allocation, 1);
+}
+
+#[test]
+fn closing_the_tcp_connection_deletes_the_allocation() {
+    let mut h = H::new(config());
+    h.tuple.transport = Transport::Tcp;
+    let relay = h.allocate();
+    let _ = h.s.poll_event();
+    h.s.handle_transport_closed(h.tuple);
+    assert_eq!(h.s.allocation_count(), 0);
+    assert_eq!(
+        h.s.poll_event(),
+        Some(ServerEvent::AllocationDeleted {
+            tuple: h.tuple,
+            relay,
+            reason: DeleteReason::TransportClosed
+        })
+    );
+}
+
+#[test]
+fn even_port_reservation_and_token() {
+    let mut h = H::new(config());
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[Attribute::RequestedTransport(17), Attribute::EvenPort(true)],
+    );
+    let msg = Message::parse(&resp).unwrap();
+    let relay = msg.xor_relayed_address().unwrap();
+    assert_eq!(relay.port() % 2, 0);
+    let Some(Ok(Attribute::ReservationToken(token))) = msg.attribute(AttrType::RESERVATION_TOKEN) else {
+        panic!("no token")
+    };
+    // Another 5-tuple redeems the token and gets port N+1.
+    h.tuple.client.set_port(1);
+    h.fetch_nonce();
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::ReservationToken(token),
+        ],
+    );
+    let next = Message::parse(&resp).unwrap().xor_relayed_address().unwrap();
+    assert_eq!(next.port(), relay.port() + 1);
+    // A token works once.
+    h.tuple.client.set_port(2);
+    h.fetch_nonce();
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::ReservationToken(token),
+        ],
+    );
+    assert_eq!(code(&resp), 508);
+    // Reservations expire after 30 s.
+    h.tuple.client.set_port(3);
+    h.fetch_nonce();
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[Attribute::RequestedTransport(17), Attribute::EvenPort(true)],
+    );
+    let Some(Ok(Attribute::ReservationToken(token))) = Message::parse(&resp)
+        .unwrap()
+        .attribute(AttrType::RESERVATION_TOKEN)
+    else {
+        panic!("no token")
+    };
+    h.advance(Duration::from_secs(31));
+    h.tuple.client.set_port(4);
+    h.fetch_nonce();
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::ReservationToken(token),
+        ],
+    );
+    assert_eq!(code(&resp), 508);
+}
