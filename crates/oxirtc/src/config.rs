@@ -4,6 +4,8 @@ use oxirtc_dtls::DtlsConfig;
 use oxirtc_ice::IceConfig;
 use oxirtc_sctp::SctpConfig;
 
+use crate::{IceTransportPolicy, TurnServerConfig};
+
 /// Bytes DTLS adds around one SCTP packet with AES-GCM: 13-byte record header, 8-byte explicit nonce,
 /// 16-byte tag (RFC 6347 §4.1, RFC 5288 §3). The SCTP packet budget is the DTLS MTU minus this.
 pub const DTLS_RECORD_OVERHEAD: usize = 13 + 8 + 16;
@@ -25,6 +27,10 @@ pub struct RtcConfig {
     /// DTLS datagrams kept while the DTLS role is not yet known (the peer's ClientHello can arrive before
     /// its answer); older ones are dropped beyond this.
     pub max_early_dtls: usize,
+    /// TURN servers to allocate relayed candidates on (RFC 8656).
+    pub turn_servers: Vec<TurnServerConfig>,
+    /// W3C `iceTransportPolicy`: `Relay` offers relayed candidates only.
+    pub ice_transport_policy: IceTransportPolicy,
     /// Seed of the connection's random numbers; `None` draws one from the OS. Tests set it so a run is
     /// reproducible.
     pub rng_seed: Option<[u8; 32]>,
@@ -39,6 +45,8 @@ impl Default for RtcConfig {
             max_message_size: 262_144,
             max_channels: 1024,
             max_early_dtls: 16,
+            turn_servers: Vec::new(),
+            ice_transport_policy: IceTransportPolicy::All,
             rng_seed: None,
         }
     }

@@ -3,6 +3,7 @@
 mod channels;
 mod negotiate;
 mod pump;
+mod relay;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -15,6 +16,7 @@ use oxirtc_ice::{IceAgent, IceConnectionState, IceStats};
 use oxirtc_sctp::Association;
 
 pub use channels::Channel;
+pub use relay::{IceTransportPolicy, TurnServerConfig};
 
 use crate::channel::{ChannelId, Channels};
 use crate::demux::{classify, PacketKind};
@@ -105,6 +107,7 @@ pub struct Rtc {
     pub(crate) state: PeerConnectionState,
     pub(crate) dtls_connected: bool,
     pub(crate) stats: RtcStats,
+    pub(crate) turn: Vec<relay::TurnSlot>,
 }
 
 impl Rtc {
@@ -163,13 +166,19 @@ impl Rtc {
             state: PeerConnectionState::New,
             dtls_connected: false,
             stats: RtcStats::default(),
+            turn: Vec::new(),
         })
     }
 
     /// Adds a host candidate for a local socket address (the driver calls this per bound socket).
+    /// With [`IceTransportPolicy::Relay`] the address is used only to reach TURN servers. Allocations
+    /// start on every configured TURN server of the address's family.
     pub fn add_host_candidate(&mut self, now: Instant, addr: SocketAddr) -> Result<(), RtcError> {
-        self.ice.add_host(now, addr)?;
-        self.refresh_local_candidates();
+        if self.config.ice_transport_policy == IceTransportPolicy::All {
+            self.ice.add_host(now, addr)?;
+            self.refresh_local_candidates();
+        }
+        self.start_turn(now, addr);
         self.pump(now);
         Ok(())
     }
@@ -183,6 +192,20 @@ impl Rtc {
     /// and counted in [`Rtc::stats`]; nothing from the network can panic or tear down the connection.
     pub fn handle_receive(&mut self, now: Instant, source: SocketAddr, destination: SocketAddr, data: &[u8]) {
         self.stats.bytes_received += data.len() as u64;
+        if !self.receive_turn(now, source, destination, data) {
+            self.receive_datagram(now, source, destination, data);
+        }
+        self.pump(now);
+    }
+
+    /// Routes one datagram (received directly, or relayed by a TURN server to a relayed address).
+    pub(crate) fn receive_datagram(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        data: &[u8],
+    ) {
         match classify(data) {
             // RFC 7983 §7: 0..3 is STUN.
             PacketKind::Stun => {
@@ -200,7 +223,6 @@ impl Rtc {
                 self.stats.dropped_datagrams += 1;
             }
         }
-        self.pump(now);
     }
 
     /// Advances timers to `now`.
@@ -212,23 +234,31 @@ impl Rtc {
         if let Some(s) = self.sctp.as_mut() {
             s.handle_timeout(now);
         }
+        for slot in &mut self.turn {
+            slot.client.handle_timeout(now);
+        }
         self.pump(now);
     }
 
     /// The next datagram to send. Drain until `None` after every `handle_*` and API call.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
-        let t = match self.ice.poll_transmit(now) {
-            Some(t) => Transmit {
-                source: t.source,
-                destination: t.destination,
-                contents: t.contents,
-            },
-            None => self.out.pop_front()?,
-        };
-        self.stats.datagrams_sent += 1;
-        self.stats.bytes_sent += t.contents.len() as u64;
-        Some(t)
+        loop {
+            let t = match self.ice.poll_transmit(now) {
+                Some(t) => Transmit {
+                    source: t.source,
+                    destination: t.destination,
+                    contents: t.contents,
+                },
+                None => self.out.pop_front()?,
+            };
+            // A datagram from a relayed candidate is wrapped by its TURN client and queued again.
+            if let Some(t) = self.route_via_turn(now, t) {
+                self.stats.datagrams_sent += 1;
+                self.stats.bytes_sent += t.contents.len() as u64;
+                return Some(t);
+            }
+        }
     }
 
     /// The next event. Drain until `None` after every `handle_*` and API call.
@@ -246,6 +276,7 @@ impl Rtc {
             self.sctp.as_ref().and_then(Association::poll_timeout),
         ]
         .into_iter()
+        .chain(self.turn.iter().map(|s| s.client.poll_timeout()))
         .flatten()
         .min()
     }
@@ -264,6 +295,7 @@ impl Rtc {
             d.close(now);
         }
         self.pump(now);
+        self.deallocate_turn(now);
         self.close_all_channels();
         self.signaling = SignalingState::Closed;
         self.set_state(PeerConnectionState::Closed);

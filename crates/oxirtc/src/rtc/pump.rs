@@ -18,7 +18,8 @@ impl Rtc {
     /// Drains every layer until nothing moves.
     pub(crate) fn pump(&mut self, now: Instant) {
         for _ in 0..MAX_ROUNDS {
-            let mut moved = self.drain_ice(now);
+            let mut moved = self.drain_turn(now);
+            moved |= self.drain_ice(now);
             moved |= self.drain_dtls_events(now);
             moved |= self.drain_sctp(now);
             moved |= self.drain_dtls_transmits();
@@ -47,6 +48,7 @@ impl Rtc {
                 IceEvent::StateChanged(state) => self.on_ice_state(state),
                 IceEvent::SelectedPair { local, remote } => {
                     self.events.push_back(RtcEvent::SelectedPair { local, remote });
+                    self.bind_selected_channel(now, local, remote);
                     self.maybe_start_dtls(now);
                 }
                 IceEvent::RoleChanged { .. } => {}

@@ -28,10 +28,13 @@ pub const APP_HIGH_WATER: usize = 1024 * 1024;
 
 impl Peer {
     pub fn new(seed: u8) -> Self {
-        let config = RtcConfig {
+        Peer::with_config(RtcConfig {
             rng_seed: Some([seed; 32]),
             ..RtcConfig::default()
-        };
+        })
+    }
+
+    pub fn with_config(config: RtcConfig) -> Self {
         Peer {
             rtc: Rtc::new(config).unwrap(),
             events: Vec::new(),
