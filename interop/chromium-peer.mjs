@@ -12,7 +12,7 @@ import { isolate, NETNS_ENV } from './lib/netns.mjs';
 import { livePeers, runScenario, summaryLine } from './lib/runner.mjs';
 import { SCENARIOS } from './scenarios/index.mjs';
 
-const USAGE = 'usage: node chromium-peer.mjs (--peer-cmd "CMD" | --url URL) --scenario NAME|all [--peer-offers] [--timeout S] [--verbose] | --list';
+const USAGE = 'usage: node chromium-peer.mjs (--peer-cmd "CMD" | --url URL) --scenario NAME|all [--peer-offers] [--ice-servers JSON] [--relay] [--timeout S] [--verbose] | --list';
 
 function parseArgs(argv) {
   const o = { timeoutMs: 30000, verbose: false, scenario: null, peerCmd: null, url: null };
@@ -25,6 +25,8 @@ function parseArgs(argv) {
     else if (a === '--timeout') o.timeoutMs = Number(val()) * 1000;
     else if (a === '--verbose') o.verbose = true;
     else if (a === '--peer-offers') o.peerOffers = true;
+    else if (a === '--ice-servers') o.iceServers = JSON.parse(val());
+    else if (a === '--relay') o.relay = true;
     else if (a === '--list') o.list = true;
     else if (a === '-h' || a === '--help') o.help = true;
     else throw new Error(`unknown argument ${a}`);

@@ -48,6 +48,9 @@ export async function runScenario(name, fn, { browser, pageUrl, opts }) {
     if (peer) peers.push(peer);
     ({ context } = await openPage(browser, pageUrl, (e) => pageErrors.length < 20 && pageErrors.push(e)));
     const page = context.pages()[0];
+    // RTCConfiguration for every RTCPeerConnection the page makes (rtc.js newPc).
+    await page.evaluate((c) => { window.rtcConfig = c; },
+      { iceServers: opts.iceServers || [], iceTransportPolicy: opts.relay ? 'relay' : 'all' });
     ctx = new Context({ page, peer, url: opts.url, timeoutMs: opts.timeoutMs, peerOffersFirst: !!opts.peerOffers });
     ctx.newPeer = async () => {
       if (!opts.peerCmd) return;

@@ -77,9 +77,9 @@
   }
 
   const rtc = {
-    /** New RTCPeerConnection (no ICE servers: loopback only). */
+    /** New RTCPeerConnection: no ICE servers (loopback only) unless the runner set `window.rtcConfig`. */
     newPc(key) {
-      const pc = new RTCPeerConnection({ iceServers: [] });
+      const pc = new RTCPeerConnection(window.rtcConfig || { iceServers: [] });
       const p = { pc, key, createdAt: now(), events: [], gathered: [], incoming: [] };
       const ev = (e) => p.events.push(`${now()}ms ${e}`);
       pc.onicecandidate = (e) => { if (e.candidate && e.candidate.candidate) p.gathered.push(e.candidate.candidate); };

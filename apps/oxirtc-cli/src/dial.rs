@@ -37,6 +37,9 @@ pub struct DialArgs {
     /// Local IP to bind (default 127.0.0.1).
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
+    /// STUN/TURN servers.
+    #[command(flatten)]
+    pub ice: crate::ice_args::IceArgs,
 }
 
 /// Runs one dial session, prints one JSON object; `Ok` only if every check passed.
@@ -70,11 +73,12 @@ pub fn run(args: &DialArgs) -> anyhow::Result<()> {
 
 async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
     let t0 = Instant::now();
-    let config = Config {
+    let mut config = Config {
         bind: vec![args.bind],
         include_loopback: true,
         ..Config::default()
     };
+    args.ice.apply(&mut config)?;
     let mut pc = PeerConnection::new(config).await?;
     let dc = if args.mode == "offer" {
         let dc = pc
@@ -82,10 +86,11 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
             .await?;
         let offer = pc.create_offer().await?;
         pc.set_local_description(offer.clone()).await?;
+        let sdp = crate::echo::gathered_sdp(&pc, offer).await;
         let reply = post(
             &args.url,
             &SignalRequest::Offer {
-                sdp: offer.sdp,
+                sdp,
                 session: None,
                 negotiated: vec![],
             },
@@ -117,10 +122,11 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
         .await?;
         let answer = pc.create_answer().await?;
         pc.set_local_description(answer.clone()).await?;
+        let sdp = crate::echo::gathered_sdp(&pc, answer).await;
         post(
             &args.url,
             &SignalRequest::Answer {
-                sdp: answer.sdp,
+                sdp,
                 session: offer.session,
             },
         )

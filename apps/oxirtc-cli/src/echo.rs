@@ -31,6 +31,9 @@ pub struct EchoArgs {
     /// Local IP for the peer connection's socket (default: the signaling address's IP).
     #[arg(long)]
     pub bind: Option<std::net::IpAddr>,
+    /// STUN/TURN servers.
+    #[command(flatten)]
+    pub ice: crate::ice_args::IceArgs,
 }
 
 type Reply = oneshot::Sender<Result<SignalReply, String>>;
@@ -46,6 +49,7 @@ struct Shared {
     sessions: Arc<Mutex<HashMap<String, mpsc::UnboundedSender<SessionCmd>>>>,
     next: Arc<AtomicU64>,
     bind: std::net::IpAddr,
+    ice: Arc<Config>,
     done: mpsc::UnboundedSender<()>,
 }
 
@@ -64,7 +68,10 @@ async fn serve(args: &EchoArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}: is the port in use?", args.listen))?;
     let addr = listener.local_addr()?;
     let (done, mut done_rx) = mpsc::unbounded_channel();
+    let mut ice = Config::default();
+    args.ice.apply(&mut ice)?;
     let shared = Shared {
+        ice: Arc::new(ice),
         sessions: Arc::default(),
         next: Arc::default(),
         bind: args.bind.unwrap_or(addr.ip()),
@@ -159,6 +166,9 @@ async fn new_pc(shared: &Shared) -> Result<PeerConnection, String> {
     let config = Config {
         bind: vec![shared.bind],
         include_loopback: true,
+        stun_servers: shared.ice.stun_servers.clone(),
+        turn_servers: shared.ice.turn_servers.clone(),
+        ice_transport_policy: shared.ice.ice_transport_policy,
         ..Config::default()
     };
     PeerConnection::new(config).await.map_err(|e| e.to_string())
@@ -304,7 +314,7 @@ impl Session {
             .map_err(|e| e.to_string())?;
         Ok(SignalReply {
             kind: "offer".into(),
-            sdp: offer.sdp,
+            sdp: gathered_sdp(&self.pc, offer).await,
             session: Some(self.id.clone()),
         })
     }
@@ -361,7 +371,7 @@ impl Session {
             .map_err(|e| e.to_string())?;
         Ok(SignalReply {
             kind: "answer".into(),
-            sdp: answer.sdp,
+            sdp: gathered_sdp(&self.pc, answer).await,
             session: Some(self.id.clone()),
         })
     }
@@ -391,6 +401,16 @@ impl Session {
             "state": stats.map(|s| format!("{:?}", s.state)),
         });
         println!("SESSION {line}");
+    }
+}
+
+/// The protocol has no trickle: wait (up to 5 s, as browsers' harnesses do) until every candidate,
+/// relayed ones included, is gathered, and send the description that holds them all.
+pub(crate) async fn gathered_sdp(pc: &PeerConnection, applied: Description) -> String {
+    pc.gathering_complete(Duration::from_secs(5)).await;
+    match pc.local_description().await {
+        Ok(Some(d)) => d.sdp,
+        _ => applied.sdp,
     }
 }
 

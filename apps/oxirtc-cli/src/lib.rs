@@ -9,6 +9,7 @@
 mod binding_server;
 pub mod dial;
 pub mod echo;
+pub mod ice_args;
 pub mod signal_http;
 mod stun_probe;
 mod turn_cmd;

@@ -57,6 +57,42 @@ fn chromium_interop_scenarios() {
             failures.push(format!("{extra:?}: failed {}", result["failed"]));
         }
     }
+    // Relay only on both sides: Chromium (iceTransportPolicy "relay") and `oxirtc echo --relay` through
+    // `oxirtc turn`, started in the harness's namespace together with the echo peer.
+    let bin = env!("CARGO_BIN_EXE_oxirtc");
+    let relay_peer = format!(
+        "{bin} turn --listen 127.0.0.1:3478 --user u:p --allow-loopback-peers --unauth-size-slack 64 \
+         --min-port 41000 --max-port 41100 --drain-timeout 1 >/dev/null 2>&1 & sleep 0.3; \
+         exec {bin} echo --once --turn turn:127.0.0.1:3478 --turn-user u --turn-password p --relay"
+    );
+    let ice_servers = r#"[{"urls":"turn:127.0.0.1:3478","username":"u","credential":"p"}]"#;
+    for scenario in ["offer-basic", "answer-basic"] {
+        let out = Command::new("node")
+            .current_dir(repo.join("interop"))
+            .args([
+                "chromium-peer.mjs",
+                "--peer-cmd",
+                &relay_peer,
+                "--scenario",
+                scenario,
+            ])
+            .args(["--ice-servers", ice_servers, "--relay"])
+            .output()
+            .unwrap();
+        let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        let pair = &result["transport"]["selectedPair"];
+        eprintln!("=== relay {scenario}: ok {} pair {pair}", result["ok"]);
+        let relayed = pair["local"].as_str().is_some_and(|l| l.ends_with("relay"))
+            && pair["remote"].as_str().is_some_and(|r| r.ends_with("relay"));
+        if !out.status.success() || !relayed {
+            eprintln!(
+                "{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            failures.push(format!("relay {scenario}"));
+        }
+    }
     assert!(
         failures.is_empty(),
         "Chromium interop scenarios failed: {failures:?}"

@@ -173,6 +173,8 @@ pub struct IceAgent {
     pub(crate) last_check_at: Option<Instant>,
     pub(crate) timers: [Option<Instant>; TIMER_COUNT],
     pub(crate) stats: IceStats,
+    /// The owner is still gathering candidates the agent does not see coming (e.g. TURN allocations).
+    pub(crate) owner_gathering: bool,
 }
 
 impl IceAgent {
@@ -206,6 +208,7 @@ impl IceAgent {
             last_check_at: None,
             timers: [None; TIMER_COUNT],
             stats: IceStats::default(),
+            owner_gathering: false,
         }
     }
 
@@ -223,6 +226,16 @@ impl IceAgent {
             .position(|e| matches!(e, IceEvent::RoleChanged { .. }));
         if let Some(pos) = role_event {
             self.events.remove(before + pos);
+        }
+    }
+
+    /// Tells the agent its owner is still gathering local candidates (TURN allocations in flight): the
+    /// checklist does not fail while so, since a new local candidate can still form working pairs
+    /// (RFC 8838 §8: ICE fails only once both sides have finished gathering).
+    pub fn set_owner_gathering(&mut self, now: Instant, gathering: bool) {
+        if self.owner_gathering != gathering {
+            self.owner_gathering = gathering;
+            self.update_state(now);
         }
     }
 

@@ -263,7 +263,8 @@ impl IceAgent {
         if self.config.lite || self.remote_creds.is_none() || self.selected.is_some() {
             return false;
         }
-        let pending = !self.triggered.is_empty()
+        let pending = self.owner_gathering
+            || !self.triggered.is_empty()
             || self.checks.iter().any(|c| !c.consent)
             || self.pairs.iter().any(|p| p.state != PairState::Failed);
         if pending {

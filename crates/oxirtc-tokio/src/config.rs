@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use oxirtc::RtcConfig;
+use oxirtc::{IceTransportPolicy, RtcConfig, TurnServerConfig};
 
 /// How a peer connection finds its addresses and talks.
 #[derive(Clone, Debug)]
@@ -17,6 +17,10 @@ pub struct Config {
     pub include_loopback: bool,
     /// STUN servers for server-reflexive candidates (W3C `iceServers` with `stun:` URLs).
     pub stun_servers: Vec<SocketAddr>,
+    /// TURN servers for relayed candidates (W3C `iceServers` with `turn:` URLs, UDP).
+    pub turn_servers: Vec<TurnServerConfig>,
+    /// W3C `iceTransportPolicy`: `Relay` uses relayed candidates only.
+    pub ice_transport_policy: IceTransportPolicy,
     /// `DataChannel::send` waits while the channel has more than this many bytes buffered.
     pub send_high_water_mark: usize,
 }
@@ -28,6 +32,8 @@ impl Default for Config {
             bind: Vec::new(),
             include_loopback: false,
             stun_servers: Vec::new(),
+            turn_servers: Vec::new(),
+            ice_transport_policy: IceTransportPolicy::All,
             send_high_water_mark: 1024 * 1024,
         }
     }

@@ -31,6 +31,7 @@ pub(crate) enum Command {
     SetRemote(Description, Reply<()>),
     AddCandidate(String, Reply<()>),
     RestartIce(Reply<()>),
+    LocalDescription(oneshot::Sender<Option<Description>>),
     CreateChannel(String, DataChannelInit, Reply<DataChannel>),
     Send(ChannelId, Bytes, bool, Reply<()>),
     CloseChannel(ChannelId),
@@ -55,6 +56,7 @@ pub(crate) struct Driver {
     channels: HashMap<ChannelId, ChannelSlot>,
     high_water_mark: usize,
     closed: bool,
+    gathering: watch::Sender<bool>,
 }
 
 impl Driver {
@@ -65,6 +67,7 @@ impl Driver {
         command_tx: mpsc::WeakUnboundedSender<Command>,
         events: mpsc::UnboundedSender<PeerConnectionEvent>,
         high_water_mark: usize,
+        gathering: watch::Sender<bool>,
     ) -> Self {
         Driver {
             rtc,
@@ -75,6 +78,7 @@ impl Driver {
             channels: HashMap::new(),
             high_water_mark,
             closed: false,
+            gathering,
         }
     }
 
@@ -136,7 +140,10 @@ impl Driver {
     fn on_event(&mut self, ev: RtcEvent) {
         let forward = match ev {
             RtcEvent::LocalCandidate(c) => Some(PeerConnectionEvent::IceCandidate(c)),
-            RtcEvent::IceGatheringComplete => Some(PeerConnectionEvent::IceGatheringComplete),
+            RtcEvent::IceGatheringComplete => {
+                self.gathering.send_replace(true);
+                Some(PeerConnectionEvent::IceGatheringComplete)
+            }
             RtcEvent::IceConnectionState(s) => Some(PeerConnectionEvent::IceConnectionState(s)),
             RtcEvent::ConnectionState(s) => {
                 if s == oxirtc::PeerConnectionState::Closed {
@@ -211,7 +218,11 @@ impl Driver {
             Command::SetLocal(d, r) => reply(r, self.rtc.set_local_description(now, &d)),
             Command::SetRemote(d, r) => reply(r, self.rtc.set_remote_description(now, &d)),
             Command::AddCandidate(c, r) => reply(r, self.rtc.add_remote_candidate(now, &c)),
+            Command::LocalDescription(r) => {
+                let _ = r.send(self.rtc.local_description());
+            }
             Command::RestartIce(r) => {
+                self.gathering.send_replace(false);
                 self.rtc.restart_ice(now);
                 let _ = r.send(Ok(()));
             }

@@ -33,5 +33,8 @@ mod peer_connection;
 pub use config::Config;
 pub use data_channel::{ChannelStatus, DataChannel, Message};
 pub use error::Error;
-pub use oxirtc::{ChannelReliability, DataChannelInit, Description, PeerConnectionState, SdpType};
-pub use peer_connection::{parse_stun_url, PeerConnection, PeerConnectionEvent, Stats};
+pub use oxirtc::{
+    ChannelReliability, DataChannelInit, Description, IceTransportPolicy, PeerConnectionState, SdpType,
+    TurnServerConfig,
+};
+pub use peer_connection::{parse_stun_url, parse_turn_url, PeerConnection, PeerConnectionEvent, Stats};

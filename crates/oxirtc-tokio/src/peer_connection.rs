@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use oxirtc::{
     ChannelId, ChannelStats, CipherSuite, DataChannelInit, Description, DtlsRole, IceConnectionState,
-    PeerConnectionState, Rtc, RtcStats, SrtpProfile,
+    IceTransportPolicy, PeerConnectionState, Rtc, RtcStats, SrtpProfile, TurnServerConfig,
 };
 use tokio::net::UdpSocket;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::driver::{Command, Driver};
 use crate::{Config, DataChannel, Error};
@@ -85,6 +85,7 @@ pub struct PeerConnection {
     commands: mpsc::UnboundedSender<Command>,
     events: mpsc::UnboundedReceiver<PeerConnectionEvent>,
     local_addrs: Vec<SocketAddr>,
+    gathering: watch::Receiver<bool>,
 }
 
 impl PeerConnection {
@@ -93,6 +94,12 @@ impl PeerConnection {
     pub async fn new(config: Config) -> Result<PeerConnection, Error> {
         let mut rtc_config = config.rtc.clone();
         rtc_config.ice.stun_servers = config.stun_servers.clone();
+        rtc_config
+            .turn_servers
+            .extend(config.turn_servers.iter().cloned());
+        if config.ice_transport_policy == IceTransportPolicy::Relay {
+            rtc_config.ice_transport_policy = IceTransportPolicy::Relay;
+        }
         let mut rtc = Rtc::new(rtc_config)?;
         let mut sockets = Vec::new();
         let now = Instant::now();
@@ -117,6 +124,7 @@ impl PeerConnection {
         let local_addrs = sockets.iter().map(|(a, _)| *a).collect();
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::unbounded_channel();
+        let (gathering_tx, gathering) = watch::channel(false);
         let driver = Driver::new(
             rtc,
             sockets,
@@ -124,12 +132,14 @@ impl PeerConnection {
             commands.downgrade(),
             event_tx,
             config.send_high_water_mark,
+            gathering_tx,
         );
         tokio::spawn(driver.run());
         Ok(PeerConnection {
             commands,
             events,
             local_addrs,
+            gathering,
         })
     }
 
@@ -173,6 +183,24 @@ impl PeerConnection {
         self.call(|r| Command::AddCandidate(c, r)).await
     }
 
+    /// Waits until candidate gathering is complete (W3C `iceGatheringState` "complete": host,
+    /// server-reflexive and relayed candidates all known), or `limit` passes. Returns whether it completed.
+    pub async fn gathering_complete(&self, limit: Duration) -> bool {
+        let mut rx = self.gathering.clone();
+        tokio::time::timeout(limit, rx.wait_for(|done| *done))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// W3C `localDescription`: the applied local description with every candidate gathered so far.
+    pub async fn local_description(&self) -> Result<Option<Description>, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::LocalDescription(tx))
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)
+    }
+
     /// W3C `restartIce`: the next offer carries new ICE credentials.
     pub async fn restart_ice(&self) -> Result<(), Error> {
         self.call(Command::RestartIce).await
@@ -209,6 +237,21 @@ impl PeerConnection {
             let _ = rx.await;
         }
     }
+}
+
+/// Parses `turn:IP[:PORT]` (UDP; `?transport=udp` accepted) with its credentials.
+pub fn parse_turn_url(url: &str, username: &str, password: &str) -> Option<TurnServerConfig> {
+    let rest = url.strip_prefix("turn:")?;
+    let rest = rest.strip_suffix("?transport=udp").unwrap_or(rest);
+    let server = rest
+        .parse::<SocketAddr>()
+        .ok()
+        .or_else(|| rest.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 3478)))?;
+    Some(TurnServerConfig {
+        server,
+        username: username.to_owned(),
+        password: password.to_owned(),
+    })
 }
 
 /// Parses a `stun:host:port` URL with a literal IP (no DNS in this crate yet).

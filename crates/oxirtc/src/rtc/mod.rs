@@ -91,6 +91,10 @@ pub struct Rtc {
     pub(crate) session_version: u64,
     pub(crate) sections: Vec<LocalSection>,
     pub(crate) created: Option<Description>,
+    pub(crate) created_setup: Option<(crate::SdpType, oxirtc_sdp::Setup)>,
+    pub(crate) applied_setup: Option<(crate::SdpType, oxirtc_sdp::Setup)>,
+    /// ICE's own (server-reflexive) gathering is done; relayed gathering is tracked by the TURN slots.
+    pub(crate) ice_gathered: bool,
     pub(crate) remote: Option<RemoteParams>,
     pub(crate) pending_remote: Option<RemoteParams>,
     pub(crate) ice_role_set: bool,
@@ -136,6 +140,7 @@ impl Rtc {
         let ice = IceAgent::new(config.ice.clone(), crypto, rng.fork());
         // RFC 8829 §5.2.1: a 62-bit random session id.
         let session_id = rng.u64() >> 2;
+        let ice_gathered = config.ice.stun_servers.is_empty();
         Ok(Rtc {
             fingerprint: certificate.fingerprint(),
             certificate,
@@ -150,6 +155,9 @@ impl Rtc {
             session_version: 0,
             sections: Vec::new(),
             created: None,
+            created_setup: None,
+            applied_setup: None,
+            ice_gathered,
             remote: None,
             pending_remote: None,
             ice_role_set: false,

@@ -59,6 +59,21 @@ impl Rtc {
 
     fn describe(&mut self, sdp_type: SdpType, setup: Setup) -> Description {
         self.session_version += 1;
+        let desc = self.build_description(sdp_type, setup);
+        self.created = Some(desc.clone());
+        self.created_setup = Some((sdp_type, setup));
+        desc
+    }
+
+    /// Our current local description (W3C `localDescription`): the one last applied, with every
+    /// candidate gathered since and `a=end-of-candidates` once gathering finished. `None` before
+    /// `set_local_description`.
+    pub fn local_description(&self) -> Option<Description> {
+        let (sdp_type, setup) = self.applied_setup?;
+        Some(self.build_description(sdp_type, setup))
+    }
+
+    fn build_description(&self, sdp_type: SdpType, setup: Setup) -> Description {
         let params = LocalParams {
             session_id: self.session_id,
             session_version: self.session_version,
@@ -72,12 +87,10 @@ impl Rtc {
             max_message_size: self.config.max_message_size,
             sections: &self.sections,
         };
-        let desc = Description {
+        Description {
             sdp_type,
             sdp: params.build().to_string(),
-        };
-        self.created = Some(desc.clone());
-        desc
+        }
     }
 
     /// Applies our own offer or answer, as returned by `create_offer` / `create_answer` (SDP munging is
@@ -91,6 +104,7 @@ impl Rtc {
         }
         let sdp = SessionDescription::parse(&desc.sdp)?;
         self.signaling = next;
+        self.applied_setup = self.created_setup;
         match desc.sdp_type {
             SdpType::Offer => {
                 if !self.ice_role_set {
@@ -180,6 +194,7 @@ impl Rtc {
             self.ice.restart(now);
             self.local_candidates.clear();
             self.gathering_complete = false;
+            self.ice_gathered = self.config.ice.stun_servers.is_empty();
             self.refresh_local_candidates();
         }
         self.ice.set_remote_lite(p.ice_lite);
@@ -217,6 +232,7 @@ impl Rtc {
         self.ice.restart(now);
         self.local_candidates.clear();
         self.gathering_complete = false;
+        self.ice_gathered = self.config.ice.stun_servers.is_empty();
         self.refresh_local_candidates();
         self.pump(now);
     }

@@ -24,6 +24,7 @@ impl Rtc {
             moved |= self.drain_sctp(now);
             moved |= self.drain_dtls_transmits();
             if !moved {
+                self.update_gathering(now);
                 return;
             }
         }
@@ -41,10 +42,7 @@ impl Rtc {
                         self.events.push_back(RtcEvent::LocalCandidate(line));
                     }
                 }
-                IceEvent::GatheringComplete => {
-                    self.gathering_complete = true;
-                    self.events.push_back(RtcEvent::IceGatheringComplete);
-                }
+                IceEvent::GatheringComplete => self.ice_gathered = true,
                 IceEvent::StateChanged(state) => self.on_ice_state(state),
                 IceEvent::SelectedPair { local, remote } => {
                     self.events.push_back(RtcEvent::SelectedPair { local, remote });
@@ -55,6 +53,23 @@ impl Rtc {
             }
         }
         moved
+    }
+
+    /// Gathering is complete once ICE's server-reflexive gathering is done and every TURN allocation
+    /// succeeded or failed (W3C `iceGatheringState` "complete").
+    fn update_gathering(&mut self, now: Instant) {
+        let turn_pending = self.turn.iter().any(|s| {
+            matches!(
+                s.client.state(),
+                oxirtc_turn::ClientState::Idle | oxirtc_turn::ClientState::Allocating
+            )
+        });
+        self.ice.set_owner_gathering(now, turn_pending);
+        let has_candidates = !self.local_candidates.is_empty() || !self.turn.is_empty();
+        if !self.gathering_complete && self.ice_gathered && !turn_pending && has_candidates {
+            self.gathering_complete = true;
+            self.events.push_back(RtcEvent::IceGatheringComplete);
+        }
     }
 
     fn on_ice_state(&mut self, state: IceConnectionState) {

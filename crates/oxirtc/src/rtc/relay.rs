@@ -60,6 +60,7 @@ impl Rtc {
                 local,
                 relayed: None,
             });
+            self.ice.set_owner_gathering(now, true);
         }
     }
 

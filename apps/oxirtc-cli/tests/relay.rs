@@ -1,0 +1,109 @@
+//! Relay-only peer connections through `oxirtc turn` on loopback (RFC 8656 relayed candidates,
+//! iceTransportPolicy "relay"): `oxirtc echo` and `oxirtc dial`, both offer/answer roles.
+#![allow(clippy::unwrap_used)] // test set-up failures should panic loudly
+
+use std::io::{BufRead, BufReader};
+use std::net::UdpSocket;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn echo_and_dial_connect_relay_only_through_oxirtc_turn() {
+    let bin = env!("CARGO_BIN_EXE_oxirtc");
+    let port = free_port();
+    let turn_url = format!("turn:127.0.0.1:{port}");
+    let (min, max) = (43_000 + (port % 50) * 40, 43_000 + (port % 50) * 40 + 39);
+    let _turn = Kill(
+        Command::new(bin)
+            .args([
+                "turn",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--user",
+                "u:p",
+                "--allow-loopback-peers",
+            ])
+            .args([
+                "--min-port",
+                &min.to_string(),
+                "--max-port",
+                &max.to_string(),
+                "--drain-timeout",
+                "1",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let relay = [
+        "--turn",
+        &turn_url,
+        "--turn-user",
+        "u",
+        "--turn-password",
+        "p",
+        "--relay",
+    ];
+    let mut echo = Kill(
+        Command::new(bin)
+            .arg("echo")
+            .args(relay)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(echo.0.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.strip_prefix("LISTENING ").unwrap().trim().to_owned();
+    for mode in ["offer", "answer"] {
+        let out = Command::new(bin)
+            .args([
+                "dial",
+                &url,
+                "--mode",
+                mode,
+                "--messages",
+                "50",
+                "--binary",
+                "--size",
+                "1000",
+                "--timeout",
+                "20",
+            ])
+            .args(relay)
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(out.status.success(), "{mode}: {json:#}");
+        // Both ends of the selected pair are relayed addresses of our TURN server.
+        let pair = json["selectedPair"].as_str().unwrap();
+        for addr in pair.split(" -> ") {
+            let p: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
+            assert!(
+                (min..=max).contains(&p),
+                "{mode}: {pair} is not relay to relay ({min}-{max})"
+            );
+        }
+    }
+}
