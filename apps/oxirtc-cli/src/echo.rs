@@ -404,10 +404,10 @@ impl Session {
     }
 }
 
-/// The protocol has no trickle: wait (up to 5 s, as browsers' harnesses do) until every candidate,
+/// The protocol has no trickle: wait (up to 10 s) until every candidate,
 /// relayed ones included, is gathered, and send the description that holds them all.
 pub(crate) async fn gathered_sdp(pc: &PeerConnection, applied: Description) -> String {
-    pc.gathering_complete(Duration::from_secs(5)).await;
+    pc.gathering_complete(Duration::from_secs(10)).await;
     match pc.local_description().await {
         Ok(Some(d)) => d.sdp,
         _ => applied.sdp,

@@ -9,7 +9,8 @@ pub struct IceArgs {
     /// STUN server, `stun:IP:PORT` (repeatable).
     #[arg(long = "stun", value_name = "URL")]
     pub stun: Vec<String>,
-    /// TURN server, `turn:IP:PORT` over UDP (repeatable; credentials from --turn-user/--turn-password).
+    /// TURN server: `turn:IP:PORT` (UDP), `turn:IP:PORT?transport=tcp`, `turns:IP:PORT` (TLS; the
+    /// certificate must name the IP). Repeatable; credentials from --turn-user/--turn-password.
     #[arg(long = "turn", value_name = "URL")]
     pub turn: Vec<String>,
     /// TURN username.
@@ -18,6 +19,9 @@ pub struct IceArgs {
     /// TURN password.
     #[arg(long, default_value = "")]
     pub turn_password: String,
+    /// A PEM file of extra trusted certificates for `turns:` servers (a private CA or self-signed server).
+    #[arg(long, value_name = "FILE")]
+    pub turn_ca: Option<std::path::PathBuf>,
     /// Use relayed candidates only (iceTransportPolicy "relay"); needs --turn.
     #[arg(long, requires = "turn")]
     pub relay: bool,
@@ -33,9 +37,19 @@ impl IceArgs {
         }
         for url in &self.turn {
             config.turn_servers.push(
-                parse_turn_url(url, &self.turn_user, &self.turn_password)
-                    .with_context(|| format!("bad TURN URL {url:?}: use turn:IP:PORT"))?,
+                parse_turn_url(url, &self.turn_user, &self.turn_password).with_context(|| {
+                    format!("bad TURN URL {url:?}: use turn:IP:PORT[?transport=tcp] or turns:IP:PORT")
+                })?,
             );
+        }
+        if let Some(path) = &self.turn_ca {
+            use rustls_pki_types::pem::PemObject as _;
+            let certs = rustls_pki_types::CertificateDer::pem_file_iter(path)
+                .with_context(|| format!("cannot read --turn-ca {}", path.display()))?;
+            for cert in certs {
+                let cert = cert.with_context(|| format!("bad PEM certificate in {}", path.display()))?;
+                config.turn_tls_roots.push(cert.to_vec());
+            }
         }
         if self.relay {
             config.ice_transport_policy = IceTransportPolicy::Relay;

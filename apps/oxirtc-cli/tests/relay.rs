@@ -25,10 +25,19 @@ fn free_port() -> u16 {
 }
 
 #[test]
-fn echo_and_dial_connect_relay_only_through_oxirtc_turn() {
+fn echo_and_dial_connect_relay_only_through_oxirtc_turn_over_udp() {
+    relay_only("");
+}
+
+#[test]
+fn echo_and_dial_connect_relay_only_through_oxirtc_turn_over_tcp() {
+    relay_only("?transport=tcp");
+}
+
+fn relay_only(query: &str) {
     let bin = env!("CARGO_BIN_EXE_oxirtc");
     let port = free_port();
-    let turn_url = format!("turn:127.0.0.1:{port}");
+    let turn_url = format!("turn:127.0.0.1:{port}{query}");
     let (min, max) = (43_000 + (port % 50) * 40, 43_000 + (port % 50) * 40 + 39);
     let _turn = Kill(
         Command::new(bin)

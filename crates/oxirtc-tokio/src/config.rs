@@ -21,6 +21,8 @@ pub struct Config {
     pub turn_servers: Vec<TurnServerConfig>,
     /// W3C `iceTransportPolicy`: `Relay` uses relayed candidates only.
     pub ice_transport_policy: IceTransportPolicy,
+    /// Extra trusted roots (DER) for `turns:` servers, beside the web PKI (e.g. a private CA).
+    pub turn_tls_roots: Vec<Vec<u8>>,
     /// `DataChannel::send` waits while the channel has more than this many bytes buffered.
     pub send_high_water_mark: usize,
 }
@@ -34,6 +36,7 @@ impl Default for Config {
             stun_servers: Vec::new(),
             turn_servers: Vec::new(),
             ice_transport_policy: IceTransportPolicy::All,
+            turn_tls_roots: Vec::new(),
             send_high_water_mark: 1024 * 1024,
         }
     }

@@ -49,6 +49,8 @@ struct ChannelSlot {
 
 pub(crate) struct Driver {
     rtc: Rtc,
+    turn_tls_roots: Vec<Vec<u8>>,
+    streams: Vec<crate::turn_stream::StreamHandle>,
     sockets: Vec<(SocketAddr, Arc<UdpSocket>)>,
     commands: mpsc::UnboundedReceiver<Command>,
     command_tx: mpsc::WeakUnboundedSender<Command>,
@@ -68,9 +70,12 @@ impl Driver {
         events: mpsc::UnboundedSender<PeerConnectionEvent>,
         high_water_mark: usize,
         gathering: watch::Sender<bool>,
+        turn_tls_roots: Vec<Vec<u8>>,
     ) -> Self {
         Driver {
             rtc,
+            turn_tls_roots,
+            streams: Vec::new(),
             sockets,
             commands,
             command_tx,
@@ -89,6 +94,12 @@ impl Driver {
         let mut readers = JoinSet::new();
         for (local, socket) in &self.sockets {
             readers.spawn(read_loop(*local, socket.clone(), packet_tx.clone()));
+        }
+        // TURN over TCP/TLS: one connection task per server, its frames fed in like datagrams.
+        for stream in self.rtc.turn_streams() {
+            let handle =
+                crate::turn_stream::spawn(stream, &self.turn_tls_roots, packet_tx.clone(), &mut readers);
+            self.streams.push(handle);
         }
         drop(packet_tx);
         loop {
@@ -120,6 +131,15 @@ impl Driver {
     async fn flush(&mut self) {
         let now = Instant::now();
         while let Some(t) = self.rtc.poll_transmit(now) {
+            if let Some(s) = self
+                .streams
+                .iter()
+                .find(|s| s.local == t.source && s.server == t.destination)
+            {
+                // A full write queue drops the frame, like a lost datagram; STUN retransmits.
+                let _ = s.frames.try_send(t.contents);
+                continue;
+            }
             let socket = self
                 .sockets
                 .iter()

@@ -29,12 +29,13 @@ mod data_channel;
 mod driver;
 mod error;
 mod peer_connection;
+mod turn_stream;
 
 pub use config::Config;
 pub use data_channel::{ChannelStatus, DataChannel, Message};
 pub use error::Error;
 pub use oxirtc::{
     ChannelReliability, DataChannelInit, Description, IceTransportPolicy, PeerConnectionState, SdpType,
-    TurnServerConfig,
+    TurnServerConfig, TurnTransport,
 };
 pub use peer_connection::{parse_stun_url, parse_turn_url, PeerConnection, PeerConnectionEvent, Stats};

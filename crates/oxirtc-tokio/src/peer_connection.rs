@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use oxirtc::{
     ChannelId, ChannelStats, CipherSuite, DataChannelInit, Description, DtlsRole, IceConnectionState,
-    IceTransportPolicy, PeerConnectionState, Rtc, RtcStats, SrtpProfile, TurnServerConfig,
+    IceTransportPolicy, PeerConnectionState, Rtc, RtcStats, SrtpProfile, TurnServerConfig, TurnTransport,
 };
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -133,6 +133,7 @@ impl PeerConnection {
             event_tx,
             config.send_high_water_mark,
             gathering_tx,
+            config.turn_tls_roots.clone(),
         );
         tokio::spawn(driver.run());
         Ok(PeerConnection {
@@ -239,18 +240,33 @@ impl PeerConnection {
     }
 }
 
-/// Parses `turn:IP[:PORT]` (UDP; `?transport=udp` accepted) with its credentials.
+/// Parses `turn:IP[:PORT][?transport=udp|tcp]` or `turns:IP[:PORT]` (TLS, default port 5349; the
+/// certificate must name the IP) with its credentials. Host names are not resolved here.
 pub fn parse_turn_url(url: &str, username: &str, password: &str) -> Option<TurnServerConfig> {
-    let rest = url.strip_prefix("turn:")?;
-    let rest = rest.strip_suffix("?transport=udp").unwrap_or(rest);
-    let server = rest
-        .parse::<SocketAddr>()
-        .ok()
-        .or_else(|| rest.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 3478)))?;
+    let (tls, rest) = match url.strip_prefix("turns:") {
+        Some(rest) => (true, rest),
+        None => (false, url.strip_prefix("turn:")?),
+    };
+    let (addr, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let default_port = if tls { 5349 } else { 3478 };
+    let server = addr.parse::<SocketAddr>().ok().or_else(|| {
+        addr.parse::<IpAddr>()
+            .ok()
+            .map(|ip| SocketAddr::new(ip, default_port))
+    })?;
+    let transport = match (tls, query) {
+        (true, "" | "transport=tcp") => TurnTransport::Tls {
+            server_name: server.ip().to_string(),
+        },
+        (false, "" | "transport=udp") => TurnTransport::Udp,
+        (false, "transport=tcp") => TurnTransport::Tcp,
+        _ => return None,
+    };
     Some(TurnServerConfig {
         server,
         username: username.to_owned(),
         password: password.to_owned(),
+        transport,
     })
 }
 

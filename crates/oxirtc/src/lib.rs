@@ -49,7 +49,10 @@ pub use config::{RtcConfig, DTLS_RECORD_OVERHEAD};
 pub use error::RtcError;
 pub use event::RtcEvent;
 pub use jsep::{Description, SdpType, SignalingState};
-pub use rtc::{Channel, IceTransportPolicy, PeerConnectionState, Rtc, RtcStats, Transmit, TurnServerConfig};
+pub use rtc::{
+    Channel, IceTransportPolicy, PeerConnectionState, Rtc, RtcStats, Transmit, TurnServerConfig, TurnStream,
+    TurnTransport,
+};
 
 pub use oxirtc_dtls::{CipherSuite, Role as DtlsRole, SrtpProfile};
 pub use oxirtc_ice::IceConnectionState;

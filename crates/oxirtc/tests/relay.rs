@@ -112,11 +112,7 @@ fn world(policy: IceTransportPolicy) -> Simulation<Node> {
     for (seed, host, addr) in [(1u8, ha, "10.0.0.1:5000"), (2, hb, "10.1.0.1:6000")] {
         let rtc_config = RtcConfig {
             rng_seed: Some([seed; 32]),
-            turn_servers: vec![TurnServerConfig {
-                server: listen,
-                username: "alice".into(),
-                password: "secret".into(),
-            }],
+            turn_servers: vec![TurnServerConfig::udp(listen, "alice", "secret")],
             ice_transport_policy: policy,
             ..RtcConfig::default()
         };

@@ -16,7 +16,7 @@ use oxirtc_ice::{IceAgent, IceConnectionState, IceStats};
 use oxirtc_sctp::Association;
 
 pub use channels::Channel;
-pub use relay::{IceTransportPolicy, TurnServerConfig};
+pub use relay::{IceTransportPolicy, TurnServerConfig, TurnStream, TurnTransport};
 
 use crate::channel::{ChannelId, Channels};
 use crate::demux::{classify, PacketKind};

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use oxirtc_ice::Candidate;
-use oxirtc_turn::{ClientConfig, TurnClient, TurnEvent};
+use oxirtc_turn::{ClientConfig, Transport, TurnClient, TurnEvent};
 
 use super::{Rtc, Transmit};
 use crate::RtcEvent;
@@ -19,6 +19,8 @@ pub(crate) struct TurnSlot {
     pub local: SocketAddr,
     /// The allocation's relayed address, once allocated.
     pub relayed: Option<SocketAddr>,
+    /// How the server is reached.
+    pub transport: TurnTransport,
 }
 
 /// W3C `iceTransportPolicy`.
@@ -31,7 +33,22 @@ pub enum IceTransportPolicy {
     Relay,
 }
 
-/// A TURN server to allocate on (W3C `RTCIceServer` with a `turn:` URL, UDP transport).
+/// How the client reaches a TURN server (RFC 8656 §3.1): `turn:...?transport=udp|tcp`, `turns:`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum TurnTransport {
+    /// UDP from the host socket.
+    #[default]
+    Udp,
+    /// A TCP connection (RFC 8656 framing); the driver owns it.
+    Tcp,
+    /// TLS over TCP (`turns:`); the driver owns it and checks the certificate for this server name.
+    Tls {
+        /// The name the server's certificate must carry (a DNS name or an IP address).
+        server_name: String,
+    },
+}
+
+/// A TURN server to allocate on (W3C `RTCIceServer` with a `turn:`/`turns:` URL).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TurnServerConfig {
     /// The server's address.
@@ -40,6 +57,33 @@ pub struct TurnServerConfig {
     pub username: String,
     /// Long-term credential password.
     pub password: String,
+    /// UDP, TCP or TLS.
+    pub transport: TurnTransport,
+}
+
+impl TurnServerConfig {
+    /// A server reached over UDP.
+    pub fn udp(server: SocketAddr, username: &str, password: &str) -> Self {
+        TurnServerConfig {
+            server,
+            username: username.to_owned(),
+            password: password.to_owned(),
+            transport: TurnTransport::Udp,
+        }
+    }
+}
+
+/// A TURN connection over TCP or TLS that the driver must open and feed: transmits whose
+/// `(source, destination)` is `(local, server)` are written to it, and frames read from it are given to
+/// `Rtc::handle_receive(now, server, local, frame)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TurnStream {
+    /// Identifies the stream on our side (the host IP with port 0; never a real socket).
+    pub local: SocketAddr,
+    /// The server.
+    pub server: SocketAddr,
+    /// TCP or TLS.
+    pub transport: TurnTransport,
 }
 
 /// Local preference of relayed candidates: below host ones, distinct per slot (RFC 8445 §5.1.2.1).
@@ -52,13 +96,22 @@ impl Rtc {
             if server.server.is_ipv4() != local.is_ipv4() {
                 continue;
             }
-            let config = ClientConfig::new(server.server, &server.username, &server.password);
+            let mut config = ClientConfig::new(server.server, &server.username, &server.password);
+            // Stream transports are told apart from the UDP socket by port 0 on the same IP.
+            let slot_local = match server.transport {
+                TurnTransport::Udp => local,
+                TurnTransport::Tcp | TurnTransport::Tls { .. } => {
+                    config.transport = Transport::Tcp;
+                    SocketAddr::new(local.ip(), 0)
+                }
+            };
             let mut client = TurnClient::new(config, self.crypto, self.rng.fork());
             client.allocate(now);
             self.turn.push(TurnSlot {
                 client,
-                local,
+                local: slot_local,
                 relayed: None,
+                transport: server.transport.clone(),
             });
             self.ice.set_owner_gathering(now, true);
         }
@@ -160,6 +213,19 @@ impl Rtc {
                 tracing::debug!(error = %e, "rtc: channel bind failed; Send indications continue");
             }
         }
+    }
+
+    /// TURN connections over TCP/TLS the driver must open (see [`TurnStream`]).
+    pub fn turn_streams(&self) -> Vec<TurnStream> {
+        self.turn
+            .iter()
+            .filter(|s| s.transport != TurnTransport::Udp)
+            .map(|s| TurnStream {
+                local: s.local,
+                server: s.client.server(),
+                transport: s.transport.clone(),
+            })
+            .collect()
     }
 
     /// Releases every allocation (lifetime 0, RFC 8656 §7.2).
