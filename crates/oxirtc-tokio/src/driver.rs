@@ -47,6 +47,14 @@ struct ChannelSlot {
     waiting: VecDeque<(Bytes, bool, Reply<()>)>,
 }
 
+/// The channels between the driver and its handles.
+pub(crate) struct DriverLinks {
+    pub commands: mpsc::UnboundedReceiver<Command>,
+    pub command_tx: mpsc::WeakUnboundedSender<Command>,
+    pub events: mpsc::UnboundedSender<PeerConnectionEvent>,
+    pub gathering: watch::Sender<bool>,
+}
+
 pub(crate) struct Driver {
     rtc: Rtc,
     turn_tls_roots: Vec<Vec<u8>>,
@@ -65,13 +73,16 @@ impl Driver {
     pub(crate) fn new(
         rtc: Rtc,
         sockets: Vec<(SocketAddr, Arc<UdpSocket>)>,
-        commands: mpsc::UnboundedReceiver<Command>,
-        command_tx: mpsc::WeakUnboundedSender<Command>,
-        events: mpsc::UnboundedSender<PeerConnectionEvent>,
+        links: DriverLinks,
         high_water_mark: usize,
-        gathering: watch::Sender<bool>,
         turn_tls_roots: Vec<Vec<u8>>,
     ) -> Self {
+        let DriverLinks {
+            commands,
+            command_tx,
+            events,
+            gathering,
+        } = links;
         Driver {
             rtc,
             turn_tls_roots,

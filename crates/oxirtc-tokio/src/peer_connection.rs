@@ -11,7 +11,7 @@ use oxirtc::{
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::driver::{Command, Driver};
+use crate::driver::{Command, Driver, DriverLinks};
 use crate::{Config, DataChannel, Error};
 
 /// What happens on a connection (W3C events as a stream: `onicecandidate`, `ondatachannel`, ...).
@@ -125,14 +125,17 @@ impl PeerConnection {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::unbounded_channel();
         let (gathering_tx, gathering) = watch::channel(false);
+        let links = DriverLinks {
+            commands: command_rx,
+            command_tx: commands.downgrade(),
+            events: event_tx,
+            gathering: gathering_tx,
+        };
         let driver = Driver::new(
             rtc,
             sockets,
-            command_rx,
-            commands.downgrade(),
-            event_tx,
+            links,
             config.send_high_water_mark,
-            gathering_tx,
             config.turn_tls_roots.clone(),
         );
         tokio::spawn(driver.run());
