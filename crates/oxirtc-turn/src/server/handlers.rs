@@ -74,6 +74,8 @@ impl TurnServer {
                 }
             }
             (Class::Indication, Method::SEND) => self.handle_send(now, tuple, msg),
+            // Binding indications are keepalives (RFC 8489 §6.2.1): nothing to do.
+            (Class::Indication, Method::BINDING) => {}
             _ => {
                 self.stats.dropped_malformed += 1;
                 tracing::trace!(client = %tuple.client, method = ?msg.method(), "TURN: ignored message");
