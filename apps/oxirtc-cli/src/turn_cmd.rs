@@ -60,6 +60,12 @@ pub struct TurnArgs {
     /// Seconds to wait for allocations to end after SIGTERM (default 60).
     #[arg(long, value_name = "SECS")]
     pub drain_timeout: Option<u64>,
+    /// RFC 5780: a second IP (same family) for NAT behaviour discovery on the Binding port.
+    #[arg(long, value_name = "IP")]
+    pub alt_ip: Option<IpAddr>,
+    /// RFC 5780: the second port (default: listen port + 1).
+    #[arg(long, requires = "alt_ip")]
+    pub alt_port: Option<u16>,
     /// Bytes by which a 401 may exceed its request (default 0: never; browsers need about 64).
     #[arg(long, value_name = "BYTES")]
     pub unauth_size_slack: Option<usize>,
@@ -89,6 +95,8 @@ pub fn run(args: TurnArgs) -> anyhow::Result<()> {
         max_bps: args.max_bps,
         drain_timeout: args.drain_timeout,
         unauth_size_slack: args.unauth_size_slack,
+        alt_ip: args.alt_ip,
+        alt_port: args.alt_port,
         lifetime: None,
         max_lifetime: None,
     };

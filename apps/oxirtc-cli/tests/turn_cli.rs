@@ -490,3 +490,15 @@ fn sigterm_drains_and_exits() {
         "{out}"
     );
 }
+
+#[test]
+fn rfc5780_behaviour_discovery_on_the_turn_port() {
+    let (_server, port, _) = start_oxirtc_turn(&["--alt-ip", "127.0.0.2"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_oxirtc"))
+        .args(["stun", &format!("127.0.0.1:{port}"), "--nat-type"])
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("NAT type         open internet"), "{t}");
+}

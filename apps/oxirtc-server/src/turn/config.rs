@@ -52,6 +52,10 @@ pub struct TurnOptions {
     pub drain_timeout: Option<u64>,
     /// Bytes an unauthenticated 401 may exceed its request by (default 0: never larger).
     pub unauth_size_slack: Option<usize>,
+    /// RFC 5780: second IP for NAT behaviour discovery (Binding with OTHER-ADDRESS, CHANGE-REQUEST).
+    pub alt_ip: Option<IpAddr>,
+    /// RFC 5780: second port (default: listen port + 1).
+    pub alt_port: Option<u16>,
     /// Default allocation lifetime in seconds (600).
     pub lifetime: Option<u64>,
     /// Maximum allocation lifetime in seconds (3600).
@@ -110,6 +114,8 @@ impl TurnOptions {
             max_bps: self.max_bps.or(file.max_bps),
             drain_timeout: self.drain_timeout.or(file.drain_timeout),
             unauth_size_slack: self.unauth_size_slack.or(file.unauth_size_slack),
+            alt_ip: self.alt_ip.or(file.alt_ip),
+            alt_port: self.alt_port.or(file.alt_port),
             lifetime: self.lifetime.or(file.lifetime),
             max_lifetime: self.max_lifetime.or(file.max_lifetime),
         }

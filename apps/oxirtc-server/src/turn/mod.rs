@@ -87,7 +87,8 @@ pub async fn start(options: &TurnOptions) -> anyhow::Result<TurnDaemon> {
     if let Some(addr) = options.metrics {
         metrics::start(addr)?;
     }
-    let listeners = net::bind_listeners(&options.listen_addrs())?;
+    let mut listeners = net::bind_listeners(&options.listen_addrs())?;
+    let alternate = rfc5780_sockets(options, &mut listeners)?;
     let mut rng = SecureRng::from_os(default_provider()).context("no OS randomness")?;
     let mut key = [0u8; 32];
     rng.fill(&mut key);
@@ -114,6 +115,7 @@ pub async fn start(options: &TurnOptions) -> anyhow::Result<TurnDaemon> {
             max_port: hi,
             nonce_key: Some(key),
             unix_time_at_start: unix,
+            alternate,
             ..base.clone()
         };
         let core = TurnServer::new(config, default_provider(), rng.fork(), epoch);
@@ -143,6 +145,37 @@ pub async fn start(options: &TurnOptions) -> anyhow::Result<TurnDaemon> {
         tokio::spawn(worker.run());
     }
     Ok(daemon)
+}
+
+/// RFC 5780 (`--alt-ip`): binds the three other IP × port combinations of the one listen address
+/// (UDP only) and returns `(primary, alternate)` for the cores.
+fn rfc5780_sockets(
+    options: &TurnOptions,
+    listeners: &mut net::Listeners,
+) -> anyhow::Result<Option<(SocketAddr, SocketAddr)>> {
+    let Some(alt_ip) = options.alt_ip else {
+        return Ok(None);
+    };
+    let [primary] = listeners.udp.as_slice() else {
+        bail!("--alt-ip needs exactly one --listen address (the primary)");
+    };
+    let primary = primary.local_addr()?;
+    if alt_ip == primary.ip() || alt_ip.is_ipv4() != primary.is_ipv4() {
+        bail!(
+            "--alt-ip {alt_ip} must differ from {} and be of the same family",
+            primary.ip()
+        );
+    }
+    let alt_port = options.alt_port.unwrap_or(primary.port().wrapping_add(1).max(1));
+    let alternate = SocketAddr::new(alt_ip, alt_port);
+    for addr in [
+        SocketAddr::new(primary.ip(), alt_port),
+        SocketAddr::new(alt_ip, primary.port()),
+        alternate,
+    ] {
+        listeners.udp.push(net::bind_udp(addr)?);
+    }
+    Ok(Some((primary, alternate)))
 }
 
 /// Runs the daemon until SIGTERM or Ctrl-C, then drains (at most the drain timeout).

@@ -44,18 +44,24 @@ pub(crate) fn bind_listeners(addrs: &[SocketAddr]) -> anyhow::Result<Listeners> 
         tcp: Vec::new(),
     };
     for &asked in addrs {
-        let udp = socket(asked, Type::DGRAM, Protocol::UDP)
-            .with_context(|| format!("cannot listen on UDP {asked} (port in use?)"))?;
-        let addr = udp.local_addr()?.as_socket().context("not an IP socket")?;
-        let _ = udp.set_recv_buffer_size(8 << 20);
-        let _ = udp.set_send_buffer_size(8 << 20);
+        let udp = bind_udp(asked)?;
+        let addr = udp.local_addr()?;
         let tcp = socket(addr, Type::STREAM, Protocol::TCP)
             .with_context(|| format!("cannot listen on TCP {addr} (port in use?)"))?;
         tcp.listen(1024)?;
-        out.udp.push(Arc::new(UdpSocket::from_std(udp.into())?));
+        out.udp.push(udp);
         out.tcp.push(TcpListener::from_std(tcp.into())?);
     }
     Ok(out)
+}
+
+/// One UDP listener socket with large buffers.
+pub(crate) fn bind_udp(addr: SocketAddr) -> anyhow::Result<Arc<UdpSocket>> {
+    let udp = socket(addr, Type::DGRAM, Protocol::UDP)
+        .with_context(|| format!("cannot listen on UDP {addr} (port in use?)"))?;
+    let _ = udp.set_recv_buffer_size(8 << 20);
+    let _ = udp.set_send_buffer_size(8 << 20);
+    Ok(Arc::new(UdpSocket::from_std(udp.into())?))
 }
 
 /// The worker that owns every 5-tuple of a client IP: UDP and TCP from one host, and RTP/RTCP

@@ -266,20 +266,34 @@ impl TurnServer {
                 );
                 return;
             }
-            (Some(alt), change) => {
+            (Some((primary, alt)), change) => {
+                // RFC 5780 §6.1: the "other" address flips both IP and port; CHANGE-REQUEST flips
+                // the source's IP and/or port.
+                let flip_ip = |ip| if ip == alt.ip() { primary.ip() } else { alt.ip() };
+                let flip_port = |port| {
+                    if port == alt.port() {
+                        primary.port()
+                    } else {
+                        alt.port()
+                    }
+                };
                 if let Some(Attribute::ChangeRequest {
                     change_ip,
                     change_port,
                 }) = change
                 {
                     if change_ip {
-                        source.set_ip(alt.ip());
+                        source.set_ip(flip_ip(source.ip()));
                     }
                     if change_port {
-                        source.set_port(alt.port());
+                        source.set_port(flip_port(source.port()));
                     }
                 }
-                attrs.push(Attribute::OtherAddress(alt));
+                let server = tuple.server;
+                attrs.push(Attribute::OtherAddress(SocketAddr::new(
+                    flip_ip(server.ip()),
+                    flip_port(server.port()),
+                )));
                 attrs.push(Attribute::ResponseOrigin(source));
             }
             (None, None) => {}

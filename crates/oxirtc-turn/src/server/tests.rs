@@ -199,7 +199,7 @@ fn binding_is_served_on_the_turn_port() {
 fn binding_rfc5780_other_address_and_change_request() {
     let alt: SocketAddr = "198.51.100.2:3479".parse().unwrap();
     let mut h = H::new(ServerConfig {
-        alternate: Some(alt),
+        alternate: Some((LISTEN.parse().unwrap(), alt)),
         ..config()
     });
     let req = h.build(
@@ -216,6 +216,25 @@ fn binding_rfc5780_other_address_and_change_request() {
     let msg = Message::parse(&out[0].3).unwrap();
     assert_eq!(msg.other_address(), Some(alt));
     assert_eq!(msg.response_origin(), Some(alt));
+    // Change the port only; then a request that arrived on the alternate address.
+    let req = h.build(
+        Class::Request,
+        Method::BINDING,
+        &[Attribute::ChangeRequest {
+            change_ip: false,
+            change_port: true,
+        }],
+        false,
+    );
+    assert_eq!(h.send(&req)[0].0, "198.51.100.1:3479".parse().unwrap());
+    h.tuple.server = alt;
+    let req = h.build(Class::Request, Method::BINDING, &[], false);
+    let out = h.send(&req);
+    assert_eq!(out[0].0, alt);
+    assert_eq!(
+        Message::parse(&out[0].3).unwrap().other_address(),
+        Some(LISTEN.parse().unwrap())
+    );
 }
 
 #[test]
