@@ -271,13 +271,18 @@ struct Driver {
 
 impl Driver {
     fn new(server: SocketAddr) -> Driver {
-        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let local = if server.is_ipv6() {
+            "[::1]:0"
+        } else {
+            "127.0.0.1:0"
+        };
+        let socket = UdpSocket::bind(local).unwrap();
         socket.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
-        let client = TurnClient::new(
-            ClientConfig::new(server, USER, PASS),
-            default_provider(),
-            SecureRng::from_seed([4; 32]),
-        );
+        let mut config = ClientConfig::new(server, USER, PASS);
+        if server.is_ipv6() {
+            config.family = oxirtc_stun::AddressFamily::V6;
+        }
+        let client = TurnClient::new(config, default_provider(), SecureRng::from_seed([4; 32]));
         Driver {
             client,
             socket,
@@ -319,7 +324,12 @@ impl Driver {
 /// Allocate, permission, data both ways by Send/Data, channel, data both ways by ChannelData,
 /// refresh, deallocate.
 fn our_client_flow(server: SocketAddr) {
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let peer = UdpSocket::bind(if server.is_ipv6() {
+        "[::1]:0"
+    } else {
+        "127.0.0.1:0"
+    })
+    .unwrap();
     peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let peer_addr = peer.local_addr().unwrap();
     let mut d = Driver::new(server);
@@ -364,6 +374,39 @@ fn our_client_flow(server: SocketAddr) {
 fn our_client_against_oxirtc_turn() {
     let (_server, port, _) = start_oxirtc_turn(&[]);
     our_client_flow(SocketAddr::from(([127, 0, 0, 1], port)));
+}
+
+#[test]
+fn our_client_against_oxirtc_turn_over_ipv6() {
+    let port = free_port();
+    let listen = format!("[::1]:{port}");
+    let (lo, hi) = relay_range();
+    let _server = Reaper(
+        Command::new(env!("CARGO_BIN_EXE_oxirtc"))
+            .args([
+                "turn",
+                "--listen",
+                &listen,
+                "--realm",
+                REALM,
+                "--user",
+                "interop:interop-pass",
+            ])
+            .args([
+                "--allow-loopback-peers",
+                "--threads",
+                "1",
+                "--min-port",
+                &lo.to_string(),
+            ])
+            .args(["--max-port", &hi.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    our_client_flow(listen.parse().unwrap());
 }
 
 #[test]
