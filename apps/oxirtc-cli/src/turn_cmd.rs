@@ -15,6 +15,15 @@ pub struct TurnArgs {
     /// Listen address for UDP and TCP (repeatable; default 0.0.0.0:3478).
     #[arg(long, short = 'L', value_name = "ADDR")]
     pub listen: Vec<SocketAddr>,
+    /// TLS listen address for `turns:` (repeatable; needs --cert and --pkey).
+    #[arg(long, value_name = "ADDR")]
+    pub tls_listen: Vec<SocketAddr>,
+    /// PEM certificate chain for TLS.
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// PEM private key for TLS.
+    #[arg(long, value_name = "FILE")]
+    pub pkey: Option<PathBuf>,
     /// Relay IP, at most one per family (default: the listen IP).
     #[arg(long, value_name = "IP")]
     pub relay_ip: Vec<IpAddr>,
@@ -80,6 +89,9 @@ pub fn run(args: TurnArgs) -> anyhow::Result<()> {
     let flags = TurnOptions {
         listen: args.listen,
         relay_ip: args.relay_ip,
+        tls_listen: args.tls_listen,
+        cert: args.cert,
+        pkey: args.pkey,
         min_port: args.min_port,
         max_port: args.max_port,
         realm: args.realm,

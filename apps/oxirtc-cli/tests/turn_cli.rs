@@ -545,3 +545,78 @@ fn rfc5780_behaviour_discovery_on_the_turn_port() {
     assert!(out.status.success(), "{t}");
     assert!(t.contains("NAT type         open internet"), "{t}");
 }
+
+#[test]
+fn coturn_client_over_tls() {
+    let (Some(uc), Some(peer), Some(openssl)) = (
+        which("turnutils_uclient"),
+        which("turnutils_peer"),
+        which("openssl"),
+    ) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("oxirtc-turn-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new(openssl)
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ])
+        .args(["-days", "2", "-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made));
+    let tls_port = free_port();
+    let tls = format!("127.0.0.1:{tls_port}");
+    let (cert_s, key_s) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let extra = [
+        "--tls-listen",
+        &tls,
+        "--cert",
+        cert_s,
+        "--pkey",
+        key_s,
+        "--unauth-size-slack",
+        "64",
+    ];
+    let (_server, _, _) = start_oxirtc_turn(&extra);
+    let peer_port = free_port();
+    let _peer = Reaper(
+        Command::new(peer)
+            .args(["-L", "127.0.0.1", "-p", &peer_port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let pp = peer_port.to_string();
+    let args = [
+        "-S",
+        "-t",
+        "-e",
+        "127.0.0.1",
+        "-r",
+        &pp,
+        "-n",
+        "100",
+        "-m",
+        "2",
+        "-l",
+        "500",
+        "-z",
+        "5",
+    ];
+    let (ok, t) = uclient(&uc, tls_port, &args, PASS);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(ok, "uclient over TLS failed:\n{}", tail(&t, 15));
+}

@@ -16,6 +16,13 @@ pub struct TurnOptions {
     /// Addresses to listen on, UDP and TCP (default 0.0.0.0:3478).
     #[serde(default)]
     pub listen: Vec<SocketAddr>,
+    /// TLS listen addresses (`turns:`, needs `cert` and `pkey`).
+    #[serde(default)]
+    pub tls_listen: Vec<SocketAddr>,
+    /// PEM certificate chain for TLS.
+    pub cert: Option<std::path::PathBuf>,
+    /// PEM private key for TLS.
+    pub pkey: Option<std::path::PathBuf>,
     /// Relay IPs, at most one per family (default: the listen IP when it is not a wildcard).
     #[serde(default)]
     pub relay_ip: Vec<IpAddr>,
@@ -99,6 +106,9 @@ impl TurnOptions {
         TurnOptions {
             listen: vec(self.listen, file.listen),
             relay_ip: vec(self.relay_ip, file.relay_ip),
+            tls_listen: vec(self.tls_listen, file.tls_listen),
+            cert: self.cert.or(file.cert),
+            pkey: self.pkey.or(file.pkey),
             min_port: self.min_port.or(file.min_port),
             max_port: self.max_port.or(file.max_port),
             realm: self.realm.or(file.realm),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use oxirtc_turn::{tcp_frame_len, FiveTuple, Transport};
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 
@@ -134,9 +134,12 @@ pub(crate) fn spawn_tcp_acceptor(listener: TcpListener, workers: Vec<mpsc::Sende
     });
 }
 
-/// One TCP client: frames in, frames out, `TcpClosed` at the end.
-async fn serve_tcp(stream: tokio::net::TcpStream, tuple: FiveTuple, tx: mpsc::Sender<Input>) {
-    let (mut rd, mut wr) = stream.into_split();
+/// One TCP (or TLS) client: frames in, frames out, `TcpClosed` at the end.
+async fn serve_tcp<S>(stream: S, tuple: FiveTuple, tx: mpsc::Sender<Input>)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (mut rd, mut wr) = tokio::io::split(stream);
     let (wtx, mut wrx) = mpsc::channel::<Vec<u8>>(1024);
     if tx.send(Input::TcpOpened { tuple, writer: wtx }).await.is_err() {
         return;
@@ -172,4 +175,74 @@ async fn serve_tcp(stream: tokio::net::TcpStream, tuple: FiveTuple, tx: mpsc::Se
     }
     let _ = tx.send(Input::TcpClosed { tuple }).await;
     writer.abort();
+}
+
+/// Longest a TLS handshake may take before the connection is dropped.
+const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// TURN over TLS (`turns:`, RFC 8656 §3.1): the TLS layer is stripped here; the core sees TCP.
+pub(crate) fn spawn_tls_acceptor(
+    listener: TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    workers: Vec<mpsc::Sender<Input>>,
+) {
+    tokio::spawn(async move {
+        loop {
+            let (stream, client) = match listener.accept().await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "TLS accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let Ok(server) = stream.local_addr() else { continue };
+            let _ = stream.set_nodelay(true);
+            let tuple = FiveTuple {
+                client,
+                server,
+                transport: Transport::Tcp,
+            };
+            let tx = workers[worker_for(client.ip(), workers.len())].clone();
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => serve_tcp(tls, tuple, tx).await,
+                    Ok(Err(e)) => tracing::debug!(%client, error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(%client, "TLS handshake timed out"),
+                }
+            });
+        }
+    });
+}
+
+/// Binds a TLS listener (a TCP listener; the handshake happens per connection).
+pub(crate) fn bind_tcp(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    let tcp = socket(addr, Type::STREAM, Protocol::TCP)
+        .with_context(|| format!("cannot listen on TCP {addr} (port in use?)"))?;
+    tcp.listen(1024)?;
+    Ok(TcpListener::from_std(tcp.into())?)
+}
+
+/// Loads a PEM certificate chain and private key into a TLS acceptor.
+pub(crate) fn tls_acceptor(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert)
+        .with_context(|| format!("cannot read certificate {}", cert.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("bad PEM certificate in {}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .with_context(|| format!("cannot read private key {}", key.display()))?;
+    let provider = std::sync::Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .context("certificate and key do not match")?;
+    Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
 }
