@@ -75,6 +75,9 @@ pub struct TurnArgs {
     /// RFC 5780: the second port (default: listen port + 1).
     #[arg(long, requires = "alt_ip")]
     pub alt_port: Option<u16>,
+    /// Unauthenticated (401/438) answers per source IP per second (default 20).
+    #[arg(long, value_name = "N")]
+    pub unauth_rate: Option<u32>,
     /// Bytes by which a 401 may exceed its request (default 0: never; browsers need about 64).
     #[arg(long, value_name = "BYTES")]
     pub unauth_size_slack: Option<usize>,
@@ -107,6 +110,7 @@ pub fn run(args: TurnArgs) -> anyhow::Result<()> {
         max_bps: args.max_bps,
         drain_timeout: args.drain_timeout,
         unauth_size_slack: args.unauth_size_slack,
+        unauth_rate: args.unauth_rate,
         alt_ip: args.alt_ip,
         alt_port: args.alt_port,
         lifetime: None,

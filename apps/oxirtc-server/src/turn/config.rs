@@ -57,6 +57,8 @@ pub struct TurnOptions {
     pub max_bps: Option<u64>,
     /// Seconds to wait for allocations to end after SIGTERM (default 60).
     pub drain_timeout: Option<u64>,
+    /// Unauthenticated (401/438) answers per source IP per second (default 20).
+    pub unauth_rate: Option<u32>,
     /// Bytes an unauthenticated 401 may exceed its request by (default 0: never larger).
     pub unauth_size_slack: Option<usize>,
     /// RFC 5780: second IP for NAT behaviour discovery (Binding with OTHER-ADDRESS, CHANGE-REQUEST).
@@ -124,6 +126,7 @@ impl TurnOptions {
             max_bps: self.max_bps.or(file.max_bps),
             drain_timeout: self.drain_timeout.or(file.drain_timeout),
             unauth_size_slack: self.unauth_size_slack.or(file.unauth_size_slack),
+            unauth_rate: self.unauth_rate.or(file.unauth_rate),
             alt_ip: self.alt_ip.or(file.alt_ip),
             alt_port: self.alt_port.or(file.alt_port),
             lifetime: self.lifetime.or(file.lifetime),
@@ -203,6 +206,7 @@ impl TurnOptions {
             max_allocations: self.max_allocations.unwrap_or(0),
             max_bytes_per_second: self.max_bps.unwrap_or(0),
             unauth_size_slack: self.unauth_size_slack.unwrap_or(0),
+            unauth_responses_per_second: self.unauth_rate.unwrap_or(d.unauth_responses_per_second),
             software: "oxirtc".into(),
             ..d
         })
