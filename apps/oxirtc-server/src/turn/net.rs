@@ -95,15 +95,18 @@ pub(crate) fn spawn_udp_readers(socket: Arc<UdpSocket>, workers: Vec<mpsc::Sende
                     transport: Transport::Udp,
                 };
                 let tx = &workers[worker_for(client.ip(), workers.len())];
-                if tx
-                    .send(Input::Client {
-                        tuple,
-                        data: buf[..n].to_vec(),
-                    })
-                    .await
-                    .is_err()
-                {
-                    return;
+                let input = Input::Client {
+                    tuple,
+                    data: buf[..n].to_vec(),
+                };
+                // A full worker queue drops the datagram (UDP semantics) instead of stalling this
+                // reader, which serves every worker.
+                match tx.try_send(input) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        metrics::counter!("turn_dropped_total", "reason" => "worker_busy").increment(1);
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => return,
                 }
             }
         });
@@ -152,7 +155,7 @@ where
         }
     });
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
-    let mut chunk = vec![0u8; 65_536];
+    let mut chunk = vec![0u8; 16 * 1024];
     'read: loop {
         let n = match rd.read(&mut chunk).await {
             Ok(0) | Err(_) => break,

@@ -184,11 +184,13 @@ async fn relay_reader(socket: Arc<UdpSocket>, relay: SocketAddr, tx: mpsc::Sende
                 .map(|(n, peer)| (buf[..n].to_vec(), peer))
         });
         match got {
-            Ok((data, peer)) => {
-                if tx.send(Input::Relay { relay, peer, data }).await.is_err() {
-                    return;
+            Ok((data, peer)) => match tx.try_send(Input::Relay { relay, peer, data }) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    metrics::counter!("turn_dropped_total", "reason" => "worker_busy").increment(1);
                 }
-            }
+                Err(mpsc::error::TrySendError::Closed(_)) => return,
+            },
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             // ICMP port-unreachable and friends: transient, keep the relay open.
             Err(e) => tracing::debug!(%relay, error = %e, "relay receive error"),
