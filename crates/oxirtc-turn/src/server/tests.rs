@@ -936,3 +936,37 @@ fn even_port_reservation_and_token() {
     );
     assert_eq!(code(&resp), 508);
 }
+
+#[test]
+fn cores_sharing_nonce_key_and_epoch_accept_each_others_nonces() {
+    let shared = ServerConfig {
+        nonce_key: Some([5; 32]),
+        ..config()
+    };
+    let mut a = H::new(shared.clone());
+    a.fetch_nonce();
+    let mut b = H::new(shared);
+    b.now = a.now;
+    b.s = TurnServer::new(
+        ServerConfig {
+            nonce_key: Some([5; 32]),
+            ..config()
+        },
+        default_provider(),
+        SecureRng::from_seed([8; 32]),
+        a.now,
+    );
+    b.nonce = a.nonce.clone();
+    b.allocate();
+    // A core with another key answers 438 with its own nonce.
+    let mut c = H::new(ServerConfig {
+        nonce_key: Some([6; 32]),
+        ..config()
+    });
+    c.now = a.now;
+    c.nonce = a.nonce.clone();
+    assert_eq!(
+        code(&c.request(Method::ALLOCATE, &[Attribute::RequestedTransport(17)])),
+        438
+    );
+}
