@@ -620,3 +620,19 @@ fn coturn_client_over_tls() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(ok, "uclient over TLS failed:\n{}", tail(&t, 15));
 }
+
+#[test]
+fn silent_tcp_connections_are_closed() {
+    let (_server, port, _) = start_oxirtc_turn(&[]);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 16];
+    // EOF (0 bytes) once the server gives up on a client that never sends a frame.
+    assert_eq!(s.read(&mut buf).unwrap(), 0);
+    let waited = started.elapsed();
+    assert!(
+        (Duration::from_secs(9)..Duration::from_secs(15)).contains(&waited),
+        "{waited:?}"
+    );
+}

@@ -15,6 +15,12 @@ use tokio::sync::mpsc;
 
 use super::worker::Input;
 
+/// A TCP client must send its first complete frame within this long (slow-loris guard).
+const FIRST_FRAME_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Then it must send something at least this often: clients refresh permissions every 4-5 minutes
+/// and allocations every 10, so 15 minutes of silence means the client is gone.
+const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// Largest TURN frame over TCP: a STUN message or ChannelData of 65535 bytes plus header and padding.
 const MAX_FRAME: usize = 65_535 + 20 + 4;
 
@@ -156,10 +162,15 @@ where
     });
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
     let mut chunk = vec![0u8; 16 * 1024];
+    let mut idle = FIRST_FRAME_TIMEOUT;
     'read: loop {
-        let n = match rd.read(&mut chunk).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
+        let n = match tokio::time::timeout(idle, rd.read(&mut chunk)).await {
+            Ok(Ok(0) | Err(_)) => break,
+            Ok(Ok(n)) => n,
+            Err(_) => {
+                tracing::debug!(client = %tuple.client, "TCP connection idle; closing");
+                break;
+            }
         };
         buf.extend_from_slice(&chunk[..n]);
         while buf.len() >= 4 {
@@ -171,6 +182,7 @@ where
                 break;
             }
             let frame: Vec<u8> = buf.drain(..len).collect();
+            idle = IDLE_TIMEOUT;
             if tx.send(Input::Client { tuple, data: frame }).await.is_err() {
                 break 'read;
             }
