@@ -15,6 +15,15 @@ pub struct TurnArgs {
     /// Listen address for UDP and TCP (repeatable; default 0.0.0.0:3478).
     #[arg(long, short = 'L', value_name = "ADDR")]
     pub listen: Vec<SocketAddr>,
+    /// TLS listen address for `turns:` (repeatable; needs --cert and --pkey).
+    #[arg(long, value_name = "ADDR")]
+    pub tls_listen: Vec<SocketAddr>,
+    /// PEM certificate chain for TLS.
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// PEM private key for TLS.
+    #[arg(long, value_name = "FILE")]
+    pub pkey: Option<PathBuf>,
     /// Relay IP, at most one per family (default: the listen IP).
     #[arg(long, value_name = "IP")]
     pub relay_ip: Vec<IpAddr>,
@@ -60,6 +69,15 @@ pub struct TurnArgs {
     /// Seconds to wait for allocations to end after SIGTERM (default 60).
     #[arg(long, value_name = "SECS")]
     pub drain_timeout: Option<u64>,
+    /// RFC 5780: a second IP (same family) for NAT behaviour discovery on the Binding port.
+    #[arg(long, value_name = "IP")]
+    pub alt_ip: Option<IpAddr>,
+    /// RFC 5780: the second port (default: listen port + 1).
+    #[arg(long, requires = "alt_ip")]
+    pub alt_port: Option<u16>,
+    /// Unauthenticated (401/438) answers per source IP per second (default 20).
+    #[arg(long, value_name = "N")]
+    pub unauth_rate: Option<u32>,
     /// Bytes by which a 401 may exceed its request (default 0: never; browsers need about 64).
     #[arg(long, value_name = "BYTES")]
     pub unauth_size_slack: Option<usize>,
@@ -74,6 +92,9 @@ pub fn run(args: TurnArgs) -> anyhow::Result<()> {
     let flags = TurnOptions {
         listen: args.listen,
         relay_ip: args.relay_ip,
+        tls_listen: args.tls_listen,
+        cert: args.cert,
+        pkey: args.pkey,
         min_port: args.min_port,
         max_port: args.max_port,
         realm: args.realm,
@@ -89,6 +110,9 @@ pub fn run(args: TurnArgs) -> anyhow::Result<()> {
         max_bps: args.max_bps,
         drain_timeout: args.drain_timeout,
         unauth_size_slack: args.unauth_size_slack,
+        unauth_rate: args.unauth_rate,
+        alt_ip: args.alt_ip,
+        alt_port: args.alt_port,
         lifetime: None,
         max_lifetime: None,
     };

@@ -271,13 +271,18 @@ struct Driver {
 
 impl Driver {
     fn new(server: SocketAddr) -> Driver {
-        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let local = if server.is_ipv6() {
+            "[::1]:0"
+        } else {
+            "127.0.0.1:0"
+        };
+        let socket = UdpSocket::bind(local).unwrap();
         socket.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
-        let client = TurnClient::new(
-            ClientConfig::new(server, USER, PASS),
-            default_provider(),
-            SecureRng::from_seed([4; 32]),
-        );
+        let mut config = ClientConfig::new(server, USER, PASS);
+        if server.is_ipv6() {
+            config.family = oxirtc_stun::AddressFamily::V6;
+        }
+        let client = TurnClient::new(config, default_provider(), SecureRng::from_seed([4; 32]));
         Driver {
             client,
             socket,
@@ -319,7 +324,12 @@ impl Driver {
 /// Allocate, permission, data both ways by Send/Data, channel, data both ways by ChannelData,
 /// refresh, deallocate.
 fn our_client_flow(server: SocketAddr) {
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let peer = UdpSocket::bind(if server.is_ipv6() {
+        "[::1]:0"
+    } else {
+        "127.0.0.1:0"
+    })
+    .unwrap();
     peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let peer_addr = peer.local_addr().unwrap();
     let mut d = Driver::new(server);
@@ -364,6 +374,39 @@ fn our_client_flow(server: SocketAddr) {
 fn our_client_against_oxirtc_turn() {
     let (_server, port, _) = start_oxirtc_turn(&[]);
     our_client_flow(SocketAddr::from(([127, 0, 0, 1], port)));
+}
+
+#[test]
+fn our_client_against_oxirtc_turn_over_ipv6() {
+    let port = free_port();
+    let listen = format!("[::1]:{port}");
+    let (lo, hi) = relay_range();
+    let _server = Reaper(
+        Command::new(env!("CARGO_BIN_EXE_oxirtc"))
+            .args([
+                "turn",
+                "--listen",
+                &listen,
+                "--realm",
+                REALM,
+                "--user",
+                "interop:interop-pass",
+            ])
+            .args([
+                "--allow-loopback-peers",
+                "--threads",
+                "1",
+                "--min-port",
+                &lo.to_string(),
+            ])
+            .args(["--max-port", &hi.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    our_client_flow(listen.parse().unwrap());
 }
 
 #[test]
@@ -488,5 +531,108 @@ fn sigterm_drains_and_exits() {
     assert!(
         out.contains("draining 1 allocations") && out.contains("stopped"),
         "{out}"
+    );
+}
+
+#[test]
+fn rfc5780_behaviour_discovery_on_the_turn_port() {
+    let (_server, port, _) = start_oxirtc_turn(&["--alt-ip", "127.0.0.2"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_oxirtc"))
+        .args(["stun", &format!("127.0.0.1:{port}"), "--nat-type"])
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("NAT type         open internet"), "{t}");
+}
+
+#[test]
+fn coturn_client_over_tls() {
+    let (Some(uc), Some(peer), Some(openssl)) = (
+        which("turnutils_uclient"),
+        which("turnutils_peer"),
+        which("openssl"),
+    ) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("oxirtc-turn-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new(openssl)
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ])
+        .args(["-days", "2", "-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made));
+    let tls_port = free_port();
+    let tls = format!("127.0.0.1:{tls_port}");
+    let (cert_s, key_s) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let extra = [
+        "--tls-listen",
+        &tls,
+        "--cert",
+        cert_s,
+        "--pkey",
+        key_s,
+        "--unauth-size-slack",
+        "64",
+    ];
+    let (_server, _, _) = start_oxirtc_turn(&extra);
+    let peer_port = free_port();
+    let _peer = Reaper(
+        Command::new(peer)
+            .args(["-L", "127.0.0.1", "-p", &peer_port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let pp = peer_port.to_string();
+    let args = [
+        "-S",
+        "-t",
+        "-e",
+        "127.0.0.1",
+        "-r",
+        &pp,
+        "-n",
+        "100",
+        "-m",
+        "2",
+        "-l",
+        "500",
+        "-z",
+        "5",
+    ];
+    let (ok, t) = uclient(&uc, tls_port, &args, PASS);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(ok, "uclient over TLS failed:\n{}", tail(&t, 15));
+}
+
+#[test]
+fn silent_tcp_connections_are_closed() {
+    let (_server, port, _) = start_oxirtc_turn(&[]);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 16];
+    // EOF (0 bytes) once the server gives up on a client that never sends a frame.
+    assert_eq!(s.read(&mut buf).unwrap(), 0);
+    let waited = started.elapsed();
+    assert!(
+        (Duration::from_secs(9)..Duration::from_secs(15)).contains(&waited),
+        "{waited:?}"
     );
 }

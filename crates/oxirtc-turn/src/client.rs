@@ -3,7 +3,43 @@
 //!
 //! The owner (an ICE agent, a test, a tokio driver) routes every datagram that comes from the TURN
 //! server into [`TurnClient::handle_receive`] and sends what [`TurnClient::poll_transmit`] returns to
-//! the server. Peer data arrives as [`TurnEvent::PeerData`].
+//! the server. Peer data arrives as [`TurnEvent::PeerData`]. Over TCP the owner cuts the byte stream
+//! into frames with [`crate::tcp_frame_len`].
+//!
+//! A client allocating through the server core, both in memory:
+//!
+//! ```
+//! use std::time::Instant;
+//! use oxirtc_crypto::{default_provider, SecureRng};
+//! use oxirtc_turn::{ClientConfig, Credentials, FiveTuple, ServerConfig, Transport, TurnClient, TurnEvent, TurnServer};
+//!
+//! # #[allow(clippy::disallowed_methods)] // the doctest is the driver: it owns the clock
+//! let now = Instant::now();
+//! let server_addr = "192.0.2.1:3478".parse()?;
+//! let config = ServerConfig {
+//!     credentials: Credentials::new().user("alice", "secret"),
+//!     relay_ips: vec!["192.0.2.1".parse()?],
+//!     ..ServerConfig::default()
+//! };
+//! let mut server = TurnServer::new(config, default_provider(), SecureRng::from_seed([1; 32]), now);
+//! let mut client = TurnClient::new(ClientConfig::new(server_addr, "alice", "secret"), default_provider(), SecureRng::from_seed([2; 32]));
+//! let tuple = FiveTuple { client: "203.0.113.9:5000".parse()?, server: server_addr, transport: Transport::Udp };
+//!
+//! client.allocate(now);
+//! let mut relayed = None;
+//! while relayed.is_none() {
+//!     while let Some(t) = client.poll_transmit(now) { server.handle_receive(now, tuple, &t.contents); }
+//!     while server.poll_event().is_some() {} // the runtime would bind the relay socket here
+//!     let mut answers = Vec::new();
+//!     while let Some(t) = server.poll_transmit() { answers.push(t.contents.to_vec()); }
+//!     for a in answers { client.handle_receive(now, server_addr, &a); }
+//!     while let Some(e) = client.poll_event() {
+//!         if let TurnEvent::Allocated { relayed: r, .. } = e { relayed = Some(r); }
+//!     }
+//! }
+//! assert_eq!(relayed, client.relayed_address());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};

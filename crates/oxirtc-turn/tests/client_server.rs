@@ -432,3 +432,45 @@ fn server_timeout_fails_allocation() {
         vec![TurnEvent::AllocationFailed(TurnError::Timeout)]
     );
 }
+
+#[test]
+fn forged_or_unsigned_responses_are_ignored() {
+    use oxirtc_stun::{
+        long_term_key, Attribute, Class, ErrorCode, Message, MessageEncoder, Method, PasswordAlgorithm,
+    };
+    let mut w = World::new(false, Transport::Udp, "secret");
+    w.allocate();
+    w.client.refresh(w.now);
+    // Take the Refresh off the wire and answer it with a 437, once signed with a wrong key, once unsigned.
+    let t = w.client.poll_transmit(w.now).unwrap();
+    let tid = Message::parse(&t.contents).unwrap().transaction_id();
+    let wrong = long_term_key(
+        default_provider(),
+        "alice",
+        "oxirtc",
+        "guess",
+        PasswordAlgorithm::Md5,
+    );
+    let mismatch = Attribute::ErrorCode(ErrorCode {
+        code: 437,
+        reason: "",
+    });
+    let mut forged = Vec::new();
+    MessageEncoder::new(&mut forged, Class::Error, Method::REFRESH, tid)
+        .add(&mismatch)
+        .add_message_integrity(default_provider(), &wrong);
+    let mut unsigned = Vec::new();
+    MessageEncoder::new(&mut unsigned, Class::Error, Method::REFRESH, tid).add(&mismatch);
+    for bytes in [&forged, &unsigned] {
+        assert!(w.client.handle_receive(w.now, w.listen, bytes));
+    }
+    assert!(matches!(w.client.state(), ClientState::Allocated { .. }));
+    assert_eq!(w.client.stats().mismatch_recoveries, 0);
+    assert_eq!(w.client.stats().dropped, 2);
+    // The retransmitted Refresh still completes.
+    let before = w.client.stats().refreshes;
+    w.run(Duration::from_secs(5));
+    assert_eq!(w.client.stats().refreshes, before + 1);
+    // Datagrams from anyone but the server are not the client's.
+    assert!(!w.client.handle_receive(w.now, w.peer, &forged));
+}

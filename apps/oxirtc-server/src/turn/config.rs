@@ -16,6 +16,13 @@ pub struct TurnOptions {
     /// Addresses to listen on, UDP and TCP (default 0.0.0.0:3478).
     #[serde(default)]
     pub listen: Vec<SocketAddr>,
+    /// TLS listen addresses (`turns:`, needs `cert` and `pkey`).
+    #[serde(default)]
+    pub tls_listen: Vec<SocketAddr>,
+    /// PEM certificate chain for TLS.
+    pub cert: Option<std::path::PathBuf>,
+    /// PEM private key for TLS.
+    pub pkey: Option<std::path::PathBuf>,
     /// Relay IPs, at most one per family (default: the listen IP when it is not a wildcard).
     #[serde(default)]
     pub relay_ip: Vec<IpAddr>,
@@ -50,8 +57,14 @@ pub struct TurnOptions {
     pub max_bps: Option<u64>,
     /// Seconds to wait for allocations to end after SIGTERM (default 60).
     pub drain_timeout: Option<u64>,
+    /// Unauthenticated (401/438) answers per source IP per second (default 20).
+    pub unauth_rate: Option<u32>,
     /// Bytes an unauthenticated 401 may exceed its request by (default 0: never larger).
     pub unauth_size_slack: Option<usize>,
+    /// RFC 5780: second IP for NAT behaviour discovery (Binding with OTHER-ADDRESS, CHANGE-REQUEST).
+    pub alt_ip: Option<IpAddr>,
+    /// RFC 5780: second port (default: listen port + 1).
+    pub alt_port: Option<u16>,
     /// Default allocation lifetime in seconds (600).
     pub lifetime: Option<u64>,
     /// Maximum allocation lifetime in seconds (3600).
@@ -95,6 +108,9 @@ impl TurnOptions {
         TurnOptions {
             listen: vec(self.listen, file.listen),
             relay_ip: vec(self.relay_ip, file.relay_ip),
+            tls_listen: vec(self.tls_listen, file.tls_listen),
+            cert: self.cert.or(file.cert),
+            pkey: self.pkey.or(file.pkey),
             min_port: self.min_port.or(file.min_port),
             max_port: self.max_port.or(file.max_port),
             realm: self.realm.or(file.realm),
@@ -110,6 +126,9 @@ impl TurnOptions {
             max_bps: self.max_bps.or(file.max_bps),
             drain_timeout: self.drain_timeout.or(file.drain_timeout),
             unauth_size_slack: self.unauth_size_slack.or(file.unauth_size_slack),
+            unauth_rate: self.unauth_rate.or(file.unauth_rate),
+            alt_ip: self.alt_ip.or(file.alt_ip),
+            alt_port: self.alt_port.or(file.alt_port),
             lifetime: self.lifetime.or(file.lifetime),
             max_lifetime: self.max_lifetime.or(file.max_lifetime),
         }
@@ -187,6 +206,7 @@ impl TurnOptions {
             max_allocations: self.max_allocations.unwrap_or(0),
             max_bytes_per_second: self.max_bps.unwrap_or(0),
             unauth_size_slack: self.unauth_size_slack.unwrap_or(0),
+            unauth_responses_per_second: self.unauth_rate.unwrap_or(d.unauth_responses_per_second),
             software: "oxirtc".into(),
             ..d
         })

@@ -19,105 +19,67 @@ pub(crate) fn start(addr: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
+type Field = fn(&ServerStats) -> u64;
+type Label = Option<(&'static str, &'static str)>;
+
+/// Counter name, label (key, value) or none, and the core counter behind it.
+const COUNTERS: &[(&str, Label, Field)] = &[
+    ("turn_allocations_created_total", None, |s| s.allocations_created),
+    ("turn_allocations_deleted_total", None, |s| s.allocations_deleted),
+    ("turn_auth_failures_total", None, |s| s.auth_failures),
+    ("turn_denied_peers_total", None, |s| s.denied_peers),
+    ("turn_error_responses_total", None, |s| s.error_responses),
+    ("turn_binding_requests_total", None, |s| s.binding_requests),
+    (
+        "turn_relayed_packets_total",
+        Some(("direction", "to_peer")),
+        |s| s.relayed_to_peer_packets,
+    ),
+    ("turn_relayed_bytes_total", Some(("direction", "to_peer")), |s| {
+        s.relayed_to_peer_bytes
+    }),
+    (
+        "turn_relayed_packets_total",
+        Some(("direction", "to_client")),
+        |s| s.relayed_to_client_packets,
+    ),
+    (
+        "turn_relayed_bytes_total",
+        Some(("direction", "to_client")),
+        |s| s.relayed_to_client_bytes,
+    ),
+    ("turn_dropped_total", Some(("reason", "malformed")), |s| {
+        s.dropped_malformed
+    }),
+    ("turn_dropped_total", Some(("reason", "no_allocation")), |s| {
+        s.dropped_no_allocation
+    }),
+    ("turn_dropped_total", Some(("reason", "no_permission")), |s| {
+        s.dropped_no_permission
+    }),
+    ("turn_dropped_total", Some(("reason", "quota")), |s| {
+        s.dropped_quota
+    }),
+    ("turn_dropped_total", Some(("reason", "unauth_limited")), |s| {
+        s.dropped_unauth_limited
+    }),
+    ("turn_dropped_total", Some(("reason", "queue_full")), |s| {
+        s.dropped_queue_full
+    }),
+];
+
 /// Adds what changed since `last` to the counters and sets this worker's allocation gauge.
 pub(crate) fn publish(worker: usize, last: &mut ServerStats, now: &ServerStats, allocations: usize) {
-    let w = worker.to_string();
-    gauge!("turn_allocations", "worker" => w).set(allocations as f64);
-    let pairs: [(&'static str, &'static str, u64, u64); 14] = [
-        (
-            "turn_allocations_created_total",
-            "",
-            last.allocations_created,
-            now.allocations_created,
-        ),
-        (
-            "turn_allocations_deleted_total",
-            "",
-            last.allocations_deleted,
-            now.allocations_deleted,
-        ),
-        (
-            "turn_auth_failures_total",
-            "",
-            last.auth_failures,
-            now.auth_failures,
-        ),
-        ("turn_denied_peers_total", "", last.denied_peers, now.denied_peers),
-        (
-            "turn_binding_requests_total",
-            "",
-            last.binding_requests,
-            now.binding_requests,
-        ),
-        (
-            "turn_relayed_packets_total",
-            "to_peer",
-            last.relayed_to_peer_packets,
-            now.relayed_to_peer_packets,
-        ),
-        (
-            "turn_relayed_bytes_total",
-            "to_peer",
-            last.relayed_to_peer_bytes,
-            now.relayed_to_peer_bytes,
-        ),
-        (
-            "turn_relayed_packets_total",
-            "to_client",
-            last.relayed_to_client_packets,
-            now.relayed_to_client_packets,
-        ),
-        (
-            "turn_relayed_bytes_total",
-            "to_client",
-            last.relayed_to_client_bytes,
-            now.relayed_to_client_bytes,
-        ),
-        (
-            "turn_dropped_total",
-            "malformed",
-            last.dropped_malformed,
-            now.dropped_malformed,
-        ),
-        (
-            "turn_dropped_total",
-            "no_allocation",
-            last.dropped_no_allocation,
-            now.dropped_no_allocation,
-        ),
-        (
-            "turn_dropped_total",
-            "no_permission",
-            last.dropped_no_permission,
-            now.dropped_no_permission,
-        ),
-        (
-            "turn_dropped_total",
-            "quota",
-            last.dropped_quota,
-            now.dropped_quota,
-        ),
-        (
-            "turn_dropped_total",
-            "unauth_limited",
-            last.dropped_unauth_limited,
-            now.dropped_unauth_limited,
-        ),
-    ];
-    for (name, label, before, after) in pairs {
-        if after > before {
-            if label.is_empty() {
-                counter!(name).increment(after - before);
-            } else if name == "turn_dropped_total" {
-                counter!(name, "reason" => label).increment(after - before);
-            } else {
-                counter!(name, "direction" => label).increment(after - before);
-            }
+    gauge!("turn_allocations", "worker" => worker.to_string()).set(allocations as f64);
+    for (name, label, field) in COUNTERS {
+        let delta = field(now).saturating_sub(field(last));
+        if delta == 0 {
+            continue;
         }
-    }
-    if now.dropped_queue_full > last.dropped_queue_full {
-        counter!("turn_dropped_total", "reason" => "queue_full")
-            .increment(now.dropped_queue_full - last.dropped_queue_full);
+        match label {
+            Some((k, v)) => counter!(*name, *k => *v).increment(delta),
+            None => counter!(*name).increment(delta),
+        }
     }
     *last = now.clone();
 }

@@ -36,6 +36,8 @@ pub struct TurnDaemon {
     pub udp: Vec<SocketAddr>,
     /// Bound TCP listen addresses.
     pub tcp: Vec<SocketAddr>,
+    /// Bound TLS listen addresses.
+    pub tls: Vec<SocketAddr>,
     /// Worker count.
     pub workers: usize,
     inputs: Vec<mpsc::Sender<Input>>,
@@ -87,7 +89,9 @@ pub async fn start(options: &TurnOptions) -> anyhow::Result<TurnDaemon> {
     if let Some(addr) = options.metrics {
         metrics::start(addr)?;
     }
-    let listeners = net::bind_listeners(&options.listen_addrs())?;
+    let mut listeners = net::bind_listeners(&options.listen_addrs())?;
+    let alternate = rfc5780_sockets(options, &mut listeners)?;
+    let tls = tls_listeners(options)?;
     let mut rng = SecureRng::from_os(default_provider()).context("no OS randomness")?;
     let mut key = [0u8; 32];
     rng.fill(&mut key);
@@ -98,6 +102,7 @@ pub async fn start(options: &TurnOptions) -> anyhow::Result<TurnDaemon> {
     let mut daemon = TurnDaemon {
         udp: listeners.udp.iter().filter_map(|s| s.local_addr().ok()).collect(),
         tcp: listeners.tcp.iter().filter_map(|s| s.local_addr().ok()).collect(),
+        tls: tls.iter().filter_map(|(s, _)| s.local_addr().ok()).collect(),
         workers: n,
         inputs: Vec::new(),
         live: Vec::new(),
@@ -114,6 +119,7 @@ pub async fn start(options: &TurnOptions) -> anyhow::Result<TurnDaemon> {
             max_port: hi,
             nonce_key: Some(key),
             unix_time_at_start: unix,
+            alternate,
             ..base.clone()
         };
         let core = TurnServer::new(config, default_provider(), rng.fork(), epoch);
@@ -139,10 +145,62 @@ pub async fn start(options: &TurnOptions) -> anyhow::Result<TurnDaemon> {
     for listener in listeners.tcp {
         net::spawn_tcp_acceptor(listener, daemon.inputs.clone());
     }
+    for (listener, acceptor) in tls {
+        net::spawn_tls_acceptor(listener, acceptor, daemon.inputs.clone());
+    }
     for worker in workers {
         tokio::spawn(worker.run());
     }
     Ok(daemon)
+}
+
+/// `--tls-listen` listeners with the `--cert` / `--pkey` acceptor.
+fn tls_listeners(
+    options: &TurnOptions,
+) -> anyhow::Result<Vec<(tokio::net::TcpListener, tokio_rustls::TlsAcceptor)>> {
+    if options.tls_listen.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (Some(cert), Some(key)) = (&options.cert, &options.pkey) else {
+        bail!("--tls-listen needs --cert FILE and --pkey FILE (PEM)");
+    };
+    let acceptor = net::tls_acceptor(cert, key)?;
+    options
+        .tls_listen
+        .iter()
+        .map(|addr| Ok((net::bind_tcp(*addr)?, acceptor.clone())))
+        .collect()
+}
+
+/// RFC 5780 (`--alt-ip`): binds the three other IP × port combinations of the one listen address
+/// (UDP only) and returns `(primary, alternate)` for the cores.
+fn rfc5780_sockets(
+    options: &TurnOptions,
+    listeners: &mut net::Listeners,
+) -> anyhow::Result<Option<(SocketAddr, SocketAddr)>> {
+    let Some(alt_ip) = options.alt_ip else {
+        return Ok(None);
+    };
+    let [primary] = listeners.udp.as_slice() else {
+        bail!("--alt-ip needs exactly one --listen address (the primary)");
+    };
+    let primary = primary.local_addr()?;
+    if alt_ip == primary.ip() || alt_ip.is_ipv4() != primary.is_ipv4() {
+        bail!(
+            "--alt-ip {alt_ip} must differ from {} and be of the same family",
+            primary.ip()
+        );
+    }
+    let alt_port = options.alt_port.unwrap_or(primary.port().wrapping_add(1).max(1));
+    let alternate = SocketAddr::new(alt_ip, alt_port);
+    for addr in [
+        SocketAddr::new(primary.ip(), alt_port),
+        SocketAddr::new(alt_ip, primary.port()),
+        alternate,
+    ] {
+        listeners.udp.push(net::bind_udp(addr)?);
+    }
+    Ok(Some((primary, alternate)))
 }
 
 /// Runs the daemon until SIGTERM or Ctrl-C, then drains (at most the drain timeout).
@@ -156,9 +214,10 @@ pub fn run_blocking(options: TurnOptions) -> anyhow::Result<()> {
         let daemon = start(&options).await?;
         let config = options.server_config()?;
         println!(
-            "oxirtc turn: udp {:?} tcp {:?} relay {:?} ports {}-{} realm {:?}, {} workers{}",
+            "oxirtc turn: udp {:?} tcp {:?} tls {:?} relay {:?} ports {}-{} realm {:?}, {} workers{}",
             daemon.udp,
             daemon.tcp,
+            daemon.tls,
             config.relay_ips,
             config.min_port,
             config.max_port,

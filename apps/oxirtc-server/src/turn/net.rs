@@ -9,11 +9,17 @@ use std::sync::Arc;
 use anyhow::Context;
 use oxirtc_turn::{tcp_frame_len, FiveTuple, Transport};
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 
 use super::worker::Input;
+
+/// A TCP client must send its first complete frame within this long (slow-loris guard).
+const FIRST_FRAME_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Then it must send something at least this often: clients refresh permissions every 4-5 minutes
+/// and allocations every 10, so 15 minutes of silence means the client is gone.
+const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// Largest TURN frame over TCP: a STUN message or ChannelData of 65535 bytes plus header and padding.
 const MAX_FRAME: usize = 65_535 + 20 + 4;
@@ -44,18 +50,24 @@ pub(crate) fn bind_listeners(addrs: &[SocketAddr]) -> anyhow::Result<Listeners> 
         tcp: Vec::new(),
     };
     for &asked in addrs {
-        let udp = socket(asked, Type::DGRAM, Protocol::UDP)
-            .with_context(|| format!("cannot listen on UDP {asked} (port in use?)"))?;
-        let addr = udp.local_addr()?.as_socket().context("not an IP socket")?;
-        let _ = udp.set_recv_buffer_size(8 << 20);
-        let _ = udp.set_send_buffer_size(8 << 20);
+        let udp = bind_udp(asked)?;
+        let addr = udp.local_addr()?;
         let tcp = socket(addr, Type::STREAM, Protocol::TCP)
             .with_context(|| format!("cannot listen on TCP {addr} (port in use?)"))?;
         tcp.listen(1024)?;
-        out.udp.push(Arc::new(UdpSocket::from_std(udp.into())?));
+        out.udp.push(udp);
         out.tcp.push(TcpListener::from_std(tcp.into())?);
     }
     Ok(out)
+}
+
+/// One UDP listener socket with large buffers.
+pub(crate) fn bind_udp(addr: SocketAddr) -> anyhow::Result<Arc<UdpSocket>> {
+    let udp = socket(addr, Type::DGRAM, Protocol::UDP)
+        .with_context(|| format!("cannot listen on UDP {addr} (port in use?)"))?;
+    let _ = udp.set_recv_buffer_size(8 << 20);
+    let _ = udp.set_send_buffer_size(8 << 20);
+    Ok(Arc::new(UdpSocket::from_std(udp.into())?))
 }
 
 /// The worker that owns every 5-tuple of a client IP: UDP and TCP from one host, and RTP/RTCP
@@ -89,15 +101,18 @@ pub(crate) fn spawn_udp_readers(socket: Arc<UdpSocket>, workers: Vec<mpsc::Sende
                     transport: Transport::Udp,
                 };
                 let tx = &workers[worker_for(client.ip(), workers.len())];
-                if tx
-                    .send(Input::Client {
-                        tuple,
-                        data: buf[..n].to_vec(),
-                    })
-                    .await
-                    .is_err()
-                {
-                    return;
+                let input = Input::Client {
+                    tuple,
+                    data: buf[..n].to_vec(),
+                };
+                // A full worker queue drops the datagram (UDP semantics) instead of stalling this
+                // reader, which serves every worker.
+                match tx.try_send(input) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        metrics::counter!("turn_dropped_total", "reason" => "worker_busy").increment(1);
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => return,
                 }
             }
         });
@@ -128,9 +143,12 @@ pub(crate) fn spawn_tcp_acceptor(listener: TcpListener, workers: Vec<mpsc::Sende
     });
 }
 
-/// One TCP client: frames in, frames out, `TcpClosed` at the end.
-async fn serve_tcp(stream: tokio::net::TcpStream, tuple: FiveTuple, tx: mpsc::Sender<Input>) {
-    let (mut rd, mut wr) = stream.into_split();
+/// One TCP (or TLS) client: frames in, frames out, `TcpClosed` at the end.
+async fn serve_tcp<S>(stream: S, tuple: FiveTuple, tx: mpsc::Sender<Input>)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (mut rd, mut wr) = tokio::io::split(stream);
     let (wtx, mut wrx) = mpsc::channel::<Vec<u8>>(1024);
     if tx.send(Input::TcpOpened { tuple, writer: wtx }).await.is_err() {
         return;
@@ -143,11 +161,16 @@ async fn serve_tcp(stream: tokio::net::TcpStream, tuple: FiveTuple, tx: mpsc::Se
         }
     });
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
-    let mut chunk = vec![0u8; 65_536];
+    let mut chunk = vec![0u8; 16 * 1024];
+    let mut idle = FIRST_FRAME_TIMEOUT;
     'read: loop {
-        let n = match rd.read(&mut chunk).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
+        let n = match tokio::time::timeout(idle, rd.read(&mut chunk)).await {
+            Ok(Ok(0) | Err(_)) => break,
+            Ok(Ok(n)) => n,
+            Err(_) => {
+                tracing::debug!(client = %tuple.client, "TCP connection idle; closing");
+                break;
+            }
         };
         buf.extend_from_slice(&chunk[..n]);
         while buf.len() >= 4 {
@@ -159,6 +182,7 @@ async fn serve_tcp(stream: tokio::net::TcpStream, tuple: FiveTuple, tx: mpsc::Se
                 break;
             }
             let frame: Vec<u8> = buf.drain(..len).collect();
+            idle = IDLE_TIMEOUT;
             if tx.send(Input::Client { tuple, data: frame }).await.is_err() {
                 break 'read;
             }
@@ -166,4 +190,74 @@ async fn serve_tcp(stream: tokio::net::TcpStream, tuple: FiveTuple, tx: mpsc::Se
     }
     let _ = tx.send(Input::TcpClosed { tuple }).await;
     writer.abort();
+}
+
+/// Longest a TLS handshake may take before the connection is dropped.
+const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// TURN over TLS (`turns:`, RFC 8656 §3.1): the TLS layer is stripped here; the core sees TCP.
+pub(crate) fn spawn_tls_acceptor(
+    listener: TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    workers: Vec<mpsc::Sender<Input>>,
+) {
+    tokio::spawn(async move {
+        loop {
+            let (stream, client) = match listener.accept().await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "TLS accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let Ok(server) = stream.local_addr() else { continue };
+            let _ = stream.set_nodelay(true);
+            let tuple = FiveTuple {
+                client,
+                server,
+                transport: Transport::Tcp,
+            };
+            let tx = workers[worker_for(client.ip(), workers.len())].clone();
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => serve_tcp(tls, tuple, tx).await,
+                    Ok(Err(e)) => tracing::debug!(%client, error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(%client, "TLS handshake timed out"),
+                }
+            });
+        }
+    });
+}
+
+/// Binds a TLS listener (a TCP listener; the handshake happens per connection).
+pub(crate) fn bind_tcp(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    let tcp = socket(addr, Type::STREAM, Protocol::TCP)
+        .with_context(|| format!("cannot listen on TCP {addr} (port in use?)"))?;
+    tcp.listen(1024)?;
+    Ok(TcpListener::from_std(tcp.into())?)
+}
+
+/// Loads a PEM certificate chain and private key into a TLS acceptor.
+pub(crate) fn tls_acceptor(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert)
+        .with_context(|| format!("cannot read certificate {}", cert.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("bad PEM certificate in {}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .with_context(|| format!("cannot read private key {}", key.display()))?;
+    let provider = std::sync::Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .context("certificate and key do not match")?;
+    Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
 }

@@ -160,15 +160,40 @@ impl Worker {
             }
         };
         let (reader, tx) = (Arc::clone(&socket), self.tx.clone());
-        let task = tokio::spawn(async move {
-            let mut buf = vec![0u8; 65_536];
-            while let Ok((n, peer)) = reader.recv_from(&mut buf).await {
-                let data = buf[..n].to_vec();
-                if tx.send(Input::Relay { relay, peer, data }).await.is_err() {
-                    break;
-                }
-            }
-        });
+        let task = tokio::spawn(relay_reader(reader, relay, tx));
         self.relays.insert(relay, (socket, task));
+    }
+}
+
+thread_local! {
+    /// One receive buffer per runtime thread, shared by every relay socket on it: an idle allocation
+    /// then costs no 64 KiB buffer of its own.
+    static RELAY_BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 65_536]);
+}
+
+/// Reads one relay socket and forwards its datagrams to the worker.
+async fn relay_reader(socket: Arc<UdpSocket>, relay: SocketAddr, tx: mpsc::Sender<Input>) {
+    loop {
+        if socket.readable().await.is_err() {
+            return;
+        }
+        let got = RELAY_BUF.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            socket
+                .try_recv_from(&mut buf)
+                .map(|(n, peer)| (buf[..n].to_vec(), peer))
+        });
+        match got {
+            Ok((data, peer)) => match tx.try_send(Input::Relay { relay, peer, data }) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    metrics::counter!("turn_dropped_total", "reason" => "worker_busy").increment(1);
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => return,
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            // ICMP port-unreachable and friends: transient, keep the relay open.
+            Err(e) => tracing::debug!(%relay, error = %e, "relay receive error"),
+        }
     }
 }

@@ -50,9 +50,10 @@ pub struct ServerConfig {
     /// default) means never larger than the request; browsers send ~28-36 byte first Allocates, which
     /// then get no 401 at all, so deployments serving browsers need about 48 + realm length.
     pub unauth_size_slack: usize,
-    /// RFC 5780: a second server address `(ip, port)`; Binding responses then carry OTHER-ADDRESS and
-    /// honour CHANGE-REQUEST (the runtime must listen on all four combinations).
-    pub alternate: Option<SocketAddr>,
+    /// RFC 5780: `(primary, alternate)` listen addresses with different IPs and ports; Binding
+    /// responses then carry OTHER-ADDRESS and RESPONSE-ORIGIN and honour CHANGE-REQUEST. The runtime
+    /// must listen on all four IP × port combinations.
+    pub alternate: Option<(SocketAddr, SocketAddr)>,
     /// SOFTWARE in Allocate/Refresh responses (RFC 8656 §5); empty = none.
     pub software: String,
     /// Most transmits queued between two `poll_transmit` drains; beyond, packets are dropped and counted.

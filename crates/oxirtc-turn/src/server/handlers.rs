@@ -74,6 +74,8 @@ impl TurnServer {
                 }
             }
             (Class::Indication, Method::SEND) => self.handle_send(now, tuple, msg),
+            // Binding indications are keepalives (RFC 8489 §6.2.1): nothing to do.
+            (Class::Indication, Method::BINDING) => {}
             _ => {
                 self.stats.dropped_malformed += 1;
                 tracing::trace!(client = %tuple.client, method = ?msg.method(), "TURN: ignored message");
@@ -264,20 +266,34 @@ impl TurnServer {
                 );
                 return;
             }
-            (Some(alt), change) => {
+            (Some((primary, alt)), change) => {
+                // RFC 5780 §6.1: the "other" address flips both IP and port; CHANGE-REQUEST flips
+                // the source's IP and/or port.
+                let flip_ip = |ip| if ip == alt.ip() { primary.ip() } else { alt.ip() };
+                let flip_port = |port| {
+                    if port == alt.port() {
+                        primary.port()
+                    } else {
+                        alt.port()
+                    }
+                };
                 if let Some(Attribute::ChangeRequest {
                     change_ip,
                     change_port,
                 }) = change
                 {
                     if change_ip {
-                        source.set_ip(alt.ip());
+                        source.set_ip(flip_ip(source.ip()));
                     }
                     if change_port {
-                        source.set_port(alt.port());
+                        source.set_port(flip_port(source.port()));
                     }
                 }
-                attrs.push(Attribute::OtherAddress(alt));
+                let server = tuple.server;
+                attrs.push(Attribute::OtherAddress(SocketAddr::new(
+                    flip_ip(server.ip()),
+                    flip_port(server.port()),
+                )));
                 attrs.push(Attribute::ResponseOrigin(source));
             }
             (None, None) => {}

@@ -199,7 +199,7 @@ fn binding_is_served_on_the_turn_port() {
 fn binding_rfc5780_other_address_and_change_request() {
     let alt: SocketAddr = "198.51.100.2:3479".parse().unwrap();
     let mut h = H::new(ServerConfig {
-        alternate: Some(alt),
+        alternate: Some((LISTEN.parse().unwrap(), alt)),
         ..config()
     });
     let req = h.build(
@@ -216,6 +216,25 @@ fn binding_rfc5780_other_address_and_change_request() {
     let msg = Message::parse(&out[0].3).unwrap();
     assert_eq!(msg.other_address(), Some(alt));
     assert_eq!(msg.response_origin(), Some(alt));
+    // Change the port only; then a request that arrived on the alternate address.
+    let req = h.build(
+        Class::Request,
+        Method::BINDING,
+        &[Attribute::ChangeRequest {
+            change_ip: false,
+            change_port: true,
+        }],
+        false,
+    );
+    assert_eq!(h.send(&req)[0].0, "198.51.100.1:3479".parse().unwrap());
+    h.tuple.server = alt;
+    let req = h.build(Class::Request, Method::BINDING, &[], false);
+    let out = h.send(&req);
+    assert_eq!(out[0].0, alt);
+    assert_eq!(
+        Message::parse(&out[0].3).unwrap().other_address(),
+        Some(LISTEN.parse().unwrap())
+    );
 }
 
 #[test]
@@ -916,4 +935,38 @@ fn even_port_reservation_and_token() {
         ],
     );
     assert_eq!(code(&resp), 508);
+}
+
+#[test]
+fn cores_sharing_nonce_key_and_epoch_accept_each_others_nonces() {
+    let shared = ServerConfig {
+        nonce_key: Some([5; 32]),
+        ..config()
+    };
+    let mut a = H::new(shared.clone());
+    a.fetch_nonce();
+    let mut b = H::new(shared);
+    b.now = a.now;
+    b.s = TurnServer::new(
+        ServerConfig {
+            nonce_key: Some([5; 32]),
+            ..config()
+        },
+        default_provider(),
+        SecureRng::from_seed([8; 32]),
+        a.now,
+    );
+    b.nonce = a.nonce.clone();
+    b.allocate();
+    // A core with another key answers 438 with its own nonce.
+    let mut c = H::new(ServerConfig {
+        nonce_key: Some([6; 32]),
+        ..config()
+    });
+    c.now = a.now;
+    c.nonce = a.nonce.clone();
+    assert_eq!(
+        code(&c.request(Method::ALLOCATE, &[Attribute::RequestedTransport(17)])),
+        438
+    );
 }
