@@ -169,6 +169,7 @@ async fn new_pc(shared: &Shared) -> Result<PeerConnection, String> {
         stun_servers: shared.ice.stun_servers.clone(),
         turn_servers: shared.ice.turn_servers.clone(),
         ice_transport_policy: shared.ice.ice_transport_policy,
+        turn_tls_roots: shared.ice.turn_tls_roots.clone(),
         ..Config::default()
     };
     PeerConnection::new(config).await.map_err(|e| e.to_string())

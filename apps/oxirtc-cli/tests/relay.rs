@@ -34,10 +34,38 @@ fn echo_and_dial_connect_relay_only_through_oxirtc_turn_over_tcp() {
     relay_only("?transport=tcp");
 }
 
-fn relay_only(query: &str) {
+#[test]
+fn echo_and_dial_connect_relay_only_through_oxirtc_turn_over_tls() {
+    relay_only("tls");
+}
+
+/// `how`: "" (UDP), "?transport=tcp", or "tls" (`turns:` with a self-signed certificate for 127.0.0.1).
+fn relay_only(how: &str) {
     let bin = env!("CARGO_BIN_EXE_oxirtc");
     let port = free_port();
-    let turn_url = format!("turn:127.0.0.1:{port}{query}");
+    let dir = std::env::temp_dir().join(format!("oxirtc-relay-test-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (turn_url, mut tls_args, mut ca_args) =
+        (format!("turn:127.0.0.1:{port}{how}"), Vec::new(), Vec::new());
+    let turn_url = if how == "tls" {
+        let key = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+        let (cert, pkey) = (dir.join("cert.pem"), dir.join("key.pem"));
+        std::fs::write(&cert, key.cert.pem()).unwrap();
+        std::fs::write(&pkey, key.signing_key.serialize_pem()).unwrap();
+        let tls_port = free_port();
+        tls_args = vec![
+            "--tls-listen".to_owned(),
+            format!("127.0.0.1:{tls_port}"),
+            "--cert".to_owned(),
+            cert.display().to_string(),
+            "--pkey".to_owned(),
+            pkey.display().to_string(),
+        ];
+        ca_args = vec!["--turn-ca".to_owned(), cert.display().to_string()];
+        format!("turns:127.0.0.1:{tls_port}")
+    } else {
+        turn_url
+    };
     let (min, max) = (43_000 + (port % 50) * 40, 43_000 + (port % 50) * 40 + 39);
     let _turn = Kill(
         Command::new(bin)
@@ -57,6 +85,7 @@ fn relay_only(query: &str) {
                 "--drain-timeout",
                 "1",
             ])
+            .args(&tls_args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -76,6 +105,7 @@ fn relay_only(query: &str) {
         Command::new(bin)
             .arg("echo")
             .args(relay)
+            .args(&ca_args)
             .stdout(Stdio::piped())
             .spawn()
             .unwrap(),
@@ -101,6 +131,7 @@ fn relay_only(query: &str) {
                 "20",
             ])
             .args(relay)
+            .args(&ca_args)
             .output()
             .unwrap();
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
