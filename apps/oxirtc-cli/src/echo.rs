@@ -309,13 +309,19 @@ impl Session {
             .map_err(|e| e.to_string())?;
         self.spawn_echo(dc);
         let offer = self.pc.create_offer().await.map_err(|e| e.to_string())?;
+        self.apply_local(offer).await
+    }
+
+    /// Applies our offer or answer and replies with it, once every candidate is gathered.
+    async fn apply_local(&mut self, desc: Description) -> Result<SignalReply, String> {
+        let kind = desc.sdp_type.to_string();
         self.pc
-            .set_local_description(offer.clone())
+            .set_local_description(desc.clone())
             .await
             .map_err(|e| e.to_string())?;
         Ok(SignalReply {
-            kind: "offer".into(),
-            sdp: gathered_sdp(&self.pc, offer).await,
+            kind,
+            sdp: gathered_sdp(&self.pc, desc).await,
             session: Some(self.id.clone()),
         })
     }
@@ -366,15 +372,7 @@ impl Session {
             .await
             .map_err(|e| e.to_string())?;
         let answer = self.pc.create_answer().await.map_err(|e| e.to_string())?;
-        self.pc
-            .set_local_description(answer.clone())
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(SignalReply {
-            kind: "answer".into(),
-            sdp: gathered_sdp(&self.pc, answer).await,
-            session: Some(self.id.clone()),
-        })
+        self.apply_local(answer).await
     }
 
     fn spawn_echo(&self, dc: DataChannel) {

@@ -66,7 +66,10 @@ fn relay_only(how: &str) {
     } else {
         turn_url
     };
-    let (min, max) = (43_000 + (port % 50) * 40, 43_000 + (port % 50) * 40 + 39);
+    // Relay ports below the kernel's ephemeral range (32768-60999), so no socket of the test's own
+    // processes can hold one the server wants to bind; a range per test, picked from its port.
+    let min = 20_000 + (port % 300) * 40;
+    let max = min + 39;
     let _turn = Kill(
         Command::new(bin)
             .args([
@@ -135,7 +138,11 @@ fn relay_only(how: &str) {
             .output()
             .unwrap();
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert!(out.status.success(), "{mode}: {json:#}");
+        assert!(
+            out.status.success(),
+            "{mode}: {json:#}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         // Both ends of the selected pair are relayed addresses of our TURN server.
         let pair = json["selectedPair"].as_str().unwrap();
         for addr in pair.split(" -> ") {

@@ -120,12 +120,24 @@ pub(crate) fn spawn_udp_readers(socket: Arc<UdpSocket>, workers: Vec<mpsc::Sende
 }
 
 pub(crate) fn spawn_tcp_acceptor(listener: TcpListener, workers: Vec<mpsc::Sender<Input>>) {
+    spawn_accept_loop(listener, workers, "TCP", |stream, tuple, tx| {
+        tokio::spawn(serve_tcp(stream, tuple, tx));
+    });
+}
+
+/// Accepts connections forever; each gets its 5-tuple and the worker its client IP maps to.
+fn spawn_accept_loop(
+    listener: TcpListener,
+    workers: Vec<mpsc::Sender<Input>>,
+    kind: &'static str,
+    on_connection: impl Fn(tokio::net::TcpStream, FiveTuple, mpsc::Sender<Input>) + Send + 'static,
+) {
     tokio::spawn(async move {
         loop {
             let (stream, client) = match listener.accept().await {
                 Ok(s) => s,
                 Err(e) => {
-                    tracing::warn!(error = %e, "TCP accept failed");
+                    tracing::warn!(error = %e, "{kind} accept failed");
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                     continue;
                 }
@@ -138,7 +150,7 @@ pub(crate) fn spawn_tcp_acceptor(listener: TcpListener, workers: Vec<mpsc::Sende
                 transport: Transport::Tcp,
             };
             let tx = workers[worker_for(client.ip(), workers.len())].clone();
-            tokio::spawn(serve_tcp(stream, tuple, tx));
+            on_connection(stream, tuple, tx);
         }
     });
 }
@@ -201,33 +213,16 @@ pub(crate) fn spawn_tls_acceptor(
     acceptor: tokio_rustls::TlsAcceptor,
     workers: Vec<mpsc::Sender<Input>>,
 ) {
-    tokio::spawn(async move {
-        loop {
-            let (stream, client) = match listener.accept().await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "TLS accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let Ok(server) = stream.local_addr() else { continue };
-            let _ = stream.set_nodelay(true);
-            let tuple = FiveTuple {
-                client,
-                server,
-                transport: Transport::Tcp,
-            };
-            let tx = workers[worker_for(client.ip(), workers.len())].clone();
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                    Ok(Ok(tls)) => serve_tcp(tls, tuple, tx).await,
-                    Ok(Err(e)) => tracing::debug!(%client, error = %e, "TLS handshake failed"),
-                    Err(_) => tracing::debug!(%client, "TLS handshake timed out"),
-                }
-            });
-        }
+    spawn_accept_loop(listener, workers, "TLS", move |stream, tuple, tx| {
+        let acceptor = acceptor.clone();
+        let client = tuple.client;
+        tokio::spawn(async move {
+            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => serve_tcp(tls, tuple, tx).await,
+                Ok(Err(e)) => tracing::debug!(%client, error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%client, "TLS handshake timed out"),
+            }
+        });
     });
 }
 
