@@ -80,16 +80,21 @@ fn one_side_connects() {
 /// Sends `total` bytes as `msg` -byte messages from `side`, refilling whenever the buffer has room.
 fn bulk(sim: &mut Sim, total: usize, msg: usize, opts: SendOptions, limit: Duration) -> Duration {
     let mut next = [0u64; 2];
+    // The next message of each side, generated once (not on every retry while the buffer is full).
+    let mut pending: [Option<Vec<u8>>; 2] = [None, None];
     let count = total.div_ceil(msg) as u64;
     let start = sim.now;
     let ok = sim.run_until(limit, |s| {
         for (i, side) in [Side::A, Side::B].into_iter().enumerate() {
             while next[i] < count {
                 let now = s.now;
-                let data = payload(next[i], msg);
+                let data = pending[i].take().unwrap_or_else(|| payload(next[i], msg));
                 match s.assoc(side).send(now, StreamId(3), Ppid::BINARY, &data, opts) {
                     Ok(()) => next[i] += 1,
-                    Err(SctpError::WouldBlock { .. }) => break,
+                    Err(SctpError::WouldBlock { .. }) => {
+                        pending[i] = Some(data);
+                        break;
+                    }
                     Err(e) => panic!("{e}"),
                 }
             }
