@@ -220,25 +220,35 @@ impl Association {
     }
 
     fn on_peer_outgoing_reset(&mut self, req_seq: u32, last_tsn: u32, streams: Vec<u16>) -> ReconfigResult {
-        let Some(r) = self.receiver.as_mut() else {
-            return ReconfigResult::Denied;
-        };
-        // A retransmission of the request we are deferring.
-        if r.deferred.as_ref().is_some_and(|d| d.req_seq == req_seq) {
-            return ReconfigResult::InProgress;
-        }
-        if r.deferred.is_some() {
-            return ReconfigResult::ErrorRequestAlreadyInProgress;
-        }
+        // A retransmission gets the answer its first copy got (or the final one, once performed).
         if let Some(answer) = self.check_peer_seq(req_seq) {
             return answer;
         }
         let Some(r) = self.receiver.as_mut() else {
             return ReconfigResult::Denied;
         };
+        let last_tsn = r.unwrap(last_tsn);
+        if let Some(def) = r.deferred.as_mut() {
+            // A new request while one is deferred (some stacks re-send a deferred request with a new
+            // sequence number): fold it into the deferred one and answer "In progress" for both.
+            def.req_seq = req_seq;
+            def.last_tsn = def.last_tsn.max(last_tsn);
+            if def.streams.is_empty() || streams.is_empty() {
+                def.streams.clear();
+            } else {
+                def.streams.extend(
+                    streams
+                        .iter()
+                        .filter(|s| !def.streams.contains(s))
+                        .collect::<Vec<_>>(),
+                );
+            }
+            self.record_result(req_seq, ReconfigResult::InProgress);
+            return ReconfigResult::InProgress;
+        }
         let req = DeferredReset {
             req_seq,
-            last_tsn: r.unwrap(last_tsn),
+            last_tsn,
             streams: streams.clone(),
         };
         if r.try_reset(req) {
@@ -250,6 +260,7 @@ impl Association {
             ReconfigResult::SuccessPerformed
         } else {
             // E2: deferred until the cumulative TSN reaches the sender's last assigned TSN.
+            self.record_result(req_seq, ReconfigResult::InProgress);
             ReconfigResult::InProgress
         }
     }

@@ -283,3 +283,102 @@ fn unknown_chunks_follow_their_upper_bits() {
     );
     assert!(sim.b.is_established());
 }
+
+/// The Re-configuration Responses (seq, result) in a packet.
+fn reconfig_responses(p: &[u8]) -> Vec<(u32, oxirtc_sctp::ReconfigResult)> {
+    let Ok(parsed) = Packet::parse(p) else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for c in parsed.chunks {
+        if let oxirtc_sctp::Chunk::Reconfig(params) = c {
+            for t in oxirtc_sctp::TlvIter::new(params).flatten() {
+                if let Ok(oxirtc_sctp::ReconfigParam::Response { resp_seq, result }) =
+                    oxirtc_sctp::ReconfigParam::parse(t)
+                {
+                    out.push((resp_seq, result));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn deferred_reset_resent_with_a_new_sequence_number_is_merged() {
+    use oxirtc_sctp::ReconfigResult::{InProgress, SuccessPerformed};
+    let mut sim = Sim::default_pair(26, Link::perfect(10));
+    sim.connect_both();
+    sim.log_packets = true;
+    // Hold back A's DATA so B's cumulative TSN stays below the reset's last TSN.
+    let hold = std::rc::Rc::new(std::cell::Cell::new(true));
+    let h = hold.clone();
+    let held: std::rc::Rc<std::cell::RefCell<Vec<Vec<u8>>>> = Default::default();
+    let hd = held.clone();
+    sim.filter = Some(Box::new(move |side, _, p| {
+        if side == Side::A && h.get() && chunk_types(&p).contains(&chunk_type::DATA) {
+            hd.borrow_mut().push(p);
+            return None;
+        }
+        Some(p)
+    }));
+    let now = sim.now;
+    sim.a
+        .send(
+            now,
+            StreamId(5),
+            Ppid::STRING,
+            b"before close",
+            SendOptions::default(),
+        )
+        .unwrap();
+    sim.a.reset_streams(now, &[StreamId(5)]).unwrap();
+    sim.run_until(Duration::from_millis(50), |_| false);
+    let request = sim
+        .sent_log
+        .iter()
+        .find(|(_, side, p)| *side == Side::A && chunk_types(p) == [chunk_type::RECONFIG])
+        .map(|(_, _, p)| p.clone())
+        .unwrap();
+    let first: Vec<_> = sim
+        .sent_log
+        .iter()
+        .filter(|(_, s, _)| *s == Side::B)
+        .flat_map(|(_, _, p)| reconfig_responses(p))
+        .collect();
+    let req_seq = first[0].0;
+    assert_eq!(first, vec![(req_seq, InProgress)]);
+    // An older stack re-sends the deferred request under the next sequence number.
+    let mut again = request.clone();
+    rewrite(&mut again, |p| {
+        p[20..24].copy_from_slice(&(req_seq + 1).to_be_bytes())
+    });
+    let now = sim.now;
+    sim.b.handle_receive(now, &again);
+    let answers: Vec<_> = std::iter::from_fn(|| sim.b.poll_transmit(now))
+        .flat_map(|p| reconfig_responses(&p))
+        .collect();
+    assert_eq!(answers, vec![(req_seq + 1, InProgress)]);
+    // The data arrives: the reset is performed after it and answered for the latest sequence number.
+    hold.set(false);
+    for p in held.borrow_mut().drain(..) {
+        sim.b.handle_receive(now, &p);
+    }
+    let answers: Vec<_> = std::iter::from_fn(|| sim.b.poll_transmit(now))
+        .flat_map(|p| reconfig_responses(&p))
+        .collect();
+    assert_eq!(answers, vec![(req_seq + 1, SuccessPerformed)]);
+    let events: Vec<_> = std::iter::from_fn(|| sim.b.poll_event()).collect();
+    assert_eq!(
+        events,
+        vec![
+            SctpEvent::Message {
+                stream: StreamId(5),
+                ppid: Ppid::STRING,
+                data: b"before close".to_vec(),
+                unordered: false
+            },
+            SctpEvent::StreamsResetByPeer(vec![StreamId(5)]),
+        ]
+    );
+}
