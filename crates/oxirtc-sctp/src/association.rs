@@ -123,7 +123,9 @@ pub struct Association {
 impl Association {
     /// A new association in the CLOSED state. It answers an INIT statelessly (RFC 9260 §5.1.3) until
     /// [`connect`](Self::connect) is called or the peer's COOKIE ECHO arrives.
-    pub fn new(config: SctpConfig, mut rng: SecureRng, now: Instant) -> Self {
+    pub fn new(mut config: SctpConfig, mut rng: SecureRng, now: Instant) -> Self {
+        // A packet must hold the common header, one DATA chunk header and some data; 16 bits of length.
+        config.mtu = config.mtu.clamp(128, 65_535);
         let mut cookie_secret = [0u8; 32];
         rng.fill(&mut cookie_secret);
         // RFC 9260 §5.3.1: a non-zero random tag; a random initial TSN.
@@ -182,7 +184,7 @@ impl Association {
             return;
         }
         self.state = State::CookieWait;
-        let init = self.build_init(crate::chunk::ty::INIT, self.local_tag, &[]);
+        let init = self.build_init(crate::chunk::ty::INIT, self.local_tag, &[], &[]);
         self.ctrl.push_back(Ctrl {
             vtag: 0,
             bytes: init.clone(),

@@ -6,19 +6,20 @@ use std::time::Instant;
 use crate::association::{Association, Ctrl, PeerInfo, SctpEvent, State};
 use crate::chunk::{encode_init, encode_raw, ty, InitChunk};
 use crate::cookie::Cookie;
-use crate::param::{cause, pty, put_cause, put_local_init_params, InitParams};
+use crate::param::{cause, pty, put_cause, put_local_init_params, unrecognized_params_report, InitParams};
 use crate::reader::put_tlv;
 use crate::receiver::Receiver;
 use crate::timer::Timer;
 
 impl Association {
     /// Encodes our INIT or INIT ACK (RFC 9260 §3.3.2, §3.3.3) with `tag` and extra parameters.
-    pub(crate) fn build_init(&self, chunk_type: u8, tag: u32, cookie: &[u8]) -> Vec<u8> {
+    pub(crate) fn build_init(&self, chunk_type: u8, tag: u32, cookie: &[u8], report: &[u8]) -> Vec<u8> {
         let mut params = Vec::new();
         if !cookie.is_empty() {
             put_tlv(&mut params, pty::STATE_COOKIE, cookie);
         }
         put_local_init_params(&mut params);
+        params.extend_from_slice(report);
         let init = InitChunk {
             initiate_tag: tag,
             a_rwnd: self.config.receive_window,
@@ -78,7 +79,8 @@ impl Association {
             peer_reconfig: params.reconfig,
         };
         let sealed = cookie.seal(self.crypto, &self.cookie_secret);
-        let ack = self.build_init(ty::INIT_ACK, tag, &sealed);
+        let report = unrecognized_params_report(init.params());
+        let ack = self.build_init(ty::INIT_ACK, tag, &sealed, &report);
         if ack.len() + crate::packet::COMMON_HEADER_LEN > self.config.mtu.max(1200) {
             tracing::warn!("INIT ACK larger than the MTU");
         }
