@@ -119,6 +119,8 @@ pub(crate) struct Sender {
     pub(crate) peer_rwnd: usize,
     fast_recovery_exit: Option<u64>,
     rtx_count: usize,
+    /// Chunks in the GapAcked state.
+    gap_acked: usize,
     /// Let the next packet carry retransmissions regardless of cwnd (RFC 9260 §7.2.4 rule 3).
     pub(crate) rtx_override: bool,
     pub(crate) adv_peer_ack: u64,
@@ -153,6 +155,7 @@ impl Sender {
             peer_rwnd: 0,
             fast_recovery_exit: None,
             rtx_count: 0,
+            gap_acked: 0,
             rtx_override: false,
             adv_peer_ack: first - 1,
             forward_tsn_pending: false,
@@ -446,7 +449,8 @@ impl Sender {
             match c.state {
                 ChunkState::InFlight => self.flight_size = self.flight_size.saturating_sub(c.data.len()),
                 ChunkState::ToRetransmit => self.rtx_count -= 1,
-                ChunkState::GapAcked | ChunkState::Abandoned => {}
+                ChunkState::GapAcked => self.gap_acked -= 1,
+                ChunkState::Abandoned => {}
             }
             c.state = ChunkState::Abandoned;
             let (stream, len, buffered) = (c.stream, c.data.len(), std::mem::take(&mut c.buffered));
@@ -517,11 +521,40 @@ impl Sender {
                     *rtt = Some(rtt.map_or(c.sent_at, |t: Instant| t.max(c.sent_at)));
                 }
             }
-            ChunkState::GapAcked | ChunkState::Abandoned => {}
+            ChunkState::GapAcked => self.gap_acked -= 1,
+            ChunkState::Abandoned => {}
         }
         if c.buffered {
             self.sub_buffered(c.stream, c.data.len());
         }
+    }
+
+    /// RFC 9260 §6.2.1 D iii / §6.3.3: a TSN once reported in a gap block but absent from this SACK's
+    /// blocks was reneged by the peer; it becomes outstanding again (T3 will resend it).
+    fn renege(&mut self, sack: &SackChunk<'_>) {
+        let cum = self.cum_ack;
+        let mut blocks: Vec<(u64, u64)> = sack
+            .gap_blocks()
+            .filter(|&(s, e)| s != 0 && e >= s)
+            .map(|(s, e)| (cum + u64::from(s), cum + u64::from(e)))
+            .collect();
+        blocks.sort_unstable();
+        let mut reverted = 0;
+        for c in self
+            .inflight
+            .iter_mut()
+            .filter(|c| c.state == ChunkState::GapAcked)
+        {
+            let i = blocks.partition_point(|&(_, e)| e < c.tsn);
+            if blocks.get(i).is_some_and(|&(s, _)| s <= c.tsn) {
+                continue;
+            }
+            c.state = ChunkState::InFlight;
+            c.miss = 0;
+            self.flight_size += c.data.len();
+            reverted += 1;
+        }
+        self.gap_acked -= reverted;
     }
 
     fn apply_gap_blocks(
@@ -535,6 +568,9 @@ impl Sender {
             return;
         };
         let last = front + self.inflight.len() as u64 - 1;
+        if self.gap_acked > 0 {
+            self.renege(sack);
+        }
         for (s, e) in sack.gap_blocks() {
             if s == 0 || e < s {
                 continue;
@@ -547,6 +583,7 @@ impl Sender {
                 if matches!(c.state, ChunkState::InFlight | ChunkState::ToRetransmit) {
                     let prev = c.state;
                     c.state = ChunkState::GapAcked;
+                    self.gap_acked += 1;
                     let (stream, len, buffered) = (c.stream, c.data.len(), std::mem::take(&mut c.buffered));
                     let (count, at) = (c.sent_count, c.sent_at);
                     if prev == ChunkState::InFlight {
@@ -697,5 +734,160 @@ impl Sender {
             }
         }
         self.update_adv_peer_ack();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::{encode_sack, Chunk};
+
+    #[allow(clippy::disallowed_methods)] // the test owns the clock
+    fn t0() -> Instant {
+        Instant::now()
+    }
+
+    fn sack(cum: u64, gaps: &[(u16, u16)], f: impl FnOnce(&SackChunk<'_>)) {
+        let mut v = Vec::new();
+        encode_sack(&mut v, cum as u32, 1 << 20, gaps, &[]);
+        let Ok(Chunk::Sack(s)) = Chunk::parse(v[0], v[1], &v[4..]) else {
+            panic!()
+        };
+        f(&s);
+    }
+
+    /// A sender with `n` single-chunk messages of 1000 bytes sent; returns it and the first TSN.
+    fn sent(n: usize, opts: SendOptions) -> (Sender, u64, Instant) {
+        let now = t0();
+        let mut s = Sender::new(100, 1188, 4);
+        s.peer_rwnd = 1 << 20;
+        s.peer_forward_tsn = true;
+        s.cwnd = 1 << 20;
+        for i in 0..n {
+            s.enqueue(
+                now,
+                (i % 2) as u16,
+                53,
+                Bytes::from(vec![i as u8; 1000]),
+                opts,
+                false,
+            );
+        }
+        let first = s.next_tsn;
+        while s.can_send_new() {
+            let tsn = s.next_new_chunk(now, 1176).unwrap().tsn;
+            s.on_chunk_sent(now, tsn);
+        }
+        (s, first, now)
+    }
+
+    #[test]
+    fn fragments_to_the_mtu() {
+        let now = t0();
+        let mut s = Sender::new(7, 1188, 4);
+        s.peer_rwnd = 1 << 20;
+        s.enqueue(
+            now,
+            3,
+            51,
+            Bytes::from(vec![1; 3000]),
+            SendOptions::default(),
+            false,
+        );
+        let mut got = Vec::new();
+        while let Some(c) = s.next_new_chunk(now, 1176) {
+            got.push((c.tsn, c.flags, c.data.len()));
+        }
+        let t = got[0].0;
+        assert_eq!(
+            got,
+            vec![
+                (t, data_flags::BEGIN, 1160),
+                (t + 1, 0, 1160),
+                (t + 2, data_flags::END, 680)
+            ]
+        );
+        assert_eq!(s.buffered_amount(3), 3000);
+    }
+
+    #[test]
+    fn sack_with_gaps_then_fast_retransmit_once() {
+        let (mut s, first, now) = sent(10, SendOptions::default());
+        assert_eq!(s.flight_size, 10_000);
+        let cwnd = s.cwnd;
+        // TSN first+1 is lost; the peer reports first+2.. as gap blocks, growing.
+        let mut fast = 0;
+        for end in 2..=4u16 {
+            sack(first, &[(2, end)], |k| fast += s.on_sack(now, k).fast_retransmits);
+        }
+        assert_eq!(fast, 1);
+        assert!(s.has_retransmits());
+        assert!(s.cwnd < cwnd && s.cwnd == s.ssthresh && s.ssthresh >= 4 * 1188);
+        assert_eq!(s.next_retransmit(now), Some(first + 1));
+        s.on_chunk_sent(now, first + 1);
+        // More gap reports do not fast-retransmit the same TSN again.
+        for end in 5..=8u16 {
+            sack(first, &[(2, end)], |k| fast += s.on_sack(now, k).fast_retransmits);
+        }
+        assert_eq!(fast, 1);
+        sack(first + 9, &[], |k| assert!(s.on_sack(now, k).cum_advanced));
+        assert!(s.is_idle());
+        assert_eq!(s.flight_size, 0);
+        assert_eq!(s.buffered_amount(0) + s.buffered_amount(1), 0);
+    }
+
+    #[test]
+    fn reneged_gap_blocks_become_outstanding_again() {
+        let (mut s, first, now) = sent(4, SendOptions::default());
+        sack(first - 1, &[(2, 3)], |k| drop(s.on_sack(now, k)));
+        assert_eq!(s.flight_size, 2000);
+        // The next SACK no longer reports them: the peer dropped them.
+        sack(first - 1, &[], |k| drop(s.on_sack(now, k)));
+        assert_eq!(s.flight_size, 4000);
+        s.on_t3_expired(now);
+        assert_eq!(s.rtx_count, 4);
+    }
+
+    #[test]
+    fn stale_and_bogus_sacks_are_ignored() {
+        let (mut s, first, now) = sent(3, SendOptions::default());
+        sack(first, &[], |k| assert!(s.on_sack(now, k).cum_advanced));
+        sack(first - 1, &[], |k| assert!(!s.on_sack(now, k).new_data_acked));
+        sack(first + 50, &[], |k| assert!(!s.on_sack(now, k).new_data_acked));
+        assert_eq!(s.cum_ack, first);
+    }
+
+    #[test]
+    fn max_retransmits_zero_is_abandoned_on_t3_and_forwarded() {
+        let opts = SendOptions {
+            unordered: false,
+            reliability: Reliability::MaxRetransmits(0),
+        };
+        let (mut s, first, now) = sent(4, opts);
+        s.on_t3_expired(now);
+        assert!(!s.has_retransmits());
+        assert_eq!(s.abandoned_messages, 4);
+        assert!(s.forward_tsn_pending);
+        // Streams 0 and 1 each skipped SSNs 0 and 1.
+        assert_eq!(s.forward_tsn(), Some(((first + 3) as u32, vec![(0, 1), (1, 1)])));
+        sack(first + 3, &[], |k| drop(s.on_sack(now, k)));
+        assert!(s.is_idle());
+        assert_eq!(s.forward_tsn(), None);
+        assert_eq!(s.buffered_amount(0), 0);
+    }
+
+    #[test]
+    fn expired_lifetime_drops_unsent_messages() {
+        let now = t0();
+        let mut s = Sender::new(1, 1188, 4);
+        s.peer_rwnd = 1 << 20;
+        let opts = SendOptions {
+            unordered: true,
+            reliability: Reliability::MaxLifetime(Duration::from_millis(10)),
+        };
+        s.enqueue(now, 0, 53, Bytes::from_static(b"late"), opts, false);
+        assert!(s.next_new_chunk(now + Duration::from_millis(11), 1176).is_none());
+        assert_eq!(s.abandoned_messages, 1);
+        assert!(s.is_idle());
     }
 }
