@@ -108,6 +108,8 @@ pub struct Association {
     pub(crate) undelivered: usize,
     pub(crate) sack_needed: bool,
     pub(crate) sack_now: bool,
+    /// Packets of new data still allowed before the next input (Max.Burst, RFC 9260 §6.1).
+    pub(crate) burst_left: usize,
     /// The a_rwnd of our last SACK.
     pub(crate) last_advertised_rwnd: u32,
     pub(crate) packets_since_sack: u32,
@@ -166,6 +168,7 @@ impl Association {
             undelivered: 0,
             sack_needed: false,
             sack_now: false,
+            burst_left: 0,
             last_advertised_rwnd: 0,
             packets_since_sack: 0,
             heartbeat_nonce: None,
@@ -249,6 +252,9 @@ impl Association {
         if had_data {
             self.after_data(now, immediate);
         }
+        // Each arriving packet (the ACK clock) allows Max.Burst more packets; they add up when the
+        // caller handles several datagrams before polling.
+        self.burst_left = (self.burst_left + self.sender.max_burst).min(MAX_BURST_CREDIT);
         self.after_progress(now);
     }
 
@@ -391,13 +397,28 @@ impl Association {
         self.sack_needed = true;
         self.packets_since_sack += 1;
         let shutting_down = matches!(self.state, State::ShutdownSent | State::ShutdownReceived);
-        if immediate || r.has_gaps() || r.has_dups() || self.packets_since_sack >= 2 || shutting_down {
+        let in_order = !r.has_gaps() && !r.has_dups();
+        if self.packets_since_sack >= 2 && in_order && !immediate {
+            // Every second packet gets its own SACK even when the caller hands us a batch of datagrams
+            // before polling: the sender's cwnd grows per SACK (RFC 9260 §6.2, §7.2.1).
+            self.queue_sack();
+        } else if immediate || !in_order || self.packets_since_sack >= 2 || shutting_down {
             self.sack_now = true;
         } else if !self.timers.is_running(Timer::DelayedAck) {
             self.timers.set(Timer::DelayedAck, now + self.config.delayed_ack);
         }
         self.deliver_ready();
         self.check_deferred_reset(now);
+    }
+
+    fn queue_sack(&mut self) {
+        let mut out = vec![0u8; crate::packet::COMMON_HEADER_LEN];
+        self.sack_now = true;
+        self.add_sack(&mut out, false);
+        out.drain(..crate::packet::COMMON_HEADER_LEN);
+        if !out.is_empty() {
+            self.queue_ctrl(out);
+        }
     }
 
     pub(crate) fn deliver_ready(&mut self) {
@@ -426,6 +447,9 @@ impl Association {
             self.error_count = 0;
         }
         self.stats.fast_retransmits += out.fast_retransmits;
+        // What was acked may be replaced at once (the ACK clock), on top of Max.Burst.
+        let acked_packets = out.bytes_acked.div_ceil(self.sender.max_payload());
+        self.burst_left = (self.burst_left + acked_packets).min(MAX_BURST_CREDIT);
         // §6.3.2 R2/R3: stop T3 when nothing is outstanding, restart it when the cum ack advanced.
         if !self.sender.has_outstanding() {
             self.timers.stop(Timer::T3Rtx);
@@ -462,6 +486,9 @@ impl Association {
     /// RFC 6525 §5.1.1 reconfig).
     pub fn handle_timeout(&mut self, now: Instant) {
         let due: Vec<Timer> = self.timers.take_expired(now).collect();
+        if !due.is_empty() {
+            self.burst_left = self.sender.max_burst;
+        }
         for t in due {
             match t {
                 Timer::T1 => self.on_t1(now),
@@ -642,6 +669,7 @@ impl Association {
             });
         }
         let hold = self.reconfig.is_resetting(stream.0);
+        self.burst_left = self.sender.max_burst;
         self.sender.enqueue(
             now,
             stream.0,
@@ -740,6 +768,9 @@ impl Association {
         now.saturating_duration_since(self.epoch).as_millis() as u64
     }
 }
+
+/// Cap on accumulated Max.Burst credit (packets).
+const MAX_BURST_CREDIT: usize = 256;
 
 /// Whether to go on with the packet's next chunk.
 pub(crate) enum Flow {

@@ -96,6 +96,8 @@ pub(crate) struct SackOutcome {
     pub(crate) new_data_acked: bool,
     /// Chunks were marked for fast retransmission.
     pub(crate) fast_retransmits: u64,
+    /// User bytes newly acknowledged.
+    pub(crate) bytes_acked: usize,
 }
 
 /// Sender state of an association.
@@ -126,7 +128,7 @@ pub(crate) struct Sender {
     pub(crate) adv_peer_ack: u64,
     pub(crate) forward_tsn_pending: bool,
     mtu: usize,
-    max_burst: usize,
+    pub(crate) max_burst: usize,
     pub(crate) low_events: Vec<u16>,
     pub(crate) abandoned_messages: u64,
     pub(crate) retransmissions: u64,
@@ -402,7 +404,7 @@ impl Sender {
             if !expired {
                 return Some(tsn);
             }
-            self.abandon_at(tsn);
+            self.abandon_at(tsn, now);
             if self.rtx_count == 0 {
                 return None;
             }
@@ -426,7 +428,7 @@ impl Sender {
         let give_up = c.max_rtx.is_some_and(|m| c.sent_count > m) || c.expires.is_some_and(|e| e <= now);
         if give_up && self.peer_forward_tsn {
             let tsn = c.tsn;
-            self.abandon_at(tsn);
+            self.abandon_at(tsn, now);
             return false;
         }
         c.state = ChunkState::ToRetransmit;
@@ -436,7 +438,7 @@ impl Sender {
     }
 
     /// Abandons every chunk of the message `tsn` belongs to, and its unsent rest (RFC 3758 §3.5 A3).
-    fn abandon_at(&mut self, tsn: u64) {
+    fn abandon_at(&mut self, tsn: u64, now: Instant) {
         let Some(i) = self.index_of(tsn) else { return };
         let id = self.inflight[i].msg_id;
         let mut start = i;
@@ -462,9 +464,38 @@ impl Sender {
         if self.queue.front().is_some_and(|m| m.id == id) {
             if let Some(m) = self.queue.pop_front() {
                 self.sub_buffered(m.stream, m.data.len() - m.offset);
+                self.push_abandoned_end(&m, now);
             }
         }
         self.abandoned_messages += 1;
+    }
+
+    /// A message abandoned half-sent: its unsent rest gets one TSN as an abandoned, never-sent END
+    /// fragment, so the FORWARD TSN covers the whole message and the receiver drops its partial
+    /// reassembly and skips its SSN (RFC 3758 §3.5; otherwise an ordered stream would wait forever).
+    fn push_abandoned_end(&mut self, m: &OutMsg, now: Instant) {
+        let mut flags = data_flags::END;
+        if m.unordered {
+            flags |= data_flags::UNORDERED;
+        }
+        self.inflight.push_back(OutChunk {
+            tsn: self.next_tsn,
+            msg_id: m.id,
+            stream: m.stream,
+            ssn: m.ssn,
+            ppid: m.ppid,
+            flags,
+            data: Bytes::new(),
+            sent_count: 0,
+            sent_at: now,
+            state: ChunkState::Abandoned,
+            miss: 0,
+            fast_retransmitted: true,
+            expires: None,
+            max_rtx: None,
+            buffered: false,
+        });
+        self.next_tsn += 1;
     }
 
     /// Processes a SACK (RFC 9260 §6.2.1, §7.2.1–§7.2.4).
@@ -488,6 +519,7 @@ impl Sender {
         self.adv_peer_ack = self.adv_peer_ack.max(cum);
         self.apply_gap_blocks(sack, &mut bytes_acked, &mut htna, &mut rtt_from);
         out.new_data_acked = bytes_acked > 0;
+        out.bytes_acked = bytes_acked;
         out.rtt = rtt_from.map(|t| now.saturating_duration_since(t));
         if let Some(h) = htna {
             out.fast_retransmits = self.count_misses(now, h);
@@ -640,7 +672,8 @@ impl Sender {
         marked
     }
 
-    /// Slow start and congestion avoidance (RFC 9260 §7.2.1, §7.2.2), then the Max.Burst limit (§6.1).
+    /// Slow start and congestion avoidance (RFC 9260 §7.2.1, §7.2.2). Max.Burst (§6.1) limits packets
+    /// per trigger in the transmit path instead of shrinking cwnd.
     fn adjust_cwnd(&mut self, cum_advanced: bool, bytes_acked: usize, flight_before: usize) {
         let fully_used = flight_before + self.mtu > self.cwnd;
         if cum_advanced && self.fast_recovery_exit.is_none() && fully_used {
@@ -656,10 +689,6 @@ impl Sender {
         }
         if self.flight_size == 0 {
             self.partial_bytes_acked = 0;
-        }
-        let burst = self.flight_size + self.max_burst * self.mtu;
-        if burst < self.cwnd {
-            self.cwnd = burst;
         }
     }
 
@@ -730,7 +759,7 @@ impl Sender {
         }
         for tsn in expired {
             if self.chunk(tsn).is_some_and(|c| c.state != ChunkState::Abandoned) {
-                self.abandon_at(tsn);
+                self.abandon_at(tsn, now);
             }
         }
         self.update_adv_peer_ack();
@@ -880,6 +909,47 @@ mod tests {
         assert!(s.is_idle());
         assert_eq!(s.forward_tsn(), None);
         assert_eq!(s.buffered_amount(0), 0);
+    }
+
+    #[test]
+    fn half_sent_message_abandoned_gets_an_end_placeholder() {
+        let now = t0();
+        let mut s = Sender::new(1, 1188, 4);
+        s.peer_rwnd = 1 << 20;
+        s.peer_forward_tsn = true;
+        let opts = SendOptions {
+            unordered: false,
+            reliability: Reliability::MaxRetransmits(0),
+        };
+        s.enqueue(now, 4, 53, Bytes::from(vec![1; 3000]), opts, false);
+        let first = s.next_new_chunk(now, 1176).unwrap().tsn;
+        s.on_chunk_sent(now, first);
+        // The peer got the first fragment; then the message is given up before the rest went out.
+        sack(first, &[], |k| {
+            s.on_sack(now, k);
+        });
+        s.enqueue(
+            now,
+            4,
+            53,
+            Bytes::from(vec![2; 10]),
+            SendOptions::default(),
+            false,
+        );
+        s.abandon_at(first + 1, now); // no chunk there yet: nothing happens
+        assert_eq!(s.abandoned_messages, 0);
+        let second = s.next_new_chunk(now, 1176).unwrap().tsn;
+        s.on_chunk_sent(now, second);
+        s.abandon_at(second, now);
+        assert_eq!(s.abandoned_messages, 1);
+        let end = s.chunk(second + 1).unwrap();
+        assert_eq!(
+            (end.state, end.flags, end.data.len()),
+            (ChunkState::Abandoned, data_flags::END, 0)
+        );
+        s.update_adv_peer_ack();
+        assert_eq!(s.forward_tsn(), Some(((second + 1) as u32, vec![(4, 0)])));
+        assert_eq!(s.buffered_amount(4), 10, "only the next message is left");
     }
 
     #[test]
