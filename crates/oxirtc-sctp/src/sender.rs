@@ -224,14 +224,6 @@ impl Sender {
     }
 
     fn push_queue(&mut self, sent_at: Instant, stream: u16, ppid: u32, data: Bytes, opts: SendOptions) {
-        let ssn = if opts.unordered {
-            0
-        } else {
-            let n = self.next_ssn.entry(stream).or_insert(0);
-            let ssn = *n;
-            *n = n.wrapping_add(1);
-            ssn
-        };
         let (expires, max_rtx) = match opts.reliability {
             Reliability::Reliable => (None, None),
             Reliability::MaxRetransmits(n) => (None, Some(n)),
@@ -241,7 +233,9 @@ impl Sender {
         self.queue.push_back(OutMsg {
             id: self.next_msg_id,
             stream,
-            ssn,
+            // Assigned with the first fragment's TSN, so a message that expires unsent leaves no gap
+            // in its stream's sequence numbers.
+            ssn: 0,
             ppid,
             unordered: opts.unordered,
             data,
@@ -319,11 +313,20 @@ impl Sender {
         }
         let full = self.max_payload();
         let msg = self.queue.front_mut()?;
+        if msg.offset == 0 && !msg.unordered {
+            // RFC 9260 §6.5: one SSN per ordered message, in sending order.
+            let n = self.next_ssn.entry(msg.stream).or_insert(0);
+            msg.ssn = *n;
+        }
         let remaining = msg.data.len() - msg.offset;
         let len = remaining.min(max_payload);
         // Do not cut a sliver off a message just to fill a packet: it goes out whole in the next one.
         if len < remaining && len < full / 4 {
             return None;
+        }
+        if msg.offset == 0 && !msg.unordered {
+            let n = self.next_ssn.entry(msg.stream).or_insert(0);
+            *n = n.wrapping_add(1);
         }
         let data = msg.data.slice(msg.offset..msg.offset + len);
         let mut flags = if msg.unordered { data_flags::UNORDERED } else { 0 };
