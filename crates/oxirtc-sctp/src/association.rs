@@ -240,9 +240,10 @@ impl Association {
         }
         let mut had_data = false;
         let mut immediate = false;
+        let finished_before = self.finished;
         for chunk in &parsed.chunks {
-            if self.finished {
-                break; // aborted by an earlier chunk of this packet
+            if self.finished && !finished_before {
+                break; // closed or aborted by an earlier chunk of this packet
             }
             match self.handle_chunk(now, &parsed, chunk, &mut had_data, &mut immediate) {
                 Flow::Continue => {}
@@ -393,6 +394,13 @@ impl Association {
 
     /// §6.2: SACK at once for gaps, duplicates, every second packet or the I bit; otherwise delay.
     fn after_data(&mut self, now: Instant, immediate: bool) {
+        if self.state == State::ShutdownSent {
+            // RFC 9260 §9.2: DATA in SHUTDOWN-SENT is answered with a SACK and the SHUTDOWN again, and
+            // T2 restarts; the peer is evidently alive.
+            self.send_shutdown();
+            self.error_count = 0;
+            self.timers.set(Timer::T2Shutdown, now + self.rto.rto());
+        }
         let Some(r) = self.receiver.as_ref() else { return };
         self.sack_needed = true;
         self.packets_since_sack += 1;
@@ -440,6 +448,9 @@ impl Association {
         let out = self.sender.on_sack(now, s);
         if let Some(rtt) = out.rtt {
             self.rto.on_sample(rtt);
+        }
+        if out.cum_advanced {
+            self.rto.clear_back_off();
         }
         if out.new_data_acked || s.a_rwnd == 0 {
             // RFC 9260 §8.1: acknowledged data resets the error counter; so does a peer that answers

@@ -141,7 +141,8 @@ impl Association {
         // RFC 9260 §6.1 Max.Burst: at most that many packets of new data per received packet or timer.
         let burst_ok = self.burst_left > 0;
         let mut new_data = false;
-        if !self.sender.has_retransmits() && self.state != State::ShutdownReceived && burst_ok {
+        // RFC 9260 §9.2: in SHUTDOWN-RECEIVED the user may not add data, but what it queued still goes.
+        if !self.sender.has_retransmits() && burst_ok {
             while self.sender.can_send_new() {
                 let room = self.room(buf);
                 if room < DATA_HEADER + 4 {
@@ -199,7 +200,7 @@ impl Association {
         }
     }
 
-    fn send_shutdown(&mut self) {
+    pub(crate) fn send_shutdown(&mut self) {
         let cum = self.receiver.as_ref().map_or(0, |r| r.cum as u32);
         let mut out = Vec::new();
         encode_raw(&mut out, ty::SHUTDOWN, 0, &cum.to_be_bytes());
