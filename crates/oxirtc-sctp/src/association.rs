@@ -128,6 +128,17 @@ impl Association {
     pub fn new(mut config: SctpConfig, mut rng: SecureRng, now: Instant) -> Self {
         // A packet must hold the common header, one DATA chunk header and some data; 16 bits of length.
         config.mtu = config.mtu.clamp(128, 65_535);
+        // A message is reassembled inside the receive window, so the window must hold the largest one.
+        let min_window =
+            u32::try_from(config.max_message_size.saturating_add(4 * config.mtu)).unwrap_or(u32::MAX);
+        if config.receive_window < min_window {
+            tracing::warn!(
+                config.receive_window,
+                min_window,
+                "receive_window raised to fit max_message_size"
+            );
+            config.receive_window = min_window;
+        }
         let mut cookie_secret = [0u8; 32];
         rng.fill(&mut cookie_secret);
         // RFC 9260 §5.3.1: a non-zero random tag; a random initial TSN.

@@ -141,6 +141,7 @@ fn cookie_echo_with_a_bad_hmac_creates_no_association() {
 fn a_peer_that_never_reads_is_capped_by_the_receive_window() {
     let cfg = SctpConfig {
         receive_window: 256 * 1024,
+        max_message_size: 64 * 1024,
         ..SctpConfig::default()
     };
     let mut sim = Sim::new(
@@ -256,6 +257,28 @@ fn data_on_a_stream_beyond_the_negotiated_count_is_refused() {
         .send(now, StreamId(4), Ppid::BINARY, b"fine", SendOptions::default())
         .unwrap();
     assert!(sim.run_until(Duration::from_secs(2), |s| Sim::has_message(&s.events_b, b"fine")));
+}
+
+#[test]
+fn receive_window_always_fits_the_largest_message() {
+    let cfg = SctpConfig {
+        receive_window: 16 * 1024,
+        ..SctpConfig::default()
+    };
+    let mut sim = Sim::new(
+        27,
+        SctpConfig::default(),
+        cfg,
+        Link::perfect(10),
+        Link::perfect(10),
+    );
+    sim.connect_both();
+    let now = sim.now;
+    let big = payload(3, 256 * 1024);
+    sim.a
+        .send(now, StreamId(0), Ppid::BINARY, &big, SendOptions::default())
+        .unwrap();
+    assert!(sim.run_until(Duration::from_secs(30), |s| Sim::has_message(&s.events_b, &big)));
 }
 
 #[test]
