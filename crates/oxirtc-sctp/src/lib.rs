@@ -77,6 +77,7 @@ mod config;
 mod cookie;
 mod error;
 mod handshake;
+mod inbound;
 mod packet;
 mod param;
 mod reader;
