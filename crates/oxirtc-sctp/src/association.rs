@@ -308,6 +308,9 @@ impl Association {
                 return Flow::Stop;
             }
             Chunk::ShutdownAck if self.finished => self.on_shutdown_ack(),
+            Chunk::Error(causes) if self.state == State::CookieEchoed => {
+                self.on_error_while_cookie_echoed(now, causes)
+            }
             Chunk::ShutdownComplete { .. } => {
                 if self.state == State::ShutdownAckSent {
                     self.terminate(SctpEvent::Closed);

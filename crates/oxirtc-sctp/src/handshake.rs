@@ -270,6 +270,38 @@ impl Association {
         );
     }
 
+    /// RFC 9260 §5.2.6: a "Stale Cookie" ERROR in COOKIE-ECHOED restarts the handshake with a new INIT
+    /// (counted against Max.Init.Retransmits). Other causes are only logged.
+    pub(crate) fn on_error_while_cookie_echoed(&mut self, now: Instant, causes: &[u8]) {
+        let stale = crate::reader::TlvIter::new(causes)
+            .flatten()
+            .any(|t| t.ty == cause::STALE_COOKIE);
+        tracing::debug!(stale, causes = %crate::reconfig::describe_causes(causes), "ERROR in COOKIE-ECHOED");
+        if !stale {
+            return;
+        }
+        self.init_retransmits += 1;
+        if self.init_retransmits > self.config.max_init_retransmits {
+            self.terminate(SctpEvent::Aborted(
+                "association set-up failed: stale cookies".into(),
+            ));
+            return;
+        }
+        self.ctrl
+            .retain(|c| c.bytes.first().is_none_or(|&t| t != ty::COOKIE_ECHO));
+        self.cookie_echo = None;
+        self.peer_known = false;
+        self.state = State::CookieWait;
+        let init = self.build_init(ty::INIT, self.local_tag, &[], &[]);
+        self.ctrl.push_back(Ctrl {
+            vtag: 0,
+            bytes: init.clone(),
+            alone: true,
+        });
+        self.init_bytes = Some(init);
+        self.timers.set(Timer::T1, now + self.rto.rto());
+    }
+
     /// T1-init / T1-cookie expired (RFC 9260 §5.1 A, C): retransmit with back-off, give up after
     /// Max.Init.Retransmits.
     pub(crate) fn on_t1(&mut self, now: Instant) {

@@ -405,3 +405,47 @@ fn deferred_reset_resent_with_a_new_sequence_number_is_merged() {
         ]
     );
 }
+
+#[test]
+fn a_stale_cookie_error_restarts_the_handshake() {
+    let cfg = SctpConfig {
+        cookie_lifetime: Duration::from_millis(50),
+        ..SctpConfig::default()
+    };
+    // The link is slower than the cookie lifetime for the first COOKIE ECHO only.
+    let mut sim = Sim::new(
+        28,
+        SctpConfig::default(),
+        cfg,
+        Link::perfect(10),
+        Link::perfect(10),
+    );
+    let mut delayed = false;
+    let held: std::rc::Rc<std::cell::RefCell<Vec<Vec<u8>>>> = Default::default();
+    let h = held.clone();
+    sim.filter = Some(Box::new(move |side, _, p| {
+        if side == Side::A && !delayed && chunk_types(&p).first() == Some(&chunk_type::COOKIE_ECHO) {
+            delayed = true;
+            h.borrow_mut().push(p);
+            return None;
+        }
+        Some(p)
+    }));
+    sim.log_packets = true;
+    let now = sim.now;
+    sim.a.connect(now);
+    sim.run_until(Duration::from_millis(100), |_| false);
+    // Deliver the old COOKIE ECHO late: B answers "Stale Cookie", A starts over with INIT.
+    let late = held.borrow_mut().pop().unwrap();
+    let now = sim.now;
+    sim.b.handle_receive(now, &late);
+    assert_eq!(sim.b.stats().drops.bad_cookie, 1);
+    assert!(sim.run_until(Duration::from_secs(10), |s| s.a.is_established()
+        && s.b.is_established()));
+    let inits = sim
+        .sent_log
+        .iter()
+        .filter(|(_, side, p)| *side == Side::A && chunk_types(p) == [chunk_type::INIT])
+        .count();
+    assert!(inits >= 2, "A restarted with a new INIT");
+}
