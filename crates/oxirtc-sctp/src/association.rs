@@ -303,6 +303,7 @@ impl Association {
             Chunk::Abort { causes, .. } => {
                 let reason = crate::reconfig::describe_causes(causes);
                 if self.state != State::Closed {
+                    self.ctrl.clear(); // nothing more goes to a peer that aborted
                     self.terminate(SctpEvent::Aborted(format!("peer aborted: {reason}")));
                 }
                 return Flow::Stop;

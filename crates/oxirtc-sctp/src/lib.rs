@@ -107,3 +107,14 @@ pub use param::{
 pub use reader::{Tlv, TlvIter};
 pub use stats::{DropCounts, SctpStats};
 pub use types::{Ppid, StreamId, Tsn};
+
+#[cfg(test)]
+mod tests {
+    /// The async driver moves an association into its task: it must stay `Send`.
+    #[test]
+    fn association_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<crate::Association>();
+        assert_send::<crate::SctpEvent>();
+    }
+}
