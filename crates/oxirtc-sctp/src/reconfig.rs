@@ -106,7 +106,15 @@ impl Association {
                 return Err(SctpError::InvalidStream(s.0));
             }
         }
-        self.reconfig.pending.extend(streams.iter().map(|s| s.0));
+        // A stream whose reset is already running is not requested twice.
+        let running: Vec<u16> = self
+            .reconfig
+            .in_flight
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.streams.clone());
+        self.reconfig
+            .pending
+            .extend(streams.iter().map(|s| s.0).filter(|s| !running.contains(s)));
         self.maybe_start_reconfig(now);
         Ok(())
     }

@@ -400,6 +400,22 @@ fn messages_sent_during_a_reset_wait_for_it() {
 }
 
 #[test]
+fn a_repeated_reset_request_is_not_sent_twice() {
+    let mut sim = Sim::default_pair(17, Link::perfect(20));
+    sim.connect_both();
+    let now = sim.now;
+    sim.a.reset_streams(now, &[StreamId(4)]).unwrap();
+    sim.run_until(Duration::from_millis(5), |_| false);
+    let now = sim.now;
+    sim.a.reset_streams(now, &[StreamId(4)]).unwrap();
+    sim.run_until(Duration::from_secs(2), |_| false);
+    let done = |e: &SctpEvent| matches!(e, SctpEvent::OutgoingStreamsReset(_));
+    assert_eq!(sim.events_a.iter().filter(|(_, e)| done(e)).count(), 1);
+    let by_peer = |e: &SctpEvent| matches!(e, SctpEvent::StreamsResetByPeer(_));
+    assert_eq!(sim.events_b.iter().filter(|(_, e)| by_peer(e)).count(), 1);
+}
+
+#[test]
 fn graceful_shutdown_closes_both_sides_after_the_data() {
     let mut sim = Sim::default_pair(11, Link::lossy());
     sim.connect_both();
