@@ -316,13 +316,11 @@ impl Association {
             }
             other => {
                 tracing::warn!(?other, streams = ?req.streams, "peer refused our stream reset");
-                let streams = req.streams.clone();
                 self.reconfig.in_flight = None;
                 self.timers.stop(Timer::Reconfig);
                 self.stats.stream_resets_failed += 1;
-                // The streams stay usable with their old sequence numbers.
+                // The streams keep their sequence numbers; messages held for the reset go out now.
                 let pending = self.reconfig.pending.clone();
-                let _ = streams;
                 self.sender.streams_reset(&[], |s| pending.contains(&s));
             }
         }
