@@ -108,6 +108,8 @@ pub struct Association {
     pub(crate) undelivered: usize,
     pub(crate) sack_needed: bool,
     pub(crate) sack_now: bool,
+    /// Packets of new data still allowed before the next input (Max.Burst, RFC 9260 §6.1).
+    pub(crate) burst_left: usize,
     /// The a_rwnd of our last SACK.
     pub(crate) last_advertised_rwnd: u32,
     pub(crate) packets_since_sack: u32,
@@ -123,7 +125,20 @@ pub struct Association {
 impl Association {
     /// A new association in the CLOSED state. It answers an INIT statelessly (RFC 9260 §5.1.3) until
     /// [`connect`](Self::connect) is called or the peer's COOKIE ECHO arrives.
-    pub fn new(config: SctpConfig, mut rng: SecureRng, now: Instant) -> Self {
+    pub fn new(mut config: SctpConfig, mut rng: SecureRng, now: Instant) -> Self {
+        // A packet must hold the common header, one DATA chunk header and some data; 16 bits of length.
+        config.mtu = config.mtu.clamp(128, 65_535);
+        // A message is reassembled inside the receive window, so the window must hold the largest one.
+        let min_window =
+            u32::try_from(config.max_message_size.saturating_add(4 * config.mtu)).unwrap_or(u32::MAX);
+        if config.receive_window < min_window {
+            tracing::warn!(
+                config.receive_window,
+                min_window,
+                "receive_window raised to fit max_message_size"
+            );
+            config.receive_window = min_window;
+        }
         let mut cookie_secret = [0u8; 32];
         rng.fill(&mut cookie_secret);
         // RFC 9260 §5.3.1: a non-zero random tag; a random initial TSN.
@@ -164,6 +179,7 @@ impl Association {
             undelivered: 0,
             sack_needed: false,
             sack_now: false,
+            burst_left: 0,
             last_advertised_rwnd: 0,
             packets_since_sack: 0,
             heartbeat_nonce: None,
@@ -182,7 +198,7 @@ impl Association {
             return;
         }
         self.state = State::CookieWait;
-        let init = self.build_init(crate::chunk::ty::INIT, self.local_tag, &[]);
+        let init = self.build_init(crate::chunk::ty::INIT, self.local_tag, &[], &[]);
         self.ctrl.push_back(Ctrl {
             vtag: 0,
             bytes: init.clone(),
@@ -235,9 +251,10 @@ impl Association {
         }
         let mut had_data = false;
         let mut immediate = false;
+        let finished_before = self.finished;
         for chunk in &parsed.chunks {
-            if self.finished {
-                break; // aborted by an earlier chunk of this packet
+            if self.finished && !finished_before {
+                break; // closed or aborted by an earlier chunk of this packet
             }
             match self.handle_chunk(now, &parsed, chunk, &mut had_data, &mut immediate) {
                 Flow::Continue => {}
@@ -247,6 +264,9 @@ impl Association {
         if had_data {
             self.after_data(now, immediate);
         }
+        // Each arriving packet (the ACK clock) allows Max.Burst more packets; they add up when the
+        // caller handles several datagrams before polling.
+        self.burst_left = (self.burst_left + self.sender.max_burst).min(MAX_BURST_CREDIT);
         self.after_progress(now);
     }
 
@@ -283,11 +303,15 @@ impl Association {
             Chunk::Abort { causes, .. } => {
                 let reason = crate::reconfig::describe_causes(causes);
                 if self.state != State::Closed {
+                    self.ctrl.clear(); // nothing more goes to a peer that aborted
                     self.terminate(SctpEvent::Aborted(format!("peer aborted: {reason}")));
                 }
                 return Flow::Stop;
             }
             Chunk::ShutdownAck if self.finished => self.on_shutdown_ack(),
+            Chunk::Error(causes) if self.state == State::CookieEchoed => {
+                self.on_error_while_cookie_echoed(now, causes)
+            }
             Chunk::ShutdownComplete { .. } => {
                 if self.state == State::ShutdownAckSent {
                     self.terminate(SctpEvent::Closed);
@@ -350,116 +374,13 @@ impl Association {
         }
     }
 
-    fn on_data(&mut self, d: &crate::chunk::DataChunk<'_>) {
-        use crate::receiver::DataOutcome;
-        let Some(r) = self.receiver.as_mut() else { return };
-        self.stats.data_chunks_received += 1;
-        match r.on_data(d, self.undelivered) {
-            DataOutcome::Accepted => {}
-            DataOutcome::Duplicate => self.stats.duplicate_chunks_received += 1,
-            DataOutcome::WindowFull => {
-                self.stats.drops.receive_window_full += 1;
-                tracing::trace!(tsn = d.tsn, "DATA beyond the receive window dropped");
-            }
-            DataOutcome::InvalidStream => {
-                self.stats.drops.invalid_stream += 1;
-                // RFC 9260 §6.5: report with an ERROR "Invalid Stream Identifier".
-                let mut info = Vec::new();
-                info.extend_from_slice(&d.stream.to_be_bytes());
-                info.extend_from_slice(&[0, 0]);
-                let mut causes = Vec::new();
-                crate::param::put_cause(&mut causes, crate::param::cause::INVALID_STREAM, &info);
-                let mut out = Vec::new();
-                crate::chunk::encode_raw(&mut out, crate::chunk::ty::ERROR, 0, &causes);
-                self.queue_ctrl(out);
-            }
-            DataOutcome::TooLarge => {
-                self.stats.drops.message_too_large += 1;
-                tracing::debug!(
-                    stream = d.stream,
-                    "reassembled message above max_message_size dropped"
-                );
-            }
-        }
-    }
-
-    /// §6.2: SACK at once for gaps, duplicates, every second packet or the I bit; otherwise delay.
-    fn after_data(&mut self, now: Instant, immediate: bool) {
-        let Some(r) = self.receiver.as_ref() else { return };
-        self.sack_needed = true;
-        self.packets_since_sack += 1;
-        let shutting_down = matches!(self.state, State::ShutdownSent | State::ShutdownReceived);
-        if immediate || r.has_gaps() || r.has_dups() || self.packets_since_sack >= 2 || shutting_down {
-            self.sack_now = true;
-        } else if !self.timers.is_running(Timer::DelayedAck) {
-            self.timers.set(Timer::DelayedAck, now + self.config.delayed_ack);
-        }
-        self.deliver_ready();
-        self.check_deferred_reset(now);
-    }
-
-    pub(crate) fn deliver_ready(&mut self) {
-        let Some(r) = self.receiver.as_mut() else { return };
-        while let Some(m) = r.ready.pop_front() {
-            self.stats.messages_received += 1;
-            self.undelivered += m.data.len();
-            self.events.push_back(SctpEvent::Message {
-                stream: StreamId(m.stream),
-                ppid: Ppid(m.ppid),
-                data: m.data,
-                unordered: m.unordered,
-            });
-        }
-    }
-
-    fn on_sack(&mut self, now: Instant, s: &crate::chunk::SackChunk<'_>) {
-        let before = self.sender.cum_ack;
-        let out = self.sender.on_sack(now, s);
-        if let Some(rtt) = out.rtt {
-            self.rto.on_sample(rtt);
-        }
-        if out.new_data_acked || s.a_rwnd == 0 {
-            // RFC 9260 §8.1: acknowledged data resets the error counter; so does a peer that answers
-            // zero-window probes (it is alive, just not reading).
-            self.error_count = 0;
-        }
-        self.stats.fast_retransmits += out.fast_retransmits;
-        // §6.3.2 R2/R3: stop T3 when nothing is outstanding, restart it when the cum ack advanced.
-        if !self.sender.has_outstanding() {
-            self.timers.stop(Timer::T3Rtx);
-        } else if self.sender.cum_ack > before {
-            self.timers.set(Timer::T3Rtx, now + self.rto.rto());
-        }
-        self.drain_sender_events();
-    }
-
-    pub(crate) fn drain_sender_events(&mut self) {
-        for s in std::mem::take(&mut self.sender.low_events) {
-            self.events.push_back(SctpEvent::BufferedAmountLow(StreamId(s)));
-        }
-    }
-
-    fn on_heartbeat_ack(&mut self, now: Instant, info: &[u8]) {
-        // Our Heartbeat Info: 8 bytes sent time (ms since epoch) + 8 bytes nonce (RFC 9260 §8.3).
-        let (Some(t), Some(n)) = (info.get(..8), info.get(8..16)) else {
-            return;
-        };
-        let mut b = [0u8; 8];
-        b.copy_from_slice(n);
-        if self.heartbeat_nonce != Some(u64::from_be_bytes(b)) {
-            return;
-        }
-        b.copy_from_slice(t);
-        let sent = self.epoch + Duration::from_millis(u64::from_be_bytes(b));
-        self.heartbeat_nonce = None;
-        self.error_count = 0;
-        self.rto.on_sample(now.saturating_duration_since(sent));
-    }
-
     /// Advances timers (RFC 9260 §5.1 T1, §6.3.3 T3, §6.2 delayed SACK, §8.3 heartbeat, §9.2 T2,
     /// RFC 6525 §5.1.1 reconfig).
     pub fn handle_timeout(&mut self, now: Instant) {
         let due: Vec<Timer> = self.timers.take_expired(now).collect();
+        if !due.is_empty() {
+            self.burst_left = self.sender.max_burst;
+        }
         for t in due {
             match t {
                 Timer::T1 => self.on_t1(now),
@@ -640,6 +561,7 @@ impl Association {
             });
         }
         let hold = self.reconfig.is_resetting(stream.0);
+        self.burst_left = self.sender.max_burst;
         self.sender.enqueue(
             now,
             stream.0,
@@ -738,6 +660,9 @@ impl Association {
         now.saturating_duration_since(self.epoch).as_millis() as u64
     }
 }
+
+/// Cap on accumulated Max.Burst credit (packets).
+pub(crate) const MAX_BURST_CREDIT: usize = 256;
 
 /// Whether to go on with the packet's next chunk.
 pub(crate) enum Flow {

@@ -14,6 +14,7 @@ pub struct SctpConfig {
     /// Largest message `send` accepts and the receiver reassembles (RFC 8841 `a=max-message-size`).
     pub max_message_size: usize,
     /// Our receive window in bytes: the hard cap on received-but-undelivered data (RFC 9260 §6.2).
+    /// Raised to `max_message_size` + 4 × `mtu` if smaller, since reassembly happens inside it.
     pub receive_window: u32,
     /// Cap on bytes queued and in flight; `send` returns [`crate::SctpError::WouldBlock`] beyond it.
     pub max_send_buffer: usize,

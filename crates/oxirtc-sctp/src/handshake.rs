@@ -6,19 +6,20 @@ use std::time::Instant;
 use crate::association::{Association, Ctrl, PeerInfo, SctpEvent, State};
 use crate::chunk::{encode_init, encode_raw, ty, InitChunk};
 use crate::cookie::Cookie;
-use crate::param::{cause, pty, put_cause, put_local_init_params, InitParams};
+use crate::param::{cause, pty, put_cause, put_local_init_params, unrecognized_params_report, InitParams};
 use crate::reader::put_tlv;
 use crate::receiver::Receiver;
 use crate::timer::Timer;
 
 impl Association {
     /// Encodes our INIT or INIT ACK (RFC 9260 §3.3.2, §3.3.3) with `tag` and extra parameters.
-    pub(crate) fn build_init(&self, chunk_type: u8, tag: u32, cookie: &[u8]) -> Vec<u8> {
+    pub(crate) fn build_init(&self, chunk_type: u8, tag: u32, cookie: &[u8], report: &[u8]) -> Vec<u8> {
         let mut params = Vec::new();
         if !cookie.is_empty() {
             put_tlv(&mut params, pty::STATE_COOKIE, cookie);
         }
         put_local_init_params(&mut params);
+        params.extend_from_slice(report);
         let init = InitChunk {
             initiate_tag: tag,
             a_rwnd: self.config.receive_window,
@@ -78,7 +79,8 @@ impl Association {
             peer_reconfig: params.reconfig,
         };
         let sealed = cookie.seal(self.crypto, &self.cookie_secret);
-        let ack = self.build_init(ty::INIT_ACK, tag, &sealed);
+        let report = unrecognized_params_report(init.params());
+        let ack = self.build_init(ty::INIT_ACK, tag, &sealed, &report);
         if ack.len() + crate::packet::COMMON_HEADER_LEN > self.config.mtu.max(1200) {
             tracing::warn!("INIT ACK larger than the MTU");
         }
@@ -266,6 +268,38 @@ impl Association {
             peer_tag = self.peer.tag,
             "SCTP association established"
         );
+    }
+
+    /// RFC 9260 §5.2.6: a "Stale Cookie" ERROR in COOKIE-ECHOED restarts the handshake with a new INIT
+    /// (counted against Max.Init.Retransmits). Other causes are only logged.
+    pub(crate) fn on_error_while_cookie_echoed(&mut self, now: Instant, causes: &[u8]) {
+        let stale = crate::reader::TlvIter::new(causes)
+            .flatten()
+            .any(|t| t.ty == cause::STALE_COOKIE);
+        tracing::debug!(stale, causes = %crate::reconfig::describe_causes(causes), "ERROR in COOKIE-ECHOED");
+        if !stale {
+            return;
+        }
+        self.init_retransmits += 1;
+        if self.init_retransmits > self.config.max_init_retransmits {
+            self.terminate(SctpEvent::Aborted(
+                "association set-up failed: stale cookies".into(),
+            ));
+            return;
+        }
+        self.ctrl
+            .retain(|c| c.bytes.first().is_none_or(|&t| t != ty::COOKIE_ECHO));
+        self.cookie_echo = None;
+        self.peer_known = false;
+        self.state = State::CookieWait;
+        let init = self.build_init(ty::INIT, self.local_tag, &[], &[]);
+        self.ctrl.push_back(Ctrl {
+            vtag: 0,
+            bytes: init.clone(),
+            alone: true,
+        });
+        self.init_bytes = Some(init);
+        self.timers.set(Timer::T1, now + self.rto.rto());
     }
 
     /// T1-init / T1-cookie expired (RFC 9260 §5.1 A, C): retransmit with back-off, give up after

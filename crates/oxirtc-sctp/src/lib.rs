@@ -49,6 +49,25 @@
 //! assert_eq!(received.as_deref(), Some(&b"hello"[..]));
 //! # Ok::<(), oxirtc_sctp::SctpError>(())
 //! ```
+//!
+//! # Integration notes
+//!
+//! - One SCTP packet is one DTLS application-data record each way (RFC 8261 §4); `SctpConfig::mtu`
+//!   is the packet budget after DTLS overhead (1188 for a 1200-byte path).
+//! - An association that never calls [`Association::connect`] still answers an INIT statelessly and
+//!   becomes established on the peer's COOKIE ECHO; both WebRTC peers calling `connect` is the normal
+//!   case (RFC 8831 §6.2) and converges to one association.
+//! - Reading messages with [`Association::poll_event`] reopens the receive window; drain
+//!   [`Association::poll_transmit`] after draining events so the window update goes out.
+//! - `send` before the association is established queues the message; messages larger than
+//!   `max_message_size` are refused (the same limit caps reassembly of received messages).
+//! - Closing a data channel (RFC 8831 §6.7): call [`Association::reset_streams`]; the request waits
+//!   for data already queued on the stream; [`SctpEvent::OutgoingStreamsReset`] reports it done. On
+//!   [`SctpEvent::StreamsResetByPeer`] (an empty list means every stream) reset your side in turn.
+//!   Messages sent on a stream while its reset runs wait and go out afterwards from SSN 0.
+//! - Every buffer is bounded: the send buffer (`max_send_buffer`, then `SctpError::WouldBlock`),
+//!   reassembly and undelivered messages (`receive_window`), TSNs tracked ahead of the cumulative
+//!   ack (65,536), per-stream state (only streams in use), pending resets (65,536 ids).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -58,6 +77,7 @@ mod config;
 mod cookie;
 mod error;
 mod handshake;
+mod inbound;
 mod packet;
 mod param;
 mod reader;
@@ -87,3 +107,14 @@ pub use param::{
 pub use reader::{Tlv, TlvIter};
 pub use stats::{DropCounts, SctpStats};
 pub use types::{Ppid, StreamId, Tsn};
+
+#[cfg(test)]
+mod tests {
+    /// The async driver moves an association into its task: it must stay `Send`.
+    #[test]
+    fn association_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<crate::Association>();
+        assert_send::<crate::SctpEvent>();
+    }
+}

@@ -66,14 +66,54 @@ impl<'a> InitParams<'a> {
                     out.reconfig |= p.value.contains(&crate::chunk::ty::RECONFIG);
                     out.forward_tsn |= p.value.contains(&crate::chunk::ty::FORWARD_TSN);
                 }
-                // Known parameters this endpoint ignores (addresses, cookie preservative, ECN, ...).
-                5 | 6 | 9 | 11 | 12 | 0x8000 => {}
+                t if is_known(t) => {}
                 t if t & 0x8000 == 0 => break,
                 _ => {}
             }
         }
         Ok(out)
     }
+}
+
+/// Parameters this endpoint understands (and mostly ignores: addresses, cookie preservative, ECN, ...).
+fn is_known(t: u16) -> bool {
+    matches!(
+        t,
+        5 | 6
+            | 9
+            | 11
+            | 12
+            | 0x8000
+            | pty::STATE_COOKIE
+            | pty::FORWARD_TSN_SUPPORTED
+            | pty::SUPPORTED_EXTENSIONS
+    )
+}
+
+/// Upper bound on the Unrecognized Parameter bytes one INIT ACK carries.
+const MAX_UNRECOGNIZED_REPORT: usize = 256;
+
+/// RFC 9260 §3.2.1, §3.2.2: the Unrecognized Parameter parameters (type 8) an INIT ACK must carry for
+/// the INIT's unknown parameters whose type has the 0x4000 bit set, up to where processing stops.
+pub fn unrecognized_params_report<'a>(params: impl Iterator<Item = Result<Tlv<'a>, SctpError>>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in params {
+        let Ok(p) = p else { break };
+        if is_known(p.ty) {
+            continue;
+        }
+        let report = p.ty & 0x4000 != 0;
+        if report && out.len() + 8 + p.value.len() <= MAX_UNRECOGNIZED_REPORT {
+            let header = [p.ty.to_be_bytes(), ((4 + p.value.len()) as u16).to_be_bytes()].concat();
+            let pad = [0u8; 3];
+            let padding = &pad[..crate::reader::padded(p.value.len()) - p.value.len()];
+            put_tlv_parts(&mut out, pty::UNRECOGNIZED_PARAM, &[&header, p.value, padding]);
+        }
+        if p.ty & 0x8000 == 0 {
+            break;
+        }
+    }
+    out
 }
 
 /// Appends the parameters this endpoint announces in INIT / INIT ACK: Supported Extensions listing
@@ -301,6 +341,37 @@ mod tests {
         assert_eq!(
             InitParams::read(TlvIter::new(&v)).unwrap().cookie,
             Some(&b"ck"[..])
+        );
+    }
+
+    #[test]
+    fn unrecognized_params_are_reported_by_their_upper_bits() {
+        let mut v = Vec::new();
+        put_tlv(&mut v, 0x8123, b"skip"); // 10: skip silently
+        put_tlv(&mut v, 0xC006, b"abcde"); // 11: skip and report
+        put_tlv(&mut v, pty::FORWARD_TSN_SUPPORTED, &[]);
+        put_tlv(&mut v, 0x4001, b"xy"); // 01: stop and report
+        put_tlv(&mut v, 0xC007, b"never"); // not reached
+        let report = unrecognized_params_report(TlvIter::new(&v));
+        let reported: Vec<_> = TlvIter::new(&report).map(|t| t.unwrap()).collect();
+        assert_eq!(reported.len(), 2);
+        assert!(reported.iter().all(|t| t.ty == pty::UNRECOGNIZED_PARAM));
+        let inner: Vec<_> = reported
+            .iter()
+            .map(|t| TlvIter::new(t.value).next().unwrap().unwrap())
+            .collect();
+        assert_eq!(
+            inner,
+            vec![
+                Tlv {
+                    ty: 0xC006,
+                    value: b"abcde"
+                },
+                Tlv {
+                    ty: 0x4001,
+                    value: b"xy"
+                }
+            ]
         );
     }
 

@@ -66,7 +66,8 @@ pub struct TlvIter<'a> {
 }
 
 impl<'a> TlvIter<'a> {
-    pub(crate) fn new(buf: &'a [u8]) -> Self {
+    /// Iterates over the TLVs in `buf` (a chunk's parameters or error causes).
+    pub fn new(buf: &'a [u8]) -> Self {
         Self {
             r: Reader::new(buf),
             offset: 0,

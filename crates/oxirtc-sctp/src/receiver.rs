@@ -179,18 +179,9 @@ impl Receiver {
         }
     }
 
-    /// Looks for the complete message around `tsn` (consecutive TSNs from a B to an E fragment).
+    /// Looks for the complete message around `tsn` (consecutive TSNs from a B to an E fragment). The
+    /// forward walk comes first, so in-order arrival costs O(1) until the last fragment.
     fn try_reassemble(&mut self, tsn: u64) -> bool {
-        let mut start = tsn;
-        loop {
-            let Some(f) = self.frags.get(&start) else {
-                return true;
-            };
-            if f.flags & crate::chunk::data_flags::BEGIN != 0 {
-                break;
-            }
-            start -= 1;
-        }
         let mut end = tsn;
         let mut total = 0usize;
         loop {
@@ -203,11 +194,20 @@ impl Receiver {
             }
             end += 1;
         }
-        total += self
-            .frags
-            .range(start..tsn)
-            .map(|(_, f)| f.data.len())
-            .sum::<usize>();
+        let mut start = tsn;
+        loop {
+            let Some(f) = self.frags.get(&start) else {
+                return true;
+            };
+            if f.flags & crate::chunk::data_flags::BEGIN != 0 {
+                break;
+            }
+            start -= 1;
+            match self.frags.get(&start) {
+                Some(f) => total += f.data.len(),
+                None => return true,
+            }
+        }
         let mut parts = self.frags.range(start..=end).map(|(_, f)| f);
         let Some(first) = parts.next() else { return true };
         let (stream, ssn, ppid, unordered) = (

@@ -106,7 +106,15 @@ impl Association {
                 return Err(SctpError::InvalidStream(s.0));
             }
         }
-        self.reconfig.pending.extend(streams.iter().map(|s| s.0));
+        // A stream whose reset is already running is not requested twice.
+        let running: Vec<u16> = self
+            .reconfig
+            .in_flight
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.streams.clone());
+        self.reconfig
+            .pending
+            .extend(streams.iter().map(|s| s.0).filter(|s| !running.contains(s)));
         self.maybe_start_reconfig(now);
         Ok(())
     }
@@ -220,25 +228,35 @@ impl Association {
     }
 
     fn on_peer_outgoing_reset(&mut self, req_seq: u32, last_tsn: u32, streams: Vec<u16>) -> ReconfigResult {
-        let Some(r) = self.receiver.as_mut() else {
-            return ReconfigResult::Denied;
-        };
-        // A retransmission of the request we are deferring.
-        if r.deferred.as_ref().is_some_and(|d| d.req_seq == req_seq) {
-            return ReconfigResult::InProgress;
-        }
-        if r.deferred.is_some() {
-            return ReconfigResult::ErrorRequestAlreadyInProgress;
-        }
+        // A retransmission gets the answer its first copy got (or the final one, once performed).
         if let Some(answer) = self.check_peer_seq(req_seq) {
             return answer;
         }
         let Some(r) = self.receiver.as_mut() else {
             return ReconfigResult::Denied;
         };
+        let last_tsn = r.unwrap(last_tsn);
+        if let Some(def) = r.deferred.as_mut() {
+            // A new request while one is deferred (some stacks re-send a deferred request with a new
+            // sequence number): fold it into the deferred one and answer "In progress" for both.
+            def.req_seq = req_seq;
+            def.last_tsn = def.last_tsn.max(last_tsn);
+            if def.streams.is_empty() || streams.is_empty() {
+                def.streams.clear();
+            } else {
+                def.streams.extend(
+                    streams
+                        .iter()
+                        .filter(|s| !def.streams.contains(s))
+                        .collect::<Vec<_>>(),
+                );
+            }
+            self.record_result(req_seq, ReconfigResult::InProgress);
+            return ReconfigResult::InProgress;
+        }
         let req = DeferredReset {
             req_seq,
-            last_tsn: r.unwrap(last_tsn),
+            last_tsn,
             streams: streams.clone(),
         };
         if r.try_reset(req) {
@@ -250,6 +268,7 @@ impl Association {
             ReconfigResult::SuccessPerformed
         } else {
             // E2: deferred until the cumulative TSN reaches the sender's last assigned TSN.
+            self.record_result(req_seq, ReconfigResult::InProgress);
             ReconfigResult::InProgress
         }
     }
@@ -297,13 +316,11 @@ impl Association {
             }
             other => {
                 tracing::warn!(?other, streams = ?req.streams, "peer refused our stream reset");
-                let streams = req.streams.clone();
                 self.reconfig.in_flight = None;
                 self.timers.stop(Timer::Reconfig);
                 self.stats.stream_resets_failed += 1;
-                // The streams stay usable with their old sequence numbers.
+                // The streams keep their sequence numbers; messages held for the reset go out now.
                 let pending = self.reconfig.pending.clone();
-                let _ = streams;
                 self.sender.streams_reset(&[], |s| pending.contains(&s));
             }
         }

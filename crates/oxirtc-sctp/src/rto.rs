@@ -54,6 +54,14 @@ impl RtoEstimator {
         self.rto = (srtt + (self.rttvar * 4).max(GRANULARITY)).clamp(self.min, self.max.max(self.min));
     }
 
+    /// Undoes timer back-off once the peer acknowledges new data: the path works again, so the RTO
+    /// returns to the estimate (as TCP stacks do on an ACK of new data; RFC 6298 §5.7 allows more).
+    pub(crate) fn clear_back_off(&mut self) {
+        if let Some(srtt) = self.srtt {
+            self.rto = (srtt + (self.rttvar * 4).max(GRANULARITY)).clamp(self.min, self.max.max(self.min));
+        }
+    }
+
     /// Doubles the RTO after a timer expiry (RFC 9260 §6.3.3 E2), up to RTO.Max.
     pub(crate) fn back_off(&mut self) {
         self.rto = (self.rto * 2).min(self.max.max(self.min));
@@ -87,5 +95,7 @@ mod tests {
             e.back_off();
         }
         assert_eq!(e.rto(), ms(60_000), "clamped at RTO.Max");
+        e.clear_back_off();
+        assert_eq!(e.rto(), ms(200));
     }
 }

@@ -96,6 +96,8 @@ pub(crate) struct SackOutcome {
     pub(crate) new_data_acked: bool,
     /// Chunks were marked for fast retransmission.
     pub(crate) fast_retransmits: u64,
+    /// User bytes newly acknowledged.
+    pub(crate) bytes_acked: usize,
 }
 
 /// Sender state of an association.
@@ -119,12 +121,14 @@ pub(crate) struct Sender {
     pub(crate) peer_rwnd: usize,
     fast_recovery_exit: Option<u64>,
     rtx_count: usize,
+    /// Chunks in the GapAcked state.
+    gap_acked: usize,
     /// Let the next packet carry retransmissions regardless of cwnd (RFC 9260 §7.2.4 rule 3).
     pub(crate) rtx_override: bool,
     pub(crate) adv_peer_ack: u64,
     pub(crate) forward_tsn_pending: bool,
     mtu: usize,
-    max_burst: usize,
+    pub(crate) max_burst: usize,
     pub(crate) low_events: Vec<u16>,
     pub(crate) abandoned_messages: u64,
     pub(crate) retransmissions: u64,
@@ -153,6 +157,7 @@ impl Sender {
             peer_rwnd: 0,
             fast_recovery_exit: None,
             rtx_count: 0,
+            gap_acked: 0,
             rtx_override: false,
             adv_peer_ack: first - 1,
             forward_tsn_pending: false,
@@ -219,14 +224,6 @@ impl Sender {
     }
 
     fn push_queue(&mut self, sent_at: Instant, stream: u16, ppid: u32, data: Bytes, opts: SendOptions) {
-        let ssn = if opts.unordered {
-            0
-        } else {
-            let n = self.next_ssn.entry(stream).or_insert(0);
-            let ssn = *n;
-            *n = n.wrapping_add(1);
-            ssn
-        };
         let (expires, max_rtx) = match opts.reliability {
             Reliability::Reliable => (None, None),
             Reliability::MaxRetransmits(n) => (None, Some(n)),
@@ -236,7 +233,9 @@ impl Sender {
         self.queue.push_back(OutMsg {
             id: self.next_msg_id,
             stream,
-            ssn,
+            // Assigned with the first fragment's TSN, so a message that expires unsent leaves no gap
+            // in its stream's sequence numbers.
+            ssn: 0,
             ppid,
             unordered: opts.unordered,
             data,
@@ -314,11 +313,20 @@ impl Sender {
         }
         let full = self.max_payload();
         let msg = self.queue.front_mut()?;
+        if msg.offset == 0 && !msg.unordered {
+            // RFC 9260 §6.5: one SSN per ordered message, in sending order.
+            let n = self.next_ssn.entry(msg.stream).or_insert(0);
+            msg.ssn = *n;
+        }
         let remaining = msg.data.len() - msg.offset;
         let len = remaining.min(max_payload);
         // Do not cut a sliver off a message just to fill a packet: it goes out whole in the next one.
         if len < remaining && len < full / 4 {
             return None;
+        }
+        if msg.offset == 0 && !msg.unordered {
+            let n = self.next_ssn.entry(msg.stream).or_insert(0);
+            *n = n.wrapping_add(1);
         }
         let data = msg.data.slice(msg.offset..msg.offset + len);
         let mut flags = if msg.unordered { data_flags::UNORDERED } else { 0 };
@@ -399,7 +407,7 @@ impl Sender {
             if !expired {
                 return Some(tsn);
             }
-            self.abandon_at(tsn);
+            self.abandon_at(tsn, now);
             if self.rtx_count == 0 {
                 return None;
             }
@@ -423,7 +431,7 @@ impl Sender {
         let give_up = c.max_rtx.is_some_and(|m| c.sent_count > m) || c.expires.is_some_and(|e| e <= now);
         if give_up && self.peer_forward_tsn {
             let tsn = c.tsn;
-            self.abandon_at(tsn);
+            self.abandon_at(tsn, now);
             return false;
         }
         c.state = ChunkState::ToRetransmit;
@@ -433,7 +441,7 @@ impl Sender {
     }
 
     /// Abandons every chunk of the message `tsn` belongs to, and its unsent rest (RFC 3758 §3.5 A3).
-    fn abandon_at(&mut self, tsn: u64) {
+    fn abandon_at(&mut self, tsn: u64, now: Instant) {
         let Some(i) = self.index_of(tsn) else { return };
         let id = self.inflight[i].msg_id;
         let mut start = i;
@@ -446,7 +454,8 @@ impl Sender {
             match c.state {
                 ChunkState::InFlight => self.flight_size = self.flight_size.saturating_sub(c.data.len()),
                 ChunkState::ToRetransmit => self.rtx_count -= 1,
-                ChunkState::GapAcked | ChunkState::Abandoned => {}
+                ChunkState::GapAcked => self.gap_acked -= 1,
+                ChunkState::Abandoned => {}
             }
             c.state = ChunkState::Abandoned;
             let (stream, len, buffered) = (c.stream, c.data.len(), std::mem::take(&mut c.buffered));
@@ -458,9 +467,38 @@ impl Sender {
         if self.queue.front().is_some_and(|m| m.id == id) {
             if let Some(m) = self.queue.pop_front() {
                 self.sub_buffered(m.stream, m.data.len() - m.offset);
+                self.push_abandoned_end(&m, now);
             }
         }
         self.abandoned_messages += 1;
+    }
+
+    /// A message abandoned half-sent: its unsent rest gets one TSN as an abandoned, never-sent END
+    /// fragment, so the FORWARD TSN covers the whole message and the receiver drops its partial
+    /// reassembly and skips its SSN (RFC 3758 §3.5; otherwise an ordered stream would wait forever).
+    fn push_abandoned_end(&mut self, m: &OutMsg, now: Instant) {
+        let mut flags = data_flags::END;
+        if m.unordered {
+            flags |= data_flags::UNORDERED;
+        }
+        self.inflight.push_back(OutChunk {
+            tsn: self.next_tsn,
+            msg_id: m.id,
+            stream: m.stream,
+            ssn: m.ssn,
+            ppid: m.ppid,
+            flags,
+            data: Bytes::new(),
+            sent_count: 0,
+            sent_at: now,
+            state: ChunkState::Abandoned,
+            miss: 0,
+            fast_retransmitted: true,
+            expires: None,
+            max_rtx: None,
+            buffered: false,
+        });
+        self.next_tsn += 1;
     }
 
     /// Processes a SACK (RFC 9260 §6.2.1, §7.2.1–§7.2.4).
@@ -484,6 +522,7 @@ impl Sender {
         self.adv_peer_ack = self.adv_peer_ack.max(cum);
         self.apply_gap_blocks(sack, &mut bytes_acked, &mut htna, &mut rtt_from);
         out.new_data_acked = bytes_acked > 0;
+        out.bytes_acked = bytes_acked;
         out.rtt = rtt_from.map(|t| now.saturating_duration_since(t));
         if let Some(h) = htna {
             out.fast_retransmits = self.count_misses(now, h);
@@ -517,11 +556,40 @@ impl Sender {
                     *rtt = Some(rtt.map_or(c.sent_at, |t: Instant| t.max(c.sent_at)));
                 }
             }
-            ChunkState::GapAcked | ChunkState::Abandoned => {}
+            ChunkState::GapAcked => self.gap_acked -= 1,
+            ChunkState::Abandoned => {}
         }
         if c.buffered {
             self.sub_buffered(c.stream, c.data.len());
         }
+    }
+
+    /// RFC 9260 §6.2.1 D iii / §6.3.3: a TSN once reported in a gap block but absent from this SACK's
+    /// blocks was reneged by the peer; it becomes outstanding again (T3 will resend it).
+    fn renege(&mut self, sack: &SackChunk<'_>) {
+        let cum = self.cum_ack;
+        let mut blocks: Vec<(u64, u64)> = sack
+            .gap_blocks()
+            .filter(|&(s, e)| s != 0 && e >= s)
+            .map(|(s, e)| (cum + u64::from(s), cum + u64::from(e)))
+            .collect();
+        blocks.sort_unstable();
+        let mut reverted = 0;
+        for c in self
+            .inflight
+            .iter_mut()
+            .filter(|c| c.state == ChunkState::GapAcked)
+        {
+            let i = blocks.partition_point(|&(_, e)| e < c.tsn);
+            if blocks.get(i).is_some_and(|&(s, _)| s <= c.tsn) {
+                continue;
+            }
+            c.state = ChunkState::InFlight;
+            c.miss = 0;
+            self.flight_size += c.data.len();
+            reverted += 1;
+        }
+        self.gap_acked -= reverted;
     }
 
     fn apply_gap_blocks(
@@ -535,6 +603,9 @@ impl Sender {
             return;
         };
         let last = front + self.inflight.len() as u64 - 1;
+        if self.gap_acked > 0 {
+            self.renege(sack);
+        }
         for (s, e) in sack.gap_blocks() {
             if s == 0 || e < s {
                 continue;
@@ -547,6 +618,7 @@ impl Sender {
                 if matches!(c.state, ChunkState::InFlight | ChunkState::ToRetransmit) {
                     let prev = c.state;
                     c.state = ChunkState::GapAcked;
+                    self.gap_acked += 1;
                     let (stream, len, buffered) = (c.stream, c.data.len(), std::mem::take(&mut c.buffered));
                     let (count, at) = (c.sent_count, c.sent_at);
                     if prev == ChunkState::InFlight {
@@ -603,7 +675,8 @@ impl Sender {
         marked
     }
 
-    /// Slow start and congestion avoidance (RFC 9260 §7.2.1, §7.2.2), then the Max.Burst limit (§6.1).
+    /// Slow start and congestion avoidance (RFC 9260 §7.2.1, §7.2.2). Max.Burst (§6.1) limits packets
+    /// per trigger in the transmit path instead of shrinking cwnd.
     fn adjust_cwnd(&mut self, cum_advanced: bool, bytes_acked: usize, flight_before: usize) {
         let fully_used = flight_before + self.mtu > self.cwnd;
         if cum_advanced && self.fast_recovery_exit.is_none() && fully_used {
@@ -619,10 +692,6 @@ impl Sender {
         }
         if self.flight_size == 0 {
             self.partial_bytes_acked = 0;
-        }
-        let burst = self.flight_size + self.max_burst * self.mtu;
-        if burst < self.cwnd {
-            self.cwnd = burst;
         }
     }
 
@@ -693,9 +762,211 @@ impl Sender {
         }
         for tsn in expired {
             if self.chunk(tsn).is_some_and(|c| c.state != ChunkState::Abandoned) {
-                self.abandon_at(tsn);
+                self.abandon_at(tsn, now);
             }
         }
         self.update_adv_peer_ack();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::{encode_sack, Chunk};
+
+    #[allow(clippy::disallowed_methods)] // the test owns the clock
+    fn t0() -> Instant {
+        Instant::now()
+    }
+
+    fn sack(cum: u64, gaps: &[(u16, u16)], f: impl FnOnce(&SackChunk<'_>)) {
+        let mut v = Vec::new();
+        encode_sack(&mut v, cum as u32, 1 << 20, gaps, &[]);
+        let Ok(Chunk::Sack(s)) = Chunk::parse(v[0], v[1], &v[4..]) else {
+            panic!()
+        };
+        f(&s);
+    }
+
+    /// A sender with `n` single-chunk messages of 1000 bytes sent; returns it and the first TSN.
+    fn sent(n: usize, opts: SendOptions) -> (Sender, u64, Instant) {
+        let now = t0();
+        let mut s = Sender::new(100, 1188, 4);
+        s.peer_rwnd = 1 << 20;
+        s.peer_forward_tsn = true;
+        s.cwnd = 1 << 20;
+        for i in 0..n {
+            s.enqueue(
+                now,
+                (i % 2) as u16,
+                53,
+                Bytes::from(vec![i as u8; 1000]),
+                opts,
+                false,
+            );
+        }
+        let first = s.next_tsn;
+        while s.can_send_new() {
+            let tsn = s.next_new_chunk(now, 1176).unwrap().tsn;
+            s.on_chunk_sent(now, tsn);
+        }
+        (s, first, now)
+    }
+
+    #[test]
+    fn fragments_to_the_mtu() {
+        let now = t0();
+        let mut s = Sender::new(7, 1188, 4);
+        s.peer_rwnd = 1 << 20;
+        s.enqueue(
+            now,
+            3,
+            51,
+            Bytes::from(vec![1; 3000]),
+            SendOptions::default(),
+            false,
+        );
+        let mut got = Vec::new();
+        while let Some(c) = s.next_new_chunk(now, 1176) {
+            got.push((c.tsn, c.flags, c.data.len()));
+        }
+        let t = got[0].0;
+        assert_eq!(
+            got,
+            vec![
+                (t, data_flags::BEGIN, 1160),
+                (t + 1, 0, 1160),
+                (t + 2, data_flags::END, 680)
+            ]
+        );
+        assert_eq!(s.buffered_amount(3), 3000);
+    }
+
+    #[test]
+    fn sack_with_gaps_then_fast_retransmit_once() {
+        let (mut s, first, now) = sent(10, SendOptions::default());
+        assert_eq!(s.flight_size, 10_000);
+        let cwnd = s.cwnd;
+        // TSN first+1 is lost; the peer reports first+2.. as gap blocks, growing.
+        let mut fast = 0;
+        for end in 2..=4u16 {
+            sack(first, &[(2, end)], |k| fast += s.on_sack(now, k).fast_retransmits);
+        }
+        assert_eq!(fast, 1);
+        assert!(s.has_retransmits());
+        assert!(s.cwnd < cwnd && s.cwnd == s.ssthresh && s.ssthresh >= 4 * 1188);
+        assert_eq!(s.next_retransmit(now), Some(first + 1));
+        s.on_chunk_sent(now, first + 1);
+        // More gap reports do not fast-retransmit the same TSN again.
+        for end in 5..=8u16 {
+            sack(first, &[(2, end)], |k| fast += s.on_sack(now, k).fast_retransmits);
+        }
+        assert_eq!(fast, 1);
+        sack(first + 9, &[], |k| assert!(s.on_sack(now, k).cum_advanced));
+        assert!(s.is_idle());
+        assert_eq!(s.flight_size, 0);
+        assert_eq!(s.buffered_amount(0) + s.buffered_amount(1), 0);
+    }
+
+    #[test]
+    fn reneged_gap_blocks_become_outstanding_again() {
+        let (mut s, first, now) = sent(4, SendOptions::default());
+        sack(first - 1, &[(2, 3)], |k| {
+            s.on_sack(now, k);
+        });
+        assert_eq!(s.flight_size, 2000);
+        // The next SACK no longer reports them: the peer dropped them.
+        sack(first - 1, &[], |k| {
+            s.on_sack(now, k);
+        });
+        assert_eq!(s.flight_size, 4000);
+        s.on_t3_expired(now);
+        assert_eq!(s.rtx_count, 4);
+    }
+
+    #[test]
+    fn stale_and_bogus_sacks_are_ignored() {
+        let (mut s, first, now) = sent(3, SendOptions::default());
+        sack(first, &[], |k| assert!(s.on_sack(now, k).cum_advanced));
+        sack(first - 1, &[], |k| assert!(!s.on_sack(now, k).new_data_acked));
+        sack(first + 50, &[], |k| assert!(!s.on_sack(now, k).new_data_acked));
+        assert_eq!(s.cum_ack, first);
+    }
+
+    #[test]
+    fn max_retransmits_zero_is_abandoned_on_t3_and_forwarded() {
+        let opts = SendOptions {
+            unordered: false,
+            reliability: Reliability::MaxRetransmits(0),
+        };
+        let (mut s, first, now) = sent(4, opts);
+        s.on_t3_expired(now);
+        assert!(!s.has_retransmits());
+        assert_eq!(s.abandoned_messages, 4);
+        assert!(s.forward_tsn_pending);
+        // Streams 0 and 1 each skipped SSNs 0 and 1.
+        assert_eq!(s.forward_tsn(), Some(((first + 3) as u32, vec![(0, 1), (1, 1)])));
+        sack(first + 3, &[], |k| {
+            s.on_sack(now, k);
+        });
+        assert!(s.is_idle());
+        assert_eq!(s.forward_tsn(), None);
+        assert_eq!(s.buffered_amount(0), 0);
+    }
+
+    #[test]
+    fn half_sent_message_abandoned_gets_an_end_placeholder() {
+        let now = t0();
+        let mut s = Sender::new(1, 1188, 4);
+        s.peer_rwnd = 1 << 20;
+        s.peer_forward_tsn = true;
+        let opts = SendOptions {
+            unordered: false,
+            reliability: Reliability::MaxRetransmits(0),
+        };
+        s.enqueue(now, 4, 53, Bytes::from(vec![1; 3000]), opts, false);
+        let first = s.next_new_chunk(now, 1176).unwrap().tsn;
+        s.on_chunk_sent(now, first);
+        // The peer got the first fragment; then the message is given up before the rest went out.
+        sack(first, &[], |k| {
+            s.on_sack(now, k);
+        });
+        s.enqueue(
+            now,
+            4,
+            53,
+            Bytes::from(vec![2; 10]),
+            SendOptions::default(),
+            false,
+        );
+        s.abandon_at(first + 1, now); // no chunk there yet: nothing happens
+        assert_eq!(s.abandoned_messages, 0);
+        let second = s.next_new_chunk(now, 1176).unwrap().tsn;
+        s.on_chunk_sent(now, second);
+        s.abandon_at(second, now);
+        assert_eq!(s.abandoned_messages, 1);
+        let end = s.chunk(second + 1).unwrap();
+        assert_eq!(
+            (end.state, end.flags, end.data.len()),
+            (ChunkState::Abandoned, data_flags::END, 0)
+        );
+        s.update_adv_peer_ack();
+        assert_eq!(s.forward_tsn(), Some(((second + 1) as u32, vec![(4, 0)])));
+        assert_eq!(s.buffered_amount(4), 10, "only the next message is left");
+    }
+
+    #[test]
+    fn expired_lifetime_drops_unsent_messages() {
+        let now = t0();
+        let mut s = Sender::new(1, 1188, 4);
+        s.peer_rwnd = 1 << 20;
+        let opts = SendOptions {
+            unordered: true,
+            reliability: Reliability::MaxLifetime(Duration::from_millis(10)),
+        };
+        s.enqueue(now, 0, 53, Bytes::from_static(b"late"), opts, false);
+        assert!(s.next_new_chunk(now + Duration::from_millis(11), 1176).is_none());
+        assert_eq!(s.abandoned_messages, 1);
+        assert!(s.is_idle());
     }
 }

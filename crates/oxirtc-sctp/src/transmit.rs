@@ -77,7 +77,7 @@ impl Association {
     }
 
     /// Bundles a SACK when one is due, or when `piggyback` and one is wanted (RFC 9260 §6.2).
-    fn add_sack(&mut self, buf: &mut Vec<u8>, piggyback: bool) {
+    pub(crate) fn add_sack(&mut self, buf: &mut Vec<u8>, piggyback: bool) {
         if !(self.sack_now || (piggyback && self.sack_needed)) {
             return;
         }
@@ -138,7 +138,11 @@ impl Association {
         if retransmitted {
             self.sender.rtx_override = false;
         }
-        if !self.sender.has_retransmits() && self.state != State::ShutdownReceived {
+        // RFC 9260 §6.1 Max.Burst: at most that many packets of new data per received packet or timer.
+        let burst_ok = self.burst_left > 0;
+        let mut new_data = false;
+        // RFC 9260 §9.2: in SHUTDOWN-RECEIVED the user may not add data, but what it queued still goes.
+        if !self.sender.has_retransmits() && burst_ok {
             while self.sender.can_send_new() {
                 let room = self.room(buf);
                 if room < DATA_HEADER + 4 {
@@ -152,7 +156,11 @@ impl Association {
                 self.sender.on_chunk_sent(now, tsn);
                 self.stats.data_chunks_sent += 1;
                 sent = true;
+                new_data = true;
             }
+        }
+        if new_data {
+            self.burst_left -= 1;
         }
         if sent {
             // §6.3.2 R1: T3 runs whenever data is outstanding.
@@ -192,7 +200,7 @@ impl Association {
         }
     }
 
-    fn send_shutdown(&mut self) {
+    pub(crate) fn send_shutdown(&mut self) {
         let cum = self.receiver.as_ref().map_or(0, |r| r.cum as u32);
         let mut out = Vec::new();
         encode_raw(&mut out, ty::SHUTDOWN, 0, &cum.to_be_bytes());

@@ -141,6 +141,7 @@ fn cookie_echo_with_a_bad_hmac_creates_no_association() {
 fn a_peer_that_never_reads_is_capped_by_the_receive_window() {
     let cfg = SctpConfig {
         receive_window: 256 * 1024,
+        max_message_size: 64 * 1024,
         ..SctpConfig::default()
     };
     let mut sim = Sim::new(
@@ -259,6 +260,28 @@ fn data_on_a_stream_beyond_the_negotiated_count_is_refused() {
 }
 
 #[test]
+fn receive_window_always_fits_the_largest_message() {
+    let cfg = SctpConfig {
+        receive_window: 16 * 1024,
+        ..SctpConfig::default()
+    };
+    let mut sim = Sim::new(
+        27,
+        SctpConfig::default(),
+        cfg,
+        Link::perfect(10),
+        Link::perfect(10),
+    );
+    sim.connect_both();
+    let now = sim.now;
+    let big = payload(3, 256 * 1024);
+    sim.a
+        .send(now, StreamId(0), Ppid::BINARY, &big, SendOptions::default())
+        .unwrap();
+    assert!(sim.run_until(Duration::from_secs(30), |s| Sim::has_message(&s.events_b, &big)));
+}
+
+#[test]
 fn unknown_chunks_follow_their_upper_bits() {
     let (mut sim, data) = established_with_data_packet();
     let now = sim.now;
@@ -282,4 +305,147 @@ fn unknown_chunks_follow_their_upper_bits() {
         1
     );
     assert!(sim.b.is_established());
+}
+
+/// The Re-configuration Responses (seq, result) in a packet.
+fn reconfig_responses(p: &[u8]) -> Vec<(u32, oxirtc_sctp::ReconfigResult)> {
+    let Ok(parsed) = Packet::parse(p) else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for c in parsed.chunks {
+        if let oxirtc_sctp::Chunk::Reconfig(params) = c {
+            for t in oxirtc_sctp::TlvIter::new(params).flatten() {
+                if let Ok(oxirtc_sctp::ReconfigParam::Response { resp_seq, result }) =
+                    oxirtc_sctp::ReconfigParam::parse(t)
+                {
+                    out.push((resp_seq, result));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn deferred_reset_resent_with_a_new_sequence_number_is_merged() {
+    use oxirtc_sctp::ReconfigResult::{InProgress, SuccessPerformed};
+    let mut sim = Sim::default_pair(26, Link::perfect(10));
+    sim.connect_both();
+    sim.log_packets = true;
+    // Hold back A's DATA so B's cumulative TSN stays below the reset's last TSN.
+    let hold = std::rc::Rc::new(std::cell::Cell::new(true));
+    let h = hold.clone();
+    let held: std::rc::Rc<std::cell::RefCell<Vec<Vec<u8>>>> = Default::default();
+    let hd = held.clone();
+    sim.filter = Some(Box::new(move |side, _, p| {
+        if side == Side::A && h.get() && chunk_types(&p).contains(&chunk_type::DATA) {
+            hd.borrow_mut().push(p);
+            return None;
+        }
+        Some(p)
+    }));
+    let now = sim.now;
+    sim.a
+        .send(
+            now,
+            StreamId(5),
+            Ppid::STRING,
+            b"before close",
+            SendOptions::default(),
+        )
+        .unwrap();
+    sim.a.reset_streams(now, &[StreamId(5)]).unwrap();
+    sim.run_until(Duration::from_millis(50), |_| false);
+    let request = sim
+        .sent_log
+        .iter()
+        .find(|(_, side, p)| *side == Side::A && chunk_types(p) == [chunk_type::RECONFIG])
+        .map(|(_, _, p)| p.clone())
+        .unwrap();
+    let first: Vec<_> = sim
+        .sent_log
+        .iter()
+        .filter(|(_, s, _)| *s == Side::B)
+        .flat_map(|(_, _, p)| reconfig_responses(p))
+        .collect();
+    let req_seq = first[0].0;
+    assert_eq!(first, vec![(req_seq, InProgress)]);
+    // An older stack re-sends the deferred request under the next sequence number.
+    let mut again = request.clone();
+    rewrite(&mut again, |p| {
+        p[20..24].copy_from_slice(&(req_seq + 1).to_be_bytes())
+    });
+    let now = sim.now;
+    sim.b.handle_receive(now, &again);
+    let answers: Vec<_> = std::iter::from_fn(|| sim.b.poll_transmit(now))
+        .flat_map(|p| reconfig_responses(&p))
+        .collect();
+    assert_eq!(answers, vec![(req_seq + 1, InProgress)]);
+    // The data arrives: the reset is performed after it and answered for the latest sequence number.
+    hold.set(false);
+    for p in held.borrow_mut().drain(..) {
+        sim.b.handle_receive(now, &p);
+    }
+    let answers: Vec<_> = std::iter::from_fn(|| sim.b.poll_transmit(now))
+        .flat_map(|p| reconfig_responses(&p))
+        .collect();
+    assert_eq!(answers, vec![(req_seq + 1, SuccessPerformed)]);
+    let events: Vec<_> = std::iter::from_fn(|| sim.b.poll_event()).collect();
+    assert_eq!(
+        events,
+        vec![
+            SctpEvent::Message {
+                stream: StreamId(5),
+                ppid: Ppid::STRING,
+                data: b"before close".to_vec(),
+                unordered: false
+            },
+            SctpEvent::StreamsResetByPeer(vec![StreamId(5)]),
+        ]
+    );
+}
+
+#[test]
+fn a_stale_cookie_error_restarts_the_handshake() {
+    let cfg = SctpConfig {
+        cookie_lifetime: Duration::from_millis(50),
+        ..SctpConfig::default()
+    };
+    // The link is slower than the cookie lifetime for the first COOKIE ECHO only.
+    let mut sim = Sim::new(
+        28,
+        SctpConfig::default(),
+        cfg,
+        Link::perfect(10),
+        Link::perfect(10),
+    );
+    let mut delayed = false;
+    let held: std::rc::Rc<std::cell::RefCell<Vec<Vec<u8>>>> = Default::default();
+    let h = held.clone();
+    sim.filter = Some(Box::new(move |side, _, p| {
+        if side == Side::A && !delayed && chunk_types(&p).first() == Some(&chunk_type::COOKIE_ECHO) {
+            delayed = true;
+            h.borrow_mut().push(p);
+            return None;
+        }
+        Some(p)
+    }));
+    sim.log_packets = true;
+    let now = sim.now;
+    sim.a.connect(now);
+    sim.run_until(Duration::from_millis(100), |_| false);
+    // Deliver the old COOKIE ECHO late: B answers "Stale Cookie", A starts over with INIT.
+    let late = held.borrow_mut().pop().unwrap();
+    let now = sim.now;
+    sim.b.handle_receive(now, &late);
+    assert_eq!(sim.b.stats().drops.bad_cookie, 1);
+    assert!(sim.run_until(Duration::from_secs(10), |s| s.a.is_established()
+        && s.b.is_established()));
+    let inits = sim
+        .sent_log
+        .iter()
+        .filter(|(_, side, p)| *side == Side::A && chunk_types(p) == [chunk_type::INIT])
+        .count();
+    assert!(inits >= 2, "A restarted with a new INIT");
 }

@@ -158,3 +158,21 @@ fn mutated_packets_with_the_right_tag_reach_the_chunk_handlers() {
         }
     }
 }
+
+/// Writes the fuzz seeds (`SCTP_SEED_DIR=fuzz/corpus/sctp_packet cargo test ... -- --ignored`): the
+/// session's packets from A, each with its 16-bit length prefix, a few per file.
+#[test]
+#[ignore = "generates fuzz seeds"]
+fn write_fuzz_seeds() {
+    let Ok(dir) = std::env::var("SCTP_SEED_DIR") else {
+        return;
+    };
+    for (n, group) in real_packets().chunks(6).take(12).enumerate() {
+        let mut seed = Vec::new();
+        for p in group {
+            seed.extend_from_slice(&(p.len() as u16).to_be_bytes());
+            seed.extend_from_slice(p);
+        }
+        std::fs::write(format!("{dir}/seed-session-{n:02}"), seed).unwrap();
+    }
+}

@@ -60,6 +60,8 @@ pub struct Sim {
     pub events_b: Vec<(Instant, SctpEvent)>,
     /// When false, side B's events are not polled (a peer that never reads).
     pub poll_b: bool,
+    /// Events of B a test chose to count and discard.
+    pub poll_b_count: u64,
     pub filter: Option<Filter>,
     /// Every packet put on the wire: (time, side, bytes).
     pub sent_log: Vec<(Instant, Side, Vec<u8>)>,
@@ -87,6 +89,7 @@ impl Sim {
             events_a: Vec::new(),
             events_b: Vec::new(),
             poll_b: true,
+            poll_b_count: 0,
             filter: None,
             sent_log: Vec::new(),
             log_packets: false,
