@@ -2,10 +2,11 @@
 
 aiortc's RTCSctpTransport runs over a fake DTLS transport whose records go through pipes to
 `pipe_peer` (crates/oxirtc-sctp/examples/pipe_peer.rs), which echoes messages and mirrors stream
-resets. Run with the interop venv:
+resets. Run with a Python that has aiortc installed (`python3 -m venv .venv && .venv/bin/pip install
+aiortc==1.16.0`):
 
     cargo build -p oxirtc-sctp --example pipe_peer
-    ../shared/interop/.venv/bin/python crates/oxirtc-sctp/interop/aiortc_sctp.py target/debug/examples/pipe_peer
+    .venv/bin/python crates/oxirtc-sctp/interop/aiortc_sctp.py target/debug/examples/pipe_peer
 
 Add `--loss 0.05` to drop that share of packets in each direction (retransmissions, fast retransmit
 and FORWARD TSN then interoperate too). Prints one JSON line per DTLS role with the checks; exits 0
