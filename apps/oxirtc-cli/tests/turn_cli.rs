@@ -102,9 +102,14 @@ fn start_oxirtc_turn(extra: &[&str]) -> (Reaper, u16, u16) {
 }
 
 /// A relay port range unlikely to collide with parallel tests (derived from the process id).
+/// A relay port range of its own for each server a test starts (tests run in parallel, and two servers
+/// handing out the same port make one of them fail its bind and answer 437), below the kernel's
+/// ephemeral range (32768-60999) so no client socket of the tests can hold one.
 fn relay_range() -> (u16, u16) {
-    let base = 50_000 + (std::process::id() % 40) as u16 * 300;
-    (base, base + 199)
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    let slot = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 30;
+    let base = 20_000 + slot * 400;
+    (base, base + 299)
 }
 
 fn wait_for_stun(port: u16) {
