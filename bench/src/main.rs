@@ -141,23 +141,28 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
+/// Runs an async stack's future on the runtime's worker threads (as an application's tasks would),
+/// not on the main thread that `block_on` parks.
+fn on_workers<T: Send + 'static>(
+    rt: &tokio::runtime::Runtime,
+    f: impl std::future::Future<Output = anyhow::Result<T>> + Send + 'static,
+) -> anyhow::Result<T> {
+    rt.block_on(async { tokio::spawn(f).await.context("benchmark task panicked")? })
+}
+
 fn run_setup(rt: &tokio::runtime::Runtime, stack: &str) -> anyhow::Result<Duration> {
     match stack {
-        "oxirtc" => rt.block_on(stacks::oxirtc::setup()),
-        "webrtc-rs" => rt.block_on(stacks::webrtc_rs::setup()),
+        "oxirtc" => on_workers(rt, stacks::oxirtc::setup()),
+        "webrtc-rs" => on_workers(rt, stacks::webrtc_rs::setup()),
         _ => stacks::str0m::setup(),
     }
 }
 
-fn run_transfer(
-    rt: &tokio::runtime::Runtime,
-    stack: &str,
-    p: &Pattern,
-    t: Transfer,
-) -> anyhow::Result<Outcome> {
+fn run_transfer(rt: &tokio::runtime::Runtime, stack: &str, p: &Pattern, t: Transfer) -> anyhow::Result<Outcome> {
+    let p2 = p.clone();
     match stack {
-        "oxirtc" => rt.block_on(stacks::oxirtc::transfer(p, t)),
-        "webrtc-rs" => rt.block_on(stacks::webrtc_rs::transfer(p, t)),
+        "oxirtc" => on_workers(rt, async move { stacks::oxirtc::transfer(&p2, t).await }),
+        "webrtc-rs" => on_workers(rt, async move { stacks::webrtc_rs::transfer(&p2, t).await }),
         _ => stacks::str0m::transfer(p, t),
     }
 }
