@@ -158,7 +158,12 @@ fn run_setup(rt: &tokio::runtime::Runtime, stack: &str) -> anyhow::Result<Durati
     }
 }
 
-fn run_transfer(rt: &tokio::runtime::Runtime, stack: &str, p: &Pattern, t: Transfer) -> anyhow::Result<Outcome> {
+fn run_transfer(
+    rt: &tokio::runtime::Runtime,
+    stack: &str,
+    p: &Pattern,
+    t: Transfer,
+) -> anyhow::Result<Outcome> {
     let p2 = p.clone();
     match stack {
         "oxirtc" => on_workers(rt, async move { stacks::oxirtc::transfer(&p2, t).await }),
