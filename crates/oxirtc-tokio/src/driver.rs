@@ -13,14 +13,14 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::data_channel::{ChannelStatus, DataChannel, Message, SendGate};
 use crate::peer_connection::{PeerConnectionEvent, Stats};
+use crate::udp::BatchIo;
 use crate::Error;
 
-/// Datagrams read from one socket per wake-up before the core's output is drained.
-const RECEIVE_BATCH: usize = 64;
+/// Batched reads (each up to 8 datagrams, or 8 GRO batches) from one socket per wake-up before the
+/// core's output is drained.
+const RECEIVE_BATCH: usize = 8;
 /// Commands handled per wake-up before sockets and timers get their turn.
 const COMMAND_BATCH: usize = 256;
-/// Largest datagram we read (UDP over Ethernet never exceeds it; jumbo frames are not used by WebRTC).
-const MAX_DATAGRAM: usize = 2048;
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, Error>>;
 
@@ -55,6 +55,8 @@ struct ChannelSlot {
 pub(crate) struct Driver {
     rtc: Rtc,
     sockets: Vec<(SocketAddr, Arc<UdpSocket>)>,
+    /// Batched I/O state per socket, same order as `sockets`.
+    io: Vec<BatchIo>,
     commands: mpsc::UnboundedReceiver<Command>,
     command_tx: mpsc::WeakUnboundedSender<Command>,
     events: mpsc::UnboundedSender<PeerConnectionEvent>,
@@ -72,9 +74,11 @@ impl Driver {
         events: mpsc::UnboundedSender<PeerConnectionEvent>,
         high_water_mark: usize,
     ) -> Self {
+        let io = sockets.iter().map(|(_, s)| BatchIo::new(s)).collect();
         Driver {
             rtc,
             sockets,
+            io,
             commands,
             command_tx,
             events,
@@ -91,7 +95,6 @@ impl Driver {
     /// drains the core's output. Before, each datagram crossed a channel from a reader task and each
     /// command or datagram was followed by its own flush.
     pub(crate) async fn run(mut self) {
-        let mut buf = vec![0u8; MAX_DATAGRAM];
         loop {
             self.flush().await;
             if self.closed {
@@ -112,7 +115,7 @@ impl Driver {
                         break;
                     }
                 },
-                index = readable(&self.sockets) => self.read_socket(index, &mut buf),
+                index = readable(&self.sockets) => self.read_socket(index),
                 () = sleep_until(deadline) => self.rtc.handle_timeout(Instant::now()),
             }
         }
@@ -138,14 +141,20 @@ impl Driver {
         true
     }
 
-    /// Reads the datagrams waiting in socket `index` (bounded) straight into the core.
-    fn read_socket(&mut self, index: usize, buf: &mut [u8]) {
-        let Some((local, socket)) = self.sockets.get(index).map(|(l, s)| (*l, s.clone())) else {
+    /// Reads the datagrams waiting in socket `index` (a bounded number of batched reads) straight
+    /// into the core.
+    fn read_socket(&mut self, index: usize) {
+        let (Some((local, socket)), Some(io)) = (self.sockets.get(index), self.io.get_mut(index)) else {
             return;
         };
+        let local = *local;
+        let rtc = &mut self.rtc;
         for _ in 0..RECEIVE_BATCH {
-            match socket.try_recv_from(buf) {
-                Ok((n, source)) => self.rtc.handle_receive(Instant::now(), source, local, &buf[..n]),
+            let read = io.recv(socket, |source, datagram| {
+                rtc.handle_receive(Instant::now(), source, local, datagram);
+            });
+            match read {
+                Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
                 // ICMP port unreachable and the like surface as errors on some systems; keep reading.
                 Err(e) => tracing::trace!(error = %e, "driver: recv error"),
@@ -153,25 +162,43 @@ impl Driver {
         }
     }
 
+    /// Sends everything the core has, coalescing each run of equal-size datagrams on one path into
+    /// one segmented send (GSO) where the socket supports it.
     async fn flush(&mut self) {
         let now = Instant::now();
+        let mut batch = Batch::default();
         while let Some(t) = self.rtc.poll_transmit(now) {
-            let socket = self
+            let index = self
                 .sockets
                 .iter()
-                .find(|(local, _)| *local == t.source)
-                .or_else(|| self.sockets.first())
-                .map(|(_, s)| s.clone());
-            if let Some(socket) = socket {
-                if let Err(e) = socket.send_to(&t.contents, t.destination).await {
-                    tracing::debug!(error = %e, destination = %t.destination, "driver: send failed");
-                }
+                .position(|(local, _)| *local == t.source)
+                .unwrap_or(0);
+            if !batch.extend(index, t.destination, &t.contents, self.max_segments(index)) {
+                self.send_batch(&mut batch).await;
+                batch.start(index, t.destination, &t.contents);
             }
         }
+        self.send_batch(&mut batch).await;
         while let Some(ev) = self.rtc.poll_event() {
             self.on_event(ev);
         }
         self.publish_buffered();
+    }
+
+    fn max_segments(&self, index: usize) -> usize {
+        self.io.get(index).map_or(1, BatchIo::max_segments)
+    }
+
+    async fn send_batch(&mut self, batch: &mut Batch) {
+        if batch.count == 0 {
+            return;
+        }
+        if let (Some((_, socket)), Some(io)) = (self.sockets.get(batch.index), self.io.get(batch.index)) {
+            io.send(socket, batch.destination, &batch.buf, batch.segment)
+                .await;
+        }
+        batch.count = 0;
+        batch.buf.clear();
     }
 
     /// Tells every channel's handles how much is buffered, and wakes senders when there is room.
@@ -383,6 +410,66 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
+    }
+}
+
+/// Datagrams collected for one segmented send: same socket, same destination, all `segment` bytes
+/// long except possibly the last (which closes the batch).
+struct Batch {
+    index: usize,
+    destination: SocketAddr,
+    segment: usize,
+    count: usize,
+    closed: bool,
+    buf: Vec<u8>,
+}
+
+impl Default for Batch {
+    fn default() -> Self {
+        Batch {
+            index: 0,
+            destination: SocketAddr::from(([0, 0, 0, 0], 0)),
+            segment: 0,
+            count: 0,
+            closed: false,
+            buf: Vec::new(),
+        }
+    }
+}
+
+impl Batch {
+    /// Starts a new batch with one datagram (the previous one must have been sent).
+    fn start(&mut self, index: usize, destination: SocketAddr, datagram: &[u8]) {
+        self.index = index;
+        self.destination = destination;
+        self.segment = datagram.len();
+        self.count = 1;
+        self.closed = false;
+        self.buf.clear();
+        self.buf.extend_from_slice(datagram);
+    }
+
+    /// Appends `datagram` if it can ride in this batch; false when the batch must be sent first.
+    fn extend(&mut self, index: usize, destination: SocketAddr, datagram: &[u8], max: usize) -> bool {
+        if self.count == 0 {
+            self.start(index, destination, datagram);
+            return true;
+        }
+        let fits = !self.closed
+            && self.index == index
+            && self.destination == destination
+            && self.count < max
+            && datagram.len() <= self.segment
+            && !datagram.is_empty()
+            && self.buf.len() + datagram.len() <= crate::udp::MAX_BATCH_BYTES;
+        if !fits {
+            return false;
+        }
+        // A shorter datagram can only be the last segment.
+        self.closed = datagram.len() < self.segment;
+        self.count += 1;
+        self.buf.extend_from_slice(datagram);
+        true
     }
 }
 

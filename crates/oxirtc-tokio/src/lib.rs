@@ -29,6 +29,7 @@ mod data_channel;
 mod driver;
 mod error;
 mod peer_connection;
+mod udp;
 
 pub use config::Config;
 pub use data_channel::{ChannelStatus, DataChannel, Message};
