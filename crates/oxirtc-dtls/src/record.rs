@@ -197,24 +197,35 @@ impl RecordCipher {
     }
 
     /// Appends the protected record for `plaintext`. The explicit nonce is `epoch || sequence`, which
-    /// never repeats under one key (RFC 5288 §3 allows any unique value).
+    /// never repeats under one key (RFC 5288 §3 allows any unique value). Sealed in place in `out`:
+    /// header, explicit nonce and plaintext are written once and encrypted where they lie (no
+    /// intermediate buffer, one copy of the plaintext).
     fn seal(&self, out: &mut Vec<u8>, ct: ContentType, epoch: u16, seq: u64, plaintext: &[u8]) {
         let explicit = epoch_seq(epoch, seq);
         let aad = additional_data(epoch, seq, ct, DTLS_1_2, plaintext.len());
-        let mut body = Vec::with_capacity(plaintext.len() + self.overhead());
-        body.extend_from_slice(&explicit[..self.suite.explicit_nonce_len()]);
-        let start = body.len();
-        body.extend_from_slice(plaintext);
+        let explicit_len = self.suite.explicit_nonce_len();
+        let record_start = out.len();
+        // RFC 6347 §4.1: the length covers explicit nonce, ciphertext and tag (RFC 5246 §6.2.3.3).
+        write_header(
+            out,
+            ct,
+            DTLS_1_2,
+            epoch,
+            seq,
+            explicit_len + plaintext.len() + AEAD_TAG_LEN,
+        );
+        out.extend_from_slice(&explicit[..explicit_len]);
+        let start = out.len();
+        out.extend_from_slice(plaintext);
         match self
             .key
-            .seal_in_place_separate_tag(self.nonce(explicit), &aad, &mut body[start..])
+            .seal_in_place_separate_tag(self.nonce(explicit), &aad, &mut out[start..])
         {
-            Ok(tag) => body.extend_from_slice(&tag),
-            // Unreachable: plaintext is at most 2^14 bytes, far below any AEAD limit.
-            Err(_) => return,
+            Ok(tag) => out.extend_from_slice(&tag),
+            // Unreachable: plaintext is at most 2^14 bytes, far below any AEAD limit. Leave `out` as
+            // it was rather than send a record without its tag.
+            Err(_) => out.truncate(record_start),
         }
-        write_header(out, ct, DTLS_1_2, epoch, seq, body.len());
-        out.extend_from_slice(&body);
     }
 
     fn open(&self, rec: &Record<'_>) -> Option<Vec<u8>> {

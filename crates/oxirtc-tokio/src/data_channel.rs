@@ -1,8 +1,11 @@
 //! [`DataChannel`]: one W3C-shaped data channel handle.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use bytes::Bytes;
-use oxirtc::ChannelId;
-use tokio::sync::{mpsc, oneshot, watch};
+use oxirtc::{ChannelId, RtcError};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 
 use crate::driver::Command;
 use crate::Error;
@@ -48,6 +51,40 @@ pub enum ChannelStatus {
     Closed,
 }
 
+/// What a channel's handle and the driver share so that [`DataChannel::send`] needs no round trip to
+/// the driver while the channel is below its high-water mark (one message used to cost one command,
+/// one reply and two task wake-ups).
+#[derive(Debug)]
+pub(crate) struct SendGate {
+    /// `send` waits while at least this much is queued or buffered.
+    pub(crate) high_water_mark: usize,
+    /// Bytes in `Send` commands the driver has not handed to the core yet.
+    pub(crate) queued: AtomicUsize,
+    /// The channel's buffered amount in the core plus sends parked in the driver, published by the
+    /// driver after every turn of its loop.
+    pub(crate) buffered: AtomicUsize,
+    /// Largest message the connection accepts (RFC 8841 §6.1), published when the channel opens.
+    pub(crate) max_message: AtomicUsize,
+    /// Woken when the buffered amount falls below the high-water mark or the channel closes.
+    pub(crate) room: Notify,
+}
+
+impl SendGate {
+    pub(crate) fn new(high_water_mark: usize) -> Self {
+        SendGate {
+            high_water_mark,
+            queued: AtomicUsize::new(0),
+            buffered: AtomicUsize::new(0),
+            max_message: AtomicUsize::new(0),
+            room: Notify::new(),
+        }
+    }
+
+    fn in_use(&self) -> usize {
+        self.queued.load(Ordering::Acquire) + self.buffered.load(Ordering::Acquire)
+    }
+}
+
 /// A data channel. Messages arrive through [`DataChannel::recv`]; [`DataChannel::send`] waits while
 /// too much is buffered. Dropping every handle of the connection closes it.
 pub struct DataChannel {
@@ -57,6 +94,7 @@ pub struct DataChannel {
     commands: mpsc::UnboundedSender<Command>,
     messages: mpsc::UnboundedReceiver<Message>,
     status: watch::Receiver<ChannelStatus>,
+    gate: Arc<SendGate>,
 }
 
 impl std::fmt::Debug for DataChannel {
@@ -76,6 +114,7 @@ impl DataChannel {
         commands: mpsc::UnboundedSender<Command>,
         messages: mpsc::UnboundedReceiver<Message>,
         status: watch::Receiver<ChannelStatus>,
+        gate: Arc<SendGate>,
     ) -> Self {
         DataChannel {
             id,
@@ -84,6 +123,7 @@ impl DataChannel {
             commands,
             messages,
             status,
+            gate,
         }
     }
 
@@ -140,13 +180,52 @@ impl DataChannel {
     }
 
     /// Sends one message. Waits while the channel's buffered amount is above the high-water mark
-    /// ([`crate::Config::send_high_water_mark`]); fails if the message exceeds the peer's maximum size.
+    /// ([`crate::Config::send_high_water_mark`]); fails if the channel is not open or the message
+    /// exceeds the negotiated maximum size. Below the mark it returns as soon as the message is queued
+    /// for the driver, so many sends are handled (and bundled into packets) per driver turn.
     pub async fn send(&self, message: Message) -> Result<(), Error> {
-        let (tx, rx) = oneshot::channel();
+        match self.status() {
+            ChannelStatus::Open { .. } => {}
+            ChannelStatus::Closed => return Err(Error::ChannelClosed),
+            ChannelStatus::Connecting => {
+                return Err(Error::Rtc(RtcError::ChannelNotOpen(self.id.0)));
+            }
+        }
+        let size = message.data.len();
+        let max = self.gate.max_message.load(Ordering::Acquire);
+        if max != 0 && size > max {
+            return Err(Error::Rtc(RtcError::MessageTooLarge { size, max }));
+        }
+        self.wait_for_room().await?;
+        self.gate.queued.fetch_add(size, Ordering::AcqRel);
         self.commands
-            .send(Command::Send(self.id, message.data, message.binary, tx))
-            .map_err(|_| Error::Closed)?;
-        rx.await.map_err(|_| Error::Closed)?
+            .send(Command::Send(self.id, message.data, message.binary))
+            .map_err(|_| Error::Closed)
+    }
+
+    /// Waits until the buffered amount is below the high-water mark.
+    async fn wait_for_room(&self) -> Result<(), Error> {
+        let mut status = self.status.clone();
+        loop {
+            let room = self.gate.room.notified();
+            tokio::pin!(room);
+            // Registered before the check, so a wake-up between the check and the await is not lost.
+            room.as_mut().enable();
+            if self.gate.in_use() < self.gate.high_water_mark {
+                return Ok(());
+            }
+            if *status.borrow_and_update() == ChannelStatus::Closed {
+                return Err(Error::ChannelClosed);
+            }
+            tokio::select! {
+                () = &mut room => {}
+                changed = status.changed() => {
+                    if changed.is_err() {
+                        return Err(Error::Closed);
+                    }
+                }
+            }
+        }
     }
 
     /// Sends a text message.

@@ -12,14 +12,16 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
-use crate::data_channel::{ChannelStatus, DataChannel, Message};
+use crate::data_channel::{ChannelStatus, DataChannel, Message, SendGate};
 use crate::peer_connection::{PeerConnectionEvent, Stats};
+use crate::udp::BatchIo;
 use crate::Error;
 
-/// Datagrams read but not yet handled, per connection.
-const RECEIVE_QUEUE: usize = 1024;
-/// Largest datagram we read (UDP over Ethernet never exceeds it; jumbo frames are not used by WebRTC).
-const MAX_DATAGRAM: usize = 2048;
+/// Batched reads (each up to 8 datagrams, or 8 GRO batches) from one socket per wake-up before the
+/// core's output is drained.
+const RECEIVE_BATCH: usize = 8;
+/// Commands handled per wake-up before sockets and timers get their turn.
+const COMMAND_BATCH: usize = 256;
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, Error>>;
 
@@ -33,7 +35,8 @@ pub(crate) enum Command {
     RestartIce(Reply<()>),
     LocalDescription(oneshot::Sender<Option<Description>>),
     CreateChannel(String, DataChannelInit, Reply<DataChannel>),
-    Send(ChannelId, Bytes, bool, Reply<()>),
+    /// A message the handle already checked (open, size) and counted in its gate's `queued`.
+    Send(ChannelId, Bytes, bool),
     CloseChannel(ChannelId),
     BufferedAmount(ChannelId, oneshot::Sender<usize>),
     SetLowThreshold(ChannelId, usize),
@@ -44,7 +47,11 @@ pub(crate) enum Command {
 struct ChannelSlot {
     messages: mpsc::UnboundedSender<Message>,
     status: watch::Sender<ChannelStatus>,
-    waiting: VecDeque<(Bytes, bool, Reply<()>)>,
+    /// Sends the core refused for lack of buffer space, in order, until it has room.
+    waiting: VecDeque<(Bytes, bool)>,
+    /// Bytes in `waiting`.
+    waiting_bytes: usize,
+    gate: Arc<SendGate>,
 }
 
 /// The channels between the driver and its handles.
@@ -60,6 +67,8 @@ pub(crate) struct Driver {
     turn_tls_roots: Vec<Vec<u8>>,
     streams: Vec<crate::turn_stream::StreamHandle>,
     sockets: Vec<(SocketAddr, Arc<UdpSocket>)>,
+    /// Batched I/O state per socket, same order as `sockets`.
+    io: Vec<BatchIo>,
     commands: mpsc::UnboundedReceiver<Command>,
     command_tx: mpsc::WeakUnboundedSender<Command>,
     events: mpsc::UnboundedSender<PeerConnectionEvent>,
@@ -83,11 +92,13 @@ impl Driver {
             events,
             gathering,
         } = links;
+        let io = sockets.iter().map(|(_, s)| BatchIo::new(s)).collect();
         Driver {
             rtc,
             turn_tls_roots,
             streams: Vec::new(),
             sockets,
+            io,
             commands,
             command_tx,
             events,
@@ -99,20 +110,21 @@ impl Driver {
     }
 
     /// Runs until every handle is dropped or the connection is closed.
+    ///
+    /// One wake-up handles everything that is ready (up to a bound): every queued command, then every
+    /// datagram waiting in the sockets (read in place, no reader task, no copy), and only then
+    /// drains the core's output. Before, each datagram crossed a channel from a reader task and each
+    /// command or datagram was followed by its own flush.
     pub(crate) async fn run(mut self) {
-        let (packet_tx, mut packets) = mpsc::channel(RECEIVE_QUEUE);
-        // Readers end with the JoinSet when the driver returns, which closes the sockets.
-        let mut readers = JoinSet::new();
-        for (local, socket) in &self.sockets {
-            readers.spawn(read_loop(*local, socket.clone(), packet_tx.clone()));
-        }
-        // TURN over TCP/TLS: one connection task per server, its frames fed in like datagrams.
+        // TURN over TCP/TLS: one connection task per server; its frames come in like datagrams. The
+        // tasks end with the JoinSet when the driver returns.
+        let (frame_tx, mut frames) = mpsc::channel(1024);
+        let mut stream_tasks = JoinSet::new();
         for stream in self.rtc.turn_streams() {
             let handle =
-                crate::turn_stream::spawn(stream, &self.turn_tls_roots, packet_tx.clone(), &mut readers);
+                crate::turn_stream::spawn(stream, &self.turn_tls_roots, frame_tx.clone(), &mut stream_tasks);
             self.streams.push(handle);
         }
-        drop(packet_tx);
         loop {
             self.flush().await;
             if self.closed {
@@ -121,26 +133,75 @@ impl Driver {
             let deadline = self.rtc.poll_timeout().map(tokio::time::Instant::from_std);
             tokio::select! {
                 cmd = self.commands.recv() => match cmd {
-                    Some(cmd) => self.on_command(cmd),
+                    Some(cmd) => {
+                        self.on_command(cmd);
+                        if !self.drain_commands() {
+                            self.shut_down().await;
+                            break;
+                        }
+                    }
                     None => {
-                        // The last handle is gone: close politely, send what that produced, end.
-                        self.rtc.close(Instant::now());
-                        self.flush().await;
+                        self.shut_down().await;
                         break;
                     }
                 },
-                Some((local, source, data)) = packets.recv() => {
-                    self.rtc.handle_receive(Instant::now(), source, local, &data);
+                index = readable(&self.sockets) => self.read_socket(index),
+                Some((local, source, frame)) = frames.recv() => {
+                    self.rtc.handle_receive(Instant::now(), source, local, &frame);
                 }
                 () = sleep_until(deadline) => self.rtc.handle_timeout(Instant::now()),
             }
         }
-        readers.shutdown().await;
+        drop(frame_tx);
+        stream_tasks.shutdown().await;
         tracing::debug!("driver: peer connection ended");
     }
 
+    /// The last handle is gone: close politely, send what that produced.
+    async fn shut_down(&mut self) {
+        self.rtc.close(Instant::now());
+        self.flush().await;
+    }
+
+    /// Handles the commands already queued (bounded, so datagrams are not starved); false when every
+    /// handle is gone.
+    fn drain_commands(&mut self) -> bool {
+        for _ in 0..COMMAND_BATCH {
+            match self.commands.try_recv() {
+                Ok(cmd) => self.on_command(cmd),
+                Err(mpsc::error::TryRecvError::Empty) => return true,
+                Err(mpsc::error::TryRecvError::Disconnected) => return false,
+            }
+        }
+        true
+    }
+
+    /// Reads the datagrams waiting in socket `index` (a bounded number of batched reads) straight
+    /// into the core.
+    fn read_socket(&mut self, index: usize) {
+        let (Some((local, socket)), Some(io)) = (self.sockets.get(index), self.io.get_mut(index)) else {
+            return;
+        };
+        let local = *local;
+        let rtc = &mut self.rtc;
+        for _ in 0..RECEIVE_BATCH {
+            let read = io.recv(socket, |source, datagram| {
+                rtc.handle_receive(Instant::now(), source, local, datagram);
+            });
+            match read {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                // ICMP port unreachable and the like surface as errors on some systems; keep reading.
+                Err(e) => tracing::trace!(error = %e, "driver: recv error"),
+            }
+        }
+    }
+
+    /// Sends everything the core has, coalescing each run of equal-size datagrams on one path into
+    /// one segmented send (GSO) where the socket supports it.
     async fn flush(&mut self) {
         let now = Instant::now();
+        let mut batch = Batch::default();
         while let Some(t) = self.rtc.poll_transmit(now) {
             if let Some(s) = self
                 .streams
@@ -151,20 +212,50 @@ impl Driver {
                 let _ = s.frames.try_send(t.contents);
                 continue;
             }
-            let socket = self
+            let index = self
                 .sockets
                 .iter()
-                .find(|(local, _)| *local == t.source)
-                .or_else(|| self.sockets.first())
-                .map(|(_, s)| s.clone());
-            if let Some(socket) = socket {
-                if let Err(e) = socket.send_to(&t.contents, t.destination).await {
-                    tracing::debug!(error = %e, destination = %t.destination, "driver: send failed");
-                }
+                .position(|(local, _)| *local == t.source)
+                .unwrap_or(0);
+            if !batch.extend(index, t.destination, &t.contents, self.max_segments(index)) {
+                self.send_batch(&mut batch).await;
+                batch.start(index, t.destination, &t.contents);
             }
         }
+        self.send_batch(&mut batch).await;
         while let Some(ev) = self.rtc.poll_event() {
             self.on_event(ev);
+        }
+        self.publish_buffered();
+    }
+
+    fn max_segments(&self, index: usize) -> usize {
+        self.io.get(index).map_or(1, BatchIo::max_segments)
+    }
+
+    async fn send_batch(&mut self, batch: &mut Batch) {
+        if batch.count == 0 {
+            return;
+        }
+        if let (Some((_, socket)), Some(io)) = (self.sockets.get(batch.index), self.io.get(batch.index)) {
+            io.send(socket, batch.destination, &batch.buf, batch.segment)
+                .await;
+        }
+        batch.count = 0;
+        batch.buf.clear();
+    }
+
+    /// Tells every channel's handles how much is buffered, and wakes senders when there is room.
+    fn publish_buffered(&mut self) {
+        for (id, slot) in &self.channels {
+            let core = self.rtc.channel(*id).map_or(0, |c| c.buffered_amount());
+            let buffered = core + slot.waiting_bytes;
+            slot.gate
+                .buffered
+                .store(buffered, std::sync::atomic::Ordering::Release);
+            if buffered < self.high_water_mark {
+                slot.gate.room.notify_waiters();
+            }
         }
     }
 
@@ -188,7 +279,11 @@ impl Driver {
             RtcEvent::IncomingChannel(id) => self.new_handle(id).map(PeerConnectionEvent::DataChannel),
             RtcEvent::ChannelOpen(id) => {
                 let stream_id = self.rtc.channel(id).and_then(|c| c.stream_id());
+                let max = self.rtc.max_message_size();
                 if let Some(slot) = self.channels.get(&id) {
+                    slot.gate
+                        .max_message
+                        .store(max, std::sync::atomic::Ordering::Release);
                     slot.status.send_replace(ChannelStatus::Open { stream_id });
                 }
                 None
@@ -209,8 +304,12 @@ impl Driver {
             RtcEvent::ChannelClosed(id) => {
                 if let Some(slot) = self.channels.remove(&id) {
                     slot.status.send_replace(ChannelStatus::Closed);
-                    for (_, _, reply) in slot.waiting {
-                        let _ = reply.send(Err(Error::ChannelClosed));
+                    slot.gate.room.notify_waiters();
+                    if !slot.waiting.is_empty() {
+                        tracing::debug!(
+                            messages = slot.waiting.len(),
+                            "driver: channel closed with sends queued"
+                        );
                     }
                 }
                 None
@@ -230,15 +329,20 @@ impl Driver {
         let protocol = ch.protocol().to_owned();
         let (messages, rx) = mpsc::unbounded_channel();
         let (status, status_rx) = watch::channel(ChannelStatus::Connecting);
+        let gate = Arc::new(SendGate::new(self.high_water_mark));
         self.channels.insert(
             id,
             ChannelSlot {
                 messages,
                 status,
                 waiting: VecDeque::new(),
+                waiting_bytes: 0,
+                gate: gate.clone(),
             },
         );
-        Some(DataChannel::new(id, label, protocol, commands, rx, status_rx))
+        Some(DataChannel::new(
+            id, label, protocol, commands, rx, status_rx, gate,
+        ))
     }
 
     fn on_command(&mut self, cmd: Command) {
@@ -265,7 +369,7 @@ impl Driver {
                     .and_then(|id| self.new_handle(id).ok_or(Error::Closed));
                 let _ = r.send(result);
             }
-            Command::Send(id, data, binary, r) => self.send(id, data, binary, r),
+            Command::Send(id, data, binary) => self.send(id, data, binary),
             Command::CloseChannel(id) => {
                 if let Some(mut ch) = self.rtc.channel(id) {
                     ch.close(now);
@@ -290,34 +394,34 @@ impl Driver {
         }
     }
 
-    /// Sends now if the channel is below the high-water mark, else parks the send until
-    /// `ChannelBufferedAmountLow` (backpressure without unbounded buffering).
-    fn send(&mut self, id: ChannelId, data: Bytes, binary: bool, r: Reply<()>) {
+    /// Hands a message to the core, or parks it (in order) while the core's send buffer is full; the
+    /// handle already waited for the high-water mark, so parking is rare and bounded by it.
+    fn send(&mut self, id: ChannelId, data: Bytes, binary: bool) {
         let Some(slot) = self.channels.get_mut(&id) else {
-            let _ = r.send(Err(Error::ChannelClosed));
+            tracing::debug!(?id, "driver: send on a closed channel dropped");
             return;
         };
+        slot.gate
+            .queued
+            .fetch_sub(data.len(), std::sync::atomic::Ordering::AcqRel);
         if !slot.waiting.is_empty() {
-            slot.waiting.push_back((data, binary, r));
+            slot.waiting_bytes += data.len();
+            slot.waiting.push_back((data, binary));
             return;
         }
         let hwm = self.high_water_mark;
         let Some(mut ch) = self.rtc.channel(id) else {
-            let _ = r.send(Err(Error::ChannelClosed));
             return;
         };
-        if ch.buffered_amount() >= hwm {
-            ch.set_buffered_amount_low_threshold(hwm / 2);
-            slot.waiting.push_back((data, binary, r));
-            return;
-        }
-        let result = ch.send(Instant::now(), &data, binary);
-        match result {
+        match ch.send(Instant::now(), &data, binary) {
+            Ok(()) => {}
             Err(RtcError::BufferFull) | Err(RtcError::Sctp(_)) if ch.buffered_amount() > 0 => {
                 ch.set_buffered_amount_low_threshold(hwm / 2);
-                slot.waiting.push_back((data, binary, r));
+                slot.waiting_bytes += data.len();
+                slot.waiting.push_back((data, binary));
             }
-            other => reply(r, other),
+            // The handle checked state and size; this is a race with a closing channel.
+            Err(e) => tracing::debug!(error = %e, "driver: send failed"),
         }
     }
 
@@ -333,17 +437,18 @@ impl Driver {
             if ch.buffered_amount() >= hwm {
                 return;
             }
-            let Some((data, binary, r)) = slot.waiting.pop_front() else {
+            let Some((data, binary)) = slot.waiting.pop_front() else {
                 return;
             };
-            let result = ch.send(Instant::now(), &data, binary);
-            match result {
-                Err(RtcError::BufferFull) => {
-                    slot.waiting.push_front((data, binary, r));
+            match ch.send(Instant::now(), &data, binary) {
+                Err(RtcError::BufferFull) | Err(RtcError::Sctp(_)) if ch.buffered_amount() > 0 => {
+                    slot.waiting.push_front((data, binary));
                     return;
                 }
-                other => reply(r, other),
+                Err(e) => tracing::debug!(error = %e, "driver: queued send failed"),
+                Ok(()) => {}
             }
+            slot.waiting_bytes -= data.len();
         }
     }
 }
@@ -359,21 +464,77 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-async fn read_loop(
-    local: SocketAddr,
-    socket: Arc<UdpSocket>,
-    tx: mpsc::Sender<(SocketAddr, SocketAddr, Vec<u8>)>,
-) {
-    let mut buf = vec![0u8; MAX_DATAGRAM];
-    loop {
-        match socket.recv_from(&mut buf).await {
-            Ok((n, source)) => {
-                if tx.send((local, source, buf[..n].to_vec())).await.is_err() {
-                    return;
-                }
-            }
-            // ICMP port unreachable and the like surface as errors on some systems; keep reading.
-            Err(e) => tracing::trace!(error = %e, "driver: recv error"),
+/// Datagrams collected for one segmented send: same socket, same destination, all `segment` bytes
+/// long except possibly the last (which closes the batch).
+struct Batch {
+    index: usize,
+    destination: SocketAddr,
+    segment: usize,
+    count: usize,
+    closed: bool,
+    buf: Vec<u8>,
+}
+
+impl Default for Batch {
+    fn default() -> Self {
+        Batch {
+            index: 0,
+            destination: SocketAddr::from(([0, 0, 0, 0], 0)),
+            segment: 0,
+            count: 0,
+            closed: false,
+            buf: Vec::new(),
         }
     }
+}
+
+impl Batch {
+    /// Starts a new batch with one datagram (the previous one must have been sent).
+    fn start(&mut self, index: usize, destination: SocketAddr, datagram: &[u8]) {
+        self.index = index;
+        self.destination = destination;
+        self.segment = datagram.len();
+        self.count = 1;
+        self.closed = false;
+        self.buf.clear();
+        self.buf.extend_from_slice(datagram);
+    }
+
+    /// Appends `datagram` if it can ride in this batch; false when the batch must be sent first.
+    fn extend(&mut self, index: usize, destination: SocketAddr, datagram: &[u8], max: usize) -> bool {
+        if self.count == 0 {
+            self.start(index, destination, datagram);
+            return true;
+        }
+        let fits = !self.closed
+            && self.index == index
+            && self.destination == destination
+            && self.count < max
+            && datagram.len() <= self.segment
+            && !datagram.is_empty()
+            && self.buf.len() + datagram.len() <= crate::udp::MAX_BATCH_BYTES;
+        if !fits {
+            return false;
+        }
+        // A shorter datagram can only be the last segment.
+        self.closed = datagram.len() < self.segment;
+        self.count += 1;
+        self.buf.extend_from_slice(datagram);
+        true
+    }
+}
+
+/// Resolves with the index of a socket that has a datagram to read (cancel-safe: only readiness is
+/// polled, nothing is consumed).
+async fn readable(sockets: &[(SocketAddr, Arc<UdpSocket>)]) -> usize {
+    std::future::poll_fn(|cx| {
+        for (i, (_, socket)) in sockets.iter().enumerate() {
+            // An error (e.g. a pending ICMP error) is also "ready": try_recv_from reports and clears it.
+            if socket.poll_recv_ready(cx).is_ready() {
+                return std::task::Poll::Ready(i);
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
 }

@@ -30,6 +30,7 @@ mod driver;
 mod error;
 mod peer_connection;
 mod turn_stream;
+mod udp;
 
 pub use config::Config;
 pub use data_channel::{ChannelStatus, DataChannel, Message};

@@ -112,6 +112,7 @@ impl PeerConnection {
                 }
                 Err(e) => return Err(Error::Io(e)),
             };
+            enlarge_buffers(&socket);
             let local = socket.local_addr()?;
             rtc.add_host_candidate(now, local)?;
             sockets.push((local, Arc::new(socket)));
@@ -271,6 +272,23 @@ pub fn parse_turn_url(url: &str, username: &str, password: &str) -> Option<TurnS
         password: password.to_owned(),
         transport,
     })
+}
+
+/// Socket buffer size asked for in each direction. The default (~208 KiB on Linux) holds ~150
+/// full-size datagrams: a burst from a fast peer overflows it while the driver is busy, and each drop
+/// costs SCTP a congestion-window cut (or, on an unreliable channel, the message). The kernel caps
+/// the request at `net.core.rmem_max` / `wmem_max`.
+const SOCKET_BUFFER: usize = 2 * 1024 * 1024;
+
+/// Best effort: a smaller buffer only costs throughput.
+fn enlarge_buffers(socket: &UdpSocket) {
+    let sock = socket2::SockRef::from(socket);
+    if let Err(e) = sock.set_recv_buffer_size(SOCKET_BUFFER) {
+        tracing::debug!(error = %e, "could not enlarge the receive buffer");
+    }
+    if let Err(e) = sock.set_send_buffer_size(SOCKET_BUFFER) {
+        tracing::debug!(error = %e, "could not enlarge the send buffer");
+    }
 }
 
 /// Parses a `stun:host:port` URL with a literal IP (no DNS in this crate yet).

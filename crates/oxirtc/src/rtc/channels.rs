@@ -289,6 +289,12 @@ impl Rtc {
         }
     }
 
+    /// The largest message [`Channel::send`] accepts: the peer's `a=max-message-size` or ours,
+    /// whichever is smaller (RFC 8841 §6.1).
+    pub fn max_message_size(&self) -> usize {
+        self.max_send_size()
+    }
+
     fn max_send_size(&self) -> usize {
         let remote = self
             .remote
@@ -421,7 +427,8 @@ impl Channel<'_> {
             e.stats.messages_sent += 1;
             e.stats.bytes_sent += data.len() as u64;
         }
-        self.rtc.pump(now);
+        // No pump here: the next `poll_transmit` packs everything sent since, so a burst of small
+        // messages leaves as full packets (RFC 9260 §6.10 bundling) instead of one packet each.
         Ok(())
     }
 

@@ -251,6 +251,10 @@ impl Rtc {
     /// The next datagram to send. Drain until `None` after every `handle_*` and API call.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        if self.out.is_empty() {
+            // Channel sends are only queued; packing them happens here, once per burst.
+            self.pump(now);
+        }
         loop {
             let t = match self.ice.poll_transmit(now) {
                 Some(t) => Transmit {

@@ -1,0 +1,115 @@
+//! oxirtc through its async API (`oxirtc-tokio`).
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use bytes::Bytes;
+use oxirtc_tokio::{
+    ChannelReliability, Config, DataChannel, DataChannelInit, PeerConnection, PeerConnectionEvent,
+};
+
+use crate::workload::{cpu_time, expected_crc, judge, Outcome, Pattern, Transfer, Verifier};
+
+struct Pair {
+    a: PeerConnection,
+    b: PeerConnection,
+    da: DataChannel,
+    db: DataChannel,
+}
+
+async fn connect(reliable: bool) -> anyhow::Result<(Pair, Duration)> {
+    let mut a = PeerConnection::new(Config::loopback()).await?;
+    let mut b = PeerConnection::new(Config::loopback()).await?;
+    let init = if reliable {
+        DataChannelInit::default()
+    } else {
+        DataChannelInit {
+            ordered: false,
+            reliability: ChannelReliability::MaxRetransmits(0),
+            ..DataChannelInit::default()
+        }
+    };
+    let t0 = Instant::now();
+    let mut da = a.create_data_channel("bench", init).await?;
+    let offer = a.create_offer().await?;
+    a.set_local_description(offer.clone()).await?;
+    b.set_remote_description(offer).await?;
+    let answer = b.create_answer().await?;
+    b.set_local_description(answer.clone()).await?;
+    a.set_remote_description(answer).await?;
+    let mut db = loop {
+        match b.next_event().await {
+            Some(PeerConnectionEvent::DataChannel(dc)) => break dc,
+            Some(_) => {}
+            None => bail!("oxirtc: answerer ended before the channel arrived"),
+        }
+    };
+    da.opened().await?;
+    db.opened().await?;
+    let setup = t0.elapsed();
+    // Keep draining connection events so the unbounded event queues stay empty.
+    let _ = &mut a;
+    Ok((Pair { a, b, da, db }, setup))
+}
+
+/// Create offer → channel open on both sides.
+pub async fn setup() -> anyhow::Result<Duration> {
+    let (pair, setup) = connect(true).await?;
+    pair.a.close().await;
+    pair.b.close().await;
+    Ok(setup)
+}
+
+/// One transfer from `a` to `b`.
+pub async fn transfer(pattern: &Pattern, t: Transfer) -> anyhow::Result<Outcome> {
+    let (pair, _) = connect(t.reliable).await?;
+    let Pair { a, b, da, mut db } = pair;
+    let crc = t.reliable.then(|| expected_crc(pattern, t));
+    let mut verifier = Verifier::new(pattern.clone(), t);
+    let sender_pattern = pattern.clone();
+    let cpu0 = cpu_time();
+    let start = Instant::now();
+    let sender = tokio::spawn(async move {
+        for i in 0..t.count {
+            let msg = Bytes::from(sender_pattern.message(i, t.size));
+            da.send_binary(msg).await?;
+        }
+        Ok::<_, anyhow::Error>(da)
+    });
+    let mut last = start;
+    let idle = Duration::from_millis(if t.reliable { 20_000 } else { 1_000 });
+    loop {
+        match tokio::time::timeout(idle, db.recv()).await {
+            Ok(Some(msg)) => {
+                last = Instant::now();
+                if verifier.on_message(&msg.data) {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(_) => break, // idle: unreliable messages that were dropped will not come
+        }
+    }
+    let cpu = cpu_time().saturating_sub(cpu0);
+    let _da = sender.await.context("oxirtc sender task")??;
+    judge(&verifier, crc, "oxirtc")?;
+    a.close().await;
+    b.close().await;
+    Ok(Outcome {
+        elapsed: last - start,
+        received: verifier.received,
+        bytes: verifier.bytes,
+        cpu,
+    })
+}
+
+/// `pairs` connected pairs, each with an open channel, kept alive together; returns them so the
+/// caller measures memory while they exist.
+pub async fn idle_pairs(pairs: usize) -> anyhow::Result<Vec<Box<dyn std::any::Any + Send>>> {
+    let mut out: Vec<Box<dyn std::any::Any + Send>> = Vec::with_capacity(pairs);
+    for _ in 0..pairs {
+        let (pair, _) = connect(true).await?;
+        out.push(Box::new(pair));
+    }
+    Ok(out)
+}

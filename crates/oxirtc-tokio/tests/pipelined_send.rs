@@ -1,0 +1,94 @@
+//! End-to-end over real loopback UDP: two `PeerConnection`s, the pipelined `DataChannel::send` (no
+//! round trip per message) must still deliver everything in order, wait at the high-water mark, and
+//! refuse what the core would refuse.
+#![allow(clippy::unwrap_used)] // test set-up failures should panic loudly
+
+use std::time::Duration;
+
+use oxirtc_tokio::{Config, DataChannel, DataChannelInit, Error, PeerConnection, PeerConnectionEvent};
+
+async fn connected() -> (PeerConnection, PeerConnection, DataChannel, DataChannel) {
+    let a = PeerConnection::new(Config::loopback()).await.unwrap();
+    let mut b = PeerConnection::new(Config::loopback()).await.unwrap();
+    let mut da = a
+        .create_data_channel("test", DataChannelInit::default())
+        .await
+        .unwrap();
+    let offer = a.create_offer().await.unwrap();
+    a.set_local_description(offer.clone()).await.unwrap();
+    b.set_remote_description(offer).await.unwrap();
+    let answer = b.create_answer().await.unwrap();
+    b.set_local_description(answer.clone()).await.unwrap();
+    a.set_remote_description(answer).await.unwrap();
+    let mut db = loop {
+        if let PeerConnectionEvent::DataChannel(dc) = b.next_event().await.unwrap() {
+            break dc;
+        }
+    };
+    da.opened().await.unwrap();
+    db.opened().await.unwrap();
+    (a, b, da, db)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_sends_arrive_complete_and_in_order() {
+    let (_a, _b, da, mut db) = tokio::time::timeout(Duration::from_secs(20), connected())
+        .await
+        .unwrap();
+    const N: u32 = 20_000;
+    // 20,000 x 300 B = 6 MB: several times the 1 MiB high-water mark, so `send` must wait.
+    let sender = tokio::spawn(async move {
+        for i in 0..N {
+            let mut msg = i.to_be_bytes().to_vec();
+            msg.resize(300, (i % 251) as u8);
+            da.send_binary(msg).await.unwrap();
+        }
+        da
+    });
+    for i in 0..N {
+        let msg = tokio::time::timeout(Duration::from_secs(20), db.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(msg.binary);
+        assert_eq!(msg.data.len(), 300);
+        assert_eq!(&msg.data[..4], &i.to_be_bytes(), "message {i} out of order");
+        assert!(msg.data[4..].iter().all(|&b| b == (i % 251) as u8));
+    }
+    let da = sender.await.unwrap();
+    assert!(da.buffered_amount().await <= 1024 * 1024);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_refuses_oversized_messages_and_closed_channels() {
+    let (a, _b, da, _db) = tokio::time::timeout(Duration::from_secs(20), connected())
+        .await
+        .unwrap();
+    // Both sides announce 256 KiB (RFC 8841 a=max-message-size).
+    let too_big = da.send_binary(vec![0u8; 256 * 1024 + 1]).await;
+    assert!(
+        matches!(too_big, Err(Error::Rtc(oxirtc::RtcError::MessageTooLarge { .. }))),
+        "{too_big:?}"
+    );
+    da.send_binary(vec![0u8; 256 * 1024]).await.unwrap();
+    a.close().await;
+    let mut da = da;
+    tokio::time::timeout(Duration::from_secs(5), da.closed())
+        .await
+        .unwrap();
+    assert!(da.send_text("late").await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_before_open_is_an_error() {
+    let a = PeerConnection::new(Config::loopback()).await.unwrap();
+    let da = a
+        .create_data_channel("early", DataChannelInit::default())
+        .await
+        .unwrap();
+    let early = da.send_text("too early").await;
+    assert!(
+        matches!(early, Err(Error::Rtc(oxirtc::RtcError::ChannelNotOpen(_)))),
+        "{early:?}"
+    );
+}
