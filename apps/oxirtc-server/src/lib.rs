@@ -18,5 +18,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod serve;
 pub mod signaling;
 pub mod turn;
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn transfer_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
