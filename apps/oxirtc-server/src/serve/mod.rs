@@ -183,6 +183,9 @@ async fn asset(uri: Uri) -> Response {
     if path.starts_with("/r/") {
         return assets::response("/");
     }
+    if path == "/favicon.ico" {
+        return StatusCode::NO_CONTENT.into_response();
+    }
     assets::response(path)
 }
 
