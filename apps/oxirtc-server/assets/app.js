@@ -129,7 +129,10 @@ function removePeer(id) {
 function uiFor(peer) {
   return {
     offer: (t) => new Promise((resolve) => { t.decide = resolve; renderTransfer(peer, t); }),
-    progress: (t) => renderTransfer(peer, t),
+    progress: (t) => {
+      renderTransfer(peer, t);
+      if (t.state === 'waiting' || t.state === 'asking') renderPeer(peer); // Send disabled while busy
+    },
     finished: (t) => {
       if (t.dir === 'in') for (const r of t.results) if (r.blob) state.received.push(r);
       renderTransfer(peer, t); renderPeer(peer);
