@@ -2,7 +2,10 @@
 // chromium-peer.mjs): two pages move a file with SHA-256 equal, decline and cancel paths, a screenshot
 // mid-transfer, CLI -> browser and browser -> CLI. Prints one JSON object; exit 0 only if every check passed.
 //
-//   node interop/serve-ui.mjs --oxirtc target/debug/oxirtc --out DIR [--mib 64] [--cli-mib 16]
+//   node interop/serve-ui.mjs --oxirtc target/debug/oxirtc --out DIR [--mib 64] [--cli-mib 16] [--cli-to-cli]
+//
+// As a bench (figures in `info`, MB/s from accept to verified): use a release build and
+// `--mib 256 --cli-mib 256 --cli-to-cli` (the CLI -> CLI run uses the --cli-mib file too).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
@@ -62,6 +65,7 @@ function sha256File(file) {
 }
 
 const checks = {}, info = {}, pageErrors = [];
+let step = 'start';
 const serve = start(['serve', '--listen', '127.0.0.1:0', '--turn-listen', '127.0.0.1:0', '--drain-timeout', '1'], /(http:\/\/\S+?)\/? /);
 const base = (await serve.match)[1].replace(/\/$/, '');
 const { browser } = await launchBrowser();
@@ -69,6 +73,7 @@ const { browser } = await launchBrowser();
 async function page(hash = '') {
   const context = await browser.newContext({ permissions: ['camera', 'microphone'], viewport: { width: 1100, height: 800 } });
   const p = await context.newPage();
+  p.setDefaultTimeout(90000); // debug builds on a loaded 2-core machine are slow
   p.on('pageerror', (e) => pageErrors.push(String(e)));
   p.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
   await p.goto(`${base}/${hash ? '#' + hash : ''}`);
@@ -76,7 +81,7 @@ async function page(hash = '') {
   return p;
 }
 const room = (p) => p.evaluate(() => window.oxirtcApp.room);
-const ready = (p) => p.waitForSelector('.peer .send-files:not([disabled])', { timeout: 30000 });
+const ready = (p) => p.waitForSelector('.peer .send-files:not([disabled])', { timeout: 90000 });
 const receivedSha = (p) => p.evaluate(async () => {
   const r = window.oxirtcApp.received.at(-1);
   const d = await crypto.subtle.digest('SHA-256', await r.blob.arrayBuffer());
@@ -119,7 +124,7 @@ async function twoPages(file, want) {
   randomFile(small, 1, 9);
   await a.setInputFiles('.peer input[type=file]', small);
   await b.click('.transfer[data-state="asking"] button.decline');
-  await waitState(a, 'out', ['declined'], 15000);
+  await waitState(a, 'out', ['declined'], 60000);
   checks.declineShownToSender = (await state(a, 'out')) === 'declined';
   checks.declineShownToReceiver = (await state(b, 'in')) === 'declined';
   // Cancel by the receiver mid-transfer.
@@ -127,7 +132,7 @@ async function twoPages(file, want) {
   await b.click('.transfer[data-state="asking"] button.accept');
   await b.waitForFunction(() => { const p = document.querySelector('.transfer progress'); return p && Number(p.value) >= 5; });
   await b.click('.transfer[data-state="receiving"] button.cancel');
-  await waitState(a, 'out', ['cancelled'], 15000);
+  await waitState(a, 'out', ['cancelled'], 60000);
   checks.cancelShownToSender = (await state(a, 'out')) === 'cancelled';
   checks.cancelShownToReceiver = (await state(b, 'in')) === 'cancelled';
   checks.cancelledNotSaved = (await b.evaluate(() => window.oxirtcApp.received.length)) === 1;
@@ -139,7 +144,7 @@ async function cliToBrowser(file, want) {
   const codeStr = (await send.match)[1];
   const p = await page(codeStr);
   const t0 = Date.now();
-  await p.click('.transfer[data-state="asking"] button.accept', { timeout: 30000 });
+  await p.click('.transfer[data-state="asking"] button.accept', { timeout: 90000 });
   await waitState(p, 'in', ['done', 'failed', 'cancelled']);
   info.cliToBrowserMBps = (CLI_MIB * 1048576) / ((Date.now() - t0) / 1000) / 1e6;
   const got = await receivedSha(p);
@@ -162,9 +167,23 @@ async function browserToCli(file, want) {
   checks.cliReceiverExitZero = (await recv.exit) === 0;
   if (!checks.cliReceiverExitZero) info.cliReceiver = recv.stdout + recv.stderr;
   checks.browserToCliSha256Equal = (await sha256File(path.join(dir, path.basename(file)))) === want;
-  await waitState(p, 'out', ['done'], 15000);
+  await waitState(p, 'out', ['done'], 60000);
   checks.browserSenderSawVerified = true;
   await p.context().close();
+}
+
+async function cliToCli(file, want) {
+  const dir = path.join(OUT, 'cli-cli');
+  rmSync(dir, { recursive: true, force: true }); mkdirSync(dir);
+  const send = start(['send', file, '--server', base], /^code: (\S+)/);
+  const t0 = Date.now();
+  const recv = start(['recv', (await send.match)[1], '--dir', dir, '--server', base], /^received /);
+  await recv.match;
+  info.cliToCliMBps = (CLI_MIB * 1048576) / ((Date.now() - t0) / 1000) / 1e6;
+  info.cliToCliRecvLine = recv.stdout.trim();
+  checks.cliToCliSha256Equal = (await sha256File(path.join(dir, path.basename(file)))) === want;
+  checks.cliToCliExitZero = (await recv.exit) === 0 && (await send.exit) === 0;
+  rmSync(dir, { recursive: true, force: true });
 }
 
 let error = null;
@@ -174,12 +193,17 @@ try {
   const mid = path.join(OUT, `file-${CLI_MIB}MiB.bin`);
   randomFile(mid, CLI_MIB, 4321);
   const [wantBig, wantMid] = [await sha256File(big), await sha256File(mid)];
+  step = 'twoPages';
   await twoPages(big, wantBig);
+  step = 'cliToBrowser';
   await cliToBrowser(mid, wantMid);
+  step = 'browserToCli';
   await browserToCli(mid, wantMid);
+  step = 'cliToCli';
+  if (process.argv.includes('--cli-to-cli')) await cliToCli(mid, wantMid);
   rmSync(big); rmSync(mid);
 } catch (e) {
-  error = String(e && e.stack || e);
+  error = `in ${step}: ${e && e.stack || e}`;
 }
 await browser.close().catch(() => {});
 serve.child.kill('SIGTERM');

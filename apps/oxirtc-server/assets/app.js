@@ -152,26 +152,31 @@ function renderTransfer(peer, t) {
   const key = `${peer.info.id}:${t.dir}:${t.id}`;
   let row = state.transfers.get(key);
   if (!row) {
-    row = { node: el('div', { class: 'transfer', 'data-dir': t.dir }) };
+    const names = t.files.map((f) => f.name).join(', ');
+    const who = t.dir === 'out' ? `To ${peer.info.name}` : `From ${peer.info.name}`;
+    row = {
+      node: el('div', { class: 'transfer', 'data-dir': t.dir }),
+      bar: el('progress', { max: '100', value: '0' }),
+      info: el('div', { class: 'transfer-info' }),
+      actions: el('div', { class: 'actions' }),
+    };
+    row.node.append(el('div', { class: 'transfer-head' }, el('strong', {}, who), el('span', { class: 'names' }, ` ${names}`)),
+      row.bar, row.info, row.actions);
     state.transfers.set(key, row);
     $('#transfers').prepend(row.node);
   }
   const now = performance.now();
-  if (t.state === 'sending' || t.state === 'receiving') {
-    if (row.last && now - row.last < 100) return; // at most 10 redraws a second
-  }
+  const moving = t.state === 'sending' || t.state === 'receiving';
+  if (moving && row.state === t.state && row.last && now - row.last < 100) return; // at most 10 redraws a second
   row.last = now;
-  const names = t.files.map((f) => f.name).join(', ');
-  const who = t.dir === 'out' ? `To ${peer.info.name}` : `From ${peer.info.name}`;
-  const pct = t.total ? Math.floor((100 * t.bytes) / t.total) : (t.state === 'done' ? 100 : 0);
-  const node = row.node;
-  node.dataset.state = t.state;
-  node.replaceChildren(
-    el('div', { class: 'transfer-head' }, el('strong', {}, who), el('span', { class: 'names' }, ` ${names}`)),
-    el('progress', { max: '100', value: String(pct) }),
-    el('div', { class: 'transfer-info' }, describe(t)),
-    actions(peer, t),
-  );
+  row.bar.value = t.total ? Math.floor((100 * t.bytes) / t.total) : (t.state === 'done' ? 100 : 0);
+  row.info.textContent = describe(t);
+  if (row.state !== t.state) {
+    // Buttons are only rebuilt when the state changes, so they stay put while the bar moves.
+    row.state = t.state;
+    row.node.dataset.state = t.state;
+    row.actions.replaceWith(row.actions = actions(peer, t));
+  }
 }
 
 function describe(t) {
