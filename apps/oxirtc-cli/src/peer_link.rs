@@ -40,18 +40,23 @@ impl Link {
 }
 
 /// The peer-connection settings for these ICE servers (STUN only: oxirtc-tokio has no TURN client
-/// yet), with loopback candidates so two processes on one machine connect.
+/// yet), with loopback candidates so two processes on one machine connect, and a bulk-sized receive
+/// window.
 pub fn config_for(ice: &[IceServer]) -> Config {
     let stun = ice
         .iter()
         .flat_map(|s| s.urls.iter())
         .filter_map(|u| parse_stun_url(u))
         .collect();
-    Config {
+    let mut c = Config {
         include_loopback: true,
         stun_servers: stun,
         ..Config::default()
-    }
+    };
+    // A 4 MiB SCTP receive window (default 1 MiB): CLI -> CLI 256 MiB on loopback went from ~54 to
+    // ~87 MB/s in A/B runs; a file receiver can afford the memory. (max_burst 64 + 8 MiB stalled.)
+    c.rtc.sctp.receive_window = 4 * 1024 * 1024;
+    c
 }
 
 /// Connects to `peer`: we offer when `offer` is true (the sender), else we wait for its offer.
