@@ -1,17 +1,28 @@
 //! The `oxirtc` command line: subcommands and their drivers.
 //!
+//! - `oxirtc serve`: the web UI, WebSocket signaling and STUN/TURN in one process.
 //! - `oxirtc stun [SERVER] [--nat-type]`: a STUN probe (mapped address, RTT, RFC 5780 NAT behaviour).
 //!   Without SERVER it starts a built-in RFC 5780 Binding server on loopback and probes that.
 //! - `oxirtc echo`: an echo peer behind the HTTP/JSON signaling protocol (interop tests).
 //! - `oxirtc dial URL`: the other side of that protocol, with the browser's checks.
+//! - `oxirtc send FILE...` / `oxirtc recv CODE`: peer-to-peer file transfer through a signaling
+//!   server (`oxirtc serve`), SHA-256 verified, resumable.
 #![forbid(unsafe_code)]
 
 mod binding_server;
 pub mod dial;
 pub mod echo;
 pub mod ice_args;
+mod link_io;
+pub mod peer_link;
+mod progress;
+pub mod recv;
+pub mod send;
+mod serve_cmd;
 pub mod signal_http;
+pub mod signal_ws;
 mod stun_probe;
+pub mod transfer;
 mod turn_cmd;
 mod udp_transaction;
 
@@ -21,6 +32,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 pub use binding_server::{BindingServer, BindingServerHandle};
+pub use serve_cmd::ServeArgs;
 pub use stun_probe::{classify_nat, probe, NatBehavior, ProbeError, ProbeReport};
 pub use turn_cmd::TurnArgs;
 
@@ -39,6 +51,8 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve the web UI, signaling and STUN/TURN: open the printed URL in two browser tabs.
+    Serve(ServeArgs),
     /// Ask a STUN server for our mapped address and round-trip time; optionally classify the NAT.
     Stun(StunArgs),
     /// Answer (or make) offers over HTTP/JSON and echo every data-channel message: a peer for interop
@@ -48,6 +62,10 @@ pub enum Command {
     Dial(dial::DialArgs),
     /// Run a TURN server (RFC 8656) until SIGTERM.
     Turn(Box<TurnArgs>),
+    /// Send files: prints a code for `oxirtc recv` and a browser link.
+    Send(send::SendArgs),
+    /// Receive the files of `oxirtc send` by its code.
+    Recv(recv::RecvArgs),
 }
 
 /// `oxirtc stun` arguments.
@@ -79,10 +97,13 @@ pub struct StunArgs {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     init_logging(cli.log.as_deref());
     match cli.command {
+        Command::Serve(args) => serve_cmd::run(args),
         Command::Stun(args) => stun_probe::run(&args),
         Command::Echo(args) => echo::run(&args),
         Command::Dial(args) => dial::run(&args),
         Command::Turn(args) => turn_cmd::run(*args),
+        Command::Send(args) => send::run(&args),
+        Command::Recv(args) => recv::run(&args),
     }
 }
 

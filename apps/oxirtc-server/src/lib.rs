@@ -1,5 +1,6 @@
-//! oxirtc servers. For now: the TURN daemon runtime behind `oxirtc turn` ([`turn`]), which drives
-//! `oxirtc-turn`'s sans-IO server core with tokio sockets on every core.
+//! oxirtc servers: the TURN daemon runtime behind `oxirtc turn` ([`turn`]), which drives
+//! `oxirtc-turn`'s sans-IO server core with tokio sockets on every core, and the WebSocket
+//! signaling service of `oxirtc serve` ([`signaling`]).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -17,4 +18,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod serve;
+pub mod signaling;
 pub mod turn;
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn transfer_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

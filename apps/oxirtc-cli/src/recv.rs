@@ -1,0 +1,282 @@
+//! `oxirtc recv CODE`: joins the sender's room and writes the files into `--dir`, as `NAME.part`
+//! until the SHA-256 matches; a later run resumes a `.part`. Never overwrites without `--force`.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Read as _, Seek as _, SeekFrom, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use indicatif::ProgressBar;
+use oxirtc_crypto::Sha256Hasher;
+
+use crate::link_io::{next, send_control, Incoming};
+use crate::peer_link::{config_for, establish, Link};
+use crate::progress::bar;
+use crate::signal_ws::{SignalClient, DEFAULT_SERVER};
+use crate::transfer::{hex, part_path, safe_name, Control, FileMeta, CHUNK, TRANSFER_VERSION};
+
+/// `oxirtc recv` arguments.
+#[derive(Debug, clap::Args)]
+pub struct RecvArgs {
+    /// The code `oxirtc send` printed (e.g. 7-orbit-lantern).
+    pub code: String,
+    /// Directory to write into.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
+    /// The signaling server (`oxirtc serve`).
+    #[arg(long, default_value = DEFAULT_SERVER)]
+    pub server: String,
+    /// Your name as the other side sees it.
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+/// Runs `oxirtc recv`.
+pub fn run(args: &RecvArgs) -> anyhow::Result<()> {
+    if !args.dir.is_dir() {
+        bail!("{} is not a directory", args.dir.display());
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(recv(args))
+}
+
+async fn recv(args: &RecvArgs) -> anyhow::Result<()> {
+    let mut sig = SignalClient::connect(&args.server).await?;
+    let joined = sig.join(&args.code, args.name.clone()).await?;
+    let Some(sender) = joined.peers.first().cloned() else {
+        bail!("unknown or expired code: nobody is sending with {}", args.code);
+    };
+    eprintln!("connecting to {}…", sender.name);
+    let mut link = establish(sig, sender.id, false, config_for(&joined.ice_servers)).await?;
+    let result = receive(&mut link, args).await;
+    if let Err(e) = &result {
+        let _ = send_control(
+            &link,
+            &Control::Cancel {
+                reason: format!("{e:#}"),
+            },
+        )
+        .await;
+    }
+    // Let the sender read our last message (`done`, `decline`, `cancel`) and close first.
+    let _ = tokio::time::timeout(Duration::from_secs(3), next(&mut link)).await;
+    link.close().await;
+    result
+}
+
+/// One file being written.
+struct Sink {
+    index: usize,
+    name: String,
+    size: u64,
+    received: u64,
+    out: BufWriter<File>,
+    hasher: Sha256Hasher,
+    bar: ProgressBar,
+    started: Instant,
+    offset: u64,
+}
+
+async fn receive(link: &mut Link, args: &RecvArgs) -> anyhow::Result<()> {
+    let files = loop {
+        match next(link).await? {
+            Incoming::Control(Control::Files { v, files }) if v == TRANSFER_VERSION => break files,
+            Incoming::Control(Control::Files { v, .. }) => {
+                bail!("the sender speaks transfer protocol v{v}, not v{TRANSFER_VERSION}")
+            }
+            Incoming::Control(Control::Cancel { reason }) => bail!("the sender cancelled: {reason}"),
+            _ => {}
+        }
+    };
+    let offsets = match plan(&files, args) {
+        Ok(o) => o,
+        Err(e) => {
+            send_control(
+                link,
+                &Control::Decline {
+                    reason: format!("{e:#}"),
+                },
+            )
+            .await?;
+            return Err(e);
+        }
+    };
+    send_control(
+        link,
+        &Control::Accept {
+            offsets: offsets.clone(),
+        },
+    )
+    .await?;
+    let mut sink: Option<Sink> = None;
+    let mut done = 0;
+    while done < files.len() {
+        match next(link).await? {
+            Incoming::Control(Control::File { index, offset }) => {
+                let meta = files.get(index).context("the sender announced a file it did not offer")?;
+                sink = Some(open_sink(&args.dir, index, meta, offset)?);
+            }
+            Incoming::Chunk(data) => {
+                let s = sink.as_mut().context("the sender sent bytes before announcing a file")?;
+                write_chunk(s, &data)?;
+            }
+            Incoming::Control(Control::End { index, sha256 }) => {
+                let s = sink.take().filter(|s| s.index == index).context("`end` for a file not being received")?;
+                finish(link, s, &sha256, &args.dir).await?;
+                done += 1;
+            }
+            Incoming::Control(Control::Cancel { reason }) => bail!("the sender cancelled: {reason} (partial data kept as .part; run recv again with a new code to resume)"),
+            Incoming::Control(Control::Text { text }) => println!("message: {text}"),
+            Incoming::Control(other) => tracing::debug!(?other, "transfer: message ignored"),
+        }
+    }
+    Ok(())
+}
+
+/// Checks the names and existing files; returns the resume offset of each file.
+fn plan(files: &[FileMeta], args: &RecvArgs) -> anyhow::Result<Vec<u64>> {
+    let mut seen = HashSet::new();
+    let mut offsets = Vec::with_capacity(files.len());
+    for f in files {
+        let name = safe_name(&f.name)?;
+        if !seen.insert(name) {
+            bail!("the sender offered {name:?} twice");
+        }
+        let target = args.dir.join(name);
+        if target.exists() && !args.force {
+            bail!("{} already exists; use --force to overwrite it", target.display());
+        }
+        let have = std::fs::metadata(part_path(&args.dir, name)).map_or(0, |m| m.len());
+        let offset = if have <= f.size { have } else { 0 };
+        if offset > 0 {
+            eprintln!("resuming {name} at byte {offset} ({name}.part)");
+        }
+        offsets.push(offset);
+    }
+    Ok(offsets)
+}
+
+fn open_sink(dir: &Path, index: usize, meta: &FileMeta, offset: u64) -> anyhow::Result<Sink> {
+    let name = safe_name(&meta.name)?.to_owned();
+    let path = part_path(dir, &name);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let have = file.metadata()?.len();
+    if offset > have || offset > meta.size {
+        bail!(
+            "the sender resumes {name} at {offset}, but {} has {have} bytes",
+            path.display()
+        );
+    }
+    // The digest covers the whole file: hash what is already in the .part.
+    let mut hasher = Sha256Hasher::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut pos = 0u64;
+    while pos < offset {
+        let want = usize::try_from(offset - pos).map_or(CHUNK, |r| r.min(CHUNK));
+        file.read_exact(&mut buf[..want])
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        hasher.update(&buf[..want]);
+        pos += want as u64;
+    }
+    file.set_len(offset)?;
+    file.seek(SeekFrom::Start(offset))?;
+    Ok(Sink {
+        index,
+        bar: bar(&name, meta.size, offset),
+        name,
+        size: meta.size,
+        received: offset,
+        out: BufWriter::with_capacity(1 << 20, file),
+        hasher,
+        started: Instant::now(),
+        offset,
+    })
+}
+
+fn write_chunk(s: &mut Sink, data: &[u8]) -> anyhow::Result<()> {
+    let len = data.len() as u64;
+    if s.received + len > s.size {
+        bail!(
+            "the sender sent more than the {} bytes it announced for {}",
+            s.size,
+            s.name
+        );
+    }
+    s.out.write_all(data).map_err(|e| write_error(e, &s.name))?;
+    s.hasher.update(data);
+    s.received += len;
+    s.bar.set_position(s.received);
+    Ok(())
+}
+
+fn write_error(e: std::io::Error, name: &str) -> anyhow::Error {
+    if e.kind() == std::io::ErrorKind::StorageFull {
+        anyhow::anyhow!(
+            "disk full while writing {name}.part (partial data kept; free space and run recv again)"
+        )
+    } else {
+        anyhow::anyhow!("cannot write {name}.part: {e}")
+    }
+}
+
+async fn finish(link: &mut Link, mut s: Sink, sha256: &str, dir: &Path) -> anyhow::Result<()> {
+    s.out.flush().map_err(|e| write_error(e, &s.name))?;
+    s.bar.finish();
+    let part = part_path(dir, &s.name);
+    if s.received != s.size {
+        bail!("{} ended at {} of {} bytes", s.name, s.received, s.size);
+    }
+    let digest = hex(&s.hasher.finish());
+    if !digest.eq_ignore_ascii_case(sha256) {
+        let _ = std::fs::remove_file(&part);
+        let error = format!(
+            "checksum mismatch for {}: received {digest}, sender has {sha256}",
+            s.name
+        );
+        send_control(
+            link,
+            &Control::Done {
+                index: s.index,
+                ok: false,
+                error: Some(error.clone()),
+            },
+        )
+        .await?;
+        bail!("{error} (the partial file was deleted)");
+    }
+    let target = dir.join(&s.name);
+    std::fs::rename(&part, &target)
+        .with_context(|| format!("cannot rename {} to {}", part.display(), target.display()))?;
+    send_control(
+        link,
+        &Control::Done {
+            index: s.index,
+            ok: true,
+            error: None,
+        },
+    )
+    .await?;
+    let secs = s.started.elapsed().as_secs_f64();
+    println!(
+        "received {} ({} bytes, {} resumed, sha256 {digest}) in {secs:.2} s, {:.1} MB/s",
+        target.display(),
+        s.size,
+        s.offset,
+        (s.size - s.offset) as f64 / secs.max(1e-9) / 1e6
+    );
+    Ok(())
+}

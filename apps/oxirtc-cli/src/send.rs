@@ -1,0 +1,241 @@
+//! `oxirtc send FILE...`: makes a room, prints its code and a browser link, and streams the files to
+//! the first peer that joins (an `oxirtc recv` or a browser), with backpressure and SHA-256.
+
+use std::fs::File;
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context as _};
+use bytes::Bytes;
+use oxirtc_crypto::Sha256Hasher;
+use oxirtc_server::signaling::{PeerInfo, ServerMsg};
+use oxirtc_tokio::Message;
+
+use crate::link_io::{next, poll_next, send_control, Incoming};
+use crate::peer_link::{config_for, establish, Link};
+use crate::progress::bar;
+use crate::signal_ws::{SignalClient, DEFAULT_SERVER};
+use crate::transfer::{hex, Control, FileMeta, CHUNK, TRANSFER_VERSION};
+
+/// `oxirtc send` arguments.
+#[derive(Debug, clap::Args)]
+pub struct SendArgs {
+    /// Files to send.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The signaling server (`oxirtc serve`).
+    #[arg(long, default_value = DEFAULT_SERVER)]
+    pub server: String,
+    /// Your name as the other side sees it.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Test hook: announce the first file under this name.
+    #[arg(long, hide = true)]
+    pub as_name: Option<String>,
+    /// Test hook: exit abruptly (status 3) after this many file bytes, as if killed.
+    #[arg(long, hide = true)]
+    pub stop_after: Option<u64>,
+}
+
+struct Source {
+    path: PathBuf,
+    meta: FileMeta,
+}
+
+/// Runs `oxirtc send`.
+pub fn run(args: &SendArgs) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(send(args))
+}
+
+fn sources(args: &SendArgs) -> anyhow::Result<Vec<Source>> {
+    let mut out = Vec::new();
+    for (i, path) in args.files.iter().enumerate() {
+        let md = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if !md.is_file() {
+            bail!("{} is not a regular file", path.display());
+        }
+        let name = match (&args.as_name, i) {
+            (Some(n), 0) => n.clone(),
+            _ => path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .with_context(|| format!("{} has no file name", path.display()))?,
+        };
+        out.push(Source {
+            path: path.clone(),
+            meta: FileMeta { name, size: md.len() },
+        });
+    }
+    Ok(out)
+}
+
+async fn send(args: &SendArgs) -> anyhow::Result<()> {
+    let files = sources(args)?;
+    let mut sig = SignalClient::connect(&args.server).await?;
+    let joined = sig.create(args.name.clone()).await?;
+    let code = &joined.room;
+    println!("code: {code}");
+    println!("On the other computer run:  oxirtc recv {code}");
+    println!("or open in a browser:       {}/#{code}", sig.http_base);
+    let peer = wait_for_peer(&mut sig).await?;
+    eprintln!("{} joined; connecting…", peer.name);
+    let mut link = establish(sig, peer.id, true, config_for(&joined.ice_servers)).await?;
+    let result = transfer(&mut link, &files, args.stop_after).await;
+    if let Err(e) = &result {
+        let _ = send_control(
+            &link,
+            &Control::Cancel {
+                reason: format!("{e:#}"),
+            },
+        )
+        .await;
+    }
+    link.close().await;
+    result
+}
+
+async fn wait_for_peer(sig: &mut SignalClient) -> anyhow::Result<PeerInfo> {
+    loop {
+        if let ServerMsg::PeerJoined { peer } = sig.next().await? {
+            return Ok(peer);
+        }
+    }
+}
+
+async fn transfer(link: &mut Link, files: &[Source], stop_after: Option<u64>) -> anyhow::Result<()> {
+    let metas = files.iter().map(|f| f.meta.clone()).collect();
+    send_control(
+        link,
+        &Control::Files {
+            v: TRANSFER_VERSION,
+            files: metas,
+        },
+    )
+    .await?;
+    let offsets = loop {
+        match next(link).await? {
+            Incoming::Control(Control::Accept { offsets }) => break offsets,
+            Incoming::Control(Control::Decline { reason }) => bail!("the receiver declined: {reason}"),
+            Incoming::Control(Control::Cancel { reason }) => bail!("the receiver cancelled: {reason}"),
+            Incoming::Control(Control::Text { text }) => println!("message: {text}"),
+            other => bail!("unexpected message before accept: {other:?}"),
+        }
+    };
+    if offsets.len() != files.len() {
+        bail!(
+            "the receiver answered for {} files, not {}",
+            offsets.len(),
+            files.len()
+        );
+    }
+    for (index, (f, &offset)) in files.iter().zip(&offsets).enumerate() {
+        let t0 = Instant::now();
+        let digest = send_file(link, index, f, offset, stop_after).await?;
+        wait_done(link, index).await?;
+        let secs = t0.elapsed().as_secs_f64();
+        let sent = f.meta.size - offset;
+        println!(
+            "sent {} ({} bytes from offset {offset}, sha256 {digest}) in {secs:.2} s, {:.1} MB/s",
+            f.meta.name,
+            f.meta.size,
+            sent as f64 / secs.max(1e-9) / 1e6
+        );
+    }
+    Ok(())
+}
+
+async fn send_file(
+    link: &mut Link,
+    index: usize,
+    f: &Source,
+    offset: u64,
+    stop_after: Option<u64>,
+) -> anyhow::Result<String> {
+    let size = f.meta.size;
+    if offset > size {
+        bail!(
+            "the receiver asked to resume {} at {offset}, past its end",
+            f.meta.name
+        );
+    }
+    let mut file = File::open(&f.path).with_context(|| format!("cannot open {}", f.path.display()))?;
+    let mut hasher = Sha256Hasher::new();
+    let mut buf = vec![0u8; CHUNK];
+    // The digest covers the whole file: hash the part the receiver already has.
+    let mut pos = 0u64;
+    while pos < offset {
+        let want = usize::try_from(offset - pos).map_or(CHUNK, |r| r.min(CHUNK));
+        read_exact(&mut file, &mut buf[..want], f)?;
+        hasher.update(&buf[..want]);
+        pos += want as u64;
+    }
+    if offset > 0 {
+        eprintln!("resuming {} at byte {offset}", f.meta.name);
+    }
+    send_control(link, &Control::File { index, offset }).await?;
+    let progress = bar(&f.meta.name, size, offset);
+    while pos < size {
+        let want = usize::try_from(size - pos).map_or(CHUNK, |r| r.min(CHUNK));
+        read_exact(&mut file, &mut buf[..want], f)?;
+        hasher.update(&buf[..want]);
+        link.dc
+            .send(Message::binary(Bytes::copy_from_slice(&buf[..want])))
+            .await
+            .map_err(|e| anyhow::anyhow!("the peer went away ({e})"))?;
+        pos += want as u64;
+        progress.set_position(pos);
+        check_cancel(link)?;
+        if stop_after.is_some_and(|n| pos - offset >= n) {
+            eprintln!("stopping after {} bytes (--stop-after)", pos - offset);
+            std::process::exit(3);
+        }
+    }
+    progress.finish();
+    let digest = hex(&hasher.finish());
+    send_control(
+        link,
+        &Control::End {
+            index,
+            sha256: digest.clone(),
+        },
+    )
+    .await?;
+    Ok(digest)
+}
+
+fn read_exact(file: &mut File, buf: &mut [u8], f: &Source) -> anyhow::Result<()> {
+    file.read_exact(buf)
+        .with_context(|| format!("cannot read {} (did it change while sending?)", f.path.display()))
+}
+
+fn check_cancel(link: &mut Link) -> anyhow::Result<()> {
+    match poll_next(link)? {
+        Some(Incoming::Control(Control::Cancel { reason })) => bail!("the receiver cancelled: {reason}"),
+        Some(Incoming::Control(Control::Text { text })) => {
+            println!("message: {text}");
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn wait_done(link: &mut Link, index: usize) -> anyhow::Result<()> {
+    loop {
+        match next(link).await? {
+            Incoming::Control(Control::Done { index: i, ok, error }) if i == index => {
+                if ok {
+                    return Ok(());
+                }
+                bail!("the receiver rejected the file: {}", error.unwrap_or_default());
+            }
+            Incoming::Control(Control::Cancel { reason }) => bail!("the receiver cancelled: {reason}"),
+            Incoming::Control(Control::Text { text }) => println!("message: {text}"),
+            _ => {}
+        }
+    }
+}

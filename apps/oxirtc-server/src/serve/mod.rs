@@ -1,0 +1,249 @@
+//! `oxirtc serve`: the web UI, WebSocket signaling, STUN/TURN on UDP 3478, `/metrics` and `/healthz`
+//! in one process.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use oxirtc_server::serve::{start, ServeOptions};
+//! let server = start(&ServeOptions::default()).await?;
+//! println!("open http://{}/", server.http);
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod assets;
+mod options;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::extract::State;
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use oxirtc_crypto::{default_provider, SecureRng};
+use tokio::sync::oneshot;
+
+pub use options::ServeOptions;
+
+use crate::signaling::{self, SignalingConfig, SignalingState, TurnRest};
+use crate::turn::{self as turn_rt, TurnDaemon};
+
+/// A running `oxirtc serve`.
+#[derive(Debug)]
+pub struct Server {
+    /// The bound HTTP address.
+    pub http: SocketAddr,
+    /// The STUN/TURN daemon, unless disabled or its port was taken.
+    pub turn: Option<TurnDaemon>,
+    /// The signaling state (rooms, clients).
+    pub signaling: SignalingState,
+    stop: oneshot::Sender<()>,
+    http_task: tokio::task::JoinHandle<()>,
+    drain: Duration,
+}
+
+#[derive(Clone)]
+struct AppState {
+    signaling: SignalingState,
+    metrics: Option<PrometheusHandle>,
+}
+
+/// Binds HTTP (and TURN), starts serving, returns at once. A busy HTTP port is an error; a busy TURN
+/// port is a warning (signaling and the UI still work, peers then need a direct path).
+pub async fn start(options: &ServeOptions) -> anyhow::Result<Server> {
+    let addr = options.listen_addr();
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}: is the port in use? (use --listen)"))?;
+    let http = listener.local_addr()?;
+    let (turn, rest) = start_turn(options).await;
+    let config = SignalingConfig {
+        max_message_bytes: options.max_message_bytes.unwrap_or(64 * 1024),
+        max_peers_per_room: options.max_peers_per_room.unwrap_or(16),
+        stun_urls: rest
+            .as_ref()
+            .map(|r| {
+                vec![r.urls[0]
+                    .replacen("turn:", "stun:", 1)
+                    .replace("?transport=udp", "")]
+            })
+            .unwrap_or_default(),
+        turn: rest,
+        ..SignalingConfig::default()
+    };
+    let signaling = SignalingState::new(config)?;
+    let state = AppState {
+        signaling: signaling.clone(),
+        metrics: install_metrics(),
+    };
+    let app = signaling::router(signaling.clone()).merge(
+        Router::new()
+            .route("/healthz", get(healthz))
+            .route("/metrics", get(metrics_page))
+            .fallback(get(asset))
+            .with_state(state),
+    );
+    let (stop, stop_rx) = oneshot::channel::<()>();
+    let http_task = tokio::spawn(async move {
+        let served = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = stop_rx.await;
+        });
+        if let Err(e) = served.await {
+            tracing::error!(error = %e, "serve: HTTP server failed");
+        }
+    });
+    Ok(Server {
+        http,
+        turn,
+        signaling,
+        stop,
+        http_task,
+        drain: options.drain(),
+    })
+}
+
+async fn start_turn(options: &ServeOptions) -> (Option<TurnDaemon>, Option<TurnRest>) {
+    if options.no_turn == Some(true) {
+        return (None, None);
+    }
+    let mut secret = [0u8; 24];
+    match SecureRng::from_os(default_provider()) {
+        Ok(mut rng) => rng.fill(&mut secret),
+        Err(e) => {
+            tracing::warn!(error = %e, "serve: no randomness for a TURN secret; TURN disabled");
+            return (None, None);
+        }
+    }
+    let generated = crate::transfer_hex(&secret);
+    let turn_options = options.turn_options(&generated);
+    let daemon = match turn_rt::start(&turn_options).await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!(
+                "warning: STUN/TURN not started: {e:#} (peers need a direct path; use --no-turn to silence)"
+            );
+            return (None, None);
+        }
+    };
+    let udp = daemon.udp.first().copied();
+    let rest = udp.map(|a| {
+        let host = options.turn_host.clone().unwrap_or_else(|| match a.ip() {
+            ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            ip => ip.to_string(),
+        });
+        TurnRest {
+            secret: turn_options.auth_secret.clone().unwrap_or(generated),
+            urls: vec![format!("turn:{host}:{}?transport=udp", a.port())],
+            ttl: Duration::from_secs(options.turn_credential_ttl.unwrap_or(3600)),
+        }
+    });
+    (Some(daemon), rest)
+}
+
+/// The Prometheus recorder for this process (the first server installs it).
+fn install_metrics() -> Option<PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok().map(|()| handle)
+        })
+        .clone()
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    let body = format!(
+        "{{\"status\":\"ok\",\"rooms\":{},\"clients\":{}}}",
+        state.signaling.registry().room_count(),
+        state.signaling.client_count()
+    );
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn metrics_page(State(state): State<AppState>) -> Response {
+    metrics::gauge!("oxirtc_signaling_rooms").set(state.signaling.registry().room_count() as f64);
+    match &state.metrics {
+        Some(h) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "another metrics recorder is installed",
+        )
+            .into_response(),
+    }
+}
+
+async fn asset(uri: Uri) -> Response {
+    let path = uri.path();
+    // Room links (`/r/CODE`) serve the page; the script reads the code from the path or `#CODE`.
+    if path.starts_with("/r/") {
+        return assets::response("/");
+    }
+    if path == "/favicon.ico" {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    assets::response(path)
+}
+
+impl Server {
+    /// Stops accepting, closes connections, drains TURN allocations (at most the drain timeout).
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        let _ = tokio::time::timeout(self.drain, self.http_task).await;
+        if let Some(turn) = &self.turn {
+            turn.drain(self.drain).await;
+        }
+    }
+}
+
+/// Runs until SIGTERM or Ctrl-C, then shuts down gracefully.
+pub fn run_blocking(options: ServeOptions) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    let result = runtime.block_on(async move {
+        let server = start(&options).await?;
+        println!("oxirtc serve: open http://{}/ in two browser tabs", server.http);
+        if let Some(t) = &server.turn {
+            println!("oxirtc serve: STUN/TURN on udp {:?}", t.udp);
+        }
+        println!(
+            "oxirtc serve: metrics http://{0}/metrics, health http://{0}/healthz",
+            server.http
+        );
+        wait_for_signal().await?;
+        println!("oxirtc serve: shutting down");
+        server.shutdown().await;
+        Ok(())
+    });
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C")?,
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_asset_is_served() {
+        for p in assets::paths() {
+            assert_eq!(assets::response(p).status(), StatusCode::OK, "{p}");
+        }
+        assert_eq!(assets::response("/../Cargo.toml").status(), StatusCode::NOT_FOUND);
+    }
+}

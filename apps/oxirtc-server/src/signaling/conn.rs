@@ -1,0 +1,290 @@
+//! One WebSocket client: parses its frames, applies the limits, joins it to a room and relays its
+//! signals; on disconnect it leaves the room and the other members hear `peer-left`.
+
+use std::time::SystemTime;
+
+use axum::extract::ws::{Message, WebSocket};
+use tokio::sync::mpsc;
+
+use super::codes::{friendly_name, normalize_code, room_code};
+use super::protocol::{ClientMsg, ErrorCode, IceServer, PeerInfo, ServerMsg, PROTOCOL_VERSION};
+use super::registry::RoomError;
+use super::SignalingState;
+
+/// Attempts at a fresh room code before giving up (a collision is rare).
+const CODE_ATTEMPTS: usize = 16;
+
+struct Conn {
+    state: SignalingState,
+    id: String,
+    room: Option<String>,
+    tx: mpsc::Sender<ServerMsg>,
+}
+
+/// Serves one client until it closes, errs or sends an oversized frame.
+pub(super) async fn run(state: SignalingState, mut socket: WebSocket) {
+    let (tx, mut rx) = mpsc::channel(state.config().send_queue);
+    let id = state.new_peer_id();
+    state.clients().insert(id.clone(), tx.clone());
+    metrics::gauge!("oxirtc_signaling_clients").increment(1.0);
+    let mut conn = Conn {
+        state,
+        id,
+        room: None,
+        tx,
+    };
+    conn.reply(ServerMsg::Hello {
+        v: PROTOCOL_VERSION,
+        server: format!("oxirtc {}", env!("CARGO_PKG_VERSION")),
+    });
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    if !conn.on_text(text.as_str()) {
+                        flush(&mut socket, &mut rx).await;
+                        break;
+                    }
+                }
+                Some(Ok(Message::Binary(_))) => conn.reply(ServerMsg::error(
+                    ErrorCode::BadMessage,
+                    "binary frames are not part of the protocol; send JSON text",
+                )),
+                Some(Ok(Message::Close(_))) | None => break,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    tracing::debug!(peer = %conn.id, error = %e, "signaling: socket error");
+                    break;
+                }
+            },
+            out = rx.recv() => match out {
+                Some(msg) => {
+                    if socket.send(Message::Text(msg.to_json().into())).await.is_err() {
+                        break;
+                    }
+                }
+                None => break,
+            },
+        }
+    }
+    conn.leave();
+    conn.state.clients().remove(&conn.id);
+    metrics::gauge!("oxirtc_signaling_clients").decrement(1.0);
+}
+
+/// Sends what is queued (the final error) before closing.
+async fn flush(socket: &mut WebSocket, rx: &mut mpsc::Receiver<ServerMsg>) {
+    while let Ok(msg) = rx.try_recv() {
+        if socket.send(Message::Text(msg.to_json().into())).await.is_err() {
+            return;
+        }
+    }
+    let _ = socket.send(Message::Close(None)).await;
+}
+
+impl Conn {
+    fn reply(&self, msg: ServerMsg) {
+        if let ServerMsg::Error { code, message } = &msg {
+            tracing::info!(peer = %self.id, ?code, %message, "signaling: request refused");
+            metrics::counter!("oxirtc_signaling_errors_total").increment(1);
+        }
+        // Our own queue is only full if the client does not read; then it misses replies.
+        let _ = self.tx.try_send(msg);
+    }
+
+    /// Handles one text frame; false means close the connection.
+    fn on_text(&mut self, text: &str) -> bool {
+        metrics::counter!("oxirtc_signaling_messages_total").increment(1);
+        let limit = self.state.config().max_message_bytes;
+        if text.len() > limit {
+            self.reply(ServerMsg::error(
+                ErrorCode::TooLarge,
+                format!("frame of {} bytes exceeds the {limit}-byte limit", text.len()),
+            ));
+            return false;
+        }
+        let msg: ClientMsg = match serde_json::from_str(text) {
+            Ok(m) => m,
+            Err(e) => {
+                self.reply(ServerMsg::error(
+                    ErrorCode::BadMessage,
+                    format!("not a valid message: {e}"),
+                ));
+                return true;
+            }
+        };
+        if msg.version() != PROTOCOL_VERSION {
+            self.reply(ServerMsg::error(
+                ErrorCode::UnsupportedVersion,
+                format!(
+                    "protocol version {} is not supported; this server speaks v{PROTOCOL_VERSION}",
+                    msg.version()
+                ),
+            ));
+            return true;
+        }
+        self.dispatch(msg);
+        true
+    }
+
+    fn dispatch(&mut self, msg: ClientMsg) {
+        match msg {
+            ClientMsg::Create { name, kind, .. } => self.create(name, kind),
+            ClientMsg::Join {
+                room,
+                name,
+                kind,
+                create,
+                ..
+            } => self.join(&room, name, kind, create),
+            ClientMsg::Signal { to, data, .. } => self.signal(&to, data),
+            ClientMsg::Leave { .. } => {
+                if self.room.is_none() {
+                    self.reply(ServerMsg::error(ErrorCode::NotInRoom, "not in a room"));
+                }
+                self.leave();
+            }
+            ClientMsg::Ping { .. } => self.reply(ServerMsg::Pong),
+        }
+    }
+
+    fn me(&self, name: Option<String>, kind: Option<String>) -> PeerInfo {
+        let name = name
+            .map(|n| n.chars().filter(|c| !c.is_control()).take(40).collect::<String>())
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| self.state.with_rng(friendly_name));
+        let kind = kind.unwrap_or_default().chars().take(16).collect();
+        PeerInfo {
+            id: self.id.clone(),
+            name,
+            kind,
+        }
+    }
+
+    fn in_room_already(&self) -> bool {
+        if let Some(room) = &self.room {
+            self.reply(ServerMsg::error(
+                ErrorCode::AlreadyInRoom,
+                format!("already in room {room}; send leave first"),
+            ));
+            return true;
+        }
+        false
+    }
+
+    fn create(&mut self, name: Option<String>, kind: Option<String>) {
+        if self.in_room_already() {
+            return;
+        }
+        let me = self.me(name, kind);
+        for _ in 0..CODE_ATTEMPTS {
+            let code = self.state.with_rng(room_code);
+            match self.state.registry().create(&code, me.clone()) {
+                Ok(()) => return self.entered(code, me, Vec::new()),
+                Err(RoomError::Exists(_)) => continue,
+                Err(e) => return self.reply(ServerMsg::error(e.code(), e.to_string())),
+            }
+        }
+        self.reply(ServerMsg::error(
+            ErrorCode::ServerBusy,
+            "could not find a free room code",
+        ));
+    }
+
+    fn join(&mut self, room: &str, name: Option<String>, kind: Option<String>, create: bool) {
+        if self.in_room_already() {
+            return;
+        }
+        let Some(code) = normalize_code(room) else {
+            return self.reply(ServerMsg::error(
+                ErrorCode::UnknownRoom,
+                "a room code looks like 7-orbit-lantern",
+            ));
+        };
+        let me = self.me(name, kind);
+        let max = self.state.config().max_peers_per_room;
+        let mut result = self.state.registry().join(&code, me.clone(), max);
+        if create && matches!(result, Err(RoomError::UnknownRoom(_))) {
+            result = match self.state.registry().create(&code, me.clone()) {
+                Ok(()) => Ok(Vec::new()),
+                Err(RoomError::Exists(_)) => self.state.registry().join(&code, me.clone(), max),
+                Err(e) => Err(e),
+            };
+        }
+        match result {
+            Ok(peers) => self.entered(code, me, peers),
+            Err(e) => self.reply(ServerMsg::error(e.code(), e.to_string())),
+        }
+    }
+
+    fn entered(&mut self, code: String, me: PeerInfo, peers: Vec<PeerInfo>) {
+        tracing::info!(peer = %self.id, room = %code, members = peers.len() + 1, "signaling: joined");
+        for p in &peers {
+            self.state
+                .deliver(&p.id, ServerMsg::PeerJoined { peer: me.clone() });
+        }
+        self.reply(ServerMsg::Joined {
+            room: code.clone(),
+            you: me,
+            peers,
+            ice_servers: self.ice_servers(),
+        });
+        self.room = Some(code);
+    }
+
+    fn ice_servers(&self) -> Vec<IceServer> {
+        let config = self.state.config();
+        let mut out = Vec::new();
+        if !config.stun_urls.is_empty() {
+            out.push(IceServer {
+                urls: config.stun_urls.clone(),
+                username: None,
+                credential: None,
+            });
+        }
+        if let Some(turn) = &config.turn {
+            out.push(turn.ice_server(&self.id, SystemTime::now()));
+        }
+        out
+    }
+
+    fn signal(&self, to: &str, data: serde_json::Value) {
+        let Some(room) = &self.room else {
+            return self.reply(ServerMsg::error(
+                ErrorCode::NotInRoom,
+                "join a room before signaling",
+            ));
+        };
+        let member = self
+            .state
+            .registry()
+            .members(room)
+            .is_some_and(|m| m.iter().any(|p| p.id == to));
+        if !member || to == self.id {
+            return self.reply(ServerMsg::error(
+                ErrorCode::UnknownPeer,
+                format!("no peer {to} in room {room} (it may have left)"),
+            ));
+        }
+        let msg = ServerMsg::Signal {
+            from: self.id.clone(),
+            data,
+        };
+        if !self.state.deliver(to, msg) {
+            self.reply(ServerMsg::error(
+                ErrorCode::RateLimited,
+                format!("peer {to} is not reading its messages; this one was dropped"),
+            ));
+        }
+    }
+
+    fn leave(&mut self) {
+        let Some(room) = self.room.take() else { return };
+        let left = self.state.registry().leave(&room, &self.id);
+        tracing::info!(peer = %self.id, %room, remaining = left.len(), "signaling: left");
+        for p in &left {
+            self.state
+                .deliver(&p.id, ServerMsg::PeerLeft { id: self.id.clone() });
+        }
+    }
+}
