@@ -6,7 +6,10 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use oxirtc::{DataChannelInit, Description, PeerConnectionState, SdpType};
 use oxirtc_server::signaling::{IceServer, ServerMsg};
-use oxirtc_tokio::{parse_stun_url, Config, DataChannel, PeerConnection, PeerConnectionEvent};
+use oxirtc_tokio::{
+    parse_stun_url, parse_turn_url, Config, DataChannel, IceTransportPolicy, PeerConnection,
+    PeerConnectionEvent,
+};
 use serde_json::{json, Value};
 use tokio::sync::{oneshot, watch};
 
@@ -39,18 +42,34 @@ impl Link {
     }
 }
 
-/// The peer-connection settings for these ICE servers (STUN only: oxirtc-tokio has no TURN client
-/// yet), with loopback candidates so two processes on one machine connect, and a bulk-sized receive
-/// window.
-pub fn config_for(ice: &[IceServer]) -> Config {
+/// The peer-connection settings for these ICE servers (`stun:` and `turn:` URLs with literal IPs; the
+/// TURN REST credentials come with them), with loopback candidates so two processes on one machine
+/// connect, and a bulk-sized receive window. `relay_only` uses the TURN relay alone.
+pub fn config_for(ice: &[IceServer], relay_only: bool) -> Config {
     let stun = ice
         .iter()
         .flat_map(|s| s.urls.iter())
         .filter_map(|u| parse_stun_url(u))
         .collect();
+    let turn = ice
+        .iter()
+        .flat_map(|s| {
+            let (user, pass) = (
+                s.username.clone().unwrap_or_default(),
+                s.credential.clone().unwrap_or_default(),
+            );
+            s.urls.iter().filter_map(move |u| parse_turn_url(u, &user, &pass))
+        })
+        .collect();
     let mut c = Config {
         include_loopback: true,
         stun_servers: stun,
+        turn_servers: turn,
+        ice_transport_policy: if relay_only {
+            IceTransportPolicy::Relay
+        } else {
+            IceTransportPolicy::All
+        },
         ..Config::default()
     };
     // A 4 MiB SCTP receive window (default 1 MiB): CLI -> CLI 256 MiB on loopback went from ~54 to

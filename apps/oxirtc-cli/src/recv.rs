@@ -29,6 +29,9 @@ pub struct RecvArgs {
     #[arg(long)]
     pub force: bool,
     /// The signaling server (`oxirtc serve`).
+    /// Use the signaling server's TURN relay only (no direct path; both sides' addresses stay hidden).
+    #[arg(long)]
+    pub relay: bool,
     #[arg(long, default_value = DEFAULT_SERVER)]
     pub server: String,
     /// Your name as the other side sees it.
@@ -55,7 +58,7 @@ async fn recv(args: &RecvArgs) -> anyhow::Result<()> {
         bail!("unknown or expired code: nobody is sending with {}", args.code);
     };
     eprintln!("connecting to {}…", sender.name);
-    let mut link = establish(sig, sender.id, false, config_for(&joined.ice_servers)).await?;
+    let mut link = establish(sig, sender.id, false, config_for(&joined.ice_servers, args.relay)).await?;
     let result = receive(&mut link, args).await;
     if let Err(e) = &result {
         let _ = send_control(

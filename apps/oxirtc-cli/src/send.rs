@@ -25,6 +25,9 @@ pub struct SendArgs {
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// The signaling server (`oxirtc serve`).
+    /// Use the signaling server's TURN relay only (no direct path; both sides' addresses stay hidden).
+    #[arg(long)]
+    pub relay: bool,
     #[arg(long, default_value = DEFAULT_SERVER)]
     pub server: String,
     /// Your name as the other side sees it.
@@ -84,7 +87,7 @@ async fn send(args: &SendArgs) -> anyhow::Result<()> {
     println!("or open in a browser:       {}/#{code}", sig.http_base);
     let peer = wait_for_peer(&mut sig).await?;
     eprintln!("{} joined; connecting…", peer.name);
-    let mut link = establish(sig, peer.id, true, config_for(&joined.ice_servers)).await?;
+    let mut link = establish(sig, peer.id, true, config_for(&joined.ice_servers, args.relay)).await?;
     let result = transfer(&mut link, &files, args.stop_after).await;
     if let Err(e) = &result {
         let _ = send_control(

@@ -182,3 +182,26 @@ fn several_files_in_one_go_and_unknown_codes() {
         text(&r.stderr)
     );
 }
+
+#[test]
+fn relay_only_transfer_through_the_servers_turn() {
+    // Both sides use only relayed candidates, from the TURN REST credentials `oxirtc serve` hands out.
+    let s = serve(&[]);
+    let dir = scratch("sr-relay");
+    let src = dir.join("relayed.bin");
+    let size = 8 << 20;
+    random_file(&src, size, 0x7e1a);
+    let out = dir.join("out");
+    std::fs::create_dir(&out).unwrap();
+    let sender = send(&s.url, &[&src], &["--relay"]);
+    let r = recv(&s.url, &sender.code, &out, &["--relay"]);
+    assert!(
+        r.status.success(),
+        "recv failed: {}{}",
+        text(&r.stdout),
+        text(&r.stderr)
+    );
+    let (ok, sout, serr) = sender.finish(Duration::from_secs(30));
+    assert!(ok, "send failed: {sout}{serr}");
+    assert_eq!(sha256_file(&out.join("relayed.bin")), sha256_file(&src));
+}
