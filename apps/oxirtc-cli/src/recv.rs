@@ -28,10 +28,10 @@ pub struct RecvArgs {
     /// Overwrite existing files.
     #[arg(long)]
     pub force: bool,
-    /// The signaling server (`oxirtc serve`).
     /// Use the signaling server's TURN relay only (no direct path; both sides' addresses stay hidden).
     #[arg(long)]
     pub relay: bool,
+    /// The signaling server (`oxirtc serve`).
     #[arg(long, default_value = DEFAULT_SERVER)]
     pub server: String,
     /// Your name as the other side sees it.

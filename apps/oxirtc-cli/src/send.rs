@@ -24,10 +24,10 @@ pub struct SendArgs {
     /// Files to send.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// The signaling server (`oxirtc serve`).
     /// Use the signaling server's TURN relay only (no direct path; both sides' addresses stay hidden).
     #[arg(long)]
     pub relay: bool,
+    /// The signaling server (`oxirtc serve`).
     #[arg(long, default_value = DEFAULT_SERVER)]
     pub server: String,
     /// Your name as the other side sees it.
