@@ -184,6 +184,21 @@ mod tests {
     }
 
     #[test]
+    fn invalid_utf8_label_is_replaced_and_re_encodes_consistently() {
+        // Fuzz regression (fuzz/corpus/dcep/regression-lossy-utf8-split): the label and protocol are
+        // each invalid UTF-8 though their bytes together are valid; lossy parsing makes them longer.
+        let wire = [3, 0, 4, 3, 0x24, 1, 0, 0, 0, 1, 0, 4, 0xda, 0x87, 0x24, 0, 1];
+        let msg = DcepMessage::parse(&wire).unwrap();
+        let mut out = Vec::new();
+        msg.encode(&mut out);
+        assert_eq!(DcepMessage::parse(&out).unwrap(), msg);
+        let DcepMessage::Open(open) = msg else {
+            panic!("an OPEN")
+        };
+        assert_eq!(open.label, "\u{fffd}");
+    }
+
+    #[test]
     fn malformed_messages_are_errors() {
         for bad in [
             &[][..],
