@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use oxirtc_crypto::{CryptoProvider, SecureRng};
 use oxirtc_stun::{ClientTransaction, TransactionId};
@@ -11,6 +11,9 @@ use oxirtc_stun::{ClientTransaction, TransactionId};
 use crate::candidate::{is_ice_char, Candidate, CandidateKind, COMPONENT_RTP};
 use crate::pair::{Pair, PairState};
 use crate::{IceConfig, IceConnectionState, IceError, IceEvent};
+
+/// RFC 8445 §14.2: the default Ta, and what a peer that proposes no value is taken to use.
+pub const DEFAULT_TA: Duration = Duration::from_millis(50);
 
 /// ICE credentials: username fragment and password (RFC 8445 §5.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,6 +178,8 @@ pub struct IceAgent {
     pub(crate) stats: IceStats,
     /// The owner is still gathering candidates the agent does not see coming (e.g. TURN allocations).
     pub(crate) owner_gathering: bool,
+    /// The Ta the peer proposed (`a=ice-pacing`), once its description is known.
+    pub(crate) remote_pacing: Option<Duration>,
 }
 
 impl IceAgent {
@@ -209,6 +214,7 @@ impl IceAgent {
             timers: [None; TIMER_COUNT],
             stats: IceStats::default(),
             owner_gathering: false,
+            remote_pacing: None,
         }
     }
 
@@ -237,6 +243,18 @@ impl IceAgent {
             self.owner_gathering = gathering;
             self.update_state(now);
         }
+    }
+
+    /// The pacing value the peer proposed (`a=ice-pacing`, RFC 8839 §5.5), `None` if it proposed none.
+    /// RFC 8445 §14.2: both agents use the higher of the two proposals, and an agent that proposes none
+    /// counts as proposing the default 50 ms.
+    pub fn set_remote_pacing(&mut self, pacing: Option<Duration>) {
+        self.remote_pacing = Some(pacing.unwrap_or(DEFAULT_TA));
+    }
+
+    /// The Ta in use (RFC 8445 §14.2): the higher of ours and the peer's; 50 ms until the peer's is known.
+    pub fn ta(&self) -> Duration {
+        self.config.ta.max(self.remote_pacing.unwrap_or(DEFAULT_TA))
     }
 
     /// Our credentials, to put in `a=ice-ufrag` / `a=ice-pwd`.

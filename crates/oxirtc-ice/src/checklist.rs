@@ -93,7 +93,7 @@ impl IceAgent {
         if self.config.lite || self.remote_creds.is_none() || self.timers[Timer::Pace as usize].is_some() {
             return;
         }
-        let at = self.last_check_at.map_or(now, |t| (t + self.config.ta).max(now));
+        let at = self.last_check_at.map_or(now, |t| (t + self.ta()).max(now));
         self.timers[Timer::Pace as usize] = Some(at);
     }
 
@@ -111,7 +111,7 @@ impl IceAgent {
         if let Some(i) = next {
             self.start_check(now, i);
             self.last_check_at = Some(now);
-            self.timers[Timer::Pace as usize] = Some(now + self.config.ta);
+            self.timers[Timer::Pace as usize] = Some(now + self.ta());
         }
     }
 

@@ -51,7 +51,7 @@ mod inbound;
 mod outbound;
 mod pair;
 
-pub use agent::{IceAgent, IceCredentials, IceStats, Transmit};
+pub use agent::{IceAgent, IceCredentials, IceStats, Transmit, DEFAULT_TA};
 pub use candidate::{candidate_priority, Candidate, CandidateKind, COMPONENT_RTP};
 pub use config::IceConfig;
 pub use error::IceError;

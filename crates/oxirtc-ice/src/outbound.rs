@@ -116,7 +116,7 @@ impl IceAgent {
             .iter()
             .filter(|p| matches!(p.state, PairState::Waiting | PairState::InProgress))
             .count();
-        let by_load = self.config.ta.saturating_mul(busy as u32);
+        let by_load = self.ta().saturating_mul(busy as u32);
         by_load
             .max(self.config.check_retransmit.rto)
             .max(Duration::from_millis(500))
@@ -276,8 +276,7 @@ impl IceAgent {
             .collect();
         // RFC 8445 §14.3: RTO = MAX(500 ms, Ta * number of server-reflexive and relayed candidates).
         let rto = self
-            .config
-            .ta
+            .ta()
             .saturating_mul(servers.len() as u32)
             .max(Duration::from_millis(500));
         let config = RetransmitConfig {

@@ -14,6 +14,7 @@ pub const DTLS_RECORD_OVERHEAD: usize = 13 + 8 + 16;
 #[derive(Clone, Debug)]
 pub struct RtcConfig {
     /// ICE settings. `controlling` is ignored: JSEP decides it (the offerer controls, RFC 8829 §3.5.3).
+    /// `ta` is our pacing proposal, sent as `a=ice-pacing` unless it is the 50 ms default.
     pub ice: IceConfig,
     /// DTLS settings (MTU, cipher suites, SRTP profiles, retransmission).
     pub dtls: DtlsConfig,
@@ -39,7 +40,12 @@ pub struct RtcConfig {
 impl Default for RtcConfig {
     fn default() -> Self {
         RtcConfig {
-            ice: IceConfig::default(),
+            // RFC 8445 §14.2: we propose Ta = 5 ms (`a=ice-pacing:5`, the RFC's floor); a peer that
+            // proposes nothing (browsers) keeps the 50 ms default, since the higher proposal wins.
+            ice: IceConfig {
+                ta: std::time::Duration::from_millis(5),
+                ..IceConfig::default()
+            },
             dtls: DtlsConfig::default(),
             sctp: SctpConfig::default(),
             max_message_size: 262_144,

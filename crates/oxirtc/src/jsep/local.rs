@@ -31,6 +31,8 @@ pub struct LocalParams<'a> {
     pub ice: &'a IceCredentials,
     /// Our ICE-lite mode (RFC 8839 §5.3).
     pub ice_lite: bool,
+    /// Our proposed Ta in ms (`a=ice-pacing`, RFC 8839 §5.5); `None` leaves the 50 ms default implied.
+    pub ice_pacing_ms: Option<u64>,
     /// Candidate attribute values gathered so far (`candidate:...`).
     pub candidates: &'a [String],
     /// Gathering finished: add `a=end-of-candidates` (RFC 8838 §8.2).
@@ -65,6 +67,10 @@ impl LocalParams<'_> {
         }
         if self.ice_lite {
             attributes.push(Attribute::flag("ice-lite"));
+        }
+        if let Some(ms) = self.ice_pacing_ms {
+            // RFC 8839 §5.5, session level: both agents pace at the higher proposal (RFC 8445 §14.2).
+            attributes.push(Attribute::new("ice-pacing", ms.to_string()));
         }
         attributes.push(Attribute::new("msid-semantic", " WMS"));
         SessionDescription {
@@ -168,6 +174,7 @@ mod tests {
             session_version: 1,
             ice: &ice,
             ice_lite: false,
+            ice_pacing_ms: Some(5),
             candidates: &candidates,
             end_of_candidates: true,
             fingerprint: &fp,
@@ -184,6 +191,7 @@ mod tests {
         assert!(text.contains("a=group:BUNDLE 0\r\n"), "{text}");
         let back = RemoteParams::from_sdp(&SessionDescription::parse(&text).unwrap()).unwrap();
         assert_eq!(back.ice, ice);
+        assert_eq!(back.ice_pacing_ms, Some(5));
         assert_eq!(back.fingerprint, fp);
         assert_eq!(back.setup, Setup::ActPass);
         assert_eq!(back.candidates, ["1 1 udp 2130706431 127.0.0.1 5000 typ host"]);

@@ -50,6 +50,8 @@ pub struct RemoteParams {
     pub ice: IceCredentials,
     /// The peer is ICE-lite (RFC 8839 §5.3).
     pub ice_lite: bool,
+    /// The peer's proposed Ta in ms (`a=ice-pacing`, RFC 8839 §5.5); `None` means the 50 ms default.
+    pub ice_pacing_ms: Option<u64>,
     /// The certificate fingerprint the DTLS peer must present (RFC 8842 §5).
     pub fingerprint: Fingerprint,
     /// `a=setup` (RFC 8842 §5.1); absent means `active` (RFC 4145 §4).
@@ -128,6 +130,12 @@ impl RemoteParams {
         Ok(RemoteParams {
             ice,
             ice_lite: sdp.ice_lite(),
+            // An unparsable value is ignored: the peer then counts as proposing the default.
+            ice_pacing_ms: sdp
+                .attribute_values("ice-pacing")
+                .next()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|&ms| ms > 0),
             fingerprint,
             setup,
             candidates,
@@ -183,6 +191,10 @@ a=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\na=max-message-size:262144\r\n"
         let p = RemoteParams::from_sdp(&sdp).unwrap();
         assert_eq!(p.ice.ufrag, "Hx3v");
         assert_eq!(p.setup, Setup::ActPass);
+        assert_eq!(
+            p.ice_pacing_ms, None,
+            "Chrome proposes no pacing: the 50 ms default"
+        );
         assert_eq!(p.candidates.len(), 1);
         let data = p.data.unwrap();
         assert_eq!(

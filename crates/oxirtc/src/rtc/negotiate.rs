@@ -79,6 +79,8 @@ impl Rtc {
             session_version: self.session_version,
             ice: self.ice.local_credentials(),
             ice_lite: self.ice.is_lite(),
+            ice_pacing_ms: (self.config.ice.ta != oxirtc_ice::DEFAULT_TA)
+                .then_some(u64::try_from(self.config.ice.ta.as_millis()).unwrap_or(u64::MAX)),
             candidates: &self.local_candidates,
             end_of_candidates: self.gathering_complete,
             fingerprint: &self.fingerprint,
@@ -198,6 +200,8 @@ impl Rtc {
             self.refresh_local_candidates();
         }
         self.ice.set_remote_lite(p.ice_lite);
+        self.ice
+            .set_remote_pacing(p.ice_pacing_ms.map(std::time::Duration::from_millis));
         self.ice.set_remote_credentials(now, p.ice.clone())?;
         for c in &p.candidates {
             self.add_candidate_value(now, c);
