@@ -177,16 +177,7 @@ async fn new_pc(shared: &Shared) -> Result<PeerConnection, String> {
 
 /// A session for a peer that offers.
 async fn start_session(shared: &Shared) -> Result<mpsc::UnboundedSender<SessionCmd>, String> {
-    let pc = new_pc(shared).await?;
-    let id = shared.next.fetch_add(1, Ordering::Relaxed).to_string();
-    let (tx, rx) = mpsc::unbounded_channel();
-    shared
-        .sessions
-        .lock()
-        .map_err(|_| "internal error")?
-        .insert(id.clone(), tx.clone());
-    tokio::spawn(Session::new(id, pc, shared.clone(), tx.clone()).run(rx, Vec::new(), None));
-    Ok(tx)
+    spawn_session(shared, Vec::new(), None).await
 }
 
 /// A session where we offer (the peer sent `request-offer`).
@@ -196,6 +187,17 @@ async fn start_session_offering(
     negotiated: Vec<NegotiatedChannel>,
     reply: Reply,
 ) -> Result<(), String> {
+    spawn_session(shared, negotiated, Some((label, reply)))
+        .await
+        .map(drop)
+}
+
+/// A new peer connection, registered under a fresh session id and run in its own task.
+async fn spawn_session(
+    shared: &Shared,
+    negotiated: Vec<NegotiatedChannel>,
+    offer: Option<(String, Reply)>,
+) -> Result<mpsc::UnboundedSender<SessionCmd>, String> {
     let pc = new_pc(shared).await?;
     let id = shared.next.fetch_add(1, Ordering::Relaxed).to_string();
     let (tx, rx) = mpsc::unbounded_channel();
@@ -204,8 +206,8 @@ async fn start_session_offering(
         .lock()
         .map_err(|_| "internal error")?
         .insert(id.clone(), tx.clone());
-    tokio::spawn(Session::new(id, pc, shared.clone(), tx).run(rx, negotiated, Some((label, reply))));
-    Ok(())
+    tokio::spawn(Session::new(id, pc, shared.clone(), tx.clone()).run(rx, negotiated, offer));
+    Ok(tx)
 }
 
 #[derive(Default)]

@@ -216,23 +216,13 @@ pub fn run_blocking(options: ServeOptions) -> anyhow::Result<()> {
             "oxirtc serve: metrics http://{0}/metrics, health http://{0}/healthz",
             server.http
         );
-        wait_for_signal().await?;
+        turn_rt::wait_for_signal().await?;
         println!("oxirtc serve: shutting down");
         server.shutdown().await;
         Ok(())
     });
     runtime.shutdown_timeout(Duration::from_secs(1));
     result
-}
-
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C")?,
-    }
-    Ok(())
 }
 
 #[cfg(test)]

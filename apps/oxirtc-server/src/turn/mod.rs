@@ -239,7 +239,8 @@ pub fn run_blocking(options: TurnOptions) -> anyhow::Result<()> {
     result
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
+/// Waits for SIGTERM or Ctrl-C (the daemons' shutdown trigger, `oxirtc turn` and `oxirtc serve`).
+pub(crate) async fn wait_for_signal() -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
     tokio::select! {
