@@ -444,6 +444,13 @@ impl IceAgent {
         self.selected.as_ref().map(|s| (s.local, s.remote))
     }
 
+    /// Whether `addr` is the address of a remote candidate: signaled, or peer-reflexive (learned from a
+    /// check that carried our credentials, RFC 8445 §7.3.1.3). Application data (DTLS) from any other
+    /// address did not come from our ICE peer.
+    pub fn is_remote_address(&self, addr: SocketAddr) -> bool {
+        self.selected.as_ref().is_some_and(|s| s.remote == addr) || self.remote.iter().any(|c| c.addr == addr)
+    }
+
     /// What was received, sent and dropped.
     pub fn stats(&self) -> &IceStats {
         &self.stats

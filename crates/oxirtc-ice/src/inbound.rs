@@ -189,9 +189,10 @@ impl IceAgent {
         destination: SocketAddr,
         use_candidate: bool,
     ) {
+        // Remembered even before nomination, so that `is_remote_address` knows the peer's address.
+        let remote = self.learn_remote(now, source, 1);
         if use_candidate {
             let local = self.local.iter().position(|c| c.base == destination);
-            let remote = self.learn_remote(now, source, 1);
             if let (Some(local), Some(remote)) = (local, remote) {
                 if let Some(pair) = self.add_pair(now, local, remote) {
                     self.pairs[pair].state = PairState::Succeeded;

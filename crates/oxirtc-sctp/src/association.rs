@@ -106,6 +106,9 @@ pub struct Association {
     pub(crate) events: VecDeque<SctpEvent>,
     /// Bytes of `Message` events not yet polled: counted against the receive window.
     pub(crate) undelivered: usize,
+    /// Bytes of delivered messages the application still holds (`set_application_backlog`), also
+    /// counted against the receive window so a reader that falls behind slows the sender.
+    pub(crate) app_backlog: usize,
     pub(crate) sack_needed: bool,
     pub(crate) sack_now: bool,
     /// Packets of new data still allowed before the next input (Max.Burst, RFC 9260 §6.1).
@@ -177,6 +180,7 @@ impl Association {
             ctrl: VecDeque::new(),
             events: VecDeque::new(),
             undelivered: 0,
+            app_backlog: 0,
             sack_needed: false,
             sack_now: false,
             burst_left: 0,
@@ -479,7 +483,7 @@ impl Association {
         self.stats.local_rwnd = self
             .receiver
             .as_ref()
-            .map_or(0, |r| r.a_rwnd(self.undelivered) as usize);
+            .map_or(0, |r| r.a_rwnd(self.undelivered + self.app_backlog) as usize);
         self.stats.retransmissions = self.sender.retransmissions;
         self.stats.abandoned_messages = self.sender.abandoned_messages;
         self.stats.drops.message_too_large = self
@@ -586,11 +590,24 @@ impl Association {
         Some(e)
     }
 
+    /// Tells the association how many bytes of already delivered messages the application still
+    /// holds unread (an async layer's per-channel queues, say). They count against the receive window
+    /// like undelivered messages do (RFC 9260 §6.2), so a reader that stops reading closes the window
+    /// and the peer stops sending, instead of memory growing without bound. When the backlog shrinks
+    /// enough to reopen the window a SACK announcing it goes out at the next `poll_transmit`.
+    pub fn set_application_backlog(&mut self, bytes: usize) {
+        if bytes == self.app_backlog {
+            return;
+        }
+        self.app_backlog = bytes;
+        self.window_update();
+    }
+
     /// RFC 9260 §6.2: once the application has read enough to reopen a window we advertised as
     /// (nearly) closed, tell the peer with a SACK at the next `poll_transmit`.
     fn window_update(&mut self) {
         let Some(r) = self.receiver.as_ref() else { return };
-        let now_open = r.a_rwnd(self.undelivered);
+        let now_open = r.a_rwnd(self.undelivered + self.app_backlog);
         self.stats.local_rwnd = now_open as usize;
         let step = (self.config.receive_window / 4).max(self.config.mtu as u32);
         if now_open >= self.last_advertised_rwnd.saturating_add(step) {
@@ -603,6 +620,12 @@ impl Association {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.next()
+    }
+
+    /// Outgoing streams we may use: our request capped by the peer's MIS (RFC 9260 §5.1.1); 0 before
+    /// the handshake.
+    pub fn outbound_streams(&self) -> u16 {
+        self.peer.outbound_streams
     }
 
     /// Bytes queued or in flight on `stream`, not yet acknowledged or abandoned.

@@ -10,9 +10,10 @@ use crate::{Ppid, StreamId};
 impl Association {
     pub(crate) fn on_data(&mut self, d: &crate::chunk::DataChunk<'_>) {
         use crate::receiver::DataOutcome;
+        let held = self.undelivered + self.app_backlog;
         let Some(r) = self.receiver.as_mut() else { return };
         self.stats.data_chunks_received += 1;
-        match r.on_data(d, self.undelivered) {
+        match r.on_data(d, held) {
             DataOutcome::Accepted => {}
             DataOutcome::Duplicate => self.stats.duplicate_chunks_received += 1,
             DataOutcome::WindowFull => {

@@ -17,10 +17,15 @@ use crate::{SctpError, StreamId};
 /// Streams waiting for a reset request: bounded by the number of stream ids.
 const MAX_PENDING: usize = 65_536;
 
+/// Streams per Outgoing SSN Reset Request (2 bytes each, RFC 6525 §4.1): the RE-CONFIG chunk must
+/// fit one packet, and 256 streams take 512 bytes. More pending streams go in the next request.
+const MAX_STREAMS_PER_REQUEST: usize = 256;
+
 /// Our outgoing request in flight.
 #[derive(Debug, Clone)]
 pub(crate) struct OutgoingRequest {
     pub(crate) req_seq: u32,
+    /// Sorted ascending (taken from the pending set in order), so lookups are binary searches.
     pub(crate) streams: Vec<u16>,
     pub(crate) last_tsn: u32,
 }
@@ -60,7 +65,7 @@ impl ReconfigState {
             || self
                 .in_flight
                 .as_ref()
-                .is_some_and(|r| r.streams.contains(&stream))
+                .is_some_and(|r| r.streams.binary_search(&stream).is_ok())
     }
 }
 
@@ -107,14 +112,14 @@ impl Association {
             }
         }
         // A stream whose reset is already running is not requested twice.
-        let running: Vec<u16> = self
-            .reconfig
-            .in_flight
-            .as_ref()
-            .map_or_else(Vec::new, |r| r.streams.clone());
-        self.reconfig
-            .pending
-            .extend(streams.iter().map(|s| s.0).filter(|s| !running.contains(s)));
+        let rc = &mut self.reconfig;
+        let running = rc.in_flight.as_ref().map_or(&[][..], |r| r.streams.as_slice());
+        rc.pending.extend(
+            streams
+                .iter()
+                .map(|s| s.0)
+                .filter(|s| running.binary_search(s).is_err()),
+        );
         self.maybe_start_reconfig(now);
         Ok(())
     }
@@ -124,11 +129,23 @@ impl Association {
         if self.reconfig.in_flight.is_some() || self.reconfig.pending.is_empty() || !self.is_established() {
             return;
         }
-        // RFC 8831 §6.7: the request follows all data queued for these streams.
-        if self.reconfig.pending.iter().any(|&s| self.sender.has_queued(s)) {
+        // RFC 8831 §6.7: a stream's request follows all data queued for it; streams still sending
+        // wait for a later request. One pass over each list, whatever their lengths.
+        let busy = self.sender.queued_streams();
+        let streams: Vec<u16> = self
+            .reconfig
+            .pending
+            .iter()
+            .copied()
+            .filter(|s| !busy.contains(s))
+            .take(MAX_STREAMS_PER_REQUEST)
+            .collect();
+        if streams.is_empty() {
             return;
         }
-        let streams: Vec<u16> = std::mem::take(&mut self.reconfig.pending).into_iter().collect();
+        for s in &streams {
+            self.reconfig.pending.remove(s);
+        }
         let req = OutgoingRequest {
             req_seq: self.reconfig.next_req_seq,
             streams,

@@ -245,9 +245,9 @@ impl Sender {
         });
     }
 
-    /// Whether unsent messages remain queued for `stream`.
-    pub(crate) fn has_queued(&self, stream: u16) -> bool {
-        self.queue.iter().any(|m| m.stream == stream)
+    /// The streams that still have unsent messages queued.
+    pub(crate) fn queued_streams(&self) -> std::collections::HashSet<u16> {
+        self.queue.iter().map(|m| m.stream).collect()
     }
 
     /// RFC 6525 §5.1.2 / RFC 8831 §6.7: the reset completed; SSNs restart at 0 and held messages go out.

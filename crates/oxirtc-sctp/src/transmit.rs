@@ -81,7 +81,7 @@ impl Association {
         if !(self.sack_now || (piggyback && self.sack_needed)) {
             return;
         }
-        let undelivered = self.undelivered;
+        let undelivered = self.undelivered + self.app_backlog;
         let Some(r) = self.receiver.as_mut() else { return };
         let a_rwnd = r.a_rwnd(undelivered);
         self.last_advertised_rwnd = a_rwnd;

@@ -41,6 +41,10 @@ pub enum RtcError {
     /// The SCTP stream id of a negotiated channel is already used by another channel.
     #[error("data channel stream id {0} is already in use")]
     StreamIdInUse(u16),
+    /// Every stream id of our parity below the negotiated stream count is taken (W3C
+    /// `createDataChannel` throws OperationError then).
+    #[error("every SCTP stream id of our DTLS role is in use: close a data channel before opening another")]
+    NoFreeStream,
     /// A label or protocol is longer than 65,535 bytes (RFC 8832 §5.1).
     #[error("data channel label or protocol longer than 65535 bytes")]
     LabelTooLong,

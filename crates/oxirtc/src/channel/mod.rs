@@ -95,6 +95,9 @@ pub(crate) struct Channels {
     pub entries: BTreeMap<ChannelId, Entry>,
     pub by_stream: HashMap<u16, ChannelId>,
     next: u64,
+    /// Per parity (even, odd): every stream id of that parity below this one is in use, so the search
+    /// for a free id starts here instead of at 0 (opening n channels stays O(n), not O(n²)).
+    free_from: [u16; 2],
 }
 
 impl Channels {
@@ -129,18 +132,22 @@ impl Channels {
         if let Some(e) = self.entries.remove(&id) {
             if let Some(s) = e.stream {
                 self.by_stream.remove(&s.0);
+                let hint = &mut self.free_from[usize::from(s.0 % 2)];
+                *hint = (*hint).min(s.0);
             }
         }
     }
 
     /// RFC 8832 §6: the DTLS client uses even stream ids, the server odd ones. The lowest free id of
     /// our parity below `max_streams`.
-    pub fn free_stream(&self, dtls_client: bool, max_streams: u16) -> Option<StreamId> {
-        let first = if dtls_client { 0 } else { 1 };
-        (first..max_streams)
+    pub fn free_stream(&mut self, dtls_client: bool, max_streams: u16) -> Option<StreamId> {
+        let parity = if dtls_client { 0 } else { 1 };
+        let start = self.free_from[usize::from(parity)].max(parity);
+        let found = (start..max_streams)
             .step_by(2)
-            .find(|s| !self.by_stream.contains_key(s))
-            .map(StreamId)
+            .find(|s| !self.by_stream.contains_key(s))?;
+        self.free_from[usize::from(parity)] = found;
+        Some(StreamId(found))
     }
 }
 

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use oxirtc_dtls::Role;
-use oxirtc_sctp::{Ppid, SctpEvent, StreamId};
+use oxirtc_sctp::{Association, Ppid, SctpEvent, StreamId};
 
 use super::{PeerConnectionState, Rtc};
 use crate::channel::dcep::{DcepMessage, OpenMessage, MAX_LABEL_LEN};
@@ -38,8 +38,20 @@ impl Rtc {
             }
             None => None,
         };
+        let negotiated = stream.is_some();
         let id = self.channels.insert(label.to_owned(), init, stream);
-        self.open_pending_channels(now);
+        self.open_pending_channels(now, Some(id));
+        let established = self.sctp.as_ref().is_some_and(Association::is_established);
+        let stuck = self
+            .channels
+            .entries
+            .get(&id)
+            .is_some_and(|e| e.state == ChannelState::Connecting);
+        if established && stuck && !negotiated {
+            // W3C createDataChannel: OperationError when no stream id is available.
+            self.channels.remove(id);
+            return Err(RtcError::NoFreeStream);
+        }
         self.pump(now);
         Ok(id)
     }
@@ -55,25 +67,26 @@ impl Rtc {
 
     /// Once SCTP is up: give pending in-band channels a stream id of our parity and send their
     /// DATA_CHANNEL_OPEN; announce negotiated ones as open.
-    pub(crate) fn open_pending_channels(&mut self, now: Instant) {
+    /// `only`: just this new channel (the others were opened when SCTP came up).
+    pub(crate) fn open_pending_channels(&mut self, now: Instant, only: Option<ChannelId>) {
         let (Some(sctp), Some(role)) = (self.sctp.as_mut(), self.dtls_role) else {
             return;
         };
         if !sctp.is_established() {
             return;
         }
-        let max_streams = self.config.sctp.num_outbound_streams;
-        let pending: Vec<ChannelId> = self
-            .channels
-            .entries
-            .iter()
-            .filter(|(_, e)| e.state == ChannelState::Connecting)
-            .map(|(id, _)| *id)
-            .collect();
+        let max_streams = sctp.outbound_streams();
+        let pending: Vec<ChannelId> = match only {
+            Some(id) => vec![id],
+            None => self.channels.entries.keys().copied().collect(),
+        };
         for id in pending {
             let Some(entry) = self.channels.entries.get(&id) else {
                 continue;
             };
+            if entry.state != ChannelState::Connecting {
+                continue;
+            }
             if entry.init.negotiated.is_some() {
                 // Negotiated channels need no DCEP (RFC 8832 §4, W3C `negotiated`).
                 if let Some(e) = self.channels.entries.get_mut(&id) {
@@ -85,6 +98,9 @@ impl Rtc {
             }
             let Some(stream) = self.channels.free_stream(role == Role::Client, max_streams) else {
                 tracing::warn!("rtc: no free SCTP stream for a new data channel");
+                continue;
+            };
+            let Some(entry) = self.channels.entries.get(&id) else {
                 continue;
             };
             let open = DcepMessage::Open(OpenMessage {
@@ -113,7 +129,7 @@ impl Rtc {
 
     pub(crate) fn on_sctp_event(&mut self, now: Instant, ev: SctpEvent) {
         match ev {
-            SctpEvent::Connected => self.open_pending_channels(now),
+            SctpEvent::Connected => self.open_pending_channels(now, None),
             SctpEvent::Message {
                 stream, ppid, data, ..
             } => self.on_message(now, stream, ppid, data),
@@ -180,6 +196,7 @@ impl Rtc {
         };
         entry.stats.messages_received += 1;
         entry.stats.bytes_received += data.len() as u64;
+        self.queued_message_bytes += data.len();
         self.events
             .push_back(RtcEvent::ChannelMessage { id, data, binary });
     }

@@ -62,6 +62,9 @@ pub struct RtcStats {
     pub dtls_received: u64,
     /// Datagrams dropped: unknown first byte, RTP (no media yet), ZRTP, or DTLS beyond the early buffer.
     pub dropped_datagrams: u64,
+    /// DTLS datagrams from an address that is no ICE remote candidate (signaled, or learned from an
+    /// authenticated check): not from our peer, dropped before DTLS parses them.
+    pub dropped_unknown_source: u64,
     /// DCEP messages that failed to parse or arrived on a stream where they make no sense.
     pub dropped_dcep: u64,
     /// User messages on a stream with no channel.
@@ -106,6 +109,10 @@ pub struct Rtc {
     pub(crate) sctp: Option<Association>,
     pub(crate) channels: Channels,
     pub(crate) events: VecDeque<RtcEvent>,
+    /// Payload bytes of `ChannelMessage` events in `events`, and bytes the application says it still
+    /// holds ([`Rtc::set_receive_backlog`]): both count against the SCTP receive window.
+    pub(crate) queued_message_bytes: usize,
+    pub(crate) application_backlog: usize,
     pub(crate) out: VecDeque<Transmit>,
     pub(crate) ice_state: IceConnectionState,
     pub(crate) state: PeerConnectionState,
@@ -169,6 +176,8 @@ impl Rtc {
             sctp: None,
             channels: Channels::default(),
             events: VecDeque::new(),
+            queued_message_bytes: 0,
+            application_backlog: 0,
             out: VecDeque::new(),
             ice_state: IceConnectionState::New,
             state: PeerConnectionState::New,
@@ -223,6 +232,15 @@ impl Rtc {
             // RFC 7983 §7: 20..63 is DTLS.
             PacketKind::Dtls => {
                 self.stats.dtls_received += 1;
+                // Only our ICE peer may speak DTLS to us: data from an address ICE has not seen in a
+                // candidate or an authenticated check (RFC 8445 §7.3.1.3) is dropped, as browsers do.
+                // An off-path ClientHello flood so never reaches the handshake, and nobody but the peer
+                // can steer where our DTLS answers go before a pair is selected.
+                if !self.ice.is_remote_address(source) {
+                    self.stats.dropped_unknown_source += 1;
+                    tracing::trace!(%source, "rtc: DTLS from an address ICE does not know dropped");
+                    return;
+                }
                 self.last_dtls_path = Some((destination, source));
                 self.receive_dtls(now, data);
             }
@@ -276,7 +294,30 @@ impl Rtc {
     /// The next event. Drain until `None` after every `handle_*` and API call.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<RtcEvent> {
-        self.events.pop_front()
+        let ev = self.events.pop_front()?;
+        if let RtcEvent::ChannelMessage { data, .. } = &ev {
+            self.queued_message_bytes = self.queued_message_bytes.saturating_sub(data.len());
+            self.sync_receive_backlog();
+        }
+        Some(ev)
+    }
+
+    /// Bytes of received messages the application has taken from [`Rtc::poll_event`] but not
+    /// consumed yet (an async layer's per-channel queues). Received messages are counted against the
+    /// SCTP receive window until they are polled *and* no longer reported here, so a reader that
+    /// stops reading stops the sender (RFC 9260 §6.2) instead of growing memory without bound.
+    /// The window is shared by all channels: a channel nobody reads eventually stalls the others.
+    pub fn set_receive_backlog(&mut self, bytes: usize) {
+        self.application_backlog = bytes;
+        self.sync_receive_backlog();
+    }
+
+    /// Tells SCTP how much received data sits above it, unread.
+    pub(crate) fn sync_receive_backlog(&mut self) {
+        let held = self.queued_message_bytes + self.application_backlog;
+        if let Some(sctp) = self.sctp.as_mut() {
+            sctp.set_application_backlog(held);
+        }
     }
 
     /// When [`Rtc::handle_timeout`] must be called next.

@@ -146,6 +146,8 @@ impl Rtc {
         while let Some(ev) = self.sctp.as_mut().and_then(|s| s.poll_event()) {
             moved = true;
             self.on_sctp_event(now, ev);
+            // A delivered message now waits in our event queue: keep it in the receive window.
+            self.sync_receive_backlog();
         }
         while let Some(packet) = self.sctp.as_mut().and_then(|s| s.poll_transmit(now)) {
             moved = true;

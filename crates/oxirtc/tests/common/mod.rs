@@ -21,6 +21,8 @@ pub struct Peer {
     pub open: Vec<ChannelId>,
     pub closed: Vec<ChannelId>,
     pub send_errors: Vec<String>,
+    /// While set, the application does not poll events (a reader that stopped reading).
+    pub paused: bool,
 }
 
 /// Keep at most this much buffered per channel before waiting for acks.
@@ -43,11 +45,12 @@ impl Peer {
             open: Vec::new(),
             closed: Vec::new(),
             send_errors: Vec::new(),
+            paused: false,
         }
     }
 
-    fn drain(&mut self, now: Instant) {
-        while let Some(ev) = self.rtc.poll_event() {
+    pub fn drain(&mut self, now: Instant) {
+        while let Some(ev) = if self.paused { None } else { self.rtc.poll_event() } {
             match &ev {
                 RtcEvent::ChannelMessage { id, data, binary } => {
                     self.received
