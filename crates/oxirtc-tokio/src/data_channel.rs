@@ -85,6 +85,57 @@ impl SendGate {
     }
 }
 
+/// Bytes of received messages waiting in the handles' queues, shared by the driver and every channel
+/// handle of one connection. The driver reports it to the core (`Rtc::set_receive_backlog`), which
+/// counts it against the SCTP receive window (RFC 9260 §6.2): a reader that stops reading stops the
+/// sender, and memory stays bounded by the window.
+#[derive(Debug)]
+pub(crate) struct ReceiveBacklog {
+    bytes: AtomicUsize,
+    /// While more than this waits, each read wakes the driver so a reopened window is announced at
+    /// once rather than at the sender's next zero-window probe.
+    wake_above: usize,
+    /// Woken when a read shrank a large backlog.
+    pub(crate) drained: Notify,
+}
+
+impl ReceiveBacklog {
+    pub(crate) fn new(wake_above: usize) -> Self {
+        ReceiveBacklog {
+            bytes: AtomicUsize::new(0),
+            wake_above,
+            drained: Notify::new(),
+        }
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Acquire)
+    }
+
+    /// Counted before the message is queued, so a concurrent drop that drains the queue never
+    /// subtracts more than was added.
+    pub(crate) fn add(&self, n: usize) {
+        self.bytes.fetch_add(n, Ordering::AcqRel);
+    }
+
+    /// A message left a queue (read, or dropped with its handle).
+    pub(crate) fn remove(&self, n: usize) {
+        let before = self.bytes.fetch_sub(n, Ordering::AcqRel);
+        if before > self.wake_above {
+            self.drained.notify_one();
+        }
+    }
+}
+
+/// What a channel handle shares with the driver.
+pub(crate) struct HandleLinks {
+    pub(crate) commands: mpsc::UnboundedSender<Command>,
+    pub(crate) messages: mpsc::UnboundedReceiver<Message>,
+    pub(crate) status: watch::Receiver<ChannelStatus>,
+    pub(crate) gate: Arc<SendGate>,
+    pub(crate) backlog: Arc<ReceiveBacklog>,
+}
+
 /// A data channel. Messages arrive through [`DataChannel::recv`]; [`DataChannel::send`] waits while
 /// too much is buffered. Dropping every handle of the connection closes it.
 pub struct DataChannel {
@@ -95,6 +146,17 @@ pub struct DataChannel {
     messages: mpsc::UnboundedReceiver<Message>,
     status: watch::Receiver<ChannelStatus>,
     gate: Arc<SendGate>,
+    backlog: Arc<ReceiveBacklog>,
+}
+
+impl Drop for DataChannel {
+    fn drop(&mut self) {
+        // Messages nobody will read no longer hold the receive window shut.
+        self.messages.close();
+        while let Ok(m) = self.messages.try_recv() {
+            self.backlog.remove(m.data.len());
+        }
+    }
 }
 
 impl std::fmt::Debug for DataChannel {
@@ -107,15 +169,14 @@ impl std::fmt::Debug for DataChannel {
 }
 
 impl DataChannel {
-    pub(crate) fn new(
-        id: ChannelId,
-        label: String,
-        protocol: String,
-        commands: mpsc::UnboundedSender<Command>,
-        messages: mpsc::UnboundedReceiver<Message>,
-        status: watch::Receiver<ChannelStatus>,
-        gate: Arc<SendGate>,
-    ) -> Self {
+    pub(crate) fn new(id: ChannelId, label: String, protocol: String, links: HandleLinks) -> Self {
+        let HandleLinks {
+            commands,
+            messages,
+            status,
+            gate,
+            backlog,
+        } = links;
         DataChannel {
             id,
             label,
@@ -124,6 +185,7 @@ impl DataChannel {
             messages,
             status,
             gate,
+            backlog,
         }
     }
 
@@ -239,8 +301,14 @@ impl DataChannel {
     }
 
     /// The next message, or `None` once the channel is closed and every message was read.
+    ///
+    /// Read every channel you keep (or drop it): unread messages count against the connection's
+    /// receive window, which all its channels share, so a channel nobody reads eventually stops the
+    /// peer from sending on the others too.
     pub async fn recv(&mut self) -> Option<Message> {
-        self.messages.recv().await
+        let m = self.messages.recv().await?;
+        self.backlog.remove(m.data.len());
+        Some(m)
     }
 
     /// Bytes queued and not yet acknowledged (W3C `bufferedAmount`).

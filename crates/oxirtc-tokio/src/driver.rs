@@ -60,6 +60,7 @@ pub(crate) struct DriverLinks {
     pub command_tx: mpsc::WeakUnboundedSender<Command>,
     pub events: mpsc::UnboundedSender<PeerConnectionEvent>,
     pub gathering: watch::Sender<bool>,
+    pub backlog: Arc<crate::data_channel::ReceiveBacklog>,
 }
 
 pub(crate) struct Driver {
@@ -76,6 +77,7 @@ pub(crate) struct Driver {
     high_water_mark: usize,
     closed: bool,
     gathering: watch::Sender<bool>,
+    backlog: Arc<crate::data_channel::ReceiveBacklog>,
 }
 
 impl Driver {
@@ -91,6 +93,7 @@ impl Driver {
             command_tx,
             events,
             gathering,
+            backlog,
         } = links;
         let io = sockets.iter().map(|(_, s)| BatchIo::new(s)).collect();
         Driver {
@@ -106,6 +109,7 @@ impl Driver {
             high_water_mark,
             closed: false,
             gathering,
+            backlog,
         }
     }
 
@@ -125,6 +129,7 @@ impl Driver {
                 crate::turn_stream::spawn(stream, &self.turn_tls_roots, frame_tx.clone(), &mut stream_tasks);
             self.streams.push(handle);
         }
+        let backlog = self.backlog.clone();
         loop {
             self.flush().await;
             if self.closed {
@@ -150,6 +155,8 @@ impl Driver {
                     self.rtc.handle_receive(Instant::now(), source, local, &frame);
                 }
                 () = sleep_until(deadline) => self.rtc.handle_timeout(Instant::now()),
+                // A reader caught up: the flush at the top of the loop announces the reopened window.
+                () = backlog.drained.notified() => {}
             }
         }
         drop(frame_tx);
@@ -201,6 +208,12 @@ impl Driver {
     /// one segmented send (GSO) where the socket supports it.
     async fn flush(&mut self) {
         let now = Instant::now();
+        // Messages first, into the handles' queues; what those hold counts against the receive
+        // window advertised in the SACKs sent below.
+        while let Some(ev) = self.rtc.poll_event() {
+            self.on_event(ev);
+        }
+        self.rtc.set_receive_backlog(self.backlog.bytes());
         let mut batch = Batch::default();
         while let Some(t) = self.rtc.poll_transmit(now) {
             if let Some(s) = self
@@ -290,10 +303,15 @@ impl Driver {
             }
             RtcEvent::ChannelMessage { id, data, binary } => {
                 if let Some(slot) = self.channels.get(&id) {
-                    let _ = slot.messages.send(Message {
+                    let len = data.len();
+                    self.backlog.add(len);
+                    let message = Message {
                         data: Bytes::from(data),
                         binary,
-                    });
+                    };
+                    if slot.messages.send(message).is_err() {
+                        self.backlog.remove(len); // the handle is gone
+                    }
                 }
                 None
             }
@@ -340,9 +358,14 @@ impl Driver {
                 gate: gate.clone(),
             },
         );
-        Some(DataChannel::new(
-            id, label, protocol, commands, rx, status_rx, gate,
-        ))
+        let links = crate::data_channel::HandleLinks {
+            commands,
+            messages: rx,
+            status: status_rx,
+            gate,
+            backlog: self.backlog.clone(),
+        };
+        Some(DataChannel::new(id, label, protocol, links))
     }
 
     fn on_command(&mut self, cmd: Command) {

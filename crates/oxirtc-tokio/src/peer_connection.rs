@@ -131,6 +131,9 @@ impl PeerConnection {
             command_tx: commands.downgrade(),
             events: event_tx,
             gathering: gathering_tx,
+            backlog: Arc::new(crate::data_channel::ReceiveBacklog::new(
+                config.rtc.sctp.receive_window as usize / 2,
+            )),
         };
         let driver = Driver::new(
             rtc,

@@ -92,3 +92,43 @@ async fn send_before_open_is_an_error() {
         "{early:?}"
     );
 }
+
+/// Issue 7 §5: a peer sends far more than the receiver reads. What waits unread is bounded by the
+/// receive window (the handle's queue counts against it), the sender is held back, and once the
+/// reader resumes everything arrives in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_does_not_read_holds_the_sender_back() {
+    let (_a, _b, da, mut db) = tokio::time::timeout(Duration::from_secs(20), connected())
+        .await
+        .unwrap();
+    const N: u32 = 256; // 256 × 64 KiB = 16 MiB
+    const LEN: usize = 64 * 1024;
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counter = sent.clone();
+    let sender = tokio::spawn(async move {
+        for i in 0..N {
+            let mut msg = i.to_be_bytes().to_vec();
+            msg.resize(LEN, (i % 251) as u8);
+            da.send_binary(msg).await.unwrap();
+            counter.store(i + 1, std::sync::atomic::Ordering::Release);
+        }
+        da
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Unread: at most the 1 MiB window at the receiver, the sender's 1 MiB high-water mark and
+    // what is in flight — far from all 16 MiB.
+    let stalled_at = sent.load(std::sync::atomic::Ordering::Acquire);
+    assert!(
+        (stalled_at as usize) * LEN <= 4 * 1024 * 1024,
+        "the sender got {stalled_at} × 64 KiB out while nothing was read"
+    );
+    for i in 0..N {
+        let msg = tokio::time::timeout(Duration::from_secs(20), db.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&msg.data[..4], &i.to_be_bytes(), "message {i} out of order");
+        assert_eq!(msg.data.len(), LEN);
+    }
+    sender.await.unwrap();
+}
