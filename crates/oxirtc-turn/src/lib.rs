@@ -72,5 +72,6 @@ pub use client::{ClientConfig, ClientState, ClientStats, ClientTransmit, TurnCli
 pub use error::TurnError;
 pub use policy::{IpNet, PeerPolicy};
 pub use server::{
-    DeleteReason, FiveTuple, ServerConfig, ServerEvent, ServerStats, Transmit, Transport, TurnServer,
+    DeleteReason, FiveTuple, LocalQuotaLedger, QuotaLedger, ServerConfig, ServerEvent, ServerStats, Transmit,
+    Transport, TurnServer,
 };

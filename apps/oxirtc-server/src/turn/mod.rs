@@ -9,6 +9,7 @@
 mod config;
 mod metrics;
 mod net;
+mod quota;
 mod worker;
 
 use std::collections::HashMap;
@@ -113,6 +114,7 @@ pub async fn start(options: &TurnOptions) -> anyhow::Result<TurnDaemon> {
         .filter_map(|s| Some((s.local_addr().ok()?, Arc::clone(s))))
         .collect();
     let mut workers = Vec::new();
+    let quota = quota::SharedQuotaLedger::default();
     for (i, (lo, hi)) in slices.into_iter().enumerate() {
         let config = ServerConfig {
             min_port: lo,
@@ -122,7 +124,8 @@ pub async fn start(options: &TurnOptions) -> anyhow::Result<TurnDaemon> {
             alternate,
             ..base.clone()
         };
-        let core = TurnServer::new(config, default_provider(), rng.fork(), epoch);
+        let mut core = TurnServer::new(config, default_provider(), rng.fork(), epoch);
+        core.set_quota_ledger(Box::new(quota.clone()));
         let (tx, rx) = mpsc::channel(INPUT_QUEUE);
         let live = Arc::new(AtomicUsize::new(0));
         workers.push(Worker {

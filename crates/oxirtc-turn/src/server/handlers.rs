@@ -320,12 +320,21 @@ impl TurnServer {
             Ok(f) => f,
             Err(code) => return self.respond_error(tuple, msg, code, Some(&key)),
         };
-        if let Err(code) = self.check_quota(&auth.username) {
-            return self.respond_error(tuple, msg, code, Some(&key));
+        // RFC 8656 §7.2 item 10: quotas by username, and the total; counted now, released below if
+        // the allocation is not created after all.
+        let c = &self.config;
+        if !self
+            .quota
+            .try_acquire(&auth.username, c.max_allocations_per_user, c.max_allocations)
+        {
+            return self.respond_error(tuple, msg, 486, Some(&key));
         }
         let (relay, token) = match self.choose_relay(now, msg, family) {
             Ok(r) => r,
-            Err(code) => return self.respond_error(tuple, msg, code, Some(&key)),
+            Err(code) => {
+                self.quota.release(&auth.username);
+                return self.respond_error(tuple, msg, code, Some(&key));
+            }
         };
         let lifetime = self.lifetime(msg.lifetime());
         let rate = self.config.max_bytes_per_second;
@@ -340,7 +349,6 @@ impl TurnServer {
         );
         self.allocations.insert(tuple, alloc);
         self.by_relay.insert(relay, tuple);
-        *self.per_user.entry(auth.username.clone()).or_insert(0) += 1;
         self.stats.allocations_created += 1;
         self.arm_sweep(now);
         tracing::info!(client = %tuple.client, %relay, username = %auth.username, "TURN allocation created");
@@ -431,18 +439,6 @@ impl TurnServer {
             return Err(440); // item 7
         }
         Ok(family)
-    }
-
-    /// RFC 8656 §7.2 item 10: quotas by username, and the total.
-    fn check_quota(&self, username: &str) -> Result<(), u16> {
-        let per_user = self.per_user.get(username).copied().unwrap_or(0);
-        let c = &self.config;
-        if (c.max_allocations_per_user > 0 && per_user >= c.max_allocations_per_user)
-            || (c.max_allocations > 0 && self.allocations.len() >= c.max_allocations)
-        {
-            return Err(486);
-        }
-        Ok(())
     }
 
     /// RFC 8656 §7.2: the relayed address from a RESERVATION-TOKEN, or an EVEN-PORT (reserving N+1

@@ -11,6 +11,7 @@ mod allocation;
 mod config;
 mod handlers;
 mod outbox;
+mod quota;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -25,6 +26,7 @@ use crate::{is_channel_data, ChannelData};
 pub use allocation::{FiveTuple, Transport, CHANNEL_LIFETIME, PERMISSION_LIFETIME};
 pub use config::ServerConfig;
 pub use outbox::Transmit;
+pub use quota::{LocalQuotaLedger, QuotaLedger};
 
 use allocation::Allocation;
 use outbox::Outbox;
@@ -126,7 +128,7 @@ pub struct TurnServer {
     epoch: Instant,
     allocations: HashMap<FiveTuple, Allocation>,
     by_relay: HashMap<SocketAddr, FiveTuple>,
-    per_user: HashMap<String, usize>,
+    quota: Box<dyn QuotaLedger>,
     /// RESERVATION-TOKEN → (reserved relay address, expiry).
     reservations: HashMap<[u8; 8], (SocketAddr, Instant)>,
     reserved: HashSet<SocketAddr>,
@@ -148,6 +150,13 @@ impl std::fmt::Debug for TurnServer {
 }
 
 impl TurnServer {
+    /// Counts allocations for the quotas in `ledger` instead of this core's own map: give every core
+    /// of one daemon the same shared ledger, so a user's quota holds across cores. Call before the
+    /// first allocation.
+    pub fn set_quota_ledger(&mut self, ledger: Box<dyn QuotaLedger>) {
+        self.quota = ledger;
+    }
+
     /// A server whose clock starts at `now` (nonce expiries count from it).
     pub fn new(
         config: ServerConfig,
@@ -169,7 +178,7 @@ impl TurnServer {
             epoch: now,
             allocations: HashMap::new(),
             by_relay: HashMap::new(),
-            per_user: HashMap::new(),
+            quota: Box::<LocalQuotaLedger>::default(),
             reservations: HashMap::new(),
             reserved: HashSet::new(),
             unauth: HashMap::new(),
@@ -323,12 +332,7 @@ impl TurnServer {
             return;
         };
         self.by_relay.remove(&alloc.relay);
-        if let Some(n) = self.per_user.get_mut(&alloc.username) {
-            *n -= 1;
-            if *n == 0 {
-                self.per_user.remove(&alloc.username);
-            }
-        }
+        self.quota.release(&alloc.username);
         self.stats.allocations_deleted += 1;
         tracing::info!(client = %tuple.client, relay = %alloc.relay, ?reason, "TURN allocation deleted");
         self.events.push_back(ServerEvent::AllocationDeleted {
