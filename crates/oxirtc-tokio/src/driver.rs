@@ -76,6 +76,8 @@ pub(crate) struct Driver {
     high_water_mark: usize,
     closed: bool,
     gathering: watch::Sender<bool>,
+    /// The datagram batch buffer, reused by every flush.
+    batch_buf: Vec<u8>,
 }
 
 impl Driver {
@@ -106,6 +108,7 @@ impl Driver {
             high_water_mark,
             closed: false,
             gathering,
+            batch_buf: Vec::new(),
         }
     }
 
@@ -185,8 +188,11 @@ impl Driver {
         let local = *local;
         let rtc = &mut self.rtc;
         for _ in 0..RECEIVE_BATCH {
+            // One clock read per system call: the datagrams of one batch arrived together.
+            let mut now = None;
             let read = io.recv(socket, |source, datagram| {
-                rtc.handle_receive(Instant::now(), source, local, datagram);
+                let now = *now.get_or_insert_with(Instant::now);
+                rtc.handle_receive(now, source, local, datagram);
             });
             match read {
                 Ok(_) => {}
@@ -201,7 +207,12 @@ impl Driver {
     /// one segmented send (GSO) where the socket supports it.
     async fn flush(&mut self) {
         let now = Instant::now();
-        let mut batch = Batch::default();
+        // The batch buffer is kept between flushes: it grows to one GSO batch under load and is then
+        // reused instead of being regrown (and copied) on every flush.
+        let mut batch = Batch {
+            buf: std::mem::take(&mut self.batch_buf),
+            ..Batch::default()
+        };
         while let Some(t) = self.rtc.poll_transmit(now) {
             if let Some(s) = self
                 .streams
@@ -223,6 +234,7 @@ impl Driver {
             }
         }
         self.send_batch(&mut batch).await;
+        self.batch_buf = batch.buf;
         while let Some(ev) = self.rtc.poll_event() {
             self.on_event(ev);
         }
@@ -413,7 +425,7 @@ impl Driver {
         let Some(mut ch) = self.rtc.channel(id) else {
             return;
         };
-        match ch.send(Instant::now(), &data, binary) {
+        match ch.send_bytes(Instant::now(), data.clone(), binary) {
             Ok(()) => {}
             Err(RtcError::BufferFull) | Err(RtcError::Sctp(_)) if ch.buffered_amount() > 0 => {
                 ch.set_buffered_amount_low_threshold(hwm / 2);
@@ -440,7 +452,7 @@ impl Driver {
             let Some((data, binary)) = slot.waiting.pop_front() else {
                 return;
             };
-            match ch.send(Instant::now(), &data, binary) {
+            match ch.send_bytes(Instant::now(), data.clone(), binary) {
                 Err(RtcError::BufferFull) | Err(RtcError::Sctp(_)) if ch.buffered_amount() > 0 => {
                     slot.waiting.push_front((data, binary));
                     return;

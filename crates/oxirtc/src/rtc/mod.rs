@@ -104,6 +104,8 @@ pub struct Rtc {
     pub(crate) early_dtls: VecDeque<Vec<u8>>,
     pub(crate) last_dtls_path: Option<(SocketAddr, SocketAddr)>,
     pub(crate) sctp: Option<Association>,
+    /// Reused buffer for SCTP packets on their way into DTLS records (no allocation per packet).
+    pub(crate) sctp_packet: Vec<u8>,
     pub(crate) channels: Channels,
     pub(crate) events: VecDeque<RtcEvent>,
     pub(crate) out: VecDeque<Transmit>,
@@ -167,6 +169,7 @@ impl Rtc {
             early_dtls: VecDeque::new(),
             last_dtls_path: None,
             sctp: None,
+            sctp_packet: Vec::new(),
             channels: Channels::default(),
             events: VecDeque::new(),
             out: VecDeque::new(),
