@@ -122,6 +122,35 @@ impl AeadKey {
             )
             .map_err(|_| CryptoError::AeadOpen)
     }
+
+    /// Authenticates `ciphertext` (followed by the [`AEAD_TAG_LEN`]-byte tag) and decrypts it into
+    /// `out`, which must be exactly as long as the ciphertext without its tag: the received bytes stay
+    /// untouched and no intermediate copy is made. On [`CryptoError::AeadOpen`] (wrong tag, key,
+    /// nonce or AAD, input shorter than the tag, or `out` of the wrong length) `out` holds garbage.
+    pub fn open_to(
+        &self,
+        nonce: [u8; 12],
+        aad: &[u8],
+        ciphertext: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        let Some(body_len) = ciphertext.len().checked_sub(AEAD_TAG_LEN) else {
+            return Err(CryptoError::AeadOpen);
+        };
+        if out.len() != body_len {
+            return Err(CryptoError::AeadOpen);
+        }
+        let (body, tag) = ciphertext.split_at(body_len);
+        self.key
+            .open_separate_gather(
+                aead::Nonce::assume_unique_for_key(nonce),
+                aead::Aad::from(aad),
+                body,
+                tag,
+                out,
+            )
+            .map_err(|_| CryptoError::AeadOpen)
+    }
 }
 
 #[cfg(test)]
@@ -141,6 +170,30 @@ mod tests {
         assert_eq!(&tag[..], &ct_tag[pt.len()..]);
 
         assert_eq!(k.open_in_place(nonce, aad, &mut buf).unwrap(), pt);
+
+        // Out of place: the ciphertext stays as received, the plaintext lands in `out`.
+        let mut out = vec![0u8; pt.len()];
+        k.open_to(nonce, aad, ct_tag, &mut out).unwrap();
+        assert_eq!(out, pt);
+        let mut flipped = ct_tag.to_vec();
+        flipped[0] ^= 1;
+        assert_eq!(
+            k.open_to(nonce, aad, &flipped, &mut out),
+            Err(CryptoError::AeadOpen)
+        );
+        assert_eq!(
+            k.open_to(nonce, b"other aad", ct_tag, &mut out),
+            Err(CryptoError::AeadOpen)
+        );
+        let mut short = vec![0u8; pt.len().saturating_sub(1)];
+        assert_eq!(
+            k.open_to(nonce, aad, ct_tag, &mut short),
+            Err(CryptoError::AeadOpen)
+        );
+        assert_eq!(
+            k.open_to(nonce, aad, &[0u8; 5], &mut []),
+            Err(CryptoError::AeadOpen)
+        );
 
         let mut bad_tag = ct_tag.to_vec();
         *bad_tag.last_mut().unwrap() ^= 1;

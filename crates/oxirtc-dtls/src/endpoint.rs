@@ -90,6 +90,9 @@ pub struct Dtls {
     remote_fingerprint: Option<Fingerprint>,
     session: Option<Session>,
     stats: DtlsStats,
+    /// Reused plaintext buffer: records are decrypted straight from the datagram into it (no copy of
+    /// the ciphertext, no allocation per record once it has grown to the record size).
+    plain: Vec<u8>,
 }
 
 impl Dtls {
@@ -143,6 +146,7 @@ impl Dtls {
             remote_fingerprint: None,
             session: None,
             stats: DtlsStats::default(),
+            plain: Vec::new(),
         }
     }
 
@@ -167,6 +171,20 @@ impl Dtls {
     /// Processes one received datagram. Never panics; undecodable, unauthentic, replayed or unexpected
     /// records are dropped and counted in [`Dtls::stats`].
     pub fn handle_receive(&mut self, now: Instant, datagram: &[u8]) {
+        self.handle_receive_with(now, datagram, &mut |_| false);
+    }
+
+    /// [`handle_receive`](Self::handle_receive), offering each application data record's plaintext to
+    /// `deliver` first, while it still lies in the endpoint's reused buffer: `deliver` returns true
+    /// when it consumed the bytes, false to have them queued as [`DtlsEvent::ApplicationData`] as
+    /// usual (e.g. while the layer above does not exist yet). The hot path of a connected endpoint
+    /// then neither copies nor allocates per record.
+    pub fn handle_receive_with(
+        &mut self,
+        now: Instant,
+        datagram: &[u8],
+        deliver: &mut dyn FnMut(&[u8]) -> bool,
+    ) {
         self.stats.datagrams_in += 1;
         if matches!(self.phase, Phase::Closed | Phase::Failed) {
             return;
@@ -180,7 +198,7 @@ impl Dtls {
                 break;
             };
             rest = tail;
-            self.handle_record(now, &rec, &mut peer_retransmitted);
+            self.handle_record(now, &rec, &mut peer_retransmitted, deliver);
             if matches!(self.phase, Phase::Closed | Phase::Failed) {
                 return;
             }
@@ -188,7 +206,7 @@ impl Dtls {
         if !self.future.is_empty() && self.records.can_read(1) {
             for bytes in std::mem::take(&mut self.future) {
                 if let Ok((rec, _)) = Record::parse(&bytes) {
-                    self.handle_record(now, &rec, &mut peer_retransmitted);
+                    self.handle_record(now, &rec, &mut peer_retransmitted, deliver);
                 }
                 if matches!(self.phase, Phase::Closed | Phase::Failed) {
                     return;
@@ -214,10 +232,17 @@ impl Dtls {
         true
     }
 
-    fn handle_record(&mut self, now: Instant, rec: &Record<'_>, peer_retransmitted: &mut bool) {
-        let plain = match self.records.open(rec) {
-            Ok(p) => p,
-            Err(RecordDrop::UnknownEpoch) if self.hold_future_record(rec) => return,
+    fn handle_record(
+        &mut self,
+        now: Instant,
+        rec: &Record<'_>,
+        peer_retransmitted: &mut bool,
+        deliver: &mut dyn FnMut(&[u8]) -> bool,
+    ) {
+        let mut plain = std::mem::take(&mut self.plain);
+        match self.records.open_into(rec, &mut plain) {
+            Ok(n) => self.dispatch_record(now, rec, &plain[..n], peer_retransmitted, deliver),
+            Err(RecordDrop::UnknownEpoch) if self.hold_future_record(rec) => {}
             Err(reason) => {
                 tracing::debug!(?reason, epoch = rec.epoch, seq = rec.sequence, "dropping record");
                 let s = &mut self.stats;
@@ -227,20 +252,31 @@ impl Dtls {
                     RecordDrop::Replay => s.dropped_replay += 1,
                     RecordDrop::BadMac => s.dropped_bad_mac += 1,
                 }
-                return;
             }
-        };
+        }
+        self.plain = plain;
+    }
+
+    /// One authenticated (or epoch-0) record's plaintext, by content type.
+    fn dispatch_record(
+        &mut self,
+        now: Instant,
+        rec: &Record<'_>,
+        plain: &[u8],
+        peer_retransmitted: &mut bool,
+        deliver: &mut dyn FnMut(&[u8]) -> bool,
+    ) {
         self.stats.records_in += 1;
         match rec.content_type {
-            ContentType::Handshake => self.handle_handshake(now, rec, &plain, peer_retransmitted),
+            ContentType::Handshake => self.handle_handshake(now, rec, plain, peer_retransmitted),
             ContentType::ChangeCipherSpec => {
                 // Epochs are explicit in DTLS records, so ChangeCipherSpec carries no information here.
                 if plain != [1] {
                     self.stats.dropped_malformed += 1;
                 }
             }
-            ContentType::Alert => self.handle_alert(now, rec.epoch, &plain),
-            ContentType::ApplicationData => self.handle_application_data(rec.epoch, plain),
+            ContentType::Alert => self.handle_alert(now, rec.epoch, plain),
+            ContentType::ApplicationData => self.handle_application_data(rec.epoch, plain, deliver),
         }
     }
 
@@ -522,12 +558,14 @@ impl Dtls {
         }
     }
 
-    fn handle_application_data(&mut self, epoch: u16, plain: Vec<u8>) {
+    fn handle_application_data(&mut self, epoch: u16, plain: &[u8], deliver: &mut dyn FnMut(&[u8]) -> bool) {
         if epoch == 0 {
             // Application data is never sent in the clear (RFC 6347 §4.1, RFC 5246 §6.2.1).
             self.stats.dropped_plaintext_app_data += 1;
         } else if self.phase == Phase::Connected {
-            self.events.push_back(DtlsEvent::ApplicationData(plain));
+            if !deliver(plain) {
+                self.events.push_back(DtlsEvent::ApplicationData(plain.to_vec()));
+            }
         } else {
             self.stats.dropped_unverified_app_data += 1;
         }
@@ -768,5 +806,34 @@ mod tests {
             c.poll_event(),
             Some(DtlsEvent::ApplicationData(b"still here".to_vec()))
         );
+    }
+
+    /// `handle_receive_with` hands application data to the caller from the reused buffer; refused
+    /// bytes become events as before, and replays and forgeries are still dropped and counted.
+    #[test]
+    fn application_data_is_delivered_in_place_or_queued() {
+        let (mut c, mut s, now) = connected_pair();
+        while c.poll_event().is_some() || s.poll_event().is_some() {}
+        let mut got: Vec<Vec<u8>> = Vec::new();
+        s.send_application_data(b"one").unwrap();
+        s.send_application_data(b"two").unwrap();
+        let one = s.poll_transmit().unwrap();
+        let two = s.poll_transmit().unwrap();
+        c.handle_receive_with(now, &one, &mut |p| {
+            got.push(p.to_vec());
+            true
+        });
+        assert_eq!(got, vec![b"one".to_vec()]);
+        assert!(c.poll_event().is_none(), "consumed bytes raise no event");
+        c.handle_receive_with(now, &two, &mut |_| false);
+        assert_eq!(c.poll_event(), Some(DtlsEvent::ApplicationData(b"two".to_vec())));
+        // The same record again is a replay; a flipped bit fails authentication.
+        c.handle_receive_with(now, &one, &mut |_| panic!("a replay must not be delivered"));
+        s.send_application_data(b"three").unwrap();
+        let mut forged = s.poll_transmit().unwrap();
+        let last = forged.len() - 1;
+        forged[last] ^= 1;
+        c.handle_receive_with(now, &forged, &mut |_| panic!("a forgery must not be delivered"));
+        assert_eq!((c.stats().dropped_replay, c.stats().dropped_bad_mac), (1, 1));
     }
 }

@@ -228,7 +228,9 @@ impl RecordCipher {
         }
     }
 
-    fn open(&self, rec: &Record<'_>) -> Option<Vec<u8>> {
+    /// Authenticates and decrypts `rec` into `out[..n]`, returning `n`: straight from the received
+    /// datagram into `out` (grown to fit, never shrunk, so a reused buffer stops allocating).
+    fn open_into(&self, rec: &Record<'_>, out: &mut Vec<u8>) -> Option<usize> {
         let n = self.suite.explicit_nonce_len();
         if rec.fragment.len() < n + AEAD_TAG_LEN {
             return None;
@@ -237,16 +239,16 @@ impl RecordCipher {
         if n == 8 {
             explicit.copy_from_slice(&rec.fragment[..8]);
         }
-        let mut body = rec.fragment[n..].to_vec();
+        let body = &rec.fragment[n..];
         let plain_len = body.len() - AEAD_TAG_LEN;
         let aad = additional_data(rec.epoch, rec.sequence, rec.content_type, rec.version, plain_len);
-        let len = self
-            .key
-            .open_in_place(self.nonce(explicit), &aad, &mut body)
-            .ok()?
-            .len();
-        body.truncate(len);
-        Some(body)
+        if out.len() < plain_len {
+            out.resize(plain_len, 0);
+        }
+        self.key
+            .open_to(self.nonce(explicit), &aad, body, &mut out[..plain_len])
+            .ok()?;
+        Some(plain_len)
     }
 }
 
@@ -346,6 +348,16 @@ impl RecordLayer {
     /// updated only after authentication succeeds). Epoch 0 records are returned as they are, without
     /// replay tracking.
     pub fn open(&mut self, rec: &Record<'_>) -> Result<Vec<u8>, RecordDrop> {
+        let mut out = Vec::new();
+        let n = self.open_into(rec, &mut out)?;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// [`open`](Self::open) into a caller's buffer: the plaintext is `out[..n]` for the returned `n`
+    /// (`out` grows to fit and is never shrunk, so a reused buffer makes the hot path allocation-free;
+    /// the received datagram is only read). Same checks, same order.
+    pub fn open_into(&mut self, rec: &Record<'_>, out: &mut Vec<u8>) -> Result<usize, RecordDrop> {
         let e = self
             .read
             .get_mut(usize::from(rec.epoch))
@@ -361,14 +373,19 @@ impl RecordLayer {
             if rec.fragment.len() > MAX_PLAINTEXT {
                 return Err(RecordDrop::Malformed);
             }
-            return Ok(rec.fragment.to_vec());
+            let n = rec.fragment.len();
+            if out.len() < n {
+                out.resize(n, 0);
+            }
+            out[..n].copy_from_slice(rec.fragment);
+            return Ok(n);
         };
         if !e.window.check(rec.sequence) {
             return Err(RecordDrop::Replay);
         }
-        let plain = cipher.open(rec).ok_or(RecordDrop::BadMac)?;
+        let n = cipher.open_into(rec, out).ok_or(RecordDrop::BadMac)?;
         e.window.mark(rec.sequence);
-        Ok(plain)
+        Ok(n)
     }
 }
 

@@ -530,7 +530,8 @@ impl Association {
     }
 
     /// Queues a message (RFC 9260 §11.1.5). Fails for empty or oversized messages, unknown streams, a
-    /// full send buffer, or an association that is not (or no longer) established.
+    /// full send buffer, or an association that is not (or no longer) established. The bytes are
+    /// copied; [`send_bytes`](Self::send_bytes) takes a message without copying it.
     pub fn send(
         &mut self,
         now: Instant,
@@ -539,12 +540,33 @@ impl Association {
         data: &[u8],
         opts: SendOptions,
     ) -> Result<(), SctpError> {
-        if data.is_empty() {
+        self.check_send(stream, data.len())?;
+        self.enqueue(now, stream, ppid, bytes::Bytes::copy_from_slice(data), opts);
+        Ok(())
+    }
+
+    /// [`send`](Self::send) for a message the caller already holds as [`bytes::Bytes`]: it is queued
+    /// and cut into DATA chunks without being copied.
+    pub fn send_bytes(
+        &mut self,
+        now: Instant,
+        stream: StreamId,
+        ppid: Ppid,
+        data: bytes::Bytes,
+        opts: SendOptions,
+    ) -> Result<(), SctpError> {
+        self.check_send(stream, data.len())?;
+        self.enqueue(now, stream, ppid, data, opts);
+        Ok(())
+    }
+
+    fn check_send(&self, stream: StreamId, len: usize) -> Result<(), SctpError> {
+        if len == 0 {
             return Err(SctpError::EmptyMessage);
         }
-        if data.len() > self.config.max_message_size {
+        if len > self.config.max_message_size {
             return Err(SctpError::MessageTooLarge {
-                size: data.len(),
+                size: len,
                 max: self.config.max_message_size,
             });
         }
@@ -558,24 +580,20 @@ impl Association {
             return Err(SctpError::InvalidStream(stream.0));
         }
         let buffered = self.sender.total_buffered;
-        if buffered + data.len() > self.config.max_send_buffer {
+        if buffered + len > self.config.max_send_buffer {
             return Err(SctpError::WouldBlock {
                 buffered,
                 max: self.config.max_send_buffer,
             });
         }
+        Ok(())
+    }
+
+    fn enqueue(&mut self, now: Instant, stream: StreamId, ppid: Ppid, data: bytes::Bytes, opts: SendOptions) {
         let hold = self.reconfig.is_resetting(stream.0);
         self.burst_left = self.sender.max_burst;
-        self.sender.enqueue(
-            now,
-            stream.0,
-            ppid.0,
-            bytes::Bytes::copy_from_slice(data),
-            opts,
-            hold,
-        );
+        self.sender.enqueue(now, stream.0, ppid.0, data, opts, hold);
         self.stats.messages_sent += 1;
-        Ok(())
     }
 
     /// The next event, if any. Reading messages can reopen the receive window: call

@@ -31,6 +31,21 @@ struct Frag {
     data: Vec<u8>,
 }
 
+/// The message being reassembled in TSN order (RFC 9260 §6.9: a message's fragments carry
+/// consecutive TSNs): each fragment that continues it is copied once, straight into the message.
+#[derive(Debug)]
+struct Assembly {
+    first_tsn: u64,
+    /// The TSN of the fragment that continues the message.
+    next_tsn: u64,
+    stream: u16,
+    ssn: u16,
+    ppid: u32,
+    unordered: bool,
+    ended: bool,
+    data: Vec<u8>,
+}
+
 #[derive(Debug)]
 struct Complete {
     first_tsn: u64,
@@ -68,6 +83,11 @@ pub(crate) struct Receiver {
     highest: u64,
     received: BTreeSet<u64>,
     frags: BTreeMap<u64, Frag>,
+    /// The message being reassembled in order; fragments that arrive out of order wait in `frags`.
+    assembly: Option<Assembly>,
+    /// Size of the last message reassembled: the capacity reserved for the next one (at most the
+    /// maximum message size), so a stream of equal messages allocates once per message.
+    last_assembled: usize,
     held: BTreeMap<(u16, u16), Complete>,
     next_ssn: HashMap<u16, u16>,
     /// Messages held back by a deferred reset (RFC 6525 §5.2.2 E2).
@@ -92,6 +112,8 @@ impl Receiver {
             highest: cum,
             received: BTreeSet::new(),
             frags: BTreeMap::new(),
+            assembly: None,
+            last_assembled: 0,
             held: BTreeMap::new(),
             next_ssn: HashMap::new(),
             deferred_msgs: VecDeque::new(),
@@ -147,6 +169,9 @@ impl Receiver {
             return DataOutcome::InvalidStream;
         }
         self.buffered += d.payload.len();
+        if let Some(outcome) = self.assemble(tsn, d) {
+            return outcome;
+        }
         let frag = Frag {
             stream: d.stream,
             ssn: d.ssn,
@@ -165,6 +190,90 @@ impl Receiver {
         } else {
             DataOutcome::TooLarge
         }
+    }
+
+    /// The in-order fast path of reassembly (RFC 9260 §6.9): `d` starts a message (when none is being
+    /// assembled) or continues the one being assembled. `None`: not this path, store the fragment.
+    fn assemble(&mut self, tsn: u64, d: &DataChunk<'_>) -> Option<DataOutcome> {
+        match &mut self.assembly {
+            Some(a)
+                if a.next_tsn == tsn
+                    && !d.begin()
+                    && a.stream == d.stream
+                    && a.unordered == d.unordered() =>
+            {
+                a.data.extend_from_slice(d.payload);
+                a.next_tsn += 1;
+                a.ended = d.end();
+            }
+            Some(a) if a.next_tsn == tsn => {
+                // The TSN that had to continue the message carries something else (a peer that
+                // breaks §6.9): the partial message can never complete.
+                let dropped = a.data.len();
+                self.buffered -= dropped;
+                self.assembly = None;
+                return None;
+            }
+            Some(_) => return None,
+            None if d.begin() && !d.end() => {
+                let capacity = self
+                    .last_assembled
+                    .clamp(d.payload.len(), self.max_message.max(d.payload.len()));
+                let mut data = Vec::with_capacity(capacity);
+                data.extend_from_slice(d.payload);
+                self.assembly = Some(Assembly {
+                    first_tsn: tsn,
+                    next_tsn: tsn + 1,
+                    stream: d.stream,
+                    ssn: d.ssn,
+                    ppid: d.ppid,
+                    unordered: d.unordered(),
+                    ended: false,
+                    data,
+                });
+            }
+            None => return None,
+        }
+        Some(self.continue_assembly())
+    }
+
+    /// Pulls the fragments that arrived early and continue the assembly, and completes it at its
+    /// END fragment.
+    fn continue_assembly(&mut self) -> DataOutcome {
+        let Some(a) = self.assembly.as_mut() else {
+            return DataOutcome::Accepted;
+        };
+        while !a.ended {
+            let fits = self
+                .frags
+                .get(&a.next_tsn)
+                .is_some_and(|f| f.flags & crate::chunk::data_flags::BEGIN == 0 && f.stream == a.stream);
+            if !fits {
+                break;
+            }
+            let Some(f) = self.frags.remove(&a.next_tsn) else {
+                break;
+            };
+            a.data.extend_from_slice(&f.data);
+            a.next_tsn += 1;
+            a.ended = f.flags & crate::chunk::data_flags::END != 0;
+        }
+        if a.data.len() > self.max_message {
+            self.buffered -= a.data.len();
+            self.assembly = None;
+            self.messages_too_large += 1;
+            return DataOutcome::TooLarge;
+        }
+        if !a.ended {
+            return DataOutcome::Accepted;
+        }
+        let Some(a) = self.assembly.take() else {
+            return DataOutcome::Accepted;
+        };
+        self.buffered -= a.data.len();
+        self.last_assembled = a.data.len();
+        self.complete(a.first_tsn, a.ssn, a.stream, a.ppid, a.data, a.unordered);
+        DataOutcome::Accepted
     }
 
     fn record(&mut self, tsn: u64) {
@@ -300,6 +409,12 @@ impl Receiver {
         let keep = self.frags.split_off(&(new_cum + 1));
         let dropped = std::mem::replace(&mut self.frags, keep);
         self.buffered -= dropped.values().map(|f| f.data.len()).sum::<usize>();
+        // A message whose start is skipped was abandoned whole by the sender (RFC 3758 §3.5).
+        if self.assembly.as_ref().is_some_and(|a| a.first_tsn <= new_cum) {
+            if let Some(a) = self.assembly.take() {
+                self.buffered -= a.data.len();
+            }
+        }
         self.received = self.received.split_off(&(new_cum + 1));
         self.cum = new_cum;
         self.highest = self.highest.max(new_cum);
@@ -443,6 +558,51 @@ mod tests {
         assert_eq!(r.on_data(&data(101, 1, 0, 0, b"-"), 0), DataOutcome::Duplicate);
         assert_eq!(r.sack_blocks(), (102, vec![], vec![101]));
         assert_eq!(r.buffered, 0);
+    }
+
+    #[test]
+    fn in_order_assembly_copies_fragments_once_and_takes_early_ones() {
+        let mut r = Receiver::new(10, 10_000, 1000, 10);
+        assert_eq!(r.on_data(&data(10, 3, 0, BEGIN, b"ab"), 0), DataOutcome::Accepted);
+        assert_eq!(r.on_data(&data(11, 3, 0, 0, b"cd"), 0), DataOutcome::Accepted);
+        // TSN 13 (the END) overtakes TSN 12: it waits, and TSN 12 pulls it into the message.
+        assert_eq!(r.on_data(&data(13, 3, 0, END, b"gh"), 0), DataOutcome::Accepted);
+        assert!(r.ready.is_empty());
+        assert_eq!(r.buffered, 6);
+        assert_eq!(r.on_data(&data(12, 3, 0, 0, b"ef"), 0), DataOutcome::Accepted);
+        let got: Vec<_> = r.ready.drain(..).map(|m| (m.stream, m.data)).collect();
+        assert_eq!(got, vec![(3, b"abcdefgh".to_vec())]);
+        assert_eq!(r.buffered, 0);
+        // The next message reserves what the last one needed.
+        assert_eq!(r.on_data(&data(14, 3, 1, BEGIN, b"x"), 0), DataOutcome::Accepted);
+        assert!(r.assembly.as_ref().is_some_and(|a| a.data.capacity() >= 8));
+        // A second message may start while the first is incomplete: it goes the stored way.
+        assert_eq!(r.on_data(&data(16, 3, 2, BEGIN, b"p"), 0), DataOutcome::Accepted);
+        assert_eq!(r.on_data(&data(17, 3, 2, END, b"q"), 0), DataOutcome::Accepted);
+        assert_eq!(r.on_data(&data(15, 3, 1, END, b"y"), 0), DataOutcome::Accepted);
+        let got: Vec<_> = r.ready.drain(..).map(|m| m.data).collect();
+        assert_eq!(got, vec![b"xy".to_vec(), b"pq".to_vec()]);
+        assert_eq!(r.buffered, 0);
+    }
+
+    #[test]
+    fn assembly_enforces_max_message_and_drops_broken_sequences() {
+        let mut r = Receiver::new(1, 10_000, 4, 10);
+        assert_eq!(r.on_data(&data(1, 0, 0, BEGIN, b"abc"), 0), DataOutcome::Accepted);
+        assert_eq!(r.on_data(&data(2, 0, 0, 0, b"de"), 0), DataOutcome::TooLarge);
+        assert_eq!((r.buffered, r.messages_too_large), (0, 1));
+        assert!(r.assembly.is_none());
+        // The TSN that should continue a message starts another: the partial one is dropped.
+        assert_eq!(r.on_data(&data(4, 0, 1, BEGIN, b"ab"), 0), DataOutcome::Accepted);
+        assert_eq!(
+            r.on_data(&data(5, 0, 2, BEGIN | END | UNORDERED, b"z"), 0),
+            DataOutcome::Accepted
+        );
+        assert_eq!(r.buffered, 0);
+        // A fragment of another stream at the next TSN does not join the message either.
+        assert_eq!(r.on_data(&data(6, 1, 0, BEGIN, b"ab"), 0), DataOutcome::Accepted);
+        assert_eq!(r.on_data(&data(7, 2, 0, END, b"cd"), 0), DataOutcome::Accepted);
+        assert!(r.ready.iter().all(|m| m.data != b"abcd"));
     }
 
     #[test]

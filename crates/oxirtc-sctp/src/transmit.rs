@@ -13,20 +13,28 @@ impl Association {
     /// Call until it returns `None` after every `handle_*` / `send` call.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
-        self.maybe_start_reconfig(now);
         let mut buf = std::mem::take(&mut self.scratch);
-        let built = self.build_packet(now, &mut buf);
-        let out = if built {
-            write_checksum(&mut buf);
+        let out = self.poll_transmit_into(now, &mut buf).then(|| buf.clone());
+        self.scratch = buf;
+        out
+    }
+
+    /// [`poll_transmit`](Self::poll_transmit) into the caller's buffer, which is cleared and then
+    /// holds the packet when this returns true: a caller that reuses one buffer allocates and copies
+    /// nothing per packet.
+    #[must_use]
+    pub fn poll_transmit_into(&mut self, now: Instant, buf: &mut Vec<u8>) -> bool {
+        self.maybe_start_reconfig(now);
+        let built = self.build_packet(now, buf);
+        if built {
+            write_checksum(buf);
             self.stats.packets_sent += 1;
             self.stats.bytes_sent += buf.len() as u64;
-            Some(buf.clone())
         } else {
-            None
-        };
-        self.scratch = buf;
+            buf.clear();
+        }
         self.after_progress(now);
-        out
+        built
     }
 
     fn header(&self, vtag: u32) -> CommonHeader {

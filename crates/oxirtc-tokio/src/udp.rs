@@ -3,6 +3,7 @@
 //! Where the kernel lacks GSO/GRO quinn-udp falls back to one datagram per call, and if its socket
 //! state cannot be set up at all the plain tokio calls are used.
 
+use std::cell::RefCell;
 use std::io::{self, IoSliceMut};
 use std::net::SocketAddr;
 
@@ -17,13 +18,17 @@ const SLOT_BYTES: usize = 64 * 1024;
 /// Largest GSO batch we build (the UDP payload limit).
 pub(crate) const MAX_BATCH_BYTES: usize = 64_000;
 
-/// One socket's batching state and receive buffers.
+thread_local! {
+    /// The receive slots, back to back in one allocation, shared by every socket whose driver runs on
+    /// this thread: a read hands each datagram to the core before it returns, so nothing stays in
+    /// them between reads. Per connection they cost nothing; an idle connection used to keep the
+    /// pages its handshake datagrams had touched in its own 512 KiB of slots.
+    static SLOTS: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One socket's batching state.
 pub(crate) struct BatchIo {
     state: Option<UdpSocketState>,
-    /// The receive slots, back to back in one allocation: at 512 KiB it is mapped fresh from the
-    /// kernel, so only pages a datagram was written to become resident (an idle connection that
-    /// only sees STUN keeps a few pages, not half a megabyte).
-    slots: Vec<u8>,
     meta: [RecvMeta; RECV_SLOTS],
 }
 
@@ -37,10 +42,8 @@ impl BatchIo {
                 None
             }
         };
-        let slots = if state.is_some() { RECV_SLOTS } else { 1 };
         BatchIo {
             state,
-            slots: vec![0u8; slots * SLOT_BYTES],
             meta: [RecvMeta::default(); RECV_SLOTS],
         }
     }
@@ -55,14 +58,33 @@ impl BatchIo {
     pub(crate) fn recv(
         &mut self,
         socket: &UdpSocket,
+        deliver: impl FnMut(SocketAddr, &[u8]),
+    ) -> io::Result<usize> {
+        SLOTS.with(|slots| {
+            let mut slots = slots.borrow_mut();
+            if slots.is_empty() {
+                // Zeroed and this large, the allocation is mapped fresh: pages become resident only
+                // where datagrams are written.
+                *slots = vec![0u8; RECV_SLOTS * SLOT_BYTES];
+            }
+            self.recv_into(socket, &mut slots, deliver)
+        })
+    }
+
+    fn recv_into(
+        &mut self,
+        socket: &UdpSocket,
+        slots: &mut [u8],
         mut deliver: impl FnMut(SocketAddr, &[u8]),
     ) -> io::Result<usize> {
         let Some(state) = &self.state else {
-            let (n, source) = socket.try_recv_from(&mut self.slots)?;
-            deliver(source, &self.slots[..n]);
+            let (n, source) = socket.try_recv_from(slots)?;
+            deliver(source, &slots[..n]);
             return Ok(1);
         };
-        let mut iovs: Vec<IoSliceMut<'_>> = self.slots.chunks_mut(SLOT_BYTES).map(IoSliceMut::new).collect();
+        let mut chunks = slots.chunks_mut(SLOT_BYTES);
+        let mut iovs: [IoSliceMut<'_>; RECV_SLOTS] =
+            std::array::from_fn(|_| IoSliceMut::new(chunks.next().unwrap_or_default()));
         let meta = &mut self.meta;
         let n = socket.try_io(Interest::READABLE, || {
             state.recv(UdpSockRef::from(socket), &mut iovs, meta)

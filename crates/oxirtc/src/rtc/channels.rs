@@ -417,20 +417,7 @@ impl Channel<'_> {
 
     /// Sends one message; a message larger than the negotiated maximum is an error, never truncated.
     pub fn send(&mut self, now: Instant, data: &[u8], binary: bool) -> Result<(), RtcError> {
-        let max = self.rtc.max_send_size();
-        let Some(entry) = self.entry() else {
-            return Err(RtcError::ChannelNotOpen(self.id.0));
-        };
-        let (Some(stream), ChannelState::Open) = (entry.stream, entry.state) else {
-            return Err(RtcError::ChannelNotOpen(self.id.0));
-        };
-        if data.len() > max {
-            return Err(RtcError::MessageTooLarge {
-                size: data.len(),
-                max,
-            });
-        }
-        let opts = send_options(entry);
+        let (stream, opts) = self.check_send(data.len())?;
         let ppid = ppid_for(binary, data.is_empty());
         // RFC 8831 §8: an empty message is one zero byte with the "empty" PPID.
         let payload: &[u8] = if data.is_empty() { &[0] } else { data };
@@ -440,13 +427,48 @@ impl Channel<'_> {
             .as_mut()
             .ok_or(RtcError::ChannelNotOpen(self.id.0))?;
         sctp.send(now, stream, ppid, payload, opts)?;
+        self.count_sent(data.len());
+        Ok(())
+    }
+
+    /// [`send`](Self::send) for a message already held as [`bytes::Bytes`]: queued without a copy.
+    pub fn send_bytes(&mut self, now: Instant, data: bytes::Bytes, binary: bool) -> Result<(), RtcError> {
+        if data.is_empty() {
+            return self.send(now, &[], binary);
+        }
+        let (stream, opts) = self.check_send(data.len())?;
+        let (ppid, len) = (ppid_for(binary, false), data.len());
+        let sctp = self
+            .rtc
+            .sctp
+            .as_mut()
+            .ok_or(RtcError::ChannelNotOpen(self.id.0))?;
+        sctp.send_bytes(now, stream, ppid, data, opts)?;
+        self.count_sent(len);
+        Ok(())
+    }
+
+    fn check_send(&self, len: usize) -> Result<(oxirtc_sctp::StreamId, oxirtc_sctp::SendOptions), RtcError> {
+        let max = self.rtc.max_send_size();
+        let Some(entry) = self.entry() else {
+            return Err(RtcError::ChannelNotOpen(self.id.0));
+        };
+        let (Some(stream), ChannelState::Open) = (entry.stream, entry.state) else {
+            return Err(RtcError::ChannelNotOpen(self.id.0));
+        };
+        if len > max {
+            return Err(RtcError::MessageTooLarge { size: len, max });
+        }
+        Ok((stream, send_options(entry)))
+    }
+
+    /// No pump after a send: the next `poll_transmit` packs everything sent since, so a burst of small
+    /// messages leaves as full packets (RFC 9260 §6.10 bundling) instead of one packet each.
+    fn count_sent(&mut self, len: usize) {
         if let Some(e) = self.rtc.channels.entries.get_mut(&self.id) {
             e.stats.messages_sent += 1;
-            e.stats.bytes_sent += data.len() as u64;
+            e.stats.bytes_sent += len as u64;
         }
-        // No pump here: the next `poll_transmit` packs everything sent since, so a burst of small
-        // messages leaves as full packets (RFC 9260 §6.10 bundling) instead of one packet each.
-        Ok(())
     }
 
     /// Closes the channel (W3C `close()`): resets the outgoing stream after queued data is sent

@@ -107,6 +107,8 @@ pub struct Rtc {
     pub(crate) early_dtls: VecDeque<Vec<u8>>,
     pub(crate) last_dtls_path: Option<(SocketAddr, SocketAddr)>,
     pub(crate) sctp: Option<Association>,
+    /// Reused buffer for SCTP packets on their way into DTLS records (no allocation per packet).
+    pub(crate) sctp_packet: Vec<u8>,
     pub(crate) channels: Channels,
     pub(crate) events: VecDeque<RtcEvent>,
     /// Payload bytes of `ChannelMessage` events in `events`, and bytes the application says it still
@@ -174,6 +176,7 @@ impl Rtc {
             early_dtls: VecDeque::new(),
             last_dtls_path: None,
             sctp: None,
+            sctp_packet: Vec::new(),
             channels: Channels::default(),
             events: VecDeque::new(),
             queued_message_bytes: 0,

@@ -311,7 +311,18 @@ impl Rtc {
             "rtc: DTLS datagram in"
         );
         match self.dtls.as_mut() {
-            Some(d) => d.handle_receive(now, data),
+            Some(d) => {
+                // Each SCTP packet goes to the association straight from DTLS's plaintext buffer (no
+                // copy, no allocation); before the association exists it is queued as an event.
+                let sctp = &mut self.sctp;
+                d.handle_receive_with(now, data, &mut |packet| match sctp.as_mut() {
+                    Some(s) => {
+                        s.handle_receive(now, packet);
+                        true
+                    }
+                    None => false,
+                });
+            }
             None => {
                 if self.early_dtls.len() >= self.config.max_early_dtls {
                     self.early_dtls.pop_front();

@@ -149,7 +149,12 @@ impl Rtc {
             // A delivered message now waits in our event queue: keep it in the receive window.
             self.sync_receive_backlog();
         }
-        while let Some(packet) = self.sctp.as_mut().and_then(|s| s.poll_transmit(now)) {
+        let mut packet = std::mem::take(&mut self.sctp_packet);
+        while self
+            .sctp
+            .as_mut()
+            .is_some_and(|s| s.poll_transmit_into(now, &mut packet))
+        {
             moved = true;
             if let Some(dtls) = self.dtls.as_mut() {
                 // RFC 8261 §5: one SCTP packet per DTLS record.
@@ -158,6 +163,7 @@ impl Rtc {
                 }
             }
         }
+        self.sctp_packet = packet;
         moved
     }
 
