@@ -12,6 +12,7 @@
 mod binding_server;
 pub mod dial;
 pub mod echo;
+mod file_io;
 pub mod ice_args;
 mod link_io;
 pub mod peer_link;

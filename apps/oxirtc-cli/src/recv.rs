@@ -2,20 +2,19 @@
 //! until the SHA-256 matches; a later run resumes a `.part`. Never overwrites without `--force`.
 
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
+use bytes::Bytes;
 use indicatif::ProgressBar;
-use oxirtc_crypto::Sha256Hasher;
 
+use crate::file_io::PartWriter;
 use crate::link_io::{next, send_control, Incoming};
 use crate::peer_link::{config_for, establish, Link};
 use crate::progress::bar;
 use crate::signal_ws::{SignalClient, DEFAULT_SERVER};
-use crate::transfer::{hex, part_path, safe_name, Control, FileMeta, CHUNK, TRANSFER_VERSION};
+use crate::transfer::{hex, part_path, safe_name, Control, FileMeta, TRANSFER_VERSION};
 
 /// `oxirtc recv` arguments.
 #[derive(Debug, clap::Args)]
@@ -81,8 +80,7 @@ struct Sink {
     name: String,
     size: u64,
     received: u64,
-    out: BufWriter<File>,
-    hasher: Sha256Hasher,
+    out: PartWriter,
     bar: ProgressBar,
     started: Instant,
     offset: u64,
@@ -120,20 +118,34 @@ async fn receive(link: &mut Link, args: &RecvArgs) -> anyhow::Result<()> {
     )
     .await?;
     let mut sink: Option<Sink> = None;
+    let result = receive_files(link, &files, &args.dir, &mut sink).await;
+    if let Some(s) = sink {
+        // Keep what arrived: the .part is complete up to the last byte received (resume).
+        let _ = s.out.finish().await;
+    }
+    result
+}
+
+async fn receive_files(
+    link: &mut Link,
+    files: &[FileMeta],
+    dir: &Path,
+    sink: &mut Option<Sink>,
+) -> anyhow::Result<()> {
     let mut done = 0;
     while done < files.len() {
         match next(link).await? {
             Incoming::Control(Control::File { index, offset }) => {
                 let meta = files.get(index).context("the sender announced a file it did not offer")?;
-                sink = Some(open_sink(&args.dir, index, meta, offset)?);
+                *sink = Some(open_sink(dir, index, meta, offset)?);
             }
             Incoming::Chunk(data) => {
                 let s = sink.as_mut().context("the sender sent bytes before announcing a file")?;
-                write_chunk(s, &data)?;
+                write_chunk(s, data).await?;
             }
             Incoming::Control(Control::End { index, sha256 }) => {
                 let s = sink.take().filter(|s| s.index == index).context("`end` for a file not being received")?;
-                finish(link, s, &sha256, &args.dir).await?;
+                finish(link, s, &sha256, dir).await?;
                 done += 1;
             }
             Incoming::Control(Control::Cancel { reason }) => bail!("the sender cancelled: {reason} (partial data kept as .part; run recv again with a new code to resume)"),
@@ -169,48 +181,27 @@ fn plan(files: &[FileMeta], args: &RecvArgs) -> anyhow::Result<Vec<u64>> {
 
 fn open_sink(dir: &Path, index: usize, meta: &FileMeta, offset: u64) -> anyhow::Result<Sink> {
     let name = safe_name(&meta.name)?.to_owned();
-    let path = part_path(dir, &name);
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    let have = file.metadata()?.len();
-    if offset > have || offset > meta.size {
+    if offset > meta.size {
         bail!(
-            "the sender resumes {name} at {offset}, but {} has {have} bytes",
-            path.display()
+            "the sender resumes {name} at {offset}, past its {} bytes",
+            meta.size
         );
     }
-    // The digest covers the whole file: hash what is already in the .part.
-    let mut hasher = Sha256Hasher::new();
-    let mut buf = vec![0u8; CHUNK];
-    let mut pos = 0u64;
-    while pos < offset {
-        let want = usize::try_from(offset - pos).map_or(CHUNK, |r| r.min(CHUNK));
-        file.read_exact(&mut buf[..want])
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        hasher.update(&buf[..want]);
-        pos += want as u64;
-    }
-    file.set_len(offset)?;
-    file.seek(SeekFrom::Start(offset))?;
+    // Hashing the .part's prefix, writing and hashing the new bytes run on their own thread (file_io).
+    let out = PartWriter::open(part_path(dir, &name), offset, name.clone())?;
     Ok(Sink {
         index,
         bar: bar(&name, meta.size, offset),
         name,
         size: meta.size,
         received: offset,
-        out: BufWriter::with_capacity(1 << 20, file),
-        hasher,
+        out,
         started: Instant::now(),
         offset,
     })
 }
 
-fn write_chunk(s: &mut Sink, data: &[u8]) -> anyhow::Result<()> {
+async fn write_chunk(s: &mut Sink, data: Bytes) -> anyhow::Result<()> {
     let len = data.len() as u64;
     if s.received + len > s.size {
         bail!(
@@ -219,31 +210,20 @@ fn write_chunk(s: &mut Sink, data: &[u8]) -> anyhow::Result<()> {
             s.name
         );
     }
-    s.out.write_all(data).map_err(|e| write_error(e, &s.name))?;
-    s.hasher.update(data);
+    s.out.write(data).await?;
     s.received += len;
     s.bar.set_position(s.received);
     Ok(())
 }
 
-fn write_error(e: std::io::Error, name: &str) -> anyhow::Error {
-    if e.kind() == std::io::ErrorKind::StorageFull {
-        anyhow::anyhow!(
-            "disk full while writing {name}.part (partial data kept; free space and run recv again)"
-        )
-    } else {
-        anyhow::anyhow!("cannot write {name}.part: {e}")
-    }
-}
-
-async fn finish(link: &mut Link, mut s: Sink, sha256: &str, dir: &Path) -> anyhow::Result<()> {
-    s.out.flush().map_err(|e| write_error(e, &s.name))?;
+async fn finish(link: &mut Link, s: Sink, sha256: &str, dir: &Path) -> anyhow::Result<()> {
+    let hash = s.out.finish().await?;
     s.bar.finish();
     let part = part_path(dir, &s.name);
     if s.received != s.size {
         bail!("{} ended at {} of {} bytes", s.name, s.received, s.size);
     }
-    let digest = hex(&s.hasher.finish());
+    let digest = hex(&hash);
     if !digest.eq_ignore_ascii_case(sha256) {
         let _ = std::fs::remove_file(&part);
         let error = format!(

@@ -1,17 +1,14 @@
 //! `oxirtc send FILE...`: makes a room, prints its code and a browser link, and streams the files to
 //! the first peer that joins (an `oxirtc recv` or a browser), with backpressure and SHA-256.
 
-use std::fs::File;
-use std::io::Read as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
-use bytes::Bytes;
-use oxirtc_crypto::Sha256Hasher;
 use oxirtc_server::signaling::{PeerInfo, ServerMsg};
 use oxirtc_tokio::Message;
 
+use crate::file_io::{spawn_reader, Piece};
 use crate::link_io::{next, poll_next, send_control, Incoming};
 use crate::peer_link::{config_for, establish, Link};
 use crate::progress::bar;
@@ -166,40 +163,33 @@ async fn send_file(
             f.meta.name
         );
     }
-    let mut file = File::open(&f.path).with_context(|| format!("cannot open {}", f.path.display()))?;
-    let mut hasher = Sha256Hasher::new();
-    let mut buf = vec![0u8; CHUNK];
-    // The digest covers the whole file: hash the part the receiver already has.
-    let mut pos = 0u64;
-    while pos < offset {
-        let want = usize::try_from(offset - pos).map_or(CHUNK, |r| r.min(CHUNK));
-        read_exact(&mut file, &mut buf[..want], f)?;
-        hasher.update(&buf[..want]);
-        pos += want as u64;
-    }
     if offset > 0 {
         eprintln!("resuming {} at byte {offset}", f.meta.name);
     }
+    // Reading and hashing run on their own thread, ahead of the channel (file_io).
+    let mut pieces = spawn_reader(f.path.clone(), offset, size, CHUNK);
     send_control(link, &Control::File { index, offset }).await?;
     let progress = bar(&f.meta.name, size, offset);
-    while pos < size {
-        let want = usize::try_from(size - pos).map_or(CHUNK, |r| r.min(CHUNK));
-        read_exact(&mut file, &mut buf[..want], f)?;
-        hasher.update(&buf[..want]);
+    let mut pos = offset;
+    let digest = loop {
+        let piece = pieces.recv().await.context("the file reader stopped")??;
+        let data = match piece {
+            Piece::Data(data) => data,
+            Piece::Digest(d) => break hex(&d),
+        };
+        pos += data.len() as u64;
         link.dc
-            .send(Message::binary(Bytes::copy_from_slice(&buf[..want])))
+            .send(Message::binary(data))
             .await
             .map_err(|e| anyhow::anyhow!("the peer went away ({e})"))?;
-        pos += want as u64;
         progress.set_position(pos);
         check_cancel(link)?;
         if stop_after.is_some_and(|n| pos - offset >= n) {
             eprintln!("stopping after {} bytes (--stop-after)", pos - offset);
             std::process::exit(3);
         }
-    }
+    };
     progress.finish();
-    let digest = hex(&hasher.finish());
     send_control(
         link,
         &Control::End {
@@ -209,11 +199,6 @@ async fn send_file(
     )
     .await?;
     Ok(digest)
-}
-
-fn read_exact(file: &mut File, buf: &mut [u8], f: &Source) -> anyhow::Result<()> {
-    file.read_exact(buf)
-        .with_context(|| format!("cannot read {} (did it change while sending?)", f.path.display()))
 }
 
 fn check_cancel(link: &mut Link) -> anyhow::Result<()> {
