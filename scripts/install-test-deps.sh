@@ -3,6 +3,8 @@
 #   apt:   coturn (a real STUN/TURN peer for interop tests)      -- needs root
 #          chromium (only if /usr/bin/chromium is missing), iproute2 (if `ip` is missing): the browser
 #          interop harness in interop/ (headless Chromium in a loopback-only network namespace)
+#          nftables, iptables (if `nft` / `iptables` are missing): netlab/ (NAT types, loss, duplication,
+#          cuts; iptables only for the NFQUEUE rule of the delay emulator), and `tc` from iproute2
 #   npm:   `npm ci` in interop/ (playwright-core, pinned) if node_modules is missing or older than the lock
 #   cargo: cargo-fuzz (fuzz smoke runs)
 set -euo pipefail
@@ -16,6 +18,8 @@ done
 # Checked by file, not by package: any working /usr/bin/chromium or `ip` will do.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v nft >/dev/null 2>&1 || missing+=(nftables)
+command -v iptables >/dev/null 2>&1 || missing+=(iptables)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "[install-test-deps] ERROR: missing Debian packages (${missing[*]}); run as root or install them" >&2
