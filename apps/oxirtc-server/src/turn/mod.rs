@@ -267,3 +267,6 @@ mod tests {
         assert!(port_slices(50000, 50001, 3).is_err());
     }
 }
+
+#[cfg(test)]
+mod relay_tests;
