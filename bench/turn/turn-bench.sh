@@ -2,13 +2,20 @@
 # coturn's turnserver and `oxirtc turn` side by side on loopback under the same load (issue 4
 # "Benchmark"). Not a test: run it on an otherwise idle machine.
 #   bench/turn/turn-bench.sh     env: MSGS=5000 CLIENTS=16 LEN=1000 ALLOCS=10000 THREADS=<cores>
-#   smoke run of the script itself: PROFILE=dev MSGS=200 CLIENTS=2 ALLOCS=300 bench/turn/turn-bench.sh
+#                                     RELAY_CLIENTS=16 RELAY_SECS=5 RELAY_WINDOW=8
+#   smoke run of the script itself: PROFILE=dev MSGS=200 CLIENTS=2 ALLOCS=300 RELAY_SECS=1 bench/turn/turn-bench.sh
 # Prints per server, and as the ratio oxirtc/coturn: relayed packets/s and MB/s (turnutils_uclient
-# against a turnutils_peer echo), server CPU seconds per GB relayed, peak RSS per allocation at ALLOCS
-# allocations and allocations per second (bench/turn's turn-load, our sans-IO client on many sockets).
+# against a turnutils_peer echo), server CPU seconds per GB relayed, the same two under turn-load's
+# relay mode, peak RSS per allocation at ALLOCS allocations and allocations per second (bench/turn's
+# turn-load, our sans-IO client on many sockets).
+# uclient paces itself (neither server nor uclient is CPU-bound during its run), so its packets/s
+# measure uclient; `turn-load relay` keeps RELAY_WINDOW ChannelData messages in flight per
+# allocation against an in-process echo peer and loads the server as far as the shared cores allow.
+# "CPU us per relayed packet" under that load is the per-core efficiency figure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 MSGS=${MSGS:-5000}; CLIENTS=${CLIENTS:-16}; LEN=${LEN:-1000}; ALLOCS=${ALLOCS:-10000}
+RELAY_CLIENTS=${RELAY_CLIENTS:-16}; RELAY_SECS=${RELAY_SECS:-5}; RELAY_WINDOW=${RELAY_WINDOW:-8}
 THREADS=${THREADS:-$(nproc)}
 USER_=bench; PASS=bench-pass; REALM=bench
 for t in turnserver turnutils_uclient turnutils_peer python3; do
@@ -67,6 +74,21 @@ run_one() {  # name
   R[$name,mbps]=$(echo "$bytes / $secs / 1000000" | bc -l)
   R[$name,cpu_gb]=$(echo "$cpu / ($bytes / 1000000000)" | bc -l)
   R[$name,lost]=$(grep -o "Total lost packets [0-9]*" <<<"$out" | grep -o "[0-9]*$" || echo "?")
+  # Relay throughput under our generator: the server's CPU is sampled over the blast only.
+  "$LOAD" relay "127.0.0.1:$port" "$USER_" "$PASS" "$RELAY_CLIENTS" "$RELAY_SECS" "$LEN" "$RELAY_WINDOW" \
+    >"$WORK/relay-$name" 2>&1 &
+  local rp=$! rc0 rc1
+  while ! grep -q BLASTING "$WORK/relay-$name" 2>/dev/null; do sleep 0.05; kill -0 $rp 2>/dev/null || break; done
+  rc0=$(cpu_ticks "$pid")
+  wait $rp || true
+  rc1=$(cpu_ticks "$pid")
+  local echoed relay_secs
+  echoed=$(grep -o "echoed [0-9]*" "$WORK/relay-$name" | grep -o "[0-9]*" || echo 0)
+  relay_secs=$(grep -o "in [0-9.]* s" "$WORK/relay-$name" | grep -o "[0-9.]*" || echo 1)
+  R[$name,rpps]=$(echo "2 * $echoed / $relay_secs" | bc -l)
+  R[$name,rmbps]=$(echo "2 * $echoed * $LEN / $relay_secs / 1000000" | bc -l)
+  R[$name,rus_pkt]=$(echo "($rc1 - $rc0) / $hz * 1000000 / (2 * $echoed + 0.000001)" | bc -l)
+  R[$name,rcpu_gb]=$(echo "($rc1 - $rc0) / $hz / (2 * $echoed * $LEN / 1000000000 + 0.000001)" | bc -l)
   # Allocation rate and memory.
   local rss0 line
   rss0=$(awk '/VmRSS/{print $2}' "/proc/$pid/status")
@@ -89,9 +111,14 @@ run_one coturn
 run_one oxirtc
 printf "%-28s %14s %14s %10s\n" metric coturn oxirtc ratio
 row() { printf "%-28s %14.2f %14.2f %10.2f\n" "$1" "${R[coturn,$2]}" "${R[oxirtc,$2]}" "$(echo "${R[oxirtc,$2]} / (${R[coturn,$2]} + 0.000001)" | bc -l)"; }
-row "relayed packets/s" pps
-row "relayed MB/s" mbps
-row "CPU s per GB relayed" cpu_gb
+row "relayed packets/s (uclient)" pps
+row "relayed MB/s (uclient)" mbps
+row "CPU s per GB (uclient)" cpu_gb
+row "relay pkts/s (turn-load)" rpps
+row "relay MB/s (turn-load)" rmbps
+row "CPU s/GB (turn-load)" rcpu_gb
+row "CPU us/packet (turn-load)" rus_pkt
 row "RSS KiB per allocation" kb_alloc
 row "allocations/s" aps
 echo "lost packets: coturn ${R[coturn,lost]} oxirtc ${R[oxirtc,lost]}; allocations held: coturn ${R[coturn,allocs]} oxirtc ${R[oxirtc,allocs]} of $ALLOCS; peak RSS KiB coturn ${R[coturn,peak]} oxirtc ${R[oxirtc,peak]}; $THREADS threads"
+echo "load: $(uptime)"

@@ -3,6 +3,8 @@
 //! every one, prints the allocation rate, holds them HOLD_SECS (the bench script samples the server's
 //! RSS then), deallocates and exits. Single-threaded, non-blocking sockets, the client's own clock
 //! loop.
+//!
+//! `turn-load relay ...`: the relay-throughput mode, see `relay.rs`.
 #![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)] // a benchmark tool owns its clock
 
@@ -11,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use oxirtc_crypto::{default_provider, SecureRng};
 use oxirtc_turn::{ClientConfig, ClientState, TurnClient, TurnEvent};
+
+mod relay;
 
 struct Conn {
     socket: UdpSocket,
@@ -47,6 +51,10 @@ fn pump(conns: &mut [Conn], buf: &mut [u8]) -> (usize, usize) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("relay") {
+        relay::run(&args[2..]);
+        return;
+    }
     if args.len() != 6 {
         eprintln!("usage: turn-load SERVER USER PASS ALLOCATIONS HOLD_SECS");
         std::process::exit(2);

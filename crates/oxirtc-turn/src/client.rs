@@ -228,7 +228,11 @@ pub struct TurnClient {
     permissions: Vec<Permission>,
     channels: Vec<Channel>,
     next_channel: u16,
-    data_out: VecDeque<Vec<u8>>,
+    /// Queued Send indications / ChannelData, back to back (no allocation per packet once grown).
+    data_buf: Vec<u8>,
+    /// End offsets in `data_buf` of the queued packets; the first starts at `data_head`.
+    data_out: VecDeque<usize>,
+    data_head: usize,
     events: VecDeque<TurnEvent>,
     timers: [Option<Instant>; TIMER_COUNT],
     stats: ClientStats,
@@ -278,7 +282,9 @@ impl TurnClient {
             permissions: Vec::new(),
             channels: Vec::new(),
             next_channel: ChannelNumber::MIN.get(),
+            data_buf: Vec::new(),
             data_out: VecDeque::new(),
+            data_head: 0,
             events: VecDeque::new(),
             timers: [None; TIMER_COUNT],
             stats: ClientStats::default(),
@@ -392,16 +398,16 @@ impl TurnClient {
         if !self.permissions.iter().any(|p| p.ip == peer.ip()) {
             self.create_permission(now, peer.ip())?;
         }
-        let mut out = Vec::with_capacity(data.len() + 40);
+        let out = &mut self.data_buf;
         if let Some(c) = self.channels.iter().find(|c| c.peer == peer && c.bound) {
-            ChannelData::encode(c.number, data, self.config.transport == Transport::Tcp, &mut out);
+            ChannelData::encode(c.number, data, self.config.transport == Transport::Tcp, out);
         } else {
             let tid = TransactionId::random(&mut self.rng);
-            MessageEncoder::new(&mut out, Class::Indication, Method::SEND, tid)
+            MessageEncoder::new(out, Class::Indication, Method::SEND, tid)
                 .add(&Attribute::XorPeerAddress(peer))
                 .add(&Attribute::Data(data));
         }
-        self.data_out.push_back(out);
+        self.data_out.push_back(self.data_buf.len());
         Ok(())
     }
 
@@ -460,18 +466,33 @@ impl TurnClient {
     /// Next datagram for the server.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<ClientTransmit> {
-        let contents = match self.data_out.pop_front() {
-            Some(d) => d,
-            None => self
-                .pending
-                .iter_mut()
-                .find_map(|p| p.tx.poll_transmit(now).map(<[u8]>::to_vec))?,
-        };
+        let mut contents = Vec::new();
+        self.poll_transmit_into(now, &mut contents)?;
         Some(ClientTransmit {
             destination: self.config.server,
             transport: self.config.transport,
             contents,
         })
+    }
+
+    /// Like [`Self::poll_transmit`], but writes the datagram into `out` (cleared first) and returns
+    /// the server address and transport: with a reused `out`, sending allocates nothing per packet
+    /// (DESIGN.md convention 7).
+    #[must_use]
+    pub fn poll_transmit_into(&mut self, now: Instant, out: &mut Vec<u8>) -> Option<(SocketAddr, Transport)> {
+        out.clear();
+        if let Some(end) = self.data_out.pop_front() {
+            out.extend_from_slice(&self.data_buf[self.data_head..end]);
+            self.data_head = end;
+            if self.data_out.is_empty() {
+                self.data_buf.clear();
+                self.data_head = 0;
+            }
+        } else {
+            let bytes = self.pending.iter_mut().find_map(|p| p.tx.poll_transmit(now))?;
+            out.extend_from_slice(bytes);
+        }
+        Some((self.config.server, self.config.transport))
     }
 
     /// Next event.

@@ -474,3 +474,46 @@ fn forged_or_unsigned_responses_are_ignored() {
     // Datagrams from anyone but the server are not the client's.
     assert!(!w.client.handle_receive(w.now, w.peer, &forged));
 }
+
+#[test]
+fn queued_sends_leave_in_order_through_one_reused_buffer() {
+    let mut w = World::new(false, Transport::Udp, "secret");
+    let relayed = w.allocate();
+    w.client.bind_channel(w.now, w.peer).unwrap();
+    w.run(Duration::from_secs(1));
+    w.peer_inbox.clear();
+    // Three packets queued before any is polled, of different sizes (the queue is one arena).
+    let payloads: [&[u8]; 3] = [b"one", b"a longer second payload", b""];
+    for p in payloads {
+        w.client.send_to(w.now, w.peer, p).unwrap();
+    }
+    let mut buf = Vec::with_capacity(2048);
+    let cap = buf.capacity();
+    let mut sent = Vec::new();
+    while let Some((to, transport)) = w.client.poll_transmit_into(w.now, &mut buf) {
+        assert_eq!((to, transport), (w.client.server(), Transport::Udp));
+        sent.push(buf.clone());
+    }
+    assert_eq!(buf.capacity(), cap, "the caller's buffer is reused, not replaced");
+    assert_eq!(sent.len(), 3);
+    for d in sent {
+        w.send(w.client_addr, w.client.server(), Transport::Udp, d);
+    }
+    w.run(Duration::from_secs(1));
+    let got: Vec<Vec<u8>> = w
+        .peer_inbox
+        .iter()
+        .map(|(from, d)| {
+            assert_eq!(*from, relayed);
+            d.clone()
+        })
+        .collect();
+    assert_eq!(got, payloads.iter().map(|p| p.to_vec()).collect::<Vec<_>>());
+    // The queue is empty and the next send starts a fresh arena.
+    assert!(w.client.poll_transmit_into(w.now, &mut buf).is_none());
+    w.client.send_to(w.now, w.peer, b"again").unwrap();
+    assert!(w
+        .client
+        .poll_transmit(w.now)
+        .is_some_and(|t| t.contents.ends_with(b"again")));
+}

@@ -2,6 +2,8 @@
 //! peers, drops. Each worker publishes the deltas of its core's counters.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use metrics::{counter, gauge};
 use oxirtc_turn::ServerStats;
@@ -66,11 +68,67 @@ const COUNTERS: &[(&str, Label, Field)] = &[
     ("turn_dropped_total", Some(("reason", "queue_full")), |s| {
         s.dropped_queue_full
     }),
+    (
+        "turn_dropped_total",
+        Some(("reason", "unauth_request_too_small")),
+        |s| s.dropped_unauth_too_small,
+    ),
 ];
 
-/// Adds what changed since `last` to the counters and sets this worker's allocation gauge.
-pub(crate) fn publish(worker: usize, last: &mut ServerStats, now: &ServerStats, allocations: usize) {
+/// The operator warning for requests refused by the 401 size rule, at most once per this long
+/// over all workers.
+const TOO_SMALL_WARNING_EVERY: Duration = Duration::from_secs(60);
+
+/// Milliseconds since `WARN_EPOCH` of the last too-small warning, plus one (0 = never warned).
+static LAST_TOO_SMALL_WARNING: AtomicU64 = AtomicU64::new(0);
+
+/// True if the caller should log the too-small warning now: the first call, then at most one caller
+/// per [`TOO_SMALL_WARNING_EVERY`] (a compare-exchange, so two workers never both win).
+fn too_small_warning_due(now: Instant, epoch: Instant) -> bool {
+    let ms = u64::try_from(now.saturating_duration_since(epoch).as_millis()).unwrap_or(u64::MAX - 1) + 1;
+    let last = LAST_TOO_SMALL_WARNING.load(Ordering::Relaxed);
+    let every = TOO_SMALL_WARNING_EVERY.as_millis() as u64;
+    if last != 0 && ms.saturating_sub(last) < every {
+        return false;
+    }
+    LAST_TOO_SMALL_WARNING
+        .compare_exchange(last, ms, Ordering::Relaxed, Ordering::Relaxed)
+        .is_ok()
+}
+
+/// The one-a-minute warning when the 401 size rule refused requests since the last publish.
+fn warn_if_too_small(refused: u64, slack: usize, now: Instant, epoch: Instant) {
+    if refused == 0 || !too_small_warning_due(now, epoch) {
+        return;
+    }
+    tracing::warn!(
+        refused,
+        unauth_size_slack = slack,
+        "TURN: unauthenticated requests left unanswered because the 401 would be larger than the \
+         request (amplification guard); browsers send Allocates smaller than the 401: set \
+         --unauth-size-slack 64 (config: unauth-size-slack = 64) to serve them; the amplification is \
+         then at most 64 bytes"
+    );
+}
+
+/// Adds what changed since `last` to the counters, sets this worker's allocation gauge and logs the
+/// size-rule warning if it is due (`at` and `epoch` only pace that warning).
+pub(crate) fn publish(
+    worker: usize,
+    last: &mut ServerStats,
+    now: &ServerStats,
+    allocations: usize,
+    slack: usize,
+    (at, epoch): (Instant, Instant),
+) {
     gauge!("turn_allocations", "worker" => worker.to_string()).set(allocations as f64);
+    warn_if_too_small(
+        now.dropped_unauth_too_small
+            .saturating_sub(last.dropped_unauth_too_small),
+        slack,
+        at,
+        epoch,
+    );
     for (name, label, field) in COUNTERS {
         let delta = field(now).saturating_sub(field(last));
         if delta == 0 {
@@ -82,4 +140,35 @@ pub(crate) fn publish(worker: usize, last: &mut ServerStats, now: &ServerStats, 
         }
     }
     *last = now.clone();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_small_drops_are_exported_and_warned_once_a_minute() {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        let epoch = Instant::now();
+        let mut last = ServerStats::default();
+        metrics::with_local_recorder(&recorder, || {
+            let now = ServerStats {
+                dropped_unauth_too_small: 3,
+                ..ServerStats::default()
+            };
+            publish(0, &mut last, &now, 0, 0, (epoch, epoch));
+        });
+        let text = handle.render();
+        assert!(
+            text.contains("turn_dropped_total{reason=\"unauth_request_too_small\"} 3"),
+            "{text}"
+        );
+        assert_eq!(last.dropped_unauth_too_small, 3);
+        // The warning pacing: due once, then not again within the minute, then due again.
+        let t0 = epoch + Duration::from_secs(1000);
+        assert!(too_small_warning_due(t0, epoch));
+        assert!(!too_small_warning_due(t0 + Duration::from_secs(59), epoch));
+        assert!(too_small_warning_due(t0 + Duration::from_secs(61), epoch));
+    }
 }

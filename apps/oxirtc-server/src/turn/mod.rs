@@ -1,8 +1,11 @@
-//! The `oxirtc turn` daemon runtime. One sans-IO core per worker (one worker per CPU); every worker
-//! task also reads the shared listener sockets and hands each datagram to the worker that owns the
-//! client's IP (a hash), so all 5-tuples of one host — UDP and TCP, RTP/RTCP allocation pairs with
-//! EVEN-PORT reservations — meet the same core. Relay sockets are bound on demand from the worker's
-//! slice of the port range and read by their own tasks. Prometheus metrics, SIGTERM drain.
+//! The `oxirtc turn` daemon runtime. One sans-IO core per worker thread (one per CPU), each on its
+//! own current-thread runtime. Every worker reads the shared UDP listener sockets (`recvmmsg`); a
+//! datagram belongs to the worker that owns its client's IP (a hash), so all 5-tuples of one host —
+//! UDP and TCP, RTP/RTCP allocation pairs with EVEN-PORT reservations — meet the same core. A worker
+//! serves its own clients' datagrams in place and hands the others' to their worker in one batch per
+//! receive call. Relay sockets are bound on demand from the worker's slice of the port range and read
+//! on the worker's thread, so the relay path has no channel hop. TCP/TLS connections run on the main
+//! runtime and reach their worker through its channel. Prometheus metrics, SIGTERM drain.
 //!
 //! Nonces are stateless and every worker shares the nonce key and epoch.
 
@@ -10,9 +13,9 @@ mod config;
 mod metrics;
 mod net;
 mod quota;
+mod udp;
 mod worker;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -21,11 +24,10 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{bail, Context};
 use oxirtc_crypto::{default_provider, SecureRng};
 use oxirtc_turn::{ServerConfig, TurnServer};
-use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 pub use config::TurnOptions;
-use worker::{Input, Worker};
+use worker::{Input, WorkerSetup};
 
 /// Queue depth between the socket tasks and a worker.
 const INPUT_QUEUE: usize = 8192;
@@ -43,6 +45,8 @@ pub struct TurnDaemon {
     pub workers: usize,
     inputs: Vec<mpsc::Sender<Input>>,
     live: Vec<Arc<AtomicUsize>>,
+    /// Dropping it (with the daemon) stops the worker threads.
+    _stop: watch::Sender<()>,
 }
 
 impl TurnDaemon {
@@ -100,6 +104,7 @@ pub async fn start(options: &TurnOptions) -> anyhow::Result<TurnDaemon> {
     let unix = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    let (stop, stop_rx) = watch::channel(());
     let mut daemon = TurnDaemon {
         udp: listeners.udp.iter().filter_map(|s| s.local_addr().ok()).collect(),
         tcp: listeners.tcp.iter().filter_map(|s| s.local_addr().ok()).collect(),
@@ -107,15 +112,17 @@ pub async fn start(options: &TurnOptions) -> anyhow::Result<TurnDaemon> {
         workers: n,
         inputs: Vec::new(),
         live: Vec::new(),
+        _stop: stop,
     };
-    let by_addr: HashMap<SocketAddr, Arc<UdpSocket>> = listeners
-        .udp
-        .iter()
-        .filter_map(|s| Some((s.local_addr().ok()?, Arc::clone(s))))
-        .collect();
-    let mut workers = Vec::new();
     let quota = quota::SharedQuotaLedger::default();
-    for (i, (lo, hi)) in slices.into_iter().enumerate() {
+    let mut receivers = Vec::new();
+    for _ in 0..n {
+        let (tx, rx) = mpsc::channel(INPUT_QUEUE);
+        daemon.inputs.push(tx);
+        daemon.live.push(Arc::new(AtomicUsize::new(0)));
+        receivers.push(rx);
+    }
+    for (i, ((lo, hi), rx)) in slices.into_iter().zip(receivers).enumerate() {
         let config = ServerConfig {
             min_port: lo,
             max_port: hi,
@@ -126,33 +133,33 @@ pub async fn start(options: &TurnOptions) -> anyhow::Result<TurnDaemon> {
         };
         let mut core = TurnServer::new(config, default_provider(), rng.fork(), epoch);
         core.set_quota_ledger(Box::new(quota.clone()));
-        let (tx, rx) = mpsc::channel(INPUT_QUEUE);
-        let live = Arc::new(AtomicUsize::new(0));
-        workers.push(Worker {
+        let setup = WorkerSetup {
             core,
             index: i,
             rx,
-            tx: tx.clone(),
-            listeners: by_addr.clone(),
-            tcp: HashMap::new(),
-            relays: HashMap::new(),
-            live: Arc::clone(&live),
-            last: Default::default(),
-        });
-        daemon.inputs.push(tx);
-        daemon.live.push(live);
-    }
-    for socket in listeners.udp {
-        net::spawn_udp_readers(socket, daemon.inputs.clone(), n);
+            workers: daemon.inputs.clone(),
+            listeners: listeners
+                .udp
+                .iter()
+                .map(std::net::UdpSocket::try_clone)
+                .collect::<Result<_, _>>()
+                .context("cannot share the UDP listener with a worker")?,
+            live: Arc::clone(&daemon.live[i]),
+            stop: stop_rx.clone(),
+            slack: base.unauth_size_slack,
+            epoch,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start a worker runtime")?;
+        worker::spawn(setup, runtime).context("cannot start a worker thread")?;
     }
     for listener in listeners.tcp {
         net::spawn_tcp_acceptor(listener, daemon.inputs.clone());
     }
     for (listener, acceptor) in tls {
         net::spawn_tls_acceptor(listener, acceptor, daemon.inputs.clone());
-    }
-    for worker in workers {
-        tokio::spawn(worker.run());
     }
     Ok(daemon)
 }
@@ -264,3 +271,6 @@ mod tests {
         assert!(port_slices(50000, 50001, 3).is_err());
     }
 }
+
+#[cfg(test)]
+mod relay_tests;

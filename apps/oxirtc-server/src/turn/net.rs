@@ -1,16 +1,15 @@
-//! Socket set-up and the socket tasks: shared listeners read by every core, TCP framing
-//! (RFC 8656 §12.5, RFC 8489 §6.2.2), relay readers.
+//! Socket set-up and the TCP/TLS tasks: listener binding, the client-IP → worker map, TCP framing
+//! (RFC 8656 §12.5, RFC 8489 §6.2.2). The UDP fast path is in `udp.rs`.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
 use anyhow::Context;
 use oxirtc_turn::{tcp_frame_len, FiveTuple, Transport};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use super::worker::Input;
@@ -25,7 +24,8 @@ const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60
 const MAX_FRAME: usize = 65_535 + 20 + 4;
 
 pub(crate) struct Listeners {
-    pub udp: Vec<Arc<UdpSocket>>,
+    /// Non-blocking; each worker registers its own duplicate on its own runtime.
+    pub udp: Vec<std::net::UdpSocket>,
     pub tcp: Vec<TcpListener>,
 }
 
@@ -61,13 +61,13 @@ pub(crate) fn bind_listeners(addrs: &[SocketAddr]) -> anyhow::Result<Listeners> 
     Ok(out)
 }
 
-/// One UDP listener socket with large buffers.
-pub(crate) fn bind_udp(addr: SocketAddr) -> anyhow::Result<Arc<UdpSocket>> {
+/// One UDP listener socket (non-blocking) with large buffers.
+pub(crate) fn bind_udp(addr: SocketAddr) -> anyhow::Result<std::net::UdpSocket> {
     let udp = socket(addr, Type::DGRAM, Protocol::UDP)
         .with_context(|| format!("cannot listen on UDP {addr} (port in use?)"))?;
     let _ = udp.set_recv_buffer_size(8 << 20);
     let _ = udp.set_send_buffer_size(8 << 20);
-    Ok(Arc::new(UdpSocket::from_std(udp.into())?))
+    Ok(udp.into())
 }
 
 /// The worker that owns every 5-tuple of a client IP: UDP and TCP from one host, and RTP/RTCP
@@ -76,47 +76,6 @@ pub(crate) fn worker_for(ip: IpAddr, n: usize) -> usize {
     let mut h = DefaultHasher::new();
     ip.hash(&mut h);
     (h.finish() % n as u64) as usize
-}
-
-/// `readers` tasks receive from one shared socket (so every core reads) and hand each datagram to
-/// the worker of its client IP.
-pub(crate) fn spawn_udp_readers(socket: Arc<UdpSocket>, workers: Vec<mpsc::Sender<Input>>, readers: usize) {
-    for _ in 0..readers {
-        let (socket, workers) = (Arc::clone(&socket), workers.clone());
-        tokio::spawn(async move {
-            let Ok(server) = socket.local_addr() else { return };
-            let mut buf = vec![0u8; 65_536];
-            loop {
-                let (n, client) = match socket.recv_from(&mut buf).await {
-                    Ok(r) => r,
-                    // ICMP errors surface as receive errors on some systems: keep serving.
-                    Err(e) => {
-                        tracing::debug!(error = %e, "UDP receive error");
-                        continue;
-                    }
-                };
-                let tuple = FiveTuple {
-                    client,
-                    server,
-                    transport: Transport::Udp,
-                };
-                let tx = &workers[worker_for(client.ip(), workers.len())];
-                let input = Input::Client {
-                    tuple,
-                    data: buf[..n].to_vec(),
-                };
-                // A full worker queue drops the datagram (UDP semantics) instead of stalling this
-                // reader, which serves every worker.
-                match tx.try_send(input) {
-                    Ok(()) => {}
-                    Err(mpsc::error::TrySendError::Full(_)) => {
-                        metrics::counter!("turn_dropped_total", "reason" => "worker_busy").increment(1);
-                    }
-                    Err(mpsc::error::TrySendError::Closed(_)) => return,
-                }
-            }
-        });
-    }
 }
 
 pub(crate) fn spawn_tcp_acceptor(listener: TcpListener, workers: Vec<mpsc::Sender<Input>>) {

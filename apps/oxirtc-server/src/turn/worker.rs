@@ -1,30 +1,32 @@
-//! One worker: a sans-IO [`TurnServer`] core on its own task, fed by the listener, TCP connection and
-//! relay-socket tasks through one channel, sending through the sockets it owns.
+//! One worker: a sans-IO [`TurnServer`] core on its own thread (a current-thread tokio runtime and
+//! a `LocalSet`), together with the sockets it serves: its readers of the shared listeners and the
+//! relay sockets of its allocations (see `udp.rs`). Other threads reach it through one channel:
+//! datagrams of its clients read by another worker, TCP/TLS frames, drain.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::io;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use oxirtc_turn::{FiveTuple, ServerEvent, ServerStats, Transport, TurnServer};
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::metrics::publish;
+use super::udp::{listener_reader, relay_reader, Batch};
 
-/// What reaches a worker.
+/// What reaches a worker from other threads.
 #[derive(Debug)]
 pub(crate) enum Input {
-    /// A datagram or TCP frame from a client.
+    /// UDP datagrams of this worker's clients, read by another worker's listener reader.
+    Datagrams(Batch),
+    /// A TCP frame from a client.
     Client { tuple: FiveTuple, data: Vec<u8> },
-    /// A datagram that arrived on a relay socket.
-    Relay {
-        relay: SocketAddr,
-        peer: SocketAddr,
-        data: Vec<u8>,
-    },
     /// A TCP client connected; frames for it go to `writer`.
     TcpOpened {
         tuple: FiveTuple,
@@ -40,160 +42,214 @@ pub(crate) enum Input {
 const BATCH: usize = 64;
 const METRICS_EVERY: Duration = Duration::from_millis(250);
 
-pub(crate) struct Worker {
+/// Everything a worker thread starts from (all `Send`; the thread builds its local state).
+pub(crate) struct WorkerSetup {
     pub core: TurnServer,
     pub index: usize,
     pub rx: mpsc::Receiver<Input>,
-    pub tx: mpsc::Sender<Input>,
-    /// Listener sockets by local address.
-    pub listeners: HashMap<SocketAddr, Arc<UdpSocket>>,
-    pub tcp: HashMap<(SocketAddr, SocketAddr), mpsc::Sender<Vec<u8>>>,
-    pub relays: HashMap<SocketAddr, (Arc<UdpSocket>, JoinHandle<()>)>,
+    /// Every worker's input channel, by index (this one's included).
+    pub workers: Vec<mpsc::Sender<Input>>,
+    /// This worker's handles on the shared listener sockets (duplicated descriptors).
+    pub listeners: Vec<std::net::UdpSocket>,
     /// This worker's live allocation count, read by the drain logic.
     pub live: Arc<AtomicUsize>,
-    pub last: ServerStats,
+    /// Closed when the daemon is dropped: the worker then stops.
+    pub stop: watch::Receiver<()>,
+    /// `--unauth-size-slack`, named in the size-rule warning.
+    pub slack: usize,
+    /// The daemon's start, shared by all workers (paces the size-rule warning).
+    pub epoch: Instant,
 }
 
-impl Worker {
-    pub(crate) async fn run(mut self) {
-        let mut next_metrics = Instant::now() + METRICS_EVERY;
-        loop {
-            let deadline = self
-                .core
-                .poll_timeout()
-                .map_or(next_metrics, |t| t.min(next_metrics));
-            tokio::select! {
-                input = self.rx.recv() => {
-                    let Some(input) = input else { break };
-                    self.handle(input);
-                    for _ in 1..BATCH {
-                        match self.rx.try_recv() {
-                            Ok(input) => self.handle(input),
-                            Err(_) => break,
-                        }
-                    }
-                }
-                () = tokio::time::sleep_until(deadline.into()) => {}
-            }
-            let now = Instant::now();
-            self.core.handle_timeout(now);
-            self.flush().await;
-            if now >= next_metrics {
-                next_metrics = now + METRICS_EVERY;
-                publish(
-                    self.index,
-                    &mut self.last,
-                    self.core.stats(),
-                    self.core.allocation_count(),
-                );
-                self.live.store(self.core.allocation_count(), Ordering::Relaxed);
-            }
-        }
-    }
+/// The worker's state, shared by the tasks on its thread (never across threads).
+pub(crate) struct State {
+    pub core: TurnServer,
+    listeners: HashMap<SocketAddr, Rc<UdpSocket>>,
+    relays: HashMap<SocketAddr, (Rc<UdpSocket>, JoinHandle<()>)>,
+    tcp: HashMap<(SocketAddr, SocketAddr), mpsc::Sender<Vec<u8>>>,
+    live: Arc<AtomicUsize>,
+}
 
-    fn handle(&mut self, input: Input) {
-        let now = Instant::now();
-        match input {
-            Input::Client { tuple, data } => self.core.handle_receive(now, tuple, &data),
-            Input::Relay { relay, peer, data } => self.core.handle_relay_receive(now, relay, peer, &data),
-            Input::TcpOpened { tuple, writer } => {
-                self.tcp.insert((tuple.client, tuple.server), writer);
-            }
-            Input::TcpClosed { tuple } => {
-                self.tcp.remove(&(tuple.client, tuple.server));
-                self.core.handle_transport_closed(tuple);
-            }
-            Input::Drain => self.core.set_draining(true),
-        }
-    }
+pub(crate) type Shared = Rc<RefCell<State>>;
 
-    /// Events first (bind relay sockets before the success responses leave), then transmits.
-    async fn flush(&mut self) {
-        while let Some(event) = self.core.poll_event() {
-            match event {
-                ServerEvent::AllocationCreated { relay, .. } => self.open_relay(relay),
-                ServerEvent::AllocationDeleted { relay, .. } => {
-                    if let Some((_, task)) = self.relays.remove(&relay) {
-                        task.abort();
-                    }
-                }
-                _ => {}
-            }
-        }
-        self.live.store(self.core.allocation_count(), Ordering::Relaxed);
-        while let Some(t) = self.core.poll_transmit() {
-            let result = match t.transport {
-                Transport::Tcp => {
-                    if let Some(w) = self.tcp.get(&(t.destination, t.source)) {
-                        // A full writer queue means a stalled client: drop, like a lost datagram.
-                        let _ = w.try_send(t.contents.to_vec());
-                    }
-                    Ok(0)
-                }
-                _ => {
-                    let socket = self
-                        .listeners
-                        .get(&t.source)
-                        .or_else(|| self.relays.get(&t.source).map(|(s, _)| s));
-                    match socket {
-                        Some(s) => s.send_to(t.contents, t.destination).await,
-                        None => Ok(0),
-                    }
-                }
-            };
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "TURN send failed");
-            }
-        }
-    }
+/// Starts the worker thread on `runtime` (built by the caller, so a failure is a start-up error).
+pub(crate) fn spawn(setup: WorkerSetup, runtime: tokio::runtime::Runtime) -> io::Result<()> {
+    std::thread::Builder::new()
+        .name(format!("turn-worker-{}", setup.index))
+        .spawn(move || {
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&runtime, run(setup));
+        })
+        .map(drop)
+}
 
-    fn open_relay(&mut self, relay: SocketAddr) {
-        let socket = match std::net::UdpSocket::bind(relay).and_then(|s| {
-            s.set_nonblocking(true)?;
-            UdpSocket::from_std(s)
-        }) {
-            Ok(s) => Arc::new(s),
+async fn run(setup: WorkerSetup) {
+    let WorkerSetup {
+        core,
+        index,
+        mut rx,
+        workers,
+        listeners,
+        live,
+        mut stop,
+        slack,
+        epoch,
+    } = setup;
+    let shared: Shared = Rc::new(RefCell::new(State {
+        core,
+        listeners: HashMap::new(),
+        relays: HashMap::new(),
+        tcp: HashMap::new(),
+        live,
+    }));
+    for std_socket in listeners {
+        let socket = match std_socket
+            .local_addr()
+            .and_then(|a| Ok((a, UdpSocket::from_std(std_socket)?)))
+        {
+            Ok((addr, s)) => {
+                let s = Rc::new(s);
+                shared.borrow_mut().listeners.insert(addr, Rc::clone(&s));
+                s
+            }
             Err(e) => {
-                tracing::warn!(%relay, error = %e, "cannot bind relay socket");
-                self.core.relay_bind_failed(relay);
-                return;
+                tracing::error!(worker = index, error = %e, "turn: cannot register a listener socket");
+                continue;
             }
         };
-        let (reader, tx) = (Arc::clone(&socket), self.tx.clone());
-        let task = tokio::spawn(relay_reader(reader, relay, tx));
-        self.relays.insert(relay, (socket, task));
+        tokio::task::spawn_local(listener_reader(
+            Rc::clone(&shared),
+            socket,
+            index,
+            workers.clone(),
+        ));
+    }
+    drop(workers);
+    let mut last = ServerStats::default();
+    let mut next_metrics = Instant::now() + METRICS_EVERY;
+    loop {
+        let deadline = shared
+            .borrow()
+            .core
+            .poll_timeout()
+            .map_or(next_metrics, |t| t.min(next_metrics));
+        tokio::select! {
+            input = rx.recv() => {
+                let Some(input) = input else { break };
+                handle(&shared, input);
+                for _ in 1..BATCH {
+                    match rx.try_recv() {
+                        Ok(input) => handle(&shared, input),
+                        Err(_) => break,
+                    }
+                }
+            }
+            () = tokio::time::sleep_until(deadline.into()) => {}
+            _ = stop.changed() => break,
+        }
+        let now = Instant::now();
+        shared.borrow_mut().core.handle_timeout(now);
+        flush(&shared);
+        if now >= next_metrics {
+            next_metrics = now + METRICS_EVERY;
+            let state = shared.borrow();
+            let count = state.core.allocation_count();
+            publish(index, &mut last, state.core.stats(), count, slack, (now, epoch));
+            state.live.store(count, Ordering::Relaxed);
+        }
     }
 }
 
-thread_local! {
-    /// One receive buffer per runtime thread, shared by every relay socket on it: an idle allocation
-    /// then costs no 64 KiB buffer of its own.
-    static RELAY_BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 65_536]);
+fn handle(shared: &Shared, input: Input) {
+    let now = Instant::now();
+    let mut state = shared.borrow_mut();
+    match input {
+        Input::Datagrams(batch) => {
+            for (client, data) in batch.iter() {
+                let tuple = FiveTuple {
+                    client,
+                    server: batch.server,
+                    transport: Transport::Udp,
+                };
+                state.core.handle_receive(now, tuple, data);
+            }
+        }
+        Input::Client { tuple, data } => state.core.handle_receive(now, tuple, &data),
+        Input::TcpOpened { tuple, writer } => {
+            state.tcp.insert((tuple.client, tuple.server), writer);
+        }
+        Input::TcpClosed { tuple } => {
+            state.tcp.remove(&(tuple.client, tuple.server));
+            state.core.handle_transport_closed(tuple);
+        }
+        Input::Drain => state.core.set_draining(true),
+    }
 }
 
-/// Reads one relay socket and forwards its datagrams to the worker.
-async fn relay_reader(socket: Arc<UdpSocket>, relay: SocketAddr, tx: mpsc::Sender<Input>) {
-    loop {
-        if socket.readable().await.is_err() {
+/// Events first (bind relay sockets before the success responses leave), then transmits, each with
+/// one non-blocking send: a full socket buffer drops the datagram (counted), as a full queue would.
+pub(crate) fn flush(shared: &Shared) {
+    let mut guard = shared.borrow_mut();
+    let state = &mut *guard;
+    while let Some(event) = state.core.poll_event() {
+        match event {
+            ServerEvent::AllocationCreated { relay, .. } => open_relay(shared, state, relay),
+            ServerEvent::AllocationDeleted { relay, .. } => {
+                if let Some((_, task)) = state.relays.remove(&relay) {
+                    task.abort();
+                }
+            }
+            _ => {}
+        }
+    }
+    state.live.store(state.core.allocation_count(), Ordering::Relaxed);
+    let State {
+        core,
+        listeners,
+        relays,
+        tcp,
+        ..
+    } = state;
+    while let Some(t) = core.poll_transmit() {
+        if t.transport == Transport::Tcp {
+            if let Some(w) = tcp.get(&(t.destination, t.source)) {
+                // A full writer queue means a stalled client: drop, like a lost datagram.
+                let _ = w.try_send(t.contents.to_vec());
+            }
+            continue;
+        }
+        let socket = listeners
+            .get(&t.source)
+            .or_else(|| relays.get(&t.source).map(|(s, _)| s));
+        let Some(socket) = socket else { continue };
+        // The system call itself, not tokio's `try_send_to`: that one answers `WouldBlock` without
+        // trying until the reactor has seen the socket writable once, which drops the first packets
+        // of a relay socket bound a moment ago. Nothing here waits for writability, so bypassing
+        // tokio's readiness cache loses nothing.
+        let raw = socket2::SockRef::from(socket.as_ref());
+        match raw.send_to(t.contents, &t.destination.into()) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                metrics::counter!("turn_dropped_total", "reason" => "send_buffer_full").increment(1);
+            }
+            Err(e) => tracing::debug!(error = %e, destination = %t.destination, "TURN send failed"),
+        }
+    }
+}
+
+/// Binds the relay socket the core chose and starts its reader on this thread.
+fn open_relay(shared: &Shared, state: &mut State, relay: SocketAddr) {
+    let socket = match std::net::UdpSocket::bind(relay).and_then(|s| {
+        s.set_nonblocking(true)?;
+        UdpSocket::from_std(s)
+    }) {
+        Ok(s) => Rc::new(s),
+        Err(e) => {
+            tracing::warn!(%relay, error = %e, "cannot bind relay socket");
+            state.core.relay_bind_failed(relay);
             return;
         }
-        let got = RELAY_BUF.with(|buf| {
-            let mut buf = buf.borrow_mut();
-            socket
-                .try_recv_from(&mut buf)
-                .map(|(n, peer)| (buf[..n].to_vec(), peer))
-        });
-        match got {
-            Ok((data, peer)) => match tx.try_send(Input::Relay { relay, peer, data }) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    metrics::counter!("turn_dropped_total", "reason" => "worker_busy").increment(1);
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => return,
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            // ICMP port-unreachable and friends: transient, keep the relay open.
-            Err(e) => tracing::debug!(%relay, error = %e, "relay receive error"),
-        }
-    }
+    };
+    let task = tokio::task::spawn_local(relay_reader(Rc::clone(shared), Rc::clone(&socket), relay));
+    state.relays.insert(relay, (socket, task));
 }

@@ -161,7 +161,13 @@ impl TurnServer {
         if self.out.len_since(start) > msg.raw().len() + self.config.unauth_size_slack {
             // Amplification guard: an unauthenticated request never gets a bigger answer.
             self.out.abort(start);
-            self.stats.dropped_unauth_limited += 1;
+            self.stats.dropped_unauth_too_small += 1;
+            tracing::debug!(
+                client = %tuple.client,
+                request = msg.raw().len(),
+                slack = self.config.unauth_size_slack,
+                "TURN: unauthenticated request smaller than its 401; not answered"
+            );
             return;
         }
         self.stats.error_responses += 1;

@@ -282,7 +282,8 @@ fn unauthenticated_response_never_larger_than_request() {
         h.send(&tiny).is_empty(),
         "a 401 would be larger than this request"
     );
-    assert_eq!(h.s.stats().dropped_unauth_limited, 1);
+    assert_eq!(h.s.stats().dropped_unauth_too_small, 1);
+    assert_eq!(h.s.stats().dropped_unauth_limited, 0, "not a rate-limit drop");
     let req = h.build(
         Class::Request,
         Method::ALLOCATE,
@@ -294,6 +295,26 @@ fn unauthenticated_response_never_larger_than_request() {
     );
     let out = h.send(&req);
     assert!(out[0].3.len() <= req.len());
+    assert_eq!(h.s.stats().dropped_unauth_too_small, 1, "answered, not counted");
+}
+
+#[test]
+fn size_slack_serves_small_first_allocates() {
+    // A browser-sized first Allocate (REQUESTED-TRANSPORT only, 28 bytes) gets its 401 with slack 64.
+    let mut h = H::new(ServerConfig {
+        unauth_size_slack: 64,
+        ..config()
+    });
+    let tiny = h.build(
+        Class::Request,
+        Method::ALLOCATE,
+        &[Attribute::RequestedTransport(17)],
+        false,
+    );
+    let out = h.send(&tiny);
+    assert_eq!(out.len(), 1);
+    assert!(out[0].3.len() > tiny.len() && out[0].3.len() <= tiny.len() + 64);
+    assert_eq!(h.s.stats().dropped_unauth_too_small, 0);
 }
 
 #[test]
