@@ -12,7 +12,7 @@ use oxirtc_crypto::Sha256Hasher;
 use oxirtc_server::signaling::{PeerInfo, ServerMsg};
 use oxirtc_tokio::Message;
 
-use crate::link_io::{next, poll_next, send_control, Incoming};
+use crate::link_io::{next, poll_next, send_control, send_message, Incoming};
 use crate::peer_link::{config_for, establish, Link};
 use crate::progress::bar;
 use crate::signal_ws::{SignalClient, DEFAULT_SERVER};
@@ -186,10 +186,7 @@ async fn send_file(
         let want = usize::try_from(size - pos).map_or(CHUNK, |r| r.min(CHUNK));
         read_exact(&mut file, &mut buf[..want], f)?;
         hasher.update(&buf[..want]);
-        link.dc
-            .send(Message::binary(Bytes::copy_from_slice(&buf[..want])))
-            .await
-            .map_err(|e| anyhow::anyhow!("the peer went away ({e})"))?;
+        send_message(link, Message::binary(Bytes::copy_from_slice(&buf[..want]))).await?;
         pos += want as u64;
         progress.set_position(pos);
         check_cancel(link)?;

@@ -65,6 +65,12 @@ pub fn long() -> bool {
     std::env::var("OXIRTC_LONG").as_deref() == Ok("1")
 }
 
+/// A lab prefix unique to this test process (labs of concurrent runs must not share namespaces):
+/// `tag` then the process id.
+pub fn prefix(tag: char) -> String {
+    format!("{tag}{}", std::process::id() % 100_000)
+}
+
 /// One lab, named by its prefix; `netlab.sh down` on drop.
 pub struct Lab {
     prefix: String,
