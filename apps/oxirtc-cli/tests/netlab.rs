@@ -256,4 +256,65 @@ fn consent_stops_sending_within_30s() {
         !into.join("big.bin").exists(),
         "a truncated file was renamed into place"
     );
+    // Issue 7 §2: the next run resumes from the `.part` and ends with the whole file.
+    let again = transfer(
+        &lab,
+        "http://203.0.113.2:8080",
+        &file,
+        &into,
+        false,
+        Duration::from_secs(120),
+    );
+    assert!(
+        again.ok && again.resumed,
+        "the rerun must resume and complete: {}",
+        again.detail
+    );
+}
+
+/// Issue 7 §2: the path is cut both ways for 10 s mid-transfer, then restored; the transfer goes on
+/// (SCTP retransmits with backed-off RTO, ICE consent has not expired yet) and ends with equal
+/// SHA-256.
+#[test]
+fn outage_of_10s_then_restore_completes() {
+    if !available("outage_of_10s_then_restore_completes") {
+        return;
+    }
+    let prefix = netlab_lab::prefix('o');
+    let lab = Lab::up(&prefix, &["--nat", "prc", "--rate", "20mbit"]);
+    let (_serve, url) = serve(&lab);
+    let dir = common::scratch(&format!("netlab-{prefix}"));
+    let file = dir.join("outage.bin");
+    common::random_file(&file, 24 << 20, 11);
+    let into = dir.join("in");
+    std::fs::create_dir_all(&into).unwrap();
+    let run = std::thread::spawn({
+        let (file, into, prefix, url) = (file.clone(), into.clone(), prefix.clone(), url.clone());
+        move || {
+            transfer(
+                &Lab::attach(&prefix),
+                &url,
+                &file,
+                &into,
+                false,
+                Duration::from_secs(150),
+            )
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while lab.counters()["up"].as_u64().unwrap() < 300 {
+        assert!(Instant::now() < deadline, "no traffic: {}", lab.counters());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    lab.cut("both");
+    std::thread::sleep(Duration::from_secs(10));
+    let cut = lab.counters()["cut"].as_u64().unwrap();
+    lab.restore();
+    let t = run.join().unwrap();
+    eprintln!(
+        "outage: {cut} packets dropped in 10 s; after restore: ok {} {:?} MB/s",
+        t.ok, t.mb_per_s
+    );
+    assert!(cut > 0, "the cut dropped nothing");
+    assert!(t.ok, "the transfer must survive a 10 s outage: {}", t.detail);
 }

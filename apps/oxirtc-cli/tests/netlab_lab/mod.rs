@@ -210,6 +210,8 @@ pub struct Transfer {
     pub clear_failure: bool,
     /// MB/s (10^6) as `oxirtc send` timed it (first chunk to the receiver's `done`).
     pub mb_per_s: Option<f64>,
+    /// `oxirtc recv` resumed a `.part` left by an earlier run.
+    pub resumed: bool,
     /// The sender's selected ICE pair went through the TURN relay.
     pub relayed: Option<bool>,
     /// Exit statuses, outputs and the digest check, for failure messages.
@@ -271,12 +273,15 @@ pub fn transfer(
     let want = crate::common::sha256_file(file);
     let got = target.exists().then(|| crate::common::sha256_file(&target));
     let same = got.as_deref() == Some(want.as_str());
+    // "sent NAME (... ) in 1.23 s, 4.5 MB/s": recomputed from the seconds, for 3 digits at low rates
+    let bytes = std::fs::metadata(file).map_or(0, |m| m.len()) as f64;
     let mb_per_s = send_out
         .lines()
         .find_map(|l| l.strip_prefix("sent "))
-        .and_then(|l| l.rsplit(", ").next())
-        .and_then(|l| l.strip_suffix(" MB/s"))
-        .and_then(|v| v.parse().ok());
+        .and_then(|l| l.rsplit_once(" in "))
+        .and_then(|(_, t)| t.split(" s,").next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .map(|secs| bytes / secs.max(1e-3) / 1e6);
     let relayed = send_err
         .lines()
         .find(|l| l.contains("ice selected pair"))
@@ -284,6 +289,7 @@ pub fn transfer(
     let said_why = |e: &str| e.lines().any(|l| l.starts_with("error: "));
     Transfer {
         ok: recv_ok == Some(true) && send_ok == Some(true) && same,
+        resumed: recv_err.contains("resuming "),
         clear_failure: recv_ok == Some(false)
             && send_ok == Some(false)
             && said_why(&recv_err)
@@ -304,6 +310,7 @@ fn failed(detail: String) -> Transfer {
     Transfer {
         ok: false,
         clear_failure: false,
+        resumed: false,
         mb_per_s: None,
         relayed: None,
         detail,
