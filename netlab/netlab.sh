@@ -28,6 +28,7 @@ usage: netlab.sh up [--nat none|fullcone|arc|prc|symmetric] [--loss PCT] [--dup 
        netlab.sh selftest           bring labs up and check every NAT type and impairment
        netlab.sh cut [up|down|both] drop forwarded packets: up = priv->pub, down = pub->priv
        netlab.sh restore            undo cut
+       netlab.sh remap              the NAT forgets every mapping (conntrack flushed, as on a reboot)
        netlab.sh counters           JSON: forwarded UDP packets each way, and those cut
        netlab.sh nattype            JSON: the NAT type measured from the private host
        netlab.sh exec priv|nat|pub CMD [ARG...]
@@ -306,6 +307,12 @@ cmd_restore() {
 	in_ns "$NS_NAT" nft flush chain inet oxlab cut
 }
 
+cmd_remap() {
+	require_root
+	require_up
+	in_ns "$NS_NAT" python3 "$LIB/probe.py" flush-conntrack
+}
+
 counter_packets() { # FAMILY TABLE NAME
 	in_ns "$NS_NAT" nft list counter "$1" "$2" "$3" | awk '/packets/ { print $2; exit }'
 }
@@ -429,6 +436,7 @@ down) cmd_down ;;
 status) cmd_status ;;
 cut) shift; cmd_cut "$@" ;;
 restore) cmd_restore ;;
+remap) cmd_remap ;;
 counters) cmd_counters ;;
 nattype) cmd_nattype ;;
 exec) shift; cmd_exec "$@" ;;
