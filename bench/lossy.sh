@@ -74,6 +74,7 @@ oxirtc_run() {
 tcp_run() {
 	local cc="$1"
 	[ "$cc" = default ] && cc=""
+	rm -f "$WORK/tcp-recv.out" # a stale "ready" from the previous run must not be read as this one's
 	"$LAB" exec pub python3 "$ROOT/bench/lossy_tcp.py" recv "$PUB" 5201 >"$WORK/tcp-recv.out" 2>&1 &
 	local receiver=$!
 	for _ in $(seq 50); do grep -qs ready "$WORK/tcp-recv.out" && break; sleep 0.1; done

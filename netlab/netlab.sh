@@ -28,6 +28,7 @@ usage: netlab.sh up [--nat none|fullcone|arc|prc|symmetric] [--loss PCT] [--dup 
        netlab.sh selftest           bring labs up and check every NAT type and impairment
        netlab.sh cut [up|down|both] drop forwarded packets: up = priv->pub, down = pub->priv
        netlab.sh restore            undo cut
+       netlab.sh remap              the NAT forgets every mapping (conntrack flushed, as on a reboot)
        netlab.sh counters           JSON: forwarded UDP packets each way, and those cut
        netlab.sh nattype            JSON: the NAT type measured from the private host
        netlab.sh exec priv|nat|pub CMD [ARG...]
@@ -107,6 +108,11 @@ links() {
 		ip -n "$NS_NAT" link set wan mtu "$MTU"
 		ip -n "$NS_PUB" link set eth0 mtu "$MTU"
 	fi
+	# One datagram per packet: without this, UDP GSO and TCP TSO hand the veths 64 KiB super-packets
+	# that nft would count, drop, duplicate and delay as one (loss of 1 % would drop bursts).
+	for dev in "$NS_PRIV:eth0" "$NS_NAT:lan" "$NS_NAT:wan" "$NS_PUB:eth0"; do
+		ip -n "${dev%%:*}" link set dev "${dev#*:}" gso_max_segs 1
+	done
 	ip -n "$NS_PRIV" link set eth0 up
 	ip -n "$NS_NAT" link set lan up
 	ip -n "$NS_NAT" link set wan up
@@ -301,6 +307,12 @@ cmd_restore() {
 	in_ns "$NS_NAT" nft flush chain inet oxlab cut
 }
 
+cmd_remap() {
+	require_root
+	require_up
+	in_ns "$NS_NAT" python3 "$LIB/probe.py" flush-conntrack
+}
+
 counter_packets() { # FAMILY TABLE NAME
 	in_ns "$NS_NAT" nft list counter "$1" "$2" "$3" | awk '/packets/ { print $2; exit }'
 }
@@ -424,6 +436,7 @@ down) cmd_down ;;
 status) cmd_status ;;
 cut) shift; cmd_cut "$@" ;;
 restore) cmd_restore ;;
+remap) cmd_remap ;;
 counters) cmd_counters ;;
 nattype) cmd_nattype ;;
 exec) shift; cmd_exec "$@" ;;

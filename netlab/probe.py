@@ -4,14 +4,17 @@
   probe.py serve IP1 IP2          on the public host: answers on IP1:4101, IP1:4102 and IP2:4101
   probe.py nattype IP1 IP2        on the private host: prints {"type": ..., ...}
   probe.py ping IP1 [N] [GAP_S]   on the private host: N echoes, prints counts and median RTT
+  probe.py flush-conntrack        in the NAT's namespace: forget every mapping (a NAT reboot)
 
 Requests are text: `who` (reply: the source address seen), `poke I HOST PORT` (socket I sends
 `poked` to HOST:PORT, to test filtering), `echo SEQ` (echoed back).
 """
 import json
+import os
 import select
 import socket
 import statistics
+import struct
 import sys
 import time
 
@@ -124,11 +127,25 @@ def ping(ip, count=50, gap=0.01):
     print(json.dumps(out))
 
 
+def flush_conntrack():
+    """Deletes every conntrack entry of this namespace (ctnetlink DELETE without a tuple)."""
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)  # NETLINK_NETFILTER
+    s.bind((0, 0))
+    body = struct.pack("=BBH", socket.AF_INET, 0, 0)  # nfgenmsg
+    # subsystem CTNETLINK (1) << 8 | IPCTNL_MSG_CT_DELETE (2); NLM_F_REQUEST | NLM_F_ACK
+    s.send(struct.pack("=IHHII", 16 + len(body), (1 << 8) | 2, 1 | 4, 1, 0) + body)
+    (err,) = struct.unpack_from("=i", s.recv(4096), 16)
+    if err:
+        sys.exit(f"conntrack flush failed: {os.strerror(-err)}")
+
+
 def main(argv):
     if len(argv) >= 3 and argv[0] == "serve":
         serve(argv[1], argv[2])
     elif len(argv) >= 3 and argv[0] == "nattype":
         nattype(argv[1], argv[2])
+    elif argv[:1] == ["flush-conntrack"]:
+        flush_conntrack()
     elif len(argv) >= 2 and argv[0] == "ping":
         ping(argv[1], *(int(argv[2]),) if len(argv) > 2 else (), *(float(argv[3]),) if len(argv) > 3 else ())
     else:

@@ -19,10 +19,29 @@ pub enum Incoming {
 
 /// Sends a control message.
 pub async fn send_control(link: &Link, msg: &Control) -> anyhow::Result<()> {
-    link.dc
-        .send(Message::text(msg.to_json()))
-        .await
-        .map_err(|e| anyhow!("the peer went away ({e})"))
+    send_message(link, Message::text(msg.to_json())).await
+}
+
+/// Sends a message; an error, not an endless wait, when the peer goes away while the channel's
+/// buffer is full (ICE consent expired, the peer left): the channel itself stays open then.
+pub async fn send_message(link: &Link, msg: Message) -> anyhow::Result<()> {
+    let mut gone = link.gone.clone();
+    tokio::select! {
+        biased;
+        r = link.dc.send(msg) => r.map_err(|e| anyhow!("the peer went away ({e})")),
+        why = wait_gone(&mut gone) => bail!("{why}"),
+    }
+}
+
+async fn wait_gone(gone: &mut tokio::sync::watch::Receiver<Option<String>>) -> String {
+    loop {
+        if let Some(why) = gone.borrow_and_update().clone() {
+            return why;
+        }
+        if gone.changed().await.is_err() {
+            return "the connection to the peer ended".into();
+        }
+    }
 }
 
 fn gone_reason(link: &Link) -> Option<String> {

@@ -9,7 +9,7 @@ use oxirtc_server::signaling::{PeerInfo, ServerMsg};
 use oxirtc_tokio::Message;
 
 use crate::file_io::{spawn_reader, Piece};
-use crate::link_io::{next, poll_next, send_control, Incoming};
+use crate::link_io::{next, poll_next, send_control, send_message, Incoming};
 use crate::peer_link::{config_for, establish, Link};
 use crate::progress::bar;
 use crate::signal_ws::{SignalClient, DEFAULT_SERVER};
@@ -178,10 +178,8 @@ async fn send_file(
             Piece::Digest(d) => break hex(&d),
         };
         pos += data.len() as u64;
-        link.dc
-            .send(Message::binary(data))
-            .await
-            .map_err(|e| anyhow::anyhow!("the peer went away ({e})"))?;
+        // Gives up when the peer is gone (consent expired) instead of waiting for buffer room.
+        send_message(link, Message::binary(data)).await?;
         progress.set_position(pos);
         check_cancel(link)?;
         if stop_after.is_some_and(|n| pos - offset >= n) {
