@@ -14,6 +14,7 @@ use super::SignalingState;
 /// Attempts at a fresh room code before giving up (a collision is rare).
 const CODE_ATTEMPTS: usize = 16;
 
+#[derive(Debug)]
 struct Conn {
     state: SignalingState,
     id: String,
@@ -69,25 +70,54 @@ impl RateLimit {
     }
 }
 
+/// One client of the signaling service without a socket: frames in with [`LocalClient::handle_text`],
+/// what the server sends it out with [`LocalClient::poll_frame`]. It is a member like any WebSocket
+/// client (same limits, same room state); dropping it leaves its room. Used by tests and the
+/// `signaling` fuzz target; no runtime is needed.
+#[derive(Debug)]
+pub struct LocalClient {
+    conn: Conn,
+    rx: mpsc::Receiver<ServerMsg>,
+    open: bool,
+}
+
+impl LocalClient {
+    /// Registers a new client (it is sent `hello`, as on a socket).
+    pub fn connect(state: &SignalingState) -> Self {
+        let (conn, rx) = Conn::register(state.clone());
+        LocalClient { conn, rx, open: true }
+    }
+
+    /// The server-assigned peer id.
+    pub fn id(&self) -> &str {
+        &self.conn.id
+    }
+
+    /// Handles one text frame as the socket loop does; false once the server closed the connection
+    /// (later frames are ignored).
+    pub fn handle_text(&mut self, text: &str) -> bool {
+        if self.open {
+            self.open = self.conn.on_frame(Message::Text(text.into()));
+        }
+        self.open
+    }
+
+    /// The next frame the server queued for this client.
+    pub fn poll_frame(&mut self) -> Option<ServerMsg> {
+        self.rx.try_recv().ok()
+    }
+}
+
+impl Drop for LocalClient {
+    fn drop(&mut self) {
+        self.conn.unregister();
+    }
+}
+
 /// Serves one client until it closes, errs or sends an oversized frame.
 pub(super) async fn run(state: SignalingState, mut socket: WebSocket) {
-    let (tx, mut rx) = mpsc::channel(state.config().send_queue);
-    let id = state.new_peer_id();
-    state.clients().insert(id.clone(), tx.clone());
-    metrics::gauge!("oxirtc_signaling_clients").increment(1.0);
-    let bucket = RateLimit::new(state.config().rate_burst, Instant::now());
     let write_timeout = state.config().write_timeout;
-    let mut conn = Conn {
-        state,
-        id,
-        room: None,
-        tx,
-        bucket,
-    };
-    conn.reply(ServerMsg::Hello {
-        v: PROTOCOL_VERSION,
-        server: format!("oxirtc {}", env!("CARGO_PKG_VERSION")),
-    });
+    let (mut conn, mut rx) = Conn::register(state);
     loop {
         tokio::select! {
             incoming = socket.recv() => {
@@ -115,9 +145,7 @@ pub(super) async fn run(state: SignalingState, mut socket: WebSocket) {
             },
         }
     }
-    conn.leave();
-    conn.state.clients().remove(&conn.id);
-    metrics::gauge!("oxirtc_signaling_clients").decrement(1.0);
+    conn.unregister();
 }
 
 /// Writes one frame; false (drop the client) if it fails or the client does not take it within
@@ -148,6 +176,34 @@ async fn flush(socket: &mut WebSocket, rx: &mut mpsc::Receiver<ServerMsg>, timeo
 }
 
 impl Conn {
+    /// A new client: an id, a send queue in the client map, and `hello` queued.
+    fn register(state: SignalingState) -> (Self, mpsc::Receiver<ServerMsg>) {
+        let (tx, rx) = mpsc::channel(state.config().send_queue.max(1));
+        let id = state.new_peer_id();
+        state.clients().insert(id.clone(), tx.clone());
+        metrics::gauge!("oxirtc_signaling_clients").increment(1.0);
+        let bucket = RateLimit::new(state.config().rate_burst, Instant::now());
+        let conn = Conn {
+            state,
+            id,
+            room: None,
+            tx,
+            bucket,
+        };
+        conn.reply(ServerMsg::Hello {
+            v: PROTOCOL_VERSION,
+            server: format!("oxirtc {}", env!("CARGO_PKG_VERSION")),
+        });
+        (conn, rx)
+    }
+
+    /// The client is gone: it leaves its room and the client map.
+    fn unregister(&mut self) {
+        self.leave();
+        self.state.clients().remove(&self.id);
+        metrics::gauge!("oxirtc_signaling_clients").decrement(1.0);
+    }
+
     /// Handles one data frame after the rate limit; false means close the connection.
     fn on_frame(&mut self, frame: Message) -> bool {
         let config = self.state.config();
@@ -394,6 +450,44 @@ impl Conn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signaling::{MemoryRegistry, SignalingConfig};
+    use oxirtc_crypto::SecureRng;
+    use std::sync::Arc;
+
+    fn frames(c: &mut LocalClient) -> Vec<ServerMsg> {
+        std::iter::from_fn(|| c.poll_frame()).collect()
+    }
+
+    #[test]
+    fn local_clients_meet_relay_and_leave_without_a_runtime() {
+        let state = SignalingState::with_registry(
+            SignalingConfig::default(),
+            Arc::new(MemoryRegistry::new(10)),
+            SecureRng::from_seed([1; 32]),
+        );
+        let mut a = LocalClient::connect(&state);
+        let mut b = LocalClient::connect(&state);
+        assert!(matches!(frames(&mut a)[..], [ServerMsg::Hello { v: 1, .. }]));
+        assert!(a.handle_text(r#"{"v":1,"type":"create","name":"A"}"#));
+        let [ServerMsg::Joined { room, .. }] = &frames(&mut a)[..] else {
+            panic!("no joined")
+        };
+        assert!(b.handle_text(&format!(r#"{{"v":1,"type":"join","room":"{room}"}}"#)));
+        let to_a = format!(r#"{{"v":1,"type":"signal","to":"{}","data":{{"x":1}}}}"#, a.id());
+        assert!(b.handle_text(&to_a));
+        let got = frames(&mut a);
+        assert!(
+            matches!(&got[0], ServerMsg::PeerJoined { peer } if peer.id == b.id()),
+            "{got:?}"
+        );
+        assert!(matches!(&got[1], ServerMsg::Signal { from, data } if from == b.id() && data["x"] == 1));
+        let b_id = b.id().to_owned();
+        drop(b);
+        assert_eq!(frames(&mut a), vec![ServerMsg::PeerLeft { id: b_id }]);
+        assert_eq!(state.client_count(), 1);
+        drop(a);
+        assert_eq!(state.registry().room_count(), 0);
+    }
 
     #[test]
     fn the_bucket_allows_a_burst_then_the_rate_then_disconnects() {

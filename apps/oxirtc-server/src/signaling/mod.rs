@@ -33,6 +33,7 @@ use oxirtc_crypto::{default_provider, SecureRng};
 use tokio::sync::mpsc;
 
 pub use codes::{friendly_name, normalize_code, room_code};
+pub use conn::LocalClient;
 pub use protocol::{ClientMsg, ErrorCode, IceServer, PeerInfo, ServerMsg, PROTOCOL_VERSION};
 pub use registry::{MemoryRegistry, RoomError, RoomRegistry};
 pub use turn_rest::TurnRest;
