@@ -1,6 +1,7 @@
 // Playwright tests of the `oxirtc serve` web UI in headless Chromium (loopback-only namespace, as
 // chromium-peer.mjs): two pages move a file with SHA-256 equal, decline and cancel paths, a screenshot
-// mid-transfer, CLI -> browser and browser -> CLI. Prints one JSON object; exit 0 only if every check passed.
+// mid-transfer, CLI -> browser and browser -> CLI; receiving pages must stream to disk (OPFS), not
+// memory. Prints one JSON object; exit 0 only if every check passed.
 //
 //   node interop/serve-ui.mjs --oxirtc target/debug/oxirtc --out DIR [--mib 64] [--cli-mib 16] [--cli-to-cli]
 //
@@ -87,7 +88,8 @@ const ready = (p) => p.waitForSelector('.peer .send-files:not([disabled])', { ti
 const receivedSha = (p) => p.evaluate(async () => {
   const r = window.oxirtcApp.received.at(-1);
   const d = await crypto.subtle.digest('SHA-256', await r.blob.arrayBuffer());
-  return { name: r.name, size: r.blob.size, sha256: Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, '0')).join('') };
+  return { name: r.name, size: r.blob.size, storage: r.storage, diskError: r.diskError,
+    sha256: Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, '0')).join('') };
 });
 const state = (p, dir) => p.$eval(`.transfer[data-dir="${dir}"]`, (e) => e.dataset.state);
 const waitState = (p, dir, states, timeout = 120000) => p.waitForFunction(([d, s]) => {
@@ -118,6 +120,8 @@ async function twoPages(file, want) {
   const got = await receivedSha(b);
   info.twoPages = got;
   checks.twoPagesSha256Equal = got.sha256 === want && got.size === MIB * 1048576;
+  // Chromium has the origin-private file system: the receiving page streams to disk, not to memory.
+  checks.receiverStreamedToDisk = got.storage === 'disk';
   // Text messages.
   await a.fill('#chat-text', 'hello from A');
   await a.click('#chat button');
@@ -153,6 +157,7 @@ async function cliToBrowser(file, want) {
   info.cliToBrowserMBps = (CLI_MIB * 1048576) / ((Date.now() - t0) / 1000) / 1e6;
   const got = await receivedSha(p);
   checks.cliToBrowserSha256Equal = got.sha256 === want;
+  checks.cliToBrowserStreamedToDisk = got.storage === 'disk';
   checks.cliSenderExitZero = (await send.exit) === 0;
   if (!checks.cliSenderExitZero) info.cliSender = send.stdout + send.stderr;
   await p.context().close();

@@ -1,6 +1,7 @@
 //! Sets up one peer connection with one data channel over the WebSocket signaling, then watches it:
 //! the peer leaving the room or the connection failing is reported on [`Link::gone`].
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
@@ -8,7 +9,7 @@ use oxirtc::{DataChannelInit, Description, PeerConnectionState, SdpType};
 use oxirtc_server::signaling::{IceServer, ServerMsg};
 use oxirtc_tokio::{
     parse_stun_url, parse_turn_url, Config, DataChannel, IceTransportPolicy, PeerConnection,
-    PeerConnectionEvent,
+    PeerConnectionEvent, TurnTransport,
 };
 use serde_json::{json, Value};
 use tokio::sync::{oneshot, watch};
@@ -42,25 +43,34 @@ impl Link {
     }
 }
 
-/// The peer-connection settings for these ICE servers (`stun:` and `turn:` URLs with literal IPs; the
-/// TURN REST credentials come with them), with loopback candidates so two processes on one machine
-/// connect, and a bulk-sized receive window. `relay_only` uses the TURN relay alone.
-pub fn config_for(ice: &[IceServer], relay_only: bool) -> Config {
-    let stun = ice
-        .iter()
-        .flat_map(|s| s.urls.iter())
-        .filter_map(|u| parse_stun_url(u))
-        .collect();
-    let turn = ice
-        .iter()
-        .flat_map(|s| {
-            let (user, pass) = (
-                s.username.clone().unwrap_or_default(),
-                s.credential.clone().unwrap_or_default(),
-            );
-            s.urls.iter().filter_map(move |u| parse_turn_url(u, &user, &pass))
-        })
-        .collect();
+/// The peer-connection settings for these ICE servers (`stun:`/`turn:`/`turns:` URLs; host names are
+/// resolved here, see [`resolve_ice_url`]; the TURN REST credentials come with them), with loopback
+/// candidates so two processes on one machine connect, and a bulk-sized receive window. `relay_only`
+/// uses the TURN relay alone. A URL that does not parse or resolve is skipped with a warning.
+pub async fn config_for(ice: &[IceServer], relay_only: bool) -> Config {
+    let mut stun = Vec::new();
+    let mut turn = Vec::new();
+    for server in ice {
+        let (user, pass) = (
+            server.username.clone().unwrap_or_default(),
+            server.credential.clone().unwrap_or_default(),
+        );
+        for url in &server.urls {
+            let Some((literal, host)) = resolve_ice_url(url).await else {
+                tracing::warn!(%url, "ICE server URL skipped: not a stun:/turn: URL or its host does not resolve");
+                continue;
+            };
+            if let Some(addr) = parse_stun_url(&literal) {
+                stun.push(addr);
+            } else if let Some(mut t) = parse_turn_url(&literal, &user, &pass) {
+                if let (TurnTransport::Tls { server_name }, Some(host)) = (&mut t.transport, host) {
+                    // TLS checks the certificate against the name in the URL, not the address.
+                    *server_name = host;
+                }
+                turn.push(t);
+            }
+        }
+    }
     let mut c = Config {
         include_loopback: true,
         stun_servers: stun,
@@ -76,6 +86,61 @@ pub fn config_for(ice: &[IceServer], relay_only: bool) -> Config {
     // ~87 MB/s in A/B runs; a file receiver can afford the memory. (max_burst 64 + 8 MiB stalled.)
     c.rtc.sctp.receive_window = 4 * 1024 * 1024;
     c
+}
+
+/// How long resolving one ICE server host name may take.
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `url` with its host replaced by an IP address (RFC 7064 §3.1 `stun:host[:port]`, RFC 7065 §3.1
+/// `turn:host[:port][?transport=..]`), and the host name if there was one. Literal IPs pass unchanged;
+/// a name is resolved with the system resolver (IPv4 preferred: our sockets are dual-stack only where
+/// the host has IPv6). None if the URL has no host or the name does not resolve.
+pub async fn resolve_ice_url(url: &str) -> Option<(String, Option<String>)> {
+    let (scheme, rest) = url.split_once(':')?;
+    let default_port = match scheme {
+        "stun" | "turn" => 3478,
+        "stuns" | "turns" => 5349,
+        _ => return None,
+    };
+    let (authority, query) = match rest.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (rest, None),
+    };
+    let (host, port) = split_host_port(authority)?;
+    if host.parse::<IpAddr>().is_ok() {
+        return Some((url.to_owned(), None));
+    }
+    let port = port.unwrap_or(default_port);
+    let lookup = tokio::net::lookup_host((host, port));
+    let addrs: Vec<SocketAddr> = tokio::time::timeout(RESOLVE_TIMEOUT, lookup)
+        .await
+        .ok()?
+        .ok()?
+        .collect();
+    let addr = addrs.iter().find(|a| a.is_ipv4()).or_else(|| addrs.first())?;
+    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+    Some((format!("{scheme}:{addr}{query}"), Some(host.to_owned())))
+}
+
+/// `host[:port]` or `[v6][:port]` → (host, port).
+fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6.split_once(']')?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return None;
+    }
+    let port = match port {
+        Some(p) => Some(p.parse().ok()?),
+        None => None,
+    };
+    Some((host, port))
 }
 
 /// Connects to `peer`: we offer when `offer` is true (the sender), else we wait for its offer.
@@ -274,4 +339,74 @@ async fn watch_link(
         }
     }
     pc.close().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn host_names_in_ice_urls_are_resolved() {
+        let (url, host) = resolve_ice_url("turn:localhost:3479?transport=tcp")
+            .await
+            .unwrap();
+        assert!(
+            url == "turn:127.0.0.1:3479?transport=tcp" || url == "turn:[::1]:3479?transport=tcp",
+            "{url}"
+        );
+        assert_eq!(host.as_deref(), Some("localhost"));
+        let (url, _) = resolve_ice_url("stun:localhost").await.unwrap();
+        assert!(url.ends_with(":3478") && !url.contains("localhost"), "{url}");
+        // Literal addresses pass unchanged; junk and unknown names are refused.
+        for literal in [
+            "stun:127.0.0.1",
+            "turn:[::1]:9?transport=udp",
+            "turn:10.0.0.1:3478",
+        ] {
+            assert_eq!(resolve_ice_url(literal).await, Some((literal.to_owned(), None)));
+        }
+        for bad in [
+            "http://localhost",
+            "stun:",
+            "stun:localhost:99999",
+            "turn:no-such-host.invalid",
+        ] {
+            assert_eq!(resolve_ice_url(bad).await, None, "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn config_takes_named_servers_and_keeps_the_tls_name() {
+        let ice = [
+            IceServer {
+                urls: vec!["stun:localhost:3478".into(), "stun:no-such-host.invalid".into()],
+                username: None,
+                credential: None,
+            },
+            IceServer {
+                urls: vec![
+                    "turn:localhost:3478?transport=udp".into(),
+                    "turns:localhost:5349".into(),
+                ],
+                username: Some("1700000000:p1".into()),
+                credential: Some("pw".into()),
+            },
+        ];
+        let c = config_for(&ice, true).await;
+        assert_eq!(c.stun_servers.len(), 1);
+        assert!(c.stun_servers[0].ip().is_loopback());
+        assert_eq!(c.turn_servers.len(), 2);
+        assert!(c
+            .turn_servers
+            .iter()
+            .all(|t| t.server.ip().is_loopback() && t.username == "1700000000:p1"));
+        assert_eq!(c.turn_servers[0].transport, TurnTransport::Udp);
+        assert_eq!(
+            c.turn_servers[1].transport,
+            TurnTransport::Tls {
+                server_name: "localhost".into()
+            }
+        );
+        assert_eq!(c.ice_transport_policy, IceTransportPolicy::Relay);
+    }
 }

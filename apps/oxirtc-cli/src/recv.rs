@@ -57,7 +57,13 @@ async fn recv(args: &RecvArgs) -> anyhow::Result<()> {
         bail!("unknown or expired code: nobody is sending with {}", args.code);
     };
     eprintln!("connecting to {}…", sender.name);
-    let mut link = establish(sig, sender.id, false, config_for(&joined.ice_servers, args.relay)).await?;
+    let mut link = establish(
+        sig,
+        sender.id,
+        false,
+        config_for(&joined.ice_servers, args.relay).await,
+    )
+    .await?;
     let result = receive(&mut link, args).await;
     if let Err(e) = &result {
         let _ = send_control(

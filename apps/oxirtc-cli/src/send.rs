@@ -84,7 +84,13 @@ async fn send(args: &SendArgs) -> anyhow::Result<()> {
     println!("or open in a browser:       {}/#{code}", sig.http_base);
     let peer = wait_for_peer(&mut sig).await?;
     eprintln!("{} joined; connecting…", peer.name);
-    let mut link = establish(sig, peer.id, true, config_for(&joined.ice_servers, args.relay)).await?;
+    let mut link = establish(
+        sig,
+        peer.id,
+        true,
+        config_for(&joined.ice_servers, args.relay).await,
+    )
+    .await?;
     let result = transfer(&mut link, &files, args.stop_after).await;
     if let Err(e) = &result {
         let _ = send_control(

@@ -205,3 +205,26 @@ fn relay_only_transfer_through_the_servers_turn() {
     assert!(ok, "send failed: {sout}{serr}");
     assert_eq!(sha256_file(&out.join("relayed.bin")), sha256_file(&src));
 }
+
+#[test]
+fn relay_only_transfer_with_a_turn_host_name() {
+    // `oxirtc serve --turn-host localhost` hands out `turn:localhost:PORT` URLs: send/recv resolve the
+    // name (before, URLs had to carry an IP and a name left the relay-only peers with no candidate).
+    let s = serve(&["--turn-host", "localhost"]);
+    let dir = scratch("sr-relay-dns");
+    let src = dir.join("named.bin");
+    random_file(&src, 1 << 20, 0xd45);
+    let out = dir.join("out");
+    std::fs::create_dir(&out).unwrap();
+    let sender = send(&s.url, &[&src], &["--relay"]);
+    let r = recv(&s.url, &sender.code, &out, &["--relay"]);
+    assert!(
+        r.status.success(),
+        "recv failed: {}{}",
+        text(&r.stdout),
+        text(&r.stderr)
+    );
+    let (ok, sout, serr) = sender.finish(Duration::from_secs(30));
+    assert!(ok, "send failed: {sout}{serr}");
+    assert_eq!(sha256_file(&out.join("named.bin")), sha256_file(&src));
+}

@@ -145,7 +145,11 @@ class TransferLink {
       t.state = state; t.error = reason;
       if (t.answer) t.answer.reject(new Error(reason));
       if (t.done) t.done.reject(new Error(reason));
-      if (t.dir === 'in') { this.inc = null; this.ui.finished(t); } else this.ui.progress(t);
+      if (t.dir === 'in') {
+        const cur = t.cur; t.cur = null;
+        if (cur) cur.writing.then(() => cur.sink && cur.sink.remove());
+        this.inc = null; this.ui.finished(t);
+      } else this.ui.progress(t);
     }
   }
 
@@ -183,24 +187,44 @@ class TransferLink {
 
   startFile(index, offset) {
     const t = this.inc;
-    t.index = index; t.cur = { parts: [], hash: new Sha256(), got: 0, size: t.files[index]?.size ?? 0, offset };
+    const cur = { parts: [], hash: new Sha256(), got: 0, size: t.files[index]?.size ?? 0, offset, sink: null, writing: Promise.resolve() };
+    t.index = index; t.cur = cur;
+    // Stream to disk (origin-private file system) where the browser has it; chunks that arrive while
+    // it opens are kept in `parts` and written first. Without it the file is assembled in memory.
+    cur.writing = openDiskSink().then((sink) => {
+      if (!sink) return;
+      cur.sink = sink;
+      const early = cur.parts; cur.parts = [];
+      return early.reduce((p, c) => p.then(() => sink.write(c)), Promise.resolve());
+    }).catch((e) => { cur.sink = null; cur.diskError = String(e && e.message || e); });
   }
 
   onChunk(chunk) {
     const t = this.inc;
     if (!t || !t.cur || t.state !== 'receiving') return;
-    t.cur.hash.update(chunk); t.cur.parts.push(chunk); t.cur.got += chunk.length; t.bytes += chunk.length;
+    const cur = t.cur;
+    cur.hash.update(chunk); cur.got += chunk.length; t.bytes += chunk.length;
+    if (cur.sink) cur.writing = cur.writing.then(() => cur.sink && cur.sink.write(chunk));
+    else cur.parts.push(chunk);
     this.ui.progress(t);
   }
 
-  endFile(index, sha256) {
+  async endFile(index, sha256) {
     const t = this.inc, cur = t.cur;
+    t.cur = null;
     const digest = cur.hash.hex();
     const name = t.files[index]?.name ?? 'file';
     const ok = cur.got === cur.size && digest === String(sha256).toLowerCase();
     const result = { index, name, size: cur.got, sha256: digest, ok };
-    if (ok) result.blob = new Blob(cur.parts);
-    t.results.push(result); t.cur = null;
+    let blob = null;
+    try {
+      await cur.writing;
+      if (cur.sink) { blob = await cur.sink.finish(cur.parts); result.storage = 'disk'; }
+    } catch (e) { cur.diskError = String(e && e.message || e); }
+    if (!blob) { blob = new Blob(cur.parts); result.storage = 'memory'; }
+    if (cur.diskError) result.diskError = cur.diskError;
+    if (ok) result.blob = blob; else if (cur.sink) cur.sink.remove();
+    t.results.push(result);
     this.ctl(ok ? { type: 'done', index, ok: true }
       : { type: 'done', index, ok: false, error: `checksum mismatch for ${name}: received ${digest}, sender has ${sha256}` });
     if (!ok) { t.state = 'failed'; t.error = `checksum mismatch for ${name}`; }
@@ -208,5 +232,44 @@ class TransferLink {
     if (t.state !== 'receiving') { this.inc = null; this.ui.finished(t); } else this.ui.progress(t);
   }
 }
+
+// ---- Receiving to disk: a file in the origin-private file system (OPFS), written as chunks arrive;
+// the finished file is a disk-backed File for the download link. Files older than a day are removed
+// at start-up (a tab closed mid-transfer leaves one behind). ----
+const SINK_PREFIX = 'oxirtc-rx-';
+
+async function opfsRoot() {
+  if (!navigator.storage || !navigator.storage.getDirectory) return null;
+  return navigator.storage.getDirectory();
+}
+
+async function openDiskSink() {
+  const root = await opfsRoot();
+  if (!root) return null;
+  const fileName = SINK_PREFIX + Date.now() + '-' + Math.random().toString(36).slice(2);
+  const handle = await root.getFileHandle(fileName, { create: true });
+  if (!handle.createWritable) return null;
+  const w = await handle.createWritable();
+  return {
+    write: (chunk) => w.write(chunk),
+    async finish(rest) {
+      for (const c of rest) await w.write(c);
+      await w.close();
+      return handle.getFile();
+    },
+    remove() { w.abort().catch(() => {}).finally(() => root.removeEntry(fileName).catch(() => {})); },
+  };
+}
+
+async function sweepDiskSinks() {
+  const root = await opfsRoot();
+  if (!root || !root.entries) return;
+  for await (const [name, handle] of root.entries()) {
+    if (!name.startsWith(SINK_PREFIX) || handle.kind !== 'file') continue;
+    const f = await handle.getFile();
+    if (Date.now() - f.lastModified > 24 * 3600 * 1000) await root.removeEntry(name).catch(() => {});
+  }
+}
+sweepDiskSinks().catch(() => {});
 
 window.oxirtcTransfer = { Sha256, TransferLink, CHUNK };

@@ -178,3 +178,136 @@ async fn turn_credentials_are_handed_out_when_a_secret_is_configured() {
     assert!(expiry.parse::<u64>().unwrap() > 1_700_000_000);
     assert!(!ice[1]["credential"].as_str().unwrap().is_empty());
 }
+
+/// Reads frames until the socket ends; returns the JSON ones (within `limit`).
+async fn drain(ws: &mut Ws, limit: Duration) -> Vec<Value> {
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + limit;
+    while let Ok(Some(Ok(m))) = tokio::time::timeout_at(deadline, ws.next()).await {
+        if let Message::Text(t) = m {
+            out.push(serde_json::from_str(t.as_str()).unwrap());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_flooding_client_is_throttled_then_disconnected_and_others_are_unaffected() {
+    let url = server(SignalingConfig {
+        rate_per_second: 10,
+        rate_burst: 20,
+        rate_strikes: 5,
+        ..SignalingConfig::default()
+    })
+    .await;
+    let mut a = connect(&url).await;
+    let (room, a_id) = create(&mut a, "Flooder").await;
+    let mut b = connect(&url).await;
+    assert_eq!(join(&mut b, &room).await["type"], "joined");
+    // 100 frames at once, without reading (sends may fail once the server has hung up).
+    for _ in 0..100 {
+        if a.send(Message::text(r#"{"v":1,"type":"ping"}"#)).await.is_err() {
+            break;
+        }
+    }
+    let frames = drain(&mut a, Duration::from_secs(10)).await;
+    let pongs = frames.iter().filter(|f| f["type"] == "pong").count();
+    let limited: Vec<_> = frames.iter().filter(|f| f["code"] == "rate-limited").collect();
+    // The burst got through (and one refill token or two while the frames were arriving), no more.
+    assert!((19..=25).contains(&pongs), "{pongs} pongs: {frames:?}");
+    assert!(limited.len() >= 2, "{frames:?}");
+    assert!(
+        limited[0]["message"].as_str().unwrap().contains("dropped"),
+        "{frames:?}"
+    );
+    let last = frames.last().unwrap();
+    assert!(
+        last["message"].as_str().unwrap().starts_with("disconnected"),
+        "the flooder is told why it is disconnected: {last}"
+    );
+    // The other member hears it leave and is served normally.
+    let mut seen_left = false;
+    for _ in 0..3 {
+        let m = recv(&mut b).await;
+        if m == json!({"type":"peer-left","id":a_id}) {
+            seen_left = true;
+            break;
+        }
+    }
+    assert!(seen_left);
+    send(&mut b, json!({"v":1,"type":"ping"})).await;
+    assert_eq!(recv(&mut b).await["type"], "pong");
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_is_dropped_and_others_are_unaffected() {
+    let url = server(SignalingConfig {
+        send_queue: 4,
+        write_timeout: Duration::from_millis(500),
+        rate_per_second: 10_000,
+        rate_burst: 10_000,
+        ..SignalingConfig::default()
+    })
+    .await;
+    // The slow client: a small receive buffer, and after `joined` it never reads again.
+    let addr = url.trim_start_matches("ws://").trim_end_matches("/ws");
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(addr.parse().unwrap()).await.unwrap();
+    let (mut slow, _) = tokio_tungstenite::client_async(url.as_str(), MaybeTlsStream::Plain(stream))
+        .await
+        .unwrap();
+    assert_eq!(recv(&mut slow).await["type"], "hello");
+    let (room, slow_id) = create(&mut slow, "Sleepy").await;
+    // The sender reads its own frames on a task (it must not become a non-reader itself).
+    let mut fast = connect(&url).await;
+    assert_eq!(join(&mut fast, &room).await["type"], "joined");
+    let (mut tx, mut rx) = fast.split();
+    let reader = tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while let Ok(Some(Ok(m))) = tokio::time::timeout_at(deadline, rx.next()).await {
+            if let Message::Text(t) = m {
+                let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                if v["type"] == "peer-left" {
+                    return Some(v);
+                }
+            }
+        }
+        None
+    });
+    // 60 KB signals, paced so that most reach the slow client's socket, until the server gives up
+    // on it: once the socket buffers are full a write stalls and the client is dropped.
+    let pad = "x".repeat(60_000);
+    let t0 = tokio::time::Instant::now();
+    while !reader.is_finished() && t0.elapsed() < Duration::from_secs(25) {
+        let frame = json!({"v":1,"type":"signal","to":slow_id,"data":{"pad":pad}});
+        if tx.send(Message::text(frame.to_string())).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let left = reader.await.unwrap().expect("the slow client was never dropped");
+    assert_eq!(left, json!({"type":"peer-left","id":slow_id}));
+    // The server still serves everyone else.
+    let mut c = connect(&url).await;
+    send(&mut c, json!({"v":1,"type":"ping"})).await;
+    assert_eq!(recv(&mut c).await["type"], "pong");
+    drop(slow);
+}
+
+#[tokio::test]
+async fn a_10_mb_frame_is_refused_and_the_server_stays_up() {
+    let url = server(SignalingConfig::default()).await;
+    let mut a = connect(&url).await;
+    let huge = format!(r#"{{"v":1,"type":"ping","pad":"{}"}}"#, "x".repeat(10_000_000));
+    // The server hangs up on the frame header; the rest of our write may fail.
+    let _ = a.send(Message::text(huge)).await;
+    let end = drain(&mut a, Duration::from_secs(10)).await;
+    assert!(
+        end.iter().all(|f| f["type"] != "pong"),
+        "a 10 MB frame must not be served: {end:?}"
+    );
+    let mut b = connect(&url).await;
+    send(&mut b, json!({"v":1,"type":"ping"})).await;
+    assert_eq!(recv(&mut b).await["type"], "pong");
+}

@@ -1,7 +1,7 @@
 //! One WebSocket client: parses its frames, applies the limits, joins it to a room and relays its
 //! signals; on disconnect it leaves the room and the other members hear `peer-left`.
 
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::extract::ws::{Message, WebSocket};
 use tokio::sync::mpsc;
@@ -14,52 +14,130 @@ use super::SignalingState;
 /// Attempts at a fresh room code before giving up (a collision is rare).
 const CODE_ATTEMPTS: usize = 16;
 
+#[derive(Debug)]
 struct Conn {
     state: SignalingState,
     id: String,
     room: Option<String>,
     tx: mpsc::Sender<ServerMsg>,
+    bucket: RateLimit,
+}
+
+/// A token bucket over the frames one client sends: `rate_per_second` sustained, `rate_burst` at once.
+/// Frames over it are dropped with `rate-limited`; after `rate_strikes` of them the client is
+/// disconnected (a flooder cannot slow the server or the other members down).
+#[derive(Debug)]
+struct RateLimit {
+    tokens: f64,
+    last: Instant,
+    strikes: u32,
+}
+
+/// What to do with a frame, as far as the rate limit goes.
+#[derive(Debug, PartialEq, Eq)]
+enum Admit {
+    /// Within the limit.
+    Yes,
+    /// Over the limit: drop it with an error.
+    Drop,
+    /// Over the limit too often: disconnect.
+    Close,
+}
+
+impl RateLimit {
+    fn new(burst: u32, now: Instant) -> Self {
+        RateLimit {
+            tokens: f64::from(burst),
+            last: now,
+            strikes: 0,
+        }
+    }
+
+    fn admit(&mut self, rate: u32, burst: u32, max_strikes: u32, now: Instant) -> Admit {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * f64::from(rate)).min(f64::from(burst));
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return Admit::Yes;
+        }
+        self.strikes += 1;
+        if self.strikes >= max_strikes {
+            Admit::Close
+        } else {
+            Admit::Drop
+        }
+    }
+}
+
+/// One client of the signaling service without a socket: frames in with [`LocalClient::handle_text`],
+/// what the server sends it out with [`LocalClient::poll_frame`]. It is a member like any WebSocket
+/// client (same limits, same room state); dropping it leaves its room. Used by tests and the
+/// `signaling` fuzz target; no runtime is needed.
+#[derive(Debug)]
+pub struct LocalClient {
+    conn: Conn,
+    rx: mpsc::Receiver<ServerMsg>,
+    open: bool,
+}
+
+impl LocalClient {
+    /// Registers a new client (it is sent `hello`, as on a socket).
+    pub fn connect(state: &SignalingState) -> Self {
+        let (conn, rx) = Conn::register(state.clone());
+        LocalClient { conn, rx, open: true }
+    }
+
+    /// The server-assigned peer id.
+    pub fn id(&self) -> &str {
+        &self.conn.id
+    }
+
+    /// Handles one text frame as the socket loop does; false once the server closed the connection
+    /// (later frames are ignored).
+    pub fn handle_text(&mut self, text: &str) -> bool {
+        if self.open {
+            self.open = self.conn.on_frame(Message::Text(text.into()));
+        }
+        self.open
+    }
+
+    /// The next frame the server queued for this client.
+    pub fn poll_frame(&mut self) -> Option<ServerMsg> {
+        self.rx.try_recv().ok()
+    }
+}
+
+impl Drop for LocalClient {
+    fn drop(&mut self) {
+        self.conn.unregister();
+    }
 }
 
 /// Serves one client until it closes, errs or sends an oversized frame.
 pub(super) async fn run(state: SignalingState, mut socket: WebSocket) {
-    let (tx, mut rx) = mpsc::channel(state.config().send_queue);
-    let id = state.new_peer_id();
-    state.clients().insert(id.clone(), tx.clone());
-    metrics::gauge!("oxirtc_signaling_clients").increment(1.0);
-    let mut conn = Conn {
-        state,
-        id,
-        room: None,
-        tx,
-    };
-    conn.reply(ServerMsg::Hello {
-        v: PROTOCOL_VERSION,
-        server: format!("oxirtc {}", env!("CARGO_PKG_VERSION")),
-    });
+    let write_timeout = state.config().write_timeout;
+    let (mut conn, mut rx) = Conn::register(state);
     loop {
         tokio::select! {
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    if !conn.on_text(text.as_str()) {
-                        flush(&mut socket, &mut rx).await;
-                        break;
+            incoming = socket.recv() => {
+                let open = match incoming {
+                    Some(Ok(frame @ (Message::Text(_) | Message::Binary(_)))) => conn.on_frame(frame),
+                    Some(Ok(Message::Close(_))) | None => false,
+                    Some(Ok(_)) => true,
+                    Some(Err(e)) => {
+                        tracing::debug!(peer = %conn.id, error = %e, "signaling: socket error");
+                        false
                     }
-                }
-                Some(Ok(Message::Binary(_))) => conn.reply(ServerMsg::error(
-                    ErrorCode::BadMessage,
-                    "binary frames are not part of the protocol; send JSON text",
-                )),
-                Some(Ok(Message::Close(_))) | None => break,
-                Some(Ok(_)) => {}
-                Some(Err(e)) => {
-                    tracing::debug!(peer = %conn.id, error = %e, "signaling: socket error");
+                };
+                if !open {
+                    flush(&mut socket, &mut rx, write_timeout).await;
                     break;
                 }
-            },
+            }
             out = rx.recv() => match out {
                 Some(msg) => {
-                    if socket.send(Message::Text(msg.to_json().into())).await.is_err() {
+                    if !write(&mut socket, msg, write_timeout, &conn.id).await {
                         break;
                     }
                 }
@@ -67,22 +145,102 @@ pub(super) async fn run(state: SignalingState, mut socket: WebSocket) {
             },
         }
     }
-    conn.leave();
-    conn.state.clients().remove(&conn.id);
-    metrics::gauge!("oxirtc_signaling_clients").decrement(1.0);
+    conn.unregister();
 }
 
-/// Sends what is queued (the final error) before closing.
-async fn flush(socket: &mut WebSocket, rx: &mut mpsc::Receiver<ServerMsg>) {
+/// Writes one frame; false (drop the client) if it fails or the client does not take it within
+/// `timeout` (it stopped reading: the socket's buffers are full).
+async fn write(socket: &mut WebSocket, msg: ServerMsg, timeout: Duration, id: &str) -> bool {
+    match tokio::time::timeout(timeout, socket.send(Message::Text(msg.to_json().into()))).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::debug!(peer = %id, error = %e, "signaling: write failed");
+            false
+        }
+        Err(_) => {
+            tracing::info!(peer = %id, ?timeout, "signaling: client stopped reading; disconnected");
+            metrics::counter!("oxirtc_signaling_slow_clients_total").increment(1);
+            false
+        }
+    }
+}
+
+/// Sends what is queued (the final error) before closing, each write bounded by `timeout`.
+async fn flush(socket: &mut WebSocket, rx: &mut mpsc::Receiver<ServerMsg>, timeout: Duration) {
     while let Ok(msg) = rx.try_recv() {
-        if socket.send(Message::Text(msg.to_json().into())).await.is_err() {
+        if !write(socket, msg, timeout, "closing").await {
             return;
         }
     }
-    let _ = socket.send(Message::Close(None)).await;
+    let _ = tokio::time::timeout(timeout, socket.send(Message::Close(None))).await;
 }
 
 impl Conn {
+    /// A new client: an id, a send queue in the client map, and `hello` queued.
+    fn register(state: SignalingState) -> (Self, mpsc::Receiver<ServerMsg>) {
+        let (tx, rx) = mpsc::channel(state.config().send_queue.max(1));
+        let id = state.new_peer_id();
+        state.clients().insert(id.clone(), tx.clone());
+        metrics::gauge!("oxirtc_signaling_clients").increment(1.0);
+        let bucket = RateLimit::new(state.config().rate_burst, Instant::now());
+        let conn = Conn {
+            state,
+            id,
+            room: None,
+            tx,
+            bucket,
+        };
+        conn.reply(ServerMsg::Hello {
+            v: PROTOCOL_VERSION,
+            server: format!("oxirtc {}", env!("CARGO_PKG_VERSION")),
+        });
+        (conn, rx)
+    }
+
+    /// The client is gone: it leaves its room and the client map.
+    fn unregister(&mut self) {
+        self.leave();
+        self.state.clients().remove(&self.id);
+        metrics::gauge!("oxirtc_signaling_clients").decrement(1.0);
+    }
+
+    /// Handles one data frame after the rate limit; false means close the connection.
+    fn on_frame(&mut self, frame: Message) -> bool {
+        let config = self.state.config();
+        let (rate, burst, strikes) = (config.rate_per_second, config.rate_burst, config.rate_strikes);
+        match self.bucket.admit(rate, burst, strikes, Instant::now()) {
+            Admit::Yes => {}
+            Admit::Drop => {
+                metrics::counter!("oxirtc_signaling_rate_limited_total").increment(1);
+                self.reply(ServerMsg::error(
+                    ErrorCode::RateLimited,
+                    format!("more than {rate} messages per second (burst {burst}); this one was dropped"),
+                ));
+                return true;
+            }
+            Admit::Close => {
+                metrics::counter!("oxirtc_signaling_rate_limited_total").increment(1);
+                self.reply(ServerMsg::error(
+                    ErrorCode::RateLimited,
+                    format!(
+                        "disconnected: kept sending more than {rate} messages per second ({strikes} dropped)"
+                    ),
+                ));
+                return false;
+            }
+        }
+        match frame {
+            Message::Text(text) => self.on_text(text.as_str()),
+            _ => {
+                self.reply(ServerMsg::error(
+                    ErrorCode::BadMessage,
+                    "binary frames are not part of the protocol; send JSON text",
+                ));
+                true
+            }
+        }
+    }
+
     fn reply(&self, msg: ServerMsg) {
         if let ServerMsg::Error { code, message } = &msg {
             tracing::info!(peer = %self.id, ?code, %message, "signaling: request refused");
@@ -286,5 +444,69 @@ impl Conn {
             self.state
                 .deliver(&p.id, ServerMsg::PeerLeft { id: self.id.clone() });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signaling::{MemoryRegistry, SignalingConfig};
+    use oxirtc_crypto::SecureRng;
+    use std::sync::Arc;
+
+    fn frames(c: &mut LocalClient) -> Vec<ServerMsg> {
+        std::iter::from_fn(|| c.poll_frame()).collect()
+    }
+
+    #[test]
+    fn local_clients_meet_relay_and_leave_without_a_runtime() {
+        let state = SignalingState::with_registry(
+            SignalingConfig::default(),
+            Arc::new(MemoryRegistry::new(10)),
+            SecureRng::from_seed([1; 32]),
+        );
+        let mut a = LocalClient::connect(&state);
+        let mut b = LocalClient::connect(&state);
+        assert!(matches!(frames(&mut a)[..], [ServerMsg::Hello { v: 1, .. }]));
+        assert!(a.handle_text(r#"{"v":1,"type":"create","name":"A"}"#));
+        let [ServerMsg::Joined { room, .. }] = &frames(&mut a)[..] else {
+            panic!("no joined")
+        };
+        assert!(b.handle_text(&format!(r#"{{"v":1,"type":"join","room":"{room}"}}"#)));
+        let to_a = format!(r#"{{"v":1,"type":"signal","to":"{}","data":{{"x":1}}}}"#, a.id());
+        assert!(b.handle_text(&to_a));
+        let got = frames(&mut a);
+        assert!(
+            matches!(&got[0], ServerMsg::PeerJoined { peer } if peer.id == b.id()),
+            "{got:?}"
+        );
+        assert!(matches!(&got[1], ServerMsg::Signal { from, data } if from == b.id() && data["x"] == 1));
+        let b_id = b.id().to_owned();
+        drop(b);
+        assert_eq!(frames(&mut a), vec![ServerMsg::PeerLeft { id: b_id }]);
+        assert_eq!(state.client_count(), 1);
+        drop(a);
+        assert_eq!(state.registry().room_count(), 0);
+    }
+
+    #[test]
+    fn the_bucket_allows_a_burst_then_the_rate_then_disconnects() {
+        let t0 = Instant::now();
+        let mut b = RateLimit::new(5, t0);
+        for _ in 0..5 {
+            assert_eq!(b.admit(10, 5, 3, t0), Admit::Yes);
+        }
+        assert_eq!(b.admit(10, 5, 3, t0), Admit::Drop);
+        // 100 ms at 10/s refills one token.
+        assert_eq!(b.admit(10, 5, 3, t0 + Duration::from_millis(100)), Admit::Yes);
+        assert_eq!(b.admit(10, 5, 3, t0 + Duration::from_millis(100)), Admit::Drop);
+        // The third frame over the limit disconnects, however long the client waited in between.
+        assert_eq!(b.admit(10, 5, 3, t0 + Duration::from_millis(100)), Admit::Close);
+        // A long pause refills to the burst, never beyond.
+        let mut b = RateLimit::new(2, t0);
+        let later = t0 + Duration::from_secs(3600);
+        assert_eq!(b.admit(10, 2, 9, later), Admit::Yes);
+        assert_eq!(b.admit(10, 2, 9, later), Admit::Yes);
+        assert_eq!(b.admit(10, 2, 9, later), Admit::Drop);
     }
 }

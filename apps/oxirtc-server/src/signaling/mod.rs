@@ -21,6 +21,7 @@ mod turn_rest;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::extract::ws::WebSocketUpgrade;
@@ -32,6 +33,7 @@ use oxirtc_crypto::{default_provider, SecureRng};
 use tokio::sync::mpsc;
 
 pub use codes::{friendly_name, normalize_code, room_code};
+pub use conn::LocalClient;
 pub use protocol::{ClientMsg, ErrorCode, IceServer, PeerInfo, ServerMsg, PROTOCOL_VERSION};
 pub use registry::{MemoryRegistry, RoomError, RoomRegistry};
 pub use turn_rest::TurnRest;
@@ -47,6 +49,15 @@ pub struct SignalingConfig {
     pub max_rooms: usize,
     /// Frames queued towards one client before relays to it fail with `rate-limited`.
     pub send_queue: usize,
+    /// Sustained frames per second one client may send (token bucket refill rate).
+    pub rate_per_second: u32,
+    /// Frames one client may send in a burst above the sustained rate (token bucket size).
+    pub rate_burst: u32,
+    /// Frames over the rate limit (each dropped with `rate-limited`) before the client is disconnected.
+    pub rate_strikes: u32,
+    /// How long writing one frame to a client may take; a client that stops reading is disconnected
+    /// after this (its socket's write buffer is bounded too, see [`router`]).
+    pub write_timeout: Duration,
     /// `stun:` URLs handed to every client.
     pub stun_urls: Vec<String>,
     /// TURN REST credentials handed to every client, if a TURN secret is configured.
@@ -60,6 +71,10 @@ impl Default for SignalingConfig {
             max_peers_per_room: 16,
             max_rooms: 10_000,
             send_queue: 256,
+            rate_per_second: 50,
+            rate_burst: 200,
+            rate_strikes: 20,
+            write_timeout: Duration::from_secs(10),
             stun_urls: Vec::new(),
             turn: None,
         }
@@ -147,7 +162,11 @@ impl SignalingState {
     }
 }
 
-/// The signaling routes: `GET /ws` (WebSocket upgrade).
+/// Bytes the WebSocket layer gathers before writing to the socket.
+const WRITE_BUFFER: usize = 128 * 1024;
+
+/// The signaling routes: `GET /ws` (WebSocket upgrade). Frames above 4× `max_message_bytes` are refused
+/// by the WebSocket layer (the socket closes); frames between the limit and that get `too-large`.
 pub fn router(state: SignalingState) -> Router {
     Router::new().route("/ws", get(upgrade)).with_state(state)
 }
@@ -155,7 +174,11 @@ pub fn router(state: SignalingState) -> Router {
 async fn upgrade(State(state): State<SignalingState>, ws: WebSocketUpgrade) -> Response {
     // The socket layer refuses frames far above the limit; frames just above it get a clear error.
     let hard = state.config().max_message_bytes.saturating_mul(4).max(1024);
+    // Writes to a slow reader may buffer this much before the write itself fails (plus the bounded
+    // send queue); a reader that stops entirely is dropped after `write_timeout`.
     ws.max_message_size(hard)
         .max_frame_size(hard)
+        .max_write_buffer_size(hard.saturating_mul(2).max(WRITE_BUFFER + 1))
+        .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| conn::run(state, socket))
 }
