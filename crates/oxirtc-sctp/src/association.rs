@@ -187,7 +187,8 @@ impl Association {
             shutdown_requested: false,
             finished: false,
             stats,
-            scratch: Vec::with_capacity(config.mtu),
+            // Grown on first use: callers of `poll_transmit_into` never need it.
+            scratch: Vec::new(),
             config,
         }
     }
