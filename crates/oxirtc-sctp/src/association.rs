@@ -65,6 +65,8 @@ pub(crate) struct PeerInfo {
     pub(crate) inbound_streams: u16,
     pub(crate) forward_tsn: bool,
     pub(crate) reconfig: bool,
+    /// The peer accepts zero checksums over DTLS (RFC 9653 §4).
+    pub(crate) zero_checksum: bool,
 }
 
 /// A pre-encoded control chunk with the verification tag its packet needs.
@@ -191,7 +193,8 @@ impl Association {
             shutdown_requested: false,
             finished: false,
             stats,
-            scratch: Vec::with_capacity(config.mtu),
+            // Grown on first use: callers of `poll_transmit_into` never need it.
+            scratch: Vec::new(),
             config,
         }
     }
@@ -217,14 +220,18 @@ impl Association {
     pub fn handle_receive(&mut self, now: Instant, packet: &[u8]) {
         self.stats.packets_received += 1;
         self.stats.bytes_received += packet.len() as u64;
-        if let Err(e) = verify_checksum(packet) {
-            if matches!(e, SctpError::Truncated { .. }) {
-                self.stats.drops.malformed += 1;
-            } else {
-                self.stats.drops.bad_checksum += 1;
+        if self.zero_checksum_accepted(packet) {
+            self.stats.zero_checksum_received += 1;
+        } else {
+            if let Err(e) = verify_checksum(packet) {
+                if matches!(e, SctpError::Truncated { .. }) {
+                    self.stats.drops.malformed += 1;
+                } else {
+                    self.stats.drops.bad_checksum += 1;
+                }
+                tracing::debug!(error = %e, "SCTP packet dropped");
+                return;
             }
-            tracing::debug!(error = %e, "SCTP packet dropped");
-            return;
         }
         let parsed = match Packet::parse(packet) {
             Ok(p) => p,
@@ -272,6 +279,15 @@ impl Association {
         // caller handles several datagrams before polling.
         self.burst_left = (self.burst_left + self.sender.max_burst).min(MAX_BURST_CREDIT);
         self.after_progress(now);
+    }
+
+    /// RFC 9653 §5.3: having announced Zero Checksum Acceptable, a packet whose checksum field is zero
+    /// is taken without computing the CRC32c; DTLS (RFC 8261) has authenticated it already. A packet
+    /// carrying INIT is always checked (it comes before any announcement).
+    fn zero_checksum_accepted(&self, packet: &[u8]) -> bool {
+        self.config.zero_checksum_dtls
+            && packet.get(8..12) == Some(&[0, 0, 0, 0])
+            && packet.get(crate::packet::COMMON_HEADER_LEN) != Some(&crate::chunk::ty::INIT)
     }
 
     /// RFC 9260 §8.5, §8.5.1: which verification tag each packet must carry.

@@ -40,6 +40,11 @@ pub struct SctpConfig {
     pub cookie_lifetime: Duration,
     /// Max.Burst: new packets sent at once in response to one SACK (RFC 9260 §6.1, §16).
     pub max_burst: u32,
+    /// The association runs over DTLS (RFC 8261), which authenticates every packet: announce Zero
+    /// Checksum Acceptable (RFC 9653, EDMID 1), accept packets whose checksum is zero, and send zero
+    /// checksums to a peer that announced the same. Off for SCTP over anything that does not detect
+    /// errors itself.
+    pub zero_checksum_dtls: bool,
 }
 
 impl Default for SctpConfig {
@@ -62,6 +67,7 @@ impl Default for SctpConfig {
             delayed_ack: Duration::from_millis(200),
             cookie_lifetime: Duration::from_secs(60),
             max_burst: 4,
+            zero_checksum_dtls: true,
         }
     }
 }

@@ -31,6 +31,8 @@ pub(crate) struct Cookie {
     pub inbound_streams: u16,
     pub peer_forward_tsn: bool,
     pub peer_reconfig: bool,
+    /// The INIT announced Zero Checksum Acceptable for DTLS (RFC 9653 §4).
+    pub peer_zero_checksum: bool,
 }
 
 /// Why a cookie was refused.
@@ -54,7 +56,8 @@ impl Cookie {
             self.peer_a_rwnd,
             self.local_tie_tag,
             self.peer_tie_tag,
-            0,
+            // Flags (was reserved, zero): bit 0 = the peer accepts zero checksums (RFC 9653).
+            u32::from(self.peer_zero_checksum),
         ] {
             v.extend_from_slice(&x.to_be_bytes());
         }
@@ -110,6 +113,7 @@ impl Cookie {
             inbound_streams,
             peer_forward_tsn: fwd != 0,
             peer_reconfig: reconf != 0,
+            peer_zero_checksum: u32s[8] & 1 != 0,
         })
     }
 }
@@ -134,6 +138,7 @@ mod tests {
             inbound_streams: 9,
             peer_forward_tsn: true,
             peer_reconfig: false,
+            peer_zero_checksum: true,
         }
     }
 
@@ -143,6 +148,16 @@ mod tests {
         let sealed = c.seal(default_provider(), b"secret");
         assert_eq!(sealed.len(), COOKIE_LEN);
         assert_eq!(Cookie::open(&sealed, default_provider(), b"secret"), Ok(c));
+        let plain = Cookie {
+            peer_zero_checksum: false,
+            ..c
+        };
+        let opened = Cookie::open(
+            &plain.seal(default_provider(), b"secret"),
+            default_provider(),
+            b"secret",
+        );
+        assert_eq!(opened.map(|o| o.peer_zero_checksum), Ok(false));
     }
 
     #[test]

@@ -19,6 +19,10 @@ impl Association {
             put_tlv(&mut params, pty::STATE_COOKIE, cookie);
         }
         put_local_init_params(&mut params);
+        if self.config.zero_checksum_dtls {
+            // RFC 9653 §5.1: announced in every INIT and INIT ACK.
+            crate::param::put_zero_checksum_acceptable(&mut params);
+        }
         params.extend_from_slice(report);
         let init = InitChunk {
             initiate_tag: tag,
@@ -77,6 +81,7 @@ impl Association {
             inbound_streams: self.config.max_inbound_streams.min(init.num_outbound_streams),
             peer_forward_tsn: params.forward_tsn,
             peer_reconfig: params.reconfig,
+            peer_zero_checksum: params.zero_checksum_dtls,
         };
         let sealed = cookie.seal(self.crypto, &self.cookie_secret);
         let report = unrecognized_params_report(init.params());
@@ -122,6 +127,7 @@ impl Association {
             inbound_streams: self.config.max_inbound_streams.min(ack.num_outbound_streams),
             forward_tsn: params.forward_tsn,
             reconfig: params.reconfig,
+            zero_checksum: params.zero_checksum_dtls,
         };
         self.peer_known = true;
         let mut echo = Vec::new();
@@ -205,6 +211,7 @@ impl Association {
             inbound_streams: c.inbound_streams,
             forward_tsn: c.peer_forward_tsn,
             reconfig: c.peer_reconfig,
+            zero_checksum: c.peer_zero_checksum,
         };
         self.peer_known = true;
         self.send_cookie_ack();

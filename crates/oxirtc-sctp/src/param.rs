@@ -23,7 +23,14 @@ pub mod pty {
     pub const SUPPORTED_EXTENSIONS: u16 = 0x8008;
     /// Forward-TSN-Supported (RFC 3758 §3.1).
     pub const FORWARD_TSN_SUPPORTED: u16 = 0xC000;
+    /// Zero Checksum Acceptable (RFC 9653 §4): its upper bits `10` make peers that do not know it
+    /// skip it and continue.
+    pub const ZERO_CHECKSUM_ACCEPTABLE: u16 = 0x8001;
 }
+
+/// RFC 9653 §4: the Error Detection Method Identifier of "SCTP over DTLS" (RFC 8261), the only
+/// alternate method WebRTC has.
+pub const EDMID_DTLS: u32 = 1;
 
 /// Error cause codes (RFC 9260 §3.3.10).
 pub mod cause {
@@ -50,6 +57,8 @@ pub struct InitParams<'a> {
     pub forward_tsn: bool,
     /// The peer supports RE-CONFIG (0x82 in Supported Extensions, RFC 6525 §3.1).
     pub reconfig: bool,
+    /// The peer accepts a zero checksum on SCTP over DTLS (RFC 9653 §4, EDMID 1).
+    pub zero_checksum_dtls: bool,
 }
 
 impl<'a> InitParams<'a> {
@@ -62,6 +71,9 @@ impl<'a> InitParams<'a> {
             match p.ty {
                 pty::STATE_COOKIE => out.cookie = Some(p.value),
                 pty::FORWARD_TSN_SUPPORTED => out.forward_tsn = true,
+                pty::ZERO_CHECKSUM_ACCEPTABLE => {
+                    out.zero_checksum_dtls |= p.value == EDMID_DTLS.to_be_bytes();
+                }
                 pty::SUPPORTED_EXTENSIONS => {
                     out.reconfig |= p.value.contains(&crate::chunk::ty::RECONFIG);
                     out.forward_tsn |= p.value.contains(&crate::chunk::ty::FORWARD_TSN);
@@ -86,6 +98,7 @@ fn is_known(t: u16) -> bool {
             | 0x8000
             | pty::STATE_COOKIE
             | pty::FORWARD_TSN_SUPPORTED
+            | pty::ZERO_CHECKSUM_ACCEPTABLE
             | pty::SUPPORTED_EXTENSIONS
     )
 }
@@ -125,6 +138,12 @@ pub fn put_local_init_params(out: &mut Vec<u8>) {
         &[crate::chunk::ty::RECONFIG, crate::chunk::ty::FORWARD_TSN],
     );
     put_tlv(out, pty::FORWARD_TSN_SUPPORTED, &[]);
+}
+
+/// RFC 9653 §5.1: announces that packets with a zero checksum are accepted because the lower layer
+/// (DTLS, RFC 8261) already detects errors.
+pub fn put_zero_checksum_acceptable(out: &mut Vec<u8>) {
+    put_tlv(out, pty::ZERO_CHECKSUM_ACCEPTABLE, &EDMID_DTLS.to_be_bytes());
 }
 
 /// Result codes of a Re-configuration Response (RFC 6525 §4.4).

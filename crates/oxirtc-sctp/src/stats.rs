@@ -62,6 +62,10 @@ pub struct SctpStats {
     pub stream_resets_failed: u64,
     /// SACK chunks sent.
     pub sacks_sent: u64,
+    /// Packets sent with a zero checksum (RFC 9653, negotiated over DTLS).
+    pub zero_checksum_sent: u64,
+    /// Packets accepted with a zero checksum (RFC 9653), their CRC32c not computed.
+    pub zero_checksum_received: u64,
     /// Dropped input by reason.
     pub drops: DropCounts,
     /// Smoothed RTT (RFC 9260 §6.3.1), once measured.

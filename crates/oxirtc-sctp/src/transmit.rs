@@ -27,7 +27,12 @@ impl Association {
         self.maybe_start_reconfig(now);
         let built = self.build_packet(now, buf);
         if built {
-            write_checksum(buf);
+            if self.zero_checksum_allowed(buf) {
+                // RFC 9653 §5.2: the checksum field stays zero (begin_packet wrote it so).
+                self.stats.zero_checksum_sent += 1;
+            } else {
+                write_checksum(buf);
+            }
             self.stats.packets_sent += 1;
             self.stats.bytes_sent += buf.len() as u64;
         } else {
@@ -35,6 +40,18 @@ impl Association {
         }
         self.after_progress(now);
         built
+    }
+
+    /// RFC 9653 §5.2: zero instead of the CRC32c once the peer announced Zero Checksum Acceptable for
+    /// DTLS and we run over DTLS ourselves; only for the chunks of an established association (the
+    /// handshake, ABORT and SHUTDOWN COMPLETE keep a real checksum, which is always allowed).
+    fn zero_checksum_allowed(&self, packet: &[u8]) -> bool {
+        use crate::chunk::ty;
+        let steady = matches!(
+            packet.get(crate::packet::COMMON_HEADER_LEN).copied(),
+            Some(ty::DATA | ty::SACK | ty::HEARTBEAT | ty::HEARTBEAT_ACK | ty::FORWARD_TSN | ty::RECONFIG)
+        );
+        self.config.zero_checksum_dtls && self.peer.zero_checksum && self.is_established() && steady
     }
 
     fn header(&self, vtag: u32) -> CommonHeader {

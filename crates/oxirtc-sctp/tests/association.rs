@@ -773,3 +773,36 @@ fn shutdown_under_heavy_loss_completes_on_both_sides() {
     }
     assert!(established >= 20, "only {established} of 24 associations came up");
 }
+
+/// RFC 9653: both sides announce Zero Checksum Acceptable (SCTP over DTLS), so the data of an
+/// established association goes with a zero checksum and is accepted; if one side does not announce
+/// it, every packet to it keeps its CRC32c and data still flows both ways.
+#[test]
+fn zero_checksum_is_used_only_when_both_announced_it() {
+    let total = 200_000;
+    let mut sim = Sim::default_pair(9, Link::perfect(5));
+    sim.connect_both();
+    bulk(&mut sim, total, 10_000, ordered(), Duration::from_secs(30));
+    let (a, b) = (sim.a.stats(), sim.b.stats());
+    assert!(a.zero_checksum_sent > 100, "{}", a.zero_checksum_sent);
+    // All but the packets still on the link when the transfer completed were accepted as such.
+    assert!(
+        b.zero_checksum_received + 10 >= a.zero_checksum_sent,
+        "{} of {}",
+        b.zero_checksum_received,
+        a.zero_checksum_sent
+    );
+    assert_eq!(a.drops.bad_checksum + b.drops.bad_checksum, 0);
+
+    let off = SctpConfig {
+        zero_checksum_dtls: false,
+        ..SctpConfig::default()
+    };
+    let mut sim = Sim::new(10, SctpConfig::default(), off, Link::perfect(5), Link::perfect(5));
+    sim.connect_both();
+    bulk(&mut sim, total, 10_000, ordered(), Duration::from_secs(30));
+    let (a, b) = (sim.a.stats(), sim.b.stats());
+    assert_eq!((a.zero_checksum_sent, b.zero_checksum_sent), (0, 0));
+    assert_eq!((a.zero_checksum_received, b.zero_checksum_received), (0, 0));
+    assert!(b.messages_received > 0);
+}

@@ -10,9 +10,14 @@ use oxirtc_sctp::{
     chunk_type, Association, Packet, Ppid, SctpConfig, SctpError, SctpEvent, SendOptions, StreamId,
 };
 
-/// An established pair plus one real DATA packet from A to B (captured, not delivered).
+/// An established pair plus one real DATA packet from A to B (captured, not delivered). Zero
+/// checksums (RFC 9653) are off so that every packet carries, and is checked by, its CRC32c.
 fn established_with_data_packet() -> (Sim, Vec<u8>) {
-    let mut sim = Sim::default_pair(21, Link::perfect(10));
+    let cfg = SctpConfig {
+        zero_checksum_dtls: false,
+        ..SctpConfig::default()
+    };
+    let mut sim = Sim::new(21, cfg.clone(), cfg, Link::perfect(10), Link::perfect(10));
     sim.connect_both();
     sim.log_packets = true;
     let now = sim.now;
@@ -60,6 +65,11 @@ fn chunks_with_zero_or_overlong_lengths_are_dropped() {
     assert_eq!(st.drops.malformed - malformed_before, 7, "{st:?}");
     assert_eq!(st.drops.bad_checksum, 1);
     assert!(sim.b.poll_event().is_none());
+    // Without the announcement, a zero checksum is just a wrong one.
+    let mut zero = data.clone();
+    zero[8..12].fill(0);
+    sim.b.handle_receive(now, &zero);
+    assert_eq!(sim.b.stats().drops.bad_checksum, 2);
     // Still healthy afterwards.
     let now = sim.now;
     sim.a

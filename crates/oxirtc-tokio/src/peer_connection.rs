@@ -83,7 +83,7 @@ impl Stats {
 /// handles. Dropping it and every [`DataChannel`] closes the connection and ends its task and sockets.
 pub struct PeerConnection {
     commands: mpsc::UnboundedSender<Command>,
-    events: mpsc::UnboundedReceiver<PeerConnectionEvent>,
+    events: mpsc::UnboundedReceiver<Box<PeerConnectionEvent>>,
     local_addrs: Vec<SocketAddr>,
     gathering: watch::Receiver<bool>,
 }
@@ -223,12 +223,13 @@ impl PeerConnection {
         init: DataChannelInit,
     ) -> Result<DataChannel, Error> {
         let label = label.to_owned();
-        self.call(|r| Command::CreateChannel(label, init, r)).await
+        self.call(|r| Command::CreateChannel(Box::new((label, init)), r))
+            .await
     }
 
     /// The next event, or `None` once the connection's task has ended.
     pub async fn next_event(&mut self) -> Option<PeerConnectionEvent> {
-        self.events.recv().await
+        self.events.recv().await.map(|e| *e)
     }
 
     /// A snapshot of the figures (W3C `getStats`).

@@ -29,7 +29,6 @@ thread_local! {
 /// One socket's batching state.
 pub(crate) struct BatchIo {
     state: Option<UdpSocketState>,
-    meta: [RecvMeta; RECV_SLOTS],
 }
 
 impl BatchIo {
@@ -42,10 +41,7 @@ impl BatchIo {
                 None
             }
         };
-        BatchIo {
-            state,
-            meta: [RecvMeta::default(); RECV_SLOTS],
-        }
+        BatchIo { state }
     }
 
     /// Most datagrams one send may carry.
@@ -85,12 +81,13 @@ impl BatchIo {
         let mut chunks = slots.chunks_mut(SLOT_BYTES);
         let mut iovs: [IoSliceMut<'_>; RECV_SLOTS] =
             std::array::from_fn(|_| IoSliceMut::new(chunks.next().unwrap_or_default()));
-        let meta = &mut self.meta;
+        // On the stack, not in every socket's state: 8 × RecvMeta is most of a BatchIo.
+        let mut meta = [RecvMeta::default(); RECV_SLOTS];
         let n = socket.try_io(Interest::READABLE, || {
-            state.recv(UdpSockRef::from(socket), &mut iovs, meta)
+            state.recv(UdpSockRef::from(socket), &mut iovs, &mut meta)
         })?;
         let mut datagrams = 0;
-        for (m, iov) in self.meta.iter().zip(iovs.iter()).take(n) {
+        for (m, iov) in meta.iter().zip(iovs.iter()).take(n) {
             let data = &iov[..m.len.min(iov.len())];
             // A GRO batch: `stride`-sized datagrams back to back, the last possibly shorter.
             for datagram in data.chunks(m.stride.max(1)) {
