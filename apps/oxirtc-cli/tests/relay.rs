@@ -2,27 +2,13 @@
 //! iceTransportPolicy "relay"): `oxirtc echo` and `oxirtc dial`, both offer/answer roles.
 #![allow(clippy::unwrap_used)] // test set-up failures should panic loudly
 
+mod common;
+
+use common::{free_udp_port as free_port, Kill};
+
 use std::io::{BufRead, BufReader};
-use std::net::UdpSocket;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
-
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[test]
 fn echo_and_dial_connect_relay_only_through_oxirtc_turn_over_udp() {

@@ -4,32 +4,19 @@
 //! refused with 486). The honest transfer must complete with every message echoed intact.
 #![allow(clippy::unwrap_used)] // test set-up failures should panic loudly
 
+mod common;
+
+use common::{free_udp_port as free_port, Kill};
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream, UdpSocket};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use oxirtc_crypto::{default_provider, SecureRng};
 use oxirtc_turn::{ClientConfig, TurnClient, TurnError, TurnEvent};
-
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 const USER_QUOTA: usize = 10;
 const UNAUTH_RATE: u64 = 20;

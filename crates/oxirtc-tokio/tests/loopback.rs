@@ -2,32 +2,14 @@
 //! backpressure, and that dropping every handle ends the driver task and closes its sockets.
 #![allow(clippy::unwrap_used)] // test set-up failures should panic loudly
 
+mod common;
+
+use common::connected_pair;
+
 use std::net::UdpSocket;
 use std::time::Duration;
 
-use oxirtc_tokio::{Config, DataChannel, DataChannelInit, Message, PeerConnection, PeerConnectionEvent};
-
-async fn connected_pair() -> (PeerConnection, PeerConnection, DataChannel, DataChannel) {
-    let a = PeerConnection::new(Config::loopback()).await.unwrap();
-    let mut b = PeerConnection::new(Config::loopback()).await.unwrap();
-    let mut da = a
-        .create_data_channel("t", DataChannelInit::default())
-        .await
-        .unwrap();
-    let offer = a.create_offer().await.unwrap();
-    a.set_local_description(offer.clone()).await.unwrap();
-    b.set_remote_description(offer).await.unwrap();
-    let answer = b.create_answer().await.unwrap();
-    b.set_local_description(answer.clone()).await.unwrap();
-    a.set_remote_description(answer).await.unwrap();
-    da.opened().await.unwrap();
-    let db = loop {
-        if let PeerConnectionEvent::DataChannel(dc) = b.next_event().await.unwrap() {
-            break dc;
-        }
-    };
-    (a, b, da, db)
-}
+use oxirtc_tokio::{Config, Message, PeerConnection};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_flow_both_ways_and_large_sends_wait_for_room() {

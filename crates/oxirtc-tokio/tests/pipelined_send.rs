@@ -3,36 +3,17 @@
 //! refuse what the core would refuse.
 #![allow(clippy::unwrap_used)] // test set-up failures should panic loudly
 
+mod common;
+
+use common::connected_pair;
+
 use std::time::Duration;
 
-use oxirtc_tokio::{Config, DataChannel, DataChannelInit, Error, PeerConnection, PeerConnectionEvent};
-
-async fn connected() -> (PeerConnection, PeerConnection, DataChannel, DataChannel) {
-    let a = PeerConnection::new(Config::loopback()).await.unwrap();
-    let mut b = PeerConnection::new(Config::loopback()).await.unwrap();
-    let mut da = a
-        .create_data_channel("test", DataChannelInit::default())
-        .await
-        .unwrap();
-    let offer = a.create_offer().await.unwrap();
-    a.set_local_description(offer.clone()).await.unwrap();
-    b.set_remote_description(offer).await.unwrap();
-    let answer = b.create_answer().await.unwrap();
-    b.set_local_description(answer.clone()).await.unwrap();
-    a.set_remote_description(answer).await.unwrap();
-    let mut db = loop {
-        if let PeerConnectionEvent::DataChannel(dc) = b.next_event().await.unwrap() {
-            break dc;
-        }
-    };
-    da.opened().await.unwrap();
-    db.opened().await.unwrap();
-    (a, b, da, db)
-}
+use oxirtc_tokio::{Config, DataChannelInit, Error, PeerConnection};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipelined_sends_arrive_complete_and_in_order() {
-    let (_a, _b, da, mut db) = tokio::time::timeout(Duration::from_secs(20), connected())
+    let (_a, _b, da, mut db) = tokio::time::timeout(Duration::from_secs(20), connected_pair())
         .await
         .unwrap();
     const N: u32 = 20_000;
@@ -61,7 +42,7 @@ async fn pipelined_sends_arrive_complete_and_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_refuses_oversized_messages_and_closed_channels() {
-    let (a, _b, da, _db) = tokio::time::timeout(Duration::from_secs(20), connected())
+    let (a, _b, da, _db) = tokio::time::timeout(Duration::from_secs(20), connected_pair())
         .await
         .unwrap();
     // Both sides announce 256 KiB (RFC 8841 a=max-message-size).
@@ -98,7 +79,7 @@ async fn send_before_open_is_an_error() {
 /// reader resumes everything arrives in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_does_not_read_holds_the_sender_back() {
-    let (_a, _b, da, mut db) = tokio::time::timeout(Duration::from_secs(20), connected())
+    let (_a, _b, da, mut db) = tokio::time::timeout(Duration::from_secs(20), connected_pair())
         .await
         .unwrap();
     const N: u32 = 256; // 256 × 64 KiB = 16 MiB

@@ -6,9 +6,11 @@
 //! `OXIRTC_LONG=1 cargo test --release -p oxirtc-tokio --test soak -- --nocapture`.
 #![allow(clippy::unwrap_used)] // test set-up failures should panic loudly
 
-use std::time::{Duration, Instant};
+mod common;
 
-use oxirtc_tokio::{Config, DataChannel, DataChannelInit, PeerConnection, PeerConnectionEvent};
+use common::connected_pair;
+
+use std::time::{Duration, Instant};
 
 /// The two tests measure the whole process (RSS, fds, tasks): they run one at a time.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -36,29 +38,6 @@ fn rss_kib() -> usize {
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
-}
-
-async fn connected_pair() -> (PeerConnection, PeerConnection, DataChannel, DataChannel) {
-    let a = PeerConnection::new(Config::loopback()).await.unwrap();
-    let mut b = PeerConnection::new(Config::loopback()).await.unwrap();
-    let mut da = a
-        .create_data_channel("soak", DataChannelInit::default())
-        .await
-        .unwrap();
-    let offer = a.create_offer().await.unwrap();
-    a.set_local_description(offer.clone()).await.unwrap();
-    b.set_remote_description(offer).await.unwrap();
-    let answer = b.create_answer().await.unwrap();
-    b.set_local_description(answer.clone()).await.unwrap();
-    a.set_remote_description(answer).await.unwrap();
-    let mut db = loop {
-        if let PeerConnectionEvent::DataChannel(dc) = b.next_event().await.unwrap() {
-            break dc;
-        }
-    };
-    da.opened().await.unwrap();
-    db.opened().await.unwrap();
-    (a, b, da, db)
 }
 
 /// One cycle: connect, move 1 MiB (16 × 64 KiB, checked), close both sides.

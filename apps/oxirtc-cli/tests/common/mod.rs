@@ -166,3 +166,22 @@ pub fn sha256_file(path: &Path) -> String {
     }
     h.finish().iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// A child process, killed and reaped on drop.
+pub struct Kill(pub Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A UDP port on 127.0.0.1 that is free right now.
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
