@@ -409,6 +409,7 @@ impl Association {
                 Timer::DelayedAck => self.sack_now = self.sack_needed,
                 Timer::Heartbeat => self.on_heartbeat_timer(now),
                 Timer::Reconfig => self.on_reconfig_timer(now),
+                Timer::LossDetection => self.on_loss_timer(now),
             }
             if self.finished {
                 break;
@@ -428,6 +429,7 @@ impl Association {
         self.rto.back_off();
         self.sender.expire_outstanding(now);
         self.sender.on_t3_expired(now);
+        self.timers.stop(Timer::LossDetection);
         self.drain_sender_events();
         self.timers.set(Timer::T3Rtx, now + self.rto.rto());
     }
@@ -501,6 +503,9 @@ impl Association {
             .as_ref()
             .map_or(0, |r| r.a_rwnd(self.undelivered + self.app_backlog) as usize);
         self.stats.retransmissions = self.sender.retransmissions;
+        self.stats.rack_losses = self.sender.rack_losses;
+        self.stats.loss_probes = self.sender.loss_probes;
+        self.stats.peer_reported_duplicates = self.sender.peer_duplicates;
         self.stats.abandoned_messages = self.sender.abandoned_messages;
         self.stats.drops.message_too_large = self
             .receiver

@@ -91,6 +91,7 @@ impl Association {
     }
     pub(crate) fn on_sack(&mut self, now: Instant, s: &crate::chunk::SackChunk<'_>) {
         let before = self.sender.cum_ack;
+        self.sender.rack.srtt = self.rto.srtt();
         let out = self.sender.on_sack(now, s);
         if let Some(rtt) = out.rtt {
             self.rto.on_sample(rtt);
@@ -113,7 +114,34 @@ impl Association {
         } else if self.sender.cum_ack > before {
             self.timers.set(Timer::T3Rtx, now + self.rto.rto());
         }
+        self.arm_loss_timer(now);
         self.drain_sender_events();
+    }
+
+    /// Arms (or stops) the RACK reordering timer / loss probe timeout (RFC 8985 §6.3, §7.2).
+    pub(crate) fn arm_loss_timer(&mut self, now: Instant) {
+        self.sender.rack.srtt = self.rto.srtt();
+        match self.sender.loss_timer(now, self.rto.rto()) {
+            Some(at) => self.timers.set(Timer::LossDetection, at),
+            None => self.timers.stop(Timer::LossDetection),
+        }
+    }
+
+    /// The loss-detection timer fired: RACK's reordering timeout (RFC 8985 §6.3) re-runs loss
+    /// detection; otherwise the probe timeout sends a loss probe (§7.3).
+    pub(crate) fn on_loss_timer(&mut self, now: Instant) {
+        if !self.is_established() {
+            return;
+        }
+        if self.sender.rack.reo_deadline.is_some_and(|at| at <= now) {
+            self.sender.rack.reo_deadline = None;
+            let marked = self.sender.detect_losses(now);
+            self.stats.fast_retransmits += marked;
+        } else if self.sender.start_probe(now) {
+            // §7.3: after the probe the RTO, not another PTO, guards the tail.
+            self.timers.set(Timer::T3Rtx, now + self.rto.rto());
+        }
+        self.arm_loss_timer(now);
     }
     pub(crate) fn drain_sender_events(&mut self) {
         for s in std::mem::take(&mut self.sender.low_events) {

@@ -78,6 +78,7 @@ mod cookie;
 mod error;
 mod handshake;
 mod inbound;
+mod loss;
 mod packet;
 mod param;
 mod reader;

@@ -1,5 +1,7 @@
 //! The sending half: message queue, fragmentation, the in-flight queue keyed by TSN, SACK processing,
-//! congestion control (RFC 9260 §6.1, §6.2.1, §7.2) and PR-SCTP abandonment (RFC 3758 §3.5).
+//! congestion control (RFC 9260 §6.1, §6.2.1, §7.2) and PR-SCTP abandonment (RFC 3758 §3.5). Loss
+//! detection combines RFC 9260 §7.2.4's miss indications with RACK and tail loss probes (RFC 8985,
+//! see `loss.rs`).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -7,6 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::chunk::{data_flags, DataChunk, SackChunk};
+use crate::loss::Rack;
 use crate::types::unwrap_tsn;
 use crate::{Reliability, SendOptions};
 
@@ -52,6 +55,8 @@ pub(crate) struct OutChunk {
     pub(crate) data: Bytes,
     pub(crate) sent_count: u16,
     sent_at: Instant,
+    /// Number of the last transmission (the sender's counter), for RACK's ordering (RFC 8985 §6.2).
+    xmit_seq: u64,
     pub(crate) state: ChunkState,
     miss: u8,
     /// Fast retransmit already used for this TSN (RFC 9260 §7.2.4: at most once; T3 covers the rest).
@@ -134,6 +139,28 @@ pub(crate) struct Sender {
     pub(crate) retransmissions: u64,
     pub(crate) fast_retransmits: u64,
     pub(crate) peer_forward_tsn: bool,
+    /// RACK / TLP state (RFC 8985).
+    pub(crate) rack: Rack,
+    /// Highest TSN ever retransmitted: above it, chunks were sent once, in TSN order.
+    max_rtx_tsn: u64,
+    /// Highest TSN ever reported in a gap block (for telling a reordered old SACK from a renege).
+    highest_gap_acked: u64,
+    /// A loss probe of new data may go out once regardless of cwnd (RFC 8985 §7.3).
+    pub(crate) probe_new: bool,
+    /// Chunks RACK declared lost (RFC 8985 §6.2).
+    pub(crate) rack_losses: u64,
+    /// Loss probes sent (RFC 8985 §7.3).
+    pub(crate) loss_probes: u64,
+    /// Duplicate TSNs the peer reported (RFC 9260 §3.3.4).
+    pub(crate) peer_duplicates: u64,
+    /// Transmissions so far (numbers `OutChunk::xmit_seq`).
+    xmit_counter: u64,
+    /// Largest flight size in the current round trip.
+    flight_peak: usize,
+    /// The current round trip ends when the cum ack reaches this TSN.
+    round_end: u64,
+    /// cwnd was fully used in the previous round trip.
+    was_cwnd_limited: bool,
 }
 
 impl Sender {
@@ -168,6 +195,17 @@ impl Sender {
             retransmissions: 0,
             fast_retransmits: 0,
             peer_forward_tsn: false,
+            rack: Rack::new(first - 1),
+            max_rtx_tsn: first - 1,
+            highest_gap_acked: first - 1,
+            probe_new: false,
+            rack_losses: 0,
+            loss_probes: 0,
+            peer_duplicates: 0,
+            xmit_counter: 0,
+            flight_peak: 0,
+            round_end: first - 1,
+            was_cwnd_limited: false,
         }
     }
 
@@ -281,7 +319,8 @@ impl Sender {
 
     /// May new DATA go out now? RFC 9260 §6.1 rules A and B, §7.2.1.
     pub(crate) fn can_send_new(&self) -> bool {
-        if self.queue.is_empty() || self.flight_size >= self.cwnd {
+        // RFC 8985 §7.3: a loss probe of new data goes out regardless of cwnd.
+        if self.queue.is_empty() || (self.flight_size >= self.cwnd && !self.probe_new) {
             return false;
         }
         // Rule A: respect the peer's rwnd, except for one zero-window probe when nothing is in flight.
@@ -347,6 +386,7 @@ impl Sender {
             data,
             sent_count: 0,
             sent_at: now,
+            xmit_seq: 0,
             state: ChunkState::InFlight,
             miss: 0,
             fast_retransmitted: false,
@@ -364,7 +404,10 @@ impl Sender {
 
     /// Records a (re)transmission of the chunk just built.
     pub(crate) fn on_chunk_sent(&mut self, now: Instant, tsn: u64) {
+        self.xmit_counter += 1;
+        let seq = self.xmit_counter;
         let Some(c) = self.chunk_mut(tsn) else { return };
+        c.xmit_seq = seq;
         let was = c.state;
         c.state = ChunkState::InFlight;
         c.sent_count = c.sent_count.saturating_add(1);
@@ -377,8 +420,10 @@ impl Sender {
         }
         if retransmission {
             self.retransmissions += 1;
+            self.max_rtx_tsn = self.max_rtx_tsn.max(tsn);
         }
         self.flight_size += len;
+        self.flight_peak = self.flight_peak.max(self.flight_size);
         self.peer_rwnd = self.peer_rwnd.saturating_sub(len);
     }
 
@@ -491,6 +536,7 @@ impl Sender {
             data: Bytes::new(),
             sent_count: 0,
             sent_at: now,
+            xmit_seq: 0,
             state: ChunkState::Abandoned,
             miss: 0,
             fast_retransmitted: true,
@@ -510,26 +556,38 @@ impl Sender {
             return out;
         }
         let flight_before = self.flight_size;
+        self.on_duplicates(sack);
         let mut bytes_acked = 0;
         let mut htna: Option<u64> = None;
         let mut rtt_from: Option<Instant> = None;
         while self.inflight.front().is_some_and(|c| c.tsn <= cum) {
             let Some(c) = self.inflight.pop_front() else { break };
+            if matches!(c.state, ChunkState::InFlight | ChunkState::ToRetransmit) {
+                self.rack
+                    .on_delivered(now, c.tsn, c.xmit_seq, c.sent_at, c.sent_count > 1);
+            }
             self.account_ack(&c, &mut bytes_acked, &mut htna, &mut rtt_from);
         }
         out.cum_advanced = cum > self.cum_ack;
         self.cum_ack = cum;
         self.adv_peer_ack = self.adv_peer_ack.max(cum);
-        self.apply_gap_blocks(sack, &mut bytes_acked, &mut htna, &mut rtt_from);
+        self.apply_gap_blocks(now, sack, &mut bytes_acked, &mut htna, &mut rtt_from);
+        self.rack.end_sack();
         out.new_data_acked = bytes_acked > 0;
         out.bytes_acked = bytes_acked;
         out.rtt = rtt_from.map(|t| now.saturating_duration_since(t));
-        if let Some(h) = htna {
+        // RFC 9260 §7.2.4's three miss indications stay in force until the path shows reordering;
+        // from then on RACK's reordering window decides alone (RFC 8985 §6.2).
+        if let Some(h) = htna.filter(|_| !self.rack.reordering_seen) {
             out.fast_retransmits = self.count_misses(now, h);
+        }
+        if out.new_data_acked {
+            out.fast_retransmits += self.detect_losses(now);
         }
         if self.fast_recovery_exit.is_some_and(|e| cum >= e) {
             self.fast_recovery_exit = None;
         }
+        self.end_probe_episode(cum);
         self.adjust_cwnd(out.cum_advanced, bytes_acked, flight_before);
         self.peer_rwnd = (sack.a_rwnd as usize).saturating_sub(self.flight_size);
         self.update_adv_peer_ack();
@@ -594,6 +652,7 @@ impl Sender {
 
     fn apply_gap_blocks(
         &mut self,
+        now: Instant,
         sack: &SackChunk<'_>,
         bytes: &mut usize,
         htna: &mut Option<u64>,
@@ -603,7 +662,7 @@ impl Sender {
             return;
         };
         let last = front + self.inflight.len() as u64 - 1;
-        if self.gap_acked > 0 {
+        if self.gap_acked > 0 && !self.stale_reordered(sack) {
             self.renege(sack);
         }
         for (s, e) in sack.gap_blocks() {
@@ -621,6 +680,8 @@ impl Sender {
                     self.gap_acked += 1;
                     let (stream, len, buffered) = (c.stream, c.data.len(), std::mem::take(&mut c.buffered));
                     let (count, at) = (c.sent_count, c.sent_at);
+                    self.rack.on_delivered(now, tsn, c.xmit_seq, at, count > 1);
+                    self.highest_gap_acked = self.highest_gap_acked.max(tsn);
                     if prev == ChunkState::InFlight {
                         self.flight_size = self.flight_size.saturating_sub(len);
                         if count == 1 {
@@ -661,24 +722,175 @@ impl Sender {
                 }
             }
         }
-        if marked > 0 {
-            self.fast_retransmits += marked;
-            self.rtx_override = true;
-            // §7.2.4 rule 2 / §7.2.3: enter Fast Recovery once per window of data.
-            if self.fast_recovery_exit.is_none() {
-                self.ssthresh = (self.cwnd / 2).max(4 * self.mtu);
-                self.cwnd = self.ssthresh;
-                self.partial_bytes_acked = 0;
-                self.fast_recovery_exit = Some(self.next_tsn - 1);
+        self.on_losses(marked);
+        marked
+    }
+
+    /// Chunks were just marked lost (miss indications, RACK or its timer): RFC 9260 §7.2.4 rules 2–3.
+    fn on_losses(&mut self, marked: u64) {
+        if marked == 0 {
+            return;
+        }
+        self.fast_retransmits += marked;
+        // Rule 3: the first packet of retransmissions goes out regardless of cwnd.
+        self.rtx_override = true;
+        // Rule 2 / §7.2.3: one cwnd reduction per loss event. Losses found before the cum ack passes
+        // the recovery point (the highest TSN outstanding when it began), lost retransmissions
+        // included, belong to the same event (as in RFC 8985 §9.3 with RFC 6675 recovery).
+        if self.fast_recovery_exit.is_none() {
+            self.reduce_cwnd();
+            self.fast_recovery_exit = Some(self.next_tsn - 1);
+            self.rack.on_recovery();
+        }
+    }
+
+    /// Multiplicative decrease of RFC 9260 §7.2.3.
+    fn reduce_cwnd(&mut self) {
+        self.ssthresh = (self.cwnd / 2).max(4 * self.mtu);
+        self.cwnd = self.ssthresh;
+        self.partial_bytes_acked = 0;
+    }
+
+    /// RFC 8985 §6.2 step 5: marks outstanding chunks sent before the most recently delivered one and
+    /// older than `RACK.rtt + reo_wnd`; arms the reordering timer (§6.3) for the youngest of the rest.
+    /// Returns the number of chunks marked.
+    pub(crate) fn detect_losses(&mut self, now: Instant) -> u64 {
+        let reo_wnd = self
+            .rack
+            .reo_wnd(self.fast_recovery_exit.is_some(), self.gap_acked);
+        let mut marked = 0;
+        let mut wait: Option<Duration> = None;
+        for i in 0..self.inflight.len() {
+            let c = &self.inflight[i];
+            // Above the highest retransmitted TSN chunks went out once in TSN order: once one was sent
+            // after the most recently delivered chunk, so were all that follow.
+            if c.tsn > self.max_rtx_tsn && self.rack.sent_after_delivered(c.xmit_seq) {
+                break;
+            }
+            if c.state != ChunkState::InFlight {
+                continue;
+            }
+            match self.rack.check(now, c.xmit_seq, c.sent_at, reo_wnd) {
+                Some(left) if left.is_zero() && self.mark_for_retransmit(i, now) => marked += 1,
+                Some(left) if left.is_zero() => {}
+                Some(left) => wait = Some(wait.map_or(left, |w| w.max(left))),
+                None => {}
             }
         }
+        self.rack.reo_deadline = wait.map(|w| now + w);
+        self.rack_losses += marked;
+        self.on_losses(marked);
         marked
+    }
+
+    /// The duplicate TSNs of a SACK (RFC 9260 §3.3.4): we retransmitted data the peer had. RFC 8985
+    /// §6.2 step 4 widens the reordering window; a loss probe reported duplicate repaired nothing
+    /// (§7.4).
+    fn on_duplicates(&mut self, sack: &SackChunk<'_>) {
+        let mut any = false;
+        for d in sack.dup_tsns() {
+            let tsn = unwrap_tsn(self.cum_ack, d);
+            if tsn > self.cum_ack.saturating_sub(1 << 16) && tsn < self.next_tsn {
+                any = true;
+                self.peer_duplicates += 1;
+                if self.rack.tlp_rtx == Some(tsn) {
+                    self.rack.tlp_rtx = None;
+                }
+            }
+        }
+        if any {
+            self.rack.on_duplicates_reported(self.cum_ack, self.next_tsn - 1);
+        }
+    }
+
+    /// RFC 8985 §7.4: the probe episode ends when the cum ack covers it. A probe that retransmitted
+    /// a chunk the peer did not report duplicate repaired a real loss: reduce cwnd as for fast
+    /// recovery (§7.4.2), unless a recovery already did.
+    fn end_probe_episode(&mut self, cum: u64) {
+        if self.rack.tlp_end.is_none_or(|e| cum < e) {
+            return;
+        }
+        self.rack.tlp_end = None;
+        if self.rack.tlp_rtx.take().is_some() && self.fast_recovery_exit.is_none() {
+            self.reduce_cwnd();
+        }
+    }
+
+    /// RFC 8985 §7.3: the probe timeout expired. Marks what the next packet carries regardless of
+    /// cwnd: new data when the queue and the peer's window allow, else the most recently sent chunk
+    /// again. False when there is nothing to probe with.
+    pub(crate) fn start_probe(&mut self, now: Instant) -> bool {
+        if self.flight_size == 0 || self.rack.tlp_end.is_some() || self.rtx_count > 0 {
+            return false;
+        }
+        let next = self
+            .queue
+            .front()
+            .map_or(0, |m| (m.data.len() - m.offset).min(self.max_payload()));
+        if !self.queue.is_empty() && self.peer_rwnd >= next {
+            self.probe_new = true;
+            self.rack.tlp_rtx = None;
+            self.rack.tlp_end = Some(self.next_tsn);
+        } else {
+            let Some(i) = self
+                .inflight
+                .iter()
+                .rposition(|c| c.state == ChunkState::InFlight)
+            else {
+                return false;
+            };
+            let tsn = self.inflight[i].tsn;
+            if !self.mark_for_retransmit(i, now) {
+                return false;
+            }
+            self.rtx_override = true;
+            self.rack.tlp_rtx = Some(tsn);
+            self.rack.tlp_end = Some(self.next_tsn - 1);
+        }
+        self.loss_probes += 1;
+        true
+    }
+
+    /// When the loss-detection timer should fire: the RACK reordering timer if armed (RFC 8985
+    /// §6.3), else the probe timeout (§7.2) when data is outstanding outside recovery and the PTO
+    /// comes before the RTO would.
+    pub(crate) fn loss_timer(&self, now: Instant, rto: Duration) -> Option<Instant> {
+        if let Some(at) = self.rack.reo_deadline {
+            return Some(at);
+        }
+        if self.flight_size == 0
+            || self.fast_recovery_exit.is_some()
+            || self.rtx_count > 0
+            || self.rack.tlp_end.is_some()
+        {
+            return None;
+        }
+        let pto = self.rack.pto(self.flight_size <= self.max_payload())?;
+        (pto < rto).then(|| now + pto)
+    }
+
+    /// A SACK on a reordering path that reports less than an earlier one (no gap block reaches the
+    /// highest TSN ever gap-acked) is most likely older than it, overtaken on the way, not a renege
+    /// (RFC 9260 §6.2.1 D iii); its missing blocks are ignored.
+    fn stale_reordered(&self, sack: &SackChunk<'_>) -> bool {
+        let top = sack
+            .gap_blocks()
+            .filter(|&(s, e)| s != 0 && e >= s)
+            .map(|(_, e)| self.cum_ack + u64::from(e))
+            .max()
+            .unwrap_or(self.cum_ack);
+        self.rack.reordering_seen && top < self.highest_gap_acked
     }
 
     /// Slow start and congestion avoidance (RFC 9260 §7.2.1, §7.2.2). Max.Burst (§6.1) limits packets
     /// per trigger in the transmit path instead of shrinking cwnd.
+    ///
+    /// "cwnd fully utilized" is judged over the last round trip, not per SACK: a batch of SACKs
+    /// handled back to back empties the flight before the later ones are counted, which would stall
+    /// growth on any path where packets travel in bursts (RFC 7661 §4 argues the same for TCP).
     fn adjust_cwnd(&mut self, cum_advanced: bool, bytes_acked: usize, flight_before: usize) {
-        let fully_used = flight_before + self.mtu > self.cwnd;
+        self.flight_peak = self.flight_peak.max(flight_before);
+        let fully_used = self.was_cwnd_limited || self.flight_peak + self.mtu > self.cwnd;
         if cum_advanced && self.fast_recovery_exit.is_none() && fully_used {
             if self.cwnd <= self.ssthresh {
                 self.cwnd += bytes_acked.min(self.mtu);
@@ -690,7 +902,14 @@ impl Sender {
                 }
             }
         }
-        if self.flight_size == 0 {
+        if self.cum_ack >= self.round_end {
+            self.was_cwnd_limited = self.flight_peak + self.mtu > self.cwnd;
+            self.flight_peak = self.flight_size;
+            self.round_end = self.next_tsn - 1;
+        }
+        // §7.2.2: all data acked resets partial_bytes_acked; with more queued the sender is not idle,
+        // just between two bursts.
+        if self.flight_size == 0 && self.queue.is_empty() {
             self.partial_bytes_acked = 0;
         }
     }
@@ -701,6 +920,11 @@ impl Sender {
         self.cwnd = self.mtu;
         self.partial_bytes_acked = 0;
         self.fast_recovery_exit = None;
+        // RFC 8985 §6.3, §7: the RTO supersedes the reordering timer and any probe episode.
+        self.rack.reo_deadline = None;
+        self.rack.tlp_end = None;
+        self.rack.tlp_rtx = None;
+        self.probe_new = false;
         for i in 0..self.inflight.len() {
             self.mark_for_retransmit(i, now);
         }
@@ -847,7 +1071,8 @@ mod tests {
         let (mut s, first, now) = sent(10, SendOptions::default());
         assert_eq!(s.flight_size, 10_000);
         let cwnd = s.cwnd;
-        // TSN first+1 is lost; the peer reports first+2.. as gap blocks, growing.
+        // 1 ms later TSN first+1 is lost; the peer reports first+2.. as gap blocks, growing.
+        let now = now + Duration::from_millis(1);
         let mut fast = 0;
         for end in 2..=4u16 {
             sack(first, &[(2, end)], |k| fast += s.on_sack(now, k).fast_retransmits);
@@ -871,6 +1096,7 @@ mod tests {
     #[test]
     fn reneged_gap_blocks_become_outstanding_again() {
         let (mut s, first, now) = sent(4, SendOptions::default());
+        let now = now + Duration::from_millis(1);
         sack(first - 1, &[(2, 3)], |k| {
             s.on_sack(now, k);
         });
@@ -882,6 +1108,110 @@ mod tests {
         assert_eq!(s.flight_size, 4000);
         s.on_t3_expired(now);
         assert_eq!(s.rtx_count, 4);
+    }
+
+    fn ms(v: u64) -> Duration {
+        Duration::from_millis(v)
+    }
+
+    /// Queues and sends `n` more 1000-byte messages at `now`.
+    fn send_more(s: &mut Sender, now: Instant, n: usize) {
+        for i in 0..n {
+            s.enqueue(
+                now,
+                0,
+                53,
+                Bytes::from(vec![i as u8; 1000]),
+                SendOptions::default(),
+                false,
+            );
+        }
+        while s.can_send_new() {
+            let tsn = s.next_new_chunk(now, 1176).unwrap().tsn;
+            s.on_chunk_sent(now, tsn);
+        }
+    }
+
+    #[test]
+    fn rack_finds_a_lost_retransmission_without_a_second_cwnd_cut() {
+        let (mut s, first, t0) = sent(10, SendOptions::default());
+        // 80 ms later: first+1 missing below three gap-acked chunks (no reordering seen: no wait).
+        let mut fast = 0;
+        sack(first, &[(2, 4)], |k| {
+            fast += s.on_sack(t0 + ms(80), k).fast_retransmits
+        });
+        assert_eq!(fast, 1);
+        let cut = s.cwnd;
+        assert_eq!(s.next_retransmit(t0 + ms(80)), Some(first + 1));
+        s.on_chunk_sent(t0 + ms(80), first + 1);
+        send_more(&mut s, t0 + ms(81), 2);
+        // The new chunks are acked, the retransmission is not: it is lost too (RFC 9260 §7.2.4
+        // alone would wait for T3). Same loss event: cwnd stays.
+        sack(first, &[(2, 11)], |k| {
+            fast += s.on_sack(t0 + ms(161), k).fast_retransmits
+        });
+        assert_eq!(fast, 2);
+        assert_eq!(s.rack_losses, 2);
+        assert_eq!(s.cwnd, cut);
+        assert_eq!(s.next_retransmit(t0 + ms(161)), Some(first + 1));
+    }
+
+    #[test]
+    fn reordering_inside_the_window_is_not_loss() {
+        let (mut s, first, t0) = sent(10, SendOptions::default());
+        // first+1 arrives before first; then first turns up: reordering.
+        sack(first - 1, &[(2, 2)], |k| {
+            assert_eq!(s.on_sack(t0 + ms(80), k).fast_retransmits, 0)
+        });
+        assert!(s.rack.reo_deadline.is_some(), "reordering timer armed for first");
+        sack(first + 1, &[], |k| {
+            assert_eq!(s.on_sack(t0 + ms(85), k).fast_retransmits, 0)
+        });
+        assert!(s.rack.reordering_seen);
+        // Now three chunks above a hole are not enough: RACK.rtt (86 ms, of the newest delivered
+        // chunk) + min_RTT / 4 (20 ms) must pass first.
+        sack(first + 1, &[(2, 4)], |k| {
+            assert_eq!(s.on_sack(t0 + ms(86), k).fast_retransmits, 0)
+        });
+        let at = s.rack.reo_deadline.unwrap();
+        assert_eq!(at, t0 + ms(106));
+        assert_eq!(s.detect_losses(at), 1);
+        assert_eq!(s.next_retransmit(at), Some(first + 2));
+    }
+
+    #[test]
+    fn tail_loss_probe_resends_the_last_chunk_and_cuts_cwnd_if_it_repaired_a_loss() {
+        let (mut s, first, t0) = sent(4, SendOptions::default());
+        s.rack.srtt = Some(ms(80));
+        assert_eq!(s.loss_timer(t0, ms(1000)), Some(t0 + ms(162)));
+        assert_eq!(s.loss_timer(t0, ms(150)), None, "the RTO comes first");
+        let cwnd = s.cwnd;
+        assert!(s.start_probe(t0 + ms(162)));
+        assert!(!s.start_probe(t0 + ms(162)), "one probe per episode");
+        assert_eq!(s.next_retransmit(t0 + ms(162)), Some(first + 3));
+        s.on_chunk_sent(t0 + ms(162), first + 3);
+        // The probe's SACK covers everything and reports no duplicate: the tail was lost.
+        sack(first + 3, &[], |k| {
+            s.on_sack(t0 + ms(242), k);
+        });
+        assert_eq!((s.loss_probes, s.cwnd), (1, cwnd / 2));
+        assert!(s.rack.tlp_end.is_none());
+    }
+
+    #[test]
+    fn probe_reported_duplicate_keeps_cwnd() {
+        let (mut s, first, t0) = sent(4, SendOptions::default());
+        s.rack.srtt = Some(ms(80));
+        let cwnd = s.cwnd;
+        assert!(s.start_probe(t0 + ms(162)));
+        s.on_chunk_sent(t0 + ms(162), first + 3);
+        let mut v = Vec::new();
+        encode_sack(&mut v, (first + 3) as u32, 1 << 20, &[], &[(first + 3) as u32]);
+        let Ok(Chunk::Sack(k)) = Chunk::parse(v[0], v[1], &v[4..]) else {
+            panic!()
+        };
+        s.on_sack(t0 + ms(242), &k);
+        assert_eq!((s.peer_duplicates, s.cwnd), (1, cwnd));
     }
 
     #[test]

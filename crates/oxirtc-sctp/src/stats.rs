@@ -54,6 +54,14 @@ pub struct SctpStats {
     pub fast_retransmits: u64,
     /// T3-rtx expirations (RFC 9260 §6.3.3).
     pub t3_expirations: u64,
+    /// Chunks declared lost by RACK's time-based rule (RFC 8985 §6.2) rather than by three miss
+    /// indications; they are also counted in `fast_retransmits`.
+    pub rack_losses: u64,
+    /// Tail loss probes sent (RFC 8985 §7).
+    pub loss_probes: u64,
+    /// Duplicate TSNs the peer reported in SACKs (RFC 9260 §3.3.4): our retransmissions that proved
+    /// spurious. Each one widens RACK's reordering window (RFC 8985 §6.2 step 4).
+    pub peer_reported_duplicates: u64,
     /// Messages abandoned by PR-SCTP (RFC 3758).
     pub abandoned_messages: u64,
     /// FORWARD TSN chunks sent.

@@ -17,9 +17,11 @@ pub(crate) enum Timer {
     Heartbeat,
     /// Re-configuration timer (RFC 6525 §5.1.1).
     Reconfig,
+    /// RACK reordering timer or tail loss probe timeout (RFC 8985 §6.3, §7.2; one at a time).
+    LossDetection,
 }
 
-const COUNT: usize = 6;
+const COUNT: usize = 7;
 const ALL: [Timer; COUNT] = [
     Timer::T1,
     Timer::T2Shutdown,
@@ -27,6 +29,7 @@ const ALL: [Timer; COUNT] = [
     Timer::DelayedAck,
     Timer::Heartbeat,
     Timer::Reconfig,
+    Timer::LossDetection,
 ];
 
 /// Deadlines indexed by [`Timer`].

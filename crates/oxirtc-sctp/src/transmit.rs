@@ -157,6 +157,10 @@ impl Association {
             }
             encode_data(buf, &c.as_data());
             self.sender.on_chunk_sent(now, tsn);
+            // RFC 9260 §7.2.4 rule 4: restart T3 when the earliest outstanding TSN is retransmitted.
+            if tsn == self.sender.cum_ack + 1 {
+                self.timers.set(Timer::T3Rtx, now + self.rto.rto());
+            }
             sent = true;
             retransmitted = true;
         }
@@ -187,6 +191,8 @@ impl Association {
         if new_data {
             self.burst_left -= 1;
         }
+        // RFC 8985 §7.3: the probe was one packet.
+        self.sender.probe_new = false;
         if sent {
             // §6.3.2 R1: T3 runs whenever data is outstanding.
             if !self.timers.is_running(Timer::T3Rtx) {
@@ -197,6 +203,8 @@ impl Association {
                 Timer::Heartbeat,
                 now + self.rto.rto() + self.config.heartbeat_interval,
             );
+            // RFC 8985 §7.2: (re)arm the probe timeout after sending.
+            self.arm_loss_timer(now);
             // A SACK rides along for free when one is wanted anyway.
             if self.sack_needed && self.room(buf) >= 16 {
                 self.add_sack(buf, true);
