@@ -506,6 +506,7 @@ impl Association {
         self.stats.rack_losses = self.sender.rack_losses;
         self.stats.loss_probes = self.sender.loss_probes;
         self.stats.peer_reported_duplicates = self.sender.peer_duplicates;
+        self.stats.spurious_recoveries = self.sender.spurious_recoveries;
         self.stats.abandoned_messages = self.sender.abandoned_messages;
         self.stats.drops.message_too_large = self
             .receiver

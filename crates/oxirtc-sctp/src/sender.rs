@@ -90,6 +90,19 @@ struct StreamBuf {
     low_threshold: usize,
 }
 
+/// Most retransmissions one loss event may make and still be undone when all prove spurious.
+const MAX_UNDO_RTX: usize = 64;
+
+/// What a loss event took away, kept until its retransmissions are judged (RFC 8985 §6.2 step 4's
+/// D-SACK evidence, used the way RFC 4015 / Linux's undo use it).
+#[derive(Debug)]
+struct Undo {
+    cwnd: usize,
+    ssthresh: usize,
+    /// TSNs retransmitted since the event began and not yet reported duplicate by the peer.
+    retransmitted: Vec<u64>,
+}
+
 /// What one SACK changed.
 #[derive(Debug, Default)]
 pub(crate) struct SackOutcome {
@@ -153,6 +166,10 @@ pub(crate) struct Sender {
     pub(crate) loss_probes: u64,
     /// Duplicate TSNs the peer reported (RFC 9260 §3.3.4).
     pub(crate) peer_duplicates: u64,
+    /// The last loss event's cwnd cut, until its retransmissions prove real or spurious.
+    undo: Option<Undo>,
+    /// Loss events undone because every retransmission was reported duplicate.
+    pub(crate) spurious_recoveries: u64,
     /// Transmissions so far (numbers `OutChunk::xmit_seq`).
     xmit_counter: u64,
     /// Largest flight size in the current round trip.
@@ -202,6 +219,8 @@ impl Sender {
             rack_losses: 0,
             loss_probes: 0,
             peer_duplicates: 0,
+            undo: None,
+            spurious_recoveries: 0,
             xmit_counter: 0,
             flight_peak: 0,
             round_end: first - 1,
@@ -421,6 +440,13 @@ impl Sender {
         if retransmission {
             self.retransmissions += 1;
             self.max_rtx_tsn = self.max_rtx_tsn.max(tsn);
+            if let Some(u) = self.undo.as_mut() {
+                if u.retransmitted.len() >= MAX_UNDO_RTX {
+                    self.undo = None;
+                } else if !u.retransmitted.contains(&tsn) {
+                    u.retransmitted.push(tsn);
+                }
+            }
         }
         self.flight_size += len;
         self.flight_peak = self.flight_peak.max(self.flight_size);
@@ -738,9 +764,33 @@ impl Sender {
         // the recovery point (the highest TSN outstanding when it began), lost retransmissions
         // included, belong to the same event (as in RFC 8985 §9.3 with RFC 6675 recovery).
         if self.fast_recovery_exit.is_none() {
+            self.undo = Some(Undo {
+                cwnd: self.cwnd,
+                ssthresh: self.ssthresh,
+                retransmitted: Vec::new(),
+            });
             self.reduce_cwnd();
             self.fast_recovery_exit = Some(self.next_tsn - 1);
             self.rack.on_recovery();
+        }
+    }
+
+    /// The peer reported `tsn` duplicate. Once every retransmission of the last loss event was, the
+    /// event was reordering, not loss: cwnd and ssthresh come back (as TCP's D-SACK undo does).
+    fn undo_if_spurious(&mut self, tsn: u64) {
+        let Some(u) = self.undo.as_mut() else { return };
+        let Some(i) = u.retransmitted.iter().position(|&t| t == tsn) else {
+            return;
+        };
+        u.retransmitted.swap_remove(i);
+        if !u.retransmitted.is_empty() {
+            return;
+        }
+        if let Some(u) = self.undo.take() {
+            self.cwnd = self.cwnd.max(u.cwnd);
+            self.ssthresh = self.ssthresh.max(u.ssthresh);
+            self.fast_recovery_exit = None;
+            self.spurious_recoveries += 1;
         }
     }
 
@@ -793,6 +843,7 @@ impl Sender {
             if tsn > self.cum_ack.saturating_sub(1 << 16) && tsn < self.next_tsn {
                 any = true;
                 self.peer_duplicates += 1;
+                self.undo_if_spurious(tsn);
                 if self.rack.tlp_rtx == Some(tsn) {
                     self.rack.tlp_rtx = None;
                 }
@@ -921,6 +972,7 @@ impl Sender {
         self.partial_bytes_acked = 0;
         self.fast_recovery_exit = None;
         // RFC 8985 §6.3, §7: the RTO supersedes the reordering timer and any probe episode.
+        self.undo = None;
         self.rack.reo_deadline = None;
         self.rack.tlp_end = None;
         self.rack.tlp_rtx = None;
@@ -1205,13 +1257,41 @@ mod tests {
         let cwnd = s.cwnd;
         assert!(s.start_probe(t0 + ms(162)));
         s.on_chunk_sent(t0 + ms(162), first + 3);
+        sack_dups(first + 3, &[first + 3], |k| {
+            s.on_sack(t0 + ms(242), k);
+        });
+        assert_eq!((s.peer_duplicates, s.cwnd), (1, cwnd));
+    }
+
+    /// A SACK chunk with duplicate TSNs.
+    fn sack_dups(cum: u64, dups: &[u64], f: impl FnOnce(&SackChunk<'_>)) {
         let mut v = Vec::new();
-        encode_sack(&mut v, (first + 3) as u32, 1 << 20, &[], &[(first + 3) as u32]);
+        let dups: Vec<u32> = dups.iter().map(|&d| d as u32).collect();
+        encode_sack(&mut v, cum as u32, 1 << 20, &[], &dups);
         let Ok(Chunk::Sack(k)) = Chunk::parse(v[0], v[1], &v[4..]) else {
             panic!()
         };
-        s.on_sack(t0 + ms(242), &k);
-        assert_eq!((s.peer_duplicates, s.cwnd), (1, cwnd));
+        f(&k);
+    }
+
+    #[test]
+    fn a_recovery_whose_retransmissions_all_prove_spurious_is_undone() {
+        let (mut s, first, t0) = sent(10, SendOptions::default());
+        let (cwnd, ssthresh) = (s.cwnd, s.ssthresh);
+        sack(first - 1, &[(2, 4)], |k| {
+            assert_eq!(s.on_sack(t0 + ms(80), k).fast_retransmits, 1)
+        });
+        assert!(s.cwnd < cwnd);
+        s.on_chunk_sent(t0 + ms(80), first);
+        // The original was only late; the peer then reports the retransmission as a duplicate.
+        sack(first + 3, &[], |k| {
+            s.on_sack(t0 + ms(85), k);
+        });
+        sack_dups(first + 3, &[first], |k| {
+            s.on_sack(t0 + ms(160), k);
+        });
+        assert_eq!((s.cwnd, s.ssthresh, s.spurious_recoveries), (cwnd, ssthresh, 1));
+        assert!(s.rack.reordering_seen);
     }
 
     #[test]

@@ -62,6 +62,9 @@ pub struct SctpStats {
     /// Duplicate TSNs the peer reported in SACKs (RFC 9260 §3.3.4): our retransmissions that proved
     /// spurious. Each one widens RACK's reordering window (RFC 8985 §6.2 step 4).
     pub peer_reported_duplicates: u64,
+    /// Fast recoveries undone because the peer reported every retransmission of it duplicate (the
+    /// "loss" was reordering): cwnd and ssthresh were restored.
+    pub spurious_recoveries: u64,
     /// Messages abandoned by PR-SCTP (RFC 3758).
     pub abandoned_messages: u64,
     /// FORWARD TSN chunks sent.
