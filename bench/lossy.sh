@@ -2,28 +2,32 @@
 # The lossy-path figure (issue 5): goodput of a reliable ordered oxirtc data channel against TCP on the
 # same emulated path, in netlab (netlab/README.md): no NAT, 40 ms delay and 1 % loss each way.
 #
-#   sudo bench/lossy.sh [--mib N] [--runs R] [--delay MS] [--loss PCT] [--tcp-cc "default cubic"]
-#                       [--bin PATH]
+#   sudo bench/lossy.sh [--mib N] [--runs R] [--delay MS] [--jitter MS] [--loss PCT]
+#                       [--tcp-cc "default cubic"] [--bin PATH]
 #
 # Each run moves the same N MiB private -> public: `oxirtc send` (priv) to `oxirtc recv` (pub) through
 # `oxirtc serve` (pub), then one TCP connection per congestion control in --tcp-cc ("default" = the
-# namespace's net.ipv4.tcp_congestion_control), alternating. Every transfer is checked by SHA-256.
-# Prints min/median/max per contender, the ratio of the medians and one JSON line:
-#   {"figure":"lossy_goodput_mbps","oxirtc":..,"tcp":..,"tcp_cc":"..",...}   (MB/s, 10^6 bytes)
+# namespace's net.ipv4.tcp_congestion_control, BBR on some boxes; "cubic" = Linux's loss-based default,
+# RFC 9438), alternating. --jitter adds ±MS uniform jitter each way (packets reorder when it exceeds
+# their spacing). Every transfer is checked by SHA-256.
+# Prints min/median/max per contender, the ratio of the medians against each and one JSON line:
+#   {"figure":"lossy_goodput_mbps","oxirtc":..,"tcp":..,"tcp_cc":"..","ratio":..,
+#    "tcp_cubic":..,"ratio_cubic":..,...}   (MB/s, 10^6 bytes)
 # Needs root; builds the release binary unless --bin is given (CARGO_TARGET_DIR is honoured).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-MIB=16 RUNS=3 DELAY=40 LOSS=1 TCP_CCS="default" BIN=""
+MIB=16 RUNS=3 DELAY=40 JITTER=0 LOSS=1 TCP_CCS="default cubic" BIN=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mib) MIB="$2" ;;
 	--runs) RUNS="$2" ;;
 	--delay) DELAY="$2" ;;
+	--jitter) JITTER="$2" ;;
 	--loss) LOSS="$2" ;;
 	--tcp-cc) TCP_CCS="$2" ;;
 	--bin) BIN="$2" ;;
-	-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
 	*) echo "lossy.sh: unknown option $1" >&2; exit 1 ;;
 	esac
 	shift 2
@@ -41,7 +45,7 @@ cleanup() { "$LAB" down >/dev/null 2>&1 || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 PUB=203.0.113.2
 
-"$LAB" up --nat none --delay "$DELAY" --loss "$LOSS" >/dev/null
+"$LAB" up --nat none --delay "$DELAY" --jitter "$JITTER" --loss "$LOSS" >/dev/null
 BYTES=$((MIB << 20))
 head -c "$BYTES" /dev/urandom >"$WORK/lossy.bin"
 WANT="$(sha256sum "$WORK/lossy.bin" | cut -d' ' -f1)"
@@ -89,7 +93,7 @@ stats() { # min median max of the numbers on stdin
 		printf "%.3f %.3f %.3f\n", v[1], m, v[NR] }'
 }
 
-echo "path: netlab --nat none --delay $DELAY --loss $LOSS (each way), $MIB MiB private -> public, $RUNS runs"
+echo "path: netlab --nat none --delay $DELAY --jitter $JITTER --loss $LOSS (each way), $MIB MiB private -> public, $RUNS runs"
 echo "machine: $(nproc) cores, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
 DEFAULT_CC="$("$LAB" exec priv sysctl -n net.ipv4.tcp_congestion_control)"
 : >"$WORK/oxirtc.txt"
@@ -121,7 +125,7 @@ for cc in $TCP_CCS; do
 		json="$json,\"tcp\":$tmed,\"tcp_cc\":\"$name\",\"ratio\":$(awk -v a="$omed" -v b="$tmed" 'BEGIN { printf "%.3f", a / b }')"
 		first=0
 	else
-		json="$json,\"tcp_$name\":$tmed"
+		json="$json,\"tcp_$name\":$tmed,\"ratio_$name\":$(awk -v a="$omed" -v b="$tmed" 'BEGIN { printf "%.3f", a / b }')"
 	fi
 done
-echo "$json,\"mib\":$MIB,\"runs\":$RUNS,\"delay_ms\":$DELAY,\"loss_pct\":$LOSS}"
+echo "$json,\"mib\":$MIB,\"runs\":$RUNS,\"delay_ms\":$DELAY,\"jitter_ms\":$JITTER,\"loss_pct\":$LOSS}"
