@@ -423,6 +423,12 @@ impl Association {
             return;
         }
         self.stats.t3_expirations += 1;
+        tracing::debug!(
+            rto = ?self.rto.rto(),
+            cwnd = self.sender.cwnd,
+            flight = self.sender.flight_size,
+            "SCTP T3-rtx expired"
+        );
         if self.count_error() {
             return;
         }

@@ -772,6 +772,13 @@ impl Sender {
             self.reduce_cwnd();
             self.fast_recovery_exit = Some(self.next_tsn - 1);
             self.rack.on_recovery();
+            tracing::debug!(
+                marked,
+                cwnd = self.cwnd,
+                flight = self.flight_size,
+                reordering = self.rack.reordering_seen,
+                "SCTP fast recovery"
+            );
         }
     }
 
@@ -791,6 +798,7 @@ impl Sender {
             self.ssthresh = self.ssthresh.max(u.ssthresh);
             self.fast_recovery_exit = None;
             self.spurious_recoveries += 1;
+            tracing::debug!(cwnd = self.cwnd, "SCTP spurious fast recovery undone");
         }
     }
 
@@ -899,6 +907,11 @@ impl Sender {
             self.rack.tlp_end = Some(self.next_tsn - 1);
         }
         self.loss_probes += 1;
+        tracing::debug!(
+            new_data = self.probe_new,
+            flight = self.flight_size,
+            "SCTP tail loss probe"
+        );
         true
     }
 
