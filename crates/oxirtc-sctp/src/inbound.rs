@@ -141,6 +141,8 @@ impl Association {
             // §7.3: after the probe the RTO, not another PTO, guards the tail.
             self.timers.set(Timer::T3Rtx, now + self.rto.rto());
         }
+        // Chunks found lost may have been abandoned instead (RFC 3758 §3.5): FORWARD TSN them.
+        self.sender.update_adv_peer_ack();
         self.arm_loss_timer(now);
     }
     pub(crate) fn drain_sender_events(&mut self) {

@@ -1001,7 +1001,7 @@ impl Sender {
     }
 
     /// Advances the Advanced.Peer.Ack.Point over abandoned chunks (RFC 3758 §3.5 C1–C2).
-    fn update_adv_peer_ack(&mut self) {
+    pub(crate) fn update_adv_peer_ack(&mut self) {
         if self.adv_peer_ack < self.cum_ack {
             self.adv_peer_ack = self.cum_ack;
         }

@@ -130,3 +130,56 @@ fn reordering_alone_is_not_loss() {
     );
     assert_eq!(runs[0].t3, 0, "no loss, so no timeout");
 }
+
+#[test]
+fn a_lost_tail_is_recovered_by_a_probe_not_by_t3() {
+    let mut sim = Sim::default_pair(7, link(0, 0));
+    sim.connect_both();
+    // Warm up with a bulk message (SACKs every second packet, not delayed): SRTT = 80 ms, so the
+    // probe timeout is 2·SRTT + 2 ms = 162 ms, inside RTO.Min (200 ms).
+    let now = sim.now;
+    sim.a
+        .send(
+            now,
+            StreamId(1),
+            Ppid::BINARY,
+            &payload(0, 64 << 10),
+            SendOptions::default(),
+        )
+        .unwrap();
+    assert!(sim.run_until(Duration::from_secs(10), |s| Sim::count(&s.events_b) == 1));
+    let before = Sim::count(&sim.events_b);
+    // A burst of five messages, one per packet; the last packet (the tail) is lost once.
+    let mut dropped = false;
+    sim.filter = Some(Box::new(move |side, _, p| {
+        let tail = p.windows(16).any(|w| w.iter().all(|&b| b == 0xEE));
+        if side == Side::A && tail && !dropped {
+            dropped = true;
+            return None;
+        }
+        Some(p)
+    }));
+    let now = sim.now;
+    for i in 0..5u8 {
+        let fill = if i == 4 { 0xEE } else { i };
+        sim.a
+            .send(
+                now,
+                StreamId(1),
+                Ppid::BINARY,
+                &[fill; 1000],
+                SendOptions::default(),
+            )
+            .unwrap();
+    }
+    let start = sim.now;
+    assert!(sim.run_until(Duration::from_secs(10), |s| Sim::count(&s.events_b) == before + 5));
+    let took = sim.now - start;
+    let st = sim.a.stats();
+    eprintln!(
+        "lost tail recovered in {took:?}: T3 {}, probes {}, rto {:?}",
+        st.t3_expirations, st.loss_probes, st.rto
+    );
+    assert_eq!((st.t3_expirations, st.loss_probes), (0, 1));
+    assert!(took < Duration::from_millis(400), "{took:?}");
+}
