@@ -1,6 +1,7 @@
 //! SCTP for WebRTC data channels, sans-IO: one [`Association`] over DTLS (RFC 8261) with the RFC 9260
 //! handshake (HMAC'd stateless cookie, INIT collision), DATA fragmentation and reassembly, ordered and
-//! unordered delivery, SACK with gap blocks, RTO, fast retransmit, congestion control, PR-SCTP
+//! unordered delivery, SACK with gap blocks, RTO, fast retransmit with RACK time-based loss detection
+//! and tail loss probes (RFC 8985), congestion control, PR-SCTP
 //! (RFC 3758), stream reset (RFC 6525), heartbeats, shutdown and abort. The packet codec is public
 //! ([`Packet`], [`Chunk`]) for tools and fuzzing.
 //!
