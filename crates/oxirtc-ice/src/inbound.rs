@@ -124,6 +124,7 @@ impl IceAgent {
         }
         // RFC 8445 §7.3.1.5: the controlling side nominates this pair (regular or aggressive).
         if msg.use_candidate() && !self.controlling {
+            self.pairs[pair].peer_nominated_at = Some(now);
             if self.pairs[pair].state == PairState::Succeeded {
                 self.select(now, pair);
             } else {
@@ -196,6 +197,8 @@ impl IceAgent {
             if let (Some(local), Some(remote)) = (local, remote) {
                 if let Some(pair) = self.add_pair(now, local, remote) {
                     self.pairs[pair].state = PairState::Succeeded;
+                    self.pairs[pair].last_success = Some(now);
+                    self.pairs[pair].peer_nominated_at = Some(now);
                     self.select(now, pair);
                 }
             }
