@@ -122,6 +122,9 @@ impl IceAgent {
             }
             PairState::Waiting | PairState::Frozen | PairState::Failed => self.trigger(now, pair, false),
         }
+        if self.needs_revalidation(now, pair) {
+            self.trigger(now, pair, false); // recovery.rs: check again before moving to it
+        }
         // RFC 8445 §7.3.1.5: the controlling side nominates this pair (regular or aggressive).
         if msg.use_candidate() && !self.controlling {
             self.pairs[pair].peer_nominated_at = Some(now);

@@ -12,7 +12,9 @@
 //!   whose view of the pair changed (our mapping moved) learns which pair we use.
 //! - Once the selected pair is stale (no consent response for `disconnected_timeout`, i.e. the state is
 //!   Disconnected), the controlling agent renominates the best pair whose check was answered after the
-//!   selected pair's last response; the nomination's own check must succeed before it is selected.
+//!   selected pair's last response and within the last `consent_interval`; the nomination's own check
+//!   must succeed before it is selected. While stale, a check from the peer on an earlier valid pair
+//!   makes us check that pair again, so that such answers exist.
 //! - A controlled agent follows the controlling agent's latest nomination when it is of higher priority
 //!   (aggressive nomination) or when its own selected pair is stale. It never switches while its pair
 //!   is fresh, so a delayed or replayed nomination cannot move a working connection.
@@ -51,6 +53,18 @@ impl IceAgent {
         s.priority < self.pairs[pair].priority || self.selection_is_stale(now)
     }
 
+    /// A check from the peer arrived on `pair`, which succeeded earlier but not recently, while our
+    /// selected pair is stale: check it again (beyond RFC 8445 §7.3.1.4, which skips Succeeded pairs), so
+    /// that a move to it rests on a fresh answer.
+    pub(crate) fn needs_revalidation(&self, now: Instant, pair: usize) -> bool {
+        let p = &self.pairs[pair];
+        p.state == PairState::Succeeded
+            && self.selected.as_ref().is_some_and(|s| s.pair != Some(pair))
+            && self.selection_is_stale(now)
+            && p.last_success
+                .is_none_or(|t| now.saturating_duration_since(t) >= self.config.consent_interval)
+    }
+
     /// Called on every state update: when the selected pair is stale, the controlling agent renominates
     /// a pair answered more recently, and the controlled agent follows the latest such nomination.
     pub(crate) fn recover_stale_selection(&mut self, now: Instant) {
@@ -59,9 +73,14 @@ impl IceAgent {
         }
         let Some(s) = &self.selected else { return };
         let (since, current) = (s.last_alive, s.pair);
-        // Answered after the selected pair's last response: the path works now (RFC 7675).
+        // Answered after the selected pair's last response, and recently: the path works now (RFC
+        // 7675). A pair answered just before the path went quiet is no evidence.
+        let recent = self.config.consent_interval;
         let fresh = |i: usize, p: &Pair| {
-            Some(i) != current && p.state == PairState::Succeeded && p.last_success.is_some_and(|t| t > since)
+            Some(i) != current
+                && p.state == PairState::Succeeded
+                && p.last_success
+                    .is_some_and(|t| t > since && now.saturating_duration_since(t) < recent)
         };
         if self.controlling {
             if self.pairs.iter().any(|p| p.nominating) {
