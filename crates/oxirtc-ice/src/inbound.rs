@@ -113,6 +113,9 @@ impl IceAgent {
         let Some(pair) = self.add_pair(now, local, remote) else {
             return;
         };
+        if self.selection_is_stale(now) {
+            tracing::debug!(%source, pair, state = ?self.pairs[pair].state, use_candidate = msg.use_candidate(), "ice: check from the peer while our pair is stale");
+        }
         // RFC 8445 §7.3.1.4: triggered checks.
         match self.pairs[pair].state {
             PairState::Succeeded => {}
