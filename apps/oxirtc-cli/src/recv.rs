@@ -128,8 +128,18 @@ async fn receive(link: &mut Link, args: &RecvArgs) -> anyhow::Result<()> {
     if let Some(s) = sink {
         // Keep what arrived: the .part is complete up to the last byte received (resume).
         let _ = s.out.finish().await;
+        return result.map_err(|e| kept_part_hint(e, &s.name, s.received, s.size));
     }
     result
+}
+
+/// Issue 7 §2: a transfer that breaks off (the path died, ICE consent expired, the peer left) fails
+/// with its cause and tells the user how to resume from the `.part` it kept.
+fn kept_part_hint(e: anyhow::Error, name: &str, received: u64, size: u64) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{e:#}; {name}.part kept ({received} of {size} bytes): run `oxirtc send` and `oxirtc recv` \
+         again (same --dir) to resume from it"
+    )
 }
 
 async fn receive_files(

@@ -101,8 +101,17 @@ async fn send(args: &SendArgs) -> anyhow::Result<()> {
         )
         .await;
     }
+    let lost = link.gone.borrow().is_some();
     link.close().await;
-    result
+    result.map_err(|e| if lost { resume_hint(e) } else { e })
+}
+
+/// Issue 7 §2: the connection died mid-transfer (path, consent, relay lost): say how to resume.
+fn resume_hint(e: anyhow::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{e:#}; the receiver keeps what arrived as .part: run `oxirtc send` again and `oxirtc recv` \
+         with the new code (same --dir) to resume"
+    )
 }
 
 async fn wait_for_peer(sig: &mut SignalClient) -> anyhow::Result<PeerInfo> {

@@ -562,6 +562,7 @@ impl IceAgent {
     /// Recomputes the connection state and emits `StateChanged` when it moved.
     pub(crate) fn update_state(&mut self, now: Instant) {
         self.update_liveness(now);
+        self.recover_stale_selection(now);
         let checklist_failed = self.checklist_failed(now);
         let next = if self.failed || (checklist_failed && self.selected.is_none()) {
             self.failed = true;

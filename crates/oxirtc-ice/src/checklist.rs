@@ -55,6 +55,8 @@ impl IceAgent {
             nominate_on_success: false,
             nominating: false,
             nominated: false,
+            last_success: None,
+            peer_nominated_at: None,
         };
         let index = if self.pairs.len() < self.config.max_pairs {
             self.pairs.push(pair);
@@ -200,7 +202,7 @@ impl IceAgent {
     }
 
     /// RFC 8445 §8.1.1: the controlling agent repeats a check on a valid pair with USE-CANDIDATE.
-    fn nominate(&mut self, now: Instant, pair: usize) {
+    pub(crate) fn nominate(&mut self, now: Instant, pair: usize) {
         tracing::debug!(pair, "nominating");
         self.timers[Timer::Nominate as usize] = None;
         self.pairs[pair].nominating = true;
@@ -221,16 +223,14 @@ impl IceAgent {
         self.selected.as_ref().is_some_and(|s| s.pair.is_some())
     }
 
-    /// Marks `pair` nominated and selects it (RFC 8445 §8.1.2). A controlled agent facing aggressive
-    /// nomination moves to a higher-priority nominated pair.
+    /// Marks `pair` nominated and selects it (RFC 8445 §8.1.2) if our policy moves to it
+    /// (`recovery.rs`: a higher-priority nomination, our own renomination, or a stale selected pair).
     pub(crate) fn select(&mut self, now: Instant, pair: usize) {
         self.pairs[pair].nominated = true;
         self.pairs[pair].nominating = false;
         let priority = self.pairs[pair].priority;
-        if let Some(s) = &self.selected {
-            if s.pair == Some(pair) || (s.pair.is_some() && s.priority >= priority) {
-                return;
-            }
+        if !self.should_switch_to(now, pair) {
+            return;
         }
         // A lite agent may select before it knows the peer's credentials; it sends no consent checks.
         let creds = self.remote_creds.clone().unwrap_or(IceCredentials {
@@ -247,7 +247,8 @@ impl IceAgent {
             local,
             remote,
             priority,
-            last_alive: now,
+            // RFC 7675: consent runs from the last answered check on this pair.
+            last_alive: self.pairs[pair].last_success.unwrap_or(now).min(now),
             local_ufrag: self.local_creds.ufrag.clone(),
             remote_ufrag: creds.ufrag,
             remote_pwd: creds.pwd,

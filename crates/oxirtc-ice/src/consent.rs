@@ -40,7 +40,9 @@ impl IceAgent {
             local_ufrag: &s.local_ufrag,
             remote_pwd: &s.remote_pwd,
             priority,
-            use_candidate: false,
+            // recovery.rs: the controlling agent repeats its nomination, so that a controlled peer that
+            // sees this check from a new address (our NAT remapped) can follow it.
+            use_candidate: self.controlling,
             consent: true,
         };
         // A few quick retransmissions so one lost datagram does not cost a whole interval.

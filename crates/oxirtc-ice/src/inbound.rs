@@ -113,6 +113,9 @@ impl IceAgent {
         let Some(pair) = self.add_pair(now, local, remote) else {
             return;
         };
+        if self.selection_is_stale(now) {
+            tracing::debug!(%source, pair, state = ?self.pairs[pair].state, use_candidate = msg.use_candidate(), "ice: check from the peer while our pair is stale");
+        }
         // RFC 8445 §7.3.1.4: triggered checks.
         match self.pairs[pair].state {
             PairState::Succeeded => {}
@@ -122,8 +125,12 @@ impl IceAgent {
             }
             PairState::Waiting | PairState::Frozen | PairState::Failed => self.trigger(now, pair, false),
         }
+        if self.needs_revalidation(now, pair) {
+            self.trigger(now, pair, false); // recovery.rs: check again before moving to it
+        }
         // RFC 8445 §7.3.1.5: the controlling side nominates this pair (regular or aggressive).
         if msg.use_candidate() && !self.controlling {
+            self.pairs[pair].peer_nominated_at = Some(now);
             if self.pairs[pair].state == PairState::Succeeded {
                 self.select(now, pair);
             } else {
@@ -196,6 +203,8 @@ impl IceAgent {
             if let (Some(local), Some(remote)) = (local, remote) {
                 if let Some(pair) = self.add_pair(now, local, remote) {
                     self.pairs[pair].state = PairState::Succeeded;
+                    self.pairs[pair].last_success = Some(now);
+                    self.pairs[pair].peer_nominated_at = Some(now);
                     self.select(now, pair);
                 }
             }

@@ -37,7 +37,8 @@
 //!
 //! Rules by RFC section: priorities `candidate.rs` (§5.1.2), pairing and scheduling `checklist.rs`
 //! (§6.1.2, §6.1.4, §8.1), outgoing checks and responses `outbound.rs` (§7.2), incoming checks
-//! `inbound.rs` (§7.3), consent `consent.rs` (RFC 7675).
+//! `inbound.rs` (§7.3), consent `consent.rs` (RFC 7675), moving the selected pair when a NAT remaps
+//! `recovery.rs`.
 #![forbid(unsafe_code)]
 
 mod agent;
@@ -50,6 +51,7 @@ mod event;
 mod inbound;
 mod outbound;
 mod pair;
+mod recovery;
 
 pub use agent::{IceAgent, IceCredentials, IceStats, Transmit, DEFAULT_TA};
 pub use candidate::{candidate_priority, Candidate, CandidateKind, COMPONENT_RTP};

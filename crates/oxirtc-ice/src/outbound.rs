@@ -209,6 +209,7 @@ impl IceAgent {
             });
         }
         self.pairs[pair].state = PairState::Succeeded;
+        self.pairs[pair].last_success = Some(now);
         self.unfreeze_foundation(now, pair);
         self.refresh_liveness(now, check.source, check.destination);
         // §7.2.5.3.4: nominated when the check carried USE-CANDIDATE (controlling) or the peer asked for

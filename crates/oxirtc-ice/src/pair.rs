@@ -1,5 +1,7 @@
 //! Candidate pairs and their states (RFC 8445 §6.1.2).
 
+use std::time::Instant;
+
 /// RFC 8445 §6.1.2.6 pair states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PairState {
@@ -30,6 +32,11 @@ pub(crate) struct Pair {
     pub nominating: bool,
     /// RFC 8445 §7.2.5.3.4 / §7.3.1.5.
     pub nominated: bool,
+    /// When our last check on this pair was answered: consent to send on it runs from here (RFC 7675).
+    pub last_success: Option<Instant>,
+    /// When the controlling peer last asked for this pair (USE-CANDIDATE, RFC 8445 §7.3.1.5); the
+    /// controlled agent follows the latest request once its selected pair goes stale (`recovery.rs`).
+    pub peer_nominated_at: Option<Instant>,
 }
 
 /// RFC 8445 §6.1.2.3: pair priority = 2^32*MIN(G,D) + 2*MAX(G,D) + (G>D?1:0), G the controlling agent's

@@ -1,0 +1,109 @@
+//! A transfer through a NAT that forgets the private side's mapping mid-way (a path cut longer than the
+//! NAT's mapping timeout) and maps it again on a new port: ICE moves the selected pair to the new
+//! mapping without signaling (oxirtc-ice `recovery.rs`) and every message arrives, in order.
+#![allow(clippy::unwrap_used)] // test: a failed set-up should panic loudly
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::{negotiate, numbered, Peer};
+use oxirtc::{DataChannelInit, RtcConfig};
+use oxirtc_netsim::{LinkConfig, NatConfig, Network, Simulation};
+
+const MESSAGES: u32 = 2000;
+const LEN: usize = 1000;
+
+fn link() -> LinkConfig {
+    LinkConfig {
+        delay: Duration::from_millis(10),
+        rate_bps: Some(400_000), // 2 MB take ~40 s: the cut lands mid-transfer
+        ..LinkConfig::default()
+    }
+}
+
+/// Private peer (endpoint 0, 10.0.0.1 behind a symmetric NAT that forgets mappings after 8 s and does
+/// not preserve ports) and public peer (endpoint 1, 198.51.100.7).
+#[allow(clippy::disallowed_methods)] // the one real clock read of a test; everything after is virtual
+fn world(seed: u64) -> (Simulation<Peer>, oxirtc_netsim::HostId) {
+    let start = Instant::now();
+    let mut net = Network::new(seed, start);
+    let nat = net.add_nat(
+        "203.0.113.1".parse().unwrap(),
+        NatConfig {
+            mapping_timeout: Duration::from_secs(8),
+            port_preservation: false,
+            ..NatConfig::symmetric()
+        },
+    );
+    let private: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+    let public: SocketAddr = "198.51.100.7:6000".parse().unwrap();
+    let hp = net.add_host(private.ip(), Some(nat), link());
+    let hq = net.add_host(public.ip(), None, link());
+    let mut sim = Simulation::new(net);
+    for (seed, host, addr) in [(1u8, hp, private), (2, hq, public)] {
+        let mut peer = Peer::with_config(RtcConfig {
+            rng_seed: Some([seed; 32]),
+            ..RtcConfig::default()
+        });
+        peer.rtc.add_host_candidate(start, addr).unwrap();
+        sim.add_endpoint(host, peer);
+    }
+    (sim, hp)
+}
+
+/// The private side sends; `offerer` decides which side is ICE-controlling (the offerer, RFC 8829 §3.5.3).
+fn transfer_survives_remap(offerer: usize, seed: u64) {
+    let (mut sim, private_host) = world(seed);
+    let now = sim.now();
+    let id = sim
+        .endpoint_mut(offerer)
+        .rtc
+        .create_data_channel(now, "file", DataChannelInit::default())
+        .unwrap();
+    negotiate(&mut sim, offerer);
+    let other = 1 - offerer;
+    assert!(sim.run_until(Duration::from_secs(30), |s| {
+        s.endpoint(offerer).open.contains(&id) && !s.endpoint(other).open.is_empty()
+    }));
+    let (send_id, recv_id) = if offerer == 0 {
+        (id, *sim.endpoint(1).open.last().unwrap())
+    } else {
+        (*sim.endpoint(0).open.last().unwrap(), id)
+    };
+    let before = sim.endpoint(1).rtc.selected_pair().unwrap().1;
+    sim.endpoint_mut(0)
+        .queue(send_id, (0..MESSAGES).map(|i| numbered(i, LEN)));
+    let got = |s: &Simulation<Peer>| s.endpoint(1).received.get(&recv_id).map_or(0, Vec::len);
+    assert!(sim.run_until(Duration::from_secs(60), |s| got(s) >= MESSAGES as usize / 4));
+    // Cut the private side for 12 s: the NAT forgets its mapping (8 s) and makes a new one afterwards.
+    let dead = LinkConfig { loss: 1.0, ..link() };
+    sim.net.set_link(private_host, dead);
+    sim.run_for(Duration::from_secs(12));
+    let at_cut = got(&sim);
+    assert!(at_cut < MESSAGES as usize, "the transfer ended before the cut");
+    sim.net.set_link(private_host, link());
+    let done = sim.run_until(Duration::from_secs(120), |s| got(s) == MESSAGES as usize);
+    let after = sim.endpoint(1).rtc.selected_pair();
+    assert!(
+        done,
+        "offerer {offerer}: {} of {MESSAGES} arrived ({at_cut} at the cut); public side's pair {after:?}, was {before:?}",
+        got(&sim)
+    );
+    let after = after.unwrap().1;
+    assert_ne!(after, before, "the NAT should have mapped a new port");
+    for (i, (data, _)) in sim.endpoint(1).received[&recv_id].iter().enumerate() {
+        assert_eq!(*data, numbered(i as u32, LEN), "message {i}");
+    }
+}
+
+#[test]
+fn transfer_continues_when_the_controlling_side_s_nat_remaps() {
+    transfer_survives_remap(0, 31);
+}
+
+#[test]
+fn transfer_continues_when_the_controlled_side_s_nat_remaps() {
+    transfer_survives_remap(1, 32);
+}
