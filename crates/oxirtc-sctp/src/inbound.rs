@@ -102,6 +102,7 @@ impl Association {
             // RFC 9260 §8.1: acknowledged data resets the error counter; so does a peer that answers
             // zero-window probes (it is alive, just not reading).
             self.error_count = 0;
+            self.pmtu.on_data_acked();
         }
         self.stats.fast_retransmits += out.fast_retransmits;
         // What was acked may be replaced at once (the ACK clock), on top of Max.Burst.

@@ -80,6 +80,7 @@ mod handshake;
 mod inbound;
 mod packet;
 mod param;
+mod plpmtud;
 mod reader;
 mod receiver;
 mod reconfig;
@@ -92,7 +93,7 @@ mod types;
 
 pub use association::{Association, SctpEvent};
 pub use chunk::{
-    data_flags, encode_data, encode_forward_tsn, encode_heartbeat, encode_init, encode_sack,
+    data_flags, encode_data, encode_forward_tsn, encode_heartbeat, encode_init, encode_pad, encode_sack,
     ty as chunk_type, Chunk, DataChunk, ForwardTsnChunk, InitChunk, SackChunk,
 };
 pub use config::{Reliability, SctpConfig, SendOptions};

@@ -17,9 +17,11 @@ pub(crate) enum Timer {
     Heartbeat,
     /// Re-configuration timer (RFC 6525 §5.1.1).
     Reconfig,
+    /// PLPMTUD PROBE_TIMER / PMTU_RAISE_TIMER (RFC 8899 §5.1.1).
+    Pmtu,
 }
 
-const COUNT: usize = 6;
+const COUNT: usize = 7;
 const ALL: [Timer; COUNT] = [
     Timer::T1,
     Timer::T2Shutdown,
@@ -27,6 +29,7 @@ const ALL: [Timer; COUNT] = [
     Timer::DelayedAck,
     Timer::Heartbeat,
     Timer::Reconfig,
+    Timer::Pmtu,
 ];
 
 /// Deadlines indexed by [`Timer`].
