@@ -34,6 +34,9 @@ pub(crate) enum Phase {
     Search,
     /// Search done; PMTU_RAISE_TIMER runs.
     SearchComplete,
+    /// Data timed out repeatedly above BASE: a probe of the PLPMTU confirms the path still carries
+    /// it (plain loss or congestion) or, lost MAX_PROBES times, shows a black hole (RFC 8899 §4.3).
+    Confirm,
     /// Even BASE probes are lost: keep sending at BASE (nothing smaller is safe) and retry later.
     Error,
 }
@@ -157,6 +160,7 @@ impl Plpmtud {
     fn next_size(&self) -> Option<usize> {
         match self.phase {
             Phase::Base | Phase::Error => Some(self.base),
+            Phase::Confirm => Some(self.plpmtu),
             Phase::Search => {
                 let hi = self.too_big.min(self.max + 1);
                 if hi <= self.plpmtu + SEARCH_STEP {
@@ -217,8 +221,23 @@ impl Plpmtud {
                 self.enter(Phase::Error, now);
             }
             Phase::Search => self.too_big = size,
+            Phase::Confirm => self.black_hole(now),
             _ => {}
         }
+    }
+
+    /// RFC 8899 §4.3: packets of the PLPMTU no longer pass. Back to BASE, then search again below the
+    /// size that failed (PMTU_RAISE_TIMER tries MAX later).
+    fn black_hole(&mut self, now: Instant) {
+        tracing::debug!(
+            plpmtu = self.plpmtu,
+            base = self.base,
+            "PLPMTUD: black hole, back to BASE"
+        );
+        self.black_holes += 1;
+        self.too_big = self.plpmtu;
+        self.plpmtu = self.base;
+        self.enter(Phase::Base, now);
     }
 
     /// A HEARTBEAT ACK echoed `nonce` and `size`; returns true when the PLPMTU changed.
@@ -233,6 +252,12 @@ impl Plpmtud {
         match self.phase {
             Phase::Base | Phase::Error => {
                 self.enter(Phase::Search, now);
+                false
+            }
+            Phase::Confirm => {
+                // The path still carries the PLPMTU: the timeouts were loss, not a black hole.
+                self.data_timeouts = 0;
+                self.enter(Phase::SearchComplete, now);
                 false
             }
             Phase::Search => {
@@ -250,28 +275,18 @@ impl Plpmtud {
         self.data_timeouts = 0;
     }
 
-    /// T3-rtx expired. RFC 8899 §4.3: repeated loss of packets larger than BASE without a PTB is a
-    /// black hole; fall back to BASE and search again. Returns true when the PLPMTU fell.
-    pub(crate) fn on_data_timeout(&mut self, now: Instant) -> bool {
-        if self.phase == Phase::Disabled || self.plpmtu <= self.base {
-            return false;
+    /// T3-rtx expired. RFC 8899 §4.3: repeated loss of packets larger than BASE without a PTB may be
+    /// a black hole: confirm with a probe of the PLPMTU before dropping to BASE (loss and congestion
+    /// also time data out). The PLPMTU falls in `on_timer`, once the confirmation probes are lost.
+    pub(crate) fn on_data_timeout(&mut self, now: Instant) {
+        if self.plpmtu <= self.base || matches!(self.phase, Phase::Disabled | Phase::Confirm) {
+            return;
         }
         self.data_timeouts += 1;
-        if self.data_timeouts < BLACK_HOLE_TIMEOUTS {
-            return false;
+        if self.data_timeouts >= BLACK_HOLE_TIMEOUTS {
+            self.data_timeouts = 0;
+            self.enter(Phase::Confirm, now);
         }
-        tracing::debug!(
-            plpmtu = self.plpmtu,
-            base = self.base,
-            "PLPMTUD: black hole, back to BASE"
-        );
-        self.black_holes += 1;
-        self.data_timeouts = 0;
-        // Search again below the size that just failed; PMTU_RAISE_TIMER tries MAX later.
-        self.too_big = self.plpmtu;
-        self.plpmtu = self.base;
-        self.enter(Phase::Base, now);
-        true
     }
 }
 
@@ -301,8 +316,13 @@ impl crate::Association {
             return;
         }
         let nonce = self.rng.u64();
+        let before = self.pmtu.plpmtu();
         if let Action::Probe { size, nonce } = self.pmtu.on_timer(now, nonce) {
             self.queue_probe(now, size, nonce);
+        }
+        if self.pmtu.plpmtu() != before {
+            self.set_packet_size(self.pmtu.plpmtu());
+            self.stats.pmtu_black_holes = self.pmtu.black_holes;
         }
         self.arm_pmtu_timer();
     }
@@ -351,11 +371,8 @@ impl crate::Association {
 
     /// T3-rtx expired: repeated, it can mean a black hole (RFC 8899 §4.3).
     pub(crate) fn pmtu_on_t3(&mut self, now: Instant) {
-        if self.pmtu.on_data_timeout(now) {
-            self.set_packet_size(self.pmtu.plpmtu());
-            self.stats.pmtu_black_holes = self.pmtu.black_holes;
-            self.arm_pmtu_timer();
-        }
+        self.pmtu.on_data_timeout(now);
+        self.arm_pmtu_timer();
     }
 
     /// The packet size every new packet and DATA fragment uses from now on. Chunks already sent
@@ -487,13 +504,51 @@ mod tests {
         let mut m = machine(1135, 1436);
         m.start(now);
         assert_eq!(search(&mut m, &mut now, 1500), 1436);
-        assert!(!m.on_data_timeout(now));
+        m.on_data_timeout(now);
         m.on_data_acked();
-        assert!(!m.on_data_timeout(now), "progress in between resets the count");
-        assert!(m.on_data_timeout(now));
+        m.on_data_timeout(now);
+        assert_eq!(
+            m.phase(),
+            Phase::SearchComplete,
+            "progress in between resets the count"
+        );
+        m.on_data_timeout(now);
+        assert_eq!(m.phase(), Phase::Confirm);
+        // The confirmation probes (PLPMTU size) are lost MAX_PROBES times: a black hole.
+        for i in 0..MAX_PROBES {
+            now = m.deadline().unwrap();
+            assert_eq!(
+                m.on_timer(now, u64::from(i)),
+                Action::Probe {
+                    size: 1436,
+                    nonce: u64::from(i)
+                }
+            );
+        }
+        now = m.deadline().unwrap();
+        assert_eq!(m.on_timer(now, 9), Action::None);
         assert_eq!((m.plpmtu(), m.phase(), m.black_holes), (1135, Phase::Base, 1));
         let got = search(&mut m, &mut now, 1280);
         assert!(got <= 1280 && got + SEARCH_STEP + 4 > 1280, "{got}");
+    }
+
+    #[test]
+    fn timeouts_on_a_good_path_are_not_a_black_hole() {
+        let mut now = t0();
+        let mut m = machine(1135, 1436);
+        m.start(now);
+        assert_eq!(search(&mut m, &mut now, 1500), 1436);
+        m.on_data_timeout(now);
+        m.on_data_timeout(now);
+        let Action::Probe { size, nonce } = m.on_timer(m.deadline().unwrap(), 5) else {
+            panic!("no probe")
+        };
+        assert_eq!(size, 1436);
+        assert!(!m.on_probe_acked(now, nonce, size));
+        assert_eq!(
+            (m.plpmtu(), m.phase(), m.black_holes),
+            (1436, Phase::SearchComplete, 0)
+        );
     }
 
     #[test]
