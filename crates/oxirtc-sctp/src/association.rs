@@ -444,7 +444,9 @@ impl Association {
         if self.count_error() {
             return;
         }
-        self.pmtu_on_t3(now);
+        if self.pmtu_on_t3(now) {
+            return;
+        }
         self.rto.back_off();
         self.sender.expire_outstanding(now);
         self.sender.on_t3_expired(now);

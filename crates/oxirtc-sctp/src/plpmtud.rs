@@ -23,6 +23,11 @@ pub(crate) const SEARCH_STEP: usize = 16;
 /// hole (RFC 8899 §4.3: loss of packets of PLPMTU size, without a PTB message).
 pub(crate) const BLACK_HOLE_TIMEOUTS: u32 = 2;
 
+/// Consecutive T3-rtx expirations, after a black hole, of a DATA chunk sent larger than the packet size
+/// now in use before the association is aborted: such a chunk cannot be fragmented again (RFC 9260
+/// §6.9), so on a path that stays small it would never arrive and the stream would stall silently.
+pub(crate) const STUCK_TIMEOUTS: u32 = 3;
+
 /// Phases of RFC 8899 §5.2 (Figure 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
@@ -81,6 +86,8 @@ pub(crate) struct Plpmtud {
     /// Timeouts of data since the last acknowledged data, while above BASE.
     data_timeouts: u32,
     deadline: Option<Instant>,
+    /// T3 expirations in a row of an oldest chunk larger than the PLPMTU, after a black hole.
+    pub(crate) stuck_timeouts: u32,
     pub(crate) probes_sent: u64,
     pub(crate) probes_acked: u64,
     pub(crate) black_holes: u64,
@@ -105,6 +112,7 @@ impl Plpmtud {
             probe_count: 0,
             data_timeouts: 0,
             deadline: None,
+            stuck_timeouts: 0,
             probes_sent: 0,
             probes_acked: 0,
             black_holes: 0,
@@ -369,10 +377,37 @@ impl crate::Association {
         true
     }
 
-    /// T3-rtx expired: repeated, it can mean a black hole (RFC 8899 §4.3).
-    pub(crate) fn pmtu_on_t3(&mut self, now: Instant) {
+    /// T3-rtx expired: repeated, it can mean a black hole (RFC 8899 §4.3). Returns true when the
+    /// association was aborted because its oldest chunk no longer fits the path (see
+    /// [`STUCK_TIMEOUTS`]).
+    pub(crate) fn pmtu_on_t3(&mut self, now: Instant) -> bool {
         self.pmtu.on_data_timeout(now);
         self.arm_pmtu_timer();
+        let oldest = self.sender.chunk(self.sender.cum_ack + 1);
+        let packet = oldest.map_or(0, |c| c.wire_len() + crate::packet::COMMON_HEADER_LEN);
+        if self.pmtu.black_holes == 0 || packet <= self.config.mtu {
+            self.pmtu.stuck_timeouts = 0;
+            return false;
+        }
+        self.pmtu.stuck_timeouts += 1;
+        if self.pmtu.stuck_timeouts < STUCK_TIMEOUTS {
+            return false;
+        }
+        tracing::warn!(
+            packet,
+            pmtu = self.config.mtu,
+            "SCTP: path MTU fell below a chunk already sent"
+        );
+        self.send_abort(
+            crate::param::cause::PROTOCOL_VIOLATION,
+            b"path MTU fell below a sent chunk",
+        );
+        self.terminate(crate::SctpEvent::Aborted(format!(
+            "path MTU fell below a chunk already sent ({packet} bytes, path {} bytes): it cannot be \
+             fragmented again (RFC 9260 §6.9)",
+            self.config.mtu
+        )));
+        true
     }
 
     /// The packet size every new packet and DATA fragment uses from now on. Chunks already sent

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use common::{payload, Link, Sim};
-use oxirtc_sctp::{Ppid, SctpConfig, SctpError, SendOptions, StreamId};
+use oxirtc_sctp::{Ppid, SctpConfig, SctpError, SctpEvent, SendOptions, StreamId};
 
 /// IPv4 + UDP + DTLS 1.2 AES-GCM record bytes around one SCTP packet.
 const OVERHEAD: usize = 20 + 8 + 13 + 8 + 16;
@@ -135,24 +135,61 @@ fn discovery_off_keeps_the_configured_size() {
     assert!(sim.sent_log.iter().all(|(_, _, p)| p.len() <= sctp_size(1200)));
 }
 
-/// The path MTU falls from 1500 to 1280 mid-transfer with no PTB: repeated T3 expirations are taken
-/// as a black hole (RFC 8899 §4.3), the PLPMTU drops to BASE and new packets fit the path again.
+/// The path MTU falls from 1500 to 1280 mid-transfer with no PTB: repeated T3 expirations, then lost
+/// probes of the PLPMTU, are taken as a black hole (RFC 8899 §4.3); the PLPMTU drops to BASE and the
+/// search finds the new path.
 ///
-/// Known limit: DATA chunks already sent larger than the new path cannot be re-fragmented (RFC 9260
-/// §6.9), so on a path that stays small they never arrive (in the kernel, IP fragmentation would
-/// carry them: the driver sends with DF set). The test checks detection and the fallback, and that
-/// nothing is delivered corrupt or out of order.
+/// DATA chunks already sent larger than the new path cannot be fragmented again (RFC 9260 §6.9), so
+/// on a path that stays small they never arrive: the association then fails clearly (ABORT, an
+/// `Aborted` event naming the cause) instead of stalling. Nothing is delivered corrupt or out of
+/// order either way.
 #[test]
-fn mtu_falling_mid_transfer_is_detected_as_a_black_hole() {
+fn mtu_falling_mid_transfer_is_a_black_hole_and_fails_clearly() {
     let (mut sim, mtu) = pair(6, 1500);
     sim.connect_both();
-    let mut fell_at = None;
-    transfer(&mut sim, 64, 64 << 10, |s| {
+    let mut fell = false;
+    let done = transfer(&mut sim, 64, 64 << 10, |_| {
         mtu.set(1280);
-        fell_at = Some(s.now);
+        fell = true;
     });
     let st = sim.a.stats().clone();
-    assert!(fell_at.is_some(), "the transfer never reached half way");
+    assert!(
+        fell && !done,
+        "the transfer cannot finish: its large chunks no longer pass"
+    );
     assert!(st.pmtu_black_holes >= 1, "{st:?}");
     assert!(st.pmtu <= sctp_size(1280), "{st:?}");
+    let aborted = |e: &SctpEvent| matches!(e, SctpEvent::Aborted(why) if why.contains("path MTU fell"));
+    assert!(
+        Sim::has_event(&sim.events_a, aborted),
+        "{:?}",
+        sim.events_a.last()
+    );
+    assert!(
+        Sim::has_event(&sim.events_b, |e| matches!(e, SctpEvent::Aborted(_))),
+        "the peer hears the ABORT"
+    );
+    assert!(
+        sim.elapsed() < Duration::from_secs(120),
+        "fails within two minutes: {:?}",
+        sim.elapsed()
+    );
+}
+
+/// The same fall between bursts (nothing large in flight): the black hole costs a few seconds and
+/// every byte arrives.
+#[test]
+fn mtu_falling_between_bursts_loses_nothing() {
+    let (mut sim, mtu) = pair(7, 1500);
+    sim.connect_both();
+    assert!(transfer(&mut sim, 8, 64 << 10, |_| {}));
+    assert_eq!(sim.a.stats().pmtu, sctp_size(1500) & !3);
+    mtu.set(1280);
+    sim.events_b.clear();
+    // Small messages first: they fit, so nothing large is in flight when the black hole is found.
+    assert!(transfer(&mut sim, 64, 1000, |_| {}));
+    sim.events_b.clear();
+    assert!(transfer(&mut sim, 8, 64 << 10, |_| {}));
+    let st = sim.a.stats();
+    assert!(st.pmtu_black_holes >= 1 && st.pmtu <= sctp_size(1280), "{st:?}");
 }
