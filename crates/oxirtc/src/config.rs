@@ -94,11 +94,11 @@ impl PathMtuConfig {
         (base, max)
     }
 
-    /// Largest DTLS handshake datagram (UDP payload) that fits BASE on any pair: IPv4, and TURN
-    /// framing if relayed candidates can be used.
-    pub fn dtls_datagram(&self, may_relay: bool) -> usize {
-        let turn = if may_relay { TURN_SEND_OVERHEAD_MAX } else { 0 };
-        self.base_ip_mtu.saturating_sub(IPV4_UDP_OVERHEAD + turn)
+    /// Largest DTLS handshake datagram (UDP payload) that fits BASE on any pair: IPv4 and TURN
+    /// framing, since either side's candidate may be relayed (the peer's relay wraps what we send).
+    pub fn dtls_datagram(&self) -> usize {
+        self.base_ip_mtu
+            .saturating_sub(IPV4_UDP_OVERHEAD + TURN_SEND_OVERHEAD_MAX)
     }
 }
 
@@ -152,5 +152,47 @@ impl Default for RtcConfig {
             ice_transport_policy: IceTransportPolicy::All,
             rng_seed: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V4: PathShape = PathShape {
+        ipv6: false,
+        relayed: false,
+    };
+
+    #[test]
+    fn sctp_sizes_per_path() {
+        let p = PathMtuConfig::default();
+        // IPv4 1200: 1200 - 20 - 8 - 37 = 1135; 1500 - 65 = 1435.
+        assert_eq!(p.sctp_sizes(V4), (1135, 1435));
+        // Relayed: the Send indication framing (51) comes off both.
+        assert_eq!(p.sctp_sizes(PathShape { relayed: true, ..V4 }), (1084, 1384));
+        // IPv6: BASE is at least 1280, headers are 48.
+        let v6 = PathShape {
+            ipv6: true,
+            relayed: false,
+        };
+        assert_eq!(p.sctp_sizes(v6), (1280 - 48 - 37, 1500 - 48 - 37));
+        let off = PathMtuConfig {
+            discovery: false,
+            ..p
+        };
+        assert_eq!(off.sctp_sizes(V4), (1135, 0));
+    }
+
+    #[test]
+    fn every_base_datagram_fits_the_base_ip_mtu() {
+        let p = PathMtuConfig::default();
+        for shape in [V4, PathShape { relayed: true, ..V4 }] {
+            let (base, _) = p.sctp_sizes(shape);
+            let ip = base + PathMtuConfig::overhead(shape);
+            assert!(ip <= p.base_ip_mtu, "{shape:?}: {ip}");
+        }
+        // A DTLS handshake datagram plus TURN framing plus IPv4/UDP fits too.
+        assert!(p.dtls_datagram() + TURN_SEND_OVERHEAD_MAX + IPV4_UDP_OVERHEAD <= 1200);
     }
 }
