@@ -125,6 +125,8 @@ pub struct Association {
     pub(crate) finished: bool,
     pub(crate) stats: SctpStats,
     pub(crate) scratch: Vec<u8>,
+    /// Path MTU discovery (RFC 8899 §6.2).
+    pub(crate) pmtu: crate::plpmtud::Plpmtud,
 }
 
 impl Association {
@@ -133,6 +135,7 @@ impl Association {
     pub fn new(mut config: SctpConfig, mut rng: SecureRng, now: Instant) -> Self {
         // A packet must hold the common header, one DATA chunk header and some data; 16 bits of length.
         config.mtu = config.mtu.clamp(128, 65_535);
+        config.max_mtu = config.max_mtu.clamp(config.mtu, 65_535);
         // A message is reassembled inside the receive window, so the window must hold the largest one.
         let min_window =
             u32::try_from(config.max_message_size.saturating_add(4 * config.mtu)).unwrap_or(u32::MAX);
@@ -159,8 +162,15 @@ impl Association {
         let stats = SctpStats {
             rto: rto.rto(),
             cwnd: sender.cwnd,
+            pmtu: config.mtu,
             ..SctpStats::default()
         };
+        let pmtu = crate::plpmtud::Plpmtud::new(
+            config.mtu,
+            config.max_mtu,
+            config.pmtu_probe_timer,
+            config.pmtu_raise_timer,
+        );
         Self {
             crypto: default_provider(),
             rng,
@@ -195,6 +205,7 @@ impl Association {
             stats,
             // Grown on first use: callers of `poll_transmit_into` never need it.
             scratch: Vec::new(),
+            pmtu,
             config,
         }
     }
@@ -353,7 +364,11 @@ impl Association {
                 crate::chunk::encode_heartbeat(&mut out, crate::chunk::ty::HEARTBEAT_ACK, &[info]);
                 self.queue_ctrl(out);
             }
-            Chunk::HeartbeatAck(info) => self.on_heartbeat_ack(now, info),
+            Chunk::HeartbeatAck(info) => {
+                if !self.on_probe_ack(now, info) {
+                    self.on_heartbeat_ack(now, info);
+                }
+            }
             Chunk::Shutdown { cum_tsn_ack } => self.on_shutdown(now, *cum_tsn_ack),
             Chunk::ShutdownAck => self.on_shutdown_ack(),
             Chunk::Error(causes) => {
@@ -374,6 +389,9 @@ impl Association {
 
     /// RFC 9260 §3.2: the upper two bits of an unknown chunk type say what to do.
     fn on_unknown_chunk(&mut self, ty: u8, chunk: &Chunk<'_>) -> Flow {
+        if ty == crate::chunk::ty::PAD {
+            return Flow::Continue; // RFC 4820 §3: padding is ignored (a PLPMTUD probe's filler)
+        }
         self.stats.drops.unknown_chunk += 1;
         tracing::debug!(ty, "unknown chunk type");
         if ty & 0x40 != 0 && self.peer_known {
@@ -410,6 +428,7 @@ impl Association {
                 Timer::Heartbeat => self.on_heartbeat_timer(now),
                 Timer::Reconfig => self.on_reconfig_timer(now),
                 Timer::LossDetection => self.on_loss_timer(now),
+                Timer::Pmtu => self.on_pmtu_timer(now),
             }
             if self.finished {
                 break;
@@ -430,6 +449,9 @@ impl Association {
             "SCTP T3-rtx expired"
         );
         if self.count_error() {
+            return;
+        }
+        if self.pmtu_on_t3(now) {
             return;
         }
         self.rto.back_off();
@@ -488,6 +510,9 @@ impl Association {
         self.deliver_ready();
         self.drain_sender_events();
         self.check_shutdown(now);
+        if self.state == State::Established {
+            self.pmtu_start(now); // once: a no-op after the first call
+        }
         if self.is_established() && !self.timers.is_running(Timer::Heartbeat) {
             self.timers.set(
                 Timer::Heartbeat,

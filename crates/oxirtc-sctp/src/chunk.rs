@@ -33,6 +33,9 @@ pub mod ty {
     pub const SHUTDOWN_COMPLETE: u8 = 14;
     /// Re-configuration (RFC 6525 §3.1).
     pub const RECONFIG: u8 = 130;
+    /// Padding (RFC 4820 §3). The upper bits `10` tell a receiver that does not know it to skip it
+    /// silently and go on with the packet (RFC 9260 §3.2), so a PLPMTUD probe is safe to any peer.
+    pub const PAD: u8 = 0x84;
     /// Forward Cumulative TSN (RFC 3758 §3.2).
     pub const FORWARD_TSN: u8 = 192;
 }
@@ -402,6 +405,15 @@ pub(crate) fn finish(out: &mut Vec<u8>, start: usize) {
     let len = out.len() - start;
     out[start + 2..start + 4].copy_from_slice(&(len as u16).to_be_bytes());
     out.resize(start + padded(len), 0);
+}
+
+/// Encodes a PAD chunk (RFC 4820 §3) of `len` bytes in all (header included; rounded down to a
+/// multiple of 4, at least 4). The padding bytes are zero; a receiver ignores them.
+pub fn encode_pad(out: &mut Vec<u8>, len: usize) {
+    let len = len.clamp(4, 65_532) & !3;
+    let start = begin(out, ty::PAD, 0);
+    out.resize(start + len, 0);
+    out[start + 2..start + 4].copy_from_slice(&(len as u16).to_be_bytes());
 }
 
 pub(crate) fn encode_raw(out: &mut Vec<u8>, ty: u8, flags: u8, value: &[u8]) {

@@ -10,7 +10,17 @@ pub struct SctpConfig {
     /// The peer's SCTP port.
     pub remote_port: u16,
     /// Budget for one SCTP packet in bytes (common header included); the caller subtracts DTLS overhead.
+    /// With path MTU discovery on (`max_mtu` > `mtu`) this is BASE_PLPMTU (RFC 8899 §5.1.2): the size
+    /// used from the start and fallen back to after a black hole, so it must fit any path.
     pub mtu: usize,
+    /// MAX_PLPMTU (RFC 8899 §5.1.2) in SCTP packet bytes: the largest packet PLPMTUD probes for. When
+    /// larger than `mtu` the association runs Datagram PLPMTUD (RFC 8899 §6.2, required by RFC 8261
+    /// §4); `mtu` or less (the default, 0) turns discovery off.
+    pub max_mtu: usize,
+    /// PROBE_TIMER (RFC 8899 §5.1.1): how long a probe waits for its HEARTBEAT ACK (at least 1 s).
+    pub pmtu_probe_timer: Duration,
+    /// PMTU_RAISE_TIMER (RFC 8899 §5.1.1): after a search, when to look for a larger PMTU again.
+    pub pmtu_raise_timer: Duration,
     /// Largest message `send` accepts and the receiver reassembles (RFC 8841 `a=max-message-size`).
     pub max_message_size: usize,
     /// Our receive window in bytes: the hard cap on received-but-undelivered data (RFC 9260 §6.2).
@@ -53,6 +63,11 @@ impl Default for SctpConfig {
             local_port: 5000,
             remote_port: 5000,
             mtu: 1188,
+            max_mtu: 0,
+            // RFC 8899 §5.1.1 asks for ≥ 1 s; a HEARTBEAT ACK comes back within one RTT, so 3 s
+            // covers any RTO-sized path without the 15 s meant for transports that cannot tell.
+            pmtu_probe_timer: Duration::from_secs(3),
+            pmtu_raise_timer: Duration::from_secs(600),
             max_message_size: 256 * 1024,
             receive_window: 1024 * 1024,
             max_send_buffer: 4 * 1024 * 1024,

@@ -103,8 +103,12 @@ impl Association {
             // RFC 9260 §8.1: acknowledged data resets the error counter; so does a peer that answers
             // zero-window probes (it is alive, just not reading).
             self.error_count = 0;
+            self.pmtu.on_data_acked();
         }
         self.stats.fast_retransmits += out.fast_retransmits;
+        if out.fast_retransmits > 0 {
+            self.pmtu_on_loss(now);
+        }
         // What was acked may be replaced at once (the ACK clock), on top of Max.Burst.
         let acked_packets = out.bytes_acked.div_ceil(self.sender.max_payload());
         self.burst_left = (self.burst_left + acked_packets).min(MAX_BURST_CREDIT);
@@ -137,6 +141,9 @@ impl Association {
             self.sender.rack.reo_deadline = None;
             let marked = self.sender.detect_losses(now);
             self.stats.fast_retransmits += marked;
+            if marked > 0 {
+                self.pmtu_on_loss(now);
+            }
         } else if self.sender.start_probe(now) {
             // §7.3: after the probe the RTO, not another PTO, guards the tail.
             self.timers.set(Timer::T3Rtx, now + self.rto.rto());

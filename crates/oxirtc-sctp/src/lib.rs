@@ -54,7 +54,11 @@
 //! # Integration notes
 //!
 //! - One SCTP packet is one DTLS application-data record each way (RFC 8261 §4); `SctpConfig::mtu`
-//!   is the packet budget after DTLS overhead (1188 for a 1200-byte path).
+//!   is the packet budget after IP, UDP and DTLS overhead (1135 for an IPv4 path of 1200 IP bytes).
+//! - Path MTU discovery (RFC 8899 §6.2, which RFC 8261 §4 requires): with `SctpConfig::max_mtu` above
+//!   `mtu`, HEARTBEAT + PAD probes search up to `max_mtu` once established; `SctpStats::pmtu` is the
+//!   size in use. A black hole drops it back to `mtu`; a chunk already sent larger than the path then
+//!   left aborts the association rather than stalling (it cannot be re-fragmented, RFC 9260 §6.9).
 //! - An association that never calls [`Association::connect`] still answers an INIT statelessly and
 //!   becomes established on the peer's COOKIE ECHO; both WebRTC peers calling `connect` is the normal
 //!   case (RFC 8831 §6.2) and converges to one association.
@@ -82,6 +86,7 @@ mod inbound;
 mod loss;
 mod packet;
 mod param;
+mod plpmtud;
 mod reader;
 mod receiver;
 mod reconfig;
@@ -94,7 +99,7 @@ mod types;
 
 pub use association::{Association, SctpEvent};
 pub use chunk::{
-    data_flags, encode_data, encode_forward_tsn, encode_heartbeat, encode_init, encode_sack,
+    data_flags, encode_data, encode_forward_tsn, encode_heartbeat, encode_init, encode_pad, encode_sack,
     ty as chunk_type, Chunk, DataChunk, ForwardTsnChunk, InitChunk, SackChunk,
 };
 pub use config::{Reliability, SctpConfig, SendOptions};

@@ -228,6 +228,11 @@ impl Sender {
         }
     }
 
+    /// A new packet size (PLPMTUD, RFC 8899): later fragments and cwnd steps use it.
+    pub(crate) fn set_mtu(&mut self, mtu: usize) {
+        self.mtu = mtu;
+    }
+
     /// Largest user payload of one DATA chunk in a packet of `mtu` bytes.
     pub(crate) fn max_payload(&self) -> usize {
         (self

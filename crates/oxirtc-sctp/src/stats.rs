@@ -93,4 +93,12 @@ pub struct SctpStats {
     pub local_rwnd: usize,
     /// Bytes in flight.
     pub flight_size: usize,
+    /// The SCTP packet size in use (PLPMTU, RFC 8899 §2): `SctpConfig::mtu` until PLPMTUD confirms more.
+    pub pmtu: usize,
+    /// PLPMTUD probe packets sent (RFC 8899 §6.2.1.1).
+    pub pmtu_probes_sent: u64,
+    /// PLPMTUD probes acknowledged by a HEARTBEAT ACK.
+    pub pmtu_probes_acked: u64,
+    /// Black holes detected (RFC 8899 §4.3): the PLPMTU fell back to BASE.
+    pub pmtu_black_holes: u64,
 }

@@ -19,9 +19,11 @@ pub(crate) enum Timer {
     Reconfig,
     /// RACK reordering timer or tail loss probe timeout (RFC 8985 §6.3, §7.2; one at a time).
     LossDetection,
+    /// PLPMTUD PROBE_TIMER / PMTU_RAISE_TIMER (RFC 8899 §5.1.1).
+    Pmtu,
 }
 
-const COUNT: usize = 7;
+const COUNT: usize = 8;
 const ALL: [Timer; COUNT] = [
     Timer::T1,
     Timer::T2Shutdown,
@@ -30,6 +32,7 @@ const ALL: [Timer; COUNT] = [
     Timer::Heartbeat,
     Timer::Reconfig,
     Timer::LossDetection,
+    Timer::Pmtu,
 ];
 
 /// Deadlines indexed by [`Timer`].

@@ -152,7 +152,11 @@ impl Association {
                 break;
             };
             let Some(c) = self.sender.chunk(tsn) else { break };
-            if c.wire_len() > self.room(buf) {
+            // A chunk sent before the packet size fell (PLPMTUD, RFC 8899 §4.3) cannot be fragmented
+            // again (RFC 9260 §6.9): it goes alone in a larger packet rather than never.
+            let alone = buf.len() == crate::packet::COMMON_HEADER_LEN
+                && c.wire_len() > self.config.mtu.saturating_sub(crate::packet::COMMON_HEADER_LEN);
+            if c.wire_len() > self.room(buf) && !alone {
                 break;
             }
             encode_data(buf, &c.as_data());

@@ -45,7 +45,10 @@ pub mod jsep;
 mod rtc;
 
 pub use channel::{ChannelId, ChannelReliability, ChannelState, ChannelStats, DataChannelInit};
-pub use config::{RtcConfig, DTLS_RECORD_OVERHEAD};
+pub use config::{
+    PathMtuConfig, PathShape, RtcConfig, DTLS_RECORD_OVERHEAD, IPV4_UDP_OVERHEAD, IPV6_BASE_PLPMTU,
+    IPV6_UDP_OVERHEAD, TURN_CHANNEL_DATA_OVERHEAD, TURN_SEND_OVERHEAD_MAX,
+};
 pub use error::RtcError;
 pub use event::RtcEvent;
 pub use jsep::{Description, SdpType, SignalingState};

@@ -66,6 +66,8 @@ pub struct Sim {
     /// Every packet put on the wire: (time, side, bytes).
     pub sent_log: Vec<(Instant, Side, Vec<u8>)>,
     pub log_packets: bool,
+    /// Largest packet an association may emit (asserted in `pump`); PLPMTUD tests raise it.
+    pub max_packet: usize,
     rng: SecureRng,
     seq: u64,
     in_flight: BinaryHeap<Reverse<Arrival>>,
@@ -93,6 +95,7 @@ impl Sim {
             filter: None,
             sent_log: Vec::new(),
             log_packets: false,
+            max_packet: 1200,
             rng: SecureRng::from_seed([seed.wrapping_add(200); 32]),
             seq: 0,
             in_flight: BinaryHeap::new(),
@@ -117,7 +120,7 @@ impl Sim {
                 let now = self.now;
                 self.assoc(side).poll_transmit(now)
             } {
-                assert!(p.len() <= 1200, "packet of {} bytes", p.len());
+                assert!(p.len() <= self.max_packet, "packet of {} bytes", p.len());
                 self.put_on_wire(side, p);
             }
         }

@@ -141,10 +141,9 @@ impl Rtc {
             Some(seed) => SecureRng::from_seed(seed),
             None => SecureRng::from_os(crypto)?,
         };
-        config.sctp.mtu = config
-            .dtls
-            .mtu
-            .saturating_sub(crate::config::DTLS_RECORD_OVERHEAD);
+        // Handshake datagrams fit BASE_PLPMTU on any pair (RFC 8899 §5.1.2): IPv4 plus TURN framing.
+        // SCTP sizes follow once a pair is selected (pump.rs).
+        config.dtls.mtu = config.dtls.mtu.min(config.path_mtu.dtls_datagram());
         config.sctp.max_message_size = usize::try_from(config.max_message_size).unwrap_or(usize::MAX);
         let ice = IceAgent::new(config.ice.clone(), crypto, rng.fork());
         // RFC 8829 §5.2.1: a 62-bit random session id.

@@ -132,8 +132,11 @@ impl Rtc {
             .as_ref()
             .and_then(|r| r.data.as_ref())
             .map_or(5000, |d| d.sctp_port);
+        let (mtu, max_mtu) = self.sctp_packet_sizes();
         let config = SctpConfig {
             remote_port,
+            mtu,
+            max_mtu,
             ..self.config.sctp.clone()
         };
         let mut sctp = Association::new(config, self.rng.fork(), now);

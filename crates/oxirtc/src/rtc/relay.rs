@@ -205,6 +205,37 @@ impl Rtc {
         None
     }
 
+    /// SCTP packet sizes `(BASE, MAX)` for the selected pair (RFC 8899 §5.1.2): IP/UDP of the hop we
+    /// send on (to the TURN server when relayed) and the TURN framing come off the IP path sizes. A
+    /// relayed *remote* candidate counts too: its server wraps our datagrams in a Data indication or
+    /// ChannelData on the leg to the peer (RFC 8656 §11.3, §12).
+    pub(crate) fn sctp_packet_sizes(&self) -> (usize, usize) {
+        let shape = match self.ice.selected_pair() {
+            Some((local, remote)) => match self.turn.iter().find(|s| s.relayed == Some(local)) {
+                Some(slot) => crate::PathShape {
+                    ipv6: slot.client.server().is_ipv6() && remote.is_ipv6(),
+                    relayed: true,
+                },
+                None => crate::PathShape {
+                    ipv6: remote.is_ipv6(),
+                    relayed: self
+                        .ice
+                        .remote_candidates()
+                        .iter()
+                        .any(|c| c.addr == remote && c.kind == oxirtc_ice::CandidateKind::Relayed),
+                },
+            },
+            // No pair (cannot happen once DTLS is up): assume the worst.
+            None => crate::PathShape {
+                ipv6: false,
+                relayed: true,
+            },
+        };
+        let sizes = self.config.path_mtu.sctp_sizes(shape);
+        tracing::debug!(?shape, base = sizes.0, max = sizes.1, "rtc: SCTP packet sizes");
+        sizes
+    }
+
     /// The selected pair uses a relayed candidate: bind a channel to the peer so data carries a 4-byte
     /// ChannelData header instead of a 36-byte Send indication (RFC 8656 §12).
     pub(crate) fn bind_selected_channel(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr) {
