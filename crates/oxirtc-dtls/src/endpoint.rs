@@ -474,6 +474,9 @@ impl Dtls {
                 self.flight.clear(); // the server's Finished proves it has our final flight
             }
             self.hs.transcript = Vec::new();
+            // Handshake-only buffers: nothing of them is needed once connected.
+            self.future = Vec::new();
+            self.hs.hello_verify = None;
             self.phase = Phase::AwaitingFingerprint;
             self.check_fingerprint();
         }

@@ -142,6 +142,10 @@ impl Reassembler {
             .iter()
             .position(|p| p.header.message_seq == self.next_seq && p.missing == 0)?;
         let p = self.partial.swap_remove(idx);
+        if self.partial.is_empty() {
+            // Handshakes are short and rare: an idle connection keeps no slots for the next one.
+            self.partial = Vec::new();
+        }
         self.buffered -= p.cost();
         self.next_seq = self.next_seq.wrapping_add(1);
         Some(HandshakeMessage {

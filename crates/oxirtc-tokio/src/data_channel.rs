@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use oxirtc::{ChannelId, RtcError};
-use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::sync::{oneshot, watch, Notify};
 
 use crate::driver::Command;
+use crate::queue;
 use crate::Error;
 
 /// One message: a text (UTF-8) or binary payload, exactly as the peer sent it.
@@ -129,8 +130,8 @@ impl ReceiveBacklog {
 
 /// What a channel handle shares with the driver.
 pub(crate) struct HandleLinks {
-    pub(crate) commands: mpsc::UnboundedSender<Command>,
-    pub(crate) messages: mpsc::UnboundedReceiver<Message>,
+    pub(crate) commands: queue::Sender<Command>,
+    pub(crate) messages: queue::Receiver<Message>,
     pub(crate) status: watch::Receiver<ChannelStatus>,
     pub(crate) gate: Arc<SendGate>,
     pub(crate) backlog: Arc<ReceiveBacklog>,
@@ -142,8 +143,8 @@ pub struct DataChannel {
     id: ChannelId,
     label: String,
     protocol: String,
-    commands: mpsc::UnboundedSender<Command>,
-    messages: mpsc::UnboundedReceiver<Message>,
+    commands: queue::Sender<Command>,
+    messages: queue::Receiver<Message>,
     status: watch::Receiver<ChannelStatus>,
     gate: Arc<SendGate>,
     backlog: Arc<ReceiveBacklog>,

@@ -10,6 +10,8 @@ use bytes::Bytes;
 use oxirtc::{ChannelId, DataChannelInit, Description, Rtc, RtcError, RtcEvent};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::queue;
 use tokio::task::JoinSet;
 
 use crate::data_channel::{ChannelStatus, DataChannel, Message, SendGate};
@@ -47,7 +49,7 @@ pub(crate) enum Command {
 }
 
 struct ChannelSlot {
-    messages: mpsc::UnboundedSender<Message>,
+    messages: queue::Sender<Message>,
     status: watch::Sender<ChannelStatus>,
     /// Sends the core refused for lack of buffer space, in order, until it has room.
     waiting: VecDeque<(Bytes, bool)>,
@@ -58,11 +60,11 @@ struct ChannelSlot {
 
 /// The channels between the driver and its handles.
 pub(crate) struct DriverLinks {
-    pub commands: mpsc::UnboundedReceiver<Command>,
-    pub command_tx: mpsc::WeakUnboundedSender<Command>,
-    /// Boxed events: a queue's first block holds 32 slots, and a 96-byte event made that 3 KB per
-    /// connection; events are few, so a box each costs nothing that matters.
-    pub events: mpsc::UnboundedSender<Box<PeerConnectionEvent>>,
+    pub commands: queue::Receiver<Command>,
+    pub command_tx: queue::WeakSender<Command>,
+    /// Boxed events: events are few, so a box each costs nothing that matters, and the queue's
+    /// slots stay small.
+    pub events: queue::Sender<Box<PeerConnectionEvent>>,
     pub gathering: watch::Sender<bool>,
     pub backlog: Arc<crate::data_channel::ReceiveBacklog>,
 }
@@ -74,16 +76,14 @@ pub(crate) struct Driver {
     sockets: Vec<(SocketAddr, Arc<UdpSocket>)>,
     /// Batched I/O state per socket, same order as `sockets`.
     io: Vec<BatchIo>,
-    commands: mpsc::UnboundedReceiver<Command>,
-    command_tx: mpsc::WeakUnboundedSender<Command>,
-    events: mpsc::UnboundedSender<Box<PeerConnectionEvent>>,
+    commands: queue::Receiver<Command>,
+    command_tx: queue::WeakSender<Command>,
+    events: queue::Sender<Box<PeerConnectionEvent>>,
     channels: HashMap<ChannelId, ChannelSlot>,
     high_water_mark: usize,
     closed: bool,
     gathering: watch::Sender<bool>,
     backlog: Arc<crate::data_channel::ReceiveBacklog>,
-    /// The datagram batch buffer, reused by every flush.
-    batch_buf: Vec<u8>,
 }
 
 impl Driver {
@@ -116,7 +116,6 @@ impl Driver {
             closed: false,
             gathering,
             backlog,
-            batch_buf: Vec::new(),
         }
     }
 
@@ -190,8 +189,8 @@ impl Driver {
         for _ in 0..COMMAND_BATCH {
             match self.commands.try_recv() {
                 Ok(cmd) => self.on_command(cmd),
-                Err(mpsc::error::TryRecvError::Empty) => return true,
-                Err(mpsc::error::TryRecvError::Disconnected) => return false,
+                Err(queue::TryRecvError::Empty) => return true,
+                Err(queue::TryRecvError::Disconnected) => return false,
             }
         }
         true
@@ -232,9 +231,16 @@ impl Driver {
         }
         self.rtc.set_receive_backlog(self.backlog.bytes());
         // The batch buffer is kept between flushes: it grows to one GSO batch under load and is then
-        // reused instead of being regrown (and copied) on every flush.
+        // reused instead of being regrown (and copied) on every flush. It is borrowed from the
+        // worker thread, not owned by the connection, so an idle connection holds none.
+        let mut buf = BATCH_BUF.with(std::cell::Cell::take);
+        if buf.capacity() == 0 {
+            // Another flush on this thread holds the buffer: a second one, at full size at once
+            // rather than regrown step by step while datagrams are copied in.
+            buf.reserve(crate::udp::MAX_BATCH_BYTES);
+        }
         let mut batch = Batch {
-            buf: std::mem::take(&mut self.batch_buf),
+            buf,
             ..Batch::default()
         };
         while let Some(t) = self.rtc.poll_transmit(now) {
@@ -258,7 +264,7 @@ impl Driver {
             }
         }
         self.send_batch(&mut batch).await;
-        self.batch_buf = batch.buf;
+        return_batch_buf(batch.buf);
         while let Some(ev) = self.rtc.poll_event() {
             self.on_event(ev);
         }
@@ -368,7 +374,7 @@ impl Driver {
         let ch = self.rtc.channel(id)?;
         let label = ch.label().to_owned();
         let protocol = ch.protocol().to_owned();
-        let (messages, rx) = mpsc::unbounded_channel();
+        let (messages, rx) = queue::queue();
         let (status, status_rx) = watch::channel(ChannelStatus::Connecting);
         let gate = Arc::new(SendGate::new(self.high_water_mark));
         self.channels.insert(
@@ -519,6 +525,25 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
+}
+
+thread_local! {
+    /// The batch buffer of the flushes that run on this worker thread. A flush takes it and puts it
+    /// back (on whichever thread it ends); two flushes interleaved on one thread (one waiting for a
+    /// full socket) each get one, and the larger is kept.
+    static BATCH_BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+fn return_batch_buf(mut buf: Vec<u8>) {
+    buf.clear();
+    BATCH_BUF.with(|slot| {
+        let other = slot.take();
+        slot.set(if other.capacity() > buf.capacity() {
+            other
+        } else {
+            buf
+        });
+    });
 }
 
 /// Datagrams collected for one segmented send: same socket, same destination, all `segment` bytes

@@ -29,6 +29,7 @@ mod data_channel;
 mod driver;
 mod error;
 mod peer_connection;
+mod queue;
 mod turn_stream;
 mod udp;
 

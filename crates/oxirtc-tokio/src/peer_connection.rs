@@ -9,9 +9,10 @@ use oxirtc::{
     IceTransportPolicy, PeerConnectionState, Rtc, RtcStats, SrtpProfile, TurnServerConfig, TurnTransport,
 };
 use tokio::net::UdpSocket;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 
 use crate::driver::{Command, Driver, DriverLinks};
+use crate::queue;
 use crate::{Config, DataChannel, Error};
 
 /// What happens on a connection (W3C events as a stream: `onicecandidate`, `ondatachannel`, ...).
@@ -82,8 +83,8 @@ impl Stats {
 /// One peer connection. Clone-free on purpose: one owner drives negotiation; channels are separate
 /// handles. Dropping it and every [`DataChannel`] closes the connection and ends its task and sockets.
 pub struct PeerConnection {
-    commands: mpsc::UnboundedSender<Command>,
-    events: mpsc::UnboundedReceiver<Box<PeerConnectionEvent>>,
+    commands: queue::Sender<Command>,
+    events: queue::Receiver<Box<PeerConnectionEvent>>,
     local_addrs: Vec<SocketAddr>,
     gathering: watch::Receiver<bool>,
 }
@@ -123,8 +124,8 @@ impl PeerConnection {
             )));
         }
         let local_addrs = sockets.iter().map(|(a, _)| *a).collect();
-        let (commands, command_rx) = mpsc::unbounded_channel();
-        let (event_tx, events) = mpsc::unbounded_channel();
+        let (commands, command_rx) = queue::queue();
+        let (event_tx, events) = queue::queue();
         let (gathering_tx, gathering) = watch::channel(false);
         let links = DriverLinks {
             commands: command_rx,

@@ -5,7 +5,7 @@
 
 pub mod dcep;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use oxirtc_sctp::{Ppid, Reliability, SendOptions, StreamId};
 
@@ -89,10 +89,70 @@ pub(crate) struct Entry {
     pub stats: ChannelStats,
 }
 
+/// The channels of one connection by id, in id order: a vector sorted by [`ChannelId`] (ids are
+/// handed out in increasing order, so an insert is a push). A `BTreeMap` allocated a whole node of
+/// eleven entries (1.4 KB) for the one channel most connections have; this holds what it holds.
+#[derive(Debug, Default)]
+pub(crate) struct EntryMap(Vec<(ChannelId, Entry)>);
+
+impl EntryMap {
+    fn position(&self, id: &ChannelId) -> Result<usize, usize> {
+        self.0.binary_search_by_key(id, |(k, _)| *k)
+    }
+
+    /// Inserts or replaces the entry of `id`.
+    pub fn insert(&mut self, id: ChannelId, entry: Entry) {
+        match self.position(&id) {
+            Ok(i) => self.0[i].1 = entry,
+            Err(i) => {
+                // Exact growth for the first few (most connections have one or two channels),
+                // amortized doubling beyond.
+                if self.0.len() < 4 {
+                    self.0.reserve_exact(1);
+                }
+                self.0.insert(i, (id, entry));
+            }
+        }
+    }
+
+    /// Removes and returns the entry of `id`.
+    pub fn remove(&mut self, id: &ChannelId) -> Option<Entry> {
+        let i = self.position(id).ok()?;
+        let (_, entry) = self.0.remove(i);
+        if self.0.is_empty() {
+            self.0 = Vec::new(); // an idle connection with no channel keeps no table
+        }
+        Some(entry)
+    }
+
+    pub fn get(&self, id: &ChannelId) -> Option<&Entry> {
+        let i = self.position(id).ok()?;
+        self.0.get(i).map(|(_, e)| e)
+    }
+
+    pub fn get_mut(&mut self, id: &ChannelId) -> Option<&mut Entry> {
+        let i = self.position(id).ok()?;
+        self.0.get_mut(i).map(|(_, e)| e)
+    }
+
+    pub fn contains_key(&self, id: &ChannelId) -> bool {
+        self.position(id).is_ok()
+    }
+
+    /// The ids in increasing order.
+    pub fn keys(&self) -> impl Iterator<Item = &ChannelId> + '_ {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
 /// The table of one connection's channels, with the stream → channel index.
 #[derive(Debug, Default)]
 pub(crate) struct Channels {
-    pub entries: BTreeMap<ChannelId, Entry>,
+    pub entries: EntryMap,
     pub by_stream: HashMap<u16, ChannelId>,
     next: u64,
     /// Per parity (even, odd): every stream id of that parity below this one is in use, so the search
@@ -199,5 +259,32 @@ mod tests {
             ch.insert(String::new(), DataChannelInit::default(), Some(StreamId(s)));
         }
         assert_eq!(ch.free_stream(false, 4), None);
+    }
+
+    #[test]
+    fn the_channel_table_keeps_id_order_and_holds_only_what_it_holds() {
+        let mut ch = Channels::default();
+        let ids: Vec<ChannelId> = (0..6)
+            .map(|i| ch.insert(format!("c{i}"), DataChannelInit::default(), None))
+            .collect();
+        assert_eq!(ch.entries.len(), 6);
+        ch.remove(ids[2]);
+        ch.remove(ids[2]); // twice: nothing happens
+        let left: Vec<ChannelId> = ch.entries.keys().copied().collect();
+        assert_eq!(left, vec![ids[0], ids[1], ids[3], ids[4], ids[5]]);
+        assert_eq!(ch.entries.get(&ids[4]).map(|e| e.label.as_str()), Some("c4"));
+        assert!(ch.entries.get(&ids[2]).is_none());
+        assert!(!ch.entries.contains_key(&ids[2]));
+        if let Some(e) = ch.entries.get_mut(&ids[0]) {
+            e.acked = true;
+        }
+        assert!(ch.entries.get(&ids[0]).is_some_and(|e| e.acked));
+        for id in left {
+            ch.remove(id);
+        }
+        assert_eq!(ch.entries.len(), 0);
+        // One channel costs one entry, not a tree node of eleven.
+        ch.insert("one".into(), DataChannelInit::default(), None);
+        assert_eq!(ch.entries.0.capacity(), 1);
     }
 }
