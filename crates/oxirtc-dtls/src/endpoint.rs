@@ -520,6 +520,13 @@ impl Dtls {
         self.send_flight(now);
     }
 
+    /// Frees the scratch buffer records are decrypted into. It is reused from record to record
+    /// while data flows; an idle connection need not hold a packet-sized buffer for good. The next
+    /// record allocates it again.
+    pub fn release_receive_buffer(&mut self) {
+        self.plain = Vec::new();
+    }
+
     /// Handles expired timers: retransmission with exponential back-off, handshake timeout.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.timers[Timer::Handshake as usize].is_some_and(|t| now >= t) {

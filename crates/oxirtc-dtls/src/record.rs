@@ -243,6 +243,9 @@ impl RecordCipher {
         let plain_len = body.len() - AEAD_TAG_LEN;
         let aad = additional_data(rec.epoch, rec.sequence, rec.content_type, rec.version, plain_len);
         if out.len() < plain_len {
+            // Exact: this buffer lives as long as the connection; doubling would keep up to twice
+            // the largest record for good (a PLPMTUD probe is the largest an idle peer receives).
+            out.reserve_exact(plain_len - out.len());
             out.resize(plain_len, 0);
         }
         self.key
@@ -375,6 +378,7 @@ impl RecordLayer {
             }
             let n = rec.fragment.len();
             if out.len() < n {
+                out.reserve_exact(n - out.len());
                 out.resize(n, 0);
             }
             out[..n].copy_from_slice(rec.fragment);

@@ -699,6 +699,11 @@ impl Association {
         self.peer.outbound_streams
     }
 
+    /// Nothing queued, held or in flight: every message sent so far was acknowledged or abandoned.
+    pub fn is_idle(&self) -> bool {
+        self.sender.is_idle()
+    }
+
     /// Bytes queued or in flight on `stream`, not yet acknowledged or abandoned.
     pub fn buffered_amount(&self, stream: StreamId) -> usize {
         self.sender.buffered_amount(stream.0)

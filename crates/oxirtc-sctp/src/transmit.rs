@@ -74,10 +74,14 @@ impl Association {
             None if can_data => self.peer.tag,
             None => return false,
         };
+        // Exact: the caller keeps this buffer for the connection's life, and Vec's doubling would
+        // hold up to twice the packet size for good once PLPMTUD raised it.
+        buf.reserve_exact(self.config.mtu.saturating_sub(buf.len()));
         begin_packet(buf, &self.header(vtag));
         if let Some(front) = self.ctrl.front() {
             if front.alone {
                 if let Some(c) = self.ctrl.pop_front() {
+                    buf.reserve_exact(c.bytes.len()); // a PLPMTUD probe may exceed the packet size
                     buf.extend_from_slice(&c.bytes);
                 }
                 return true;

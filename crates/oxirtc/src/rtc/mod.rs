@@ -266,6 +266,19 @@ impl Rtc {
             slot.client.handle_timeout(now);
         }
         self.pump(now);
+        self.release_idle_buffers();
+    }
+
+    /// A timer fired and nothing is queued or in flight: give back the packet-sized scratch
+    /// buffers (SCTP packet, DTLS plaintext) that a burst of traffic reuses, so an idle connection
+    /// holds no more than it needs. The next burst allocates them once again.
+    fn release_idle_buffers(&mut self) {
+        if self.sctp.as_ref().is_some_and(|s| s.is_idle()) && self.out.is_empty() {
+            self.sctp_packet = Vec::new();
+            if let Some(d) = self.dtls.as_mut() {
+                d.release_receive_buffer();
+            }
+        }
     }
 
     /// The next datagram to send. Drain until `None` after every `handle_*` and API call.
