@@ -306,30 +306,33 @@ impl Plpmtud {
     /// a black hole: confirm with a probe of the PLPMTU before dropping to BASE (loss and congestion
     /// also time data out). The PLPMTU falls in `on_timer`, once the confirmation probes are lost.
     pub(crate) fn on_data_timeout(&mut self, now: Instant) {
-        if self.plpmtu <= self.base || matches!(self.phase, Phase::Disabled | Phase::Confirm) {
-            return;
-        }
-        self.data_timeouts += 1;
-        if self.data_timeouts >= BLACK_HOLE_TIMEOUTS {
-            self.data_timeouts = 0;
+        if self.counts_black_hole_signs() && tally(&mut self.data_timeouts, BLACK_HOLE_TIMEOUTS) {
             self.enter(Phase::Confirm, now);
         }
     }
-}
 
-impl Plpmtud {
     /// A SACK reported newly lost data (RFC 8985 / RFC 9260 §7.2.4). Repeated, it may be a black
     /// hole hiding behind small retransmissions that pass: confirm the PLPMTU with a probe (§4.3).
     pub(crate) fn on_data_lost(&mut self, now: Instant) {
-        if self.plpmtu <= self.base || matches!(self.phase, Phase::Disabled | Phase::Confirm) {
-            return;
-        }
-        self.loss_events += 1;
-        if self.loss_events >= BLACK_HOLE_LOSS_EVENTS {
-            self.loss_events = 0;
+        if self.counts_black_hole_signs() && tally(&mut self.loss_events, BLACK_HOLE_LOSS_EVENTS) {
             self.enter(Phase::Confirm, now);
         }
     }
+
+    /// Above BASE and not already confirming: signs of a black hole count.
+    fn counts_black_hole_signs(&self) -> bool {
+        self.plpmtu > self.base && !matches!(self.phase, Phase::Disabled | Phase::Confirm)
+    }
+}
+
+/// Adds one to `count`; when it reaches `limit`, resets it and returns true.
+fn tally(count: &mut u32, limit: u32) -> bool {
+    *count += 1;
+    if *count < limit {
+        return false;
+    }
+    *count = 0;
+    true
 }
 
 /// Heartbeat Info of a probe: 8 bytes send time (ms), 8 bytes nonce, 4 bytes probe size. The size
