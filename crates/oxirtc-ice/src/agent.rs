@@ -444,6 +444,29 @@ impl IceAgent {
         self.selected.as_ref().map(|s| (s.local, s.remote))
     }
 
+    /// The pair data may go on now: the selected pair once there is one, and before that the
+    /// highest-priority valid pair whose check was answered within the consent timeout (RFC 8445
+    /// §12.1: "An ICE agent MAY send data on any valid pair before selected pairs have been produced";
+    /// RFC 7675 §5.1 consent). Lets DTLS start while the nomination is still on its way. `None` once
+    /// ICE has failed or consent expired, until an ICE restart finds a new pair.
+    pub fn valid_pair(&self, now: Instant) -> Option<(SocketAddr, SocketAddr)> {
+        if let Some(pair) = self.selected_pair() {
+            return Some(pair);
+        }
+        if self.failed {
+            return None;
+        }
+        self.pairs
+            .iter()
+            .filter(|p| p.state == PairState::Succeeded)
+            .filter(|p| {
+                p.last_success
+                    .is_some_and(|t| now.saturating_duration_since(t) < self.config.consent_timeout)
+            })
+            .max_by_key(|p| p.priority)
+            .map(|p| (self.local[p.local].base, self.remote[p.remote].addr))
+    }
+
     /// Whether `addr` is the address of a remote candidate: signaled, or peer-reflexive (learned from a
     /// check that carried our credentials, RFC 8445 §7.3.1.3). Application data (DTLS) from any other
     /// address did not come from our ICE peer.

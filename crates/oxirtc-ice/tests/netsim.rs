@@ -195,6 +195,13 @@ fn consent_expires_when_the_path_dies() {
         "consent expired too early: {took:?}"
     );
     assert_eq!(lab.agent(l).selected_pair(), None, "must stop sending");
+    // Nor may data fall back to a pair that was valid before (RFC 8445 §12.1 ends at selection).
+    let now = lab.sim.now();
+    assert_eq!(
+        lab.agent(l).valid_pair(now),
+        None,
+        "must stop sending on every pair"
+    );
     // Disconnected came first.
     let states: Vec<_> = lab
         .sim

@@ -64,8 +64,12 @@ fn transfer_survives_remap(offerer: usize, seed: u64) {
         .unwrap();
     negotiate(&mut sim, offerer);
     let other = 1 - offerer;
+    // Channels can open before the nomination lands (data may flow on a valid pair, RFC 8445 §12.1):
+    // wait for the selected pair as well.
     assert!(sim.run_until(Duration::from_secs(30), |s| {
-        s.endpoint(offerer).open.contains(&id) && !s.endpoint(other).open.is_empty()
+        s.endpoint(offerer).open.contains(&id)
+            && !s.endpoint(other).open.is_empty()
+            && s.endpoint(1).rtc.selected_pair().is_some()
     }));
     let (send_id, recv_id) = if offerer == 0 {
         (id, *sim.endpoint(1).open.last().unwrap())

@@ -293,15 +293,20 @@ impl Rtc {
         self.maybe_start_dtls(now);
     }
 
-    pub(crate) fn maybe_start_dtls(&mut self, now: Instant) {
-        if self.dtls_started || self.ice.selected_pair().is_none() {
-            return;
+    /// Starts the DTLS handshake (as client; a server just waits) once ICE has a valid pair: RFC 8445
+    /// §12.1 lets data go on a valid pair before selection, so the handshake overlaps the nomination
+    /// instead of waiting one more pacing interval (Ta) for it. Returns whether it started.
+    pub(crate) fn maybe_start_dtls(&mut self, now: Instant) -> bool {
+        if self.dtls_started || self.ice.valid_pair(now).is_none() {
+            return false;
         }
         if let Some(dtls) = self.dtls.as_mut() {
             dtls.start(now);
             self.dtls_started = true;
             self.set_state(crate::PeerConnectionState::Connecting);
+            return true;
         }
+        false
     }
 
     pub(crate) fn receive_dtls(&mut self, now: Instant, data: &[u8]) {

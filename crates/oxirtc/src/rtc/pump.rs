@@ -22,7 +22,7 @@ impl Rtc {
             moved |= self.drain_ice(now);
             moved |= self.drain_dtls_events(now);
             moved |= self.drain_sctp(now);
-            moved |= self.drain_dtls_transmits();
+            moved |= self.drain_dtls_transmits(now);
             if !moved {
                 self.update_gathering(now);
                 return;
@@ -52,7 +52,8 @@ impl Rtc {
                 IceEvent::RoleChanged { .. } => {}
             }
         }
-        moved
+        // A check was answered: a valid pair may exist before any event (RFC 8445 §12.1).
+        moved | self.maybe_start_dtls(now)
     }
 
     /// Gathering is complete once ICE's server-reflexive gathering is done and every TURN allocation
@@ -132,7 +133,7 @@ impl Rtc {
             .as_ref()
             .and_then(|r| r.data.as_ref())
             .map_or(5000, |d| d.sctp_port);
-        let (mtu, max_mtu) = self.sctp_packet_sizes();
+        let (mtu, max_mtu) = self.sctp_packet_sizes(now);
         let config = SctpConfig {
             remote_port,
             mtu,
@@ -170,14 +171,15 @@ impl Rtc {
         moved
     }
 
-    fn drain_dtls_transmits(&mut self) -> bool {
+    fn drain_dtls_transmits(&mut self, now: Instant) -> bool {
         let mut moved = false;
-        // Send on the selected pair; before ICE selects one (the controlled side can get the
-        // ClientHello first) answer on the path the last DTLS datagram came from.
+        // Send on the selected pair; before ICE selects one, on the best valid pair (RFC 8445 §12.1),
+        // else answer on the path the last DTLS datagram came from (a peer's ClientHello can arrive
+        // before our own check was answered).
         // RFC 7675 §5.1: once consent is lost (ICE failed) nothing is sent at all.
         let path = match self.ice_state {
             IceConnectionState::Failed => None,
-            _ => self.ice.selected_pair().or(self.last_dtls_path),
+            _ => self.ice.valid_pair(now).or(self.last_dtls_path),
         };
         while let Some(datagram) = self.dtls.as_mut().and_then(|d| d.poll_transmit()) {
             moved = true;

@@ -205,12 +205,14 @@ impl Rtc {
         None
     }
 
-    /// SCTP packet sizes `(BASE, MAX)` for the selected pair (RFC 8899 §5.1.2): IP/UDP of the hop we
+    /// SCTP packet sizes `(BASE, MAX)` for the pair data goes on (RFC 8899 §5.1.2): IP/UDP of the hop we
     /// send on (to the TURN server when relayed) and the TURN framing come off the IP path sizes. A
     /// relayed *remote* candidate counts too: its server wraps our datagrams in a Data indication or
-    /// ChannelData on the leg to the peer (RFC 8656 §11.3, §12).
-    pub(crate) fn sctp_packet_sizes(&self) -> (usize, usize) {
-        let shape = match self.ice.selected_pair() {
+    /// ChannelData on the leg to the peer (RFC 8656 §11.3, §12). DTLS can be up before the nomination
+    /// arrives (RFC 8445 §12.1); the controlling side nominates the best valid pair, which is the one
+    /// [`IceAgent::valid_pair`](oxirtc_ice::IceAgent::valid_pair) picks on both sides.
+    pub(crate) fn sctp_packet_sizes(&self, now: Instant) -> (usize, usize) {
+        let shape = match self.ice.valid_pair(now) {
             Some((local, remote)) => match self.turn.iter().find(|s| s.relayed == Some(local)) {
                 Some(slot) => crate::PathShape {
                     ipv6: slot.client.server().is_ipv6() && remote.is_ipv6(),

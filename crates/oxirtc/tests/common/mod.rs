@@ -124,6 +124,12 @@ pub const B_ADDR: &str = "10.0.0.2:6000";
 /// Two peers on hosts with the given links; A is endpoint 0, B endpoint 1. Host candidates are added.
 #[allow(clippy::disallowed_methods)] // the one real clock read of a test; everything after is virtual
 pub fn pair(seed: u64, link: LinkConfig) -> Simulation<Peer> {
+    pair_with(seed, link, RtcConfig::default())
+}
+
+/// [`pair`] with both peers built from `config` (each with its own `rng_seed`).
+#[allow(clippy::disallowed_methods)] // the one real clock read of a test; everything after is virtual
+pub fn pair_with(seed: u64, link: LinkConfig, config: RtcConfig) -> Simulation<Peer> {
     let start = Instant::now();
     let mut net = Network::new(seed, start);
     let a_addr: SocketAddr = A_ADDR.parse().unwrap();
@@ -131,8 +137,14 @@ pub fn pair(seed: u64, link: LinkConfig) -> Simulation<Peer> {
     let ha = net.add_host(a_addr.ip(), None, link.clone());
     let hb = net.add_host(b_addr.ip(), None, link);
     let mut sim = Simulation::new(net);
-    let mut a = Peer::new(1);
-    let mut b = Peer::new(2);
+    let peer = |seed: u8| {
+        Peer::with_config(RtcConfig {
+            rng_seed: Some([seed; 32]),
+            ..config.clone()
+        })
+    };
+    let mut a = peer(1);
+    let mut b = peer(2);
     a.rtc.add_host_candidate(start, a_addr).unwrap();
     b.rtc.add_host_candidate(start, b_addr).unwrap();
     sim.add_endpoint(ha, a);
