@@ -441,6 +441,14 @@ impl Association {
         if !self.sender.has_outstanding() {
             return;
         }
+        // RFC 8985 §7.2: when the RTO comes before the probe timeout (a lone packet's PTO includes
+        // the peer's delayed-SACK allowance, which RTO.Min does not exceed), the tail loss probe
+        // goes out in the RTO's place; only a second expiry is a real timeout.
+        if self.is_established() && self.sender.may_probe_instead_of_rto() && self.sender.start_probe(now) {
+            self.timers.set(Timer::T3Rtx, now + self.rto.rto());
+            self.arm_loss_timer(now);
+            return;
+        }
         self.stats.t3_expirations += 1;
         tracing::debug!(
             rto = ?self.rto.rto(),

@@ -99,9 +99,10 @@ impl Association {
         if out.cum_advanced {
             self.rto.clear_back_off();
         }
-        if out.new_data_acked || s.a_rwnd == 0 {
+        if out.new_data_acked || out.cum_advanced || s.a_rwnd == 0 {
             // RFC 9260 §8.1: acknowledged data resets the error counter; so does a peer that answers
-            // zero-window probes (it is alive, just not reading).
+            // zero-window probes (it is alive, just not reading), or whose cumulative ack moved over
+            // abandoned chunks after our FORWARD TSN (RFC 3758 §3.6: that SACK acknowledges it).
             self.error_count = 0;
             self.pmtu.on_data_acked();
         }

@@ -6,10 +6,10 @@
 //! retransmission on an 80 ms path costs ~250 ms rather than 1 s. Most losses never reach the timer
 //! anyway: RACK finds lost retransmissions and tail loss probes find lost tails after ~2·SRTT
 //! (RFC 8985, `loss.rs`), and T3 restarts whenever the cum ack advances (RFC 9260 §6.3.2 R3) or the
-//! earliest outstanding TSN is retransmitted (§7.2.4 rule 4). Known gap: RTO.Min is no longer than
-//! the peer's SACK delay (§6.2, 200 ms), so the SACK of a lone packet can arrive after T3 fired on
-//! a path with an RTT of tens of ms (a spurious timeout); TCP avoids it with a 40 ms delayed ACK.
-//! Setting the I bit (RFC 7053) on the last packet before the queue runs dry would fix it.
+//! earliest outstanding TSN is retransmitted (§7.2.4 rule 4). RTO.Min is no longer than the peer's
+//! SACK delay (§6.2, up to 200 ms), so the SACK of a lone packet could arrive after T3 fired; the
+//! packet that empties the send queue therefore carries the I bit (RFC 9260 §6.1, `transmit.rs`)
+//! and is acknowledged at once by peers that implement it (RFC 7053; oxirtc, usrsctp, dcSCTP).
 
 use std::time::Duration;
 

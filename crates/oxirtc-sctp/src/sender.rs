@@ -332,6 +332,11 @@ impl Sender {
         self.queue.is_empty() && self.inflight.is_empty() && self.held.is_empty()
     }
 
+    /// Whether user data waits to be sent for the first time.
+    pub(crate) fn has_queued(&self) -> bool {
+        !self.queue.is_empty()
+    }
+
     pub(crate) fn has_outstanding(&self) -> bool {
         !self.inflight.is_empty()
     }
@@ -878,6 +883,12 @@ impl Sender {
         if self.rack.tlp_rtx.take().is_some() && self.fast_recovery_exit.is_none() {
             self.reduce_cwnd();
         }
+    }
+
+    /// RFC 8985 §7.2: T3 expired before a probe timeout could: a probe may replace it when an RTT is
+    /// known and no loss recovery runs ([`Self::start_probe`] checks the rest: one probe per episode).
+    pub(crate) fn may_probe_instead_of_rto(&self) -> bool {
+        self.rack.srtt.is_some() && self.fast_recovery_exit.is_none()
     }
 
     /// RFC 8985 §7.3: the probe timeout expired. Marks what the next packet carries regardless of

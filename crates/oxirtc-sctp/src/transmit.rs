@@ -99,7 +99,7 @@ impl Association {
         }
         if can_data && vtag == self.peer.tag {
             self.add_sack(buf, false);
-            self.add_forward_tsn(buf);
+            self.add_forward_tsn(now, buf);
             self.add_data(now, buf);
         }
         buf.len() > crate::packet::COMMON_HEADER_LEN
@@ -127,7 +127,7 @@ impl Association {
     }
 
     /// RFC 3758 §3.5 C3: FORWARD TSN when the Advanced.Peer.Ack.Point moved past the cumulative ack.
-    fn add_forward_tsn(&mut self, buf: &mut Vec<u8>) {
+    fn add_forward_tsn(&mut self, now: Instant, buf: &mut Vec<u8>) {
         if !self.sender.forward_tsn_pending {
             return;
         }
@@ -143,6 +143,11 @@ impl Association {
         encode_forward_tsn(buf, new_cum, &streams);
         self.sender.forward_tsn_pending = false;
         self.stats.forward_tsn_sent += 1;
+        // RFC 3758 §3.5 C5: a FORWARD TSN keeps T3 running, so a lost one is sent again (A5) even
+        // when no DATA is in flight to bring back a SACK.
+        if !self.timers.is_running(Timer::T3Rtx) {
+            self.timers.set(Timer::T3Rtx, now + self.rto.rto());
+        }
     }
 
     /// Retransmissions first, then new DATA within cwnd and the peer's window (RFC 9260 §6.1, §7.2).
@@ -178,6 +183,7 @@ impl Association {
         // RFC 9260 §6.1 Max.Burst: at most that many packets of new data per received packet or timer.
         let burst_ok = self.burst_left > 0;
         let mut new_data = false;
+        let mut last_new_chunk = None;
         // RFC 9260 §9.2: in SHUTDOWN-RECEIVED the user may not add data, but what it queued still goes.
         if !self.sender.has_retransmits() && burst_ok {
             while self.sender.can_send_new() {
@@ -188,6 +194,7 @@ impl Association {
                 let Some(c) = self.sender.next_new_chunk(now, room) else {
                     break;
                 };
+                last_new_chunk = Some(buf.len());
                 encode_data(buf, &c.as_data());
                 let tsn = c.tsn;
                 self.sender.on_chunk_sent(now, tsn);
@@ -198,6 +205,15 @@ impl Association {
         }
         if new_data {
             self.burst_left -= 1;
+        }
+        // RFC 9260 §6.1 (the I bit, RFC 7053 §4): this packet empties the queue, so nothing follows
+        // that would make the peer's second-packet rule fire; without the bit its SACK waits out the
+        // delayed-ack timer (up to 200 ms, §6.2, as long as our RTO.Min), which holds the flight,
+        // risks a spurious T3 and inflates SRTT by the delay.
+        if let Some(at) = last_new_chunk {
+            if let (false, Some(flags)) = (self.sender.has_queued(), buf.get_mut(at + 1)) {
+                *flags |= crate::chunk::data_flags::IMMEDIATE;
+            }
         }
         // RFC 8985 §7.3: the probe was one packet.
         self.sender.probe_new = false;

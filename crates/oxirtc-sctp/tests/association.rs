@@ -269,10 +269,10 @@ fn max_retransmits_zero_run(seed: u8) {
     sim.a
         .send(now, StreamId(2), Ppid::STRING, b"last", ordered())
         .unwrap();
-    assert!(sim.run_until(Duration::from_secs(120), |s| Sim::has_message(
-        &s.events_b,
-        b"last"
-    )));
+    let ok = sim.run_until(Duration::from_secs(120), |s| {
+        Sim::has_message(&s.events_b, b"last")
+    });
+    assert!(ok, "seed {seed}: a {:#?}\nb {:#?}", sim.a.stats(), sim.b.stats());
     let got = Sim::messages(&sim.events_b);
     assert_eq!(got.last().map(|m| &m.2[..]), Some(&b"last"[..]));
     assert!(got.len() < 301, "some messages must have been lost at 20 % loss");
