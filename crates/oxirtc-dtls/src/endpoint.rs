@@ -651,6 +651,29 @@ impl Dtls {
     /// Sends one application data record (RFC 8261: one SCTP packet per record). Fails unless connected
     /// (handshake done and fingerprint verified) or if `data` exceeds 2^14 bytes.
     pub fn send_application_data(&mut self, data: &[u8]) -> Result<(), DtlsError> {
+        let mut dgram = Vec::with_capacity(data.len() + 64);
+        self.seal_record(&mut dgram, data)?;
+        self.out.push_back(dgram);
+        Ok(())
+    }
+
+    /// Like [`send_application_data`](Self::send_application_data), but the record is appended to
+    /// `out` as a whole datagram of its own instead of being queued for
+    /// [`poll_transmit`](Self::poll_transmit): the caller sends `out[start..]` (for the returned
+    /// `start`) right away, so a hot send path seals straight into its output buffer (no
+    /// per-record allocation, no further copy). Counted as a datagram sent. On error `out` is
+    /// unchanged. Datagrams still waiting in `poll_transmit` are not reordered behind it: callers
+    /// drain that queue first.
+    pub fn seal_application_data_into(&mut self, out: &mut Vec<u8>, data: &[u8]) -> Result<usize, DtlsError> {
+        let start = out.len();
+        self.seal_record(out, data)?;
+        self.stats.datagrams_out += 1;
+        Ok(start)
+    }
+
+    /// Appends one application data record for `data` to `out` (RFC 8261 §5: one SCTP packet per
+    /// record).
+    fn seal_record(&mut self, out: &mut Vec<u8>, data: &[u8]) -> Result<(), DtlsError> {
         match self.phase {
             Phase::Connected => {}
             Phase::Closed => return Err(DtlsError::Closed),
@@ -659,15 +682,10 @@ impl Dtls {
         if data.len() > MAX_PLAINTEXT {
             return Err(DtlsError::RecordTooLarge(data.len()));
         }
-        let mut dgram = Vec::with_capacity(data.len() + 64);
-        if !self
-            .records
-            .seal(&mut dgram, ContentType::ApplicationData, 1, data)
-        {
+        if !self.records.seal(out, ContentType::ApplicationData, 1, data) {
             return Err(DtlsError::Closed); // sequence numbers exhausted
         }
         self.stats.records_out += 1;
-        self.out.push_back(dgram);
         Ok(())
     }
 
@@ -845,5 +863,41 @@ mod tests {
         forged[last] ^= 1;
         c.handle_receive_with(now, &forged, &mut |_| panic!("a forgery must not be delivered"));
         assert_eq!((c.stats().dropped_replay, c.stats().dropped_bad_mac), (1, 1));
+    }
+
+    /// A record sealed into the caller's buffer is appended after what is there, opens at the peer
+    /// like a queued one, is counted as sent, and leaves the buffer untouched when refused.
+    #[test]
+    fn application_data_is_sealed_into_the_callers_buffer() {
+        let (mut c, mut s, now) = connected_pair();
+        while c.poll_event().is_some() || s.poll_event().is_some() {}
+        let sent_before = s.stats().datagrams_out;
+        let mut out = b"prefix".to_vec();
+        let start = s.seal_application_data_into(&mut out, b"sealed here").unwrap();
+        assert_eq!((start, &out[..start]), (6, &b"prefix"[..]));
+        assert!(s.poll_transmit().is_none(), "nothing is queued");
+        assert_eq!(s.stats().datagrams_out, sent_before + 1);
+        c.handle_receive(now, &out[start..]);
+        assert_eq!(
+            c.poll_event(),
+            Some(DtlsEvent::ApplicationData(b"sealed here".to_vec()))
+        );
+        // Same sequence space as queued records: the next one is not a replay.
+        s.send_application_data(b"queued").unwrap();
+        c.handle_receive(now, &s.poll_transmit().unwrap());
+        assert_eq!(
+            c.poll_event(),
+            Some(DtlsEvent::ApplicationData(b"queued".to_vec()))
+        );
+        let too_big = vec![0u8; MAX_PLAINTEXT + 1];
+        let len = out.len();
+        assert!(s.seal_application_data_into(&mut out, &too_big).is_err());
+        assert_eq!(out.len(), len);
+        s.close(now);
+        assert_eq!(
+            s.seal_application_data_into(&mut out, b"late"),
+            Err(DtlsError::Closed)
+        );
+        assert_eq!(out.len(), len);
     }
 }

@@ -7,6 +7,10 @@ use crate::association::{Association, SctpEvent, State, MAX_BURST_CREDIT};
 use crate::timer::Timer;
 use crate::{Ppid, StreamId};
 
+/// Bytes reserved for a queued SACK chunk: its 16-byte fixed part and up to 12 gap blocks or
+/// duplicates (RFC 9260 §3.3.4); a larger one still works, it regrows.
+const SACK_CAPACITY: usize = 16 + 4 * 12;
+
 impl Association {
     pub(crate) fn on_data(&mut self, d: &crate::chunk::DataChunk<'_>) {
         use crate::receiver::DataOutcome;
@@ -68,7 +72,10 @@ impl Association {
         self.check_deferred_reset(now);
     }
     fn queue_sack(&mut self) {
-        let mut out = vec![0u8; crate::packet::COMMON_HEADER_LEN];
+        // One allocation: room for the header placeholder, the SACK and a few gap blocks, so the
+        // encoder does not regrow it (this runs for every second packet of a bulk transfer).
+        let mut out = Vec::with_capacity(crate::packet::COMMON_HEADER_LEN + SACK_CAPACITY);
+        out.resize(crate::packet::COMMON_HEADER_LEN, 0);
         self.sack_now = true;
         self.add_sack(&mut out, false);
         out.drain(..crate::packet::COMMON_HEADER_LEN);

@@ -243,14 +243,22 @@ impl Driver {
             buf,
             ..Batch::default()
         };
-        while let Some(t) = self.rtc.poll_transmit(now) {
+        // Each datagram is appended by the core straight to the batch buffer (SCTP packets are sealed
+        // there in place); one that cannot ride in the current batch is moved to the front of the
+        // next one once the current one is sent.
+        loop {
+            let start = batch.buf.len();
+            let Some(t) = self.rtc.poll_transmit_into(now, &mut batch.buf) else {
+                break;
+            };
             if let Some(s) = self
                 .streams
                 .iter()
                 .find(|s| s.local == t.source && s.server == t.destination)
             {
                 // A full write queue drops the frame, like a lost datagram; STUN retransmits.
-                let _ = s.frames.try_send(t.contents);
+                let _ = s.frames.try_send(batch.buf[start..].to_vec());
+                batch.buf.truncate(start);
                 continue;
             }
             let index = self
@@ -258,9 +266,9 @@ impl Driver {
                 .iter()
                 .position(|(local, _)| *local == t.source)
                 .unwrap_or(0);
-            if !batch.extend(index, t.destination, &t.contents, self.max_segments(index)) {
+            if !batch.admit(index, t.destination, start, self.max_segments(index)) {
                 self.send_batch(&mut batch).await;
-                batch.start(index, t.destination, &t.contents);
+                batch.begin_with_tail(index, t.destination);
             }
         }
         self.send_batch(&mut batch).await;
@@ -280,11 +288,18 @@ impl Driver {
             return;
         }
         if let (Some((_, socket)), Some(io)) = (self.sockets.get(batch.index), self.io.get(batch.index)) {
-            io.send(socket, batch.destination, &batch.buf, batch.segment)
-                .await;
+            io.send(
+                socket,
+                batch.destination,
+                &batch.buf[..batch.bytes],
+                batch.segment,
+            )
+            .await;
         }
+        // What follows the batch (a datagram that did not fit) moves to the front.
+        batch.buf.drain(..batch.bytes);
         batch.count = 0;
-        batch.buf.clear();
+        batch.bytes = 0;
     }
 
     /// Tells every channel's handles how much is buffered, and wakes senders when there is room.
@@ -554,6 +569,8 @@ struct Batch {
     segment: usize,
     count: usize,
     closed: bool,
+    /// Bytes of `buf` in the batch; a datagram after them is waiting for the next batch.
+    bytes: usize,
     buf: Vec<u8>,
 }
 
@@ -565,44 +582,51 @@ impl Default for Batch {
             segment: 0,
             count: 0,
             closed: false,
+            bytes: 0,
             buf: Vec::new(),
         }
     }
 }
 
 impl Batch {
-    /// Starts a new batch with one datagram (the previous one must have been sent).
-    fn start(&mut self, index: usize, destination: SocketAddr, datagram: &[u8]) {
-        self.index = index;
-        self.destination = destination;
-        self.segment = datagram.len();
-        self.count = 1;
-        self.closed = false;
-        self.buf.clear();
-        self.buf.extend_from_slice(datagram);
-    }
-
-    /// Appends `datagram` if it can ride in this batch; false when the batch must be sent first.
-    fn extend(&mut self, index: usize, destination: SocketAddr, datagram: &[u8], max: usize) -> bool {
+    /// The datagram just appended at `buf[start..]` rides in this batch if it can (true); false when
+    /// the batch before it must be sent first (the datagram stays where it is, see
+    /// [`Batch::begin_with_tail`]).
+    fn admit(&mut self, index: usize, destination: SocketAddr, start: usize, max: usize) -> bool {
+        let len = self.buf.len() - start;
         if self.count == 0 {
-            self.start(index, destination, datagram);
+            self.begin(index, destination, len);
             return true;
         }
         let fits = !self.closed
             && self.index == index
             && self.destination == destination
             && self.count < max
-            && datagram.len() <= self.segment
-            && !datagram.is_empty()
-            && self.buf.len() + datagram.len() <= crate::udp::MAX_BATCH_BYTES;
+            && len <= self.segment
+            && len > 0
+            && self.buf.len() <= crate::udp::MAX_BATCH_BYTES;
         if !fits {
             return false;
         }
         // A shorter datagram can only be the last segment.
-        self.closed = datagram.len() < self.segment;
+        self.closed = len < self.segment;
         self.count += 1;
-        self.buf.extend_from_slice(datagram);
+        self.bytes = self.buf.len();
         true
+    }
+
+    /// The batch before it was sent (its bytes dropped): the datagram left in `buf` starts the next.
+    fn begin_with_tail(&mut self, index: usize, destination: SocketAddr) {
+        self.begin(index, destination, self.buf.len());
+    }
+
+    fn begin(&mut self, index: usize, destination: SocketAddr, len: usize) {
+        self.bytes = self.buf.len();
+        self.index = index;
+        self.destination = destination;
+        self.segment = len;
+        self.count = 1;
+        self.closed = false;
     }
 }
 

@@ -53,8 +53,8 @@ pub use error::RtcError;
 pub use event::RtcEvent;
 pub use jsep::{Description, SdpType, SignalingState};
 pub use rtc::{
-    Channel, IceTransportPolicy, PeerConnectionState, Rtc, RtcStats, Transmit, TurnServerConfig, TurnStream,
-    TurnTransport,
+    Channel, IceTransportPolicy, PeerConnectionState, Rtc, RtcStats, Transmit, TransmitInfo,
+    TurnServerConfig, TurnStream, TurnTransport,
 };
 
 pub use oxirtc_dtls::{CipherSuite, Role as DtlsRole, SrtpProfile};

@@ -91,6 +91,54 @@ fn ten_mib_each_way_survive_5_percent_loss_and_40ms_jitter() {
     assert!(sim.net.stats().dropped_loss > 100, "the link really lost packets");
 }
 
+/// Both peers take their datagrams with `poll_transmit_into` (SCTP packets sealed straight into
+/// the caller's buffer): a lossy transfer each way arrives whole and in order, then closing one side
+/// still reaches the other (the SCTP ABORT and close_notify are sent, in that order, before DTLS closes).
+#[test]
+fn poll_transmit_into_carries_a_lossy_transfer_and_the_close() {
+    let link = LinkConfig {
+        delay: Duration::from_millis(10),
+        jitter: Duration::from_millis(10),
+        loss: 0.03,
+        queue_bytes: 1024 * 1024,
+        ..LinkConfig::default()
+    };
+    let mut sim = pair(23, link);
+    for side in [0, 1] {
+        sim.endpoint_mut(side).into = Some(b"kept in front".to_vec());
+    }
+    let (a, b) = connect_with_channel(&mut sim, 0, DataChannelInit::default());
+    const N: u32 = 40;
+    const LEN: usize = 50_000;
+    sim.endpoint_mut(0).queue(a, (0..N).map(|i| numbered(i, LEN)));
+    sim.endpoint_mut(1).queue(b, (0..N).map(|i| numbered(i, LEN)));
+    let ok = sim.run_until(Duration::from_secs(300), |s| {
+        s.endpoint(0).received.get(&a).map_or(0, Vec::len) == N as usize
+            && s.endpoint(1).received.get(&b).map_or(0, Vec::len) == N as usize
+    });
+    assert!(ok, "transfer did not finish");
+    for (side, id) in [(0, a), (1, b)] {
+        for (i, (data, _)) in sim.endpoint(side).received[&id].iter().enumerate() {
+            assert_eq!(data, &numbered(i as u32, LEN), "message {i} on side {side}");
+        }
+    }
+    let stats = sim.endpoint(0).rtc.stats();
+    assert!(
+        stats.datagrams_sent > u64::from(N) * 30,
+        "every datagram counted: {stats:?}"
+    );
+    let now = sim.now();
+    sim.endpoint_mut(0).rtc.close(now);
+    let closed = sim.run_until(Duration::from_secs(5), |s| {
+        s.endpoint(1).closed.contains(&b) && s.endpoint(1).rtc.state() == PeerConnectionState::Closed
+    });
+    assert!(
+        closed,
+        "the close reached the peer: {:?}",
+        sim.endpoint(1).rtc.state()
+    );
+}
+
 #[test]
 fn channel_kinds_sizes_and_many_channels() {
     let mut sim = pair(3, lan());

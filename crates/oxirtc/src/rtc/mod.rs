@@ -4,6 +4,7 @@ mod channels;
 mod negotiate;
 mod pump;
 mod relay;
+mod transmit;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -17,6 +18,7 @@ use oxirtc_sctp::Association;
 
 pub use channels::Channel;
 pub use relay::{IceTransportPolicy, TurnServerConfig, TurnStream, TurnTransport};
+pub use transmit::TransmitInfo;
 
 use crate::channel::{ChannelId, Channels};
 use crate::demux::{classify, PacketKind};
@@ -282,28 +284,16 @@ impl Rtc {
     }
 
     /// The next datagram to send. Drain until `None` after every `handle_*` and API call.
+    /// [`Rtc::poll_transmit_into`] does the same without allocating a buffer per datagram.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
-        if self.out.is_empty() {
-            // Channel sends are only queued; packing them happens here, once per burst.
-            self.pump(now);
-        }
-        loop {
-            let t = match self.ice.poll_transmit(now) {
-                Some(t) => Transmit {
-                    source: t.source,
-                    destination: t.destination,
-                    contents: t.contents,
-                },
-                None => self.out.pop_front()?,
-            };
-            // A datagram from a relayed candidate is wrapped by its TURN client and queued again.
-            if let Some(t) = self.route_via_turn(now, t) {
-                self.stats.datagrams_sent += 1;
-                self.stats.bytes_sent += t.contents.len() as u64;
-                return Some(t);
-            }
-        }
+        let mut contents = Vec::new();
+        let info = self.poll_transmit_into(now, &mut contents)?;
+        Some(Transmit {
+            source: info.source,
+            destination: info.destination,
+            contents,
+        })
     }
 
     /// The next event. Drain until `None` after every `handle_*` and API call.
@@ -359,6 +349,8 @@ impl Rtc {
             s.abort(now);
         }
         self.pump(now);
+        // The ABORT (and anything SCTP still had) is sealed before close_notify ends the records.
+        self.queue_sctp_packets(now);
         if let Some(d) = self.dtls.as_mut() {
             d.close(now);
         }

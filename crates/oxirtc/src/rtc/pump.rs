@@ -153,6 +153,16 @@ impl Rtc {
             // A delivered message now waits in our event queue: keep it in the receive window.
             self.sync_receive_backlog();
         }
+        if self.direct_sctp_path().is_some() {
+            // Built when polled and sealed straight into the caller's buffer (rtc/transmit.rs).
+            return moved;
+        }
+        moved | self.queue_sctp_packets(now)
+    }
+
+    /// Builds every SCTP packet that is ready and hands each to DTLS's queue; true if there was one.
+    pub(crate) fn queue_sctp_packets(&mut self, now: Instant) -> bool {
+        let mut moved = false;
         let mut packet = std::mem::take(&mut self.sctp_packet);
         while self
             .sctp

@@ -23,6 +23,9 @@ pub struct Peer {
     pub send_errors: Vec<String>,
     /// While set, the application does not poll events (a reader that stopped reading).
     pub paused: bool,
+    /// When set, datagrams are taken with `poll_transmit_into`, appended to this buffer after what
+    /// it already holds (which must stay untouched).
+    pub into: Option<Vec<u8>>,
 }
 
 /// Keep at most this much buffered per channel before waiting for acks.
@@ -46,6 +49,7 @@ impl Peer {
             closed: Vec::new(),
             send_errors: Vec::new(),
             paused: false,
+            into: None,
         }
     }
 
@@ -107,6 +111,26 @@ impl Endpoint for Peer {
     }
     fn poll_transmit(&mut self, now: Instant) -> Option<Datagram> {
         self.drain(now);
+        if let Some(buf) = self.into.as_mut() {
+            let prefix = buf.clone();
+            let t = self.rtc.poll_transmit_into(now, buf)?;
+            assert_eq!(
+                &buf[..prefix.len()],
+                &prefix[..],
+                "poll_transmit_into kept the buffer's bytes"
+            );
+            assert_eq!(
+                buf.len(),
+                prefix.len() + t.len,
+                "the datagram is the buffer's last len bytes"
+            );
+            let payload = buf.split_off(prefix.len());
+            return Some(Datagram {
+                source: t.source,
+                destination: t.destination,
+                payload,
+            });
+        }
         self.rtc.poll_transmit(now).map(|t| Datagram {
             source: t.source,
             destination: t.destination,
