@@ -1,6 +1,7 @@
 //! Moving data between the layers of an [`Rtc`] after every input (DESIGN.md "The run loop": the owner
 //! drains every child's `poll_*` after each mutation).
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use oxirtc_dtls::DtlsEvent;
@@ -153,7 +154,7 @@ impl Rtc {
             // A delivered message now waits in our event queue: keep it in the receive window.
             self.sync_receive_backlog();
         }
-        if self.direct_sctp_path().is_some() {
+        if self.direct_sctp_path(now).is_some() {
             // Built when polled and sealed straight into the caller's buffer (rtc/transmit.rs).
             return moved;
         }
@@ -181,16 +182,19 @@ impl Rtc {
         moved
     }
 
-    fn drain_dtls_transmits(&mut self, now: Instant) -> bool {
-        let mut moved = false;
-        // Send on the selected pair; before ICE selects one, on the best valid pair (RFC 8445 §12.1),
-        // else answer on the path the last DTLS datagram came from (a peer's ClientHello can arrive
-        // before our own check was answered).
-        // RFC 7675 §5.1: once consent is lost (ICE failed) nothing is sent at all.
-        let path = match self.ice_state {
+    /// The pair DTLS (and so SCTP) goes on: the selected pair; before ICE selects one, the best valid
+    /// pair (RFC 8445 §12.1), else the path the last DTLS datagram came from (a peer's ClientHello can
+    /// arrive before our own check was answered). RFC 7675 §5.1: none once consent is lost.
+    pub(crate) fn data_path(&self, now: Instant) -> Option<(SocketAddr, SocketAddr)> {
+        match self.ice_state {
             IceConnectionState::Failed => None,
             _ => self.ice.valid_pair(now).or(self.last_dtls_path),
-        };
+        }
+    }
+
+    fn drain_dtls_transmits(&mut self, now: Instant) -> bool {
+        let mut moved = false;
+        let path = self.data_path(now);
         while let Some(datagram) = self.dtls.as_mut().and_then(|d| d.poll_transmit()) {
             moved = true;
             tracing::trace!(len = datagram.len(), ?path, "rtc: DTLS datagram out");

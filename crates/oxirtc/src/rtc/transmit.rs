@@ -7,8 +7,6 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use oxirtc_ice::IceConnectionState;
-
 use super::{Rtc, Transmit};
 
 /// Where the datagram [`Rtc::poll_transmit_into`] appended goes.
@@ -65,7 +63,7 @@ impl Rtc {
     /// Builds the next SCTP packet and seals it straight into `buf`, if SCTP has one and the path
     /// allows it (see [`Rtc::direct_sctp_path`]).
     fn seal_next_sctp_packet(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<TransmitInfo> {
-        let (source, destination) = self.direct_sctp_path()?;
+        let (source, destination) = self.direct_sctp_path(now)?;
         let mut packet = std::mem::take(&mut self.sctp_packet);
         let mut info = None;
         while info.is_none() && self.sctp.as_mut()?.poll_transmit_into(now, &mut packet) {
@@ -80,18 +78,14 @@ impl Rtc {
         info
     }
 
-    /// Where SCTP packets are sealed on demand: DTLS is connected and the path is a selected (or, before
-    /// selection, the last DTLS) pair whose local side is not a relayed candidate. `None`: SCTP packets
-    /// go through DTLS's queue when the pump runs (relayed paths, consent lost, no DTLS yet).
-    pub(crate) fn direct_sctp_path(&self) -> Option<(SocketAddr, SocketAddr)> {
-        // RFC 7675 §5.1: once consent is lost (ICE failed) nothing is sent at all.
-        if self.ice_state == IceConnectionState::Failed
-            || !self.dtls.as_ref().is_some_and(|d| d.is_connected())
-        {
+    /// Where SCTP packets are sealed on demand: DTLS is connected and the path DTLS goes on
+    /// ([`Rtc::data_path`]) has a local side that is not a relayed candidate. `None`: SCTP packets go
+    /// through DTLS's queue when the pump runs (relayed paths, consent lost, no DTLS yet).
+    pub(crate) fn direct_sctp_path(&self, now: Instant) -> Option<(SocketAddr, SocketAddr)> {
+        if !self.dtls.as_ref().is_some_and(|d| d.is_connected()) {
             return None;
         }
-        // The path drain_dtls_transmits sends DTLS on.
-        let (local, remote) = self.ice.selected_pair().or(self.last_dtls_path)?;
+        let (local, remote) = self.data_path(now)?;
         if self.turn.iter().any(|s| s.relayed == Some(local)) {
             return None;
         }
