@@ -474,6 +474,20 @@ impl IceAgent {
         self.selected.as_ref().is_some_and(|s| s.remote == addr) || self.remote.iter().any(|c| c.addr == addr)
     }
 
+    /// Frees the spare capacity check, transmit and event queues kept from connectivity checks:
+    /// nothing they hold is dropped, only room for more. For a connection that has gone quiet;
+    /// consent checks (RFC 7675) allocate their slot again when they run.
+    pub fn release_idle_buffers(&mut self) {
+        self.checks.shrink_to_fit();
+        self.gathers.shrink_to_fit();
+        self.pairs.shrink_to_fit();
+        self.local.shrink_to_fit();
+        self.remote.shrink_to_fit();
+        self.triggered.shrink_to_fit();
+        self.transmits.shrink_to_fit();
+        self.events.shrink_to_fit();
+    }
+
     /// What was received, sent and dropped.
     pub fn stats(&self) -> &IceStats {
         &self.stats

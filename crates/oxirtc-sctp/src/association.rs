@@ -712,6 +712,23 @@ impl Association {
         self.sender.is_idle()
     }
 
+    /// Frees what an idle association kept from its last burst: the capacity of its empty send,
+    /// retransmission and control queues and its packet scratch buffer. Call it when
+    /// [`Association::is_idle`] and traffic has stopped for a while; the next burst allocates again.
+    pub fn release_idle_buffers(&mut self) {
+        if !self.is_idle() {
+            return;
+        }
+        self.sender.release_idle_buffers();
+        if self.ctrl.is_empty() {
+            self.ctrl = VecDeque::new();
+        }
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+        self.scratch = Vec::new();
+    }
+
     /// Bytes queued or in flight on `stream`, not yet acknowledged or abandoned.
     pub fn buffered_amount(&self, stream: StreamId) -> usize {
         self.sender.buffered_amount(stream.0)

@@ -337,6 +337,17 @@ impl Sender {
         !self.queue.is_empty()
     }
 
+    /// Frees the capacity the empty queues kept from the last burst (an idle connection holds none);
+    /// the next burst allocates it again.
+    pub(crate) fn release_idle_buffers(&mut self) {
+        release_if_empty(&mut self.queue);
+        release_if_empty(&mut self.held);
+        release_if_empty(&mut self.inflight);
+        if self.low_events.is_empty() {
+            self.low_events = Vec::new();
+        }
+    }
+
     pub(crate) fn has_outstanding(&self) -> bool {
         !self.inflight.is_empty()
     }
@@ -1071,6 +1082,13 @@ impl Sender {
             }
         }
         self.update_adv_peer_ack();
+    }
+}
+
+/// Gives back an empty queue's allocation.
+fn release_if_empty<T>(q: &mut VecDeque<T>) {
+    if q.is_empty() {
+        *q = VecDeque::new();
     }
 }
 

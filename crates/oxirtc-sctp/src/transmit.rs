@@ -25,6 +25,9 @@ impl Association {
     #[must_use]
     pub fn poll_transmit_into(&mut self, now: Instant, buf: &mut Vec<u8>) -> bool {
         self.maybe_start_reconfig(now);
+        // A buffer the caller gave back while idle (no capacity) stays unallocated when there is
+        // nothing to send: polling an idle association must not re-grow it to a packet.
+        let released = buf.capacity() == 0;
         let built = self.build_packet(now, buf);
         if built {
             if self.zero_checksum_allowed(buf) {
@@ -35,6 +38,8 @@ impl Association {
             }
             self.stats.packets_sent += 1;
             self.stats.bytes_sent += buf.len() as u64;
+        } else if released {
+            *buf = Vec::new();
         } else {
             buf.clear();
         }

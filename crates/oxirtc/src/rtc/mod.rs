@@ -123,7 +123,15 @@ pub struct Rtc {
     pub(crate) dtls_connected: bool,
     pub(crate) stats: RtcStats,
     pub(crate) turn: Vec<relay::TurnSlot>,
+    /// When the scratch buffers and spare queue capacity of a connection that has gone quiet are
+    /// given back ([`IDLE_RELEASE`] after a datagram arrived); `None` when not armed.
+    pub(crate) release_at: Option<Instant>,
 }
+
+/// How long after the last datagram received an idle connection gives back its packet-sized scratch
+/// buffers and the spare capacity of its queues. Long enough that a burst reuses them; a quiet
+/// connection then holds only its state.
+const IDLE_RELEASE: Duration = Duration::from_millis(100);
 
 impl Rtc {
     /// A new connection with a fresh self-signed certificate.
@@ -188,6 +196,7 @@ impl Rtc {
             dtls_connected: false,
             stats: RtcStats::default(),
             turn: Vec::new(),
+            release_at: None,
         })
     }
 
@@ -213,6 +222,9 @@ impl Rtc {
     /// and counted in [`Rtc::stats`]; nothing from the network can panic or tear down the connection.
     pub fn handle_receive(&mut self, now: Instant, source: SocketAddr, destination: SocketAddr, data: &[u8]) {
         self.stats.bytes_received += data.len() as u64;
+        if self.release_at.is_none() {
+            self.release_at = now.checked_add(IDLE_RELEASE);
+        }
         if !self.receive_turn(now, source, destination, data) {
             self.receive_datagram(now, source, destination, data);
         }
@@ -268,18 +280,33 @@ impl Rtc {
             slot.client.handle_timeout(now);
         }
         self.pump(now);
+        if self.release_at.is_some_and(|t| now >= t) {
+            // Re-armed by the next datagram; an idle connection gets no further wake-ups for this.
+            self.release_at = None;
+        }
         self.release_idle_buffers();
     }
 
     /// A timer fired and nothing is queued or in flight: give back the packet-sized scratch
-    /// buffers (SCTP packet, DTLS plaintext) that a burst of traffic reuses, so an idle connection
-    /// holds no more than it needs. The next burst allocates them once again.
+    /// buffers (SCTP packet, DTLS plaintext) that a burst of traffic reuses and the spare capacity
+    /// of emptied queues, so an idle connection holds no more than it needs. The next burst
+    /// allocates them once again.
     fn release_idle_buffers(&mut self) {
-        if self.sctp.as_ref().is_some_and(|s| s.is_idle()) && self.out.is_empty() {
-            self.sctp_packet = Vec::new();
-            if let Some(d) = self.dtls.as_mut() {
-                d.release_receive_buffer();
-            }
+        let Some(sctp) = self.sctp.as_mut() else {
+            return;
+        };
+        if !sctp.is_idle() || !self.out.is_empty() {
+            return;
+        }
+        sctp.release_idle_buffers();
+        self.sctp_packet = Vec::new();
+        if let Some(d) = self.dtls.as_mut() {
+            d.release_receive_buffer();
+        }
+        self.ice.release_idle_buffers();
+        self.out = VecDeque::new();
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
         }
     }
 
@@ -332,6 +359,7 @@ impl Rtc {
             self.ice.poll_timeout(),
             self.dtls.as_ref().and_then(Dtls::poll_timeout),
             self.sctp.as_ref().and_then(Association::poll_timeout),
+            self.release_at,
         ]
         .into_iter()
         .chain(self.turn.iter().map(|s| s.client.poll_timeout()))
