@@ -143,11 +143,24 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// Runs an async stack's future on the runtime's worker threads (as an application's tasks would),
 /// not on the main thread that `block_on` parks.
+/// A workload that has not finished after this long is stalled (the slowest full run, webrtc-rs's
+/// 256 MiB bulk, takes well under a minute here); its run is aborted and reported as such.
+const STALL_LIMIT: Duration = Duration::from_secs(300);
+
 fn on_workers<T: Send + 'static>(
     rt: &tokio::runtime::Runtime,
     f: impl std::future::Future<Output = anyhow::Result<T>> + Send + 'static,
 ) -> anyhow::Result<T> {
-    rt.block_on(async { tokio::spawn(f).await.context("benchmark task panicked")? })
+    rt.block_on(async {
+        let mut task = tokio::spawn(f);
+        match tokio::time::timeout(STALL_LIMIT, &mut task).await {
+            Ok(joined) => joined.context("benchmark task panicked")?,
+            Err(_) => {
+                task.abort();
+                bail!("stalled: not finished after {} s", STALL_LIMIT.as_secs())
+            }
+        }
+    })
 }
 
 fn run_setup(rt: &tokio::runtime::Runtime, stack: &str) -> anyhow::Result<Duration> {
@@ -302,7 +315,12 @@ fn report(s: &Settings, samples: &mut Samples) {
                 Some(v) if !v.is_empty() => {
                     let m = median(v);
                     med.insert(stack, m);
-                    cells.push(format!("{:.1} / {:.1} / {:.1}", v[0], m, v[v.len() - 1]));
+                    let n = if v.len() < s.runs {
+                        format!(" ({} runs)", v.len())
+                    } else {
+                        String::new()
+                    };
+                    cells.push(format!("{:.1} / {:.1} / {:.1}{n}", v[0], m, v[v.len() - 1]));
                 }
                 _ => cells.push("-".into()),
             }
@@ -345,7 +363,14 @@ fn main() -> anyhow::Result<()> {
         // Alternate: each run starts with the next stack.
         for k in 0..s.stacks.len() {
             let stack = s.stacks[(run + k) % s.stacks.len()];
-            measure(&s, &rt, &pattern, run, stack, &mut samples)?;
+            if let Err(e) = measure(&s, &rt, &pattern, run, stack, &mut samples) {
+                // A peer stack that stalls or fails loses this run's remaining samples, not the
+                // whole table; oxirtc failing is an error of the bench run.
+                if stack == "oxirtc" {
+                    return Err(e.context(format!("oxirtc, run {run}")));
+                }
+                eprintln!("  run {run} {stack:>9} failed, its remaining figures skipped: {e:#}");
+            }
         }
     }
     report(&s, &mut samples);
