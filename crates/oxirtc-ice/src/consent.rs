@@ -7,6 +7,7 @@ use oxirtc_stun::RetransmitConfig;
 
 use crate::agent::{IceAgent, Timer};
 use crate::outbound::CheckSpec;
+use crate::pair::PairState;
 
 impl IceAgent {
     /// Next consent check in `consent_interval` randomised over [0.8, 1.2] (RFC 7675 §5.1). A lite agent
@@ -69,7 +70,7 @@ impl IceAgent {
     /// state is Failed until an ICE restart. Also arms the Liveness timer for the next deadline.
     pub(crate) fn update_liveness(&mut self, now: Instant) {
         let Some(s) = &self.selected else {
-            self.timers[Timer::Liveness as usize] = None;
+            self.update_valid_pair_liveness(now);
             return;
         };
         let expires = s.last_alive + self.config.consent_timeout;
@@ -84,5 +85,34 @@ impl IceAgent {
         }
         let disconnect = s.last_alive + self.config.disconnected_timeout;
         self.timers[Timer::Liveness as usize] = Some(if now < disconnect { disconnect } else { expires });
+    }
+
+    /// Before any pair is selected data may already flow on a valid pair (RFC 8445 §12.1), whose
+    /// consent runs from its last answered check like a selected pair's (RFC 7675 §5.1). When every
+    /// valid pair's consent has expired (the path died before the nomination got through), ICE fails
+    /// and stops its checks at once instead of retransmitting them into a dead path.
+    fn update_valid_pair_liveness(&mut self, now: Instant) {
+        let last = self
+            .pairs
+            .iter()
+            .filter(|p| p.state != PairState::Failed)
+            .filter_map(|p| p.last_success)
+            .max();
+        let Some(last) = last.filter(|_| !self.failed) else {
+            self.timers[Timer::Liveness as usize] = None;
+            return;
+        };
+        let expires = last + self.config.consent_timeout;
+        if now < expires {
+            self.timers[Timer::Liveness as usize] = Some(expires);
+            return;
+        }
+        tracing::warn!("ice consent expired on every valid pair before a nomination; stopped sending");
+        self.failed = true;
+        self.checks.clear();
+        self.triggered.clear();
+        self.timers[Timer::Pace as usize] = None;
+        self.timers[Timer::Nominate as usize] = None;
+        self.timers[Timer::Liveness as usize] = None;
     }
 }

@@ -210,6 +210,10 @@ impl IceAgent {
         }
         self.pairs[pair].state = PairState::Succeeded;
         self.pairs[pair].last_success = Some(now);
+        if self.selected.is_none() {
+            // RFC 8445 §12.1: data may flow on this pair before the nomination.
+            tracing::info!(local = %check.source, remote = %check.destination, "ice valid pair");
+        }
         self.unfreeze_foundation(now, pair);
         self.refresh_liveness(now, check.source, check.destination);
         // §7.2.5.3.4: nominated when the check carried USE-CANDIDATE (controlling) or the peer asked for

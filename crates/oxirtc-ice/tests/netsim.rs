@@ -221,6 +221,57 @@ fn consent_expires_when_the_path_dies() {
 }
 
 #[test]
+fn a_path_that_dies_before_the_nomination_fails_within_the_consent_timeout() {
+    // Data may flow on a valid pair before the nomination (RFC 8445 §12.1); if the path dies in
+    // that window, the valid pair's consent (RFC 7675 §5.1) must end everything 30 s after its last
+    // answered check, checks included, rather than the nomination check retransmitting for ~40 s.
+    let mut lab = Lab::new(Setup {
+        seed: 9,
+        left: Place::Public,
+        right: Place::Public,
+        ..Setup::default()
+    });
+    let early = |lab: &Lab, i: usize| {
+        let now = lab.sim.now();
+        lab.agent(i).valid_pair(now).is_some() && lab.agent(i).selected_pair().is_none()
+    };
+    let ok = lab.run_until(Duration::from_secs(5), |lab| {
+        early(lab, lab.left) || early(lab, lab.right)
+    });
+    assert!(ok, "no window between the first valid pair and the selection");
+    let cut = lab.sim.now();
+    let dead = LinkConfig {
+        loss: 1.0,
+        ..LinkConfig::default()
+    };
+    let l = if early(&lab, lab.left) {
+        lab.left
+    } else {
+        lab.right
+    };
+    let (lh, rh) = (lab.left_host, lab.right_host);
+    lab.sim.net.set_link(lh, dead.clone());
+    lab.sim.net.set_link(rh, dead);
+    assert!(lab.run_until(Duration::from_secs(60), |lab| {
+        lab.agent(l).state() == IceConnectionState::Failed
+    }));
+    let took = lab.sim.now() - cut;
+    assert!(
+        took <= Duration::from_secs(30),
+        "failed only {took:?} after the cut"
+    );
+    let now = lab.sim.now();
+    assert_eq!(lab.agent(l).valid_pair(now), None, "must stop sending data");
+    let checks = lab.agent(l).stats().checks_sent;
+    lab.run_until(Duration::from_secs(30), |_| false);
+    assert_eq!(
+        lab.agent(l).stats().checks_sent,
+        checks,
+        "checks went on after failing"
+    );
+}
+
+#[test]
 fn lite_agent_on_either_side() {
     // The lite side is public (RFC 8445 §2.5); the full agent is behind a NAT and must control.
     for full_starts_controlling in [true, false] {

@@ -282,9 +282,11 @@ pub fn transfer(
         .and_then(|(_, t)| t.split(" s,").next())
         .and_then(|v| v.parse::<f64>().ok())
         .map(|secs| bytes / secs.max(1e-3) / 1e6);
-    let relayed = send_err
-        .lines()
-        .find(|l| l.contains("ice selected pair"))
+    // The pair data went on: the last selected pair; a short transfer can end before the nomination
+    // (data may flow on a valid pair first, RFC 8445 §12.1), then the last valid pair.
+    let last_line = |what: &str| send_err.lines().rev().find(|l| l.contains(what));
+    let relayed = last_line("ice selected pair")
+        .or_else(|| last_line("ice valid pair"))
         .map(|l| l.contains(&format!("local={PUB_IP}")));
     let said_why = |e: &str| e.lines().any(|l| l.starts_with("error: "));
     Transfer {
