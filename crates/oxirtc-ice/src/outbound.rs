@@ -208,11 +208,15 @@ impl IceAgent {
                 related: Some(check.source),
             });
         }
+        let data_pair_before = self.valid_pair(now);
         self.pairs[pair].state = PairState::Succeeded;
         self.pairs[pair].last_success = Some(now);
-        if self.selected.is_none() {
-            // RFC 8445 §12.1: data may flow on this pair before the nomination.
-            tracing::info!(local = %check.source, remote = %check.destination, "ice valid pair");
+        match self.valid_pair(now) {
+            // RFC 8445 §12.1: before the nomination data flows on the best valid pair; say when it moves.
+            Some((local, remote)) if self.selected.is_none() && data_pair_before != Some((local, remote)) => {
+                tracing::info!(%local, %remote, "ice valid pair");
+            }
+            _ => {}
         }
         self.unfreeze_foundation(now, pair);
         self.refresh_liveness(now, check.source, check.destination);

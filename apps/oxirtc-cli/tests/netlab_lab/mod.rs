@@ -283,7 +283,8 @@ pub fn transfer(
         .and_then(|v| v.parse::<f64>().ok())
         .map(|secs| bytes / secs.max(1e-3) / 1e6);
     // The pair data went on: the last selected pair; a short transfer can end before the nomination
-    // (data may flow on a valid pair first, RFC 8445 §12.1), then the last valid pair.
+    // (data may flow on the best valid pair first, RFC 8445 §12.1), then the last "ice valid pair"
+    // line, which ICE logs whenever that best valid pair changes.
     let last_line = |what: &str| send_err.lines().rev().find(|l| l.contains(what));
     let relayed = last_line("ice selected pair")
         .or_else(|| last_line("ice valid pair"))
