@@ -134,7 +134,7 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
         wait_for_channel(&mut pc).await?
     };
     let dc_report = exchange(args, dc, t0).await?;
-    let stats = pc.stats().await?;
+    let stats = stats_once_selected(&pc).await?;
     result["setupMs"] = dc_report["openMs"].clone();
     result["checks"] = json!({ "dataChannelEcho": dc_report["allEchoed"] == json!(true) && dc_report["mismatched"] == json!(0) });
     result["dc"] = dc_report;
@@ -145,6 +145,19 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
     result["rttMs"] = json!(stats.rtt.map(|d| d.as_secs_f64() * 1000.0));
     pc.close().await;
     Ok(())
+}
+
+/// The connection's stats once ICE has selected a pair. Data may flow on a valid pair before the
+/// nomination lands (RFC 8445 §12.1), so a short exchange can end first; waits up to 2 s for it.
+async fn stats_once_selected(pc: &PeerConnection) -> anyhow::Result<oxirtc_tokio::Stats> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let stats = pc.stats().await?;
+        if stats.selected_pair.is_some() || Instant::now() >= deadline {
+            return Ok(stats);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 async fn wait_for_channel(pc: &mut PeerConnection) -> anyhow::Result<DataChannel> {

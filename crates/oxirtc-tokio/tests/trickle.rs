@@ -160,8 +160,18 @@ async fn relayed_candidates_trickle_after_the_offer_and_answer() {
     da.opened().await.unwrap();
     da.send_text("via relay").await.unwrap();
     assert_eq!(db.recv().await.unwrap(), Message::text("via relay"));
-    let stats = a.stats().await.unwrap();
-    let (local, remote) = stats.selected_pair.unwrap();
+    // Data may flow on a valid pair before the nomination lands (RFC 8445 §12.1): wait for it.
+    let selected = async {
+        loop {
+            if let Some(pair) = a.stats().await.unwrap().selected_pair {
+                return pair;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let (local, remote) = tokio::time::timeout(Duration::from_secs(10), selected)
+        .await
+        .expect("no selected pair 10 s after the data went through");
     assert_ne!(local.port(), remote.port());
     assert!(db.stream_id().is_some());
 }
