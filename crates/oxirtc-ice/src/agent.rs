@@ -456,11 +456,9 @@ impl IceAgent {
         if self.failed {
             return None;
         }
-        // A valid pair being checked again (the nomination, a triggered check) is Waiting or
-        // In-Progress meanwhile but stays valid until a check on it fails (RFC 8445 §7.2.5.3.2).
         self.pairs
             .iter()
-            .filter(|p| p.state != PairState::Failed)
+            .filter(|p| p.is_valid())
             .filter(|p| {
                 p.last_success
                     .is_some_and(|t| now.saturating_duration_since(t) < self.config.consent_timeout)

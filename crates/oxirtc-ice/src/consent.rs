@@ -7,7 +7,6 @@ use oxirtc_stun::RetransmitConfig;
 
 use crate::agent::{IceAgent, Timer};
 use crate::outbound::CheckSpec;
-use crate::pair::PairState;
 
 impl IceAgent {
     /// Next consent check in `consent_interval` randomised over [0.8, 1.2] (RFC 7675 §5.1). A lite agent
@@ -95,7 +94,7 @@ impl IceAgent {
         let last = self
             .pairs
             .iter()
-            .filter(|p| p.state != PairState::Failed)
+            .filter(|p| p.is_valid())
             .filter_map(|p| p.last_success)
             .max();
         let Some(last) = last.filter(|_| !self.failed) else {

@@ -208,15 +208,15 @@ impl IceAgent {
                 related: Some(check.source),
             });
         }
-        let data_pair_before = self.valid_pair(now);
+        // RFC 8445 §12.1: before the nomination data flows on the best valid pair; say when it moves.
+        let unselected = self.selected.is_none();
+        let data_pair_before = if unselected { self.valid_pair(now) } else { None };
         self.pairs[pair].state = PairState::Succeeded;
         self.pairs[pair].last_success = Some(now);
-        match self.valid_pair(now) {
-            // RFC 8445 §12.1: before the nomination data flows on the best valid pair; say when it moves.
-            Some((local, remote)) if self.selected.is_none() && data_pair_before != Some((local, remote)) => {
+        if unselected {
+            if let Some((local, remote)) = self.valid_pair(now).filter(|p| Some(*p) != data_pair_before) {
                 tracing::info!(%local, %remote, "ice valid pair");
             }
-            _ => {}
         }
         self.unfreeze_foundation(now, pair);
         self.refresh_liveness(now, check.source, check.destination);

@@ -39,6 +39,15 @@ pub(crate) struct Pair {
     pub peer_nominated_at: Option<Instant>,
 }
 
+impl Pair {
+    /// In the valid list (RFC 8445 §7.2.5.3.2): a check on it was answered and none has failed since.
+    /// A valid pair being checked again (the nomination, a triggered check) is Waiting or In-Progress
+    /// meanwhile and stays valid.
+    pub(crate) fn is_valid(&self) -> bool {
+        self.last_success.is_some() && self.state != PairState::Failed
+    }
+}
+
 /// RFC 8445 §6.1.2.3: pair priority = 2^32*MIN(G,D) + 2*MAX(G,D) + (G>D?1:0), G the controlling agent's
 /// candidate priority and D the controlled agent's.
 pub(crate) fn pair_priority(local: u32, remote: u32, controlling: bool) -> u64 {

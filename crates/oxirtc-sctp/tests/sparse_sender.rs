@@ -16,16 +16,7 @@ fn lone_messages_after_a_bulk_burst_are_acknowledged_without_delay_or_timeouts()
     sim.connect_both();
     // Warm up: 256 KiB so SRTT settles on the 60 ms round trip (a SACK every second packet).
     for i in 0..16 {
-        let now = sim.now;
-        sim.assoc(Side::A)
-            .send(
-                now,
-                StreamId(1),
-                Ppid::BINARY,
-                &payload(i, 16 << 10),
-                SendOptions::default(),
-            )
-            .unwrap();
+        send(&mut sim, &payload(i, 16 << 10));
     }
     assert!(sim.run_until(Duration::from_secs(30), |s| {
         Sim::count(&s.events_b) >= 16 && s.a.stats().flight_size == 0
@@ -37,15 +28,7 @@ fn lone_messages_after_a_bulk_burst_are_acknowledged_without_delay_or_timeouts()
     let mut acked_after = Vec::new();
     for i in 0..10u64 {
         let sent_at = sim.now;
-        sim.assoc(Side::A)
-            .send(
-                sent_at,
-                StreamId(1),
-                Ppid::BINARY,
-                &payload(100 + i, 100),
-                SendOptions::default(),
-            )
-            .unwrap();
+        send(&mut sim, &payload(100 + i, 100));
         sim.pump();
         assert!(sim.run_until(Duration::from_secs(5), |s| s.a.stats().flight_size == 0));
         acked_after.push(sim.now - sent_at);
@@ -75,4 +58,13 @@ fn lone_messages_after_a_bulk_burst_are_acknowledged_without_delay_or_timeouts()
         "SRTT grew to {:?}",
         st.srtt
     );
+}
+
+/// One ordered message from A to B, now.
+#[allow(clippy::unwrap_used)] // test helper: a refused send should fail the test loudly
+fn send(sim: &mut Sim, data: &[u8]) {
+    let now = sim.now;
+    sim.assoc(Side::A)
+        .send(now, StreamId(1), Ppid::BINARY, data, SendOptions::default())
+        .unwrap();
 }

@@ -123,14 +123,15 @@ pub struct Rtc {
     pub(crate) dtls_connected: bool,
     pub(crate) stats: RtcStats,
     pub(crate) turn: Vec<relay::TurnSlot>,
-    /// When the scratch buffers and spare queue capacity of a connection that has gone quiet are
-    /// given back ([`IDLE_RELEASE`] after a datagram arrived); `None` when not armed.
+    /// A wake-up [`IDLE_RELEASE`] after the first datagram received since the last one, so that a
+    /// connection that goes quiet gets a timer on which to give its buffers back; `None` when not
+    /// armed. The release itself runs on any timer that finds the connection idle.
     pub(crate) release_at: Option<Instant>,
 }
 
-/// How long after the last datagram received an idle connection gives back its packet-sized scratch
-/// buffers and the spare capacity of its queues. Long enough that a burst reuses them; a quiet
-/// connection then holds only its state.
+/// Delay of the idle-release wake-up after a datagram arrives (see `Rtc::release_at`): a connection
+/// that went quiet gives back its packet-sized scratch buffers and the spare capacity of its queues
+/// within about this long after its traffic stopped, and then holds only its state.
 const IDLE_RELEASE: Duration = Duration::from_millis(100);
 
 impl Rtc {
