@@ -124,6 +124,7 @@ impl Rtc {
                     Some(Setup::Active) => Role::Client,
                     _ => Role::Server,
                 };
+                self.dtls_waits_for_peer_check = role == Role::Client && !remote.ice_lite;
                 self.remote = Some(remote);
                 self.set_dtls_role(now, role);
             }
@@ -296,8 +297,23 @@ impl Rtc {
     /// Starts the DTLS handshake (as client; a server just waits) once ICE has a valid pair: RFC 8445
     /// §12.1 lets data go on a valid pair before selection, so the handshake overlaps the nomination
     /// instead of waiting one more pacing interval (Ta) for it. Returns whether it started.
+    ///
+    /// As answerer and DTLS client we also wait for the offerer's first authenticated check (or the
+    /// nomination, which needs one): it is signed with our answer's password (RFC 8445 §7.2.2), so it
+    /// proves the offerer has applied our answer and knows our certificate fingerprint (RFC 8842 §5).
+    /// Our own check can be answered before that (§7.3 answers with the local password alone), and a
+    /// ClientHello that arrives first is refused by stacks that verify the fingerprint on receipt
+    /// (libdatachannel sends unknown_ca and tears down). On an honest path the wait is at most about
+    /// one round trip: the offerer's checks follow its answer. An ICE-lite offerer sends no checks,
+    /// so against one we do not wait.
     pub(crate) fn maybe_start_dtls(&mut self, now: Instant) -> bool {
         if self.dtls_started || self.ice.valid_pair(now).is_none() {
+            return false;
+        }
+        if self.dtls_waits_for_peer_check
+            && self.ice.stats().checks_received == 0
+            && self.ice.selected_pair().is_none()
+        {
             return false;
         }
         if let Some(dtls) = self.dtls.as_mut() {

@@ -154,6 +154,17 @@ pub fn pair(seed: u64, link: LinkConfig) -> Simulation<Peer> {
 /// [`pair`] with both peers built from `config` (each with its own `rng_seed`).
 #[allow(clippy::disallowed_methods)] // the one real clock read of a test; everything after is virtual
 pub fn pair_with(seed: u64, link: LinkConfig, config: RtcConfig) -> Simulation<Peer> {
+    pair_with_configs(seed, link, config.clone(), config)
+}
+
+/// [`pair`] with A built from `config_a` and B from `config_b` (each with its own `rng_seed`).
+#[allow(clippy::disallowed_methods)] // the one real clock read of a test; everything after is virtual
+pub fn pair_with_configs(
+    seed: u64,
+    link: LinkConfig,
+    config_a: RtcConfig,
+    config_b: RtcConfig,
+) -> Simulation<Peer> {
     let start = Instant::now();
     let mut net = Network::new(seed, start);
     let a_addr: SocketAddr = A_ADDR.parse().unwrap();
@@ -161,14 +172,14 @@ pub fn pair_with(seed: u64, link: LinkConfig, config: RtcConfig) -> Simulation<P
     let ha = net.add_host(a_addr.ip(), None, link.clone());
     let hb = net.add_host(b_addr.ip(), None, link);
     let mut sim = Simulation::new(net);
-    let peer = |seed: u8| {
+    let peer = |seed: u8, config: RtcConfig| {
         Peer::with_config(RtcConfig {
             rng_seed: Some([seed; 32]),
-            ..config.clone()
+            ..config
         })
     };
-    let mut a = peer(1);
-    let mut b = peer(2);
+    let mut a = peer(1, config_a);
+    let mut b = peer(2, config_b);
     a.rtc.add_host_candidate(start, a_addr).unwrap();
     b.rtc.add_host_candidate(start, b_addr).unwrap();
     sim.add_endpoint(ha, a);
