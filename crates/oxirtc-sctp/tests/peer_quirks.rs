@@ -47,7 +47,7 @@ fn has_param(p: &[u8], ty: u16) -> bool {
 
 /// A peer whose INIT / INIT ACK does not list PAD: the PAD byte of Supported Extensions is rewritten to
 /// RE-CONFIG's (already listed), so the parameter keeps its length and the rest of its meaning.
-fn hide_pad(p: &mut Vec<u8>) {
+fn hide_pad(p: &mut [u8]) {
     for (ty, at) in init_params(p) {
         if ty != SUPPORTED_EXTENSIONS {
             continue;

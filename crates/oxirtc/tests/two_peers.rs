@@ -476,6 +476,7 @@ fn dtls_starts_on_the_first_valid_pair_while_the_nomination_is_on_its_way() {
 /// Offer from A, answer from B (DTLS client, `a=setup:active`); the answer reaches A only after
 /// `answer_delay`, as over a real signaling channel. Returns A's DTLS datagram count when it applied
 /// the answer, and the set-up time (offer → channel open on both sides).
+#[allow(clippy::unwrap_used)] // test set-up: a failure should panic loudly
 fn late_answer(seed: u64, config_a: RtcConfig, answer_delay: Duration) -> (u64, Duration) {
     let mut sim = common::pair_with_configs(seed, lan(), config_a, RtcConfig::default());
     let start = sim.now();
