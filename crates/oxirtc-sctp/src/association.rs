@@ -335,6 +335,7 @@ impl Association {
             Chunk::CookieAck => self.on_cookie_ack(now),
             Chunk::Abort { causes, .. } => {
                 let reason = crate::reconfig::describe_causes(causes);
+                tracing::warn!(%reason, state = ?self.state, "SCTP: the peer aborted the association");
                 if self.state != State::Closed {
                     self.ctrl.clear(); // nothing more goes to a peer that aborted
                     self.terminate(SctpEvent::Aborted(format!("peer aborted: {reason}")));

@@ -195,3 +195,42 @@ fn an_init_that_draws_no_answer_is_retried_without_zero_checksum() {
     assert_eq!(sim.a.stats().zero_checksum_sent, 0);
     assert_eq!(sim.b.stats().zero_checksum_sent, 0);
 }
+
+#[test]
+fn control_chunks_come_before_data_in_every_packet() {
+    // RFC 9260 §6.10: control chunks bundled with DATA go first. usrsctp (libdatachannel) aborts the
+    // association on a packet where a DATA chunk is followed by anything else. Both sides send at
+    // once, so SACKs are wanted while DATA goes out and ride along with it.
+    use oxirtc_sctp::{Ppid, SendOptions, StreamId};
+    let mut sim = Sim::default_pair(6, Link::perfect(5));
+    sim.log_packets = true;
+    sim.connect_both();
+    let mut sent = 0u64;
+    assert!(sim.run_until(Duration::from_secs(30), |s| {
+        while sent < 400 {
+            let now = s.now;
+            let data = common::payload(sent, 700 + (sent as usize * 37) % 3000);
+            let side = if sent % 2 == 0 { Side::A } else { Side::B };
+            if s.assoc(side)
+                .send(now, StreamId(1), Ppid::BINARY, &data, SendOptions::default())
+                .is_err()
+            {
+                break;
+            }
+            sent += 1;
+        }
+        sent == 400 && Sim::count(&s.events_a) == 200 && Sim::count(&s.events_b) == 200
+    }));
+    let mut bundled = 0;
+    for (_, side, p) in &sim.sent_log {
+        let types = chunk_types(p);
+        if let Some(first_data) = types.iter().position(|t| *t == 0) {
+            assert!(
+                types[first_data..].iter().all(|t| *t == 0),
+                "{side:?} sent chunks {types:?}: a control chunk after DATA"
+            );
+            bundled += usize::from(first_data > 0);
+        }
+    }
+    assert!(bundled > 0, "no SACK was bundled with DATA: the test saw nothing");
+}

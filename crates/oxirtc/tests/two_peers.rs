@@ -540,3 +540,25 @@ fn an_answering_dtls_client_connects_to_an_ice_lite_offerer() {
     let (_, took) = late_answer(32, lite, Duration::from_millis(50));
     assert!(took < Duration::from_secs(1), "set-up took {took:?}");
 }
+
+#[test]
+fn a_lost_first_client_hello_is_resent_after_one_and_a_half_ice_rtts() {
+    // RFC 9147 §5.8.2: with an RTT known from ICE the first DTLS retransmission comes after 1.5 × that
+    // RTT (here 20 ms, floored at 50 ms), not the blind 1 s. libdatachannel drops a ClientHello that
+    // arrives before its DTLS transport is up, right after ICE connects.
+    let mut sim = pair(33, lan());
+    sim.endpoint_mut(0).drop_dtls_in = 1;
+    let start = sim.now();
+    let id = sim
+        .endpoint_mut(0)
+        .rtc
+        .create_data_channel(start, "retry", DataChannelInit::default())
+        .unwrap();
+    negotiate(&mut sim, 0);
+    assert!(sim.run_until(Duration::from_secs(5), |s| {
+        s.endpoint(0).open.contains(&id) && !s.endpoint(1).open.is_empty()
+    }));
+    assert_eq!(sim.endpoint(0).drop_dtls_in, 0, "no ClientHello was dropped");
+    let took = sim.now() - start;
+    assert!(took < Duration::from_millis(300), "set-up took {took:?}");
+}

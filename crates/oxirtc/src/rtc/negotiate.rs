@@ -317,6 +317,17 @@ impl Rtc {
             return false;
         }
         if let Some(dtls) = self.dtls.as_mut() {
+            if let Some(rtt) = self.ice.rtt() {
+                // RFC 9147 §5.8.2: 1.5 × the ICE RTT as the first retransmission timeout, not below
+                // MIN_DTLS_RETRANSMIT (a loopback RTT would make it a busy loop) nor above the
+                // configured one. libdatachannel drops a ClientHello that arrives before its DTLS
+                // transport is up, moments after ICE connects: the retransmission then comes
+                // tens of milliseconds later instead of a second.
+                let rto = (rtt * 3 / 2)
+                    .max(MIN_DTLS_RETRANSMIT)
+                    .min(self.config.dtls.initial_retransmit);
+                dtls.set_initial_retransmit(rto);
+            }
             dtls.start(now);
             self.dtls_started = true;
             self.set_state(crate::PeerConnectionState::Connecting);
@@ -354,6 +365,9 @@ impl Rtc {
         }
     }
 }
+
+/// Floor of the first DTLS retransmission timeout derived from the ICE RTT.
+const MIN_DTLS_RETRANSMIT: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Our role from the answer's `a=setup` to our offer (RFC 8842 §5.3): the answerer picks.
 fn offer_answer_role(answer_setup: Setup) -> Result<Role, RtcError> {

@@ -26,6 +26,9 @@ pub struct Peer {
     /// When set, datagrams are taken with `poll_transmit_into`, appended to this buffer after what
     /// it already holds (which must stay untouched).
     pub into: Option<Vec<u8>>,
+    /// This many incoming DTLS datagrams (RFC 7983: first byte 20..=63) are dropped, as by a peer
+    /// whose DTLS transport is not up yet.
+    pub drop_dtls_in: u32,
 }
 
 /// Keep at most this much buffered per channel before waiting for acks.
@@ -50,6 +53,7 @@ impl Peer {
             send_errors: Vec::new(),
             paused: false,
             into: None,
+            drop_dtls_in: 0,
         }
     }
 
@@ -102,6 +106,10 @@ impl Peer {
 
 impl Endpoint for Peer {
     fn handle_receive(&mut self, now: Instant, d: Datagram) {
+        if self.drop_dtls_in > 0 && d.payload.first().is_some_and(|b| (20..=63).contains(b)) {
+            self.drop_dtls_in -= 1;
+            return;
+        }
         self.rtc.handle_receive(now, d.source, d.destination, &d.payload);
         self.drain(now);
     }
