@@ -1,6 +1,6 @@
 //! RSA certificates for playing an older peer in tests. oxirtc itself never presents one: its own
 //! certificates are ECDSA P-256 ([`DtlsCertificate`](crate::DtlsCertificate), RFC 8827 §6.5), but it
-//! must verify peers that still use RSA (ECDHE_RSA suites, RFC 8422 §2.1), and tests need such a peer.
+//! must verify peers that still use RSA (ECDHE_RSA suites, RFC 8422 §2.2), and tests need such a peer.
 
 use aws_lc_rs::{
     encoding::{AsDer, Pkcs8V1Der},
