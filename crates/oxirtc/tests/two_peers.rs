@@ -562,3 +562,51 @@ fn a_lost_first_client_hello_is_resent_after_one_and_a_half_ice_rtts() {
     let took = sim.now() - start;
     assert!(took < Duration::from_millis(300), "set-up took {took:?}");
 }
+
+#[test]
+fn a_dtls_server_whose_own_check_is_late_sizes_sctp_for_the_direct_path() {
+    // The offerer asks to be DTLS client (a=setup:active), so B answers as server. B's own checks are
+    // lost, so A's ClientHello (A's check was answered) completes B's handshake before B has a valid
+    // pair. B must size SCTP packets for the path the handshake came on (direct), not for the worst
+    // case (relayed), or PLPMTUD searches a smaller range for the whole connection. (B sends three
+    // checks before the channel opens here: its first, the triggered one and a retransmission.)
+    let mut sim = pair(34, lan());
+    sim.endpoint_mut(1).drop_checks_out = 3;
+    let now = sim.now();
+    let id = sim
+        .endpoint_mut(0)
+        .rtc
+        .create_data_channel(now, "direct", DataChannelInit::default())
+        .unwrap();
+    let offer = sim.endpoint_mut(0).rtc.create_offer(now).unwrap();
+    sim.endpoint_mut(0)
+        .rtc
+        .set_local_description(now, &offer)
+        .unwrap();
+    let active = oxirtc::Description {
+        sdp_type: offer.sdp_type,
+        sdp: offer.sdp.replace("a=setup:actpass", "a=setup:active"),
+    };
+    sim.endpoint_mut(1)
+        .rtc
+        .set_remote_description(now, &active)
+        .unwrap();
+    let answer = sim.endpoint_mut(1).rtc.create_answer(now).unwrap();
+    assert!(answer.sdp.contains("a=setup:passive"));
+    sim.endpoint_mut(1)
+        .rtc
+        .set_local_description(now, &answer)
+        .unwrap();
+    sim.endpoint_mut(0)
+        .rtc
+        .set_remote_description(now, &answer)
+        .unwrap();
+    assert!(sim.run_until(Duration::from_secs(5), |s| {
+        s.endpoint(0).open.contains(&id) && !s.endpoint(1).open.is_empty()
+    }));
+    assert_eq!(sim.endpoint(1).drop_checks_out, 0, "B's checks were not dropped");
+    sim.run_until(Duration::from_secs(3), |_| false);
+    // IPv4 direct: BASE 1135, MAX 1435 SCTP bytes (1200 / 1500 IP); relayed would be 1084 / 1384.
+    let pmtu = sim.endpoint(1).rtc.sctp_stats().map(|s| s.pmtu);
+    assert_eq!(pmtu, Some(1435 & !3));
+}

@@ -29,6 +29,8 @@ pub struct Peer {
     /// This many incoming DTLS datagrams (RFC 7983: first byte 20..=63) are dropped, as by a peer
     /// whose DTLS transport is not up yet.
     pub drop_dtls_in: u32,
+    /// This many outgoing STUN Binding requests (type 0x0001) are dropped: checks that get lost.
+    pub drop_checks_out: u32,
 }
 
 /// Keep at most this much buffered per channel before waiting for acks.
@@ -54,6 +56,7 @@ impl Peer {
             paused: false,
             into: None,
             drop_dtls_in: 0,
+            drop_checks_out: 0,
         }
     }
 
@@ -119,6 +122,20 @@ impl Endpoint for Peer {
     }
     fn poll_transmit(&mut self, now: Instant) -> Option<Datagram> {
         self.drain(now);
+        let d = self.next_datagram(now)?;
+        if self.drop_checks_out > 0 && d.payload.starts_with(&[0, 1]) {
+            self.drop_checks_out -= 1;
+            return self.poll_transmit(now);
+        }
+        Some(d)
+    }
+    fn poll_timeout(&mut self) -> Option<Instant> {
+        self.rtc.poll_timeout()
+    }
+}
+
+impl Peer {
+    fn next_datagram(&mut self, now: Instant) -> Option<Datagram> {
         if let Some(buf) = self.into.as_mut() {
             let prefix = buf.clone();
             let t = self.rtc.poll_transmit_into(now, buf)?;
@@ -144,9 +161,6 @@ impl Endpoint for Peer {
             destination: t.destination,
             payload: t.contents,
         })
-    }
-    fn poll_timeout(&mut self) -> Option<Instant> {
-        self.rtc.poll_timeout()
     }
 }
 
