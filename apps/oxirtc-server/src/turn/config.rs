@@ -59,7 +59,8 @@ pub struct TurnOptions {
     pub drain_timeout: Option<u64>,
     /// Unauthenticated (401/438) answers per source IP per second (default 20).
     pub unauth_rate: Option<u32>,
-    /// Bytes an unauthenticated 401 may exceed its request by (default 0: never larger).
+    /// Optional size rule: bytes an unauthenticated 401 may exceed its request by (default: no
+    /// rule, every unauthenticated request is answered within `unauth-rate`).
     pub unauth_size_slack: Option<usize>,
     /// RFC 5780: second IP for NAT behaviour discovery (Binding with OTHER-ADDRESS, CHANGE-REQUEST).
     pub alt_ip: Option<IpAddr>,
@@ -205,7 +206,7 @@ impl TurnOptions {
             max_allocations_per_user: self.user_quota.unwrap_or(0),
             max_allocations: self.max_allocations.unwrap_or(0),
             max_bytes_per_second: self.max_bps.unwrap_or(0),
-            unauth_size_slack: self.unauth_size_slack.unwrap_or(0),
+            unauth_size_slack: self.unauth_size_slack,
             unauth_responses_per_second: self.unauth_rate.unwrap_or(d.unauth_responses_per_second),
             software: "oxirtc".into(),
             ..d
@@ -258,6 +259,19 @@ mod tests {
         assert_eq!(o.realm.as_deref(), Some("flag"));
         assert_eq!(o.min_port, Some(50000));
         assert_eq!(o.user, vec!["a:b".to_owned()]);
+    }
+
+    #[test]
+    fn no_401_size_rule_unless_asked() {
+        let base = TurnOptions {
+            listen: vec!["127.0.0.1:3478".parse().unwrap()],
+            user: vec!["u:p".into()],
+            ..TurnOptions::default()
+        };
+        assert_eq!(base.server_config().unwrap().unauth_size_slack, None);
+        let file = TurnOptions::from_toml("unauth-size-slack = 0\n").unwrap();
+        let c = base.over(file).server_config().unwrap();
+        assert_eq!(c.unauth_size_slack, Some(0));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::metrics::publish;
+use super::metrics::{publish, SizeRule};
 use super::udp::{listener_reader, relay_reader, Batch};
 
 /// What reaches a worker from other threads.
@@ -55,8 +55,8 @@ pub(crate) struct WorkerSetup {
     pub live: Arc<AtomicUsize>,
     /// Closed when the daemon is dropped: the worker then stops.
     pub stop: watch::Receiver<()>,
-    /// `--unauth-size-slack`, named in the size-rule warning.
-    pub slack: usize,
+    /// The optional 401 size rule (`--unauth-size-slack`), named in its warning.
+    pub size_rule: Option<SizeRule>,
     /// The daemon's start, shared by all workers (paces the size-rule warning).
     pub epoch: Instant,
 }
@@ -92,7 +92,7 @@ async fn run(setup: WorkerSetup) {
         listeners,
         live,
         mut stop,
-        slack,
+        size_rule,
         epoch,
     } = setup;
     let shared: Shared = Rc::new(RefCell::new(State {
@@ -154,7 +154,14 @@ async fn run(setup: WorkerSetup) {
             next_metrics = now + METRICS_EVERY;
             let state = shared.borrow();
             let count = state.core.allocation_count();
-            publish(index, &mut last, state.core.stats(), count, slack, (now, epoch));
+            publish(
+                index,
+                &mut last,
+                state.core.stats(),
+                count,
+                size_rule,
+                (now, epoch),
+            );
             state.live.store(count, Ordering::Relaxed);
         }
     }

@@ -122,8 +122,8 @@ impl TurnServer {
         })
     }
 
-    /// 401 / 438 with REALM and a fresh NONCE (RFC 8489 §9.2.4), rate-limited per source IP and
-    /// never larger than the request that caused it.
+    /// 401 / 438 with REALM and a fresh NONCE (RFC 8489 §9.2.4), rate-limited per source IP, and
+    /// held to [`super::ServerConfig::unauth_size_slack`] when that is set.
     fn unauthenticated(&mut self, now: Instant, tuple: FiveTuple, msg: &Message<'_>, code: u16) {
         let limit = self.config.unauth_responses_per_second;
         let full = self.unauth.len() >= MAX_RATE_ENTRIES;
@@ -154,22 +154,29 @@ impl TurnServer {
             Attribute::Realm(&realm),
             Attribute::Nonce(&nonce),
         ];
-        // No FINGERPRINT (optional, RFC 8656 §5): every byte counts against the request's size.
+        // The smallest answer RFC 8489 §9.2.4 allows: no reason phrase, no SOFTWARE (`encode` adds it
+        // only to authenticated answers), no FINGERPRINT (optional, RFC 8656 §5). Its size is
+        // `ServerConfig::unauthenticated_response_len`: a spoofed request reflects at most that much.
         let Some(start) = self.encode(tuple, msg, Class::Error, None, false, &attrs) else {
             return;
         };
-        if self.out.len_since(start) > msg.raw().len() + self.config.unauth_size_slack {
-            // Amplification guard: an unauthenticated request never gets a bigger answer.
-            self.out.abort(start);
-            self.stats.dropped_unauth_too_small += 1;
-            tracing::debug!(
-                client = %tuple.client,
-                request = msg.raw().len(),
-                slack = self.config.unauth_size_slack,
-                "TURN: unauthenticated request smaller than its 401; not answered"
-            );
-            return;
+        let answer = self.out.len_since(start);
+        if let Some(slack) = self.config.unauth_size_slack {
+            if answer > msg.raw().len().saturating_add(slack) {
+                // The optional size rule: the answer may exceed the request by at most `slack`.
+                self.out.abort(start);
+                self.stats.dropped_unauth_too_small += 1;
+                tracing::debug!(
+                    client = %tuple.client,
+                    request = msg.raw().len(),
+                    answer,
+                    slack,
+                    "TURN: unauthenticated request smaller than its 401 minus --unauth-size-slack; not answered"
+                );
+                return;
+            }
         }
+        tracing::trace!(client = %tuple.client, request = msg.raw().len(), answer, code, "TURN: unauthenticated");
         self.stats.error_responses += 1;
         self.out
             .commit(start, tuple.server, tuple.client, tuple.transport);
