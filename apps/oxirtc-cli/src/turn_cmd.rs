@@ -24,7 +24,7 @@ pub struct TurnArgs {
     /// PEM private key for TLS.
     #[arg(long, value_name = "FILE")]
     pub pkey: Option<PathBuf>,
-    /// Relay IP, at most one per family (default: the listen IP).
+    /// Relay IP, at most one per family (default: the address each client reached, as coturn).
     #[arg(long, value_name = "IP")]
     pub relay_ip: Vec<IpAddr>,
     /// Lowest relay port (default 49152).

@@ -31,11 +31,11 @@ const UCLIENT_FIRST_ALLOCATE: &str =
 const DEFAULT_UNAUTH_RATE: usize = 20;
 
 fn free_port() -> u16 {
-    // A port free for both UDP and TCP (`oxirtc turn` listens on both).
+    // A port free for both UDP and TCP (`oxirtc turn` listens on both), on every address.
     loop {
-        let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let u = UdpSocket::bind("0.0.0.0:0").unwrap();
         let port = u.local_addr().unwrap().port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        if TcpListener::bind(("0.0.0.0", port)).is_ok() {
             return port;
         }
     }
@@ -57,12 +57,14 @@ fn coturn_tool(name: &str) -> Option<PathBuf> {
     found
 }
 
-/// Starts `oxirtc turn --listen 127.0.0.1:PORT --user u:p` plus `extra`, waits until it answers
-/// STUN, and returns it with its address.
-fn start_turn(extra: &[&str]) -> (Kill, SocketAddr) {
-    let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+/// Starts `oxirtc turn --listen LISTEN_IP:PORT --user u:p` plus `extra`, waits until it answers
+/// STUN, and returns it with its address on 127.0.0.1.
+fn start_turn(listen_ip: [u8; 4], extra: &[&str]) -> (Kill, SocketAddr) {
+    let port = free_port();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let listen = SocketAddr::from((listen_ip, port));
     let child = Command::new(env!("CARGO_BIN_EXE_oxirtc"))
-        .args(["turn", "--listen", &addr.to_string(), "--user", "u:p"])
+        .args(["turn", "--listen", &listen.to_string(), "--user", "u:p"])
         .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -132,17 +134,21 @@ fn uclient_against_default_flags_loses_nothing() {
     else {
         return;
     };
-    // The operator's command (`oxirtc turn --user u:p --allow-loopback-peers`): only the listen port
+    // The operator's command (`oxirtc turn --user u:p --allow-loopback-peers`): on the wildcard
+    // address like the default, relaying on the address uclient reached (127.0.0.1). Only the port
     // (free, tests run in parallel) and a relay range below the kernel's ephemeral ports (so no
-    // client socket of a parallel test holds a relay port) are set. Realm, 401 rate and size rule,
-    // threads: defaults.
-    let (_server, addr) = start_turn(&[
-        "--allow-loopback-peers",
-        "--min-port",
-        "32000",
-        "--max-port",
-        "32767",
-    ]);
+    // client socket of a parallel test holds a relay port) are set; realm, 401 rate and size rule,
+    // relay IP, threads are the defaults.
+    let (_server, addr) = start_turn(
+        [0, 0, 0, 0],
+        &[
+            "--allow-loopback-peers",
+            "--min-port",
+            "32000",
+            "--max-port",
+            "32767",
+        ],
+    );
     let peer_port = free_port().to_string();
     let _peer = Kill(
         Command::new(peer)
@@ -154,52 +160,41 @@ fn uclient_against_default_flags_loses_nothing() {
     );
     std::thread::sleep(Duration::from_millis(300));
     let port = addr.port().to_string();
-    let args = [
-        "-u",
-        "u",
-        "-w",
-        "p",
-        "-e",
-        "127.0.0.1",
-        "-r",
-        &peer_port,
-        "-n",
-        "300",
-        "-m",
-        "8",
-        "-l",
-        "1000",
-        "-z",
-        "5",
-        "-p",
-        &port,
-        "127.0.0.1",
+    let peer = ["-e", "127.0.0.1", "-r", &peer_port];
+    // The issue's command (first Allocates of 56 and 60 bytes), then client-to-client (`-y`), whose
+    // 52-byte first Allocate is the smallest uclient sends.
+    let runs: [Vec<&str>; 2] = [
+        [&peer[..], &["-n", "300", "-m", "8", "-l", "1000", "-z", "5"]].concat(),
+        vec!["-y", "-n", "100", "-m", "2", "-l", "1000", "-z", "5"],
     ];
-    let out = Command::new("timeout")
-        .arg("120")
-        .arg(uclient)
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let summary: Vec<&str> = text.lines().filter(|l| l.contains("Total")).collect();
-    eprintln!("turnutils_uclient {}:\n{}", args.join(" "), summary.join("\n"));
-    let tail: Vec<&str> = text.lines().rev().take(15).collect();
-    assert!(
-        out.status.success() && text.contains("Total lost packets 0 (0.000000%)"),
-        "uclient lost packets or hung against the default flags (exit {:?}):\n{}",
-        out.status.code(),
-        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-    );
+    for run in runs {
+        let args = [&["-u", "u", "-w", "p"][..], &run, &["-p", &port, "127.0.0.1"]].concat();
+        let out = Command::new("timeout")
+            .arg("60")
+            .arg(&uclient)
+            .args(&args)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let summary: Vec<&str> = text.lines().filter(|l| l.contains("Total")).collect();
+        eprintln!("turnutils_uclient {}:\n{}", args.join(" "), summary.join("\n"));
+        let tail: Vec<&str> = text.lines().rev().take(15).collect();
+        assert!(
+            out.status.success() && text.contains("Total lost packets 0 (0.000000%)"),
+            "uclient {run:?} lost packets or hung against the default flags (exit {:?}):\n{}",
+            out.status.code(),
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
 }
 
 #[test]
 fn amplification_of_unauthenticated_requests_at_the_default() {
-    let (_server, addr) = start_turn(&[]);
+    let (_server, addr) = start_turn([127, 0, 0, 1], &[]);
     let expected = ServerConfig::default().unauthenticated_response_len();
     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
     let requested_udp = [0x00, 0x19, 0x00, 0x04, 17, 0, 0, 0];
@@ -289,12 +284,15 @@ fn amplification_of_unauthenticated_requests_at_the_default() {
 #[test]
 fn size_rule_flag_refuses_requests_smaller_than_their_401() {
     let metrics = free_port();
-    let (_server, addr) = start_turn(&[
-        "--unauth-size-slack",
-        "0",
-        "--metrics",
-        &format!("127.0.0.1:{metrics}"),
-    ]);
+    let (_server, addr) = start_turn(
+        [127, 0, 0, 1],
+        &[
+            "--unauth-size-slack",
+            "0",
+            "--metrics",
+            &format!("127.0.0.1:{metrics}"),
+        ],
+    );
     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
     let chromium = unhex(CHROMIUM_FIRST_ALLOCATE);
     assert_eq!(

@@ -23,7 +23,7 @@ pub struct TurnOptions {
     pub cert: Option<std::path::PathBuf>,
     /// PEM private key for TLS.
     pub pkey: Option<std::path::PathBuf>,
-    /// Relay IPs, at most one per family (default: the listen IP when it is not a wildcard).
+    /// Relay IPs, at most one per family (default: the address each client reached).
     #[serde(default)]
     pub relay_ip: Vec<IpAddr>,
     /// Lowest relay port (default 49152).
@@ -213,19 +213,13 @@ impl TurnOptions {
         })
     }
 
+    /// `--relay-ip`, checked. None given: empty, and the core relays each allocation on the address
+    /// its client reached (a listen address, or on a wildcard one the datagram's destination IP), as
+    /// coturn does without `--relay-ip`.
     fn relay_ips(&self) -> anyhow::Result<Vec<IpAddr>> {
-        let mut ips = self.relay_ip.clone();
-        if ips.is_empty() {
-            ips = self
-                .listen_addrs()
-                .iter()
-                .map(|a| a.ip())
-                .filter(|ip| !ip.is_unspecified())
-                .collect();
-            ips.dedup();
-        }
-        if ips.is_empty() {
-            bail!("no relay address: listening on a wildcard address needs --relay-ip");
+        let ips = self.relay_ip.clone();
+        if ips.iter().any(IpAddr::is_unspecified) {
+            bail!("--relay-ip must be an address of this host, not a wildcard (0.0.0.0, ::)");
         }
         if ips.iter().filter(|ip| ip.is_ipv4()).count() > 1
             || ips.iter().filter(|ip| ip.is_ipv6()).count() > 1
@@ -296,10 +290,23 @@ mod tests {
             .contains("NAME:PASSWORD"));
         let o = TurnOptions {
             user: vec!["a:b".into()],
-            listen: vec!["0.0.0.0:3478".parse().unwrap()],
+            relay_ip: vec!["0.0.0.0".parse().unwrap()],
             ..base.clone()
         };
         assert!(o.server_config().unwrap_err().to_string().contains("--relay-ip"));
+        let o = TurnOptions {
+            user: vec!["a:b".into()],
+            relay_ip: vec!["192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap()],
+            ..base.clone()
+        };
+        assert!(o.server_config().unwrap_err().to_string().contains("--relay-ip"));
+        // The default listen address is a wildcard: relays go on the address each client reached.
+        let o = TurnOptions {
+            user: vec!["a:b".into()],
+            listen: Vec::new(),
+            ..base.clone()
+        };
+        assert!(o.server_config().unwrap().relay_ips.is_empty());
         let o = TurnOptions {
             user: vec!["a:b".into()],
             denied_peer_ip: vec!["x/99".into()],
@@ -310,7 +317,12 @@ mod tests {
             user: vec!["a:b".into()],
             ..base
         };
+        assert!(o.server_config().unwrap().relay_ips.is_empty());
+        let o = TurnOptions {
+            relay_ip: vec!["127.0.0.2".parse().unwrap()],
+            ..o
+        };
         let c = o.server_config().unwrap();
-        assert_eq!(c.relay_ips, vec!["127.0.0.1".parse::<IpAddr>().unwrap()]);
+        assert_eq!(c.relay_ips, vec!["127.0.0.2".parse::<IpAddr>().unwrap()]);
     }
 }

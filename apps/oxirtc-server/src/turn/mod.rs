@@ -251,12 +251,16 @@ pub fn run_blocking(options: TurnOptions) -> anyhow::Result<()> {
     let result = runtime.block_on(async move {
         let daemon = start(&options).await?;
         let config = options.server_config()?;
+        let relay = if config.relay_ips.is_empty() {
+            "the address each client reached".to_owned()
+        } else {
+            format!("{:?}", config.relay_ips)
+        };
         println!(
-            "oxirtc turn: udp {:?} tcp {:?} tls {:?} relay {:?} ports {}-{} realm {:?}, {} workers{}",
+            "oxirtc turn: udp {:?} tcp {:?} tls {:?} relay {relay} ports {}-{} realm {:?}, {} workers{}",
             daemon.udp,
             daemon.tcp,
             daemon.tls,
-            config.relay_ips,
             config.min_port,
             config.max_port,
             config.realm,

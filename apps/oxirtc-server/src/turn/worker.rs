@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -172,10 +172,10 @@ fn handle(shared: &Shared, input: Input) {
     let mut state = shared.borrow_mut();
     match input {
         Input::Datagrams(batch) => {
-            for (client, data) in batch.iter() {
+            for (client, server, data) in batch.iter() {
                 let tuple = FiveTuple {
                     client,
-                    server: batch.server,
+                    server,
                     transport: Transport::Udp,
                 };
                 state.core.handle_receive(now, tuple, data);
@@ -225,9 +225,7 @@ pub(crate) fn flush(shared: &Shared) {
             }
             continue;
         }
-        let socket = listeners
-            .get(&t.source)
-            .or_else(|| relays.get(&t.source).map(|(s, _)| s));
+        let socket = listener_for(listeners, t.source).or_else(|| relays.get(&t.source).map(|(s, _)| s));
         let Some(socket) = socket else { continue };
         // The system call itself, not tokio's `try_send_to`: that one answers `WouldBlock` without
         // trying until the reactor has seen the socket writable once, which drops the first packets
@@ -242,6 +240,23 @@ pub(crate) fn flush(shared: &Shared) {
             Err(e) => tracing::debug!(error = %e, destination = %t.destination, "TURN send failed"),
         }
     }
+}
+
+/// The listener socket bound to `source`, or the wildcard one of its family and port that received
+/// the client's datagram (the core answers from the address the client reached). From a wildcard
+/// socket the kernel picks the source IP by route, which is the reached one on hosts without
+/// asymmetric routing.
+fn listener_for(
+    listeners: &HashMap<SocketAddr, Rc<UdpSocket>>,
+    source: SocketAddr,
+) -> Option<&Rc<UdpSocket>> {
+    listeners.get(&source).or_else(|| {
+        let any: IpAddr = match source {
+            SocketAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+            SocketAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+        };
+        listeners.get(&SocketAddr::new(any, source.port()))
+    })
 }
 
 /// Binds the relay socket the core chose and starts its reader on this thread.

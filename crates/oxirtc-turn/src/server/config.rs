@@ -14,7 +14,10 @@ pub struct ServerConfig {
     /// Static users and TURN REST secrets.
     pub credentials: Credentials,
     /// The relay IPs (at most one per address family) whose ports allocations get; the runtime binds
-    /// `(relay_ip, port)` when [`crate::ServerEvent::AllocationCreated`] names it.
+    /// `(relay_ip, port)` when [`crate::ServerEvent::AllocationCreated`] names it. Empty: each
+    /// allocation is relayed on the IP its client reached (the server side of its 5-tuple, which the
+    /// runtime must then give as the datagram's destination IP, not a wildcard), as coturn does
+    /// without `--relay-ip`.
     pub relay_ips: Vec<IpAddr>,
     /// Relay ports, inclusive (RFC 8656 §7.2 recommends 49152..=65535).
     pub min_port: u16,

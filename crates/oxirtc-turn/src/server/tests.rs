@@ -548,6 +548,38 @@ fn requests_without_allocation_are_437() {
 }
 
 #[test]
+fn without_relay_ips_the_relay_is_on_the_ip_the_client_reached() {
+    let mut h = H::new(ServerConfig {
+        relay_ips: Vec::new(),
+        ..config()
+    });
+    let relay = h.allocate();
+    assert_eq!(relay.ip(), h.tuple.server.ip());
+    assert!((50000..=50009).contains(&relay.port()));
+    // Another client reaching another address of the server is relayed there.
+    h.tuple.client = "203.0.113.5:40001".parse().unwrap();
+    h.tuple.server = "192.0.2.200:3478".parse().unwrap();
+    h.nonce.clear();
+    assert_eq!(h.allocate().ip(), h.tuple.server.ip());
+    // IPv6 asked by a client that reached an IPv4 address: no IPv6 relay (RFC 8656 §7.2 item 7).
+    h.tuple.client = "203.0.113.5:40002".parse().unwrap();
+    h.nonce.clear();
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::RequestedAddressFamily(AddressFamily::V6),
+        ],
+    );
+    assert_eq!(code(&resp), 440);
+    // A wildcard server address (a runtime that could not tell the destination) relays nowhere.
+    h.tuple.server = "0.0.0.0:3478".parse().unwrap();
+    let resp = h.request(Method::ALLOCATE, &[Attribute::RequestedTransport(17)]);
+    assert_eq!(code(&resp), 440);
+    assert_eq!(h.s.allocation_count(), 2);
+}
+
+#[test]
 fn unsupported_address_family_is_440() {
     let mut h = H::new(ServerConfig {
         relay_ips: vec![RELAY_V4.parse().unwrap()],
