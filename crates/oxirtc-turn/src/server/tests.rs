@@ -419,6 +419,8 @@ fn worst_case_amplification_is_the_401_over_a_bare_header() {
         let out = h.send(&bare);
         assert_eq!(out.len(), 1, "realm {realm:?}");
         assert_eq!(out[0].3.len(), expected, "realm {realm:?}");
+        // docs/turn.md: 48 + the realm length rounded up to 4.
+        assert_eq!(expected, 48 + realm.len().div_ceil(4) * 4, "realm {realm:?}");
     }
 }
 
