@@ -36,7 +36,7 @@ pub enum DtlsError {
     #[error("the peer's Finished message does not verify")]
     BadFinished,
     /// The peer sent a fatal alert (RFC 5246 §7.2).
-    #[error("fatal alert from the peer: {0:?}")]
+    #[error("DTLS alert from the peer: {0}")]
     AlertReceived(AlertDescription),
 
     // --- time ---
