@@ -26,6 +26,9 @@ pub struct Peer {
     /// When set, datagrams are taken with `poll_transmit_into`, appended to this buffer after what
     /// it already holds (which must stay untouched).
     pub into: Option<Vec<u8>>,
+    /// While set, every datagram arriving is dropped: the path towards this peer is cut, the other
+    /// direction still works.
+    pub deaf: bool,
 }
 
 /// Keep at most this much buffered per channel before waiting for acks.
@@ -50,6 +53,7 @@ impl Peer {
             send_errors: Vec::new(),
             paused: false,
             into: None,
+            deaf: false,
         }
     }
 
@@ -102,6 +106,9 @@ impl Peer {
 
 impl Endpoint for Peer {
     fn handle_receive(&mut self, now: Instant, d: Datagram) {
+        if self.deaf {
+            return;
+        }
         self.rtc.handle_receive(now, d.source, d.destination, &d.payload);
         self.drain(now);
     }
