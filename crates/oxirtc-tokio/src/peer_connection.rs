@@ -26,7 +26,8 @@ pub enum PeerConnectionEvent {
     IceGatheringComplete,
     /// ICE connection state.
     IceConnectionState(IceConnectionState),
-    /// Combined connection state.
+    /// Combined connection state. Once it is failed or closed, [`PeerConnection::close_reason`]
+    /// says why.
     ConnectionState(PeerConnectionState),
     /// ICE selected a pair.
     SelectedPair {

@@ -1,6 +1,7 @@
 //! A connection that ends says why, on each side, at once: a peer's SCTP ABORT (RFC 9260 §9.1,
 //! its error causes §3.3.10), a fatal DTLS alert sent or received (RFC 5246 §7.2), ICE failing
 //! (RFC 8445 §8.1.2, consent RFC 7675 §5.1). Every channel closes with it.
+#![allow(clippy::unwrap_used)] // test set-up failures should panic loudly
 
 mod common;
 
