@@ -69,6 +69,8 @@ pub(crate) struct PeerInfo {
     pub(crate) reconfig: bool,
     /// The peer accepts zero checksums over DTLS (RFC 9653 §4).
     pub(crate) zero_checksum: bool,
+    /// The peer listed PAD in Supported Extensions (RFC 4820 §3).
+    pub(crate) pad: bool,
 }
 
 /// A pre-encoded control chunk with the verification tag its packet needs.
@@ -221,7 +223,7 @@ impl Association {
             return;
         }
         self.state = State::CookieWait;
-        let init = self.build_init(crate::chunk::ty::INIT, self.local_tag, &[], &[]);
+        let init = self.build_our_init(false);
         self.ctrl.push_back(Ctrl {
             vtag: 0,
             bytes: init.clone(),
@@ -338,7 +340,12 @@ impl Association {
             Chunk::CookieAck => self.on_cookie_ack(now),
             Chunk::Abort { causes, .. } => {
                 // RFC 9260 §3.3.7: with no association (no TCB) an ABORT is silently discarded.
-                if self.state != State::Closed {
+                if self.state == State::Closed {
+                    tracing::debug!(
+                        causes = %crate::reconfig::describe_causes(causes),
+                        "SCTP: ABORT with no association discarded"
+                    );
+                } else {
                     self.on_peer_abort(causes);
                 }
                 return Flow::Stop;
