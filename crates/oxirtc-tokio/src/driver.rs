@@ -470,6 +470,10 @@ impl Driver {
             }
             Command::Close(r) => {
                 self.rtc.close(now);
+                // Readable once `close` returns, before the flush delivers the events.
+                if let Some(reason) = self.rtc.close_reason() {
+                    let _ = self.ended.set(reason.clone());
+                }
                 let _ = r.send(());
             }
         }
