@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use oxirtc::{DataChannelInit, Description, SdpType};
+use oxirtc::{DataChannelInit, Description, PeerConnectionState, SdpType};
 use oxirtc_tokio::{Config, DataChannel, Message, PeerConnection, PeerConnectionEvent};
 use serde_json::{json, Value};
 
@@ -162,11 +162,18 @@ async fn stats_once_selected(pc: &PeerConnection) -> anyhow::Result<oxirtc_tokio
 
 async fn wait_for_channel(pc: &mut PeerConnection) -> anyhow::Result<DataChannel> {
     while let Some(ev) = pc.next_event().await {
-        if let PeerConnectionEvent::DataChannel(dc) = ev {
-            return Ok(dc);
+        match ev {
+            PeerConnectionEvent::DataChannel(dc) => return Ok(dc),
+            PeerConnectionEvent::ConnectionState(
+                PeerConnectionState::Failed | PeerConnectionState::Closed,
+            ) => break,
+            _ => {}
         }
     }
-    bail!("the connection ended before the peer's data channel arrived")
+    match pc.close_reason() {
+        Some(why) => bail!("the connection ended before the peer's data channel arrived: {why}"),
+        None => bail!("the connection ended before the peer's data channel arrived"),
+    }
 }
 
 /// Sends the same messages as browser-peer.mjs and checks each echo, in order.
@@ -194,7 +201,12 @@ async fn exchange(args: &DialArgs, mut dc: DataChannel, t0: Instant) -> anyhow::
     }
     let (mut ti, mut bi, mut mismatched) = (0usize, 0usize, 0usize);
     while ti < texts.len() || bi < bins.len() {
-        let Some(m) = dc.recv().await else { break };
+        let Some(m) = dc.recv().await else {
+            if let Some(why) = dc.close_reason() {
+                bail!("the connection ended: {why}");
+            }
+            break;
+        };
         if !m.binary {
             if let Some(x) = m.data.strip_prefix(b"echo-me:") {
                 let mut reply = b"echo-reply:".to_vec();
