@@ -234,3 +234,40 @@ fn control_chunks_come_before_data_in_every_packet() {
     }
     assert!(bundled > 0, "no SACK was bundled with DATA: the test saw nothing");
 }
+
+#[test]
+fn an_unfragmented_data_chunk_without_user_data_is_an_empty_message() {
+    // werift 0.24 sends an empty data-channel message as a DATA chunk with no user data (PPID 51).
+    // RFC 9260 §6.2 would have us ABORT; dropping it made werift retransmit it forever and stalled the
+    // stream. It arrives as an empty message, is acknowledged, and the stream goes on.
+    use oxirtc_sctp::{Ppid, SendOptions, StreamId};
+    let mut sim = Sim::default_pair(7, Link::perfect(5));
+    sim.connect_both();
+    sim.filter = Some(Box::new(|side, _, mut p| {
+        // A's one-byte message becomes werift's empty one: chunk length 16, PPID 51, no padding.
+        if side == Side::A && chunk_types(&p) == [0] && u16::from_be_bytes([p[14], p[15]]) == 17 {
+            p.truncate(12 + 16);
+            rewrite(&mut p, |p| {
+                p[14..16].copy_from_slice(&16u16.to_be_bytes());
+                p[24..28].copy_from_slice(&51u32.to_be_bytes());
+            });
+        }
+        Some(p)
+    }));
+    for (i, data) in [&b"x"[..], b"after"].into_iter().enumerate() {
+        let now = sim.now;
+        sim.a
+            .send(now, StreamId(1), Ppid::STRING, data, SendOptions::default())
+            .unwrap();
+        assert!(sim.run_until(Duration::from_secs(5), |s| Sim::count(&s.events_b) == i + 1));
+    }
+    let got = Sim::messages(&sim.events_b);
+    assert_eq!(got[0], (1, 51, Vec::new()));
+    assert_eq!(got[1].2, b"after");
+    sim.run_until(Duration::from_secs(3), |_| false);
+    assert_eq!(
+        sim.a.stats().retransmissions,
+        0,
+        "the empty chunk was not acknowledged"
+    );
+}
