@@ -400,7 +400,7 @@ impl TurnClient {
         }
         let out = &mut self.data_buf;
         if let Some(c) = self.channels.iter().find(|c| c.peer == peer && c.bound) {
-            ChannelData::encode(c.number, data, self.config.transport == Transport::Tcp, out);
+            ChannelData::encode(c.number, data, self.config.transport == Transport::Tcp, out)?;
         } else {
             let tid = TransactionId::random(&mut self.rng);
             MessageEncoder::new(out, Class::Indication, Method::SEND, tid)

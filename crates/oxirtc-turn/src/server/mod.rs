@@ -254,7 +254,15 @@ impl TurnServer {
         };
         match channel {
             // RFC 8656 §12.7 / §12.5: ChannelData, padded over TCP.
-            Some(ch) => ChannelData::encode(ch, data, tuple.transport == Transport::Tcp, buf),
+            Some(ch) => {
+                // RFC 8656 §12.4: more than 65535 bytes do not fit a ChannelData message (a UDP
+                // datagram never is that large, but the caller's slice might be).
+                if ChannelData::encode(ch, data, tuple.transport == Transport::Tcp, buf).is_err() {
+                    self.out.abort(start);
+                    self.stats.dropped_malformed += 1;
+                    return;
+                }
+            }
             // RFC 8656 §11.3: a Data indication.
             None => {
                 let tid = TransactionId::random(&mut self.rng);

@@ -897,7 +897,7 @@ fn channel_data_relays_both_ways_and_is_padded_over_tcp() {
             ],
         );
         let mut cd = Vec::new();
-        ChannelData::encode(ChannelNumber::new(0x4001).unwrap(), b"abc", false, &mut cd);
+        ChannelData::encode(ChannelNumber::new(0x4001).unwrap(), b"abc", false, &mut cd).unwrap();
         assert_eq!(
             h.send(&cd),
             vec![(relay, peer(), Transport::Udp, b"abc".to_vec())]
@@ -910,7 +910,7 @@ fn channel_data_relays_both_ways_and_is_padded_over_tcp() {
         assert_eq!(ChannelData::parse(&out[0].3).unwrap().data, b"xyz");
         // Unbound channel: dropped.
         let mut bad = Vec::new();
-        ChannelData::encode(ChannelNumber::new(0x4002).unwrap(), b"abc", false, &mut bad);
+        ChannelData::encode(ChannelNumber::new(0x4002).unwrap(), b"abc", false, &mut bad).unwrap();
         assert!(h.send(&bad).is_empty());
         // Channels expire after 600 s.
         h.advance(Duration::from_secs(601));
