@@ -19,8 +19,21 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "no tokio below the async driver"
 bash scripts/check-no-tokio.sh
 
+step "rust-version covers every locked dependency"
+bash scripts/check-msrv.sh
+
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
 step "cargo test"
 OXIRTC_REQUIRE_INTEROP=1 cargo test --workspace --locked
+
+# Packages every publishable crate as crates.io would receive it (license files, README, versioned
+# path dependencies) and builds each package against the others; ~30 s with a warm target/. Needs
+# crates.io (the index) for the external dependencies; uploads nothing. --allow-dirty: local edits are
+# packaged as they are.
+step "cargo publish --dry-run"
+cargo publish --dry-run --workspace --locked --allow-dirty
 
 step "fuzz smoke"
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}

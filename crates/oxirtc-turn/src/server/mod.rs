@@ -110,7 +110,7 @@ pub struct ServerStats {
     pub dropped_queue_full: u64,
 }
 
-/// Timers in one table (DESIGN.md convention 3).
+/// Timers in one table (CONTRIBUTING.md convention 3).
 #[derive(Clone, Copy, Debug)]
 enum Timer {
     /// Expire allocations, permissions, channels and the 401 rate-limit table (once a second).

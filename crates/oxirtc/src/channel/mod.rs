@@ -1,7 +1,7 @@
 //! Data channels (RFC 8831) over SCTP streams, opened with DCEP (RFC 8832).
 //!
-//! [`Channels`] is the table of channels of one connection; the application reaches one channel through
-//! the short-lived [`crate::Channel`] handle (`rtc.channel(id)`).
+//! `Channels` (crate-private) is the table of channels of one connection; the application reaches one
+//! channel through the short-lived [`crate::Channel`] handle (`rtc.channel(id)`).
 
 pub mod dcep;
 
