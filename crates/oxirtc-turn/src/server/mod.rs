@@ -92,7 +92,7 @@ pub struct ServerStats {
     pub relayed_to_client_packets: u64,
     /// Bytes relayed peer → client (payload only).
     pub relayed_to_client_bytes: u64,
-    /// Not STUN, not ChannelData, or a malformed message.
+    /// Not STUN, not ChannelData, or a malformed message; or peer data too long for one message.
     pub dropped_malformed: u64,
     /// ChannelData / Send / indications without an allocation on their 5-tuple, or unbound channel.
     pub dropped_no_allocation: u64,

@@ -920,6 +920,39 @@ fn channel_data_relays_both_ways_and_is_padded_over_tcp() {
 }
 
 #[test]
+fn peer_data_longer_than_channel_data_can_say_is_dropped_and_counted() {
+    // RFC 8656 §12.4: the ChannelData length field is 16 bits.
+    for transport in [Transport::Udp, Transport::Tcp] {
+        let mut h = H::new(config());
+        h.tuple.transport = transport;
+        let relay = h.allocate();
+        h.request(
+            Method::CHANNEL_BIND,
+            &[
+                Attribute::ChannelNumber(0x4001),
+                Attribute::XorPeerAddress(peer()),
+            ],
+        );
+        let dropped = h.s.stats().dropped_malformed;
+        h.s.handle_relay_receive(h.now, relay, peer(), &[9; 65_536]);
+        assert!(h.drain().is_empty());
+        assert_eq!(h.s.stats().dropped_malformed, dropped + 1);
+        assert_eq!(h.s.stats().relayed_to_client_packets, 0);
+        h.s.handle_relay_receive(h.now, relay, peer(), &[9; 65_535]);
+        let out = h.drain();
+        assert_eq!(out.len(), 1);
+        assert_eq!(ChannelData::parse(&out[0].3).unwrap().data.len(), 65_535);
+        // 4 header bytes + 65535, padded to 65540 over TCP (§12.5).
+        let expected = if transport == Transport::Tcp {
+            65_540
+        } else {
+            65_539
+        };
+        assert_eq!(out[0].3.len(), expected);
+    }
+}
+
+#[test]
 fn refresh_extends_and_zero_lifetime_deletes() {
     let mut h = H::new(config());
     let relay = h.allocate();
