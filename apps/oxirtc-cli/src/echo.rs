@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use oxirtc::{DataChannelInit, Description, PeerConnectionState, SdpType};
 use oxirtc_tokio::{Config, DataChannel, PeerConnection, PeerConnectionEvent};
 use serde_json::json;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::signal_http::{NegotiatedChannel, SignalReply, SignalRequest};
 
@@ -215,6 +215,8 @@ struct Counters {
     channels: AtomicU64,
     messages: AtomicU64,
     bytes: AtomicU64,
+    /// Channels that closed while the connection stayed up (a stream reset by either side).
+    closed: AtomicU64,
 }
 
 struct Session {
@@ -227,6 +229,8 @@ struct Session {
     first_open: Arc<Mutex<Option<Duration>>>,
     last_stats: Option<oxirtc_tokio::Stats>,
     mode: &'static str,
+    /// The connection's state, for the channel tasks.
+    state: watch::Sender<PeerConnectionState>,
 }
 
 impl Session {
@@ -241,6 +245,7 @@ impl Session {
             first_open: Arc::default(),
             last_stats: None,
             mode: "answer",
+            state: watch::Sender::new(PeerConnectionState::New),
         }
     }
 
@@ -267,6 +272,7 @@ impl Session {
                     Some(PeerConnectionEvent::DataChannel(dc)) => self.spawn_echo(dc),
                     Some(PeerConnectionEvent::ConnectionState(s)) => {
                         tracing::info!(session = %self.id, state = ?s, "echo: connection state");
+                        self.state.send_replace(s);
                         if s == PeerConnectionState::Connected {
                             self.refresh_stats().await;
                         }
@@ -382,7 +388,8 @@ impl Session {
         let first_open = self.first_open.clone();
         let started = self.started;
         let cmds = self.cmds.clone();
-        tokio::spawn(echo_channel(dc, counters, first_open, started, cmds));
+        let state = self.state.subscribe();
+        tokio::spawn(echo_channel(dc, counters, first_open, started, cmds, state));
     }
 
     fn report(&self) {
@@ -393,6 +400,7 @@ impl Session {
             "channels": self.counters.channels.load(Ordering::Relaxed),
             "messagesEchoed": self.counters.messages.load(Ordering::Relaxed),
             "bytesEchoed": self.counters.bytes.load(Ordering::Relaxed),
+            "channelsClosed": self.counters.closed.load(Ordering::Relaxed),
             "firstChannelOpenMs": self.first_open.lock().ok().and_then(|g| *g).map(|d| d.as_secs_f64() * 1000.0),
             "dtlsRole": stats.and_then(|s| s.dtls_role).map(|r| format!("{r:?}").to_lowercase()),
             "cipherSuite": stats.and_then(|s| s.cipher_suite).map(|c| c.to_string()),
@@ -421,6 +429,7 @@ async fn echo_channel(
     first_open: Arc<Mutex<Option<Duration>>>,
     started: Instant,
     cmds: mpsc::UnboundedSender<SessionCmd>,
+    state: watch::Receiver<PeerConnectionState>,
 ) {
     if dc.opened().await.is_err() {
         return;
@@ -444,9 +453,15 @@ async fn echo_channel(
         }
         let len = msg.data.len() as u64;
         if dc.send(msg).await.is_err() {
-            break;
+            return;
         }
         counters.messages.fetch_add(1, Ordering::Relaxed);
         counters.bytes.fetch_add(len, Ordering::Relaxed);
+    }
+    // The channel closed. By a stream reset (RFC 8831 §6.7) the connection is still up a moment
+    // later; when the connection itself ends, its channels close with it and are not counted.
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    if *state.borrow() == PeerConnectionState::Connected {
+        counters.closed.fetch_add(1, Ordering::Relaxed);
     }
 }
