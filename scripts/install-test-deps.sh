@@ -3,6 +3,7 @@
 #   apt:   coturn (a real STUN/TURN peer for interop tests)      -- needs root
 #          chromium (only if /usr/bin/chromium is missing), iproute2 (if `ip` is missing): the browser
 #          interop harness in interop/ (headless Chromium in a loopback-only network namespace)
+#          openssl (if missing): `openssl s_server -dtls1_2`, an RSA-certificate DTLS server
 #          nftables, iptables (if `nft` / `iptables` are missing): netlab/ (NAT types, loss, duplication,
 #          cuts; iptables only for the NFQUEUE rule of the delay emulator), and `tc` from iproute2
 #          golang-go, golang-github-pion-webrtc.v3-dev: Pion 3.1.56 for the peer interop cells, built offline
@@ -24,6 +25,7 @@ done
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v nft >/dev/null 2>&1 || missing+=(nftables)
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # s_server: the RSA DTLS peer of oxirtc-dtls's interop test
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "[install-test-deps] ERROR: missing Debian packages (${missing[*]}); run as root or install them" >&2

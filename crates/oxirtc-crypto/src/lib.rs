@@ -43,7 +43,9 @@ mod error;
 mod hash;
 mod provider;
 mod rng;
+mod rsa;
 mod sign;
+mod spki;
 
 pub use aead::{AeadAlgorithm, AeadKey, AEAD_TAG_LEN};
 pub use aws_lc::AwsLcProvider;
@@ -55,4 +57,6 @@ pub use error::CryptoError;
 pub use hash::{tls12_prf, HashAlgorithm};
 pub use provider::{default_provider, CryptoProvider};
 pub use rng::SecureRng;
+pub use rsa::RsaCertificate;
 pub use sign::{verify_raw, verify_spki, EcdsaP256KeyPair, SignatureScheme};
+pub use spki::{PublicKeyInfo, SignatureAlgorithm};

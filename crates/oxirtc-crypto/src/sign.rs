@@ -8,13 +8,13 @@ use x509_cert::{
     spki::SubjectPublicKeyInfoRef,
 };
 
-use crate::CryptoError;
-
-const ID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+use crate::{
+    spki::{ID_EC_PUBLIC_KEY, RSA_ENCRYPTION},
+    CryptoError, SignatureAlgorithm,
+};
 
 /// The signature schemes oxirtc verifies, named as in TLS (RFC 8446 §4.2.3 codepoints, which equal
-/// TLS 1.2's `(hash, signature)` pairs of RFC 5246 §7.4.1.4.1 for the first three).
+/// TLS 1.2's `(hash, signature)` pairs of RFC 5246 §7.4.1.4.1 for all but the PSS one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SignatureScheme {
@@ -24,6 +24,10 @@ pub enum SignatureScheme {
     EcdsaP384Sha384,
     /// RSASSA-PKCS1-v1_5 with SHA-256 (2048- to 8192-bit keys).
     RsaPkcs1Sha256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384 (2048- to 8192-bit keys).
+    RsaPkcs1Sha384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512 (2048- to 8192-bit keys).
+    RsaPkcs1Sha512,
     /// RSASSA-PSS with SHA-256 and an rsaEncryption key (`rsa_pss_rsae_sha256`).
     RsaPssRsaeSha256,
 }
@@ -35,7 +39,19 @@ impl SignatureScheme {
             Self::EcdsaP256Sha256 => 0x0403,
             Self::EcdsaP384Sha384 => 0x0503,
             Self::RsaPkcs1Sha256 => 0x0401,
+            Self::RsaPkcs1Sha384 => 0x0501,
+            Self::RsaPkcs1Sha512 => 0x0601,
             Self::RsaPssRsaeSha256 => 0x0804,
+        }
+    }
+
+    /// The key type that signs with this scheme (RFC 5246 §7.4.1.4.1 `SignatureAlgorithm`).
+    pub fn signature_algorithm(self) -> SignatureAlgorithm {
+        match self {
+            Self::EcdsaP256Sha256 | Self::EcdsaP384Sha384 => SignatureAlgorithm::Ecdsa,
+            Self::RsaPkcs1Sha256 | Self::RsaPkcs1Sha384 | Self::RsaPkcs1Sha512 | Self::RsaPssRsaeSha256 => {
+                SignatureAlgorithm::Rsa
+            }
         }
     }
 
@@ -45,6 +61,8 @@ impl SignatureScheme {
             Self::EcdsaP256Sha256,
             Self::EcdsaP384Sha384,
             Self::RsaPkcs1Sha256,
+            Self::RsaPkcs1Sha384,
+            Self::RsaPkcs1Sha512,
             Self::RsaPssRsaeSha256,
         ]
         .into_iter()
@@ -56,14 +74,16 @@ impl SignatureScheme {
             Self::EcdsaP256Sha256 => &signature::ECDSA_P256_SHA256_ASN1,
             Self::EcdsaP384Sha384 => &signature::ECDSA_P384_SHA384_ASN1,
             Self::RsaPkcs1Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+            Self::RsaPkcs1Sha384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+            Self::RsaPkcs1Sha512 => &signature::RSA_PKCS1_2048_8192_SHA512,
             Self::RsaPssRsaeSha256 => &signature::RSA_PSS_2048_8192_SHA256,
         }
     }
 
     fn key_oid(self) -> ObjectIdentifier {
-        match self {
-            Self::EcdsaP256Sha256 | Self::EcdsaP384Sha384 => ID_EC_PUBLIC_KEY,
-            Self::RsaPkcs1Sha256 | Self::RsaPssRsaeSha256 => RSA_ENCRYPTION,
+        match self.signature_algorithm() {
+            SignatureAlgorithm::Ecdsa => ID_EC_PUBLIC_KEY,
+            SignatureAlgorithm::Rsa => RSA_ENCRYPTION,
         }
     }
 }
@@ -219,6 +239,8 @@ mod tests {
                 SignatureScheme::RsaPkcs1Sha256,
                 &signature::RSA_PKCS1_SHA256 as &'static dyn signature::RsaEncoding,
             ),
+            (SignatureScheme::RsaPkcs1Sha384, &signature::RSA_PKCS1_SHA384),
+            (SignatureScheme::RsaPkcs1Sha512, &signature::RSA_PKCS1_SHA512),
             (SignatureScheme::RsaPssRsaeSha256, &signature::RSA_PSS_SHA256),
         ] {
             let mut sig = vec![0u8; kp.public_modulus_len()];
@@ -226,6 +248,12 @@ mod tests {
             verify_spki(scheme, spki.as_ref(), b"msg", &sig).unwrap();
             assert!(verify_spki(scheme, spki.as_ref(), b"msG", &sig).is_err());
             assert!(verify_spki(SignatureScheme::EcdsaP256Sha256, spki.as_ref(), b"msg", &sig).is_err());
+            let other_hash = if scheme == SignatureScheme::RsaPkcs1Sha512 {
+                SignatureScheme::RsaPkcs1Sha256
+            } else {
+                SignatureScheme::RsaPkcs1Sha512
+            };
+            assert!(verify_spki(other_hash, spki.as_ref(), b"msg", &sig).is_err());
         }
     }
 
@@ -235,9 +263,19 @@ mod tests {
             SignatureScheme::EcdsaP256Sha256,
             SignatureScheme::EcdsaP384Sha384,
             SignatureScheme::RsaPkcs1Sha256,
+            SignatureScheme::RsaPkcs1Sha384,
+            SignatureScheme::RsaPkcs1Sha512,
             SignatureScheme::RsaPssRsaeSha256,
         ] {
             assert_eq!(SignatureScheme::from_codepoint(s.codepoint()), Some(s));
+            // RFC 5246 §7.4.1.4.1: the low byte of a TLS 1.2 pair names the signature algorithm.
+            let low = match s.signature_algorithm() {
+                SignatureAlgorithm::Rsa => 1,
+                SignatureAlgorithm::Ecdsa => 3,
+            };
+            if s != SignatureScheme::RsaPssRsaeSha256 {
+                assert_eq!(s.codepoint() & 0xff, low, "{s:?}");
+            }
         }
         assert_eq!(SignatureScheme::from_codepoint(0x0201), None);
     }

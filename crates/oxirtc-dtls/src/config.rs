@@ -2,7 +2,7 @@
 
 use std::{fmt, time::Duration};
 
-use oxirtc_crypto::{AeadAlgorithm, HashAlgorithm, NamedGroup};
+use oxirtc_crypto::{AeadAlgorithm, HashAlgorithm, NamedGroup, SignatureAlgorithm};
 
 /// Which side of the DTLS handshake this endpoint plays (`a=setup`: active = client, RFC 8842 §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -13,7 +13,9 @@ pub enum Role {
     Server,
 }
 
-/// The TLS 1.2 cipher suites oxirtc offers (all ECDHE_ECDSA with an AEAD).
+/// The TLS 1.2 cipher suites oxirtc knows: ECDHE key exchange with an AEAD, authenticated by ECDSA
+/// (both roles) or RSA (only a server's, which oxirtc verifies as a client: older peers still use
+/// RSA certificates, and RFC 8827 §6.5 makes ECDSA mandatory to implement, not exclusive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CipherSuite {
@@ -23,14 +25,21 @@ pub enum CipherSuite {
     EcdheEcdsaAes256GcmSha384,
     /// TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 (0xCCA9, RFC 7905).
     EcdheEcdsaChacha20Poly1305Sha256,
+    /// TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (0xC02F, RFC 5289). Client only.
+    EcdheRsaAes128GcmSha256,
+    /// TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (0xC030, RFC 5289). Client only.
+    EcdheRsaAes256GcmSha384,
 }
 
 impl CipherSuite {
-    /// Every supported suite, in oxirtc's default preference order.
-    pub const ALL: [Self; 3] = [
+    /// Every supported suite, in oxirtc's default preference order: ECDSA first, then the RSA suites
+    /// a client offers for servers with RSA certificates (a server skips them: its key is ECDSA).
+    pub const ALL: [Self; 5] = [
         Self::EcdheEcdsaAes128GcmSha256,
         Self::EcdheEcdsaAes256GcmSha384,
         Self::EcdheEcdsaChacha20Poly1305Sha256,
+        Self::EcdheRsaAes128GcmSha256,
+        Self::EcdheRsaAes256GcmSha384,
     ];
 
     /// The IANA codepoint.
@@ -39,6 +48,19 @@ impl CipherSuite {
             Self::EcdheEcdsaAes128GcmSha256 => 0xC02B,
             Self::EcdheEcdsaAes256GcmSha384 => 0xC02C,
             Self::EcdheEcdsaChacha20Poly1305Sha256 => 0xCCA9,
+            Self::EcdheRsaAes128GcmSha256 => 0xC02F,
+            Self::EcdheRsaAes256GcmSha384 => 0xC030,
+        }
+    }
+
+    /// What signs the server's ServerKeyExchange, so what key its certificate holds (RFC 8422 §2,
+    /// §5.3): ECDSA for ECDHE_ECDSA, RSA for ECDHE_RSA.
+    pub fn signature_algorithm(self) -> SignatureAlgorithm {
+        match self {
+            Self::EcdheEcdsaAes128GcmSha256
+            | Self::EcdheEcdsaAes256GcmSha384
+            | Self::EcdheEcdsaChacha20Poly1305Sha256 => SignatureAlgorithm::Ecdsa,
+            Self::EcdheRsaAes128GcmSha256 | Self::EcdheRsaAes256GcmSha384 => SignatureAlgorithm::Rsa,
         }
     }
 
@@ -50,8 +72,8 @@ impl CipherSuite {
     /// The record AEAD.
     pub fn aead(self) -> AeadAlgorithm {
         match self {
-            Self::EcdheEcdsaAes128GcmSha256 => AeadAlgorithm::Aes128Gcm,
-            Self::EcdheEcdsaAes256GcmSha384 => AeadAlgorithm::Aes256Gcm,
+            Self::EcdheEcdsaAes128GcmSha256 | Self::EcdheRsaAes128GcmSha256 => AeadAlgorithm::Aes128Gcm,
+            Self::EcdheEcdsaAes256GcmSha384 | Self::EcdheRsaAes256GcmSha384 => AeadAlgorithm::Aes256Gcm,
             Self::EcdheEcdsaChacha20Poly1305Sha256 => AeadAlgorithm::ChaCha20Poly1305,
         }
     }
@@ -59,7 +81,7 @@ impl CipherSuite {
     /// The PRF / handshake hash (RFC 5246 §5, RFC 5289 §3).
     pub fn prf_hash(self) -> HashAlgorithm {
         match self {
-            Self::EcdheEcdsaAes256GcmSha384 => HashAlgorithm::Sha384,
+            Self::EcdheEcdsaAes256GcmSha384 | Self::EcdheRsaAes256GcmSha384 => HashAlgorithm::Sha384,
             _ => HashAlgorithm::Sha256,
         }
     }
@@ -88,6 +110,8 @@ impl fmt::Display for CipherSuite {
             Self::EcdheEcdsaAes128GcmSha256 => "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
             Self::EcdheEcdsaAes256GcmSha384 => "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
             Self::EcdheEcdsaChacha20Poly1305Sha256 => "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            Self::EcdheRsaAes128GcmSha256 => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            Self::EcdheRsaAes256GcmSha384 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
         })
     }
 }
@@ -152,7 +176,8 @@ pub struct DtlsConfig {
     /// Largest datagram to send during the handshake (handshake messages are fragmented to fit,
     /// RFC 6347 §4.1.1.1). Application data records may exceed it (up to 2^14 bytes of plaintext).
     pub mtu: usize,
-    /// Cipher suites in preference order (the server picks by its own order).
+    /// Cipher suites in preference order (the server picks by its own order, among the ECDHE_ECDSA
+    /// ones: its certificate is ECDSA; a client also offers the ECDHE_RSA ones listed here).
     pub cipher_suites: Vec<CipherSuite>,
     /// SRTP profiles in preference order; empty means use_srtp is not offered (or not accepted).
     pub srtp_profiles: Vec<SrtpProfile>,
@@ -202,7 +227,27 @@ mod tests {
             "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
         );
         assert_eq!(SrtpProfile::AeadAes128Gcm.codepoint(), 7);
-        assert_eq!(CipherSuite::from_codepoint(0xC02F), None);
+        assert_eq!(
+            CipherSuite::from_codepoint(0xC030),
+            Some(CipherSuite::EcdheRsaAes256GcmSha384)
+        );
+        assert_eq!(
+            CipherSuite::EcdheRsaAes128GcmSha256.to_string(),
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+        );
+        assert_eq!(CipherSuite::from_codepoint(0xCCA8), None); // ECDHE_RSA ChaCha: not offered
+                                                               // ECDSA suites come first in the default order (RFC 8827 §6.5: ECDSA is what WebRTC expects).
+        let first_rsa = CipherSuite::ALL
+            .iter()
+            .position(|s| s.signature_algorithm() == SignatureAlgorithm::Rsa)
+            .unwrap();
+        assert!(CipherSuite::ALL[first_rsa..]
+            .iter()
+            .all(|s| s.signature_algorithm() == SignatureAlgorithm::Rsa));
+        assert_eq!(
+            CipherSuite::EcdheRsaAes256GcmSha384.prf_hash(),
+            HashAlgorithm::Sha384
+        );
         assert_eq!(SrtpProfile::Aes128CmHmacSha1_80.keying_material_len(), 60);
     }
 }

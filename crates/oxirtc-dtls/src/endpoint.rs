@@ -157,6 +157,17 @@ impl Dtls {
         self.check_fingerprint();
     }
 
+    /// Sets the first retransmission timeout of each flight from now on (see
+    /// [`DtlsConfig::initial_retransmit`](crate::DtlsConfig::initial_retransmit)). RFC 9147 §5.8.2:
+    /// with an RTT known from elsewhere (ICE), 1.5 times that RTT instead of the blind 1 s default, so
+    /// a first flight the peer was not ready for costs a round trip or two rather than a second.
+    pub fn set_initial_retransmit(&mut self, rto: Duration) {
+        self.hs.config.initial_retransmit = rto;
+        if self.flight.is_empty() {
+            self.rto = rto;
+        }
+    }
+
     /// Starts the handshake: a client sends its ClientHello; a server just waits.
     pub fn start(&mut self, now: Instant) {
         if self.phase != Phase::Idle || self.role == Role::Server {

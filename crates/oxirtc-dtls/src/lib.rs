@@ -1,5 +1,6 @@
 //! DTLS 1.2 (RFC 6347) for WebRTC, sans-IO: a record layer with epochs and an anti-replay window, a
-//! typestate handshake (ECDHE_ECDSA with AES-GCM or ChaCha20-Poly1305, extended master secret, use_srtp,
+//! typestate handshake (ECDHE_ECDSA with AES-GCM or ChaCha20-Poly1305; as client also ECDHE_RSA with
+//! AES-GCM toward servers with RSA certificates; extended master secret, use_srtp,
 //! stateless HelloVerifyRequest cookies, required client certificates), handshake fragmentation and
 //! reassembly with memory caps, flight retransmission, alerts, the RFC 5705 exporter and the SDP
 //! fingerprint check.
@@ -58,6 +59,8 @@
 //!
 //! - Full handshakes only: no resumption, no renegotiation (answered with a `no_renegotiation` warning).
 //! - extended_master_secret is required in both directions; the server requires a client certificate.
+//! - A server authenticates with ECDSA only (its certificate). A client also offers ECDHE_RSA and the
+//!   rsa_pkcs1_sha256/384/512 schemes, after the ECDSA ones, and accepts 2048- to 8192-bit RSA server keys.
 //! - Handshake messages over [`MAX_MESSAGE_LEN`] and reassembly beyond [`MAX_BUFFERED`] are refused
 //!   before anything is allocated; up to 8 records (32 KiB) of epoch 1 are held until its keys exist.
 //! - Epoch 0 has no replay window (it is unauthenticated; forged sequence numbers must not be able to

@@ -180,6 +180,8 @@ pub struct IceAgent {
     pub(crate) owner_gathering: bool,
     /// The Ta the peer proposed (`a=ice-pacing`), once its description is known.
     pub(crate) remote_pacing: Option<Duration>,
+    /// Round-trip time of the last check answered without a retransmission.
+    pub(crate) rtt: Option<Duration>,
 }
 
 impl IceAgent {
@@ -213,6 +215,7 @@ impl IceAgent {
             last_check_at: None,
             timers: [None; TIMER_COUNT],
             stats: IceStats::default(),
+            rtt: None,
             owner_gathering: false,
             remote_pacing: None,
         }
@@ -491,6 +494,13 @@ impl IceAgent {
     /// What was received, sent and dropped.
     pub fn stats(&self) -> &IceStats {
         &self.stats
+    }
+
+    /// The round-trip time of the latest connectivity or consent check that was answered on its first
+    /// transmission (Karn's algorithm, RFC 6298 §3); `None` before one was. Layers above use it where
+    /// they have no estimate of their own yet (DTLS's first retransmission timer, RFC 9147 §5.8.2).
+    pub fn rtt(&self) -> Option<Duration> {
+        self.rtt
     }
 
     /// Number of candidate pairs on the checklist.

@@ -213,6 +213,9 @@ impl IceAgent {
         let data_pair_before = if unselected { self.valid_pair(now) } else { None };
         self.pairs[pair].state = PairState::Succeeded;
         self.pairs[pair].last_success = Some(now);
+        if let Some(rtt) = check.tx.rtt_sample(now) {
+            self.rtt = Some(rtt);
+        }
         if unselected {
             if let Some((local, remote)) = self.valid_pair(now).filter(|p| Some(*p) != data_pair_before) {
                 tracing::info!(%local, %remote, "ice valid pair");

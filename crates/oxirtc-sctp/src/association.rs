@@ -67,6 +67,8 @@ pub(crate) struct PeerInfo {
     pub(crate) reconfig: bool,
     /// The peer accepts zero checksums over DTLS (RFC 9653 §4).
     pub(crate) zero_checksum: bool,
+    /// The peer listed PAD in Supported Extensions (RFC 4820 §3).
+    pub(crate) pad: bool,
 }
 
 /// A pre-encoded control chunk with the verification tag its packet needs.
@@ -216,7 +218,7 @@ impl Association {
             return;
         }
         self.state = State::CookieWait;
-        let init = self.build_init(crate::chunk::ty::INIT, self.local_tag, &[], &[]);
+        let init = self.build_our_init(false);
         self.ctrl.push_back(Ctrl {
             vtag: 0,
             bytes: init.clone(),
@@ -333,6 +335,7 @@ impl Association {
             Chunk::CookieAck => self.on_cookie_ack(now),
             Chunk::Abort { causes, .. } => {
                 let reason = crate::reconfig::describe_causes(causes);
+                tracing::warn!(%reason, state = ?self.state, "SCTP: the peer aborted the association");
                 if self.state != State::Closed {
                     self.ctrl.clear(); // nothing more goes to a peer that aborted
                     self.terminate(SctpEvent::Aborted(format!("peer aborted: {reason}")));

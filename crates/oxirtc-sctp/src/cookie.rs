@@ -33,6 +33,8 @@ pub(crate) struct Cookie {
     pub peer_reconfig: bool,
     /// The INIT announced Zero Checksum Acceptable for DTLS (RFC 9653 §4).
     pub peer_zero_checksum: bool,
+    /// The INIT listed PAD in Supported Extensions (RFC 4820 §3).
+    pub peer_pad: bool,
 }
 
 /// Why a cookie was refused.
@@ -56,8 +58,9 @@ impl Cookie {
             self.peer_a_rwnd,
             self.local_tie_tag,
             self.peer_tie_tag,
-            // Flags (was reserved, zero): bit 0 = the peer accepts zero checksums (RFC 9653).
-            u32::from(self.peer_zero_checksum),
+            // Flags (was reserved, zero): bit 0 = the peer accepts zero checksums (RFC 9653),
+            // bit 1 = the peer takes PAD chunks (RFC 4820).
+            u32::from(self.peer_zero_checksum) | u32::from(self.peer_pad) << 1,
         ] {
             v.extend_from_slice(&x.to_be_bytes());
         }
@@ -114,6 +117,7 @@ impl Cookie {
             peer_forward_tsn: fwd != 0,
             peer_reconfig: reconf != 0,
             peer_zero_checksum: u32s[8] & 1 != 0,
+            peer_pad: u32s[8] & 2 != 0,
         })
     }
 }
@@ -139,6 +143,7 @@ mod tests {
             peer_forward_tsn: true,
             peer_reconfig: false,
             peer_zero_checksum: true,
+            peer_pad: false,
         }
     }
 
@@ -148,16 +153,17 @@ mod tests {
         let sealed = c.seal(default_provider(), b"secret");
         assert_eq!(sealed.len(), COOKIE_LEN);
         assert_eq!(Cookie::open(&sealed, default_provider(), b"secret"), Ok(c));
-        let plain = Cookie {
+        let flipped = Cookie {
             peer_zero_checksum: false,
+            peer_pad: true,
             ..c
         };
         let opened = Cookie::open(
-            &plain.seal(default_provider(), b"secret"),
+            &flipped.seal(default_provider(), b"secret"),
             default_provider(),
             b"secret",
         );
-        assert_eq!(opened.map(|o| o.peer_zero_checksum), Ok(false));
+        assert_eq!(opened, Ok(flipped));
     }
 
     #[test]

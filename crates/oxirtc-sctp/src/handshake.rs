@@ -13,14 +13,21 @@ use crate::timer::Timer;
 
 impl Association {
     /// Encodes our INIT or INIT ACK (RFC 9260 §3.3.2, §3.3.3) with `tag` and extra parameters.
-    pub(crate) fn build_init(&self, chunk_type: u8, tag: u32, cookie: &[u8], report: &[u8]) -> Vec<u8> {
+    /// `zero_checksum` adds Zero Checksum Acceptable (RFC 9653 §5.1) when the config allows it.
+    pub(crate) fn build_init(
+        &self,
+        chunk_type: u8,
+        tag: u32,
+        cookie: &[u8],
+        report: &[u8],
+        zero_checksum: bool,
+    ) -> Vec<u8> {
         let mut params = Vec::new();
         if !cookie.is_empty() {
             put_tlv(&mut params, pty::STATE_COOKIE, cookie);
         }
         put_local_init_params(&mut params);
-        if self.config.zero_checksum_dtls {
-            // RFC 9653 §5.1: announced in every INIT and INIT ACK.
+        if zero_checksum && self.config.zero_checksum_dtls {
             crate::param::put_zero_checksum_acceptable(&mut params);
         }
         params.extend_from_slice(report);
@@ -35,6 +42,15 @@ impl Association {
         let mut out = Vec::new();
         encode_init(&mut out, chunk_type, &init);
         out
+    }
+
+    /// Our INIT. The first one announces Zero Checksum Acceptable (RFC 9653 §5.1); a retransmission
+    /// leaves it out. RFC 9260 §3.2.1 makes a receiver skip a parameter of type 0x8001 it does not
+    /// know, but some deployed stacks (Pion 3.1's SCTP) refuse the whole chunk instead and never
+    /// answer: an INIT that drew no INIT ACK may have met one of them, and the plain INIT costs
+    /// nothing but the zero checksum in the peer's direction.
+    pub(crate) fn build_our_init(&self, retransmission: bool) -> Vec<u8> {
+        self.build_init(ty::INIT, self.local_tag, &[], &[], !retransmission)
     }
 
     /// INIT received (RFC 9260 §5.1 B, §5.2.1, §5.2.2): answer with INIT ACK and a cookie, keep no state.
@@ -82,10 +98,14 @@ impl Association {
             peer_forward_tsn: params.forward_tsn,
             peer_reconfig: params.reconfig,
             peer_zero_checksum: params.zero_checksum_dtls,
+            peer_pad: params.pad,
         };
         let sealed = cookie.seal(self.crypto, &self.cookie_secret);
         let report = unrecognized_params_report(init.params());
-        let ack = self.build_init(ty::INIT_ACK, tag, &sealed, &report);
+        // RFC 9653 §5.1 lets either side announce Zero Checksum Acceptable on its own; we do so in
+        // the INIT ACK only to a peer whose INIT announced it, so an INIT ACK never carries a
+        // parameter the peer may refuse (Pion 3.1 drops an INIT ACK with one it does not know).
+        let ack = self.build_init(ty::INIT_ACK, tag, &sealed, &report, params.zero_checksum_dtls);
         if ack.len() + crate::packet::COMMON_HEADER_LEN > self.config.mtu.max(1200) {
             tracing::warn!("INIT ACK larger than the MTU");
         }
@@ -128,6 +148,7 @@ impl Association {
             forward_tsn: params.forward_tsn,
             reconfig: params.reconfig,
             zero_checksum: params.zero_checksum_dtls,
+            pad: params.pad,
         };
         self.peer_known = true;
         let mut echo = Vec::new();
@@ -212,6 +233,7 @@ impl Association {
             forward_tsn: c.peer_forward_tsn,
             reconfig: c.peer_reconfig,
             zero_checksum: c.peer_zero_checksum,
+            pad: c.peer_pad,
         };
         self.peer_known = true;
         self.send_cookie_ack();
@@ -299,7 +321,7 @@ impl Association {
         self.cookie_echo = None;
         self.peer_known = false;
         self.state = State::CookieWait;
-        let init = self.build_init(ty::INIT, self.local_tag, &[], &[]);
+        let init = self.build_our_init(true);
         self.ctrl.push_back(Ctrl {
             vtag: 0,
             bytes: init.clone(),
@@ -310,10 +332,13 @@ impl Association {
     }
 
     /// T1-init / T1-cookie expired (RFC 9260 §5.1 A, C): retransmit with back-off, give up after
-    /// Max.Init.Retransmits.
+    /// Max.Init.Retransmits. A retransmitted INIT is the plain one (see [`Self::build_our_init`]).
     pub(crate) fn on_t1(&mut self, now: Instant) {
         let bytes = match self.state {
-            State::CookieWait => self.init_bytes.clone().map(|b| (0, b, true)),
+            State::CookieWait => self
+                .init_bytes
+                .as_ref()
+                .map(|_| (0, self.build_our_init(true), true)),
             State::CookieEchoed => self.cookie_echo.clone().map(|b| (self.peer.tag, b, false)),
             _ => None,
         };
@@ -322,6 +347,9 @@ impl Association {
         if self.init_retransmits > self.config.max_init_retransmits {
             self.terminate(SctpEvent::Aborted("association set-up timed out".into()));
             return;
+        }
+        if vtag == 0 {
+            self.init_bytes = Some(bytes.clone());
         }
         self.rto.back_off();
         self.ctrl.push_back(Ctrl { vtag, bytes, alone });

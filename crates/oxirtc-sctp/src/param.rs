@@ -59,6 +59,10 @@ pub struct InitParams<'a> {
     pub reconfig: bool,
     /// The peer accepts a zero checksum on SCTP over DTLS (RFC 9653 §4, EDMID 1).
     pub zero_checksum_dtls: bool,
+    /// The peer lists the PAD chunk (0x84, RFC 4820 §3) in Supported Extensions: it takes PLPMTUD probes
+    /// padded with PAD. A peer that does not list it gets probes padded inside the Heartbeat Info instead,
+    /// since some stacks drop the whole packet (or die) on a chunk type they do not know.
+    pub pad: bool,
 }
 
 impl<'a> InitParams<'a> {
@@ -77,6 +81,7 @@ impl<'a> InitParams<'a> {
                 pty::SUPPORTED_EXTENSIONS => {
                     out.reconfig |= p.value.contains(&crate::chunk::ty::RECONFIG);
                     out.forward_tsn |= p.value.contains(&crate::chunk::ty::FORWARD_TSN);
+                    out.pad |= p.value.contains(&crate::chunk::ty::PAD);
                 }
                 t if is_known(t) => {}
                 t if t & 0x8000 == 0 => break,
@@ -130,12 +135,18 @@ pub fn unrecognized_params_report<'a>(params: impl Iterator<Item = Result<Tlv<'a
 }
 
 /// Appends the parameters this endpoint announces in INIT / INIT ACK: Supported Extensions listing
-/// RE-CONFIG and FORWARD TSN (RFC 5061 §4.2.7) and Forward-TSN-Supported (RFC 3758 §3.1).
+/// RE-CONFIG, FORWARD TSN and PAD (RFC 5061 §4.2.7, RFC 4820 §3) and Forward-TSN-Supported (RFC 3758
+/// §3.1). Every WebRTC stack needs these (RFC 8831 §6: partial reliability and stream reset), so unlike
+/// Zero Checksum Acceptable they stay in a fallback INIT.
 pub fn put_local_init_params(out: &mut Vec<u8>) {
     put_tlv(
         out,
         pty::SUPPORTED_EXTENSIONS,
-        &[crate::chunk::ty::RECONFIG, crate::chunk::ty::FORWARD_TSN],
+        &[
+            crate::chunk::ty::RECONFIG,
+            crate::chunk::ty::FORWARD_TSN,
+            crate::chunk::ty::PAD,
+        ],
     );
     put_tlv(out, pty::FORWARD_TSN_SUPPORTED, &[]);
 }

@@ -335,8 +335,9 @@ fn tally(count: &mut u32, limit: u32) -> bool {
     true
 }
 
-/// Heartbeat Info of a probe: 8 bytes send time (ms), 8 bytes nonce, 4 bytes probe size. The size
-/// tells it apart from a path heartbeat (16 bytes) and is checked against the probe sent.
+/// Heartbeat Info of a probe: 8 bytes send time (ms), 8 bytes nonce, 4 bytes probe size, then (toward
+/// a peer that does not take PAD) zero filler. The length tells it apart from a path heartbeat (16
+/// bytes); the size is checked against the probe sent.
 const PROBE_INFO_LEN: usize = 20;
 
 impl crate::Association {
@@ -388,21 +389,35 @@ impl crate::Association {
     }
 
     /// RFC 8899 §6.2.1.1: a probe is a HEARTBEAT chunk followed by a PAD chunk (RFC 4820) that fills
-    /// the packet to the probe size; it travels alone, outside the congestion window.
+    /// the packet to the probe size; it travels alone, outside the congestion window. PAD goes only to
+    /// a peer that listed it in Supported Extensions: werift's SCTP dies on a chunk type it does not
+    /// know (against RFC 9260 §3.2, which says to skip types `10xxxxxx`). Other peers get the filler
+    /// inside the Heartbeat Info, which every SCTP endpoint echoes unchanged (RFC 9260 §8.3), so the
+    /// HEARTBEAT ACK is as large as the probe and the probe then confirms the size in both directions.
     fn queue_probe(&mut self, now: Instant, size: usize, nonce: u64) {
         let ms = self.clock_ms(now);
         let mut out = Vec::with_capacity(size);
         let size32 = u32::try_from(size).unwrap_or(u32::MAX);
-        crate::chunk::encode_heartbeat(
-            &mut out,
-            crate::chunk::ty::HEARTBEAT,
-            &[&ms.to_be_bytes(), &nonce.to_be_bytes(), &size32.to_be_bytes()],
-        );
-        let pad = size.saturating_sub(crate::packet::COMMON_HEADER_LEN + out.len());
-        if pad >= 4 {
-            crate::chunk::encode_pad(&mut out, pad);
+        let fields: [&[u8]; 3] = [&ms.to_be_bytes(), &nonce.to_be_bytes(), &size32.to_be_bytes()];
+        // Common header + chunk header (4) + Heartbeat Info parameter header (4) + the fields.
+        let unpadded = crate::packet::COMMON_HEADER_LEN + 8 + PROBE_INFO_LEN;
+        if self.peer.pad {
+            crate::chunk::encode_heartbeat(&mut out, crate::chunk::ty::HEARTBEAT, &fields);
+            let pad = size.saturating_sub(crate::packet::COMMON_HEADER_LEN + out.len());
+            if pad >= 4 {
+                crate::chunk::encode_pad(&mut out, pad);
+            }
+        } else {
+            // Whole 4-byte units, so the chunk needs no padding of its own and the packet is `size`
+            // bytes (rounded down to a multiple of 4, as a PAD chunk's length would be).
+            let filler = vec![0u8; size.saturating_sub(unpadded) & !3];
+            crate::chunk::encode_heartbeat(
+                &mut out,
+                crate::chunk::ty::HEARTBEAT,
+                &[fields[0], fields[1], fields[2], &filler],
+            );
         }
-        tracing::trace!(size, "PLPMTUD probe");
+        tracing::trace!(size, pad_chunk = self.peer.pad, "PLPMTUD probe");
         self.ctrl.push_back(crate::association::Ctrl {
             vtag: self.peer.tag,
             bytes: out,
@@ -411,9 +426,10 @@ impl crate::Association {
         self.stats.pmtu_probes_sent = self.pmtu.probes_sent;
     }
 
-    /// A HEARTBEAT ACK whose info has the probe layout; true if it was one (handled here).
+    /// A HEARTBEAT ACK whose info has the probe layout (20 bytes, or more with the filler of a probe
+    /// sent without PAD); true if it was one (handled here).
     pub(crate) fn on_probe_ack(&mut self, now: Instant, info: &[u8]) -> bool {
-        if info.len() != PROBE_INFO_LEN {
+        if info.len() < PROBE_INFO_LEN {
             return false;
         }
         let mut n = [0u8; 8];

@@ -157,6 +157,7 @@ impl Association {
 
     /// Retransmissions first, then new DATA within cwnd and the peer's window (RFC 9260 §6.1, §7.2).
     fn add_data(&mut self, now: Instant, buf: &mut Vec<u8>) {
+        let data_start = buf.len();
         let mut sent = false;
         let mut retransmitted = false;
         while self.sender.has_retransmits()
@@ -234,9 +235,14 @@ impl Association {
             );
             // RFC 8985 §7.2: (re)arm the probe timeout after sending.
             self.arm_loss_timer(now);
-            // A SACK rides along for free when one is wanted anyway.
+            // A SACK rides along for free when one is wanted anyway. RFC 9260 §6.10: control chunks
+            // go first in a packet (usrsctp aborts the association on "DATA chunk followed by chunk
+            // of type 03"), so it is encoded at the end and rotated in front of the DATA chunks.
             if self.sack_needed && self.room(buf) >= 16 {
+                let sack_start = buf.len();
                 self.add_sack(buf, true);
+                let sack_len = buf.len() - sack_start;
+                buf[data_start..].rotate_right(sack_len);
             }
         }
         self.drain_sender_events();

@@ -60,6 +60,8 @@ pub struct ClientTransaction {
     next_send: Option<Instant>,
     /// When the transaction gives up (set after the last transmission).
     deadline: Option<Instant>,
+    /// When the request was first handed out.
+    first_sent: Option<Instant>,
 }
 
 impl ClientTransaction {
@@ -80,6 +82,7 @@ impl ClientTransaction {
             transmissions: 0,
             next_send: Some(now),
             deadline: None,
+            first_sent: None,
         }
     }
 
@@ -95,6 +98,7 @@ impl ClientTransaction {
             return None;
         }
         self.transmissions += 1;
+        self.first_sent.get_or_insert(now);
         if self.reliable {
             // RFC 8489 §6.2.2: a reliable transport is not retransmitted over; wait Ti.
             self.next_send = None;
@@ -152,6 +156,13 @@ impl ClientTransaction {
     /// How many times the request has been handed out for sending.
     pub fn transmissions(&self) -> u32 {
         self.transmissions
+    }
+
+    /// The round-trip time of a request answered at `now`, when it was sent once: a response to a
+    /// retransmitted request could answer any of its copies (Karn's algorithm, RFC 6298 §3).
+    pub fn rtt_sample(&self, now: Instant) -> Option<std::time::Duration> {
+        (self.transmissions == 1).then_some(())?;
+        Some(now.saturating_duration_since(self.first_sent?))
     }
 
     /// The encoded request.
@@ -273,6 +284,22 @@ mod tests {
         tx.handle_timeout(t0 + Duration::from_secs(60));
         assert_eq!(tx.state(), TransactionState::Answered);
         assert_eq!(tx.transmissions(), 2);
+    }
+
+    #[test]
+    fn rtt_is_sampled_only_from_a_request_sent_once() {
+        let t0 = epoch();
+        let mut tx = ClientTransaction::new(t0, TID, request(), &RetransmitConfig::default(), false);
+        assert_eq!(tx.rtt_sample(t0), None, "not sent yet");
+        assert!(tx.poll_transmit(t0).is_some());
+        assert_eq!(
+            tx.rtt_sample(t0 + Duration::from_millis(30)),
+            Some(Duration::from_millis(30))
+        );
+        // RFC 6298 §3 (Karn): after a retransmission the response may answer either copy.
+        let at = tx.poll_timeout().unwrap();
+        assert!(tx.poll_transmit(at).is_some());
+        assert_eq!(tx.rtt_sample(at + Duration::from_millis(30)), None);
     }
 
     #[test]

@@ -472,3 +472,141 @@ fn dtls_starts_on_the_first_valid_pair_while_the_nomination_is_on_its_way() {
         sim.endpoint(1).rtc.selected_pair().map(|p| p.0)
     );
 }
+
+/// Offer from A, answer from B (DTLS client, `a=setup:active`); the answer reaches A only after
+/// `answer_delay`, as over a real signaling channel. Returns A's DTLS datagram count when it applied
+/// the answer, and the set-up time (offer → channel open on both sides).
+#[allow(clippy::unwrap_used)] // test set-up: a failure should panic loudly
+fn late_answer(seed: u64, config_a: RtcConfig, answer_delay: Duration) -> (u64, Duration) {
+    let mut sim = common::pair_with_configs(seed, lan(), config_a, RtcConfig::default());
+    let start = sim.now();
+    let id = sim
+        .endpoint_mut(0)
+        .rtc
+        .create_data_channel(start, "late", DataChannelInit::default())
+        .unwrap();
+    let offer = sim.endpoint_mut(0).rtc.create_offer(start).unwrap();
+    sim.endpoint_mut(0)
+        .rtc
+        .set_local_description(start, &offer)
+        .unwrap();
+    sim.endpoint_mut(1)
+        .rtc
+        .set_remote_description(start, &offer)
+        .unwrap();
+    let answer = sim.endpoint_mut(1).rtc.create_answer(start).unwrap();
+    sim.endpoint_mut(1)
+        .rtc
+        .set_local_description(start, &answer)
+        .unwrap();
+    sim.run_until(answer_delay, |_| false);
+    let dtls_before_answer = sim.endpoint(0).rtc.stats().dtls_received;
+    let now = sim.now();
+    sim.endpoint_mut(0)
+        .rtc
+        .set_remote_description(now, &answer)
+        .unwrap();
+    assert!(sim.run_until(Duration::from_secs(5), |s| {
+        s.endpoint(0).open.contains(&id) && !s.endpoint(1).open.is_empty()
+    }));
+    (dtls_before_answer, sim.now() - start)
+}
+
+#[test]
+fn an_answering_dtls_client_waits_until_the_offerer_has_its_answer() {
+    // RFC 8445 §7.3 lets the offerer answer our checks before it has our answer, so our pair is valid
+    // early; a ClientHello sent then reaches a peer that cannot check our fingerprint yet
+    // (libdatachannel refuses it with unknown_ca). The offerer's first check, signed with our
+    // answer's password, is the proof that it has the answer: the ClientHello waits for it.
+    let (dtls_before_answer, took) = late_answer(31, RtcConfig::default(), Duration::from_millis(300));
+    assert_eq!(
+        dtls_before_answer, 0,
+        "the answerer sent DTLS before the offerer had its answer"
+    );
+    // The wait costs about one round trip (20 ms here) after the answer arrives, not a timeout.
+    assert!(took < Duration::from_millis(300 + 180), "set-up took {took:?}");
+}
+
+#[test]
+fn an_answering_dtls_client_connects_to_an_ice_lite_offerer() {
+    // An ICE-lite offerer sends no checks (RFC 8445 §2.5): waiting for one must not stall the set-up.
+    let lite = RtcConfig {
+        ice: IceConfig {
+            lite: true,
+            ..IceConfig::default()
+        },
+        ..RtcConfig::default()
+    };
+    let (_, took) = late_answer(32, lite, Duration::from_millis(50));
+    assert!(took < Duration::from_secs(1), "set-up took {took:?}");
+}
+
+#[test]
+fn a_lost_first_client_hello_is_resent_after_one_and_a_half_ice_rtts() {
+    // RFC 9147 §5.8.2: with an RTT known from ICE the first DTLS retransmission comes after 1.5 × that
+    // RTT (here 20 ms, floored at 50 ms), not the blind 1 s. libdatachannel drops a ClientHello that
+    // arrives before its DTLS transport is up, right after ICE connects.
+    let mut sim = pair(33, lan());
+    sim.endpoint_mut(0).drop_dtls_in = 1;
+    let start = sim.now();
+    let id = sim
+        .endpoint_mut(0)
+        .rtc
+        .create_data_channel(start, "retry", DataChannelInit::default())
+        .unwrap();
+    negotiate(&mut sim, 0);
+    assert!(sim.run_until(Duration::from_secs(5), |s| {
+        s.endpoint(0).open.contains(&id) && !s.endpoint(1).open.is_empty()
+    }));
+    assert_eq!(sim.endpoint(0).drop_dtls_in, 0, "no ClientHello was dropped");
+    let took = sim.now() - start;
+    assert!(took < Duration::from_millis(300), "set-up took {took:?}");
+}
+
+#[test]
+fn a_dtls_server_whose_own_check_is_late_sizes_sctp_for_the_direct_path() {
+    // The offerer asks to be DTLS client (a=setup:active), so B answers as server. B's own checks are
+    // lost, so A's ClientHello (A's check was answered) completes B's handshake before B has a valid
+    // pair. B must size SCTP packets for the path the handshake came on (direct), not for the worst
+    // case (relayed), or PLPMTUD searches a smaller range for the whole connection. (B sends three
+    // checks before the channel opens here: its first, the triggered one and a retransmission.)
+    let mut sim = pair(34, lan());
+    sim.endpoint_mut(1).drop_checks_out = 3;
+    let now = sim.now();
+    let id = sim
+        .endpoint_mut(0)
+        .rtc
+        .create_data_channel(now, "direct", DataChannelInit::default())
+        .unwrap();
+    let offer = sim.endpoint_mut(0).rtc.create_offer(now).unwrap();
+    sim.endpoint_mut(0)
+        .rtc
+        .set_local_description(now, &offer)
+        .unwrap();
+    let active = oxirtc::Description {
+        sdp_type: offer.sdp_type,
+        sdp: offer.sdp.replace("a=setup:actpass", "a=setup:active"),
+    };
+    sim.endpoint_mut(1)
+        .rtc
+        .set_remote_description(now, &active)
+        .unwrap();
+    let answer = sim.endpoint_mut(1).rtc.create_answer(now).unwrap();
+    assert!(answer.sdp.contains("a=setup:passive"));
+    sim.endpoint_mut(1)
+        .rtc
+        .set_local_description(now, &answer)
+        .unwrap();
+    sim.endpoint_mut(0)
+        .rtc
+        .set_remote_description(now, &answer)
+        .unwrap();
+    assert!(sim.run_until(Duration::from_secs(5), |s| {
+        s.endpoint(0).open.contains(&id) && !s.endpoint(1).open.is_empty()
+    }));
+    assert_eq!(sim.endpoint(1).drop_checks_out, 0, "B's checks were not dropped");
+    sim.run_until(Duration::from_secs(3), |_| false);
+    // IPv4 direct: BASE 1135, MAX 1435 SCTP bytes (1200 / 1500 IP); relayed would be 1084 / 1384.
+    let pmtu = sim.endpoint(1).rtc.sctp_stats().map(|s| s.pmtu);
+    assert_eq!(pmtu, Some(1435 & !3));
+}

@@ -1,10 +1,12 @@
-//! Client handshake states (RFC 5246 §7.3 flights 1, 3, 5; RFC 6347 §4.2.1 HelloVerifyRequest).
+//! Client handshake states (RFC 5246 §7.3 flights 1, 3, 5; RFC 6347 §4.2.1 HelloVerifyRequest). The
+//! server may authenticate with ECDSA or RSA (ECDHE_ECDSA or ECDHE_RSA, RFC 8422 §2); our own
+//! certificate, sent when asked, is always ECDSA.
 
-use oxirtc_crypto::{EcdhePrivateKey, NamedGroup};
+use oxirtc_crypto::{EcdhePrivateKey, NamedGroup, PublicKeyInfo, SignatureAlgorithm};
 
 use super::{
-    expect, msgs, msgs::ty, parse_peer_certificate, scheme_codepoints, verify_peer_signature, Hello, Peer,
-    Secret, Session, Shared, State, OUR_SCHEME,
+    accept_scheme, expect, msgs, msgs::ty, parse_peer_certificate, scheme_codepoints, verify_peer_signature,
+    Hello, Peer, Secret, Session, Shared, State, OUR_SCHEME,
 };
 use crate::{
     config::{CipherSuite, SrtpProfile},
@@ -109,12 +111,36 @@ impl ExpectCertificate {
     pub(crate) fn handle(self, hs: &mut Shared, msg: HandshakeMessage) -> Result<State, DtlsError> {
         expect(&msg, ty::CERTIFICATE, "expected server Certificate")?;
         let peer = parse_peer_certificate(&msg.body)?;
+        check_server_key(self.hello.suite, &peer)?;
         hs.record(&msg);
         Ok(State::ExpectServerKeyExchange(ExpectServerKeyExchange {
             hello: self.hello,
             peer,
         }))
     }
+}
+
+/// RSA moduli the verifier accepts (aws-lc's `RSA_PKCS1_2048_8192_*`): outside it a signature could
+/// never verify, so the certificate is refused by name instead.
+const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
+
+/// RFC 8422 §5.3 (RFC 5246 §7.4.2): an ECDHE_ECDSA server's certificate holds an ECDSA key, an
+/// ECDHE_RSA server's an RSA key, the one that signs its ServerKeyExchange.
+fn check_server_key(suite: CipherSuite, peer: &Peer) -> Result<(), DtlsError> {
+    let key = PublicKeyInfo::parse(&peer.spki).map_err(|_| {
+        DtlsError::BadCertificate("the server's certificate key is neither EC nor RSA (or is malformed)")
+    })?;
+    if key.algorithm != suite.signature_algorithm() {
+        return Err(DtlsError::BadCertificate(
+            "the server's certificate key does not fit the cipher suite it chose (ECDHE_ECDSA needs an EC key, ECDHE_RSA an RSA key)",
+        ));
+    }
+    if key.algorithm == SignatureAlgorithm::Rsa && !RSA_BITS.contains(&key.bits) {
+        return Err(DtlsError::BadCertificate(
+            "the server's RSA key is not 2048 to 8192 bits long; it needs a stronger certificate",
+        ));
+    }
+    Ok(())
 }
 
 /// Waiting for ServerKeyExchange.
@@ -138,6 +164,13 @@ impl ExpectServerKeyExchange {
             ske.params,
         ]
         .concat();
+        // RFC 5246 §7.4.3: a scheme we offered; RFC 8422 §5.4: of the suite's (and the key's) algorithm.
+        if accept_scheme(ske.scheme)?.signature_algorithm() != self.hello.suite.signature_algorithm() {
+            return Err(DtlsError::IllegalParameter(
+                "ServerKeyExchange is signed with an algorithm other than the cipher suite's",
+            ));
+        }
+        // A signature that does not verify is decrypt_error (RFC 5246 §7.2.2).
         verify_peer_signature(hs, &self.peer, ske.scheme, &signed, ske.signature)?;
         let key = hs.crypto.ecdhe_generate(group)?;
         let public = key.public_key().to_vec();

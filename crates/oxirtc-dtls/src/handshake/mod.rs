@@ -7,6 +7,8 @@
 
 pub(crate) mod client;
 pub(crate) mod msgs;
+#[cfg(test)]
+mod rsa_peer_tests;
 pub(crate) mod server;
 
 use std::sync::Arc;
@@ -21,11 +23,14 @@ use crate::{
 };
 
 /// Signature schemes advertised in signature_algorithms and CertificateRequest and accepted from the
-/// peer (RFC 5246 §7.4.1.4.1): what the crypto provider can verify, ours (ECDSA P-256) first.
-pub(crate) const SIGNATURE_SCHEMES: [SignatureScheme; 3] = [
+/// peer (RFC 5246 §7.4.1.4.1): what the crypto provider can verify, ours (ECDSA P-256) first, then
+/// RSASSA-PKCS1-v1_5 for servers with RSA certificates (ECDHE_RSA, RFC 8422 §5.4).
+pub(crate) const SIGNATURE_SCHEMES: [SignatureScheme; 5] = [
     SignatureScheme::EcdsaP256Sha256,
     SignatureScheme::EcdsaP384Sha384,
     SignatureScheme::RsaPkcs1Sha256,
+    SignatureScheme::RsaPkcs1Sha384,
+    SignatureScheme::RsaPkcs1Sha512,
 ];
 
 /// The scheme oxirtc signs with: its certificate key is ECDSA P-256.

@@ -76,11 +76,13 @@ struct Echo {
 }
 
 fn negotiate(hs: &mut Shared, ch: &msgs::ClientHello<'_>) -> Result<(Hello, NamedGroup), DtlsError> {
+    // RFC 8422 §5.3: the suite must fit the certificate, and ours is ECDSA: never ECDHE_RSA.
     let suite = hs
         .config
         .cipher_suites
         .iter()
         .copied()
+        .filter(|s| s.signature_algorithm() == OUR_SCHEME.signature_algorithm())
         .find(|s| ch.suites.contains(&s.codepoint()))
         .ok_or(DtlsError::HandshakeFailure("no common cipher suite"))?;
     if !ch.ext.extended_master_secret {

@@ -106,6 +106,9 @@ pub struct Rtc {
     pub(crate) dtls_role: Option<Role>,
     pub(crate) dtls: Option<Dtls>,
     pub(crate) dtls_started: bool,
+    /// We answered as DTLS client: the ClientHello waits for proof that the offerer has our answer
+    /// (see [`Rtc::maybe_start_dtls`]).
+    pub(crate) dtls_waits_for_peer_check: bool,
     pub(crate) early_dtls: VecDeque<Vec<u8>>,
     pub(crate) last_dtls_path: Option<(SocketAddr, SocketAddr)>,
     pub(crate) sctp: Option<Association>,
@@ -183,6 +186,7 @@ impl Rtc {
             dtls_role: None,
             dtls: None,
             dtls_started: false,
+            dtls_waits_for_peer_check: false,
             early_dtls: VecDeque::new(),
             last_dtls_path: None,
             sctp: None,

@@ -124,6 +124,7 @@ impl Rtc {
                     Some(Setup::Active) => Role::Client,
                     _ => Role::Server,
                 };
+                self.dtls_waits_for_peer_check = role == Role::Client && !remote.ice_lite;
                 self.remote = Some(remote);
                 self.set_dtls_role(now, role);
             }
@@ -296,11 +297,37 @@ impl Rtc {
     /// Starts the DTLS handshake (as client; a server just waits) once ICE has a valid pair: RFC 8445
     /// §12.1 lets data go on a valid pair before selection, so the handshake overlaps the nomination
     /// instead of waiting one more pacing interval (Ta) for it. Returns whether it started.
+    ///
+    /// As answerer and DTLS client we also wait for the offerer's first authenticated check (or the
+    /// nomination, which needs one): it is signed with our answer's password (RFC 8445 §7.2.2), so it
+    /// proves the offerer has applied our answer and knows our certificate fingerprint (RFC 8842 §5).
+    /// Our own check can be answered before that (§7.3 answers with the local password alone), and a
+    /// ClientHello that arrives first is refused by stacks that verify the fingerprint on receipt
+    /// (libdatachannel sends unknown_ca and tears down). On an honest path the wait is at most about
+    /// one round trip: the offerer's checks follow its answer. An ICE-lite offerer sends no checks,
+    /// so against one we do not wait.
     pub(crate) fn maybe_start_dtls(&mut self, now: Instant) -> bool {
         if self.dtls_started || self.ice.valid_pair(now).is_none() {
             return false;
         }
+        if self.dtls_waits_for_peer_check
+            && self.ice.stats().checks_received == 0
+            && self.ice.selected_pair().is_none()
+        {
+            return false;
+        }
         if let Some(dtls) = self.dtls.as_mut() {
+            if let Some(rtt) = self.ice.rtt() {
+                // RFC 9147 §5.8.2: 1.5 × the ICE RTT as the first retransmission timeout, not below
+                // MIN_DTLS_RETRANSMIT (a loopback RTT would make it a busy loop) nor above the
+                // configured one. libdatachannel drops a ClientHello that arrives before its DTLS
+                // transport is up, moments after ICE connects: the retransmission then comes
+                // tens of milliseconds later instead of a second.
+                let rto = (rtt * 3 / 2)
+                    .max(MIN_DTLS_RETRANSMIT)
+                    .min(self.config.dtls.initial_retransmit);
+                dtls.set_initial_retransmit(rto);
+            }
             dtls.start(now);
             self.dtls_started = true;
             self.set_state(crate::PeerConnectionState::Connecting);
@@ -338,6 +365,9 @@ impl Rtc {
         }
     }
 }
+
+/// Floor of the first DTLS retransmission timeout derived from the ICE RTT.
+const MIN_DTLS_RETRANSMIT: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Our role from the answer's `a=setup` to our offer (RFC 8842 §5.3): the answerer picks.
 fn offer_answer_role(answer_setup: Setup) -> Result<Role, RtcError> {

@@ -26,6 +26,11 @@ pub struct Peer {
     /// When set, datagrams are taken with `poll_transmit_into`, appended to this buffer after what
     /// it already holds (which must stay untouched).
     pub into: Option<Vec<u8>>,
+    /// This many incoming DTLS datagrams (RFC 7983: first byte 20..=63) are dropped, as by a peer
+    /// whose DTLS transport is not up yet.
+    pub drop_dtls_in: u32,
+    /// This many outgoing STUN Binding requests (type 0x0001) are dropped: checks that get lost.
+    pub drop_checks_out: u32,
 }
 
 /// Keep at most this much buffered per channel before waiting for acks.
@@ -50,6 +55,8 @@ impl Peer {
             send_errors: Vec::new(),
             paused: false,
             into: None,
+            drop_dtls_in: 0,
+            drop_checks_out: 0,
         }
     }
 
@@ -102,6 +109,10 @@ impl Peer {
 
 impl Endpoint for Peer {
     fn handle_receive(&mut self, now: Instant, d: Datagram) {
+        if self.drop_dtls_in > 0 && d.payload.first().is_some_and(|b| (20..=63).contains(b)) {
+            self.drop_dtls_in -= 1;
+            return;
+        }
         self.rtc.handle_receive(now, d.source, d.destination, &d.payload);
         self.drain(now);
     }
@@ -111,6 +122,20 @@ impl Endpoint for Peer {
     }
     fn poll_transmit(&mut self, now: Instant) -> Option<Datagram> {
         self.drain(now);
+        let d = self.next_datagram(now)?;
+        if self.drop_checks_out > 0 && d.payload.starts_with(&[0, 1]) {
+            self.drop_checks_out -= 1;
+            return self.poll_transmit(now);
+        }
+        Some(d)
+    }
+    fn poll_timeout(&mut self) -> Option<Instant> {
+        self.rtc.poll_timeout()
+    }
+}
+
+impl Peer {
+    fn next_datagram(&mut self, now: Instant) -> Option<Datagram> {
         if let Some(buf) = self.into.as_mut() {
             let prefix = buf.clone();
             let t = self.rtc.poll_transmit_into(now, buf)?;
@@ -137,9 +162,6 @@ impl Endpoint for Peer {
             payload: t.contents,
         })
     }
-    fn poll_timeout(&mut self) -> Option<Instant> {
-        self.rtc.poll_timeout()
-    }
 }
 
 pub const A_ADDR: &str = "10.0.0.1:5000";
@@ -154,6 +176,17 @@ pub fn pair(seed: u64, link: LinkConfig) -> Simulation<Peer> {
 /// [`pair`] with both peers built from `config` (each with its own `rng_seed`).
 #[allow(clippy::disallowed_methods)] // the one real clock read of a test; everything after is virtual
 pub fn pair_with(seed: u64, link: LinkConfig, config: RtcConfig) -> Simulation<Peer> {
+    pair_with_configs(seed, link, config.clone(), config)
+}
+
+/// [`pair`] with A built from `config_a` and B from `config_b` (each with its own `rng_seed`).
+#[allow(clippy::disallowed_methods)] // the one real clock read of a test; everything after is virtual
+pub fn pair_with_configs(
+    seed: u64,
+    link: LinkConfig,
+    config_a: RtcConfig,
+    config_b: RtcConfig,
+) -> Simulation<Peer> {
     let start = Instant::now();
     let mut net = Network::new(seed, start);
     let a_addr: SocketAddr = A_ADDR.parse().unwrap();
@@ -161,14 +194,14 @@ pub fn pair_with(seed: u64, link: LinkConfig, config: RtcConfig) -> Simulation<P
     let ha = net.add_host(a_addr.ip(), None, link.clone());
     let hb = net.add_host(b_addr.ip(), None, link);
     let mut sim = Simulation::new(net);
-    let peer = |seed: u8| {
+    let peer = |seed: u8, config: RtcConfig| {
         Peer::with_config(RtcConfig {
             rng_seed: Some([seed; 32]),
-            ..config.clone()
+            ..config
         })
     };
-    let mut a = peer(1);
-    let mut b = peer(2);
+    let mut a = peer(1, config_a);
+    let mut b = peer(2, config_b);
     a.rtc.add_host_candidate(start, a_addr).unwrap();
     b.rtc.add_host_candidate(start, b_addr).unwrap();
     sim.add_endpoint(ha, a);
