@@ -1,7 +1,8 @@
 // One interop cell: a server and a dialer of the signaling protocol (docs/interop-signaling.md) in a
 // fresh network namespace that has only loopback. Starts SERVER_CMD (via sh -c, from the current
 // directory), reads its `LISTENING <url>` line, runs the dialer with that URL appended, then gives the
-// server 5 s (1 s if the dialer failed) to end by itself before stopping its process group.
+// server 2 s (1 s if the dialer failed) to end by itself before stopping its process group (SIGTERM,
+// then SIGKILL).
 //
 //   node peers/cell.mjs [--timeout S] [--expect-closed] [--verbose] --server "SERVER_CMD" -- DIALER [ARGS...]
 //
@@ -21,7 +22,7 @@
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { NETNS_ENV, isolate } from '../lib/netns.mjs';
-import { peerReport, startPeer, stopPeer } from '../lib/peer.mjs';
+import { peerReport, startPeer } from '../lib/peer.mjs';
 
 const TAIL = 40;
 const USAGE = 'usage: node peers/cell.mjs [--timeout S] [--expect-closed] [--verbose] --server "SERVER_CMD" -- DIALER [ARGS...]';
@@ -73,6 +74,28 @@ function runDialer(argv, url, { timeoutMs, verbose, serverExited }) {
   });
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Gives the server's process group `graceMs` to end by itself, then SIGTERM (a server may report on
+ * it, as `oxirtc echo` does), 3 s later SIGKILL. Waits for the group, not only for `sh`, so output
+ * written after a signal is still read.
+ */
+async function stopServer(peer, graceMs) {
+  if (!peer) return;
+  const alive = () => { try { process.kill(-peer.child.pid, 0); return true; } catch { return false; } };
+  const gone = async (ms) => { const end = Date.now() + ms; while (alive() && Date.now() < end) await sleep(20); return !alive(); };
+  peer.exitedByItself = await gone(graceMs);
+  if (!peer.exitedByItself) {
+    try { process.kill(-peer.child.pid, 'SIGTERM'); } catch { /* gone */ }
+    if (!await gone(3000)) { try { process.kill(-peer.child.pid, 'SIGKILL'); } catch { /* gone */ } }
+  }
+  await Promise.race([new Promise((r) => peer.child.once('close', r)), sleep(1000)]);
+}
+
+/** `exec CMD` where that changes nothing but who gets the signals: the server itself, not `sh`. */
+const execServer = (cmd) => (/^[\w./-]+( |$)/.test(cmd) && !/[;&|()<>`$]/.test(cmd) ? `exec ${cmd}` : cmd);
+
 /** What a dialer said went wrong, in one line. */
 function dialerReason(d) {
   const r = d.result;
@@ -100,7 +123,7 @@ async function main() {
   const res = { ok: false, checks: {}, netns: process.env[NETNS_ENV] || '(current namespace)' };
   let server = null;
   try {
-    server = await startPeer(opts.server, { timeoutMs: 30000, verbose: opts.verbose });
+    server = await startPeer(execServer(opts.server), { timeoutMs: 30000, verbose: opts.verbose });
     const d = await runDialer(opts.dialer, server.url,
       { timeoutMs: (opts.timeout * 3 + 30) * 1000, verbose: opts.verbose, serverExited: server.exited });
     try { d.result = JSON.parse(d.stdout); } catch { d.result = null; }
@@ -111,9 +134,12 @@ async function main() {
     res.error = String(e.message || e);
     server = e.peer || server;
   }
-  // A server whose dialer passed ends its session by itself soon; after a failure it may wait forever.
-  await stopPeer(server, res.checks.dialer ? 5000 : 1000);
+  // A server whose dialer passed ends its session by itself within a second (node-peer, pion-peer and
+  // aiortc-peer 500 ms after the channel closed, `oxirtc echo` on the DTLS close_notify) unless the
+  // dialer left without a word (werift sends none): then SIGTERM makes `oxirtc echo` report.
+  await stopServer(server, res.checks.dialer ? 2000 : 1000);
   res.server = peerReport(server);
+  if (res.server) res.server.cmd = opts.server;
   const session = server?.sessions?.find((s) => typeof s === 'object');
   if (res.dialer) {
     res.checks.serverSession = !!session && (session.ok ?? session.messagesEchoed > 0) === true;

@@ -14,7 +14,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sha256FingerprintOnly, version } from './common.mjs';
+import { sha256FingerprintOnly, sleep, version } from './common.mjs';
 
 const require = createRequire(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'package.json'));
 
@@ -163,7 +163,13 @@ class NdcStack {
     return out;
   }
 
-  async close() { this.pc.close(); }
+  // libdatachannel closes from its own threads: exiting (or cleanup()) right after close() cuts off its
+  // SCTP ABORT and DTLS close_notify, and the other side then waits for ICE consent to fail (30 s).
+  async close() {
+    this.pc.close();
+    for (let i = 0; i < 100 && this.pc.state() !== 'closed'; i++) await sleep(20);
+    await sleep(100);
+  }
 }
 
 /** A fresh peer connection of `impl` ('werift' or 'ndc'). */

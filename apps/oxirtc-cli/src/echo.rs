@@ -42,6 +42,8 @@ enum SessionCmd {
     Offer(String, Vec<NegotiatedChannel>, Reply),
     Answer(String, Reply),
     OpenChannel(String),
+    /// Report and end (the process was asked to stop).
+    Stop,
 }
 
 #[derive(Clone)]
@@ -77,18 +79,57 @@ async fn serve(args: &EchoArgs) -> anyhow::Result<()> {
         bind: args.bind.unwrap_or(addr.ip()),
         done,
     };
-    let app = Router::new().route("/offer", post(handle)).with_state(shared);
+    let app = Router::new()
+        .route("/offer", post(handle))
+        .with_state(shared.clone());
     println!("LISTENING http://{addr}/offer");
     let once = args.once;
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        loop {
-            if done_rx.recv().await.is_none() || once {
-                return;
+        let finished = async {
+            loop {
+                if done_rx.recv().await.is_none() || once {
+                    return;
+                }
             }
+        };
+        tokio::select! {
+            () = finished => {}
+            // A peer that leaves without a word (no DTLS close_notify) leaves its session running
+            // until ICE consent fails (RFC 7675, 30 s): SIGTERM still gets every session's report.
+            () = terminated() => stop_sessions(&shared).await,
         }
     });
     server.await.context("HTTP server")?;
     Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT (never, if no handler can be installed).
+async fn terminated() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+/// Asks every running session to report and end, and waits (up to 2 s) until they have.
+async fn stop_sessions(shared: &Shared) {
+    let running: Vec<_> = shared
+        .sessions
+        .lock()
+        .map(|s| s.values().cloned().collect())
+        .unwrap_or_default();
+    for session in running {
+        let _ = session.send(SessionCmd::Stop);
+    }
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline && shared.sessions.lock().is_ok_and(|s| !s.is_empty()) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn handle(
@@ -231,6 +272,8 @@ struct Session {
     mode: &'static str,
     /// The connection's state, for the channel tasks.
     state: watch::Sender<PeerConnectionState>,
+    /// Ended by [`SessionCmd::Stop`], not by the connection.
+    stopped: bool,
 }
 
 impl Session {
@@ -246,6 +289,7 @@ impl Session {
             last_stats: None,
             mode: "answer",
             state: watch::Sender::new(PeerConnectionState::New),
+            stopped: false,
         }
     }
 
@@ -265,6 +309,11 @@ impl Session {
         loop {
             tokio::select! {
                 cmd = rx.recv() => match cmd {
+                    Some(SessionCmd::Stop) => {
+                        self.stopped = true;
+                        self.refresh_stats().await;
+                        break;
+                    }
                     Some(cmd) => self.on_command(cmd).await,
                     None => break,
                 },
@@ -367,6 +416,7 @@ impl Session {
                     Err(e) => tracing::warn!(error = %e, "echo: channel not opened"),
                 }
             }
+            SessionCmd::Stop => {} // the run loop ends the session
         }
     }
 
@@ -401,6 +451,7 @@ impl Session {
             "messagesEchoed": self.counters.messages.load(Ordering::Relaxed),
             "bytesEchoed": self.counters.bytes.load(Ordering::Relaxed),
             "channelsClosed": self.counters.closed.load(Ordering::Relaxed),
+            "stopped": self.stopped,
             "firstChannelOpenMs": self.first_open.lock().ok().and_then(|g| *g).map(|d| d.as_secs_f64() * 1000.0),
             "dtlsRole": stats.and_then(|s| s.dtls_role).map(|r| format!("{r:?}").to_lowercase()),
             "cipherSuite": stats.and_then(|s| s.cipher_suite).map(|c| c.to_string()),
