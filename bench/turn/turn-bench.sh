@@ -46,7 +46,7 @@ start_server() {  # name port -> pid in SERVER_PID
       --userdb="$WORK/turndb-$port" --pidfile="$WORK/pid-$port" --log-file=/dev/null >/dev/null 2>&1 &
   else
     "$OXIRTC" turn --listen "127.0.0.1:$port" --min-port 20000 --max-port 45000 --realm "$REALM" \
-      --user "$USER_:$PASS" --allow-loopback-peers --threads "$THREADS" --unauth-size-slack 64 \
+      --user "$USER_:$PASS" --allow-loopback-peers --threads "$THREADS" \
       --drain-timeout 1 >/dev/null 2>&1 &
   fi
   SERVER_PID=$!; PIDS+=("$SERVER_PID")

@@ -196,11 +196,18 @@ async fn stats_once_selected(pc: &PeerConnection) -> anyhow::Result<oxirtc_tokio
 
 async fn wait_for_channel(pc: &mut PeerConnection) -> anyhow::Result<DataChannel> {
     while let Some(ev) = pc.next_event().await {
-        if let PeerConnectionEvent::DataChannel(dc) = ev {
-            return Ok(dc);
+        match ev {
+            PeerConnectionEvent::DataChannel(dc) => return Ok(dc),
+            PeerConnectionEvent::ConnectionState(
+                PeerConnectionState::Failed | PeerConnectionState::Closed,
+            ) => break,
+            _ => {}
         }
     }
-    bail!("the connection ended before the peer's data channel arrived")
+    match pc.close_reason() {
+        Some(why) => bail!("the connection ended before the peer's data channel arrived: {why}"),
+        None => bail!("the connection ended before the peer's data channel arrived"),
+    }
 }
 
 /// Sends the messages (see `echo_check`) and checks each echo; returns the channel, a report and
@@ -231,7 +238,12 @@ async fn exchange(
         } else {
             dc.recv().await
         };
-        let Some(m) = next else { break };
+        let Some(m) = next else {
+            if let Some(why) = dc.close_reason() {
+                bail!("the connection ended: {why}");
+            }
+            break;
+        };
         if !m.binary {
             if let Some(x) = m.data.strip_prefix(b"echo-me:") {
                 let mut reply = b"echo-reply:".to_vec();

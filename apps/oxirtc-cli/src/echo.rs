@@ -459,6 +459,7 @@ impl Session {
             "selectedPair": stats.and_then(|s| s.selected_pair).map(|(l, r)| format!("{l} -> {r}")),
             "rttMs": stats.and_then(|s| s.rtt).map(|d| d.as_secs_f64() * 1000.0),
             "state": stats.map(|s| format!("{:?}", s.state)),
+            "closeReason": self.pc.close_reason().map(ToString::to_string),
         });
         println!("SESSION {line}");
     }

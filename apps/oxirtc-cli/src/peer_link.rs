@@ -331,7 +331,11 @@ async fn watch_link(
                 Some(PeerConnectionEvent::ConnectionState(
                     s @ (PeerConnectionState::Failed | PeerConnectionState::Closed),
                 )) => {
-                    let _ = gone.send(Some(format!("the connection to the peer ended ({s:?})")));
+                    let why = match pc.close_reason() {
+                        Some(reason) => format!("the connection to the peer ended: {reason}"),
+                        None => format!("the connection to the peer ended ({s:?})"),
+                    };
+                    let _ = gone.send(Some(why));
                 }
                 Some(_) => {}
                 None => break,

@@ -61,7 +61,7 @@ fn chromium_interop_scenarios() {
     // `oxirtc turn`, started in the harness's namespace together with the echo peer.
     let bin = env!("CARGO_BIN_EXE_oxirtc");
     let relay_peer = format!(
-        "{bin} turn --listen 127.0.0.1:3478 --user u:p --allow-loopback-peers --unauth-size-slack 64 \
+        "{bin} turn --listen 127.0.0.1:3478 --user u:p --allow-loopback-peers \
          --min-port 41000 --max-port 41100 --drain-timeout 1 >/dev/null 2>&1 & sleep 0.3; \
          exec {bin} echo --once --turn turn:127.0.0.1:3478 --turn-user u --turn-password p --relay"
     );

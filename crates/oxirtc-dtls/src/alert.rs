@@ -99,6 +99,41 @@ impl AlertDescription {
     }
 }
 
+impl AlertDescription {
+    /// The name RFC 5246 §7.2 gives it (`bad_certificate`), or `None` for a code it does not define.
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            Self::CloseNotify => "close_notify",
+            Self::UnexpectedMessage => "unexpected_message",
+            Self::BadRecordMac => "bad_record_mac",
+            Self::HandshakeFailure => "handshake_failure",
+            Self::BadCertificate => "bad_certificate",
+            Self::UnsupportedCertificate => "unsupported_certificate",
+            Self::CertificateUnknown => "certificate_unknown",
+            Self::IllegalParameter => "illegal_parameter",
+            Self::DecodeError => "decode_error",
+            Self::DecryptError => "decrypt_error",
+            Self::ProtocolVersion => "protocol_version",
+            Self::InsufficientSecurity => "insufficient_security",
+            Self::InternalError => "internal_error",
+            Self::UserCanceled => "user_canceled",
+            Self::NoRenegotiation => "no_renegotiation",
+            Self::UnsupportedExtension => "unsupported_extension",
+            Self::Other(_) => return None,
+        })
+    }
+}
+
+/// `bad_certificate (42)`: the RFC 5246 §7.2 name and the wire code; `alert 113` for others.
+impl std::fmt::Display for AlertDescription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.name() {
+            Some(name) => write!(f, "{name} ({})", self.code()),
+            None => write!(f, "alert {}", self.code()),
+        }
+    }
+}
+
 /// One alert message: `struct { AlertLevel level; AlertDescription description; }` (RFC 5246 §7.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Alert {
@@ -151,5 +186,22 @@ mod tests {
         assert_eq!(Alert::parse(&[3, 0]), None);
         assert_eq!(Alert::parse(&[1]), None);
         assert_eq!(Alert::parse(&[1, 0, 0]), None);
+    }
+
+    #[test]
+    fn descriptions_show_their_rfc_name_and_code() {
+        assert_eq!(
+            AlertDescription::BadCertificate.to_string(),
+            "bad_certificate (42)"
+        );
+        assert_eq!(
+            AlertDescription::from_code(40).to_string(),
+            "handshake_failure (40)"
+        );
+        assert_eq!(AlertDescription::from_code(113).to_string(), "alert 113");
+        for code in 0..=255u8 {
+            let d = AlertDescription::from_code(code);
+            assert_eq!(d.name().is_some(), !matches!(d, AlertDescription::Other(_)));
+        }
     }
 }

@@ -505,7 +505,6 @@ impl Dtls {
             self.phase = Phase::Connected;
             self.events.push_back(DtlsEvent::Connected);
         } else {
-            tracing::warn!("peer certificate does not match the SDP fingerprint");
             // The alert goes out in epoch 1; no time-dependent state is touched, so any instant works.
             self.fail_at(None, DtlsError::FingerprintMismatch);
         }
@@ -566,7 +565,11 @@ impl Dtls {
             return;
         }
         self.stats.alerts_received += 1;
-        tracing::debug!(?alert, "alert received");
+        if alert.level == AlertLevel::Fatal {
+            tracing::warn!(alert = %alert.description, "DTLS: fatal alert from the peer");
+        } else {
+            tracing::debug!(alert = %alert.description, "DTLS: warning alert from the peer");
+        }
         if alert.description == AlertDescription::CloseNotify {
             // RFC 5246 §7.2.1: answer close_notify with close_notify.
             self.send_alert(now, AlertLevel::Warning, AlertDescription::CloseNotify);
@@ -611,7 +614,11 @@ impl Dtls {
     }
 
     fn fail_at(&mut self, now: Option<Instant>, e: DtlsError) {
-        tracing::debug!(error = %e, "DTLS failed");
+        match e.alert() {
+            // RFC 5246 §7.2.2: the error is reported to the peer with a fatal alert.
+            Some(alert) => tracing::warn!(error = %e, %alert, "DTLS failed; fatal alert sent to the peer"),
+            None => tracing::warn!(error = %e, "DTLS failed"),
+        }
         if let Some(desc) = e.alert() {
             let epoch = self.hs.write_epoch;
             let mut dgram = Vec::new();

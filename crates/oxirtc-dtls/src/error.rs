@@ -27,7 +27,7 @@ pub enum DtlsError {
     #[error("bad peer certificate: {0}")]
     BadCertificate(&'static str),
     /// The peer certificate's SHA-256 fingerprint is not the one from SDP (RFC 8122 §5).
-    #[error("the peer certificate does not match the expected fingerprint")]
+    #[error("the peer's certificate does not match the a=fingerprint of its session description")]
     FingerprintMismatch,
     /// A ServerKeyExchange or CertificateVerify signature did not verify (decrypt_error).
     #[error("the peer's handshake signature does not verify")]
@@ -36,7 +36,7 @@ pub enum DtlsError {
     #[error("the peer's Finished message does not verify")]
     BadFinished,
     /// The peer sent a fatal alert (RFC 5246 §7.2).
-    #[error("fatal alert from the peer: {0:?}")]
+    #[error("DTLS alert from the peer: {0}")]
     AlertReceived(AlertDescription),
 
     // --- time ---

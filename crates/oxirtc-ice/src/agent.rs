@@ -169,7 +169,8 @@ pub struct IceAgent {
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) events: VecDeque<IceEvent>,
     pub(crate) state: IceConnectionState,
-    pub(crate) failed: bool,
+    /// Why the agent failed, while it is failed (until an ICE restart finds a pair).
+    pub(crate) failure: Option<crate::IceFailure>,
     pub(crate) selected: Option<Selected>,
     pub(crate) remote_end_of_candidates: bool,
     pub(crate) last_remote_candidate_at: Option<Instant>,
@@ -208,7 +209,7 @@ impl IceAgent {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             state: IceConnectionState::New,
-            failed: false,
+            failure: None,
             selected: None,
             remote_end_of_candidates: false,
             last_remote_candidate_at: None,
@@ -421,7 +422,7 @@ impl IceAgent {
         self.local_creds = IceCredentials::random(&mut self.rng);
         self.remote_creds = None;
         self.reset_checklist(now);
-        self.failed = false;
+        self.failure = None;
         let hosts: Vec<SocketAddr> = self
             .local
             .iter()
@@ -456,7 +457,7 @@ impl IceAgent {
         if let Some(pair) = self.selected_pair() {
             return Some(pair);
         }
-        if self.failed {
+        if self.failure.is_some() {
             return None;
         }
         self.pairs
@@ -611,8 +612,10 @@ impl IceAgent {
         self.update_liveness(now);
         self.recover_stale_selection(now);
         let checklist_failed = self.checklist_failed(now);
-        let next = if self.failed || (checklist_failed && self.selected.is_none()) {
-            self.failed = true;
+        let next = if self.failure.is_some() || (checklist_failed && self.selected.is_none()) {
+            if self.failure.is_none() {
+                self.fail_checklist();
+            }
             IceConnectionState::Failed
         } else if let Some(s) = &self.selected {
             if now.saturating_duration_since(s.last_alive) >= self.config.disconnected_timeout {
@@ -632,6 +635,22 @@ impl IceAgent {
             self.state = next;
             self.events.push_back(IceEvent::StateChanged(next));
         }
+    }
+
+    /// RFC 8445 §8.1.2, RFC 8838 §8: every pair failed and no candidate is coming: ICE fails.
+    fn fail_checklist(&mut self) {
+        let failure = crate::IceFailure::NoWorkingPair {
+            pairs: self.pairs.len(),
+            trickle_timeout: (!self.remote_end_of_candidates).then_some(self.config.trickle_timeout),
+        };
+        tracing::warn!(%failure, "ice failed");
+        self.failure = Some(failure);
+    }
+
+    /// Why ICE failed, while the state is [`IceConnectionState::Failed`]; `None` otherwise (an ICE
+    /// restart or a newly selected pair clears it).
+    pub fn failure(&self) -> Option<&crate::IceFailure> {
+        self.failure.as_ref()
     }
 
     /// Completed: the peer finished trickling, our gathering is done and no check is in flight. Waiting and

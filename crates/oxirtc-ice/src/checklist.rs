@@ -253,7 +253,7 @@ impl IceAgent {
             remote_ufrag: creds.ufrag,
             remote_pwd: creds.pwd,
         });
-        self.failed = false;
+        self.failure = None;
         self.events.push_back(IceEvent::SelectedPair { local, remote });
         self.schedule_consent(now);
     }

@@ -74,9 +74,15 @@ impl IceAgent {
         };
         let expires = s.last_alive + self.config.consent_timeout;
         if now >= expires {
-            tracing::warn!(local = %s.local, remote = %s.remote, "ice consent expired; stopped sending");
+            // RFC 7675 §5.1: consent expired.
+            let failure = crate::IceFailure::ConsentExpired {
+                local: s.local,
+                remote: s.remote,
+                timeout: self.config.consent_timeout,
+            };
+            tracing::warn!(%failure, "ice failed; stopped sending");
             self.selected = None;
-            self.failed = true;
+            self.failure = Some(failure);
             self.checks.retain(|c| !c.consent);
             self.timers[Timer::Consent as usize] = None;
             self.timers[Timer::Liveness as usize] = None;
@@ -97,7 +103,7 @@ impl IceAgent {
             .filter(|p| p.is_valid())
             .filter_map(|p| p.last_success)
             .max();
-        let Some(last) = last.filter(|_| !self.failed) else {
+        let Some(last) = last.filter(|_| self.failure.is_none()) else {
             self.timers[Timer::Liveness as usize] = None;
             return;
         };
@@ -106,8 +112,11 @@ impl IceAgent {
             self.timers[Timer::Liveness as usize] = Some(expires);
             return;
         }
-        tracing::warn!("ice consent expired on every valid pair before a nomination; stopped sending");
-        self.failed = true;
+        let failure = crate::IceFailure::ConsentExpiredBeforeNomination {
+            timeout: self.config.consent_timeout,
+        };
+        tracing::warn!(%failure, "ice failed; stopped sending");
+        self.failure = Some(failure);
         self.checks.clear();
         self.triggered.clear();
         self.timers[Timer::Pace as usize] = None;

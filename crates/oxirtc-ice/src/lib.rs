@@ -48,6 +48,7 @@ mod config;
 mod consent;
 mod error;
 mod event;
+mod failure;
 mod inbound;
 mod outbound;
 mod pair;
@@ -58,4 +59,5 @@ pub use candidate::{candidate_priority, Candidate, CandidateKind, COMPONENT_RTP}
 pub use config::IceConfig;
 pub use error::IceError;
 pub use event::{IceConnectionState, IceEvent};
+pub use failure::IceFailure;
 pub use pair::PairState;

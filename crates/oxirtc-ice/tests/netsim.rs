@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Lab, Place, Setup};
-use oxirtc_ice::{IceConfig, IceConnectionState, IceEvent};
+use oxirtc_ice::{IceConfig, IceConnectionState, IceEvent, IceFailure};
 use oxirtc_netsim::{LinkConfig, NatConfig};
 
 /// 10 % loss and 50 ms jitter on every access link (the bar).
@@ -96,6 +96,16 @@ fn symmetric_to_symmetric_fails_cleanly_without_relay() {
         );
         assert_eq!(lab.agent(lab.left).selected_pair(), None);
         assert_eq!(lab.agent(lab.right).selected_pair(), None);
+        // The cause says so: every pair was checked, the peer had no more candidates.
+        for side in [lab.left, lab.right] {
+            match lab.agent(side).failure() {
+                Some(IceFailure::NoWorkingPair {
+                    pairs,
+                    trickle_timeout: None,
+                }) => assert!(*pairs > 0),
+                other => panic!("failure {other:?}"),
+            }
+        }
         assert!(
             lab.agent(lab.left).stats().checks_sent > 0,
             "checks must have been tried"
@@ -118,6 +128,8 @@ fn symmetric_to_symmetric_fails_after_trickle_timeout_without_end_of_candidates(
     lab.end_of_candidates = false;
     let failed = lab.run_until(Duration::from_secs(200), |l| l.both(IceConnectionState::Failed));
     assert!(failed);
+    let why = lab.agent(lab.left).failure().unwrap().to_string();
+    assert!(why.ends_with("no new candidate from the peer for 30 s)"), "{why}");
 }
 
 #[test]
@@ -195,6 +207,11 @@ fn consent_expires_when_the_path_dies() {
         "consent expired too early: {took:?}"
     );
     assert_eq!(lab.agent(l).selected_pair(), None, "must stop sending");
+    // RFC 7675 §5.1, and the agent says which pair lost consent.
+    match lab.agent(l).failure() {
+        Some(IceFailure::ConsentExpired { timeout, .. }) => assert_eq!(*timeout, Duration::from_secs(30)),
+        other => panic!("failure {other:?}"),
+    }
     // Nor may data fall back to a pair that was valid before (RFC 8445 §12.1 ends at selection).
     let now = lab.sim.now();
     assert_eq!(
@@ -262,6 +279,12 @@ fn a_path_that_dies_before_the_nomination_fails_within_the_consent_timeout() {
     );
     let now = lab.sim.now();
     assert_eq!(lab.agent(l).valid_pair(now), None, "must stop sending data");
+    assert_eq!(
+        lab.agent(l).failure(),
+        Some(&IceFailure::ConsentExpiredBeforeNomination {
+            timeout: Duration::from_secs(30)
+        })
+    );
     let checks = lab.agent(l).stats().checks_sent;
     lab.run_until(Duration::from_secs(30), |_| false);
     assert_eq!(

@@ -51,7 +51,9 @@ pub enum SctpEvent {
     BufferedAmountLow(StreamId),
     /// Graceful shutdown completed (RFC 9260 §11.2.8).
     Closed,
-    /// The association was aborted (by the peer, locally, or after too many retransmissions).
+    /// The association was aborted (by the peer, locally, or after too many retransmissions); the
+    /// text says why and who. After a peer's ABORT, [`Association::peer_abort_causes`] has its
+    /// error causes.
     Aborted(String),
 }
 
@@ -125,6 +127,8 @@ pub struct Association {
     pub(crate) shutdown_requested: bool,
     /// The association ended (closed or aborted); it never comes back.
     pub(crate) finished: bool,
+    /// The error causes of the peer's ABORT, once it aborted (bounded by `MAX_CAUSES`).
+    pub(crate) peer_abort: Option<Vec<crate::ErrorCause>>,
     pub(crate) stats: SctpStats,
     pub(crate) scratch: Vec<u8>,
     /// Path MTU discovery (RFC 8899 §6.2).
@@ -204,6 +208,7 @@ impl Association {
             reconfig: crate::reconfig::ReconfigState::new(local_initial_tsn),
             shutdown_requested: false,
             finished: false,
+            peer_abort: None,
             stats,
             // Grown on first use: callers of `poll_transmit_into` never need it.
             scratch: Vec::new(),
@@ -334,11 +339,14 @@ impl Association {
             Chunk::CookieEcho(cookie) => self.on_cookie_echo(now, packet.header.verification_tag, cookie),
             Chunk::CookieAck => self.on_cookie_ack(now),
             Chunk::Abort { causes, .. } => {
-                let reason = crate::reconfig::describe_causes(causes);
-                tracing::warn!(%reason, state = ?self.state, "SCTP: the peer aborted the association");
-                if self.state != State::Closed {
-                    self.ctrl.clear(); // nothing more goes to a peer that aborted
-                    self.terminate(SctpEvent::Aborted(format!("peer aborted: {reason}")));
+                // RFC 9260 §3.3.7: with no association (no TCB) an ABORT is silently discarded.
+                if self.state == State::Closed {
+                    tracing::debug!(
+                        causes = %crate::reconfig::describe_causes(causes),
+                        "SCTP: ABORT with no association discarded"
+                    );
+                } else {
+                    self.on_peer_abort(causes);
                 }
                 return Flow::Stop;
             }
@@ -388,6 +396,25 @@ impl Association {
             Chunk::Unknown { ty, .. } => return self.on_unknown_chunk(*ty, chunk),
         }
         Flow::Continue
+    }
+
+    /// RFC 9260 §9.1: the peer aborted. The association ends at once and says why with the ABORT's
+    /// error causes (§3.3.10); nothing is sent back (§3.3.7: never an ABORT for an ABORT).
+    fn on_peer_abort(&mut self, causes: &[u8]) {
+        let causes = crate::ErrorCause::parse_all(causes);
+        let described = crate::error_causes::describe(&causes);
+        // A User-Initiated Abort (§3.3.10.12) is how a WebRTC peer closes (W3C `close()`): not a
+        // fault. Any other cause is.
+        if !causes.is_empty() && causes.iter().all(crate::ErrorCause::is_user_abort) {
+            tracing::info!(causes = %described, "SCTP: the peer aborted the association");
+        } else {
+            tracing::warn!(causes = %described, "SCTP: the peer aborted the association");
+        }
+        self.ctrl.clear(); // nothing more goes to a peer that aborted
+        self.peer_abort = Some(causes);
+        self.terminate(SctpEvent::Aborted(format!(
+            "the peer aborted the SCTP association: {described}"
+        )));
     }
 
     /// RFC 9260 §3.2: the upper two bits of an unknown chunk type say what to do.
@@ -504,6 +531,10 @@ impl Association {
     pub(crate) fn count_error(&mut self) -> bool {
         self.error_count += 1;
         if self.error_count > self.config.max_association_retransmits {
+            tracing::warn!(
+                timeouts = self.error_count,
+                "SCTP: the peer stopped answering; aborting the association (RFC 9260 §8.1)"
+            );
             self.send_abort(
                 crate::param::cause::PROTOCOL_VIOLATION,
                 b"too many retransmissions",
@@ -762,6 +793,13 @@ impl Association {
         }
         self.send_abort(crate::param::cause::USER_ABORT, b"");
         self.terminate(SctpEvent::Aborted("aborted locally".into()));
+    }
+
+    /// The error causes of the ABORT the peer sent (RFC 9260 §3.3.7, §3.3.10), once it aborted the
+    /// association; `None` while it has not (and when the association ended any other way). Empty
+    /// when the ABORT carried no cause.
+    pub fn peer_abort_causes(&self) -> Option<&[crate::ErrorCause]> {
+        self.peer_abort.as_deref()
     }
 
     /// The association is ESTABLISHED (or shutting down with data still flowing).

@@ -81,6 +81,7 @@ mod chunk;
 mod config;
 mod cookie;
 mod error;
+mod error_causes;
 mod handshake;
 mod inbound;
 mod loss;
@@ -104,6 +105,7 @@ pub use chunk::{
 };
 pub use config::{Reliability, SctpConfig, SendOptions};
 pub use error::SctpError;
+pub use error_causes::{ErrorCause, MAX_CAUSES, MAX_INFO};
 pub use packet::{
     begin_packet, checksum, verify_checksum, write_checksum, CommonHeader, Packet, COMMON_HEADER_LEN,
 };

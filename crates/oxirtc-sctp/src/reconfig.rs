@@ -69,27 +69,9 @@ impl ReconfigState {
     }
 }
 
-/// Renders ERROR/ABORT causes for a log line or an `Aborted` reason.
+/// Renders ERROR/ABORT causes for a log line (RFC 9260 §3.3.10).
 pub(crate) fn describe_causes(causes: &[u8]) -> String {
-    let mut parts = Vec::new();
-    for t in TlvIter::new(causes).take(4) {
-        match t {
-            Ok(t) if t.ty == crate::param::cause::USER_ABORT => {
-                parts.push("user-initiated abort".to_string())
-            }
-            Ok(t) if t.ty == crate::param::cause::PROTOCOL_VIOLATION => parts.push(format!(
-                "protocol violation: {}",
-                String::from_utf8_lossy(t.value)
-            )),
-            Ok(t) => parts.push(format!("cause {}", t.ty)),
-            Err(_) => break,
-        }
-    }
-    if parts.is_empty() {
-        "no cause".into()
-    } else {
-        parts.join(", ")
-    }
+    crate::error_causes::describe(&crate::ErrorCause::parse_all(causes))
 }
 
 impl Association {

@@ -452,7 +452,7 @@ fn abort_reaches_the_peer() {
         &s.events_a,
         |e| matches!(
             e,
-            SctpEvent::Aborted(r) if r.contains("user-initiated")
+            SctpEvent::Aborted(r) if r == "the peer aborted the SCTP association: User-Initiated Abort"
         )
     )));
     assert!(Sim::has_event(&sim.events_b, |e| matches!(
@@ -460,6 +460,62 @@ fn abort_reaches_the_peer() {
         SctpEvent::Aborted(_)
     )));
     assert!(!sim.a.is_established());
+    let codes = |c: &[oxirtc_sctp::ErrorCause]| c.iter().map(|c| c.code).collect::<Vec<_>>();
+    assert_eq!(sim.a.peer_abort_causes().map(codes), Some(vec![12]));
+    assert_eq!(sim.b.peer_abort_causes(), None, "B aborted, the peer did not");
+}
+
+/// RFC 9260 §3.3.7, §3.3.10: an ABORT made by hand, as another stack sends it, with two error causes
+/// (one of them a Protocol Violation with text): the association ends at once, the reason names both
+/// causes, they can be read back, and nothing is sent in answer.
+#[test]
+fn a_peer_abort_says_why_and_is_not_answered() {
+    let mut sim = Sim::default_pair(14, Link::perfect(10));
+    sim.log_packets = true;
+    sim.connect_both();
+    // The common header of a packet B sent: ports and the verification tag A expects.
+    let (_, _, last) = sim
+        .sent_log
+        .iter()
+        .rev()
+        .find(|(_, side, _)| *side == Side::B)
+        .unwrap();
+    let mut packet = last[..12].to_vec();
+    let mut causes = Vec::new();
+    for (code, info) in [(13u16, &b"bad TSN"[..]), (1, &[0, 3, 0, 0])] {
+        causes.extend_from_slice(&code.to_be_bytes());
+        causes.extend_from_slice(&(4 + info.len() as u16).to_be_bytes());
+        causes.extend_from_slice(info);
+        causes.resize(causes.len().next_multiple_of(4), 0);
+    }
+    packet.extend_from_slice(&[6, 0]);
+    packet.extend_from_slice(&(4 + causes.len() as u16).to_be_bytes());
+    packet.extend_from_slice(&causes);
+    common::rewrite(&mut packet, |_| {});
+    let sent_before = sim.sent_log.len();
+    let now = sim.now;
+    sim.a.handle_receive(now, &packet);
+    let reason = match sim.a.poll_event() {
+        Some(SctpEvent::Aborted(r)) => r,
+        other => panic!("expected Aborted, got {other:?}"),
+    };
+    assert_eq!(
+        reason,
+        "the peer aborted the SCTP association: Protocol Violation: bad TSN; \
+         Invalid Stream Identifier (stream 3)"
+    );
+    let causes = sim.a.peer_abort_causes().unwrap();
+    assert_eq!(causes.len(), 2);
+    assert_eq!(causes[0].info, b"bad TSN");
+    assert!(!sim.a.is_established());
+    assert_eq!(sim.a.poll_timeout(), None, "every timer stopped");
+    sim.run_until(Duration::from_secs(2), |_| false);
+    assert!(
+        !sim.sent_log[sent_before..]
+            .iter()
+            .any(|(_, side, _)| *side == Side::A),
+        "A sent nothing after the ABORT"
+    );
 }
 
 #[test]

@@ -1,10 +1,10 @@
 //! [`DataChannel`]: one W3C-shaped data channel handle.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use oxirtc::{ChannelId, RtcError};
+use oxirtc::{ChannelId, CloseReason, RtcError};
 use tokio::sync::{oneshot, watch, Notify};
 
 use crate::driver::Command;
@@ -68,6 +68,9 @@ pub(crate) struct SendGate {
     pub(crate) max_message: AtomicUsize,
     /// Woken when the buffered amount falls below the high-water mark or the channel closes.
     pub(crate) room: Notify,
+    /// Why the connection ended, when its end closed this channel; set by the driver before it
+    /// reports the channel closed.
+    pub(crate) ended_by: OnceLock<CloseReason>,
 }
 
 impl SendGate {
@@ -78,6 +81,7 @@ impl SendGate {
             buffered: AtomicUsize::new(0),
             max_message: AtomicUsize::new(0),
             room: Notify::new(),
+            ended_by: OnceLock::new(),
         }
     }
 
@@ -218,12 +222,29 @@ impl DataChannel {
         }
     }
 
-    /// Waits until the channel is open; an error if it closes (or the connection ends) first.
+    /// Why the channel closed when it closed because its connection ended (a peer's ABORT, a
+    /// fatal DTLS alert, ICE failing, either side closing the connection); `None` while it is open
+    /// or when it was closed on its own (by [`DataChannel::close`] or by the peer).
+    pub fn close_reason(&self) -> Option<&CloseReason> {
+        self.gate.ended_by.get()
+    }
+
+    /// The error for an operation on the closed channel: why the connection ended, if that closed it.
+    fn closed_error(&self) -> Error {
+        match self.close_reason() {
+            Some(reason) => Error::ConnectionEnded(reason.clone()),
+            None => Error::ChannelClosed,
+        }
+    }
+
+    /// Waits until the channel is open; an error if it closes (or the connection ends: then
+    /// [`Error::ConnectionEnded`] says why) first.
     pub async fn opened(&mut self) -> Result<(), Error> {
         loop {
-            match *self.status.borrow_and_update() {
+            let status = *self.status.borrow_and_update();
+            match status {
                 ChannelStatus::Open { .. } => return Ok(()),
-                ChannelStatus::Closed => return Err(Error::ChannelClosed),
+                ChannelStatus::Closed => return Err(self.closed_error()),
                 ChannelStatus::Connecting => {}
             }
             self.status.changed().await.map_err(|_| Error::Closed)?;
@@ -249,7 +270,7 @@ impl DataChannel {
     pub async fn send(&self, message: Message) -> Result<(), Error> {
         match self.status() {
             ChannelStatus::Open { .. } => {}
-            ChannelStatus::Closed => return Err(Error::ChannelClosed),
+            ChannelStatus::Closed => return Err(self.closed_error()),
             ChannelStatus::Connecting => {
                 return Err(Error::Rtc(RtcError::ChannelNotOpen(self.id.0)));
             }
@@ -278,7 +299,7 @@ impl DataChannel {
                 return Ok(());
             }
             if *status.borrow_and_update() == ChannelStatus::Closed {
-                return Err(Error::ChannelClosed);
+                return Err(self.closed_error());
             }
             tokio::select! {
                 () = &mut room => {}

@@ -3,11 +3,11 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use bytes::Bytes;
-use oxirtc::{ChannelId, DataChannelInit, Description, Rtc, RtcError, RtcEvent};
+use oxirtc::{ChannelId, CloseReason, DataChannelInit, Description, Rtc, RtcError, RtcEvent};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -67,6 +67,8 @@ pub(crate) struct DriverLinks {
     pub events: queue::Sender<Box<PeerConnectionEvent>>,
     pub gathering: watch::Sender<bool>,
     pub backlog: Arc<crate::data_channel::ReceiveBacklog>,
+    /// Why the connection ended, once it has (read by `PeerConnection::close_reason`).
+    pub ended: Arc<OnceLock<CloseReason>>,
 }
 
 pub(crate) struct Driver {
@@ -84,6 +86,7 @@ pub(crate) struct Driver {
     closed: bool,
     gathering: watch::Sender<bool>,
     backlog: Arc<crate::data_channel::ReceiveBacklog>,
+    ended: Arc<OnceLock<CloseReason>>,
 }
 
 impl Driver {
@@ -100,6 +103,7 @@ impl Driver {
             events,
             gathering,
             backlog,
+            ended,
         } = links;
         let io = sockets.iter().map(|(_, s)| BatchIo::new(s)).collect();
         Driver {
@@ -116,6 +120,7 @@ impl Driver {
             closed: false,
             gathering,
             backlog,
+            ended,
         }
     }
 
@@ -324,6 +329,11 @@ impl Driver {
                 Some(PeerConnectionEvent::IceGatheringComplete)
             }
             RtcEvent::IceConnectionState(s) => Some(PeerConnectionEvent::IceConnectionState(s)),
+            // Before the channels' closes and the state change that follow it (RtcEvent::Ended).
+            RtcEvent::Ended(reason) => {
+                let _ = self.ended.set(reason);
+                None
+            }
             RtcEvent::ConnectionState(s) => {
                 if s == oxirtc::PeerConnectionState::Closed {
                     self.closed = true;
@@ -365,6 +375,9 @@ impl Driver {
             }
             RtcEvent::ChannelClosed(id) => {
                 if let Some(slot) = self.channels.remove(&id) {
+                    if let Some(reason) = self.ended.get() {
+                        let _ = slot.gate.ended_by.set(reason.clone());
+                    }
                     slot.status.send_replace(ChannelStatus::Closed);
                     slot.gate.room.notify_waiters();
                     if !slot.waiting.is_empty() {
@@ -457,6 +470,10 @@ impl Driver {
             }
             Command::Close(r) => {
                 self.rtc.close(now);
+                // Readable once `close` returns, before the flush delivers the events.
+                if let Some(reason) = self.rtc.close_reason() {
+                    let _ = self.ended.set(reason.clone());
+                }
                 let _ = r.send(());
             }
         }

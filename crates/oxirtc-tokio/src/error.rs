@@ -13,6 +13,11 @@ pub enum Error {
     /// The peer connection is closed (closed locally, by the peer, or its driver ended).
     #[error("the peer connection is closed")]
     Closed,
+    /// The connection ended, and this is why (a peer's SCTP ABORT, a fatal DTLS alert, ICE
+    /// failing, a close by either side): also [`crate::PeerConnection::close_reason`]. A new
+    /// connection is needed.
+    #[error("the connection ended: {0}")]
+    ConnectionEnded(oxirtc::CloseReason),
     /// The data channel closed before it opened or while a send was waiting.
     #[error("the data channel is closed")]
     ChannelClosed,

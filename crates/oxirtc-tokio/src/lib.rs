@@ -37,7 +37,7 @@ pub use config::Config;
 pub use data_channel::{ChannelStatus, DataChannel, Message};
 pub use error::Error;
 pub use oxirtc::{
-    ChannelReliability, DataChannelInit, Description, IceTransportPolicy, PeerConnectionState, SdpType,
-    TurnServerConfig, TurnTransport,
+    ChannelReliability, CloseReason, DataChannelInit, Description, IceTransportPolicy, PeerConnectionState,
+    SdpType, TurnServerConfig, TurnTransport,
 };
 pub use peer_connection::{parse_stun_url, parse_turn_url, PeerConnection, PeerConnectionEvent, Stats};

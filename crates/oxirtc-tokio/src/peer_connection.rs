@@ -1,12 +1,13 @@
 //! [`PeerConnection`]: the W3C-shaped handle of one connection, backed by a driver task.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use oxirtc::{
-    ChannelId, ChannelStats, CipherSuite, DataChannelInit, Description, DtlsRole, IceConnectionState,
-    IceTransportPolicy, PeerConnectionState, Rtc, RtcStats, SrtpProfile, TurnServerConfig, TurnTransport,
+    ChannelId, ChannelStats, CipherSuite, CloseReason, DataChannelInit, Description, DtlsRole,
+    IceConnectionState, IceTransportPolicy, PeerConnectionState, Rtc, RtcStats, SrtpProfile,
+    TurnServerConfig, TurnTransport,
 };
 use tokio::net::UdpSocket;
 use tokio::sync::{oneshot, watch};
@@ -25,7 +26,8 @@ pub enum PeerConnectionEvent {
     IceGatheringComplete,
     /// ICE connection state.
     IceConnectionState(IceConnectionState),
-    /// Combined connection state.
+    /// Combined connection state. Once it is failed or closed, [`PeerConnection::close_reason`]
+    /// says why.
     ConnectionState(PeerConnectionState),
     /// ICE selected a pair.
     SelectedPair {
@@ -87,6 +89,7 @@ pub struct PeerConnection {
     events: queue::Receiver<Box<PeerConnectionEvent>>,
     local_addrs: Vec<SocketAddr>,
     gathering: watch::Receiver<bool>,
+    ended: Arc<OnceLock<CloseReason>>,
 }
 
 impl PeerConnection {
@@ -127,6 +130,7 @@ impl PeerConnection {
         let (commands, command_rx) = queue::queue();
         let (event_tx, events) = queue::queue();
         let (gathering_tx, gathering) = watch::channel(false);
+        let ended = Arc::new(OnceLock::new());
         let links = DriverLinks {
             commands: command_rx,
             command_tx: commands.downgrade(),
@@ -135,6 +139,7 @@ impl PeerConnection {
             backlog: Arc::new(crate::data_channel::ReceiveBacklog::new(
                 config.rtc.sctp.receive_window as usize / 2,
             )),
+            ended: ended.clone(),
         };
         let driver = Driver::new(
             rtc,
@@ -151,6 +156,7 @@ impl PeerConnection {
             events,
             local_addrs,
             gathering,
+            ended,
         })
     }
 
@@ -159,13 +165,29 @@ impl PeerConnection {
         &self.local_addrs
     }
 
+    /// Why the connection ended (W3C connection state failed or closed): a peer's SCTP ABORT with
+    /// its causes, a fatal DTLS alert received or sent, ICE failing, a close by either side. Set
+    /// before the [`PeerConnectionEvent::ConnectionState`] that reports the end is delivered, and
+    /// kept after the connection's task has ended. `None` while the connection has not ended.
+    pub fn close_reason(&self) -> Option<&CloseReason> {
+        self.ended.get()
+    }
+
+    /// The error for a call the driver can no longer answer: why the connection ended, if known.
+    fn closed_error(&self) -> Error {
+        match self.close_reason() {
+            Some(reason) => Error::ConnectionEnded(reason.clone()),
+            None => Error::Closed,
+        }
+    }
+
     async fn call<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<Result<T, Error>>) -> Command,
     ) -> Result<T, Error> {
         let (tx, rx) = oneshot::channel();
-        self.commands.send(make(tx)).map_err(|_| Error::Closed)?;
-        rx.await.map_err(|_| Error::Closed)?
+        self.commands.send(make(tx)).map_err(|_| self.closed_error())?;
+        rx.await.map_err(|_| self.closed_error())?
     }
 
     /// W3C `createOffer`.

@@ -76,8 +76,14 @@ fn rest_username_valid(username: &str, unix_now: u64) -> bool {
     expiry.parse::<u64>().is_ok_and(|e| e > unix_now)
 }
 
-/// Issues and checks stateless nonces: `base64url(expiry || HMAC-SHA1(key, expiry || client)[..8])`.
-/// Nothing is stored per client; any core holding the same key and epoch accepts the nonce.
+/// Issues and checks stateless nonces: `base64url(expiry || HMAC-SHA1(key, expiry || client)[..5])`,
+/// 12 characters. Nothing is stored per client; any core holding the same key and epoch accepts the
+/// nonce.
+///
+/// The nonce is short because every 401 carries one and a 401 is what an unauthenticated (possibly
+/// spoofed) request gets (see [`crate::ServerConfig::unauth_size_slack`]). 40 bits of MAC are enough:
+/// a forged nonce only passes the freshness check, the request still needs MESSAGE-INTEGRITY made
+/// with the user's key (RFC 8489 §9.2.4), and each guess costs an online request.
 #[derive(Clone, Debug)]
 pub(crate) struct Nonces {
     key: [u8; 32],
@@ -86,8 +92,10 @@ pub(crate) struct Nonces {
 }
 
 /// Length of every nonce this server issues (kept short: 401 responses must stay small).
-#[cfg(test)]
-pub(crate) const NONCE_LEN: usize = 16;
+pub(crate) const NONCE_LEN: usize = 12;
+/// Bytes behind a nonce: a 4-byte expiry and a 5-byte truncated MAC (12 base64url characters).
+const NONCE_RAW: usize = 9;
+const EXPIRY: usize = 4;
 
 impl Nonces {
     pub(crate) fn new(key: [u8; 32], epoch: Instant, lifetime: Duration) -> Self {
@@ -98,11 +106,11 @@ impl Nonces {
         u32::try_from(now.saturating_duration_since(self.epoch).as_secs()).unwrap_or(u32::MAX)
     }
 
-    fn mac(&self, crypto: &dyn CryptoProvider, expiry: u32, client: SocketAddr) -> [u8; 8] {
+    fn mac(&self, crypto: &dyn CryptoProvider, expiry: u32, client: SocketAddr) -> [u8; NONCE_RAW - EXPIRY] {
         let addr = client.to_string();
         let mac = crypto.hmac_sha1(&self.key, &[&expiry.to_be_bytes(), addr.as_bytes()]);
-        let mut out = [0u8; 8];
-        out.copy_from_slice(&mac[..8]);
+        let mut out = [0u8; NONCE_RAW - EXPIRY];
+        out.copy_from_slice(&mac[..NONCE_RAW - EXPIRY]);
         out
     }
 
@@ -110,9 +118,9 @@ impl Nonces {
     pub(crate) fn issue(&self, crypto: &dyn CryptoProvider, now: Instant, client: SocketAddr) -> String {
         let lifetime = u32::try_from(self.lifetime.as_secs()).unwrap_or(u32::MAX);
         let expiry = self.secs(now).saturating_add(lifetime);
-        let mut raw = [0u8; 12];
-        raw[..4].copy_from_slice(&expiry.to_be_bytes());
-        raw[4..].copy_from_slice(&self.mac(crypto, expiry, client));
+        let mut raw = [0u8; NONCE_RAW];
+        raw[..EXPIRY].copy_from_slice(&expiry.to_be_bytes());
+        raw[EXPIRY..].copy_from_slice(&self.mac(crypto, expiry, client));
         Base64UrlUnpadded::encode_string(&raw)
     }
 
@@ -125,14 +133,18 @@ impl Nonces {
         client: SocketAddr,
         nonce: &str,
     ) -> Result<(), bool> {
-        let mut bytes = [0u8; 12];
+        let mut bytes = [0u8; NONCE_RAW];
         match Base64UrlUnpadded::decode(nonce.as_bytes(), &mut bytes) {
-            Ok(b) if b.len() == 12 => {}
+            Ok(b) if b.len() == NONCE_RAW => {}
             _ => return Err(false),
         }
         let expiry = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
         let mac = self.mac(crypto, expiry, client);
-        let ok = mac.iter().zip(&bytes[4..]).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        let ok = mac
+            .iter()
+            .zip(&bytes[EXPIRY..])
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
         match (ok, expiry > self.secs(now)) {
             (true, true) => Ok(()),
             (true, false) => Err(true),

@@ -16,7 +16,6 @@
 //!     realm: "example.org".into(),
 //!     credentials: Credentials::new().user("alice", "secret"),
 //!     relay_ips: vec!["192.0.2.1".parse()?],
-//!     unauth_size_slack: 64,
 //!     ..ServerConfig::default()
 //! };
 //! let mut server = TurnServer::new(config, default_provider(), SecureRng::from_seed([1; 32]), now);

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use oxirtc_dtls::Role;
 use oxirtc_ice::IceConnectionState;
 
-use crate::{ChannelId, PeerConnectionState};
+use crate::{ChannelId, CloseReason, PeerConnectionState};
 
 /// An event of one peer connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +19,9 @@ pub enum RtcEvent {
     IceConnectionState(IceConnectionState),
     /// The combined connection state changed.
     ConnectionState(PeerConnectionState),
+    /// The connection ended, and why (also [`crate::Rtc::close_reason`]). The `ChannelClosed` of
+    /// every channel and `ConnectionState` with Failed or Closed follow.
+    Ended(CloseReason),
     /// ICE selected (or changed) the pair application data uses.
     SelectedPair {
         /// Local address.

@@ -37,6 +37,7 @@
 #![warn(missing_docs)]
 
 pub mod channel;
+mod close_reason;
 mod config;
 pub mod demux;
 mod error;
@@ -45,6 +46,7 @@ pub mod jsep;
 mod rtc;
 
 pub use channel::{ChannelId, ChannelReliability, ChannelState, ChannelStats, DataChannelInit};
+pub use close_reason::CloseReason;
 pub use config::{
     PathMtuConfig, PathShape, RtcConfig, DTLS_RECORD_OVERHEAD, IPV4_UDP_OVERHEAD, IPV6_BASE_PLPMTU,
     IPV6_UDP_OVERHEAD, TURN_CHANNEL_DATA_OVERHEAD, TURN_SEND_OVERHEAD_MAX,
@@ -57,5 +59,6 @@ pub use rtc::{
     TurnServerConfig, TurnStream, TurnTransport,
 };
 
-pub use oxirtc_dtls::{CipherSuite, Role as DtlsRole, SrtpProfile};
-pub use oxirtc_ice::IceConnectionState;
+pub use oxirtc_dtls::{AlertDescription, CipherSuite, DtlsError, Role as DtlsRole, SrtpProfile};
+pub use oxirtc_ice::{IceConnectionState, IceFailure};
+pub use oxirtc_sctp::ErrorCause;

@@ -105,7 +105,6 @@ fn world(policy: IceTransportPolicy) -> Simulation<Node> {
         relay_ips: vec![turn_ip],
         // The documentation ranges these tests use count as special-purpose; allow them explicitly.
         peer_policy: PeerPolicy::default().allow(IpNet::new("203.0.113.0".parse().unwrap(), 24)),
-        unauth_size_slack: 64,
         ..ServerConfig::default()
     };
     let server = TurnServer::new(config, default_provider(), SecureRng::from_seed([9; 32]), start);

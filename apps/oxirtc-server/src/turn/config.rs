@@ -23,7 +23,7 @@ pub struct TurnOptions {
     pub cert: Option<std::path::PathBuf>,
     /// PEM private key for TLS.
     pub pkey: Option<std::path::PathBuf>,
-    /// Relay IPs, at most one per family (default: the listen IP when it is not a wildcard).
+    /// Relay IPs, at most one per family (default: the address each client reached).
     #[serde(default)]
     pub relay_ip: Vec<IpAddr>,
     /// Lowest relay port (default 49152).
@@ -59,7 +59,8 @@ pub struct TurnOptions {
     pub drain_timeout: Option<u64>,
     /// Unauthenticated (401/438) answers per source IP per second (default 20).
     pub unauth_rate: Option<u32>,
-    /// Bytes an unauthenticated 401 may exceed its request by (default 0: never larger).
+    /// Optional size rule: bytes an unauthenticated 401 may exceed its request by (default: no
+    /// rule, every unauthenticated request is answered within `unauth-rate`).
     pub unauth_size_slack: Option<usize>,
     /// RFC 5780: second IP for NAT behaviour discovery (Binding with OTHER-ADDRESS, CHANGE-REQUEST).
     pub alt_ip: Option<IpAddr>,
@@ -205,26 +206,20 @@ impl TurnOptions {
             max_allocations_per_user: self.user_quota.unwrap_or(0),
             max_allocations: self.max_allocations.unwrap_or(0),
             max_bytes_per_second: self.max_bps.unwrap_or(0),
-            unauth_size_slack: self.unauth_size_slack.unwrap_or(0),
+            unauth_size_slack: self.unauth_size_slack,
             unauth_responses_per_second: self.unauth_rate.unwrap_or(d.unauth_responses_per_second),
             software: "oxirtc".into(),
             ..d
         })
     }
 
+    /// `--relay-ip`, checked. None given: empty, and the core relays each allocation on the address
+    /// its client reached (a listen address, or on a wildcard one the datagram's destination IP), as
+    /// coturn does without `--relay-ip`.
     fn relay_ips(&self) -> anyhow::Result<Vec<IpAddr>> {
-        let mut ips = self.relay_ip.clone();
-        if ips.is_empty() {
-            ips = self
-                .listen_addrs()
-                .iter()
-                .map(|a| a.ip())
-                .filter(|ip| !ip.is_unspecified())
-                .collect();
-            ips.dedup();
-        }
-        if ips.is_empty() {
-            bail!("no relay address: listening on a wildcard address needs --relay-ip");
+        let ips = self.relay_ip.clone();
+        if ips.iter().any(IpAddr::is_unspecified) {
+            bail!("--relay-ip must be an address of this host, not a wildcard (0.0.0.0, ::)");
         }
         if ips.iter().filter(|ip| ip.is_ipv4()).count() > 1
             || ips.iter().filter(|ip| ip.is_ipv6()).count() > 1
@@ -261,6 +256,19 @@ mod tests {
     }
 
     #[test]
+    fn no_401_size_rule_unless_asked() {
+        let base = TurnOptions {
+            listen: vec!["127.0.0.1:3478".parse().unwrap()],
+            user: vec!["u:p".into()],
+            ..TurnOptions::default()
+        };
+        assert_eq!(base.server_config().unwrap().unauth_size_slack, None);
+        let file = TurnOptions::from_toml("unauth-size-slack = 0\n").unwrap();
+        let c = base.over(file).server_config().unwrap();
+        assert_eq!(c.unauth_size_slack, Some(0));
+    }
+
+    #[test]
     fn validation_messages() {
         let base = TurnOptions {
             listen: vec!["127.0.0.1:3478".parse().unwrap()],
@@ -282,10 +290,23 @@ mod tests {
             .contains("NAME:PASSWORD"));
         let o = TurnOptions {
             user: vec!["a:b".into()],
-            listen: vec!["0.0.0.0:3478".parse().unwrap()],
+            relay_ip: vec!["0.0.0.0".parse().unwrap()],
             ..base.clone()
         };
         assert!(o.server_config().unwrap_err().to_string().contains("--relay-ip"));
+        let o = TurnOptions {
+            user: vec!["a:b".into()],
+            relay_ip: vec!["192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap()],
+            ..base.clone()
+        };
+        assert!(o.server_config().unwrap_err().to_string().contains("--relay-ip"));
+        // The default listen address is a wildcard: relays go on the address each client reached.
+        let o = TurnOptions {
+            user: vec!["a:b".into()],
+            listen: Vec::new(),
+            ..base.clone()
+        };
+        assert!(o.server_config().unwrap().relay_ips.is_empty());
         let o = TurnOptions {
             user: vec!["a:b".into()],
             denied_peer_ip: vec!["x/99".into()],
@@ -296,7 +317,12 @@ mod tests {
             user: vec!["a:b".into()],
             ..base
         };
+        assert!(o.server_config().unwrap().relay_ips.is_empty());
+        let o = TurnOptions {
+            relay_ip: vec!["127.0.0.2".parse().unwrap()],
+            ..o
+        };
         let c = o.server_config().unwrap();
-        assert_eq!(c.relay_ips, vec!["127.0.0.1".parse::<IpAddr>().unwrap()]);
+        assert_eq!(c.relay_ips, vec!["127.0.0.2".parse::<IpAddr>().unwrap()]);
     }
 }

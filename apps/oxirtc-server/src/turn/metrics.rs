@@ -96,18 +96,35 @@ fn too_small_warning_due(now: Instant, epoch: Instant) -> bool {
         .is_ok()
 }
 
+/// The optional 401 size rule (`--unauth-size-slack`), named in its warning.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SizeRule {
+    /// `--unauth-size-slack`.
+    pub slack: usize,
+    /// Bytes of every 401/438 ([`oxirtc_turn::ServerConfig::unauthenticated_response_len`]).
+    pub answer: usize,
+}
+
+/// Smallest first Allocate of a client we know: Chromium's (REQUESTED-TRANSPORT only).
+const BROWSER_FIRST_ALLOCATE: usize = 28;
+
 /// The one-a-minute warning when the 401 size rule refused requests since the last publish.
-fn warn_if_too_small(refused: u64, slack: usize, now: Instant, epoch: Instant) {
+fn warn_if_too_small(refused: u64, rule: Option<SizeRule>, now: Instant, epoch: Instant) {
+    let Some(SizeRule { slack, answer }) = rule else {
+        return;
+    };
     if refused == 0 || !too_small_warning_due(now, epoch) {
         return;
     }
+    let needed = answer.saturating_sub(BROWSER_FIRST_ALLOCATE);
     tracing::warn!(
         refused,
         unauth_size_slack = slack,
-        "TURN: unauthenticated requests left unanswered because the 401 would be larger than the \
-         request (amplification guard); browsers send Allocates smaller than the 401: set \
-         --unauth-size-slack 64 (config: unauth-size-slack = 64) to serve them; the amplification is \
-         then at most 64 bytes"
+        "TURN: unauthenticated requests left unanswered: their {answer}-byte 401 is more than \
+         --unauth-size-slack {slack} bytes larger than they are. Browsers (28-byte first Allocate) and \
+         coturn's clients (52 bytes) cannot authenticate like this: remove --unauth-size-slack \
+         (config: unauth-size-slack), the default answers every request within --unauth-rate per \
+         source, or set it to at least {needed}"
     );
 }
 
@@ -118,14 +135,14 @@ pub(crate) fn publish(
     last: &mut ServerStats,
     now: &ServerStats,
     allocations: usize,
-    slack: usize,
+    rule: Option<SizeRule>,
     (at, epoch): (Instant, Instant),
 ) {
     gauge!("turn_allocations", "worker" => worker.to_string()).set(allocations as f64);
     warn_if_too_small(
         now.dropped_unauth_too_small
             .saturating_sub(last.dropped_unauth_too_small),
-        slack,
+        rule,
         at,
         epoch,
     );
@@ -157,7 +174,8 @@ mod tests {
                 dropped_unauth_too_small: 3,
                 ..ServerStats::default()
             };
-            publish(0, &mut last, &now, 0, 0, (epoch, epoch));
+            let rule = SizeRule { slack: 0, answer: 56 };
+            publish(0, &mut last, &now, 0, Some(rule), (epoch, epoch));
         });
         let text = handle.render();
         assert!(

@@ -27,6 +27,7 @@ use oxirtc_turn::{ServerConfig, TurnServer};
 use tokio::sync::{mpsc, watch};
 
 pub use config::TurnOptions;
+use metrics::SizeRule;
 use worker::{Input, WorkerSetup};
 
 /// Queue depth between the socket tasks and a worker.
@@ -89,6 +90,7 @@ fn port_slices(min: u16, max: u16, n: usize) -> anyhow::Result<Vec<(u16, u16)>> 
 /// any traffic is served.
 pub async fn start(options: &TurnOptions) -> anyhow::Result<TurnDaemon> {
     let base = options.server_config()?;
+    log_unauthenticated_bound(&base);
     let n = options.thread_count();
     let slices = port_slices(base.min_port, base.max_port, n)?;
     if let Some(addr) = options.metrics {
@@ -146,7 +148,10 @@ pub async fn start(options: &TurnOptions) -> anyhow::Result<TurnDaemon> {
                 .context("cannot share the UDP listener with a worker")?,
             live: Arc::clone(&daemon.live[i]),
             stop: stop_rx.clone(),
-            slack: base.unauth_size_slack,
+            size_rule: base.unauth_size_slack.map(|slack| SizeRule {
+                slack,
+                answer: base.unauthenticated_response_len(),
+            }),
             epoch,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -162,6 +167,29 @@ pub async fn start(options: &TurnOptions) -> anyhow::Result<TurnDaemon> {
         net::spawn_tls_acceptor(listener, acceptor, daemon.inputs.clone());
     }
     Ok(daemon)
+}
+
+/// What an unauthenticated (possibly spoofed) request can reflect: one 401 of a fixed size per
+/// request, at most `--unauth-rate` per source IP per second (docs/turn.md, "Amplification").
+fn log_unauthenticated_bound(config: &ServerConfig) {
+    let answer = config.unauthenticated_response_len();
+    let rate = config.unauth_responses_per_second;
+    let per_source = u64::from(rate) * answer as u64;
+    match config.unauth_size_slack {
+        None => tracing::info!(
+            answer_bytes = answer,
+            per_source_bytes_per_second = per_source,
+            "TURN: unauthenticated requests get a {answer}-byte 401 ({:.1}x a bare 20-byte request), \
+             at most {rate} per source IP per second",
+            answer as f64 / oxirtc_stun::HEADER_LEN as f64
+        ),
+        Some(slack) => tracing::info!(
+            answer_bytes = answer,
+            per_source_bytes_per_second = per_source,
+            "TURN: unauthenticated requests get a {answer}-byte 401 only if it exceeds them by at most \
+             {slack} bytes (--unauth-size-slack), at most {rate} per source IP per second"
+        ),
+    }
 }
 
 /// `--tls-listen` listeners with the `--cert` / `--pkey` acceptor.
@@ -223,12 +251,16 @@ pub fn run_blocking(options: TurnOptions) -> anyhow::Result<()> {
     let result = runtime.block_on(async move {
         let daemon = start(&options).await?;
         let config = options.server_config()?;
+        let relay = if config.relay_ips.is_empty() {
+            "the address each client reached".to_owned()
+        } else {
+            format!("{:?}", config.relay_ips)
+        };
         println!(
-            "oxirtc turn: udp {:?} tcp {:?} tls {:?} relay {:?} ports {}-{} realm {:?}, {} workers{}",
+            "oxirtc turn: udp {:?} tcp {:?} tls {:?} relay {relay} ports {}-{} realm {:?}, {} workers{}",
             daemon.udp,
             daemon.tcp,
             daemon.tls,
-            config.relay_ips,
             config.min_port,
             config.max_port,
             config.realm,

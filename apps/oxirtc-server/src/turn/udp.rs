@@ -29,27 +29,17 @@ const RECV_CALLS_PER_WAKE: usize = 4;
 const RELAY_BURST: usize = 32;
 
 /// Datagrams for another worker, read by this one: one arena, one channel message per receive call.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Batch {
-    /// The listener address they arrived on.
-    pub server: SocketAddr,
     bytes: Vec<u8>,
-    /// (client, end offset in `bytes`).
-    items: Vec<(SocketAddr, usize)>,
+    /// (client, server address it reached, end offset in `bytes`).
+    items: Vec<(SocketAddr, SocketAddr, usize)>,
 }
 
 impl Batch {
-    fn new(server: SocketAddr) -> Self {
-        Batch {
-            server,
-            bytes: Vec::new(),
-            items: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, client: SocketAddr, data: &[u8]) {
+    fn push(&mut self, client: SocketAddr, server: SocketAddr, data: &[u8]) {
         self.bytes.extend_from_slice(data);
-        self.items.push((client, self.bytes.len()));
+        self.items.push((client, server, self.bytes.len()));
     }
 
     /// Number of datagrams.
@@ -57,13 +47,13 @@ impl Batch {
         self.items.len()
     }
 
-    /// `(client, datagram)` in arrival order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (SocketAddr, &[u8])> {
+    /// `(client, server, datagram)` in arrival order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (SocketAddr, SocketAddr, &[u8])> {
         let mut start = 0;
-        self.items.iter().map(move |&(client, end)| {
+        self.items.iter().map(move |&(client, server, end)| {
             let data = &self.bytes[start..end];
             start = end;
-            (client, data)
+            (client, server, data)
         })
     }
 }
@@ -93,11 +83,18 @@ impl BatchRecv {
         }
     }
 
-    /// One receive call; every datagram goes to `deliver`. `WouldBlock` when nothing waits.
-    fn recv(&mut self, socket: &UdpSocket, mut deliver: impl FnMut(SocketAddr, &[u8])) -> io::Result<()> {
+    /// One receive call; every datagram goes to `deliver` with its client and the server address
+    /// it reached: `local` (the socket's address), with the datagram's destination IP in place of a
+    /// wildcard (IP_PKTINFO, which quinn-udp turns on). `WouldBlock` when nothing waits.
+    fn recv(
+        &mut self,
+        socket: &UdpSocket,
+        local: SocketAddr,
+        mut deliver: impl FnMut(SocketAddr, SocketAddr, &[u8]),
+    ) -> io::Result<()> {
         let Some(state) = &self.state else {
             let (n, source) = socket.try_recv_from(&mut self.slots)?;
-            deliver(source, &self.slots[..n]);
+            deliver(source, local, &self.slots[..n]);
             return Ok(());
         };
         let mut iovs: Vec<IoSliceMut<'_>> = self.slots.chunks_mut(SLOT_BYTES).map(IoSliceMut::new).collect();
@@ -107,9 +104,13 @@ impl BatchRecv {
         })?;
         for (m, iov) in self.meta.iter().zip(iovs.iter()).take(n) {
             let data = &iov[..m.len.min(iov.len())];
+            let server = match m.dst_ip {
+                Some(ip) if local.ip().is_unspecified() => SocketAddr::new(ip, local.port()),
+                _ => local,
+            };
             // A GRO batch: `stride`-sized datagrams back to back, the last possibly shorter.
             for datagram in data.chunks(m.stride.max(1)) {
-                deliver(m.addr, datagram);
+                deliver(m.addr, server, datagram);
             }
         }
         Ok(())
@@ -123,7 +124,7 @@ pub(crate) async fn listener_reader(
     index: usize,
     workers: Vec<mpsc::Sender<Input>>,
 ) {
-    let Ok(server) = socket.local_addr() else { return };
+    let Ok(local) = socket.local_addr() else { return };
     let mut io = BatchRecv::new(&socket);
     let n = workers.len();
     let mut others: Vec<Option<Batch>> = (0..n).map(|_| None).collect();
@@ -136,7 +137,7 @@ pub(crate) async fn listener_reader(
             let mut mine = false;
             let result = {
                 let mut state = shared.borrow_mut();
-                io.recv(&socket, |client, data| {
+                io.recv(&socket, local, |client, server, data| {
                     let w = worker_for(client.ip(), n);
                     if w == index {
                         let tuple = FiveTuple {
@@ -147,7 +148,7 @@ pub(crate) async fn listener_reader(
                         state.core.handle_receive(now, tuple, data);
                         mine = true;
                     } else if let Some(slot) = others.get_mut(w) {
-                        slot.get_or_insert_with(|| Batch::new(server)).push(client, data);
+                        slot.get_or_insert_with(Batch::default).push(client, server, data);
                     }
                 })
             };
@@ -236,15 +237,22 @@ mod tests {
     fn batch_keeps_datagram_boundaries_and_order() {
         let a: SocketAddr = "192.0.2.1:1".parse().unwrap();
         let b: SocketAddr = "192.0.2.2:2".parse().unwrap();
-        let mut batch = Batch::new("198.51.100.1:3478".parse().unwrap());
-        batch.push(a, b"one");
-        batch.push(b, b"");
-        batch.push(a, b"three");
+        let s: SocketAddr = "198.51.100.1:3478".parse().unwrap();
+        let t: SocketAddr = "198.51.100.2:3478".parse().unwrap();
+        let mut batch = Batch::default();
+        batch.push(a, s, b"one");
+        batch.push(b, t, b"");
+        batch.push(a, s, b"three");
         assert_eq!(batch.len(), 3);
-        let got: Vec<(SocketAddr, Vec<u8>)> = batch.iter().map(|(c, d)| (c, d.to_vec())).collect();
+        let got: Vec<(SocketAddr, SocketAddr, Vec<u8>)> =
+            batch.iter().map(|(c, s, d)| (c, s, d.to_vec())).collect();
         assert_eq!(
             got,
-            vec![(a, b"one".to_vec()), (b, Vec::new()), (a, b"three".to_vec())]
+            vec![
+                (a, s, b"one".to_vec()),
+                (b, t, Vec::new()),
+                (a, s, b"three".to_vec())
+            ]
         );
     }
 }

@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::metrics::publish;
+use super::metrics::{publish, SizeRule};
 use super::udp::{listener_reader, relay_reader, Batch};
 
 /// What reaches a worker from other threads.
@@ -55,8 +55,8 @@ pub(crate) struct WorkerSetup {
     pub live: Arc<AtomicUsize>,
     /// Closed when the daemon is dropped: the worker then stops.
     pub stop: watch::Receiver<()>,
-    /// `--unauth-size-slack`, named in the size-rule warning.
-    pub slack: usize,
+    /// The optional 401 size rule (`--unauth-size-slack`), named in its warning.
+    pub size_rule: Option<SizeRule>,
     /// The daemon's start, shared by all workers (paces the size-rule warning).
     pub epoch: Instant,
 }
@@ -92,7 +92,7 @@ async fn run(setup: WorkerSetup) {
         listeners,
         live,
         mut stop,
-        slack,
+        size_rule,
         epoch,
     } = setup;
     let shared: Shared = Rc::new(RefCell::new(State {
@@ -154,7 +154,14 @@ async fn run(setup: WorkerSetup) {
             next_metrics = now + METRICS_EVERY;
             let state = shared.borrow();
             let count = state.core.allocation_count();
-            publish(index, &mut last, state.core.stats(), count, slack, (now, epoch));
+            publish(
+                index,
+                &mut last,
+                state.core.stats(),
+                count,
+                size_rule,
+                (now, epoch),
+            );
             state.live.store(count, Ordering::Relaxed);
         }
     }
@@ -165,10 +172,10 @@ fn handle(shared: &Shared, input: Input) {
     let mut state = shared.borrow_mut();
     match input {
         Input::Datagrams(batch) => {
-            for (client, data) in batch.iter() {
+            for (client, server, data) in batch.iter() {
                 let tuple = FiveTuple {
                     client,
-                    server: batch.server,
+                    server,
                     transport: Transport::Udp,
                 };
                 state.core.handle_receive(now, tuple, data);
@@ -218,9 +225,7 @@ pub(crate) fn flush(shared: &Shared) {
             }
             continue;
         }
-        let socket = listeners
-            .get(&t.source)
-            .or_else(|| relays.get(&t.source).map(|(s, _)| s));
+        let socket = listener_for(listeners, t.source).or_else(|| relays.get(&t.source).map(|(s, _)| s));
         let Some(socket) = socket else { continue };
         // The system call itself, not tokio's `try_send_to`: that one answers `WouldBlock` without
         // trying until the reactor has seen the socket writable once, which drops the first packets
@@ -235,6 +240,23 @@ pub(crate) fn flush(shared: &Shared) {
             Err(e) => tracing::debug!(error = %e, destination = %t.destination, "TURN send failed"),
         }
     }
+}
+
+/// The listener socket bound to `source`, or the wildcard one of its family and port that received
+/// the client's datagram (the core answers from the address the client reached). From a wildcard
+/// socket the kernel picks the source IP by route, which is the reached one on hosts without
+/// asymmetric routing.
+fn listener_for(
+    listeners: &HashMap<SocketAddr, Rc<UdpSocket>>,
+    source: SocketAddr,
+) -> Option<&Rc<UdpSocket>> {
+    listeners.get(&source).or_else(|| {
+        let any: IpAddr = match source {
+            SocketAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+            SocketAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+        };
+        listeners.get(&SocketAddr::new(any, source.port()))
+    })
 }
 
 /// Binds the relay socket the core chose and starts its reader on this thread.

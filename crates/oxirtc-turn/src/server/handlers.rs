@@ -1,6 +1,6 @@
 //! Request and indication handlers (RFC 8656 §7.2, §8.2, §10.2, §11.2, §12.2) and response encoding.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use oxirtc_stun::{
@@ -122,8 +122,8 @@ impl TurnServer {
         })
     }
 
-    /// 401 / 438 with REALM and a fresh NONCE (RFC 8489 §9.2.4), rate-limited per source IP and
-    /// never larger than the request that caused it.
+    /// 401 / 438 with REALM and a fresh NONCE (RFC 8489 §9.2.4), rate-limited per source IP, and
+    /// held to [`super::ServerConfig::unauth_size_slack`] when that is set.
     fn unauthenticated(&mut self, now: Instant, tuple: FiveTuple, msg: &Message<'_>, code: u16) {
         let limit = self.config.unauth_responses_per_second;
         let full = self.unauth.len() >= MAX_RATE_ENTRIES;
@@ -154,22 +154,29 @@ impl TurnServer {
             Attribute::Realm(&realm),
             Attribute::Nonce(&nonce),
         ];
-        // No FINGERPRINT (optional, RFC 8656 §5): every byte counts against the request's size.
+        // The smallest answer RFC 8489 §9.2.4 allows: no reason phrase, no SOFTWARE (`encode` adds it
+        // only to authenticated answers), no FINGERPRINT (optional, RFC 8656 §5). Its size is
+        // `ServerConfig::unauthenticated_response_len`: a spoofed request reflects at most that much.
         let Some(start) = self.encode(tuple, msg, Class::Error, None, false, &attrs) else {
             return;
         };
-        if self.out.len_since(start) > msg.raw().len() + self.config.unauth_size_slack {
-            // Amplification guard: an unauthenticated request never gets a bigger answer.
-            self.out.abort(start);
-            self.stats.dropped_unauth_too_small += 1;
-            tracing::debug!(
-                client = %tuple.client,
-                request = msg.raw().len(),
-                slack = self.config.unauth_size_slack,
-                "TURN: unauthenticated request smaller than its 401; not answered"
-            );
-            return;
+        let answer = self.out.len_since(start);
+        if let Some(slack) = self.config.unauth_size_slack {
+            if answer > msg.raw().len().saturating_add(slack) {
+                // The optional size rule: the answer may exceed the request by at most `slack`.
+                self.out.abort(start);
+                self.stats.dropped_unauth_too_small += 1;
+                tracing::debug!(
+                    client = %tuple.client,
+                    request = msg.raw().len(),
+                    answer,
+                    slack,
+                    "TURN: unauthenticated request smaller than its 401 minus --unauth-size-slack; not answered"
+                );
+                return;
+            }
         }
+        tracing::trace!(client = %tuple.client, request = msg.raw().len(), answer, code, "TURN: unauthenticated");
         self.stats.error_responses += 1;
         self.out
             .commit(start, tuple.server, tuple.client, tuple.transport);
@@ -322,8 +329,8 @@ impl TurnServer {
             }
             return;
         }
-        let family = match self.check_allocate(msg) {
-            Ok(f) => f,
+        let relay_ip = match self.check_allocate(tuple, msg) {
+            Ok(ip) => ip,
             Err(code) => return self.respond_error(tuple, msg, code, Some(&key)),
         };
         // RFC 8656 §7.2 item 10: quotas by username, and the total; counted now, released below if
@@ -335,7 +342,7 @@ impl TurnServer {
         {
             return self.respond_error(tuple, msg, 486, Some(&key));
         }
-        let (relay, token) = match self.choose_relay(now, msg, family) {
+        let (relay, token) = match self.choose_relay(now, msg, relay_ip) {
             Ok(r) => r,
             Err(code) => {
                 self.quota.release(&auth.username);
@@ -398,8 +405,8 @@ impl TurnServer {
         self.respond(tuple, msg, Class::Success, Some(key), &attrs);
     }
 
-    /// RFC 8656 §7.2 items 3-9: the checks that need no state. Returns the relay address family.
-    fn check_allocate(&self, msg: &Message<'_>) -> Result<AddressFamily, u16> {
+    /// RFC 8656 §7.2 items 3-9: the checks that need no state. Returns the relay IP.
+    fn check_allocate(&self, tuple: FiveTuple, msg: &Message<'_>) -> Result<IpAddr, u16> {
         match msg.attribute(AttrType::REQUESTED_TRANSPORT) {
             Some(Ok(Attribute::RequestedTransport(UDP))) => {}
             Some(Ok(Attribute::RequestedTransport(_))) => return Err(442),
@@ -436,15 +443,18 @@ impl TurnServer {
             }
         }
         let family = requested.unwrap_or(AddressFamily::V4);
-        if !self
-            .config
-            .relay_ips
-            .iter()
-            .any(|ip| AddressFamily::of(&SocketAddr::new(*ip, 0)) == family)
-        {
-            return Err(440); // item 7
+        self.relay_ip(tuple, family).ok_or(440) // item 7
+    }
+
+    /// The relay IP of `family` (RFC 8656 §7.2 item 7): a configured one or, with none configured,
+    /// the IP the client reached (`tuple.server`), as coturn does without `--relay-ip`.
+    fn relay_ip(&self, tuple: FiveTuple, family: AddressFamily) -> Option<IpAddr> {
+        let of_family = |ip: &IpAddr| AddressFamily::of(&SocketAddr::new(*ip, 0)) == family;
+        if self.config.relay_ips.is_empty() {
+            let ip = tuple.server.ip().to_canonical();
+            return (!ip.is_unspecified() && of_family(&ip)).then_some(ip);
         }
-        Ok(family)
+        self.config.relay_ips.iter().copied().find(of_family)
     }
 
     /// RFC 8656 §7.2: the relayed address from a RESERVATION-TOKEN, or an EVEN-PORT (reserving N+1
@@ -453,7 +463,7 @@ impl TurnServer {
         &mut self,
         now: Instant,
         msg: &Message<'_>,
-        family: AddressFamily,
+        ip: IpAddr,
     ) -> Result<(SocketAddr, Option<[u8; 8]>), u16> {
         if msg.attribute(AttrType::RESERVATION_TOKEN).is_some() {
             let Some(Ok(Attribute::ReservationToken(token))) = msg.attribute(AttrType::RESERVATION_TOKEN)
@@ -471,7 +481,7 @@ impl TurnServer {
         }
         match msg.attribute(AttrType::EVEN_PORT) {
             Some(Ok(Attribute::EvenPort(true))) => {
-                let relay = self.pick_relay(family, PortChoice::EvenPair).ok_or(508u16)?;
+                let relay = self.pick_relay(ip, PortChoice::EvenPair).ok_or(508u16)?;
                 let next = SocketAddr::new(relay.ip(), relay.port() + 1);
                 let mut token = [0u8; 8];
                 self.rng.fill(&mut token);
@@ -482,19 +492,14 @@ impl TurnServer {
                 Ok((relay, Some(token)))
             }
             Some(Ok(Attribute::EvenPort(false))) => {
-                Ok((self.pick_relay(family, PortChoice::Even).ok_or(508u16)?, None))
+                Ok((self.pick_relay(ip, PortChoice::Even).ok_or(508u16)?, None))
             }
-            _ => Ok((self.pick_relay(family, PortChoice::Any).ok_or(508u16)?, None)),
+            _ => Ok((self.pick_relay(ip, PortChoice::Any).ok_or(508u16)?, None)),
         }
     }
 
     /// A free relay address: random start then linear probe (RFC 8656 §7.2 NOTE, RFC 6056).
-    fn pick_relay(&mut self, family: AddressFamily, choice: PortChoice) -> Option<SocketAddr> {
-        let ip = *self
-            .config
-            .relay_ips
-            .iter()
-            .find(|ip| AddressFamily::of(&SocketAddr::new(**ip, 0)) == family)?;
+    fn pick_relay(&mut self, ip: IpAddr, choice: PortChoice) -> Option<SocketAddr> {
         let (lo, hi) = (u32::from(self.config.min_port), u32::from(self.config.max_port));
         if lo > hi || lo == 0 {
             return None;

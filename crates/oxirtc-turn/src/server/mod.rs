@@ -103,8 +103,8 @@ pub struct ServerStats {
     /// Unauthenticated responses not sent because the source is over its per-second rate.
     pub dropped_unauth_limited: u64,
     /// Unauthenticated requests left unanswered because the 401/438 would be larger than the request
-    /// plus [`ServerConfig::unauth_size_slack`] (the amplification guard). Browsers' first Allocate
-    /// is smaller than a 401: a rising count means browsers are being refused (see the slack docs).
+    /// plus [`ServerConfig::unauth_size_slack`] (only when that is set). Browsers' first Allocate is
+    /// smaller than a 401: a rising count means browsers are being refused (see the slack docs).
     pub dropped_unauth_too_small: u64,
     /// Transmit queue full.
     pub dropped_queue_full: u64,

@@ -270,8 +270,11 @@ fn success_response_is_signed_and_carries_lifetime() {
 }
 
 #[test]
-fn unauthenticated_response_never_larger_than_request() {
-    let mut h = H::new(config());
+fn size_rule_zero_never_answers_larger_than_the_request() {
+    let mut h = H::new(ServerConfig {
+        unauth_size_slack: Some(0),
+        ..config()
+    });
     let tiny = h.build(
         Class::Request,
         Method::ALLOCATE,
@@ -302,7 +305,7 @@ fn unauthenticated_response_never_larger_than_request() {
 fn size_slack_serves_small_first_allocates() {
     // A browser-sized first Allocate (REQUESTED-TRANSPORT only, 28 bytes) gets its 401 with slack 64.
     let mut h = H::new(ServerConfig {
-        unauth_size_slack: 64,
+        unauth_size_slack: Some(64),
         ..config()
     });
     let tiny = h.build(
@@ -315,6 +318,110 @@ fn size_slack_serves_small_first_allocates() {
     assert_eq!(out.len(), 1);
     assert!(out[0].3.len() > tiny.len() && out[0].3.len() <= tiny.len() + 64);
     assert_eq!(h.s.stats().dropped_unauth_too_small, 0);
+}
+
+/// First Allocates as the real clients send them, captured on loopback (a UDP proxy logging every
+/// datagram without MESSAGE-INTEGRITY in front of `oxirtc turn`): Chromium 156 (relay-only
+/// RTCPeerConnection) and coturn 4.6.1's turnutils_uclient (`-y`: 52, RTCP with RESERVATION-TOKEN: 56,
+/// default with EVEN-PORT and REQUESTED-ADDRESS-FAMILY: 60).
+const REAL_FIRST_ALLOCATES: [(&str, &str); 4] = [
+    (
+        "chromium",
+        "000300082112a4424c546e4a4d58684e475435490019000411000000",
+    ),
+    (
+        "uclient -y",
+        "000300202112a4424b1e1d5c2cda6fd8c49657400019000411000000000d00040000030900180001800000008028000425d71c1f",
+    ),
+    (
+        "uclient rtcp",
+        "000300242112a442ca8ea610c96795b22ec58fae0019000411000000000d00040000030900220008798b978b2561944a8028000430cfff4f",
+    ),
+    (
+        "uclient",
+        "000300282112a4426feb5e89f2c6eb2f07d011d20019000411000000000d00040000030900180001800000000017000401000000802800046fc7c7c4",
+    ),
+];
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// The configuration `oxirtc turn --user u:p` builds: default realm, SOFTWARE set, no size rule.
+fn default_daemon_config() -> ServerConfig {
+    ServerConfig {
+        credentials: Credentials::new().user("u", "p"),
+        relay_ips: vec![RELAY_V4.parse().unwrap()],
+        software: "oxirtc".into(),
+        ..ServerConfig::default()
+    }
+}
+
+#[test]
+fn real_first_allocates_of_browsers_and_uclient_get_their_401_by_default() {
+    let config = default_daemon_config();
+    let expected = config.unauthenticated_response_len();
+    assert_eq!(
+        expected, 56,
+        "20 header + 8 ERROR-CODE + 12 REALM \"oxirtc\" + 16 NONCE"
+    );
+    let mut h = H::new(config);
+    for (who, hex) in REAL_FIRST_ALLOCATES {
+        let req = unhex(hex);
+        let parsed = Message::parse(&req).unwrap();
+        assert!(!parsed.has_message_integrity(), "{who}: captured unauthenticated");
+        let out = h.send(&req);
+        assert_eq!(
+            out.len(),
+            1,
+            "{who}'s {}-byte first Allocate got no answer",
+            req.len()
+        );
+        let (source, destination, _, resp) = &out[0];
+        assert_eq!((*source, *destination), (h.tuple.server, h.tuple.client));
+        let msg = Message::parse(resp).unwrap();
+        assert_eq!(msg.class(), Class::Error, "{who}");
+        assert_eq!(msg.transaction_id(), parsed.transaction_id(), "{who}");
+        assert_eq!(msg.error_code().unwrap().code, 401, "{who}");
+        assert_eq!(msg.realm(), Some("oxirtc"), "{who}");
+        assert_eq!(msg.nonce().map(str::len), Some(crate::auth::NONCE_LEN), "{who}");
+        // Nothing optional: no SOFTWARE, no FINGERPRINT (the request has one; uclient's do).
+        assert!(msg.attribute(AttrType::SOFTWARE).is_none(), "{who}");
+        assert!(!msg.has_fingerprint(), "{who}");
+        assert_eq!(resp.len(), expected, "{who}");
+    }
+    assert_eq!(h.s.stats().dropped_unauth_too_small, 0);
+    assert_eq!(h.s.stats().error_responses, REAL_FIRST_ALLOCATES.len() as u64);
+}
+
+#[test]
+fn worst_case_amplification_is_the_401_over_a_bare_header() {
+    // The smallest request that gets a 401 is a bare 20-byte STUN header; its 401 is
+    // `unauthenticated_response_len` bytes, for any realm length.
+    for realm in ["oxirtc", "a", "turn.example.org", &"r".repeat(127)] {
+        let config = ServerConfig {
+            realm: realm.into(),
+            ..default_daemon_config()
+        };
+        let expected = config.unauthenticated_response_len();
+        let mut h = H::new(config);
+        let mut bare = Vec::new();
+        MessageEncoder::new(
+            &mut bare,
+            Class::Request,
+            Method::ALLOCATE,
+            TransactionId([4; 12]),
+        );
+        assert_eq!(bare.len(), 20);
+        let out = h.send(&bare);
+        assert_eq!(out.len(), 1, "realm {realm:?}");
+        assert_eq!(out[0].3.len(), expected, "realm {realm:?}");
+        // docs/turn.md: 48 + the realm length rounded up to 4.
+        assert_eq!(expected, 48 + realm.len().div_ceil(4) * 4, "realm {realm:?}");
+    }
 }
 
 #[test]
@@ -440,6 +547,38 @@ fn requests_without_allocation_are_437() {
         code(&h.request(Method::CREATE_PERMISSION, &[Attribute::XorPeerAddress(peer())])),
         437
     );
+}
+
+#[test]
+fn without_relay_ips_the_relay_is_on_the_ip_the_client_reached() {
+    let mut h = H::new(ServerConfig {
+        relay_ips: Vec::new(),
+        ..config()
+    });
+    let relay = h.allocate();
+    assert_eq!(relay.ip(), h.tuple.server.ip());
+    assert!((50000..=50009).contains(&relay.port()));
+    // Another client reaching another address of the server is relayed there.
+    h.tuple.client = "203.0.113.5:40001".parse().unwrap();
+    h.tuple.server = "192.0.2.200:3478".parse().unwrap();
+    h.nonce.clear();
+    assert_eq!(h.allocate().ip(), h.tuple.server.ip());
+    // IPv6 asked by a client that reached an IPv4 address: no IPv6 relay (RFC 8656 §7.2 item 7).
+    h.tuple.client = "203.0.113.5:40002".parse().unwrap();
+    h.nonce.clear();
+    let resp = h.request(
+        Method::ALLOCATE,
+        &[
+            Attribute::RequestedTransport(17),
+            Attribute::RequestedAddressFamily(AddressFamily::V6),
+        ],
+    );
+    assert_eq!(code(&resp), 440);
+    // A wildcard server address (a runtime that could not tell the destination) relays nowhere.
+    h.tuple.server = "0.0.0.0:3478".parse().unwrap();
+    let resp = h.request(Method::ALLOCATE, &[Attribute::RequestedTransport(17)]);
+    assert_eq!(code(&resp), 440);
+    assert_eq!(h.s.allocation_count(), 2);
 }
 
 #[test]

@@ -153,9 +153,7 @@ impl Rtc {
                     self.events.push_back(RtcEvent::ChannelBufferedAmountLow(id));
                 }
             }
-            SctpEvent::Closed | SctpEvent::Aborted(_) => {
-                self.close_all_channels();
-            }
+            SctpEvent::Closed | SctpEvent::Aborted(_) => self.on_sctp_ended(now, ev),
             #[allow(unreachable_patterns)]
             _ => {}
         }

@@ -1,6 +1,7 @@
 //! [`Rtc`]: one peer connection, sans-IO. ICE → DTLS → SCTP → data channels, routed by first byte.
 
 mod channels;
+mod ending;
 mod negotiate;
 mod pump;
 mod relay;
@@ -49,9 +50,11 @@ pub enum PeerConnectionState {
     Connected,
     /// ICE lost consent for a while; it may come back.
     Disconnected,
-    /// ICE or DTLS failed (e.g. a fingerprint mismatch); nothing will flow.
+    /// ICE, DTLS or SCTP failed (e.g. a fingerprint mismatch, a peer's ABORT, consent expired);
+    /// nothing will flow. [`Rtc::close_reason`] says why.
     Failed,
-    /// [`Rtc::close`] was called or the peer closed DTLS.
+    /// [`Rtc::close`] was called, or the peer closed (DTLS close_notify, SCTP User-Initiated
+    /// Abort). [`Rtc::close_reason`] says which.
     Closed,
 }
 
@@ -125,6 +128,8 @@ pub struct Rtc {
     pub(crate) state: PeerConnectionState,
     pub(crate) dtls_connected: bool,
     pub(crate) stats: RtcStats,
+    /// Why the connection ended, once it has (see `rtc/ending.rs`).
+    pub(crate) close_reason: Option<crate::CloseReason>,
     pub(crate) turn: Vec<relay::TurnSlot>,
     /// A wake-up [`IDLE_RELEASE`] after the first datagram received since the last one, so that a
     /// connection that goes quiet gets a timer on which to give its buffers back; `None` when not
@@ -200,6 +205,7 @@ impl Rtc {
             state: PeerConnectionState::New,
             dtls_connected: false,
             stats: RtcStats::default(),
+            close_reason: None,
             turn: Vec::new(),
             release_at: None,
         })
@@ -372,28 +378,6 @@ impl Rtc {
         .min()
     }
 
-    /// Closes the connection as browsers do for W3C `close()`: SCTP ABORT, then DTLS close_notify.
-    /// Every channel is closed at once.
-    pub fn close(&mut self, now: Instant) {
-        if self.state == PeerConnectionState::Closed {
-            return;
-        }
-        if let Some(s) = self.sctp.as_mut() {
-            s.abort(now);
-        }
-        self.pump(now);
-        // The ABORT (and anything SCTP still had) is sealed before close_notify ends the records.
-        self.queue_sctp_packets(now);
-        if let Some(d) = self.dtls.as_mut() {
-            d.close(now);
-        }
-        self.pump(now);
-        self.deallocate_turn(now);
-        self.close_all_channels();
-        self.signaling = SignalingState::Closed;
-        self.set_state(PeerConnectionState::Closed);
-    }
-
     /// The combined connection state.
     pub fn state(&self) -> PeerConnectionState {
         self.state
@@ -460,7 +444,10 @@ impl Rtc {
     }
 
     pub(crate) fn set_state(&mut self, state: PeerConnectionState) {
-        if self.state != state && self.state != PeerConnectionState::Closed {
+        // An ended connection stays failed or closed (`Rtc::close` moves it from one to the other).
+        let ended = self.close_reason.is_some()
+            && !matches!(state, PeerConnectionState::Failed | PeerConnectionState::Closed);
+        if self.state != state && self.state != PeerConnectionState::Closed && !ended {
             self.state = state;
             self.events.push_back(RtcEvent::ConnectionState(state));
         }

@@ -44,7 +44,7 @@ impl Rtc {
                     }
                 }
                 IceEvent::GatheringComplete => self.ice_gathered = true,
-                IceEvent::StateChanged(state) => self.on_ice_state(state),
+                IceEvent::StateChanged(state) => self.on_ice_state(now, state),
                 IceEvent::SelectedPair { local, remote } => {
                     self.events.push_back(RtcEvent::SelectedPair { local, remote });
                     self.bind_selected_channel(now, local, remote);
@@ -74,12 +74,12 @@ impl Rtc {
         }
     }
 
-    fn on_ice_state(&mut self, state: IceConnectionState) {
+    fn on_ice_state(&mut self, now: Instant, state: IceConnectionState) {
         self.ice_state = state;
         self.events.push_back(RtcEvent::IceConnectionState(state));
         match state {
             IceConnectionState::Checking => self.set_state(PeerConnectionState::Connecting),
-            IceConnectionState::Failed => self.set_state(PeerConnectionState::Failed),
+            IceConnectionState::Failed => self.on_ice_failed(now),
             IceConnectionState::Disconnected => self.set_state(PeerConnectionState::Disconnected),
             IceConnectionState::Connected | IceConnectionState::Completed if self.dtls_connected => {
                 self.set_state(PeerConnectionState::Connected)
@@ -93,21 +93,17 @@ impl Rtc {
         while let Some(ev) = self.dtls.as_mut().and_then(|d| d.poll_event()) {
             moved = true;
             match ev {
+                // A handshake that completes as the connection ends starts nothing.
+                DtlsEvent::Connected if self.close_reason.is_some() => {}
                 DtlsEvent::Connected => self.on_dtls_connected(now),
                 DtlsEvent::ApplicationData(packet) => {
                     if let Some(sctp) = self.sctp.as_mut() {
                         sctp.handle_receive(now, &packet);
                     }
                 }
-                DtlsEvent::Closed => {
-                    self.close_all_channels();
-                    self.set_state(PeerConnectionState::Closed);
-                }
-                DtlsEvent::Failed(e) => {
-                    tracing::warn!(error = %e, "rtc: DTLS failed");
-                    self.close_all_channels();
-                    self.set_state(PeerConnectionState::Failed);
-                }
+                // RFC 5246 §7.2.1 (after our own close, `end` does nothing).
+                DtlsEvent::Closed => self.end(now, crate::CloseReason::PeerClosed),
+                DtlsEvent::Failed(e) => self.on_dtls_failed(now, e),
                 #[allow(unreachable_patterns)]
                 _ => {}
             }

@@ -26,6 +26,9 @@ pub struct Peer {
     /// When set, datagrams are taken with `poll_transmit_into`, appended to this buffer after what
     /// it already holds (which must stay untouched).
     pub into: Option<Vec<u8>>,
+    /// While set, every datagram arriving is dropped: the path towards this peer is cut, the other
+    /// direction still works.
+    pub deaf: bool,
     /// This many incoming DTLS datagrams (RFC 7983: first byte 20..=63) are dropped, as by a peer
     /// whose DTLS transport is not up yet.
     pub drop_dtls_in: u32,
@@ -55,6 +58,7 @@ impl Peer {
             send_errors: Vec::new(),
             paused: false,
             into: None,
+            deaf: false,
             drop_dtls_in: 0,
             drop_checks_out: 0,
         }
@@ -109,6 +113,9 @@ impl Peer {
 
 impl Endpoint for Peer {
     fn handle_receive(&mut self, now: Instant, d: Datagram) {
+        if self.deaf {
+            return;
+        }
         if self.drop_dtls_in > 0 && d.payload.first().is_some_and(|b| (20..=63).contains(b)) {
             self.drop_dtls_in -= 1;
             return;
