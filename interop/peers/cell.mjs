@@ -140,6 +140,10 @@ async function main() {
   await stopServer(server, res.checks.dialer ? 2000 : 1000);
   res.server = peerReport(server);
   if (res.server) res.server.cmd = opts.server;
+  // oxirtc's log is coloured even into a pipe: plain text reads better in JSON.
+  for (const side of [res.server, res.dialer]) {
+    if (side?.outputTail) side.outputTail = side.outputTail.map((l) => l.replace(/\x1b\[[0-9;]*m/g, ''));
+  }
   const session = server?.sessions?.find((s) => typeof s === 'object');
   if (res.dialer) {
     res.checks.serverSession = !!session && (session.ok ?? session.messagesEchoed > 0) === true;
