@@ -36,8 +36,8 @@ pub struct DialArgs {
     /// The channel we create is unordered (`--mode offer`); echoes may come back in any order.
     #[arg(long)]
     pub unordered: bool,
-    /// The channel we create gives up a message after N retransmissions (`maxRetransmits`, RFC 8831
-    /// §6.6; `--mode offer`); 95 % of the echoes must come back.
+    /// The channel we create gives up a message after N retransmissions (`maxRetransmits`, RFC 8832
+    /// §5.1 PARTIAL_RELIABLE_REXMIT; `--mode offer`); 95 % of the echoes must come back.
     #[arg(long, value_name = "N")]
     pub max_retransmits: Option<u16>,
     /// After the echoes, close the channel: `us` closes it here, `peer` sends `cmd:close` so the peer
