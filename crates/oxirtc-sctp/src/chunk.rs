@@ -65,7 +65,7 @@ pub struct DataChunk<'a> {
     pub ssn: u16,
     /// Payload protocol identifier.
     pub ppid: u32,
-    /// The user data: at least one byte, except a whole (B and E) message of none, see `parse_data`.
+    /// The user data (at least one byte).
     pub payload: &'a [u8],
 }
 
@@ -338,15 +338,9 @@ fn parse_data<'a>(flags: u8, r: &mut Reader<'a>) -> Result<DataChunk<'a>, SctpEr
     let ssn = r.u16().ok_or_else(short)?;
     let ppid = r.u32().ok_or_else(short)?;
     let payload = r.rest();
-    // RFC 9260 §6.2 makes a DATA chunk without user data a protocol error ("No User Data", answered
-    // with ABORT). werift 0.24 sends every empty data-channel message that way (PPID 51/53 and no
-    // byte, instead of RFC 8831 §6.6's one byte with PPID 56/57), and retransmits it forever when it
-    // is dropped: the stream stalls, and an ABORT would end a healthy connection. An unfragmented one
-    // (B and E) is taken as the empty message it means; a fragment without data stays malformed, so
-    // nobody can fill the reassembly queue with entries that cost no window.
-    let whole = flags & data_flags::BEGIN != 0 && flags & data_flags::END != 0;
-    if payload.is_empty() && !whole {
-        return Err(malformed("DATA", "a fragment without user data"));
+    if payload.is_empty() {
+        // RFC 9260 §6.2: a DATA chunk without user data is a protocol error ("No User Data").
+        return Err(malformed("DATA", "no user data"));
     }
     Ok(DataChunk {
         flags,
@@ -598,12 +592,7 @@ mod tests {
 
     #[test]
     fn malformed_values_are_errors() {
-        // An unfragmented DATA chunk without user data is an empty message (werift's); a fragment
-        // without any is malformed.
-        assert!(matches!(Chunk::parse(ty::DATA, 3, &[0; 12]), Ok(Chunk::Data(d)) if d.payload.is_empty()));
-        for flags in [0, 1, 2] {
-            assert!(Chunk::parse(ty::DATA, flags, &[0; 12]).is_err(), "flags {flags}");
-        }
+        assert!(Chunk::parse(ty::DATA, 3, &[0; 12]).is_err()); // no user data
         assert!(Chunk::parse(ty::DATA, 3, &[0; 5]).is_err());
         assert!(Chunk::parse(ty::INIT, 0, &[0; 15]).is_err());
         assert!(Chunk::parse(ty::HEARTBEAT, 0, &[0, 2, 0, 4]).is_err());
