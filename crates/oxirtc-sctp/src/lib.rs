@@ -103,7 +103,7 @@ pub use chunk::{
     data_flags, encode_data, encode_forward_tsn, encode_heartbeat, encode_init, encode_pad, encode_sack,
     ty as chunk_type, Chunk, DataChunk, ForwardTsnChunk, InitChunk, SackChunk,
 };
-pub use config::{Reliability, SctpConfig, SendOptions};
+pub use config::{CongestionControl, Reliability, SctpConfig, SendOptions};
 pub use error::SctpError;
 pub use error_causes::{ErrorCause, MAX_CAUSES, MAX_INFO};
 pub use packet::{
