@@ -140,7 +140,7 @@ impl Association {
     /// A new association in the CLOSED state. It answers an INIT statelessly (RFC 9260 §5.1.3) until
     /// [`connect`](Self::connect) is called or the peer's COOKIE ECHO arrives.
     pub fn new(config: SctpConfig, mut rng: SecureRng, now: Instant) -> Self {
-        // Validated and sized first: everything below is sized from it.
+        // Validation and buffer sizing first: the sender, RTO and PLPMTUD are set up from the result.
         let config = config.normalized();
         let id = Identity::generate(&mut rng);
         let mut assoc = Self::initial(config, rng, now, id);
@@ -403,14 +403,16 @@ impl Association {
         self.queue_ctrl(out);
     }
 
-    /// HEARTBEAT ACK: the answer to a PLPMTUD probe (RFC 8899 §4.1) or to our heartbeat (§8.3).
+    /// HEARTBEAT ACK: the answer to a PLPMTUD probe (RFC 8899 §6.2.1.1) or to our heartbeat
+    /// (RFC 9260 §8.3).
     fn on_heartbeat_ack_chunk(&mut self, now: Instant, info: &[u8]) {
         if !self.on_probe_ack(now, info) {
             self.on_heartbeat_ack(now, info);
         }
     }
 
-    /// FORWARD TSN (RFC 3758 §3.6): the receiver skips the abandoned TSNs; a SACK goes back at once.
+    /// FORWARD TSN (RFC 3758 §3.6): the receiver skips the abandoned TSNs and SACKs as for DATA
+    /// (here at once).
     fn on_forward_tsn(&mut self, f: &crate::chunk::ForwardTsnChunk<'_>, seen: &mut DataSeen) {
         if let Some(r) = self.receiver.as_mut() {
             r.on_forward_tsn(f.new_cum_tsn, f.streams());

@@ -20,28 +20,16 @@ impl Sender {
         }
         let flight_before = self.flight_size;
         self.on_duplicates(sack);
-        let mut bytes_acked = 0;
-        let mut htna: Option<u64> = None;
-        let mut rtt_from: Option<Instant> = None;
-        while self.inflight.front().is_some_and(|c| c.tsn <= cum) {
-            let Some(c) = self.inflight.pop_front() else { break };
-            if matches!(c.state, ChunkState::InFlight | ChunkState::ToRetransmit) {
-                self.rack
-                    .on_delivered(now, c.tsn, c.xmit_seq, c.sent_at, c.sent_count > 1);
-            }
-            self.account_ack(&c, &mut bytes_acked, &mut htna, &mut rtt_from);
-        }
-        out.cum_advanced = cum > self.cum_ack;
-        self.cum_ack = cum;
-        self.adv_peer_ack = self.adv_peer_ack.max(cum);
-        self.apply_gap_blocks(now, sack, &mut bytes_acked, &mut htna, &mut rtt_from);
+        let mut acked = Acked::default();
+        out.cum_advanced = self.ack_cumulative(now, cum, &mut acked);
+        self.apply_gap_blocks(now, sack, &mut acked);
         self.rack.end_sack();
-        out.new_data_acked = bytes_acked > 0;
-        out.bytes_acked = bytes_acked;
-        out.rtt = rtt_from.map(|t| now.saturating_duration_since(t));
+        out.new_data_acked = acked.bytes > 0;
+        out.bytes_acked = acked.bytes;
+        out.rtt = acked.rtt_from.map(|t| now.saturating_duration_since(t));
         // RFC 9260 §7.2.4's three miss indications stay in force until the path shows reordering;
         // from then on RACK's reordering window decides alone (RFC 8985 §6.2).
-        if let Some(h) = htna.filter(|_| !self.rack.reordering_seen) {
+        if let Some(h) = acked.htna.filter(|_| !self.rack.reordering_seen) {
             out.fast_retransmits = self.count_misses(now, h);
         }
         if out.new_data_acked {
@@ -51,19 +39,30 @@ impl Sender {
             self.fast_recovery_exit = None;
         }
         self.end_probe_episode(now, cum);
-        self.adjust_cwnd(now, out.cum_advanced, bytes_acked, flight_before);
+        self.adjust_cwnd(now, out.cum_advanced, acked.bytes, flight_before);
         self.peer_rwnd = (sack.a_rwnd as usize).saturating_sub(self.flight_size);
         self.update_adv_peer_ack();
         out
     }
 
-    fn account_ack(
-        &mut self,
-        c: &OutChunk,
-        bytes: &mut usize,
-        htna: &mut Option<u64>,
-        rtt: &mut Option<Instant>,
-    ) {
+    /// The cumulative TSN ack `cum` (already checked) takes every chunk up to it off the in-flight
+    /// queue; true when it advanced.
+    fn ack_cumulative(&mut self, now: Instant, cum: u64, acked: &mut Acked) -> bool {
+        while self.inflight.front().is_some_and(|c| c.tsn <= cum) {
+            let Some(c) = self.inflight.pop_front() else { break };
+            if matches!(c.state, ChunkState::InFlight | ChunkState::ToRetransmit) {
+                self.rack
+                    .on_delivered(now, c.tsn, c.xmit_seq, c.sent_at, c.sent_count > 1);
+            }
+            self.account_ack(&c, acked);
+        }
+        let advanced = cum > self.cum_ack;
+        self.cum_ack = cum;
+        self.adv_peer_ack = self.adv_peer_ack.max(cum);
+        advanced
+    }
+
+    fn account_ack(&mut self, c: &OutChunk, acked: &mut Acked) {
         match c.state {
             ChunkState::InFlight | ChunkState::ToRetransmit => {
                 if c.state == ChunkState::InFlight {
@@ -71,10 +70,9 @@ impl Sender {
                 } else {
                     self.rtx_count -= 1;
                 }
-                *bytes += c.data.len();
-                *htna = Some(htna.map_or(c.tsn, |h: u64| h.max(c.tsn)));
+                acked.add(c.tsn, c.data.len());
                 if c.sent_count == 1 && c.state == ChunkState::InFlight {
-                    *rtt = Some(rtt.map_or(c.sent_at, |t: Instant| t.max(c.sent_at)));
+                    acked.rtt_sample(c.sent_at);
                 }
             }
             ChunkState::GapAcked => self.gap_acked -= 1,
@@ -113,14 +111,7 @@ impl Sender {
         self.gap_acked -= reverted;
     }
 
-    fn apply_gap_blocks(
-        &mut self,
-        now: Instant,
-        sack: &SackChunk<'_>,
-        bytes: &mut usize,
-        htna: &mut Option<u64>,
-        rtt: &mut Option<Instant>,
-    ) {
+    fn apply_gap_blocks(&mut self, now: Instant, sack: &SackChunk<'_>, acked: &mut Acked) {
         let Some(front) = self.inflight.front().map(|c| c.tsn) else {
             return;
         };
@@ -135,32 +126,36 @@ impl Sender {
             let lo = (self.cum_ack + u64::from(s)).max(front);
             let hi = (self.cum_ack + u64::from(e)).min(last);
             for tsn in lo..=hi {
-                let i = (tsn - front) as usize;
-                let c = &mut self.inflight[i];
-                if matches!(c.state, ChunkState::InFlight | ChunkState::ToRetransmit) {
-                    let prev = c.state;
-                    c.state = ChunkState::GapAcked;
-                    self.gap_acked += 1;
-                    let (stream, len, buffered) = (c.stream, c.data.len(), std::mem::take(&mut c.buffered));
-                    let (count, at) = (c.sent_count, c.sent_at);
-                    self.rack.on_delivered(now, tsn, c.xmit_seq, at, count > 1);
-                    self.highest_gap_acked = self.highest_gap_acked.max(tsn);
-                    if prev == ChunkState::InFlight {
-                        self.flight_size = self.flight_size.saturating_sub(len);
-                        if count == 1 {
-                            *rtt = Some(rtt.map_or(at, |t: Instant| t.max(at)));
-                        }
-                    } else {
-                        self.rtx_count -= 1;
-                    }
-                    if buffered {
-                        self.queue.sub_buffered(stream, len);
-                    }
-                    *bytes += len;
-                    *htna = Some(htna.map_or(tsn, |h: u64| h.max(tsn)));
-                }
+                self.gap_ack((tsn - front) as usize, now, acked);
             }
         }
+    }
+
+    /// The chunk at `i` was reported in a gap block: newly acknowledged unless it already was.
+    fn gap_ack(&mut self, i: usize, now: Instant, acked: &mut Acked) {
+        let c = &mut self.inflight[i];
+        if !matches!(c.state, ChunkState::InFlight | ChunkState::ToRetransmit) {
+            return;
+        }
+        let (tsn, prev) = (c.tsn, c.state);
+        c.state = ChunkState::GapAcked;
+        self.gap_acked += 1;
+        let (stream, len, buffered) = (c.stream, c.data.len(), std::mem::take(&mut c.buffered));
+        let (count, at) = (c.sent_count, c.sent_at);
+        self.rack.on_delivered(now, tsn, c.xmit_seq, at, count > 1);
+        self.highest_gap_acked = self.highest_gap_acked.max(tsn);
+        if prev == ChunkState::InFlight {
+            self.flight_size = self.flight_size.saturating_sub(len);
+            if count == 1 {
+                acked.rtt_sample(at);
+            }
+        } else {
+            self.rtx_count -= 1;
+        }
+        if buffered {
+            self.queue.sub_buffered(stream, len);
+        }
+        acked.add(tsn, len);
     }
 
     /// A SACK on a reordering path that reports less than an earlier one (no gap block reaches the
@@ -219,6 +214,28 @@ impl Sender {
             self.mtu,
             self.cc.window(),
         );
+    }
+}
+
+/// What one SACK newly acknowledged, gathered chunk by chunk.
+#[derive(Debug, Default)]
+struct Acked {
+    /// User bytes.
+    bytes: usize,
+    /// The highest TSN newly acknowledged (HTNA, RFC 9260 §7.2.4).
+    htna: Option<u64>,
+    /// Latest send time of a newly acknowledged chunk sent exactly once (Karn's rule, §6.3.1 C5).
+    rtt_from: Option<Instant>,
+}
+
+impl Acked {
+    fn add(&mut self, tsn: u64, len: usize) {
+        self.bytes += len;
+        self.htna = Some(self.htna.map_or(tsn, |h| h.max(tsn)));
+    }
+
+    fn rtt_sample(&mut self, sent_at: Instant) {
+        self.rtt_from = Some(self.rtt_from.map_or(sent_at, |t| t.max(sent_at)));
     }
 }
 
