@@ -33,8 +33,9 @@ fn werift_interop_matrix() {
         server: "node peers/node-peer.mjs --impl werift --once".into(),
         dialer: Some(vec!["node", "peers/peer-dial.mjs", "--impl", "werift"]),
         needs: &["node_modules/werift/package.json"],
-        // werift 0.24.4 sends an empty message as a DATA chunk without user data (RFC 8831 §6.6 wants
-        // PPID 56/57 and one byte; RFC 9260 §6.2 makes it a protocol error), and announces
+        // werift 0.24.4 sends nothing for an empty message (it makes no DATA chunk for 0 bytes, where
+        // RFC 8831 §6.6 wants one byte with PPID 56/57) but uses up the stream's SSN; oxirtc skips that
+        // SSN gap (docs/interop.md W2), yet the message itself is lost on werift's side. It announces
         // a=max-message-size:65536.
         sizes: "1,16,65536",
     });

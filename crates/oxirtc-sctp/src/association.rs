@@ -608,6 +608,10 @@ impl Association {
             .receiver
             .as_ref()
             .map_or(self.stats.drops.message_too_large, |r| r.messages_too_large);
+        self.stats.ssn_gaps_skipped = self
+            .receiver
+            .as_ref()
+            .map_or(self.stats.ssn_gaps_skipped, |r| r.ssn_gaps_skipped);
     }
 
     /// Moves to CLOSED and reports `event` once.

@@ -102,6 +102,10 @@ pub(crate) struct Receiver {
     /// Delivered messages for the association to turn into events.
     pub(crate) ready: VecDeque<Delivered>,
     pub(crate) messages_too_large: u64,
+    /// Ordered messages delivered over SSNs that could never arrive (see `skip_impossible_ssn_gaps`).
+    pub(crate) ssn_gaps_skipped: u64,
+    /// A TSN filled a hole: held messages may now be past every TSN a missing SSN could have used.
+    hole_filled: bool,
 }
 
 impl Receiver {
@@ -125,6 +129,8 @@ impl Receiver {
             inbound_streams,
             ready: VecDeque::new(),
             messages_too_large: 0,
+            ssn_gaps_skipped: 0,
+            hole_filled: false,
         }
     }
 
@@ -144,6 +150,14 @@ impl Receiver {
 
     /// Handles one DATA chunk (RFC 9260 §6.2).
     pub(crate) fn on_data(&mut self, d: &DataChunk<'_>, undelivered: usize) -> DataOutcome {
+        let outcome = self.take_data(d, undelivered);
+        if std::mem::take(&mut self.hole_filled) && !self.held.is_empty() {
+            self.skip_impossible_ssn_gaps();
+        }
+        outcome
+    }
+
+    fn take_data(&mut self, d: &DataChunk<'_>, undelivered: usize) -> DataOutcome {
         let tsn = unwrap_tsn(self.cum, d.tsn);
         if tsn <= self.cum || self.received.contains(&tsn) {
             if self.dups.len() < MAX_DUPS {
@@ -282,6 +296,7 @@ impl Receiver {
             self.cum = tsn;
             while self.received.remove(&(self.cum + 1)) {
                 self.cum += 1;
+                self.hole_filled = true;
             }
         } else {
             self.received.insert(tsn);
@@ -379,8 +394,13 @@ impl Receiver {
             self.ready.push_back(c.msg);
             self.advance_stream(stream, expected.wrapping_add(1));
         } else if ssn_after(c.ssn, expected) {
+            let impossible_gap = c.first_tsn <= self.cum;
+            let ssn = c.ssn;
             self.buffered += c.msg.data.len();
-            self.held.insert((stream, c.ssn), c);
+            self.held.insert((stream, ssn), c);
+            if impossible_gap {
+                self.skip_gap(stream, ssn);
+            }
         } else {
             tracing::debug!(
                 stream,
@@ -389,6 +409,38 @@ impl Receiver {
                 "ordered message with an old SSN dropped"
             );
         }
+    }
+
+    /// An ordered message that waits for earlier SSNs although every TSN up to its start has arrived
+    /// waits for SSNs that were never sent: DATA fragments of one message take consecutive TSNs
+    /// (RFC 9260 §6.9), so an earlier message of the stream would have used TSNs below it, and
+    /// nothing (no FORWARD TSN, RFC 3758 §3.6) skips it. werift 0.24 does this: it sends nothing for
+    /// an empty message but still uses up its SSN, and the stream stalled for good. It is delivered
+    /// (counted in `SctpStats::ssn_gaps_skipped`): no message can come out of order by it.
+    fn skip_impossible_ssn_gaps(&mut self) {
+        let mut waiting: Vec<(u16, u16, u16)> = self
+            .held
+            .iter()
+            .filter(|(_, c)| c.first_tsn <= self.cum)
+            .map(|(&(stream, ssn), _)| {
+                let expected = *self.next_ssn.get(&stream).unwrap_or(&0);
+                (stream, ssn.wrapping_sub(expected), ssn)
+            })
+            .collect();
+        waiting.sort_unstable();
+        for (stream, _, ssn) in waiting {
+            let expected = *self.next_ssn.get(&stream).unwrap_or(&0);
+            if self.held.contains_key(&(stream, ssn)) && ssn_after(ssn, expected) {
+                self.skip_gap(stream, ssn);
+            }
+        }
+    }
+
+    fn skip_gap(&mut self, stream: u16, ssn: u16) {
+        let expected = *self.next_ssn.get(&stream).unwrap_or(&0);
+        tracing::debug!(stream, expected, ssn, "SCTP: SSNs the peer never sent skipped");
+        self.ssn_gaps_skipped += 1;
+        self.advance_stream(stream, ssn);
     }
 
     fn advance_stream(&mut self, stream: u16, mut next: u16) {

@@ -40,6 +40,10 @@ pub struct SctpStats {
     pub bytes_sent: u64,
     /// DATA chunks sent for the first time.
     pub data_chunks_sent: u64,
+    /// Ordered messages delivered over SSNs the peer used up without sending anything for them
+    /// (werift 0.24's empty messages): every TSN before them had arrived, so nothing could fill the
+    /// gap (RFC 9260 §6.9); without the skip the stream would stall for good.
+    pub ssn_gaps_skipped: u64,
     /// DATA chunks received (duplicates included).
     pub data_chunks_received: u64,
     /// Duplicate DATA chunks received.

@@ -234,3 +234,58 @@ fn control_chunks_come_before_data_in_every_packet() {
     }
     assert!(bundled > 0, "no SACK was bundled with DATA: the test saw nothing");
 }
+
+#[test]
+fn an_ssn_the_peer_never_sent_does_not_stall_the_stream() {
+    // werift 0.24 sends nothing for an empty message but uses up its SSN: the next message of the
+    // stream arrives with every TSN before it received and an SSN gap nothing can fill (RFC 9260
+    // §6.9: a message's fragments take consecutive TSNs). It is delivered, in order, and counted.
+    use oxirtc_sctp::{Ppid, SendOptions, StreamId};
+    let mut sim = Sim::default_pair(8, Link::lossy());
+    sim.connect_both();
+    // A's DATA chunks on stream 1 skip SSN 3: SSNs 0, 1, 2, 4, 5, ...
+    sim.filter = Some(Box::new(|side, _, mut p| {
+        if side == Side::A {
+            let mut at = 12;
+            while at + 16 <= p.len() {
+                let len = usize::from(u16::from_be_bytes([p[at + 2], p[at + 3]]));
+                if p[at] == 0 {
+                    let ssn = u16::from_be_bytes([p[at + 10], p[at + 11]]);
+                    if ssn >= 3 {
+                        rewrite(&mut p, |p| {
+                            p[at + 10..at + 12].copy_from_slice(&(ssn + 1).to_be_bytes())
+                        });
+                    }
+                }
+                at += (len + 3) & !3;
+            }
+        }
+        Some(p)
+    }));
+    let mut sent = 0u64;
+    assert!(
+        sim.run_until(Duration::from_secs(120), |s| {
+            while sent < 300 {
+                let now = s.now;
+                let data = common::payload(sent, 200 + (sent as usize * 131) % 2500);
+                if s.a
+                    .send(now, StreamId(1), Ppid::BINARY, &data, SendOptions::default())
+                    .is_err()
+                {
+                    break;
+                }
+                sent += 1;
+            }
+            Sim::count(&s.events_b) == 300
+        }),
+        "the stream stalled at message 3: {:?}",
+        sim.b.stats()
+    );
+    for (i, (_, _, data)) in Sim::messages(&sim.events_b).iter().enumerate() {
+        assert!(
+            *data == common::payload(i as u64, data.len()),
+            "message {i} out of order"
+        );
+    }
+    assert_eq!(sim.b.stats().ssn_gaps_skipped, 1);
+}
