@@ -58,14 +58,9 @@ impl Driver {
                 }
             }
             Command::BufferedAmount(id, r) => {
-                let n = self.rtc.channel(id).map_or(0, |c| c.buffered_amount());
-                let _ = r.send(n);
+                let _ = r.send(self.buffered_amount(id));
             }
-            Command::SetLowThreshold(id, n) => {
-                if let Some(mut ch) = self.rtc.channel(id) {
-                    ch.set_buffered_amount_low_threshold(n);
-                }
-            }
+            Command::SetLowThreshold(id, n) => self.set_low_threshold(id, n),
             Command::Stats(r) => {
                 let _ = r.send(Stats::collect(&mut self.rtc));
             }

@@ -113,6 +113,8 @@ impl Driver {
                 waiting: VecDeque::new(),
                 waiting_bytes: 0,
                 gate: gate.clone(),
+                low_threshold: 0,
+                above_low: false,
             },
         );
         let links = crate::data_channel::HandleLinks {

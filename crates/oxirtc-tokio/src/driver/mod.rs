@@ -60,6 +60,10 @@ struct ChannelSlot {
     /// Bytes in `waiting`.
     waiting_bytes: usize,
     gate: Arc<SendGate>,
+    /// W3C `bufferedAmountLowThreshold` (the application's; 0 until set).
+    low_threshold: usize,
+    /// The buffered amount was above `low_threshold` since the last `bufferedamountlow`.
+    above_low: bool,
 }
 
 /// The channels between the driver and its handles.
