@@ -79,7 +79,7 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
         ..Config::default()
     };
     args.ice.apply(&mut config)?;
-    let mut pc = PeerConnection::new(config).await?;
+    let pc = PeerConnection::new(config).await?;
     let dc = if args.mode == "offer" {
         let dc = pc
             .create_data_channel(&args.label, DataChannelInit::default())
@@ -131,7 +131,7 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
             },
         )
         .await?;
-        wait_for_channel(&mut pc).await?
+        wait_for_channel(&pc).await?
     };
     let dc_report = exchange(args, dc, t0).await?;
     let stats = stats_once_selected(&pc).await?;
@@ -160,7 +160,7 @@ async fn stats_once_selected(pc: &PeerConnection) -> anyhow::Result<oxirtc_tokio
     }
 }
 
-async fn wait_for_channel(pc: &mut PeerConnection) -> anyhow::Result<DataChannel> {
+async fn wait_for_channel(pc: &PeerConnection) -> anyhow::Result<DataChannel> {
     while let Some(ev) = pc.next_event().await {
         match ev {
             PeerConnectionEvent::DataChannel(dc) => return Ok(dc),

@@ -25,6 +25,11 @@ pub struct Config {
     pub turn_tls_roots: Vec<Vec<u8>>,
     /// `DataChannel::send` waits while the channel has more than this many bytes buffered.
     pub send_high_water_mark: usize,
+    /// Most events waiting unread in a connection's event queue (default 1024). When it is full,
+    /// the oldest informational event (a candidate, a state change, a peer's channel that already
+    /// closed again) is dropped and counted ([`crate::PeerConnection::dropped_events`]); a peer's
+    /// channel that is still open and the connection's end (failed, closed) are never dropped.
+    pub event_queue_capacity: usize,
 }
 
 impl Default for Config {
@@ -38,6 +43,7 @@ impl Default for Config {
             ice_transport_policy: IceTransportPolicy::All,
             turn_tls_roots: Vec::new(),
             send_high_water_mark: 1024 * 1024,
+            event_queue_capacity: 1024,
         }
     }
 }

@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 mod config;
+mod connection_events;
 mod data_channel;
 mod driver;
 mod error;
@@ -34,10 +35,11 @@ mod turn_stream;
 mod udp;
 
 pub use config::Config;
+pub use connection_events::{DroppedEvents, PeerConnectionEvent, PeerConnectionEvents};
 pub use data_channel::{ChannelStatus, DataChannel, Message};
 pub use error::Error;
 pub use oxirtc::{
     ChannelReliability, CloseReason, DataChannelInit, Description, IceTransportPolicy, PeerConnectionState,
     SdpType, TurnServerConfig, TurnTransport,
 };
-pub use peer_connection::{parse_stun_url, parse_turn_url, PeerConnection, PeerConnectionEvent, Stats};
+pub use peer_connection::{parse_stun_url, parse_turn_url, PeerConnection, Stats};

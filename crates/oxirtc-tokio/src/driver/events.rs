@@ -10,8 +10,8 @@ use tokio::sync::watch;
 
 use super::{ChannelSlot, Driver};
 use crate::data_channel::{ChannelStatus, DataChannel, Message, SendGate};
-use crate::peer_connection::PeerConnectionEvent;
 use crate::queue;
+use crate::PeerConnectionEvent;
 
 impl Driver {
     /// Everything the core has to tell, to the handles.
@@ -92,7 +92,7 @@ impl Driver {
             _ => None,
         };
         if let Some(ev) = forward {
-            let _ = self.events.send(Box::new(ev));
+            self.events.push(ev);
         }
     }
 

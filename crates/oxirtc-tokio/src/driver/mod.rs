@@ -21,8 +21,9 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
+use crate::connection_events::EventSink;
 use crate::data_channel::{ChannelStatus, DataChannel, Message, SendGate};
-use crate::peer_connection::{PeerConnectionEvent, Stats};
+use crate::peer_connection::Stats;
 use crate::queue;
 use crate::udp::BatchIo;
 use crate::Error;
@@ -70,9 +71,9 @@ struct ChannelSlot {
 pub(crate) struct DriverLinks {
     pub commands: queue::Receiver<Command>,
     pub command_tx: queue::WeakSender<Command>,
-    /// Boxed events: events are few, so a box each costs nothing that matters, and the queue's
-    /// slots stay small.
-    pub events: queue::Sender<Box<PeerConnectionEvent>>,
+    /// The bounded event queue (boxed events: they are few, so a box each costs nothing that
+    /// matters, and the queue's slots stay small).
+    pub events: EventSink,
     pub gathering: watch::Sender<bool>,
     pub backlog: Arc<crate::data_channel::ReceiveBacklog>,
     /// Why the connection ended, once it has (read by `PeerConnection::close_reason`).
@@ -88,7 +89,7 @@ pub(crate) struct Driver {
     io: Vec<BatchIo>,
     commands: queue::Receiver<Command>,
     command_tx: queue::WeakSender<Command>,
-    events: queue::Sender<Box<PeerConnectionEvent>>,
+    events: EventSink,
     channels: HashMap<ChannelId, ChannelSlot>,
     high_water_mark: usize,
     closed: bool,
