@@ -219,9 +219,18 @@ impl PeerConnection {
         self.call(Command::CreateAnswer).await
     }
 
-    /// W3C `setLocalDescription`.
+    /// W3C `setLocalDescription(description)`: the offer or answer [`PeerConnection::create_offer`]
+    /// / [`PeerConnection::create_answer`] returned (line endings, trailing whitespace and candidate
+    /// lines may differ), or an empty `sdp` for the one created last. Any other change is refused
+    /// with [`oxirtc::RtcError::DescriptionModified`] naming it; see [`oxirtc::Rtc::set_local_description`].
     pub async fn set_local_description(&self, desc: Description) -> Result<(), Error> {
         self.call(|r| Command::SetLocal(desc, r)).await
+    }
+
+    /// W3C `setLocalDescription()` with no argument: creates and applies the offer (stable state)
+    /// or the answer (after a remote offer), and returns it for signaling.
+    pub async fn set_local_description_implicit(&self) -> Result<Description, Error> {
+        self.call(Command::SetLocalImplicit).await
     }
 
     /// W3C `setRemoteDescription`. Garbage is refused with an error and changes nothing.

@@ -140,3 +140,35 @@ async fn one_clone_reads_events_while_another_closes() {
     assert_eq!(b.close_reason(), Some(&oxirtc_tokio::CloseReason::Local));
     assert!(b.next_event().await.is_none(), "the task ended");
 }
+
+/// W3C `setLocalDescription()` with no argument on both sides, and an offer relayed with LF line
+/// endings: the channel opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn implicit_and_relayed_descriptions_connect() {
+    let a = PeerConnection::new(Config::loopback()).await.unwrap();
+    let b = PeerConnection::new(Config::loopback()).await.unwrap();
+    let mut da = a
+        .create_data_channel("implicit", oxirtc_tokio::DataChannelInit::default())
+        .await
+        .unwrap();
+    let offer = a.create_offer().await.unwrap();
+    let relayed = oxirtc_tokio::Description {
+        sdp_type: offer.sdp_type,
+        sdp: offer.sdp.replace("\r\n", "\n"),
+    };
+    a.set_local_description(relayed).await.unwrap();
+    b.set_remote_description(offer).await.unwrap();
+    let answer = b.set_local_description_implicit().await.unwrap();
+    assert_eq!(answer.sdp_type, oxirtc_tokio::SdpType::Answer);
+    a.set_remote_description(answer).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), da.opened())
+        .await
+        .unwrap()
+        .unwrap();
+    let munged = oxirtc_tokio::Description {
+        sdp_type: oxirtc_tokio::SdpType::Offer,
+        sdp: "v=0\r\n".into(),
+    };
+    let e = a.set_local_description(munged).await.unwrap_err();
+    assert!(e.to_string().contains("local description refused"), "{e}");
+}

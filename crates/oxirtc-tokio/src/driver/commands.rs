@@ -32,6 +32,7 @@ impl Driver {
             Command::CreateOffer(r) => reply(r, self.rtc.create_offer(now)),
             Command::CreateAnswer(r) => reply(r, self.rtc.create_answer(now)),
             Command::SetLocal(d, r) => reply(r, self.rtc.set_local_description(now, &d)),
+            Command::SetLocalImplicit(r) => reply(r, self.rtc.set_local_description_implicit(now)),
             Command::SetRemote(d, r) => reply(r, self.rtc.set_remote_description(now, &d)),
             Command::AddCandidate(c, r) => reply(r, self.rtc.add_remote_candidate(now, &c)),
             Command::LocalDescription(r) => {

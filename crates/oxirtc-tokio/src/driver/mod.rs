@@ -37,6 +37,7 @@ pub(crate) enum Command {
     CreateOffer(Reply<Description>),
     CreateAnswer(Reply<Description>),
     SetLocal(Description, Reply<()>),
+    SetLocalImplicit(Reply<Description>),
     SetRemote(Description, Reply<()>),
     AddCandidate(String, Reply<()>),
     RestartIce(Reply<()>),

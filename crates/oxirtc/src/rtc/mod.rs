@@ -5,6 +5,7 @@ mod ending;
 mod negotiate;
 mod pump;
 mod relay;
+mod set_local;
 mod transmit;
 
 use std::collections::VecDeque;
