@@ -150,8 +150,31 @@ pub(crate) struct HandleLinks {
     pub(crate) backlog: Arc<ReceiveBacklog>,
 }
 
-/// A data channel. Messages arrive through [`DataChannel::recv`]; [`DataChannel::send`] waits while
-/// too much is buffered. Dropping every handle of the connection closes it.
+/// A data channel (W3C `RTCDataChannel`, webrtc-pc §6.2). Messages arrive through
+/// [`DataChannel::recv`]; [`DataChannel::send`] waits while too much is buffered (see also
+/// [`DataChannel::buffered_amount_low`]). Get one from [`crate::PeerConnection::create_data_channel`]
+/// or a peer's [`crate::PeerConnectionEvent::DataChannel`]. Dropping every handle of the
+/// connection closes it.
+///
+/// ```no_run
+/// use oxirtc_tokio::{DataChannelInit, PeerConnection};
+///
+/// # async fn demo(pc: PeerConnection) -> Result<(), oxirtc_tokio::Error> {
+/// let mut dc = pc.create_data_channel("echo", DataChannelInit::default()).await?;
+/// // ... negotiate ...
+/// dc.opened().await?;
+/// dc.send_text("ping").await?;
+/// while let Some(message) = dc.recv().await {
+///     if message.binary {
+///         dc.send_binary(message.data).await?; // echo it
+///     } else {
+///         println!("text: {}", String::from_utf8_lossy(&message.data));
+///     }
+/// }
+/// // None: the channel closed (by either side, or with the connection: see close_reason).
+/// println!("closed: {:?}", dc.close_reason());
+/// # Ok(()) }
+/// ```
 pub struct DataChannel {
     id: ChannelId,
     label: String,

@@ -71,8 +71,7 @@ impl Stats {
 /// # async fn demo(signal: impl Fn(&str), answer_from_peer: oxirtc_tokio::Description) -> Result<(), oxirtc_tokio::Error> {
 /// let pc = PeerConnection::new(Config::default()).await?;
 /// let dc = pc.create_data_channel("chat", DataChannelInit::default()).await?;
-/// let offer = pc.create_offer().await?;
-/// pc.set_local_description(offer.clone()).await?;
+/// let offer = pc.set_local_description_implicit().await?; // creates and applies the offer
 /// signal(&offer.sdp);
 /// // Trickle candidates from another task while this one goes on.
 /// let events = pc.events();
