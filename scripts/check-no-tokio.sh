@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Protocol crates are sans-IO (DESIGN.md): no crate under crates/ except oxirtc-tokio may depend on
+# Protocol crates are sans-IO (CONTRIBUTING.md): no crate under crates/ except oxirtc-tokio may depend on
 # tokio, directly or through another dependency.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -19,8 +19,27 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "no tokio below the async driver"
 bash scripts/check-no-tokio.sh
 
+step "rust-version covers every locked dependency"
+bash scripts/check-msrv.sh
+
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
 step "cargo test"
 OXIRTC_REQUIRE_INTEROP=1 cargo test --workspace --locked
+
+# Packages every publishable crate as crates.io would receive it (license files, README, versioned
+# path dependencies) and builds each package on its own against the packages of the others; uploads
+# nothing, but needs crates.io (the index). --allow-dirty: local edits are packaged as they are.
+# Cargo treats our packages like registry crates of an unchanged version: it reuses their unpacked
+# sources (registry/src/-<hash>/, the temporary local registry) and their compiled artifacts even
+# after the code changed, and would verify stale code. So the step builds in its own target dir and
+# first removes those copies, only oxirtc's; the external dependencies stay built there (warm: ~30 s).
+step "cargo publish --dry-run"
+publish_target="${CARGO_TARGET_DIR:-target}/publish-check"
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/oxirtc-* \
+    "$publish_target"/debug/.fingerprint/oxirtc-* "$publish_target"/debug/deps/*oxirtc_*
+CARGO_TARGET_DIR="$publish_target" cargo publish --dry-run --workspace --locked --allow-dirty
 
 step "fuzz smoke"
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}

@@ -1,15 +1,20 @@
 //! `oxirtc dial`: plays the browser's side of the HTTP/JSON signaling protocol against any echo peer
-//! and makes the same checks as a browser would: every message comes back verbatim and in order.
+//! and makes the same checks as a browser would: every message comes back verbatim and in order (in
+//! any order on an unordered channel, 95 % on a partially reliable one), and with `--close-from` the
+//! channel closes on both ends while the connection stays up.
+
+mod echo_check;
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use oxirtc::{DataChannelInit, Description, PeerConnectionState, SdpType};
+use oxirtc::{ChannelReliability, DataChannelInit, Description, PeerConnectionState, SdpType};
 use oxirtc_tokio::{Config, DataChannel, Message, PeerConnection, PeerConnectionEvent};
 use serde_json::{json, Value};
 
 use crate::signal_http::{SignalReply, SignalRequest};
+use echo_check::{EchoCheck, Messages};
 
 /// `oxirtc dial` arguments.
 #[derive(Debug, clap::Args)]
@@ -25,6 +30,20 @@ pub struct DialArgs {
     /// Payload size of each message in bytes (0 = short).
     #[arg(long, default_value_t = 0)]
     pub size: usize,
+    /// Exact payload sizes in bytes, used in turn by the messages (e.g. `0,262144`); overrides `--size`.
+    #[arg(long, value_delimiter = ',', value_name = "BYTES,..")]
+    pub sizes: Vec<usize>,
+    /// The channel we create is unordered (`--mode offer`); echoes may come back in any order.
+    #[arg(long)]
+    pub unordered: bool,
+    /// The channel we create gives up a message after N retransmissions (`maxRetransmits`, RFC 8832
+    /// §5.1 PARTIAL_RELIABLE_REXMIT; `--mode offer`); 95 % of the echoes must come back.
+    #[arg(long, value_name = "N")]
+    pub max_retransmits: Option<u16>,
+    /// After the echoes, close the channel: `us` closes it here, `peer` sends `cmd:close` so the peer
+    /// closes it. Checks that it closes on our side while the connection stays up.
+    #[arg(long, value_parser = ["us", "peer"])]
+    pub close_from: Option<String>,
     /// Also send binary messages.
     #[arg(long)]
     pub binary: bool,
@@ -53,7 +72,9 @@ pub fn run(args: &DialArgs) -> anyhow::Result<()> {
         tokio::time::timeout(Duration::from_secs(args.timeout), dial(args, &mut result)).await
     });
     let ok = match outcome {
-        Ok(Ok(())) => result["checks"]["dataChannelEcho"] == json!(true),
+        Ok(Ok(())) => result["checks"]
+            .as_object()
+            .is_some_and(|c| !c.is_empty() && c.values().all(|v| v == &json!(true))),
         Ok(Err(e)) => {
             result["error"] = json!(format!("{e:#}"));
             false
@@ -73,6 +94,9 @@ pub fn run(args: &DialArgs) -> anyhow::Result<()> {
 
 async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
     let t0 = Instant::now();
+    if args.mode == "answer" && (args.unordered || args.max_retransmits.is_some()) {
+        bail!("--unordered and --max-retransmits set up the channel we create, but with --mode answer the peer creates it: use --mode offer");
+    }
     let mut config = Config {
         bind: vec![args.bind],
         include_loopback: true,
@@ -81,9 +105,14 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
     args.ice.apply(&mut config)?;
     let pc = PeerConnection::new(config).await?;
     let dc = if args.mode == "offer" {
-        let dc = pc
-            .create_data_channel(&args.label, DataChannelInit::default())
-            .await?;
+        let init = DataChannelInit {
+            ordered: !args.unordered,
+            reliability: args
+                .max_retransmits
+                .map_or(ChannelReliability::Reliable, ChannelReliability::MaxRetransmits),
+            ..DataChannelInit::default()
+        };
+        let dc = pc.create_data_channel(&args.label, init).await?;
         let offer = pc.create_offer().await?;
         pc.set_local_description(offer.clone()).await?;
         let sdp = crate::echo::gathered_sdp(&pc, offer).await;
@@ -133,10 +162,15 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
         .await?;
         wait_for_channel(&pc).await?
     };
-    let dc_report = exchange(args, dc, t0).await?;
-    let stats = stats_once_selected(&pc).await?;
+    let (mut dc, mut dc_report, echo_ok) = exchange(args, dc, t0).await?;
     result["setupMs"] = dc_report["openMs"].clone();
-    result["checks"] = json!({ "dataChannelEcho": dc_report["allEchoed"] == json!(true) && dc_report["mismatched"] == json!(0) });
+    result["checks"] = json!({ "dataChannelEcho": echo_ok });
+    let stats = stats_once_selected(&pc).await?;
+    if let Some(from) = &args.close_from {
+        let (closed, report) = close_channel(&pc, &mut dc, from, args.timeout).await?;
+        result["checks"]["channelClosed"] = json!(closed);
+        dc_report["close"] = report;
+    }
     result["dc"] = dc_report;
     result["dtlsRole"] = json!(stats.dtls_role.map(|r| format!("{r:?}").to_lowercase()));
     result["dtlsCipher"] = json!(stats.cipher_suite.map(|c| c.to_string()));
@@ -176,32 +210,35 @@ async fn wait_for_channel(pc: &PeerConnection) -> anyhow::Result<DataChannel> {
     }
 }
 
-/// Sends the same messages as browser-peer.mjs and checks each echo, in order.
-async fn exchange(args: &DialArgs, mut dc: DataChannel, t0: Instant) -> anyhow::Result<Value> {
+/// Sends the messages (see `echo_check`) and checks each echo; returns the channel, a report and
+/// whether the echo check passed.
+async fn exchange(
+    args: &DialArgs,
+    mut dc: DataChannel,
+    t0: Instant,
+) -> anyhow::Result<(DataChannel, Value, bool)> {
     dc.opened().await.context("data channel did not open")?;
     let open_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    let pad = "x".repeat(args.size);
-    let texts: Vec<String> = (0..args.messages).map(|i| format!("ping:{i}:{pad}")).collect();
-    let bins: Vec<Vec<u8>> = if args.binary {
-        (0..args.messages)
-            .map(|i| {
-                (0..args.size.max(16))
-                    .map(|j| ((i * 31 + j) & 255) as u8)
-                    .collect()
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    for t in &texts {
+    let sent = Messages::new(args.messages, args.size, &args.sizes, args.binary);
+    let partial = args.max_retransmits.is_some();
+    let mut check = EchoCheck::new(&sent, !args.unordered, partial);
+    for t in &sent.texts {
         dc.send(Message::text(t.clone())).await?;
     }
-    for b in &bins {
+    for b in &sent.bins {
         dc.send(Message::binary(b.clone())).await?;
     }
-    let (mut ti, mut bi, mut mismatched) = (0usize, 0usize, 0usize);
-    while ti < texts.len() || bi < bins.len() {
-        let Some(m) = dc.recv().await else {
+    while !check.complete() {
+        // What a partially reliable channel dropped never comes: stop once nothing came for 1 s.
+        let next = if partial {
+            match tokio::time::timeout(Duration::from_secs(1), dc.recv()).await {
+                Ok(m) => m,
+                Err(_) => break,
+            }
+        } else {
+            dc.recv().await
+        };
+        let Some(m) = next else {
             if let Some(why) = dc.close_reason() {
                 bail!("the connection ended: {why}");
             }
@@ -218,26 +255,49 @@ async fn exchange(args: &DialArgs, mut dc: DataChannel, t0: Instant) -> anyhow::
                 .await?;
                 continue;
             }
-            if texts.get(ti).is_some_and(|t| t.as_bytes() == m.data.as_ref()) {
-                ti += 1;
-            } else {
-                mismatched += 1;
-            }
-        } else if bins.get(bi).is_some_and(|b| b.as_slice() == m.data.as_ref()) {
-            bi += 1;
-        } else {
-            mismatched += 1;
         }
+        check.add(m.binary, &m.data);
     }
-    Ok(json!({
-        "label": dc.label(),
-        "sent": texts.len(), "echoed": ti,
-        "binarySent": bins.len(), "binaryEchoed": bi,
-        "mismatched": mismatched,
-        "allEchoed": ti == texts.len() && bi == bins.len(),
-        "openMs": open_ms,
-        "allEchoedMs": t0.elapsed().as_secs_f64() * 1000.0,
-    }))
+    let mut report = check.report();
+    report["label"] = json!(dc.label());
+    report["ordered"] = json!(!args.unordered);
+    report["maxRetransmits"] = json!(args.max_retransmits);
+    report["openMs"] = json!(open_ms);
+    report["allEchoedMs"] = json!(t0.elapsed().as_secs_f64() * 1000.0);
+    Ok((dc, report, check.passed()))
+}
+
+/// Closes the channel from our side (`us`) or asks the peer to (`peer`: `cmd:close`), then checks that
+/// it closed here and that the connection is still up 200 ms later, so the close came from a stream
+/// reset (RFC 8831 §6.7) and not from the connection ending. Keeps the connection another 300 ms: the
+/// peer checks its side 250 ms after its close.
+async fn close_channel(
+    pc: &PeerConnection,
+    dc: &mut DataChannel,
+    from: &str,
+    timeout: u64,
+) -> anyhow::Result<(bool, Value)> {
+    let t = Instant::now();
+    if from == "us" {
+        dc.close();
+    } else {
+        dc.send(Message::text("cmd:close")).await?;
+    }
+    let closed = tokio::time::timeout(Duration::from_secs(timeout), dc.closed())
+        .await
+        .is_ok();
+    let close_ms = t.elapsed().as_secs_f64() * 1000.0;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // An error here means the connection has ended.
+    let state = pc.stats().await.map(|s| s.state).ok();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let report = json!({
+        "from": from,
+        "closed": closed,
+        "closeMs": closed.then_some(close_ms),
+        "connectionAfterClose": state.map_or_else(|| "Ended".to_owned(), |s| format!("{s:?}")),
+    });
+    Ok((closed && state == Some(PeerConnectionState::Connected), report))
 }
 
 async fn post(url: &str, body: &SignalRequest) -> anyhow::Result<Value> {

@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use oxirtc::{DataChannelInit, Description, PeerConnectionState, SdpType};
 use oxirtc_tokio::{Config, DataChannel, PeerConnection, PeerConnectionEvent};
 use serde_json::json;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::signal_http::{NegotiatedChannel, SignalReply, SignalRequest};
 
@@ -42,6 +42,8 @@ enum SessionCmd {
     Offer(String, Vec<NegotiatedChannel>, Reply),
     Answer(String, Reply),
     OpenChannel(String),
+    /// Report and end (the process was asked to stop).
+    Stop,
 }
 
 #[derive(Clone)]
@@ -77,18 +79,57 @@ async fn serve(args: &EchoArgs) -> anyhow::Result<()> {
         bind: args.bind.unwrap_or(addr.ip()),
         done,
     };
-    let app = Router::new().route("/offer", post(handle)).with_state(shared);
+    let app = Router::new()
+        .route("/offer", post(handle))
+        .with_state(shared.clone());
     println!("LISTENING http://{addr}/offer");
     let once = args.once;
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        loop {
-            if done_rx.recv().await.is_none() || once {
-                return;
+        let finished = async {
+            loop {
+                if done_rx.recv().await.is_none() || once {
+                    return;
+                }
             }
+        };
+        tokio::select! {
+            () = finished => {}
+            // A peer that leaves without a word (no DTLS close_notify) leaves its session running
+            // until ICE consent fails (RFC 7675, 30 s): SIGTERM still gets every session's report.
+            () = terminated() => stop_sessions(&shared).await,
         }
     });
     server.await.context("HTTP server")?;
     Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT (never, if no handler can be installed).
+async fn terminated() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+/// Asks every running session to report and end, and waits (up to 2 s) until they have.
+async fn stop_sessions(shared: &Shared) {
+    let running: Vec<_> = shared
+        .sessions
+        .lock()
+        .map(|s| s.values().cloned().collect())
+        .unwrap_or_default();
+    for session in running {
+        let _ = session.send(SessionCmd::Stop);
+    }
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline && shared.sessions.lock().is_ok_and(|s| !s.is_empty()) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn handle(
@@ -215,6 +256,8 @@ struct Counters {
     channels: AtomicU64,
     messages: AtomicU64,
     bytes: AtomicU64,
+    /// Channels that closed while the connection stayed up (a stream reset by either side).
+    closed: AtomicU64,
 }
 
 struct Session {
@@ -227,6 +270,10 @@ struct Session {
     first_open: Arc<Mutex<Option<Duration>>>,
     last_stats: Option<oxirtc_tokio::Stats>,
     mode: &'static str,
+    /// The connection's state, for the channel tasks.
+    state: watch::Sender<PeerConnectionState>,
+    /// Ended by [`SessionCmd::Stop`], not by the connection.
+    stopped: bool,
 }
 
 impl Session {
@@ -241,6 +288,8 @@ impl Session {
             first_open: Arc::default(),
             last_stats: None,
             mode: "answer",
+            state: watch::Sender::new(PeerConnectionState::New),
+            stopped: false,
         }
     }
 
@@ -260,6 +309,11 @@ impl Session {
         loop {
             tokio::select! {
                 cmd = rx.recv() => match cmd {
+                    Some(SessionCmd::Stop) => {
+                        self.stopped = true;
+                        self.refresh_stats().await;
+                        break;
+                    }
                     Some(cmd) => self.on_command(cmd).await,
                     None => break,
                 },
@@ -267,6 +321,7 @@ impl Session {
                     Some(PeerConnectionEvent::DataChannel(dc)) => self.spawn_echo(dc),
                     Some(PeerConnectionEvent::ConnectionState(s)) => {
                         tracing::info!(session = %self.id, state = ?s, "echo: connection state");
+                        self.state.send_replace(s);
                         if s == PeerConnectionState::Connected {
                             self.refresh_stats().await;
                         }
@@ -361,6 +416,7 @@ impl Session {
                     Err(e) => tracing::warn!(error = %e, "echo: channel not opened"),
                 }
             }
+            SessionCmd::Stop => {} // the run loop ends the session
         }
     }
 
@@ -382,7 +438,8 @@ impl Session {
         let first_open = self.first_open.clone();
         let started = self.started;
         let cmds = self.cmds.clone();
-        tokio::spawn(echo_channel(dc, counters, first_open, started, cmds));
+        let state = self.state.subscribe();
+        tokio::spawn(echo_channel(dc, counters, first_open, started, cmds, state));
     }
 
     fn report(&self) {
@@ -393,6 +450,8 @@ impl Session {
             "channels": self.counters.channels.load(Ordering::Relaxed),
             "messagesEchoed": self.counters.messages.load(Ordering::Relaxed),
             "bytesEchoed": self.counters.bytes.load(Ordering::Relaxed),
+            "channelsClosed": self.counters.closed.load(Ordering::Relaxed),
+            "stopped": self.stopped,
             "firstChannelOpenMs": self.first_open.lock().ok().and_then(|g| *g).map(|d| d.as_secs_f64() * 1000.0),
             "dtlsRole": stats.and_then(|s| s.dtls_role).map(|r| format!("{r:?}").to_lowercase()),
             "cipherSuite": stats.and_then(|s| s.cipher_suite).map(|c| c.to_string()),
@@ -422,6 +481,7 @@ async fn echo_channel(
     first_open: Arc<Mutex<Option<Duration>>>,
     started: Instant,
     cmds: mpsc::UnboundedSender<SessionCmd>,
+    state: watch::Receiver<PeerConnectionState>,
 ) {
     if dc.opened().await.is_err() {
         return;
@@ -445,9 +505,15 @@ async fn echo_channel(
         }
         let len = msg.data.len() as u64;
         if dc.send(msg).await.is_err() {
-            break;
+            return;
         }
         counters.messages.fetch_add(1, Ordering::Relaxed);
         counters.bytes.fetch_add(len, Ordering::Relaxed);
+    }
+    // The channel closed. By a stream reset (RFC 8831 §6.7) the connection is still up a moment
+    // later; when the connection itself ends, its channels close with it and are not counted.
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    if *state.borrow() == PeerConnectionState::Connected {
+        counters.closed.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -143,8 +143,10 @@ pub fn run(args: &[String]) {
         .into_iter()
         .map(|c| {
             let mut frame = Vec::new();
-            // Checked by set_up's retain: every remaining client has a channel.
-            ChannelData::encode(c.channel.unwrap(), &payload, false, &mut frame);
+            // Checked by set_up's retain: every remaining client has a channel; the payload size
+            // comes from the command line and must fit one ChannelData message.
+            ChannelData::encode(c.channel.unwrap(), &payload, false, &mut frame)
+                .expect("payload of at most 65535 bytes");
             std::thread::spawn(move || blast(c.socket, server, frame, window, until))
         })
         .collect();

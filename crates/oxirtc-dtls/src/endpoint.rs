@@ -56,7 +56,7 @@ enum Phase {
     Failed,
 }
 
-/// The timers, indexed into one table (DESIGN.md convention 3).
+/// The timers, indexed into one table (CONTRIBUTING.md convention 3).
 #[derive(Debug, Clone, Copy)]
 enum Timer {
     /// Retransmit the current flight (RFC 6347 §4.2.4).

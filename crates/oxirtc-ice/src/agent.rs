@@ -88,7 +88,7 @@ fn is_broadcast(ip: std::net::IpAddr) -> bool {
     matches!(ip, std::net::IpAddr::V4(v4) if v4.is_broadcast())
 }
 
-/// Timers in one table (DESIGN.md convention 3); `poll_timeout` is their minimum together with the
+/// Timers in one table (CONTRIBUTING.md convention 3); `poll_timeout` is their minimum together with the
 /// transactions' own deadlines.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Timer {

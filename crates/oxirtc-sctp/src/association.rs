@@ -7,6 +7,7 @@ use oxirtc_crypto::{default_provider, CryptoProvider, SecureRng};
 
 use crate::chunk::Chunk;
 use crate::packet::{verify_checksum, Packet};
+use crate::plpmtud::Plpmtud;
 use crate::receiver::Receiver;
 use crate::rto::RtoEstimator;
 use crate::sender::Sender;
@@ -132,68 +133,43 @@ pub struct Association {
     pub(crate) stats: SctpStats,
     pub(crate) scratch: Vec<u8>,
     /// Path MTU discovery (RFC 8899 §6.2).
-    pub(crate) pmtu: crate::plpmtud::Plpmtud,
+    pub(crate) pmtu: Plpmtud,
 }
 
 impl Association {
     /// A new association in the CLOSED state. It answers an INIT statelessly (RFC 9260 §5.1.3) until
     /// [`connect`](Self::connect) is called or the peer's COOKIE ECHO arrives.
-    pub fn new(mut config: SctpConfig, mut rng: SecureRng, now: Instant) -> Self {
-        // A packet must hold the common header, one DATA chunk header and some data; 16 bits of length.
-        config.mtu = config.mtu.clamp(128, 65_535);
-        config.max_mtu = config.max_mtu.clamp(config.mtu, 65_535);
-        // A message is reassembled inside the receive window, so the window must hold the largest one.
-        let min_window =
-            u32::try_from(config.max_message_size.saturating_add(4 * config.mtu)).unwrap_or(u32::MAX);
-        if config.receive_window < min_window {
-            tracing::warn!(
-                config.receive_window,
-                min_window,
-                "receive_window raised to fit max_message_size"
-            );
-            config.receive_window = min_window;
-        }
-        let mut cookie_secret = [0u8; 32];
-        rng.fill(&mut cookie_secret);
-        // RFC 9260 §5.3.1: a non-zero random tag; a random initial TSN.
-        let local_tag = loop {
-            let t = rng.u32();
-            if t != 0 {
-                break t;
-            }
-        };
-        let local_initial_tsn = rng.u32();
-        let sender = Sender::new(local_initial_tsn, config.mtu, config.max_burst);
-        let rto = RtoEstimator::new(config.rto_initial, config.rto_min, config.rto_max);
-        let stats = SctpStats {
-            rto: rto.rto(),
-            cwnd: sender.cwnd,
-            pmtu: config.mtu,
-            ..SctpStats::default()
-        };
-        let pmtu = crate::plpmtud::Plpmtud::new(
-            config.mtu,
-            config.max_mtu,
-            config.pmtu_probe_timer,
-            config.pmtu_raise_timer,
-        );
+    pub fn new(config: SctpConfig, mut rng: SecureRng, now: Instant) -> Self {
+        // Validation and buffer sizing first: the sender, RTO and PLPMTUD are set up from the result.
+        let config = config.normalized();
+        let id = Identity::generate(&mut rng);
+        let mut assoc = Self::initial(config, rng, now, id);
+        assoc.stats.rto = assoc.rto.rto();
+        assoc.stats.cwnd = assoc.sender.cwnd();
+        assoc.stats.pmtu = assoc.config.mtu;
+        assoc
+    }
+
+    /// The CLOSED state: nothing learned from a peer, nothing queued, no timer running.
+    fn initial(config: SctpConfig, rng: SecureRng, now: Instant, id: Identity) -> Self {
+        let c = &config;
         Self {
             crypto: default_provider(),
             rng,
             epoch: now,
-            cookie_secret,
+            cookie_secret: id.cookie_secret,
             state: State::Closed,
-            local_tag,
-            local_initial_tsn,
+            local_tag: id.tag,
+            local_initial_tsn: id.initial_tsn,
             peer: PeerInfo::default(),
             peer_known: false,
             init_bytes: None,
             cookie_echo: None,
             init_retransmits: 0,
             error_count: 0,
-            sender,
+            sender: Sender::new(id.initial_tsn, c.mtu, c.max_burst, c.congestion_control),
             receiver: None,
-            rto,
+            rto: RtoEstimator::new(c.rto_initial, c.rto_min, c.rto_max),
             timers: Timers::default(),
             ctrl: VecDeque::new(),
             events: VecDeque::new(),
@@ -205,14 +181,14 @@ impl Association {
             last_advertised_rwnd: 0,
             packets_since_sack: 0,
             heartbeat_nonce: None,
-            reconfig: crate::reconfig::ReconfigState::new(local_initial_tsn),
+            reconfig: crate::reconfig::ReconfigState::new(id.initial_tsn),
             shutdown_requested: false,
             finished: false,
             peer_abort: None,
-            stats,
+            stats: SctpStats::default(),
             // Grown on first use: callers of `poll_transmit_into` never need it.
             scratch: Vec::new(),
-            pmtu,
+            pmtu: Plpmtud::new(c.mtu, c.max_mtu, c.pmtu_probe_timer, c.pmtu_raise_timer),
             config,
         }
     }
@@ -238,18 +214,8 @@ impl Association {
     pub fn handle_receive(&mut self, now: Instant, packet: &[u8]) {
         self.stats.packets_received += 1;
         self.stats.bytes_received += packet.len() as u64;
-        if self.zero_checksum_accepted(packet) {
-            self.stats.zero_checksum_received += 1;
-        } else {
-            if let Err(e) = verify_checksum(packet) {
-                if matches!(e, SctpError::Truncated { .. }) {
-                    self.stats.drops.malformed += 1;
-                } else {
-                    self.stats.drops.bad_checksum += 1;
-                }
-                tracing::debug!(error = %e, "SCTP packet dropped");
-                return;
-            }
+        if !self.checksum_ok(packet) {
+            return;
         }
         let parsed = match Packet::parse(packet) {
             Ok(p) => p,
@@ -259,6 +225,41 @@ impl Association {
                 return;
             }
         };
+        if !self.addressed_to_us(&parsed) {
+            return;
+        }
+        let seen = self.handle_chunks(now, &parsed);
+        if seen.had_data {
+            self.after_data(now, seen.immediate);
+        }
+        // Each arriving packet (the ACK clock) allows Max.Burst more packets; they add up when the
+        // caller handles several datagrams before polling.
+        self.burst_left = (self.burst_left + self.sender.max_burst).min(MAX_BURST_CREDIT);
+        self.after_progress(now);
+    }
+
+    /// The CRC32c (RFC 9260 §6.8), or a zero checksum we accept (RFC 9653 §5.3); a packet that
+    /// fails is counted and dropped.
+    fn checksum_ok(&mut self, packet: &[u8]) -> bool {
+        if self.zero_checksum_accepted(packet) {
+            self.stats.zero_checksum_received += 1;
+            return true;
+        }
+        let Err(e) = verify_checksum(packet) else {
+            return true;
+        };
+        if matches!(e, SctpError::Truncated { .. }) {
+            self.stats.drops.malformed += 1;
+        } else {
+            self.stats.drops.bad_checksum += 1;
+        }
+        tracing::debug!(error = %e, "SCTP packet dropped");
+        false
+    }
+
+    /// Our ports and the verification tag the packet must carry (RFC 9260 §8.5); a packet that
+    /// fails is counted and dropped.
+    fn addressed_to_us(&mut self, parsed: &Packet<'_>) -> bool {
         if parsed.header.dst_port != self.config.local_port
             || parsed.header.src_port != self.config.remote_port
         {
@@ -268,35 +269,33 @@ impl Association {
                 dst = parsed.header.dst_port,
                 "wrong SCTP ports"
             );
-            return;
+            return false;
         }
-        if !self.check_verification_tag(&parsed) {
+        if !self.check_verification_tag(parsed) {
             self.stats.drops.bad_verification_tag += 1;
             tracing::debug!(
                 vtag = parsed.header.verification_tag,
                 "bad verification tag, packet dropped"
             );
-            return;
+            return false;
         }
-        let mut had_data = false;
-        let mut immediate = false;
+        true
+    }
+
+    /// The chunks of an accepted packet in order, until one ends the packet or the association.
+    fn handle_chunks(&mut self, now: Instant, parsed: &Packet<'_>) -> DataSeen {
+        let mut seen = DataSeen::default();
         let finished_before = self.finished;
         for chunk in &parsed.chunks {
             if self.finished && !finished_before {
                 break; // closed or aborted by an earlier chunk of this packet
             }
-            match self.handle_chunk(now, &parsed, chunk, &mut had_data, &mut immediate) {
+            match self.handle_chunk(now, parsed, chunk, &mut seen) {
                 Flow::Continue => {}
                 Flow::Stop => break,
             }
         }
-        if had_data {
-            self.after_data(now, immediate);
-        }
-        // Each arriving packet (the ACK clock) allows Max.Burst more packets; they add up when the
-        // caller handles several datagrams before polling.
-        self.burst_left = (self.burst_left + self.sender.max_burst).min(MAX_BURST_CREDIT);
-        self.after_progress(now);
+        seen
     }
 
     /// RFC 9653 §5.3: having announced Zero Checksum Acceptable, a packet whose checksum field is zero
@@ -324,13 +323,13 @@ impl Association {
         }
     }
 
+    /// One chunk, to its handler; the guarded arms come first, so their order matters.
     fn handle_chunk(
         &mut self,
         now: Instant,
         packet: &Packet<'_>,
         chunk: &Chunk<'_>,
-        had_data: &mut bool,
-        immediate: &mut bool,
+        seen: &mut DataSeen,
     ) -> Flow {
         let established = self.receiver.is_some() && !self.finished;
         match chunk {
@@ -338,64 +337,88 @@ impl Association {
             Chunk::InitAck(ack) => self.on_init_ack(now, ack),
             Chunk::CookieEcho(cookie) => self.on_cookie_echo(now, packet.header.verification_tag, cookie),
             Chunk::CookieAck => self.on_cookie_ack(now),
-            Chunk::Abort { causes, .. } => {
-                // RFC 9260 §3.3.7: with no association (no TCB) an ABORT is silently discarded.
-                if self.state == State::Closed {
-                    tracing::debug!(
-                        causes = %crate::reconfig::describe_causes(causes),
-                        "SCTP: ABORT with no association discarded"
-                    );
-                } else {
-                    self.on_peer_abort(causes);
-                }
-                return Flow::Stop;
-            }
+            Chunk::Abort { causes, .. } => return self.on_abort_chunk(causes),
             Chunk::ShutdownAck if self.finished => self.on_shutdown_ack(),
             Chunk::Error(causes) if self.state == State::CookieEchoed => {
                 self.on_error_while_cookie_echoed(now, causes)
             }
-            Chunk::ShutdownComplete { .. } => {
-                if self.state == State::ShutdownAckSent {
-                    self.terminate(SctpEvent::Closed);
-                }
-                return Flow::Stop;
-            }
-            _ if !established => {
-                self.stats.drops.unexpected_chunk += 1;
-                tracing::debug!(ty = chunk.chunk_type(), state = ?self.state, "chunk before the handshake dropped");
-            }
-            Chunk::Data(d) => {
-                *had_data = true;
-                *immediate |= d.flags & crate::chunk::data_flags::IMMEDIATE != 0;
-                self.on_data(d);
-            }
+            Chunk::ShutdownComplete { .. } => return self.on_shutdown_complete(),
+            _ if !established => self.drop_before_handshake(chunk),
+            Chunk::Data(d) => self.on_data_chunk(d, seen),
             Chunk::Sack(s) => self.on_sack(now, s),
-            Chunk::Heartbeat(info) => {
-                let mut out = Vec::new();
-                crate::chunk::encode_heartbeat(&mut out, crate::chunk::ty::HEARTBEAT_ACK, &[info]);
-                self.queue_ctrl(out);
-            }
-            Chunk::HeartbeatAck(info) => {
-                if !self.on_probe_ack(now, info) {
-                    self.on_heartbeat_ack(now, info);
-                }
-            }
+            Chunk::Heartbeat(info) => self.answer_heartbeat(info),
+            Chunk::HeartbeatAck(info) => self.on_heartbeat_ack_chunk(now, info),
             Chunk::Shutdown { cum_tsn_ack } => self.on_shutdown(now, *cum_tsn_ack),
             Chunk::ShutdownAck => self.on_shutdown_ack(),
             Chunk::Error(causes) => {
                 tracing::debug!(causes = %crate::reconfig::describe_causes(causes), "peer sent ERROR");
             }
-            Chunk::ForwardTsn(f) => {
-                if let Some(r) = self.receiver.as_mut() {
-                    r.on_forward_tsn(f.new_cum_tsn, f.streams());
-                }
-                *had_data = true;
-                *immediate = true;
-            }
+            Chunk::ForwardTsn(f) => self.on_forward_tsn(f, seen),
             Chunk::Reconfig(params) => self.on_reconfig(now, params),
             Chunk::Unknown { ty, .. } => return self.on_unknown_chunk(*ty, chunk),
         }
         Flow::Continue
+    }
+
+    /// ABORT (RFC 9260 §3.3.7): nothing after it in the packet counts.
+    fn on_abort_chunk(&mut self, causes: &[u8]) -> Flow {
+        // RFC 9260 §3.3.7: with no association (no TCB) an ABORT is silently discarded.
+        if self.state == State::Closed {
+            tracing::debug!(
+                causes = %crate::reconfig::describe_causes(causes),
+                "SCTP: ABORT with no association discarded"
+            );
+        } else {
+            self.on_peer_abort(causes);
+        }
+        Flow::Stop
+    }
+
+    /// SHUTDOWN COMPLETE (RFC 9260 §9.2) ends the association once we sent SHUTDOWN ACK.
+    fn on_shutdown_complete(&mut self) -> Flow {
+        if self.state == State::ShutdownAckSent {
+            self.terminate(SctpEvent::Closed);
+        }
+        Flow::Stop
+    }
+
+    /// A chunk that needs an association, before there is one: counted and dropped.
+    fn drop_before_handshake(&mut self, chunk: &Chunk<'_>) {
+        self.stats.drops.unexpected_chunk += 1;
+        tracing::debug!(ty = chunk.chunk_type(), state = ?self.state, "chunk before the handshake dropped");
+    }
+
+    /// DATA (RFC 9260 §6.2): the SACK decision waits for the end of the packet; the I bit asks for
+    /// it at once (RFC 7053 §4).
+    fn on_data_chunk(&mut self, d: &crate::chunk::DataChunk<'_>, seen: &mut DataSeen) {
+        seen.had_data = true;
+        seen.immediate |= d.flags & crate::chunk::data_flags::IMMEDIATE != 0;
+        self.on_data(d);
+    }
+
+    /// HEARTBEAT (RFC 9260 §8.3): echo its info in a HEARTBEAT ACK.
+    fn answer_heartbeat(&mut self, info: &[u8]) {
+        let mut out = Vec::new();
+        crate::chunk::encode_heartbeat(&mut out, crate::chunk::ty::HEARTBEAT_ACK, &[info]);
+        self.queue_ctrl(out);
+    }
+
+    /// HEARTBEAT ACK: the answer to a PLPMTUD probe (RFC 8899 §6.2.1.1) or to our heartbeat
+    /// (RFC 9260 §8.3).
+    fn on_heartbeat_ack_chunk(&mut self, now: Instant, info: &[u8]) {
+        if !self.on_probe_ack(now, info) {
+            self.on_heartbeat_ack(now, info);
+        }
+    }
+
+    /// FORWARD TSN (RFC 3758 §3.6): the receiver skips the abandoned TSNs and SACKs as for DATA
+    /// (here at once).
+    fn on_forward_tsn(&mut self, f: &crate::chunk::ForwardTsnChunk<'_>, seen: &mut DataSeen) {
+        if let Some(r) = self.receiver.as_mut() {
+            r.on_forward_tsn(f.new_cum_tsn, f.streams());
+        }
+        seen.had_data = true;
+        seen.immediate = true;
     }
 
     /// RFC 9260 §9.1: the peer aborted. The association ends at once and says why with the ABORT's
@@ -482,7 +505,7 @@ impl Association {
         self.stats.t3_expirations += 1;
         tracing::debug!(
             rto = ?self.rto.rto(),
-            cwnd = self.sender.cwnd,
+            cwnd = self.sender.cwnd(),
             flight = self.sender.flight_size,
             "SCTP T3-rtx expired"
         );
@@ -567,8 +590,8 @@ impl Association {
     fn refresh_stats(&mut self) {
         self.stats.srtt = self.rto.srtt();
         self.stats.rto = self.rto.rto();
-        self.stats.cwnd = self.sender.cwnd;
-        self.stats.ssthresh = self.sender.ssthresh;
+        self.stats.cwnd = self.sender.cwnd();
+        self.stats.ssthresh = self.sender.ssthresh();
         self.stats.peer_rwnd = self.sender.peer_rwnd;
         self.stats.flight_size = self.sender.flight_size;
         self.stats.local_rwnd = self
@@ -674,7 +697,7 @@ impl Association {
         if self.receiver.is_some() && stream.0 >= self.peer.outbound_streams {
             return Err(SctpError::InvalidStream(stream.0));
         }
-        let buffered = self.sender.total_buffered;
+        let buffered = self.sender.total_buffered();
         if buffered + len > self.config.max_send_buffer {
             return Err(SctpError::WouldBlock {
                 buffered,
@@ -833,4 +856,41 @@ pub(crate) const MAX_BURST_CREDIT: usize = 256;
 pub(crate) enum Flow {
     Continue,
     Stop,
+}
+
+/// What the chunks of one packet call for once it is handled (RFC 9260 §6.2).
+#[derive(Debug, Default)]
+struct DataSeen {
+    /// DATA or FORWARD TSN arrived: a SACK is due, now or delayed.
+    had_data: bool,
+    /// The SACK should go at once (the I bit, RFC 7053 §4, or a FORWARD TSN).
+    immediate: bool,
+}
+
+/// What our side of the association is known by, drawn once: the key of our state cookies'
+/// HMAC, a non-zero random verification tag and a random initial TSN (RFC 9260 §5.3.1).
+struct Identity {
+    cookie_secret: [u8; 32],
+    tag: u32,
+    initial_tsn: u32,
+}
+
+impl Identity {
+    fn generate(rng: &mut SecureRng) -> Self {
+        let mut cookie_secret = [0u8; 32];
+        rng.fill(&mut cookie_secret);
+        // RFC 9260 §5.3.1: a non-zero random tag; a random initial TSN.
+        let tag = loop {
+            let t = rng.u32();
+            if t != 0 {
+                break t;
+            }
+        };
+        let initial_tsn = rng.u32();
+        Self {
+            cookie_secret,
+            tag,
+            initial_tsn,
+        }
+    }
 }

@@ -259,7 +259,7 @@ impl<'a> Chunk<'a> {
             ty::FORWARD_TSN => {
                 let new_cum_tsn = r.u32().ok_or(malformed("FORWARD TSN", "too short"))?;
                 let streams = r.rest();
-                if streams.len() % 4 != 0 {
+                if !streams.len().is_multiple_of(4) {
                     return Err(malformed("FORWARD TSN", "stream list not a multiple of 4"));
                 }
                 Chunk::ForwardTsn(ForwardTsnChunk { new_cum_tsn, streams })

@@ -55,6 +55,8 @@ pub struct SctpConfig {
     /// checksums to a peer that announced the same. Off for SCTP over anything that does not detect
     /// errors itself.
     pub zero_checksum_dtls: bool,
+    /// The congestion controller the sender runs (RFC 9260 §7.2's by default).
+    pub congestion_control: CongestionControl,
 }
 
 impl Default for SctpConfig {
@@ -83,8 +85,47 @@ impl Default for SctpConfig {
             cookie_lifetime: Duration::from_secs(60),
             max_burst: 4,
             zero_checksum_dtls: true,
+            congestion_control: CongestionControl::default(),
         }
     }
+}
+
+impl SctpConfig {
+    /// The configuration an association runs with: packet sizes clamped to what a packet can be,
+    /// the receive window raised to hold the largest message.
+    pub(crate) fn normalized(mut self) -> Self {
+        // A packet must hold the common header, one DATA chunk header and some data; 16 bits of length.
+        self.mtu = self.mtu.clamp(128, 65_535);
+        self.max_mtu = self.max_mtu.clamp(self.mtu, 65_535);
+        self.fit_receive_window();
+        self
+    }
+
+    /// A message is reassembled inside the receive window (RFC 9260 §6.2), so the window must hold
+    /// the largest one.
+    fn fit_receive_window(&mut self) {
+        let min_window =
+            u32::try_from(self.max_message_size.saturating_add(4 * self.mtu)).unwrap_or(u32::MAX);
+        if self.receive_window < min_window {
+            tracing::warn!(
+                config.receive_window = self.receive_window,
+                min_window,
+                "receive_window raised to fit max_message_size"
+            );
+            self.receive_window = min_window;
+        }
+    }
+}
+
+/// The congestion controller of an association ([`SctpConfig::congestion_control`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CongestionControl {
+    /// RFC 9260 §7.2: slow start, congestion avoidance with partial_bytes_acked, cwnd halved once
+    /// per loss event and one MTU after T3-rtx; a fast recovery whose retransmissions all prove
+    /// spurious is undone.
+    #[default]
+    NewReno,
 }
 
 /// Partial reliability of one message (RFC 3758 §3.4; RFC 8831 §6.1).

@@ -1,4 +1,4 @@
-//! The crate's one error type, grouped by cause (DESIGN.md convention 8).
+//! The crate's one error type, grouped by cause (CONTRIBUTING.md convention 8).
 
 /// Everything that can go wrong while parsing an SCTP packet or using an [`crate::Association`].
 ///

@@ -161,7 +161,7 @@ impl Association {
         self.arm_loss_timer(now);
     }
     pub(crate) fn drain_sender_events(&mut self) {
-        for s in std::mem::take(&mut self.sender.low_events) {
+        for s in self.sender.take_low_events() {
             self.events.push_back(SctpEvent::BufferedAmountLow(StreamId(s)));
         }
     }

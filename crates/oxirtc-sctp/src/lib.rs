@@ -73,6 +73,27 @@
 //! - Every buffer is bounded: the send buffer (`max_send_buffer`, then `SctpError::WouldBlock`),
 //!   reassembly and undelivered messages (`receive_window`), TSNs tracked ahead of the cumulative
 //!   ack (65,536), per-stream state (only streams in use), pending resets (65,536 ids).
+//!
+//! # Layout
+//!
+//! One job per file; each cites the RFC sections it implements.
+//!
+//! - The association (`impl Association`, spread by job): `association.rs` (state, public API,
+//!   packet checks and the per-chunk dispatch, timers), `handshake.rs` (RFC 9260 §5, with
+//!   `cookie.rs` and `param.rs`), `inbound.rs` (DATA and SACK timing, §6.2; SACK and loss timers),
+//!   `transmit.rs` (packet building and bundling, §6.1, §6.10; shutdown, §9.2), `reconfig.rs`
+//!   (stream reset, RFC 6525), `plpmtud.rs` (path MTU discovery, RFC 8899).
+//! - The receiving half: `receiver.rs` (TSN tracking, reassembly, ordered and unordered delivery,
+//!   FORWARD TSN).
+//! - The sending half, `sender/`: `mod.rs` (the in-flight queue keyed by TSN, what may go out next,
+//!   §6.1), `queue.rs` (messages, SSNs, fragmentation, §6.5, §6.9), `sack.rs` (SACK processing,
+//!   §6.2.1), `recovery.rs` (fast retransmit and recovery, §7.2.4; T3-rtx, §6.3.3), `rack.rs` (RACK
+//!   and tail loss probes, RFC 8985, over the state in `loss.rs`), `abandon.rs` (PR-SCTP, RFC 3758
+//!   §3.5), and `cc/`: congestion control behind one trait, `cc/reno.rs` being RFC 9260 §7.2, chosen
+//!   by [`SctpConfig::congestion_control`] ([`CongestionControl`]).
+//! - Timers and estimators: `timer.rs`, `rto.rs` (RFC 9260 §6.3.1).
+//! - The wire: `packet.rs`, `chunk.rs`, `param.rs`, `error_causes.rs`, `reader.rs`; `types.rs`,
+//!   `config.rs`, `stats.rs`, `error.rs`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -103,7 +124,7 @@ pub use chunk::{
     data_flags, encode_data, encode_forward_tsn, encode_heartbeat, encode_init, encode_pad, encode_sack,
     ty as chunk_type, Chunk, DataChunk, ForwardTsnChunk, InitChunk, SackChunk,
 };
-pub use config::{Reliability, SctpConfig, SendOptions};
+pub use config::{CongestionControl, Reliability, SctpConfig, SendOptions};
 pub use error::SctpError;
 pub use error_causes::{ErrorCause, MAX_CAUSES, MAX_INFO};
 pub use packet::{

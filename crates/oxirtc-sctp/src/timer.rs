@@ -1,4 +1,4 @@
-//! All timers of an association in one enum-indexed table (DESIGN.md convention 3).
+//! All timers of an association in one enum-indexed table (CONTRIBUTING.md convention 3).
 
 use std::time::Instant;
 

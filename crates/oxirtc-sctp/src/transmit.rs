@@ -161,7 +161,7 @@ impl Association {
         let mut sent = false;
         let mut retransmitted = false;
         while self.sender.has_retransmits()
-            && (self.sender.rtx_override || self.sender.flight_size < self.sender.cwnd)
+            && (self.sender.rtx_override || self.sender.flight_size < self.sender.cwnd())
         {
             let Some(tsn) = self.sender.next_retransmit(now) else {
                 break;

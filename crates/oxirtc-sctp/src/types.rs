@@ -1,4 +1,4 @@
-//! Protocol identifiers as newtypes (DESIGN.md convention 10).
+//! Protocol identifiers as newtypes (CONTRIBUTING.md convention 10).
 
 use std::fmt;
 

@@ -210,7 +210,7 @@ fn control_chunks_come_before_data_in_every_packet() {
         while sent < 400 {
             let now = s.now;
             let data = common::payload(sent, 700 + (sent as usize * 37) % 3000);
-            let side = if sent % 2 == 0 { Side::A } else { Side::B };
+            let side = if sent.is_multiple_of(2) { Side::A } else { Side::B };
             if s.assoc(side)
                 .send(now, StreamId(1), Ppid::BINARY, &data, SendOptions::default())
                 .is_err()

@@ -268,7 +268,7 @@ impl<'a> Attribute<'a> {
             AttrType::MESSAGE_INTEGRITY => A::MessageIntegrity(&v[..fixed::<20>(ty, v)?.len()]),
             AttrType::MESSAGE_INTEGRITY_SHA256 => {
                 // RFC 8489 §14.6: at least 16 bytes, at most 32, a multiple of 4.
-                if !(16..=32).contains(&v.len()) || v.len() % 4 != 0 {
+                if !(16..=32).contains(&v.len()) || !v.len().is_multiple_of(4) {
                     return Err(bad(ty, "length must be 16..=32 and a multiple of 4"));
                 }
                 A::MessageIntegritySha256(v)

@@ -159,7 +159,7 @@ impl<'a> UnknownAttributes<'a> {
     }
 
     pub(crate) fn from_wire(ty: AttrType, value: &'a [u8]) -> Result<Self, StunError> {
-        if value.len() % 2 != 0 {
+        if !value.len().is_multiple_of(2) {
             return Err(StunError::BadAttribute {
                 ty,
                 reason: "odd length for a list of 16-bit types",

@@ -141,7 +141,7 @@ impl<'a> Message<'a> {
         if cookie != MAGIC_COOKIE {
             return Err(StunError::BadMagicCookie(cookie));
         }
-        if length % 4 != 0 {
+        if !length.is_multiple_of(4) {
             return Err(StunError::BadLength(length));
         }
         let end = HEADER_LEN + usize::from(length);

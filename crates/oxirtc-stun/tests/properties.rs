@@ -87,7 +87,7 @@ impl Spec {
             },
             30 => A::ChangeRequest {
                 change_ip: self.flag,
-                change_port: n % 2 == 0,
+                change_port: n.is_multiple_of(2),
             },
             31 => A::ResponseOrigin(self.addr),
             32 => A::OtherAddress(self.addr),

@@ -76,17 +76,18 @@ impl Config {
     }
 
     /// The addresses to bind, resolved from [`Config::bind`] and the host's interfaces.
+    /// Each address once, in first-seen order (one socket and host candidate per address).
     pub(crate) fn bind_addresses(&self) -> Vec<IpAddr> {
         if !self.bind.is_empty() {
-            return self.bind.clone();
+            return unique(self.bind.iter().copied());
         }
-        let mut out: Vec<IpAddr> = if_addrs::get_if_addrs()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| i.ip())
-            .filter(|ip| !is_link_local(ip) && (self.include_loopback || !ip.is_loopback()))
-            .collect();
-        out.dedup();
+        let interfaces = if_addrs::get_if_addrs().unwrap_or_default();
+        let mut out = unique(
+            interfaces
+                .into_iter()
+                .map(|i| i.ip())
+                .filter(|ip| !is_link_local(ip) && (self.include_loopback || !ip.is_loopback())),
+        );
         if out.is_empty() {
             out.push(IpAddr::from([127, 0, 0, 1]));
         }
@@ -94,9 +95,42 @@ impl Config {
     }
 }
 
+/// `addresses` without repeats, first occurrence kept: one address can sit on several interfaces,
+/// not necessarily next to each other in the list.
+fn unique(addresses: impl IntoIterator<Item = IpAddr>) -> Vec<IpAddr> {
+    let mut out: Vec<IpAddr> = Vec::new();
+    for ip in addresses {
+        if !out.contains(&ip) {
+            out.push(ip);
+        }
+    }
+    out
+}
+
 fn is_link_local(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_link_local(),
         IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_addresses_drops_every_repeat_and_keeps_order() {
+        let [a, b, c]: [IpAddr; 3] = [
+            "192.0.2.1".parse().unwrap(),
+            "2001:db8::1".parse().unwrap(),
+            "10.0.0.1".parse().unwrap(),
+        ];
+        let config = Config {
+            bind: vec![a, b, a, c, b, a],
+            ..Config::default()
+        };
+        assert_eq!(config.bind_addresses(), [a, b, c]);
+        assert_eq!(unique([c, c, a, b, c, a]), [c, a, b]);
+        assert!(unique([]).is_empty());
     }
 }

@@ -139,7 +139,7 @@ async fn concurrent_traffic() {
                     msg.resize(1000, (k % 251) as u8);
                     da.send_binary(msg).await.unwrap();
                     k += 1;
-                    if k % 64 == 0 {
+                    if k.is_multiple_of(64) {
                         tokio::task::yield_now().await;
                     }
                 }

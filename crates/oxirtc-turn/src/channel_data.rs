@@ -1,5 +1,7 @@
 //! Channel numbers and the ChannelData message (RFC 8656 §12.4).
 
+use crate::TurnError;
+
 /// A TURN channel number, 0x4000..=0x4FFF (RFC 8656 §12). The newtype guarantees the range.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 pub struct ChannelNumber(u16);
@@ -63,16 +65,25 @@ impl<'a> ChannelData<'a> {
     }
 
     /// Appends the message to `out`; `pad` adds the §12.5 padding to a multiple of 4 (TCP).
-    /// `data` must be at most 65535 bytes (callers check).
-    pub fn encode(channel: ChannelNumber, data: &[u8], pad: bool, out: &mut Vec<u8>) {
-        let len = u16::try_from(data.len()).unwrap_or(u16::MAX);
+    ///
+    /// RFC 8656 §12.4: the Length field is 16 bits, so `data` longer than 65535 bytes cannot be
+    /// framed: that is [`TurnError::TooLarge`] and nothing is written (send less per message).
+    pub fn encode(
+        channel: ChannelNumber,
+        data: &[u8],
+        pad: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), TurnError> {
+        let len = u16::try_from(data.len()).map_err(|_| TurnError::TooLarge(data.len()))?;
         out.extend_from_slice(&channel.0.to_be_bytes());
         out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(&data[..usize::from(len)]);
+        out.extend_from_slice(data);
         if pad {
+            // RFC 8656 §12.5: pad to a multiple of 4 bytes.
             let padded = data.len().div_ceil(4) * 4;
             out.resize(out.len() + padded - data.len(), 0);
         }
+        Ok(())
     }
 }
 
@@ -108,7 +119,7 @@ mod tests {
         let ch = ChannelNumber::new(0x4001).unwrap();
         for pad in [false, true] {
             let mut out = Vec::new();
-            ChannelData::encode(ch, b"hello", pad, &mut out);
+            ChannelData::encode(ch, b"hello", pad, &mut out).unwrap();
             assert_eq!(out.len(), if pad { 12 } else { 9 });
             let parsed = ChannelData::parse(&out).unwrap();
             assert_eq!(parsed.channel, ch);
@@ -133,5 +144,26 @@ mod tests {
         assert!(ChannelData::parse(&[0x40, 0x00, 0x00, 0x00, 0, 0, 0, 0]).is_none());
         assert_eq!(ChannelData::parse(&[0x40, 0x00, 0x00, 0x00]).unwrap().data, b"");
         assert_eq!(tcp_frame_len(&[0x80, 0, 0, 0]), None);
+    }
+
+    #[test]
+    fn encode_refuses_data_the_16_bit_length_cannot_carry() {
+        let ch = ChannelNumber::new(0x4001).unwrap();
+        // RFC 8656 §12.4: 65535 bytes is the most one message carries; over TCP it pads to 65540.
+        let mut out = Vec::new();
+        ChannelData::encode(ch, &[7; 65_535], true, &mut out).unwrap();
+        assert_eq!(out.len(), 65_540);
+        assert_eq!(tcp_frame_len(&out), Some(out.len()));
+        assert_eq!(ChannelData::parse(&out[..65_539]).unwrap().data.len(), 65_535);
+        // One byte more does not fit: refused, nothing written (it used to write a 65535-byte
+        // message padded for 65536, a frame whose length disagreed with its header).
+        for pad in [false, true] {
+            let mut out = vec![1, 2];
+            assert_eq!(
+                ChannelData::encode(ch, &[7; 65_536], pad, &mut out),
+                Err(TurnError::TooLarge(65_536))
+            );
+            assert_eq!(out, [1, 2]);
+        }
     }
 }

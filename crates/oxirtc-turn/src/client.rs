@@ -207,7 +207,7 @@ struct Channel {
     bound: bool,
 }
 
-/// Timers in one table (DESIGN.md convention 3).
+/// Timers in one table (CONTRIBUTING.md convention 3).
 #[derive(Clone, Copy, Debug)]
 enum Timer {
     /// Refresh the allocation before it expires (RFC 8656 §8).
@@ -400,7 +400,7 @@ impl TurnClient {
         }
         let out = &mut self.data_buf;
         if let Some(c) = self.channels.iter().find(|c| c.peer == peer && c.bound) {
-            ChannelData::encode(c.number, data, self.config.transport == Transport::Tcp, out);
+            ChannelData::encode(c.number, data, self.config.transport == Transport::Tcp, out)?;
         } else {
             let tid = TransactionId::random(&mut self.rng);
             MessageEncoder::new(out, Class::Indication, Method::SEND, tid)
@@ -477,7 +477,7 @@ impl TurnClient {
 
     /// Like [`Self::poll_transmit`], but writes the datagram into `out` (cleared first) and returns
     /// the server address and transport: with a reused `out`, sending allocates nothing per packet
-    /// (DESIGN.md convention 7).
+    /// (CONTRIBUTING.md convention 7).
     #[must_use]
     pub fn poll_transmit_into(&mut self, now: Instant, out: &mut Vec<u8>) -> Option<(SocketAddr, Transport)> {
         out.clear();

@@ -1,4 +1,4 @@
-//! The crate's one error type, grouped by cause (DESIGN.md convention 8).
+//! The crate's one error type, grouped by cause (CONTRIBUTING.md convention 8).
 
 use std::net::SocketAddr;
 
@@ -19,7 +19,7 @@ pub enum TurnError {
     #[error("TURN misuse: {0}")]
     Misuse(&'static str),
     /// The data is larger than one TURN message can carry.
-    #[error("payload of {0} bytes is too large for one TURN message")]
+    #[error("payload of {0} bytes is too large for one TURN message: send at most 65000 bytes per message")]
     TooLarge(usize),
 
     // ---- the server refused or did not answer ----

@@ -1,4 +1,4 @@
-//! The one error type of the `oxirtc` core, grouped by cause (DESIGN.md convention 8).
+//! The one error type of the `oxirtc` core, grouped by cause (CONTRIBUTING.md convention 8).
 
 use oxirtc_sdp::SdpError;
 

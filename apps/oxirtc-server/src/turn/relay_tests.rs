@@ -49,7 +49,7 @@ fn allocate_and_bind(server: SocketAddr, ip: IpAddr, peer: SocketAddr, seed: u8)
         }
     }
     let mut frame = Vec::new();
-    ChannelData::encode(channel.unwrap(), b"", false, &mut frame);
+    ChannelData::encode(channel.unwrap(), b"", false, &mut frame).unwrap();
     (socket, frame)
 }
 

@@ -119,7 +119,7 @@ pub(crate) struct HelloExtensions {
 }
 
 fn u16_list(data: &[u8], what: &'static str) -> Result<Vec<u16>, DtlsError> {
-    if data.len() % 2 != 0 {
+    if !data.len().is_multiple_of(2) {
         return Err(DtlsError::Malformed(what));
     }
     Ok(data

@@ -92,7 +92,7 @@ pub struct ServerStats {
     pub relayed_to_client_packets: u64,
     /// Bytes relayed peer → client (payload only).
     pub relayed_to_client_bytes: u64,
-    /// Not STUN, not ChannelData, or a malformed message.
+    /// Not STUN, not ChannelData, or a malformed message; or peer data too long for one message.
     pub dropped_malformed: u64,
     /// ChannelData / Send / indications without an allocation on their 5-tuple, or unbound channel.
     pub dropped_no_allocation: u64,
@@ -110,7 +110,7 @@ pub struct ServerStats {
     pub dropped_queue_full: u64,
 }
 
-/// Timers in one table (DESIGN.md convention 3).
+/// Timers in one table (CONTRIBUTING.md convention 3).
 #[derive(Clone, Copy, Debug)]
 enum Timer {
     /// Expire allocations, permissions, channels and the 401 rate-limit table (once a second).
@@ -254,7 +254,15 @@ impl TurnServer {
         };
         match channel {
             // RFC 8656 §12.7 / §12.5: ChannelData, padded over TCP.
-            Some(ch) => ChannelData::encode(ch, data, tuple.transport == Transport::Tcp, buf),
+            Some(ch) => {
+                // RFC 8656 §12.4: more than 65535 bytes do not fit a ChannelData message (a UDP
+                // datagram never is that large, but the caller's slice might be).
+                if ChannelData::encode(ch, data, tuple.transport == Transport::Tcp, buf).is_err() {
+                    self.out.abort(start);
+                    self.stats.dropped_malformed += 1;
+                    return;
+                }
+            }
             // RFC 8656 §11.3: a Data indication.
             None => {
                 let tid = TransactionId::random(&mut self.rng);

@@ -1,5 +1,5 @@
 //! The transmit queue: one byte arena plus metadata, so queuing a packet does not allocate once the
-//! arena has grown (DESIGN.md convention 7).
+//! arena has grown (CONTRIBUTING.md convention 7).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;

@@ -897,7 +897,7 @@ fn channel_data_relays_both_ways_and_is_padded_over_tcp() {
             ],
         );
         let mut cd = Vec::new();
-        ChannelData::encode(ChannelNumber::new(0x4001).unwrap(), b"abc", false, &mut cd);
+        ChannelData::encode(ChannelNumber::new(0x4001).unwrap(), b"abc", false, &mut cd).unwrap();
         assert_eq!(
             h.send(&cd),
             vec![(relay, peer(), Transport::Udp, b"abc".to_vec())]
@@ -910,12 +910,45 @@ fn channel_data_relays_both_ways_and_is_padded_over_tcp() {
         assert_eq!(ChannelData::parse(&out[0].3).unwrap().data, b"xyz");
         // Unbound channel: dropped.
         let mut bad = Vec::new();
-        ChannelData::encode(ChannelNumber::new(0x4002).unwrap(), b"abc", false, &mut bad);
+        ChannelData::encode(ChannelNumber::new(0x4002).unwrap(), b"abc", false, &mut bad).unwrap();
         assert!(h.send(&bad).is_empty());
         // Channels expire after 600 s.
         h.advance(Duration::from_secs(601));
         h.request(Method::REFRESH, &[]); // keep the allocation itself alive? it expires at 600 s anyway
         assert!(h.send(&cd).is_empty());
+    }
+}
+
+#[test]
+fn peer_data_longer_than_channel_data_can_say_is_dropped_and_counted() {
+    // RFC 8656 §12.4: the ChannelData length field is 16 bits.
+    for transport in [Transport::Udp, Transport::Tcp] {
+        let mut h = H::new(config());
+        h.tuple.transport = transport;
+        let relay = h.allocate();
+        h.request(
+            Method::CHANNEL_BIND,
+            &[
+                Attribute::ChannelNumber(0x4001),
+                Attribute::XorPeerAddress(peer()),
+            ],
+        );
+        let dropped = h.s.stats().dropped_malformed;
+        h.s.handle_relay_receive(h.now, relay, peer(), &[9; 65_536]);
+        assert!(h.drain().is_empty());
+        assert_eq!(h.s.stats().dropped_malformed, dropped + 1);
+        assert_eq!(h.s.stats().relayed_to_client_packets, 0);
+        h.s.handle_relay_receive(h.now, relay, peer(), &[9; 65_535]);
+        let out = h.drain();
+        assert_eq!(out.len(), 1);
+        assert_eq!(ChannelData::parse(&out[0].3).unwrap().data.len(), 65_535);
+        // 4 header bytes + 65535, padded to 65540 over TCP (§12.5).
+        let expected = if transport == Transport::Tcp {
+            65_540
+        } else {
+            65_539
+        };
+        assert_eq!(out[0].3.len(), expected);
     }
 }
 

@@ -32,7 +32,8 @@ pub struct OpenMessage {
     pub unordered: bool,
     /// The reliability policy.
     pub reliability: ChannelReliability,
-    /// Priority (RFC 8832 §5.1; W3C maps "low" to 128, "medium" 256, "high" 512, "very-low" 64).
+    /// Priority (RFC 8832 §5.1; W3C webrtc-priority maps "very-low" to 128, "low" 256, "medium" 512,
+    /// "high" 1024).
     pub priority: u16,
     /// The label (UTF-8; invalid bytes are replaced).
     pub label: String,

@@ -1,7 +1,7 @@
 //! Data channels (RFC 8831) over SCTP streams, opened with DCEP (RFC 8832).
 //!
-//! `Channels` is the table of channels of one connection; the application reaches one channel through
-//! the short-lived [`crate::Channel`] handle (`rtc.channel(id)`).
+//! `Channels` (crate-private) is the table of channels of one connection; the application reaches one
+//! channel through the short-lived [`crate::Channel`] handle (`rtc.channel(id)`).
 
 pub mod dcep;
 
@@ -36,7 +36,11 @@ impl std::fmt::Display for ChannelId {
 ///     ..DataChannelInit::default()
 /// };
 /// // Both sides create this one with stream id 0 (W3C `negotiated: true, id: 0`): no DCEP.
-/// let control = DataChannelInit { negotiated: Some(0), protocol: "ctl".into(), ..DataChannelInit::default() };
+/// let control = DataChannelInit {
+///     negotiated: Some(0),
+///     protocol: "ctl".into(),
+///     ..DataChannelInit::default()
+/// };
 /// # let _ = (lossy, control);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,7 +53,8 @@ pub struct DataChannelInit {
     pub protocol: String,
     /// `negotiated: true, id: N`: both sides create the channel with stream id N; no DCEP.
     pub negotiated: Option<u16>,
-    /// DCEP priority (RFC 8832 §5.1; W3C "low" = 256 is the default).
+    /// DCEP priority (RFC 8832 §5.1). W3C webrtc-priority: "very-low" 128, "low" 256 (the default),
+    /// "medium" 512, "high" 1024.
     pub priority: u16,
 }
 
@@ -302,5 +307,12 @@ mod tests {
         // One channel costs one entry, not a tree node of eleven.
         ch.insert("one".into(), DataChannelInit::default(), None);
         assert_eq!(ch.entries.0.capacity(), 1);
+    }
+
+    #[test]
+    fn the_default_priority_is_w3c_low() {
+        // W3C webrtc-priority: the default RTCPriorityType is "low", 256 on the DCEP wire
+        // (RFC 8832 §5.1); "very-low" is 128, "medium" 512, "high" 1024.
+        assert_eq!(DataChannelInit::default().priority, 256);
     }
 }

@@ -328,7 +328,7 @@ impl Rtc {
     }
 }
 
-/// A short-lived handle to one data channel (DESIGN.md convention 4: children reached by id).
+/// A short-lived handle to one data channel (CONTRIBUTING.md convention 4: children reached by id).
 pub struct Channel<'a> {
     rtc: &'a mut Rtc,
     id: ChannelId,

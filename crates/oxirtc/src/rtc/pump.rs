@@ -1,5 +1,5 @@
-//! Moving data between the layers of an [`Rtc`] after every input (DESIGN.md "The run loop": the owner
-//! drains every child's `poll_*` after each mutation).
+//! Moving data between the layers of an [`Rtc`] after every input (CONTRIBUTING.md convention 2 and
+//! docs/architecture.md, "The run loop": the owner drains every child's `poll_*` after each mutation).
 
 use std::net::SocketAddr;
 use std::time::Instant;
