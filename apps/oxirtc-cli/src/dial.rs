@@ -103,7 +103,7 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
         ..Config::default()
     };
     args.ice.apply(&mut config)?;
-    let mut pc = PeerConnection::new(config).await?;
+    let pc = PeerConnection::new(config).await?;
     let dc = if args.mode == "offer" {
         let init = DataChannelInit {
             ordered: !args.unordered,
@@ -160,7 +160,7 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
             },
         )
         .await?;
-        wait_for_channel(&mut pc).await?
+        wait_for_channel(&pc).await?
     };
     let (mut dc, mut dc_report, echo_ok) = exchange(args, dc, t0).await?;
     result["setupMs"] = dc_report["openMs"].clone();
@@ -194,7 +194,7 @@ async fn stats_once_selected(pc: &PeerConnection) -> anyhow::Result<oxirtc_tokio
     }
 }
 
-async fn wait_for_channel(pc: &mut PeerConnection) -> anyhow::Result<DataChannel> {
+async fn wait_for_channel(pc: &PeerConnection) -> anyhow::Result<DataChannel> {
     while let Some(ev) = pc.next_event().await {
         match ev {
             PeerConnectionEvent::DataChannel(dc) => return Ok(dc),

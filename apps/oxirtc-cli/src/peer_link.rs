@@ -303,7 +303,7 @@ async fn add_candidate(pc: &PeerConnection, line: &str) {
 
 async fn watch_link(
     mut sig: SignalClient,
-    mut pc: PeerConnection,
+    pc: PeerConnection,
     peer: String,
     gone: watch::Sender<Option<String>>,
     mut stop: oneshot::Receiver<()>,

@@ -9,7 +9,7 @@ use oxirtc_tokio::{Config, DataChannelInit, PeerConnection, PeerConnectionEvent}
 
 async fn one() -> Result<Duration, Box<dyn std::error::Error>> {
     let a = PeerConnection::new(Config::loopback()).await?;
-    let mut b = PeerConnection::new(Config::loopback()).await?;
+    let b = PeerConnection::new(Config::loopback()).await?;
     let mut dc = a.create_data_channel("t", DataChannelInit::default()).await?;
     let t0 = Instant::now();
     let offer = a.create_offer().await?;

@@ -4,7 +4,24 @@ use std::net::{IpAddr, SocketAddr};
 
 use oxirtc::{IceTransportPolicy, RtcConfig, TurnServerConfig};
 
-/// How a peer connection finds its addresses and talks.
+/// How a peer connection finds its addresses and talks. `Default` binds every interface address
+/// and uses no STUN or TURN server; [`Config::loopback`] is for peers on one machine.
+///
+/// ```no_run
+/// use oxirtc_tokio::{parse_stun_url, parse_turn_url, Config, PeerConnection};
+///
+/// # async fn demo() -> Result<(), oxirtc_tokio::Error> {
+/// let config = Config {
+///     stun_servers: parse_stun_url("stun:192.0.2.1:3478").into_iter().collect(),
+///     turn_servers: parse_turn_url("turn:192.0.2.1:3478", "user", "secret").into_iter().collect(),
+///     send_high_water_mark: 4 * 1024 * 1024, // let `send` run further ahead of the peer
+///     event_queue_capacity: 256,             // unread events kept (oldest informational dropped)
+///     ..Config::default()
+/// };
+/// let pc = PeerConnection::new(config).await?; // binds the sockets
+/// # let _ = pc;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The core's settings (ICE, DTLS, SCTP, limits).
@@ -25,6 +42,11 @@ pub struct Config {
     pub turn_tls_roots: Vec<Vec<u8>>,
     /// `DataChannel::send` waits while the channel has more than this many bytes buffered.
     pub send_high_water_mark: usize,
+    /// Most events waiting unread in a connection's event queue (default 1024). When it is full,
+    /// the oldest informational event (a candidate, a state change, a peer's channel that already
+    /// closed again) is dropped and counted ([`crate::PeerConnection::dropped_events`]); a peer's
+    /// channel that is still open and the connection's end (failed, closed) are never dropped.
+    pub event_queue_capacity: usize,
 }
 
 impl Default for Config {
@@ -38,6 +60,7 @@ impl Default for Config {
             ice_transport_policy: IceTransportPolicy::All,
             turn_tls_roots: Vec::new(),
             send_high_water_mark: 1024 * 1024,
+            event_queue_capacity: 1024,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! [`DataChannel`]: one W3C-shaped data channel handle.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -71,6 +71,12 @@ pub(crate) struct SendGate {
     /// Why the connection ended, when its end closed this channel; set by the driver before it
     /// reports the channel closed.
     pub(crate) ended_by: OnceLock<CloseReason>,
+    /// W3C `bufferedAmountLowThreshold`, as last set by the application.
+    pub(crate) low_threshold: AtomicUsize,
+    /// `bufferedamountlow` events fired so far (counted by the driver).
+    pub(crate) low_events: AtomicU64,
+    /// Woken when `bufferedamountlow` fires.
+    pub(crate) low: Notify,
 }
 
 impl SendGate {
@@ -82,6 +88,9 @@ impl SendGate {
             max_message: AtomicUsize::new(0),
             room: Notify::new(),
             ended_by: OnceLock::new(),
+            low_threshold: AtomicUsize::new(0),
+            low_events: AtomicU64::new(0),
+            low: Notify::new(),
         }
     }
 
@@ -141,8 +150,31 @@ pub(crate) struct HandleLinks {
     pub(crate) backlog: Arc<ReceiveBacklog>,
 }
 
-/// A data channel. Messages arrive through [`DataChannel::recv`]; [`DataChannel::send`] waits while
-/// too much is buffered. Dropping every handle of the connection closes it.
+/// A data channel (W3C `RTCDataChannel`, webrtc-pc §6.2). Messages arrive through
+/// [`DataChannel::recv`]; [`DataChannel::send`] waits while too much is buffered (see also
+/// [`DataChannel::buffered_amount_low`]). Get one from [`crate::PeerConnection::create_data_channel`]
+/// or a peer's [`crate::PeerConnectionEvent::DataChannel`]. Dropping every handle of the
+/// connection closes it.
+///
+/// ```no_run
+/// use oxirtc_tokio::{DataChannelInit, PeerConnection};
+///
+/// # async fn demo(pc: PeerConnection) -> Result<(), oxirtc_tokio::Error> {
+/// let mut dc = pc.create_data_channel("echo", DataChannelInit::default()).await?;
+/// // ... negotiate ...
+/// dc.opened().await?;
+/// dc.send_text("ping").await?;
+/// while let Some(message) = dc.recv().await {
+///     if message.binary {
+///         dc.send_binary(message.data).await?; // echo it
+///     } else {
+///         println!("text: {}", String::from_utf8_lossy(&message.data));
+///     }
+/// }
+/// // None: the channel closed (by either side, or with the connection: see close_reason).
+/// println!("closed: {:?}", dc.close_reason());
+/// # Ok(()) }
+/// ```
 pub struct DataChannel {
     id: ChannelId,
     label: String,
@@ -152,6 +184,8 @@ pub struct DataChannel {
     status: watch::Receiver<ChannelStatus>,
     gate: Arc<SendGate>,
     backlog: Arc<ReceiveBacklog>,
+    /// `bufferedamountlow` events [`DataChannel::buffered_amount_low`] has reported.
+    low_seen: u64,
 }
 
 impl Drop for DataChannel {
@@ -191,6 +225,7 @@ impl DataChannel {
             status,
             gate,
             backlog,
+            low_seen: 0,
         }
     }
 
@@ -333,7 +368,8 @@ impl DataChannel {
         Some(m)
     }
 
-    /// Bytes queued and not yet acknowledged (W3C `bufferedAmount`).
+    /// W3C `bufferedAmount`: bytes [`DataChannel::send`] accepted that the peer has not
+    /// acknowledged yet (queued for the driver, waiting for room in the core, or in flight).
     pub async fn buffered_amount(&self) -> usize {
         let (tx, rx) = oneshot::channel();
         if self.commands.send(Command::BufferedAmount(self.id, tx)).is_err() {
@@ -342,9 +378,67 @@ impl DataChannel {
         rx.await.unwrap_or(0)
     }
 
-    /// W3C `bufferedAmountLowThreshold`.
+    /// W3C `bufferedAmountLowThreshold`: [`DataChannel::buffered_amount_low`] resolves when the
+    /// buffered amount falls from above this many bytes to at or below it. 0 until set.
     pub fn set_buffered_amount_low_threshold(&self, bytes: usize) {
+        self.gate.low_threshold.store(bytes, Ordering::Release);
         let _ = self.commands.send(Command::SetLowThreshold(self.id, bytes));
+    }
+
+    /// The threshold last set with [`DataChannel::set_buffered_amount_low_threshold`].
+    pub fn buffered_amount_low_threshold(&self) -> usize {
+        self.gate.low_threshold.load(Ordering::Acquire)
+    }
+
+    /// The W3C `bufferedamountlow` event (webrtc-pc §6.2) as an awaitable: resolves when the
+    /// buffered amount falls from above the low threshold to at or below it. An event that fired
+    /// since the previous call is not lost: the call returns at once (several such events count
+    /// as one). An error once the channel is closed (the connection's end: then
+    /// [`Error::ConnectionEnded`] says why).
+    ///
+    /// Pause and resume a large send around two marks:
+    ///
+    /// ```no_run
+    /// # async fn demo(mut dc: oxirtc_tokio::DataChannel, chunks: Vec<Vec<u8>>) -> Result<(), oxirtc_tokio::Error> {
+    /// const HIGH: usize = 4 * 1024 * 1024;
+    /// dc.set_buffered_amount_low_threshold(1024 * 1024);
+    /// for chunk in chunks {
+    ///     while dc.buffered_amount().await > HIGH {
+    ///         dc.buffered_amount_low().await?; // paused until the peer caught up
+    ///     }
+    ///     dc.send_binary(chunk).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn buffered_amount_low(&mut self) -> Result<(), Error> {
+        let mut status = self.status.clone();
+        loop {
+            let low = self.gate.low.notified();
+            tokio::pin!(low);
+            // Registered before the check, so an event between the check and the await is not lost.
+            low.as_mut().enable();
+            let fired = self.gate.low_events.load(Ordering::Acquire);
+            if fired > self.low_seen {
+                self.low_seen = fired;
+                return Ok(());
+            }
+            if *status.borrow_and_update() == ChannelStatus::Closed {
+                return Err(self.closed_error());
+            }
+            tokio::select! {
+                () = &mut low => {}
+                changed = status.changed() => {
+                    if changed.is_err() {
+                        return Err(Error::Closed);
+                    }
+                }
+            }
+        }
+    }
+
+    /// How many `bufferedamountlow` events fired on this channel so far.
+    pub fn buffered_amount_low_count(&self) -> u64 {
+        self.gate.low_events.load(Ordering::Acquire)
     }
 
     /// Closes the channel (stream reset, RFC 8831 §6.7); [`DataChannel::closed`] resolves when done.

@@ -6,39 +6,15 @@ use std::time::{Duration, Instant};
 
 use oxirtc::{
     ChannelId, ChannelStats, CipherSuite, CloseReason, DataChannelInit, Description, DtlsRole,
-    IceConnectionState, IceTransportPolicy, PeerConnectionState, Rtc, RtcStats, SrtpProfile,
-    TurnServerConfig, TurnTransport,
+    IceTransportPolicy, PeerConnectionState, Rtc, RtcStats, SrtpProfile, TurnServerConfig, TurnTransport,
 };
 use tokio::net::UdpSocket;
 use tokio::sync::{oneshot, watch};
 
+use crate::connection_events::{event_queue, EventReader};
 use crate::driver::{Command, Driver, DriverLinks};
 use crate::queue;
-use crate::{Config, DataChannel, Error};
-
-/// What happens on a connection (W3C events as a stream: `onicecandidate`, `ondatachannel`, ...).
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum PeerConnectionEvent {
-    /// A local candidate to trickle (`candidate:...`).
-    IceCandidate(String),
-    /// Gathering finished.
-    IceGatheringComplete,
-    /// ICE connection state.
-    IceConnectionState(IceConnectionState),
-    /// Combined connection state. Once it is failed or closed, [`PeerConnection::close_reason`]
-    /// says why.
-    ConnectionState(PeerConnectionState),
-    /// ICE selected a pair.
-    SelectedPair {
-        /// Local address.
-        local: SocketAddr,
-        /// Remote address.
-        remote: SocketAddr,
-    },
-    /// The peer opened a channel.
-    DataChannel(DataChannel),
-}
+use crate::{Config, DataChannel, DroppedEvents, Error, PeerConnectionEvent, PeerConnectionEvents};
 
 /// A snapshot of a connection's figures.
 #[derive(Clone, Debug)]
@@ -82,14 +58,56 @@ impl Stats {
     }
 }
 
-/// One peer connection. Clone-free on purpose: one owner drives negotiation; channels are separate
-/// handles. Dropping it and every [`DataChannel`] closes the connection and ends its task and sockets.
+/// One peer connection (W3C `RTCPeerConnection`), run by a task that owns its sockets.
+///
+/// A cheap handle: clone it to negotiate, read events and close from different tasks (like quinn's
+/// `Connection`); every method takes `&self`. Events come from [`PeerConnection::next_event`] or a
+/// [`PeerConnectionEvents`] stream taken with [`PeerConnection::events`]. Dropping every clone and
+/// every [`DataChannel`] closes the connection and ends its task and sockets.
+///
+/// ```no_run
+/// use oxirtc_tokio::{Config, DataChannelInit, PeerConnection, PeerConnectionEvent};
+///
+/// # async fn demo(signal: impl Fn(&str), answer_from_peer: oxirtc_tokio::Description) -> Result<(), oxirtc_tokio::Error> {
+/// let pc = PeerConnection::new(Config::default()).await?;
+/// let dc = pc.create_data_channel("chat", DataChannelInit::default()).await?;
+/// let offer = pc.set_local_description_implicit().await?; // creates and applies the offer
+/// signal(&offer.sdp);
+/// // Trickle candidates from another task while this one goes on.
+/// let events = pc.events();
+/// tokio::spawn(async move {
+///     while let Some(ev) = events.next().await {
+///         if let PeerConnectionEvent::IceCandidate(c) = ev {
+///             // send `c` to the peer
+/// #           let _ = c;
+///         }
+///     }
+/// });
+/// pc.set_remote_description(answer_from_peer).await?;
+/// let closer = pc.clone();
+/// tokio::spawn(async move {
+///     tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+///     closer.close().await; // ends the connection after a minute
+/// });
+/// # let _ = dc;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
 pub struct PeerConnection {
     commands: queue::Sender<Command>,
-    events: queue::Receiver<Box<PeerConnectionEvent>>,
-    local_addrs: Vec<SocketAddr>,
+    events: Arc<EventReader>,
+    local_addrs: Arc<[SocketAddr]>,
     gathering: watch::Receiver<bool>,
     ended: Arc<OnceLock<CloseReason>>,
+}
+
+impl std::fmt::Debug for PeerConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerConnection")
+            .field("local_addresses", &self.local_addrs)
+            .field("close_reason", &self.close_reason())
+            .finish()
+    }
 }
 
 impl PeerConnection {
@@ -126,9 +144,9 @@ impl PeerConnection {
                 "no local address could be bound; set Config::bind",
             )));
         }
-        let local_addrs = sockets.iter().map(|(a, _)| *a).collect();
+        let local_addrs: Arc<[SocketAddr]> = sockets.iter().map(|(a, _)| *a).collect();
         let (commands, command_rx) = queue::queue();
-        let (event_tx, events) = queue::queue();
+        let (event_tx, events) = event_queue(config.event_queue_capacity);
         let (gathering_tx, gathering) = watch::channel(false);
         let ended = Arc::new(OnceLock::new());
         let links = DriverLinks {
@@ -200,9 +218,18 @@ impl PeerConnection {
         self.call(Command::CreateAnswer).await
     }
 
-    /// W3C `setLocalDescription`.
+    /// W3C `setLocalDescription(description)`: the offer or answer [`PeerConnection::create_offer`]
+    /// / [`PeerConnection::create_answer`] returned (line endings, trailing whitespace and candidate
+    /// lines may differ), or an empty `sdp` for the one created last. Any other change is refused
+    /// with [`oxirtc::RtcError::DescriptionModified`] naming it; see [`oxirtc::Rtc::set_local_description`].
     pub async fn set_local_description(&self, desc: Description) -> Result<(), Error> {
         self.call(|r| Command::SetLocal(desc, r)).await
+    }
+
+    /// W3C `setLocalDescription()` with no argument: creates and applies the offer (stable state)
+    /// or the answer (after a remote offer), and returns it for signaling.
+    pub async fn set_local_description_implicit(&self) -> Result<Description, Error> {
+        self.call(Command::SetLocalImplicit).await
     }
 
     /// W3C `setRemoteDescription`. Garbage is refused with an error and changes nothing.
@@ -250,9 +277,27 @@ impl PeerConnection {
             .await
     }
 
-    /// The next event, or `None` once the connection's task has ended.
-    pub async fn next_event(&mut self) -> Option<PeerConnectionEvent> {
-        self.events.recv().await.map(|e| *e)
+    /// The next event, or `None` once the connection's task has ended. Any clone may read; each
+    /// event goes to one reader. Cancel-safe.
+    ///
+    /// Read events (here or through [`PeerConnection::events`]): unread ones wait in a queue of at
+    /// most [`Config::event_queue_capacity`], beyond which the oldest informational ones are dropped
+    /// ([`PeerConnection::dropped_events`]).
+    pub async fn next_event(&self) -> Option<PeerConnectionEvent> {
+        self.events.next().await
+    }
+
+    /// The connection's events as a stream of their own, for an event loop in another task
+    /// (W3C `onicecandidate`, `ondatachannel`, ... handlers). It shares one queue with
+    /// [`PeerConnection::next_event`] and any other stream taken: keep one reader. It does not keep
+    /// the connection open.
+    pub fn events(&self) -> PeerConnectionEvents {
+        PeerConnectionEvents::new(self.events.clone())
+    }
+
+    /// Events dropped so far because nobody read them and the queue was full, by kind.
+    pub fn dropped_events(&self) -> DroppedEvents {
+        self.events.dropped.snapshot()
     }
 
     /// A snapshot of the figures (W3C `getStats`).

@@ -6,7 +6,8 @@
 //!
 //! Many senders, one receiver; `recv` waits on a [`Notify`]. Like `mpsc`: `send` fails once the
 //! receiver is dropped or closed, and `recv` returns `None` once every sender is gone and the queue
-//! is empty. A [`WeakSender`] does not keep the queue open.
+//! is empty. A [`WeakSender`] does not keep the queue open. [`Sender::send_evicting`] bounds a queue
+//! by taking out the oldest item the caller says may go.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -78,6 +79,37 @@ impl<T> Sender<T> {
             self.shared.ready.notify_one();
         }
         Ok(())
+    }
+
+    /// Queues `item` in a queue meant to hold at most `capacity` items: when that many are queued,
+    /// the oldest item `evictable` accepts is taken out first and returned, for the caller to count
+    /// and drop (outside the lock: dropping one may touch another queue). When none may go, `item`
+    /// is queued beyond `capacity`: the caller bounds what it never evicts. Gives `item` back if the
+    /// receiver is gone or closed.
+    pub(crate) fn send_evicting(
+        &self,
+        item: T,
+        capacity: usize,
+        evictable: impl Fn(&T) -> bool,
+    ) -> Result<Option<T>, T> {
+        let (was_empty, evicted) = {
+            let mut state = self.shared.lock();
+            if state.receiver_closed {
+                return Err(item);
+            }
+            let evicted = if state.items.len() >= capacity {
+                let oldest = state.items.iter().position(&evictable);
+                oldest.and_then(|at| state.items.remove(at))
+            } else {
+                None
+            };
+            state.items.push_back(item);
+            (state.items.len() == 1, evicted)
+        };
+        if was_empty {
+            self.shared.ready.notify_one();
+        }
+        Ok(evicted)
     }
 
     /// A handle that does not keep the queue open.
@@ -286,6 +318,27 @@ mod tests {
         }
         while rx.try_recv().is_ok() {}
         assert!(rx.shared.lock().items.capacity() <= KEEP_CAPACITY);
+    }
+
+    #[test]
+    fn a_full_queue_evicts_the_oldest_evictable_item_and_keeps_the_others() {
+        let (tx, mut rx) = queue::<u32>();
+        let odd = |i: &u32| i % 2 == 1;
+        for i in 0..4 {
+            assert_eq!(tx.send_evicting(i, 4, odd), Ok(None));
+        }
+        // Full: 1 is the oldest odd item.
+        assert_eq!(tx.send_evicting(4, 4, odd), Ok(Some(1)));
+        assert_eq!(tx.send_evicting(6, 4, odd), Ok(Some(3)));
+        // Nothing evictable left: queued beyond the capacity.
+        assert_eq!(tx.send_evicting(8, 4, odd), Ok(None));
+        let mut got = Vec::new();
+        while let Ok(i) = rx.try_recv() {
+            got.push(i);
+        }
+        assert_eq!(got, [0, 2, 4, 6, 8]);
+        rx.close();
+        assert_eq!(tx.send_evicting(9, 4, odd), Err(9));
     }
 
     /// Many sends from another thread, received as they come: nothing lost, nothing reordered.

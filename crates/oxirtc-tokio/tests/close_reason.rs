@@ -13,7 +13,7 @@ use oxirtc_tokio::{
 };
 
 /// Reads events until the connection state is `want`; fails after 10 s.
-async fn state_reaches(pc: &mut PeerConnection, want: PeerConnectionState) {
+async fn state_reaches(pc: &PeerConnection, want: PeerConnectionState) {
     let wait = async {
         while let Some(ev) = pc.next_event().await {
             if let PeerConnectionEvent::ConnectionState(s) = ev {
@@ -29,13 +29,13 @@ async fn state_reaches(pc: &mut PeerConnection, want: PeerConnectionState) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_one_side_tells_the_other_why() {
-    let (a, mut b, _da, mut db) = tokio::time::timeout(Duration::from_secs(10), connected_pair())
+    let (a, b, _da, mut db) = tokio::time::timeout(Duration::from_secs(10), connected_pair())
         .await
         .unwrap();
     assert!(b.close_reason().is_none(), "not ended yet");
     a.close().await;
     assert_eq!(a.close_reason(), Some(&CloseReason::Local));
-    state_reaches(&mut b, PeerConnectionState::Closed).await;
+    state_reaches(&b, PeerConnectionState::Closed).await;
     let why = "the peer aborted the SCTP association: User-Initiated Abort";
     assert_eq!(b.close_reason().unwrap().to_string(), why);
     // The channel closed with the connection and says so, as do its errors.
@@ -54,7 +54,7 @@ async fn closing_one_side_tells_the_other_why() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fingerprint_mismatch_fails_both_connections_with_the_alert() {
     let a = PeerConnection::new(Config::loopback()).await.unwrap();
-    let mut b = PeerConnection::new(Config::loopback()).await.unwrap();
+    let b = PeerConnection::new(Config::loopback()).await.unwrap();
     let mut da = a
         .create_data_channel("x", DataChannelInit::default())
         .await
@@ -90,7 +90,7 @@ async fn a_fingerprint_mismatch_fails_both_connections_with_the_alert() {
     );
     assert_eq!(da.close_reason(), a.close_reason());
     // B heard A's alert.
-    state_reaches(&mut b, PeerConnectionState::Failed).await;
+    state_reaches(&b, PeerConnectionState::Failed).await;
     assert_eq!(
         b.close_reason().unwrap().to_string(),
         "DTLS alert from the peer: bad_certificate (42)"

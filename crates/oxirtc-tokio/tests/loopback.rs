@@ -9,7 +9,7 @@ use common::connected_pair;
 use std::net::UdpSocket;
 use std::time::Duration;
 
-use oxirtc_tokio::{Config, Message, PeerConnection};
+use oxirtc_tokio::{Config, Message, PeerConnection, PeerConnectionEvent, PeerConnectionState};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_flow_both_ways_and_large_sends_wait_for_room() {
@@ -78,4 +78,97 @@ async fn garbage_remote_description_is_an_error_and_changes_nothing() {
     assert!(e.to_string().contains("session description"), "{e}");
     // Still usable: it can make an offer.
     pc.create_offer().await.unwrap();
+}
+
+/// The event stream does not keep a connection open: with every `PeerConnection` clone and channel
+/// dropped, the task ends (the streams end, the sockets close) while the streams are still held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_every_clone_ends_the_task_while_the_event_streams_live() {
+    let (a, b, da, db) = tokio::time::timeout(Duration::from_secs(10), connected_pair())
+        .await
+        .unwrap();
+    let (a_events, b_events) = (a.events(), b.events());
+    let clones = (a.clone(), b.clone(), a.clone());
+    let ports: Vec<_> = a
+        .local_addresses()
+        .iter()
+        .chain(b.local_addresses())
+        .copied()
+        .collect();
+    drop((a, b, da, db));
+    // Clones keep it open.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), a_events.next())
+            .await
+            .map_or(true, |ev| ev.is_some()),
+        "a's events ended while clones were alive"
+    );
+    drop(clones);
+    for events in [a_events, b_events] {
+        let end = async { while events.next().await.is_some() {} };
+        tokio::time::timeout(Duration::from_secs(5), end)
+            .await
+            .expect("events still flowing 5 s after every handle was dropped");
+    }
+    for addr in ports {
+        assert!(UdpSocket::bind(addr).is_ok(), "socket {addr} still open");
+    }
+}
+
+/// An event loop in one task and `close` from another, on clones of one connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_clone_reads_events_while_another_closes() {
+    let (_a, b, _da, _db) = tokio::time::timeout(Duration::from_secs(10), connected_pair())
+        .await
+        .unwrap();
+    let events = b.events();
+    let reader = tokio::spawn(async move {
+        while let Some(ev) = events.next().await {
+            if let PeerConnectionEvent::ConnectionState(PeerConnectionState::Closed) = ev {
+                return true;
+            }
+        }
+        false
+    });
+    let closer = b.clone();
+    tokio::spawn(async move { closer.close().await }).await.unwrap();
+    let saw_closed = tokio::time::timeout(Duration::from_secs(5), reader)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(saw_closed, "the reader never saw the close");
+    assert_eq!(b.close_reason(), Some(&oxirtc_tokio::CloseReason::Local));
+    assert!(b.next_event().await.is_none(), "the task ended");
+}
+
+/// W3C `setLocalDescription()` with no argument on both sides, and an offer relayed with LF line
+/// endings: the channel opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn implicit_and_relayed_descriptions_connect() {
+    let a = PeerConnection::new(Config::loopback()).await.unwrap();
+    let b = PeerConnection::new(Config::loopback()).await.unwrap();
+    let mut da = a
+        .create_data_channel("implicit", oxirtc_tokio::DataChannelInit::default())
+        .await
+        .unwrap();
+    let offer = a.create_offer().await.unwrap();
+    let relayed = oxirtc_tokio::Description {
+        sdp_type: offer.sdp_type,
+        sdp: offer.sdp.replace("\r\n", "\n"),
+    };
+    a.set_local_description(relayed).await.unwrap();
+    b.set_remote_description(offer).await.unwrap();
+    let answer = b.set_local_description_implicit().await.unwrap();
+    assert_eq!(answer.sdp_type, oxirtc_tokio::SdpType::Answer);
+    a.set_remote_description(answer).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), da.opened())
+        .await
+        .unwrap()
+        .unwrap();
+    let munged = oxirtc_tokio::Description {
+        sdp_type: oxirtc_tokio::SdpType::Offer,
+        sdp: "v=0\r\n".into(),
+    };
+    let e = a.set_local_description(munged).await.unwrap_err();
+    assert!(e.to_string().contains("local description refused"), "{e}");
 }

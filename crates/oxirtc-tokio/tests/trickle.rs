@@ -109,8 +109,8 @@ async fn relayed_candidates_trickle_after_the_offer_and_answer() {
         ice_transport_policy: IceTransportPolicy::Relay,
         ..Config::loopback()
     };
-    let mut a = PeerConnection::new(config()).await.unwrap();
-    let mut b = PeerConnection::new(config()).await.unwrap();
+    let a = PeerConnection::new(config()).await.unwrap();
+    let b = PeerConnection::new(config()).await.unwrap();
     let mut da = a
         .create_data_channel("trickle", DataChannelInit::default())
         .await

@@ -103,6 +103,22 @@ impl PathMtuConfig {
 }
 
 /// Settings of one [`crate::Rtc`]. `Default` is what a browser-compatible peer uses.
+///
+/// ```
+/// use oxirtc::{IceTransportPolicy, Rtc, RtcConfig, TurnServerConfig};
+///
+/// # fn main() -> Result<(), oxirtc::RtcError> {
+/// let config = RtcConfig {
+///     turn_servers: vec![TurnServerConfig::udp("192.0.2.1:3478".parse().unwrap(), "user", "secret")],
+///     ice_transport_policy: IceTransportPolicy::Relay, // relayed candidates only
+///     max_channels: 64,                                // refuse a peer's 65th channel
+///     rng_seed: Some([7; 32]),                         // reproducible (tests)
+///     ..RtcConfig::default()
+/// };
+/// let rtc = Rtc::new(config)?;
+/// # let _ = rtc;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct RtcConfig {
     /// ICE settings. `controlling` is ignored: JSEP decides it (the offerer controls, RFC 8829 §3.5.3).

@@ -24,6 +24,11 @@ pub enum RtcError {
     /// The call is not allowed in the current signaling or connection state.
     #[error("invalid state: {0}")]
     InvalidState(String),
+    /// `set_local_description` was given a description that is not the one `create_offer` /
+    /// `create_answer` returned (W3C InvalidModificationError): what differs, and what to do.
+    /// Nothing changed.
+    #[error("local description refused: {0}")]
+    DescriptionModified(String),
     /// No channel has this id (never created, or closed and forgotten).
     #[error("unknown data channel {0}")]
     UnknownChannel(u64),

@@ -6,8 +6,16 @@ use oxirtc_tokio::{Config, DataChannel, DataChannelInit, PeerConnection, PeerCon
 
 /// A offers with a channel, B answers; returns once the channel is open on both sides.
 pub async fn connected_pair() -> (PeerConnection, PeerConnection, DataChannel, DataChannel) {
-    let a = PeerConnection::new(Config::loopback()).await.unwrap();
-    let mut b = PeerConnection::new(Config::loopback()).await.unwrap();
+    connected_pair_with(Config::loopback(), Config::loopback()).await
+}
+
+/// [`connected_pair`] with each side's configuration.
+pub async fn connected_pair_with(
+    config_a: Config,
+    config_b: Config,
+) -> (PeerConnection, PeerConnection, DataChannel, DataChannel) {
+    let a = PeerConnection::new(config_a).await.unwrap();
+    let b = PeerConnection::new(config_b).await.unwrap();
     let mut da = a
         .create_data_channel("test", DataChannelInit::default())
         .await

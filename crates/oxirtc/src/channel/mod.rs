@@ -22,7 +22,27 @@ impl std::fmt::Display for ChannelId {
     }
 }
 
-/// W3C `RTCDataChannelInit`.
+/// W3C `RTCDataChannelInit`: how a channel delivers (W3C webrtc-pc §6.2, RFC 8831 §6.4). `Default`
+/// is a reliable, ordered channel opened in-band (DCEP).
+///
+/// ```
+/// use std::time::Duration;
+/// use oxirtc::{ChannelReliability, DataChannelInit};
+///
+/// // Game state: unordered, each message given up after 100 ms.
+/// let lossy = DataChannelInit {
+///     ordered: false,
+///     reliability: ChannelReliability::MaxPacketLifeTime(Duration::from_millis(100)),
+///     ..DataChannelInit::default()
+/// };
+/// // Both sides create this one with stream id 0 (W3C `negotiated: true, id: 0`): no DCEP.
+/// let control = DataChannelInit {
+///     negotiated: Some(0),
+///     protocol: "ctl".into(),
+///     ..DataChannelInit::default()
+/// };
+/// # let _ = (lossy, control);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataChannelInit {
     /// In-order delivery (default true).

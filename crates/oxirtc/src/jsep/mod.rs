@@ -3,6 +3,7 @@
 //! The machine is small: `Stable` ⇄ `HaveLocalOffer` / `HaveRemoteOffer`. Each transition is checked
 //! before anything is applied, so a rejected description leaves the connection unchanged.
 
+pub(crate) mod compare;
 pub mod local;
 pub mod remote;
 

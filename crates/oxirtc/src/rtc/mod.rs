@@ -5,6 +5,7 @@ mod ending;
 mod negotiate;
 mod pump;
 mod relay;
+mod set_local;
 mod transmit;
 
 use std::collections::VecDeque;
@@ -84,7 +85,33 @@ pub struct RtcStats {
     pub bytes_received: u64,
 }
 
-/// One peer connection. See the crate docs for the run loop.
+/// One peer connection (W3C `RTCPeerConnection`) as a sans-IO state machine: the owner feeds it
+/// datagrams (`handle_receive`) and time (`handle_timeout`), and drains `poll_transmit`,
+/// `poll_event` and `poll_timeout` after every call. The crate docs have the whole run loop; this
+/// is two peers negotiating:
+///
+/// ```
+/// use std::time::Instant;
+/// use oxirtc::{DataChannelInit, Rtc, RtcConfig, SignalingState};
+///
+/// # fn main() -> Result<(), oxirtc::RtcError> {
+/// let now = Instant::now();
+/// let mut a = Rtc::new(RtcConfig::default())?;
+/// let mut b = Rtc::new(RtcConfig::default())?;
+/// a.add_host_candidate(now, "127.0.0.1:5000".parse().unwrap())?;
+/// b.add_host_candidate(now, "127.0.0.1:6000".parse().unwrap())?;
+/// let chat = a.create_data_channel(now, "chat", DataChannelInit::default())?;
+/// let offer = a.create_offer(now)?;
+/// a.set_local_description(now, &offer)?;
+/// b.set_remote_description(now, &offer)?; // the offer travelled over signaling
+/// let answer = b.set_local_description_implicit(now)?; // creates and applies the answer
+/// a.set_remote_description(now, &answer)?;
+/// assert_eq!(a.signaling_state(), SignalingState::Stable);
+/// // Now move a's `poll_transmit` datagrams to b's `handle_receive` and back until
+/// // `RtcEvent::ChannelOpen(chat)` comes out of `a.poll_event()`.
+/// # let _ = chat;
+/// # Ok(()) }
+/// ```
 pub struct Rtc {
     pub(crate) config: RtcConfig,
     pub(crate) crypto: &'static dyn CryptoProvider,

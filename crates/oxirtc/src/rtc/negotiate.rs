@@ -95,44 +95,6 @@ impl Rtc {
         }
     }
 
-    /// Applies our own offer or answer, as returned by `create_offer` / `create_answer` (SDP munging is
-    /// not supported: any other text is refused).
-    pub fn set_local_description(&mut self, now: Instant, desc: &Description) -> Result<(), RtcError> {
-        let next = self.signaling.next(Side::Local, desc.sdp_type)?;
-        if self.created.as_ref() != Some(desc) {
-            return Err(RtcError::InvalidState(
-                "only the description last returned by create_offer/create_answer can be applied".into(),
-            ));
-        }
-        let sdp = SessionDescription::parse(&desc.sdp)?;
-        self.signaling = next;
-        self.applied_setup = self.created_setup;
-        match desc.sdp_type {
-            SdpType::Offer => {
-                if !self.ice_role_set {
-                    // RFC 8829 §3.5.3 / RFC 8445 §6.1.1: the offerer is the controlling agent.
-                    self.ice.set_controlling(now, true);
-                    self.ice_role_set = true;
-                }
-            }
-            SdpType::Answer => {
-                let remote = self
-                    .pending_remote
-                    .take()
-                    .ok_or_else(|| RtcError::InvalidState("no remote offer to answer".into()))?;
-                let role = match sdp.section(0).and_then(|s| s.setup()) {
-                    Some(Setup::Active) => Role::Client,
-                    _ => Role::Server,
-                };
-                self.dtls_waits_for_peer_check = role == Role::Client && !remote.ice_lite;
-                self.remote = Some(remote);
-                self.set_dtls_role(now, role);
-            }
-        }
-        self.pump(now);
-        Ok(())
-    }
-
     /// Applies the peer's offer or answer. A description that does not parse or lacks what a data
     /// connection needs is refused with an error naming the problem, and nothing changes.
     pub fn set_remote_description(&mut self, now: Instant, desc: &Description) -> Result<(), RtcError> {
@@ -162,6 +124,10 @@ impl Rtc {
             }
         };
         self.signaling = next;
+        // A description we created before this one no longer describes what we would apply
+        // (W3C webrtc-pc §4.4.1.6 "no longer accurately represents"): set_local_description
+        // needs a new one.
+        self.created = None;
         self.apply_remote_transport(now, &params, desc.sdp_type)?;
         match role {
             Some(role) => {
@@ -234,6 +200,8 @@ impl Rtc {
     /// Asks for an ICE restart (RFC 8445 §9): the next offer carries new credentials. The current pair
     /// keeps carrying data until the new one is nominated.
     pub fn restart_ice(&mut self, now: Instant) {
+        // An offer created before carries the old credentials.
+        self.created = None;
         self.ice.restart(now);
         self.local_candidates.clear();
         self.gathering_complete = false;
@@ -265,7 +233,7 @@ impl Rtc {
     }
 
     /// The DTLS role is settled (RFC 8842 §5.1): create the endpoint and replay what arrived early.
-    fn set_dtls_role(&mut self, now: Instant, role: Role) {
+    pub(super) fn set_dtls_role(&mut self, now: Instant, role: Role) {
         let Some(remote) = &self.remote else { return };
         let fingerprint = remote.fingerprint;
         if let Some(dtls) = &self.dtls {
