@@ -8,8 +8,9 @@
 //!
 //! The normal run is a quick subset (1 MiB, five cells that must succeed) and the consent check. The
 //! full matrix, every NAT type x every condition with a 64 MiB file, printed as the table of
-//! docs/reliability.md; there every cell must end with equal SHA-256 *or a clear failure* (both
-//! sides exit non-zero saying why, no wrong file in place):
+//! docs/reliability.md; there too every cell must end with equal SHA-256 (a clear failure, both sides
+//! exiting non-zero saying why, is tested on its own by `consent_stops_sending_within_30s` and
+//! netlab_recovery.rs; in this matrix it is a failed cell):
 //!
 //! ```sh
 //! OXIRTC_LONG=1 cargo test -p oxirtc-cli --test netlab send_recv -- --nocapture
@@ -68,14 +69,8 @@ fn cell_name(nat: &str, relay: bool, cond: &str) -> String {
     format!("{nat}{}/{cond}", if relay { "+relay" } else { "" })
 }
 
-/// Runs one cell in a fresh lab; returns the table row, or the failure. `must_succeed`: a clear
-/// failure is a failure too.
-fn run_cell(
-    prefix: &str,
-    (nat, relay, cond): (&str, bool, &str),
-    bytes: usize,
-    must_succeed: bool,
-) -> Result<String, String> {
+/// Runs one cell in a fresh lab; returns the table row, or the failure (a clear failure is one too).
+fn run_cell(prefix: &str, (nat, relay, cond): (&str, bool, &str), bytes: usize) -> Result<String, String> {
     let opts = CONDITIONS.iter().find(|c| c.0 == cond).unwrap().1;
     let lab = Lab::up(prefix, &[&["--nat", nat][..], opts].concat());
     let (_serve, url) = serve(&lab);
@@ -104,19 +99,19 @@ fn run_cell(
             "| {nat} | {path} | {cond} | {size} | SHA-256 equal | {mbps} | {secs:.0} s |"
         ));
     }
-    if t.clear_failure && !must_succeed {
-        return Ok(format!(
-            "| {nat} | {path} | {cond} | {size} | clear failure (both exit 1, no file) | - | {secs:.0} s |"
-        ));
-    }
-    Err(format!("{name}: {}", t.detail))
+    let how = if t.clear_failure {
+        "failed clearly (both exit 1, no file)"
+    } else {
+        "failed"
+    };
+    Err(format!("{name}: {how}: {}", t.detail))
 }
 
-fn run_cells(prefix: &str, cells: &[(String, bool, String)], bytes: usize, must_succeed: bool) {
+fn run_cells(prefix: &str, cells: &[(String, bool, String)], bytes: usize) {
     let mut rows = Vec::new();
     let mut failures = Vec::new();
     for (nat, relay, cond) in cells {
-        match run_cell(prefix, (nat, *relay, cond), bytes, must_succeed) {
+        match run_cell(prefix, (nat, *relay, cond), bytes) {
             Ok(row) => {
                 eprintln!("{row}");
                 rows.push(row);
@@ -171,7 +166,7 @@ fn send_recv_across_nat_types() {
         .ok()
         .and_then(|m| m.parse().ok())
         .unwrap_or(if long() { 64 } else { 1 });
-    run_cells(&netlab_lab::prefix('x'), &cells, mib << 20, !long());
+    run_cells(&netlab_lab::prefix('x'), &cells, mib << 20);
 }
 
 /// Issue 7 §3, RFC 7675 §5.1: once the peer stops answering (netlab drops everything public ->

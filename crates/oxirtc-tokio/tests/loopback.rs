@@ -21,14 +21,32 @@ async fn messages_flow_both_ways_and_large_sends_wait_for_room() {
     db.send_binary(vec![1u8, 2, 3]).await.unwrap();
     assert_eq!(da.recv().await.unwrap(), Message::binary(vec![1u8, 2, 3]));
     // 8 MiB in 64 KiB messages: `send` waits under backpressure; everything arrives in order.
-    let sender = tokio::spawn(async move {
-        for i in 0..128u32 {
-            let mut m = vec![(i % 251) as u8; 64 * 1024];
-            m[..4].copy_from_slice(&i.to_be_bytes());
-            da.send_binary(m).await.unwrap();
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sender = tokio::spawn({
+        let sent = sent.clone();
+        async move {
+            for i in 0..128u32 {
+                let mut m = vec![(i % 251) as u8; 64 * 1024];
+                m[..4].copy_from_slice(&i.to_be_bytes());
+                da.send_binary(m).await.unwrap();
+                sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            da
         }
-        da
     });
+    // Nobody reads for 500 ms: the peer's receive window (1 MiB) fills, then our buffered amount
+    // reaches the high-water mark (1 MiB), and `send` must wait instead of queueing all 8 MiB.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ahead = sent.load(std::sync::atomic::Ordering::SeqCst);
+    eprintln!("sends returned while the peer read nothing: {ahead} of 128");
+    assert!(
+        !sender.is_finished() && ahead < 128,
+        "send never waited: all {ahead} sends returned while the peer read nothing"
+    );
+    assert!(
+        ahead * 64 * 1024 <= 4 << 20,
+        "send ran {ahead} messages of 64 KiB ahead of a peer that read nothing"
+    );
     for i in 0..128u32 {
         let m = tokio::time::timeout(Duration::from_secs(20), db.recv())
             .await
