@@ -16,6 +16,11 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# The fuzz crate is outside the workspace (cargo-fuzz's layout), so clippy above does not see it:
+# an API change that breaks a target must fail here, not after the tests in the fuzz smoke step.
+step "fuzz targets compile"
+(cd fuzz && cargo check --bins --locked)
+
 step "no tokio below the async driver"
 bash scripts/check-no-tokio.sh
 

@@ -44,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
         credentials: Credentials::new().user("u", "p"),
         relay_ips: vec!["127.0.0.1".parse().unwrap()],
         peer_policy: PeerPolicy::default().allow_loopback(true),
-        unauth_size_slack: 128,
+        unauth_size_slack: Some(128),
         max_bytes_per_second: 1 << 20,
         ..ServerConfig::default()
     };
