@@ -129,29 +129,10 @@ fn a_fingerprint_mismatch_fails_both_sides_with_the_alert() {
         .rtc
         .create_data_channel(now, "x", DataChannelInit::default())
         .unwrap();
-    let offer = sim.endpoint_mut(0).rtc.create_offer(now).unwrap();
-    sim.endpoint_mut(0)
-        .rtc
-        .set_local_description(now, &offer)
-        .unwrap();
-    sim.endpoint_mut(1)
-        .rtc
-        .set_remote_description(now, &offer)
-        .unwrap();
-    let answer = sim.endpoint_mut(1).rtc.create_answer(now).unwrap();
-    sim.endpoint_mut(1)
-        .rtc
-        .set_local_description(now, &answer)
-        .unwrap();
+    let answer = common::offer_and_answer(&mut sim, 0, |_| {});
     // One hex digit of B's fingerprint changed on its way to A.
     let mut tampered = answer.clone();
-    let at = tampered.sdp.find("a=fingerprint:sha-256 ").unwrap() + "a=fingerprint:sha-256 ".len();
-    let digit = if &tampered.sdp[at..at + 1] == "A" {
-        "B"
-    } else {
-        "A"
-    };
-    tampered.sdp.replace_range(at..at + 1, digit);
+    common::flip_fingerprint_digit(&mut tampered);
     sim.endpoint_mut(0)
         .rtc
         .set_remote_description(now, &tampered)

@@ -328,29 +328,10 @@ fn flipped_fingerprint_fails_the_connection_and_delivers_nothing() {
         .rtc
         .create_data_channel(now, "x", DataChannelInit::default())
         .unwrap();
-    let offer = sim.endpoint_mut(0).rtc.create_offer(now).unwrap();
-    sim.endpoint_mut(0)
-        .rtc
-        .set_local_description(now, &offer)
-        .unwrap();
-    sim.endpoint_mut(1)
-        .rtc
-        .set_remote_description(now, &offer)
-        .unwrap();
-    let answer = sim.endpoint_mut(1).rtc.create_answer(now).unwrap();
-    sim.endpoint_mut(1)
-        .rtc
-        .set_local_description(now, &answer)
-        .unwrap();
+    let answer = common::offer_and_answer(&mut sim, 0, |_| {});
     // Flip one hex digit of B's fingerprint on its way to A.
     let mut tampered = answer.clone();
-    let at = tampered.sdp.find("a=fingerprint:sha-256 ").unwrap() + "a=fingerprint:sha-256 ".len();
-    let flipped = if &tampered.sdp[at..at + 1] == "A" {
-        "B"
-    } else {
-        "A"
-    };
-    tampered.sdp.replace_range(at..at + 1, flipped);
+    common::flip_fingerprint_digit(&mut tampered);
     sim.endpoint_mut(0)
         .rtc
         .set_remote_description(now, &tampered)
@@ -485,20 +466,7 @@ fn late_answer(seed: u64, config_a: RtcConfig, answer_delay: Duration) -> (u64, 
         .rtc
         .create_data_channel(start, "late", DataChannelInit::default())
         .unwrap();
-    let offer = sim.endpoint_mut(0).rtc.create_offer(start).unwrap();
-    sim.endpoint_mut(0)
-        .rtc
-        .set_local_description(start, &offer)
-        .unwrap();
-    sim.endpoint_mut(1)
-        .rtc
-        .set_remote_description(start, &offer)
-        .unwrap();
-    let answer = sim.endpoint_mut(1).rtc.create_answer(start).unwrap();
-    sim.endpoint_mut(1)
-        .rtc
-        .set_local_description(start, &answer)
-        .unwrap();
+    let answer = common::offer_and_answer(&mut sim, 0, |_| {});
     sim.run_until(answer_delay, |_| false);
     let dtls_before_answer = sim.endpoint(0).rtc.stats().dtls_received;
     let now = sim.now();
@@ -578,25 +546,10 @@ fn a_dtls_server_whose_own_check_is_late_sizes_sctp_for_the_direct_path() {
         .rtc
         .create_data_channel(now, "direct", DataChannelInit::default())
         .unwrap();
-    let offer = sim.endpoint_mut(0).rtc.create_offer(now).unwrap();
-    sim.endpoint_mut(0)
-        .rtc
-        .set_local_description(now, &offer)
-        .unwrap();
-    let active = oxirtc::Description {
-        sdp_type: offer.sdp_type,
-        sdp: offer.sdp.replace("a=setup:actpass", "a=setup:active"),
-    };
-    sim.endpoint_mut(1)
-        .rtc
-        .set_remote_description(now, &active)
-        .unwrap();
-    let answer = sim.endpoint_mut(1).rtc.create_answer(now).unwrap();
+    let answer = common::offer_and_answer(&mut sim, 0, |offer| {
+        offer.sdp = offer.sdp.replace("a=setup:actpass", "a=setup:active");
+    });
     assert!(answer.sdp.contains("a=setup:passive"));
-    sim.endpoint_mut(1)
-        .rtc
-        .set_local_description(now, &answer)
-        .unwrap();
     sim.endpoint_mut(0)
         .rtc
         .set_remote_description(now, &answer)

@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use oxirtc::{ChannelId, DataChannelInit, Rtc, RtcConfig, RtcEvent};
+use oxirtc::{ChannelId, DataChannelInit, Description, Rtc, RtcConfig, RtcEvent};
 use oxirtc_netsim::{Datagram, Endpoint, LinkConfig, Network, Simulation};
 
 /// One peer and its application.
@@ -218,6 +218,22 @@ pub fn pair_with_configs(
 
 /// Offer from `offerer` (0 or 1) to the other, instantly signaled, answer back.
 pub fn negotiate(sim: &mut Simulation<Peer>, offerer: usize) {
+    let answer = offer_and_answer(sim, offerer, |_| {});
+    let now = sim.now();
+    sim.endpoint_mut(offerer)
+        .rtc
+        .set_remote_description(now, &answer)
+        .unwrap();
+}
+
+/// The first half of [`negotiate`]: `offerer` creates and applies its offer, the other side applies
+/// it (after `edit` changed what travels, as a signaling path or an SDP-munging peer would) and
+/// applies its answer. Returns the answer, not yet given to the offerer.
+pub fn offer_and_answer(
+    sim: &mut Simulation<Peer>,
+    offerer: usize,
+    edit: impl FnOnce(&mut Description),
+) -> Description {
     let answerer = 1 - offerer;
     let now = sim.now();
     let offer = sim.endpoint_mut(offerer).rtc.create_offer(now).unwrap();
@@ -225,19 +241,27 @@ pub fn negotiate(sim: &mut Simulation<Peer>, offerer: usize) {
         .rtc
         .set_local_description(now, &offer)
         .unwrap();
+    let mut sent = offer.clone();
+    edit(&mut sent);
     sim.endpoint_mut(answerer)
         .rtc
-        .set_remote_description(now, &offer)
+        .set_remote_description(now, &sent)
         .unwrap();
     let answer = sim.endpoint_mut(answerer).rtc.create_answer(now).unwrap();
     sim.endpoint_mut(answerer)
         .rtc
         .set_local_description(now, &answer)
         .unwrap();
-    sim.endpoint_mut(offerer)
-        .rtc
-        .set_remote_description(now, &answer)
-        .unwrap();
+    answer
+}
+
+/// Changes one hex digit of the first sha-256 `a=fingerprint` (as an attacker on the signaling path
+/// would), so the certificate no longer matches it.
+pub fn flip_fingerprint_digit(desc: &mut Description) {
+    let key = "a=fingerprint:sha-256 ";
+    let at = desc.sdp.find(key).unwrap() + key.len();
+    let digit = if &desc.sdp[at..at + 1] == "A" { "B" } else { "A" };
+    desc.sdp.replace_range(at..at + 1, digit);
 }
 
 /// Creates a channel on `side`, negotiates (offer from `side`), runs until both sides have an open
