@@ -101,7 +101,6 @@ pub struct Association {
     pub(crate) peer: PeerInfo,
     /// The peer tag is known (INIT ACK or cookie seen).
     pub(crate) peer_known: bool,
-    pub(crate) init_bytes: Option<Vec<u8>>,
     pub(crate) cookie_echo: Option<Vec<u8>>,
     pub(crate) init_retransmits: u32,
     pub(crate) error_count: u32,
@@ -163,7 +162,6 @@ impl Association {
             local_initial_tsn: id.initial_tsn,
             peer: PeerInfo::default(),
             peer_known: false,
-            init_bytes: None,
             cookie_echo: None,
             init_retransmits: 0,
             error_count: 0,
@@ -199,15 +197,8 @@ impl Association {
             return;
         }
         self.state = State::CookieWait;
-        let init = self.build_our_init(false);
-        self.ctrl.push_back(Ctrl {
-            vtag: 0,
-            bytes: init.clone(),
-            alone: true,
-        });
-        self.init_bytes = Some(init);
         self.init_retransmits = 0;
-        self.timers.set(Timer::T1, now + self.rto.rto());
+        self.queue_init(now, false);
     }
 
     /// Handles one received SCTP packet (one DTLS application-data record, RFC 8261 §4).

@@ -271,7 +271,6 @@ impl Association {
         self.timers.stop(Timer::T1);
         self.ctrl
             .retain(|c| c.vtag != 0 && c.bytes.first().is_none_or(|&t| t != ty::COOKIE_ECHO));
-        self.init_bytes = None;
         self.cookie_echo = None;
         self.state = if self.shutdown_requested {
             State::ShutdownPending
@@ -321,13 +320,17 @@ impl Association {
         self.cookie_echo = None;
         self.peer_known = false;
         self.state = State::CookieWait;
-        let init = self.build_our_init(true);
+        self.queue_init(now, true);
+    }
+
+    /// Queues our INIT (alone, tag 0: RFC 9260 §8.5.1 A) and starts T1-init (§5.1 A).
+    pub(crate) fn queue_init(&mut self, now: Instant, retransmission: bool) {
+        let bytes = self.build_our_init(retransmission);
         self.ctrl.push_back(Ctrl {
             vtag: 0,
-            bytes: init.clone(),
+            bytes,
             alone: true,
         });
-        self.init_bytes = Some(init);
         self.timers.set(Timer::T1, now + self.rto.rto());
     }
 
@@ -335,10 +338,8 @@ impl Association {
     /// Max.Init.Retransmits. A retransmitted INIT is the plain one (see [`Self::build_our_init`]).
     pub(crate) fn on_t1(&mut self, now: Instant) {
         let bytes = match self.state {
-            State::CookieWait => self
-                .init_bytes
-                .as_ref()
-                .map(|_| (0, self.build_our_init(true), true)),
+            // In COOKIE-WAIT our INIT is outstanding; it is rebuilt rather than kept.
+            State::CookieWait => Some((0, self.build_our_init(true), true)),
             State::CookieEchoed => self.cookie_echo.clone().map(|b| (self.peer.tag, b, false)),
             _ => None,
         };
@@ -347,9 +348,6 @@ impl Association {
         if self.init_retransmits > self.config.max_init_retransmits {
             self.terminate(SctpEvent::Aborted("association set-up timed out".into()));
             return;
-        }
-        if vtag == 0 {
-            self.init_bytes = Some(bytes.clone());
         }
         self.rto.back_off();
         self.ctrl.push_back(Ctrl { vtag, bytes, alone });

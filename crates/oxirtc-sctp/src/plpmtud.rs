@@ -399,8 +399,6 @@ impl crate::Association {
         let mut out = Vec::with_capacity(size);
         let size32 = u32::try_from(size).unwrap_or(u32::MAX);
         let fields: [&[u8]; 3] = [&ms.to_be_bytes(), &nonce.to_be_bytes(), &size32.to_be_bytes()];
-        // Common header + chunk header (4) + Heartbeat Info parameter header (4) + the fields.
-        let unpadded = crate::packet::COMMON_HEADER_LEN + 8 + PROBE_INFO_LEN;
         if self.peer.pad {
             crate::chunk::encode_heartbeat(&mut out, crate::chunk::ty::HEARTBEAT, &fields);
             let pad = size.saturating_sub(crate::packet::COMMON_HEADER_LEN + out.len());
@@ -408,6 +406,8 @@ impl crate::Association {
                 crate::chunk::encode_pad(&mut out, pad);
             }
         } else {
+            // Common header + chunk header (4) + Heartbeat Info parameter header (4) + the fields.
+            let unpadded = crate::packet::COMMON_HEADER_LEN + 8 + PROBE_INFO_LEN;
             // Whole 4-byte units, so the chunk needs no padding of its own and the packet is `size`
             // bytes (rounded down to a multiple of 4, as a PAD chunk's length would be).
             let filler = vec![0u8; size.saturating_sub(unpadded) & !3];

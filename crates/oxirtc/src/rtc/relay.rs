@@ -212,9 +212,9 @@ impl Rtc {
     /// arrives (RFC 8445 §12.1); the controlling side nominates the best valid pair, which is the one
     /// [`IceAgent::valid_pair`](oxirtc_ice::IceAgent::valid_pair) picks on both sides.
     pub(crate) fn sctp_packet_sizes(&self, now: Instant) -> (usize, usize) {
-        // The DTLS server can finish its handshake before its own check of the pair is answered (the
-        // client's check was, RFC 8445 §12.1): the path the handshake came on is then the data path.
-        let shape = match self.ice.valid_pair(now).or(self.last_dtls_path) {
+        // `data_path` also covers a DTLS server that finished its handshake before its own check of
+        // the pair was answered: the path the handshake came on is then the data path.
+        let shape = match self.data_path(now) {
             Some((local, remote)) => match self.turn.iter().find(|s| s.relayed == Some(local)) {
                 Some(slot) => crate::PathShape {
                     ipv6: slot.client.server().is_ipv6() && remote.is_ipv6(),
