@@ -183,6 +183,9 @@ pub struct IceAgent {
     pub(crate) remote_pacing: Option<Duration>,
     /// Round-trip time of the last check answered without a retransmission.
     pub(crate) rtt: Option<Duration>,
+    /// Controlled agent: ordinary checks wait until the peer's first check, or until then
+    /// ([`IceConfig::controlled_check_hold`]).
+    pub(crate) ordinary_hold_until: Option<Instant>,
 }
 
 impl IceAgent {
@@ -219,6 +222,7 @@ impl IceAgent {
             rtt: None,
             owner_gathering: false,
             remote_pacing: None,
+            ordinary_hold_until: None,
         }
     }
 
@@ -275,6 +279,10 @@ impl IceAgent {
                 return Ok(());
             }
             self.reset_checklist(now);
+        }
+        let first_session = self.remote_creds.is_none() && self.stats.checks_received == 0;
+        if first_session && !self.config.controlled_check_hold.is_zero() {
+            self.ordinary_hold_until = Some(now + self.config.controlled_check_hold);
         }
         self.remote_creds = Some(creds);
         self.last_remote_candidate_at.get_or_insert(now);

@@ -107,8 +107,14 @@ impl IceAgent {
         let next = match self.triggered.pop_front() {
             Some(i) => Some(i),
             // Once a pair is nominated, ICE is concluded: no further ordinary checks (RFC 8445 §8.1.2).
-            None if !self.is_concluded() => self.next_ordinary_check(),
-            None => None,
+            None if self.is_concluded() => None,
+            None => match self.ordinary_hold_until.filter(|&until| !self.controlling && until > now) {
+                Some(until) => {
+                    self.timers[Timer::Pace as usize] = Some(until);
+                    return;
+                }
+                None => self.next_ordinary_check(),
+            },
         };
         if let Some(i) = next {
             self.start_check(now, i);

@@ -35,6 +35,14 @@ pub struct IceConfig {
     /// When every pair has failed and the peer never signalled end-of-candidates, fail after this long
     /// without a new remote candidate (RFC 8838 §8 lets an agent give up).
     pub trickle_timeout: Duration,
+    /// Controlled agent only: once the peer's credentials are known, hold our ordinary checks until the
+    /// controlling peer's first check arrives, or at most this long (triggered checks are never held;
+    /// RFC 8445 §6.1.4.2 does not say when checks must start). A peer that learns our address from a check
+    /// before it has applied our answer can connect before it knows our DTLS fingerprint; libdatachannel
+    /// 0.24 then fails the handshake (`unknown_ca`). Holding costs nothing when the peer can reach us, and at
+    /// most this long when only our check can open the path (we are behind a NAT, or relay-only). Zero: start
+    /// at once.
+    pub controlled_check_hold: Duration,
 }
 
 impl Default for IceConfig {
@@ -53,6 +61,7 @@ impl Default for IceConfig {
             consent_timeout: Duration::from_secs(30),
             disconnected_timeout: Duration::from_secs(10),
             trickle_timeout: Duration::from_secs(30),
+            controlled_check_hold: Duration::from_millis(100),
         }
     }
 }

@@ -67,6 +67,11 @@ impl IceAgent {
             return;
         }
         self.stats.checks_received += 1;
+        if self.ordinary_hold_until.take().is_some() {
+            // The hold's wake-up is the only pacing timer while it lasts (nothing was sent): the
+            // triggered check below re-arms pacing at once.
+            self.timers[crate::agent::Timer::Pace as usize] = None;
+        }
         let unknown = msg.unknown_comprehension_required();
         if !unknown.is_empty() {
             // RFC 8489 §6.3.1.1: 420 listing what we do not understand.

@@ -528,10 +528,11 @@ fn a_dtls_server_whose_own_check_is_late_sizes_sctp_for_the_direct_path() {
     // The offerer asks to be DTLS client (a=setup:active), so B answers as server. B's own checks are
     // lost, so A's ClientHello (A's check was answered) completes B's handshake before B has a valid
     // pair. B must size SCTP packets for the path the handshake came on (direct), not for the worst
-    // case (relayed), or PLPMTUD searches a smaller range for the whole connection. (B sends three
-    // checks before the channel opens here: its first, the triggered one and a retransmission.)
+    // case (relayed), or PLPMTUD searches a smaller range for the whole connection. (B sends two
+    // checks before the channel opens here: the one A's check triggers and its retransmission; B's
+    // ordinary checks wait for A's first, `IceConfig::controlled_check_hold`.)
     let mut sim = pair(34, lan());
-    sim.endpoint_mut(1).drop_checks_out = 3;
+    sim.endpoint_mut(1).drop_checks_out = 2;
     let now = sim.now();
     let id = sim
         .endpoint_mut(0)
