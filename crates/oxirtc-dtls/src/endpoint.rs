@@ -129,6 +129,7 @@ impl Dtls {
                 accepted_hello: None,
                 completed: None,
                 dropped_hellos: 0,
+                peer_address_validated: false,
             },
             state,
             phase: Phase::Idle,
@@ -166,6 +167,16 @@ impl Dtls {
         if self.flight.is_empty() {
             self.rto = rto;
         }
+    }
+
+    /// Server: whether the transport has proven that the datagrams handed in next come from the peer's
+    /// own address, e.g. ICE got an authenticated answer to a check from it (RFC 8445 §7.2.5.3), which
+    /// also means the address consents to receive (RFC 7675 §1). The cookie exchange exists to prevent
+    /// amplification towards spoofed addresses; where that is not a concern RFC 6347 §4.2.1 lets a server
+    /// skip it, so a ClientHello then gets the server flight at once, one round trip sooner (as
+    /// BoringSSL's DTLS server, and so browsers, always do). Set it per datagram; off by default.
+    pub fn set_peer_address_validated(&mut self, validated: bool) {
+        self.hs.peer_address_validated = validated;
     }
 
     /// Starts the handshake: a client sends its ClientHello; a server just waits.

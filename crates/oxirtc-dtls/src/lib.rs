@@ -65,7 +65,9 @@
 //!   before anything is allocated; up to 8 records (32 KiB) of epoch 1 are held until its keys exist.
 //! - Epoch 0 has no replay window (it is unauthenticated; forged sequence numbers must not be able to
 //!   block the real ClientHello); epoch 1 has the 64-record window of RFC 6347 §4.1.2.6.
-//! - A server with [`DtlsConfig::hello_verify`] keeps no state for a client before its cookie verifies.
+//! - A server with [`DtlsConfig::hello_verify`] keeps no state for a client before its cookie verifies,
+//!   unless the transport proved the client's address ([`Dtls::set_peer_address_validated`], from ICE):
+//!   then the first ClientHello gets the server flight (RFC 6347 §4.2.1 allows skipping the exchange).
 //! - Application data flows only after the peer certificate matched [`Dtls::set_remote_fingerprint`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

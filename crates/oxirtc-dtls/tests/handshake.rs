@@ -86,6 +86,23 @@ fn every_suite_and_group_with_and_without_hello_verify() {
 }
 
 #[test]
+fn a_validated_peer_address_skips_the_cookie_exchange() {
+    // RFC 6347 §4.2.1: the cookie exchange is a SHOULD; where the transport proved the address (ICE),
+    // the server answers the first ClientHello with its flight: one round trip fewer.
+    let cfg = config(CipherSuite::EcdheEcdsaAes128GcmSha256, NamedGroup::X25519, true);
+    let mut p = Pair::new(cfg.clone(), cfg, 90);
+    p.server.set_peer_address_validated(true);
+    assert!(p.connect(200));
+    assert_eq!(p.server.stats().hello_verify_sent, 0);
+    assert_eq!(
+        p.client_sent.len(),
+        2,
+        "ClientHello, then the client's second flight"
+    );
+    exchange_both_ways(&mut p);
+}
+
+#[test]
 fn server_preference_picks_suite_and_srtp_profile() {
     let client = DtlsConfig {
         srtp_profiles: vec![SrtpProfile::Aes128CmHmacSha1_80, SrtpProfile::AeadAes256Gcm],

@@ -486,6 +486,17 @@ impl IceAgent {
         self.selected.as_ref().is_some_and(|s| s.remote == addr) || self.remote.iter().any(|c| c.addr == addr)
     }
 
+    /// Whether `addr` is the remote end of a valid pair: one of our checks, signed with the peer's
+    /// password, was answered from it (RFC 8445 §7.2.5.3), so the address is proven to be the peer's
+    /// and to accept our traffic (RFC 7675 §1), unlike an address only named in a candidate.
+    pub fn is_validated_remote(&self, addr: SocketAddr) -> bool {
+        self.selected.as_ref().is_some_and(|s| s.remote == addr)
+            || self
+                .pairs
+                .iter()
+                .any(|p| p.is_valid() && self.remote[p.remote].addr == addr)
+    }
+
     /// Frees the spare capacity check, transmit and event queues kept from connectivity checks:
     /// nothing they hold is dropped, only room for more. For a connection that has gone quiet;
     /// consent checks (RFC 7675) allocate their slot again when they run.

@@ -108,7 +108,10 @@ impl IceAgent {
             Some(i) => Some(i),
             // Once a pair is nominated, ICE is concluded: no further ordinary checks (RFC 8445 §8.1.2).
             None if self.is_concluded() => None,
-            None => match self.ordinary_hold_until.filter(|&until| !self.controlling && until > now) {
+            None => match self
+                .ordinary_hold_until
+                .filter(|&until| !self.controlling && until > now)
+            {
                 Some(until) => {
                     self.timers[Timer::Pace as usize] = Some(until);
                     return;

@@ -75,12 +75,19 @@ fn controlled_agent_waits_for_the_peer_check_then_answers_with_a_triggered_check
     let now = start();
     let mut a = agent(now, false);
     let early = requests_to_peer(&mut a, now, now + HOLD / 2);
-    assert!(early.is_empty(), "ordinary checks left during the hold: {early:?}");
+    assert!(
+        early.is_empty(),
+        "ordinary checks left during the hold: {early:?}"
+    );
 
     let t = now + HOLD / 2;
     a.handle_receive(t, PEER.parse().unwrap(), LOCAL.parse().unwrap(), &peer_check(&a));
     let answered = requests_to_peer(&mut a, t, t + Duration::from_millis(1));
-    assert_eq!(answered.first(), Some(&Duration::ZERO), "the triggered check waited: {answered:?}");
+    assert_eq!(
+        answered.first(),
+        Some(&Duration::ZERO),
+        "the triggered check waited: {answered:?}"
+    );
 }
 
 #[test]
@@ -95,7 +102,10 @@ fn controlled_agent_starts_its_own_checks_when_the_hold_ends_without_a_peer_chec
 fn controlling_agent_and_a_zero_hold_check_at_once() {
     let now = start();
     let mut controlling = agent(now, true);
-    assert_eq!(requests_to_peer(&mut controlling, now, now + HOLD).first(), Some(&Duration::ZERO));
+    assert_eq!(
+        requests_to_peer(&mut controlling, now, now + HOLD).first(),
+        Some(&Duration::ZERO)
+    );
 
     let config = IceConfig {
         controlled_check_hold: Duration::ZERO,
@@ -110,5 +120,8 @@ fn controlling_agent_and_a_zero_hold_check_at_once() {
     a.set_remote_credentials(now, peer).unwrap();
     a.add_remote_candidate(now, Candidate::host(PEER.parse().unwrap(), 65535))
         .unwrap();
-    assert_eq!(requests_to_peer(&mut a, now, now + HOLD).first(), Some(&Duration::ZERO));
+    assert_eq!(
+        requests_to_peer(&mut a, now, now + HOLD).first(),
+        Some(&Duration::ZERO)
+    );
 }

@@ -137,6 +137,9 @@ pub(crate) struct Shared {
     pub completed: Option<Session>,
     /// ClientHellos dropped before a cookie was verified (malformed or not a ClientHello).
     pub dropped_hellos: u64,
+    /// Server: the transport proved the peer's address (see [`crate::Dtls::set_peer_address_validated`]),
+    /// so a ClientHello is answered without a cookie exchange.
+    pub peer_address_validated: bool,
 }
 
 /// Never prints the cookie secret or keys.

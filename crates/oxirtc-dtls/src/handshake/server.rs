@@ -44,7 +44,8 @@ impl ExpectClientHello {
                 return Ok(State::ExpectClientHello(self));
             }
         };
-        if hs.config.hello_verify {
+        // RFC 6347 §4.2.1: the cookie exchange MAY be skipped where amplification is not a problem.
+        if hs.config.hello_verify && !hs.peer_address_validated {
             let expected = cookie(hs, &ch);
             if !ct_eq(ch.cookie, &expected) {
                 let body = msgs::encode_hello_verify_request(&expected);

@@ -296,7 +296,7 @@ impl Rtc {
                     return;
                 }
                 self.last_dtls_path = Some((destination, source));
-                self.receive_dtls(now, data);
+                self.receive_dtls(now, source, data);
             }
             PacketKind::Zrtp | PacketKind::TurnChannel | PacketKind::Rtp | PacketKind::Unknown => {
                 tracing::trace!(%source, first = data.first(), "rtc: dropping datagram of no known use");

@@ -1,5 +1,6 @@
 //! Offer/answer on an [`Rtc`] (RFC 8829 §5): creating and applying descriptions, ICE and DTLS roles.
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use oxirtc_dtls::{Dtls, Role};
@@ -304,7 +305,7 @@ impl Rtc {
         false
     }
 
-    pub(crate) fn receive_dtls(&mut self, now: Instant, data: &[u8]) {
+    pub(crate) fn receive_dtls(&mut self, now: Instant, source: SocketAddr, data: &[u8]) {
         tracing::trace!(
             len = data.len(),
             early = self.dtls.is_none(),
@@ -312,6 +313,11 @@ impl Rtc {
         );
         match self.dtls.as_mut() {
             Some(d) => {
+                if !d.is_handshake_complete() {
+                    // A ClientHello from an address our own check proved needs no cookie exchange
+                    // (RFC 6347 §4.2.1, RFC 8445 §7.2.5.3): the server flight goes one round trip sooner.
+                    d.set_peer_address_validated(self.ice.is_validated_remote(source));
+                }
                 // Each SCTP packet goes to the association straight from DTLS's plaintext buffer (no
                 // copy, no allocation); before the association exists it is queued as an event.
                 let sctp = &mut self.sctp;
