@@ -37,6 +37,12 @@ impl IceAgent {
             // RFC 8445 §11: Binding indications are keepalives; nothing to do.
             Class::Indication => {}
         }
+        // RFC 8445 §7.3.1.4: a triggered check that pacing lets go now leaves with the response,
+        // without waiting for the owner's timer (a coarse one would add up to its granularity).
+        if self.timer_due(crate::agent::Timer::Pace, now) {
+            self.timers[crate::agent::Timer::Pace as usize] = None;
+            self.pace(now);
+        }
         self.update_state(now);
     }
 

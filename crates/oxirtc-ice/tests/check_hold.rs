@@ -125,3 +125,22 @@ fn controlling_agent_and_a_zero_hold_check_at_once() {
         Some(&Duration::ZERO)
     );
 }
+
+#[test]
+fn the_triggered_check_leaves_with_the_response_without_a_timer_turn() {
+    // The owner need not run handle_timeout (its timer may be coarse): the check the peer's request
+    // triggers (RFC 8445 §7.3.1.4) is ready right after handle_receive.
+    let now = start();
+    let mut a = agent(now, false);
+    a.handle_receive(
+        now,
+        PEER.parse().unwrap(),
+        LOCAL.parse().unwrap(),
+        &peer_check(&a),
+    );
+    let mut classes = Vec::new();
+    while let Some(x) = a.poll_transmit(now) {
+        classes.push(Message::parse(&x.contents).unwrap().class());
+    }
+    assert_eq!(classes, [Class::Success, Class::Request]);
+}
