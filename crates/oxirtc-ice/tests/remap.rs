@@ -1,6 +1,7 @@
 //! A NAT that forgets one side's mapping mid-session and makes a new one on another port (RFC 4787 §4.3
-//! mapping timeout after a path cut): ICE moves the selected pair to the new mapping without signaling
-//! (`recovery.rs`), for either role of the side behind the NAT.
+//! mapping timeout after a path cut, or every mapping flushed at once while nothing is cut): ICE moves
+//! the selected pair to the new mapping without signaling (`recovery.rs`), for either role of the side
+//! behind the NAT.
 #![allow(clippy::unwrap_used)] // test helpers: a failed set-up should panic loudly
 
 mod common;
@@ -103,5 +104,71 @@ fn controlling_side_behind_a_remapping_nat_keeps_the_connection() {
 fn controlled_side_behind_a_remapping_nat_keeps_the_connection() {
     for seed in [1, 2, 3] {
         survives_remap(false, seed);
+    }
+}
+
+/// `netlab.sh remap` in the simulator: the controlling agent's symmetric NAT forgets every mapping at
+/// once (a NAT reboot, `conntrack -F`) while nothing is cut. The controlling agent's pair keeps working
+/// from its side (its consent checks leave through the new mapping and are answered), so it never goes
+/// stale and never renominates; the controlled public agent must follow on its own: it learns the new
+/// mapping from the controlling agent's next consent check (USE-CANDIDATE, RFC 8445 §7.3.1.3-5), checks
+/// it, and moves there once its own pair is stale (`recovery.rs`). The flush lands at every 500 ms of
+/// the consent phase, so both ways of moving are taken: with the new pair's answer still fresh when the
+/// old pair goes stale, and after rechecking it on the next check from the peer.
+fn follows_a_nat_flush(seed: u64, offset: Duration) {
+    let mut lab = Lab::new(Setup {
+        seed,
+        left: Place::Nat(NatConfig {
+            port_preservation: false,
+            ..NatConfig::symmetric()
+        }),
+        right: Place::Public,
+        link: link(),
+        ..Setup::default()
+    });
+    assert!(lab.run_until(Duration::from_secs(30), |l| l.connected()));
+    lab.run_until(Duration::from_secs(2) + offset, |_| false);
+    let (_, old_mapping) = lab.agent(lab.right).selected_pair().unwrap();
+    let private_pair = lab.agent(lab.left).selected_pair();
+    let flushed_at = lab.sim.now();
+    lab.sim.net.reset_nat(lab.left_nat.unwrap());
+    let moved = lab.run_until(Duration::from_secs(25), |l| {
+        l.agent(l.right)
+            .selected_pair()
+            .is_some_and(|(_, r)| r != old_mapping)
+    });
+    assert!(
+        moved,
+        "seed {seed}, flush {offset:?} after connecting: the controlled side stayed on {old_mapping} ({:?})",
+        lab.agent(lab.right).state()
+    );
+    // Consent holds on the new path for longer than the consent timeout.
+    lab.run_until(Duration::from_secs(40), |_| false);
+    assert!(
+        lab.connected(),
+        "seed {seed}, flush {offset:?}: lost the new path"
+    );
+    assert_ne!(lab.agent(lab.right).selected_pair().unwrap().1, old_mapping);
+    assert_eq!(
+        lab.agent(lab.left).selected_pair(),
+        private_pair,
+        "the controlling side's own pair never changed"
+    );
+    let failed = [lab.left, lab.right].iter().any(|&i| {
+        lab.sim
+            .endpoint(i)
+            .events()
+            .iter()
+            .any(|(t, e)| *t > flushed_at && *e == IceEvent::StateChanged(IceConnectionState::Failed))
+    });
+    assert!(!failed, "seed {seed}, flush {offset:?}: ICE failed on the way");
+}
+
+#[test]
+fn the_controlled_side_follows_when_the_controlling_sides_nat_forgets_its_mappings() {
+    for seed in [1, 2, 3] {
+        for half_seconds in 0..12 {
+            follows_a_nat_flush(seed, Duration::from_millis(500 * half_seconds));
+        }
     }
 }

@@ -226,6 +226,15 @@ impl Nat {
         Ok(SocketAddr::new(self.public_ip, port))
     }
 
+    /// Forgets every mapping at once, as a NAT does when it reboots or its state table is flushed: the
+    /// next outbound packet of each internal endpoint gets a new mapping (RFC 4787 §4.2.1 port choice),
+    /// and inbound packets to the old external ports are filtered.
+    pub(crate) fn forget_mappings(&mut self) {
+        debug!(mappings = self.by_port.len(), "NAT forgets every mapping");
+        self.by_port.clear();
+        self.by_key.clear();
+    }
+
     /// RFC 4787 §4.2.1: preserve the port if asked and free, otherwise a random free port.
     fn allocate_port(&mut self, internal_port: u16) -> Option<u16> {
         if self.config.port_preservation && !self.by_port.contains_key(&internal_port) {
@@ -390,5 +399,23 @@ mod tests {
             ..NatConfig::full_cone()
         });
         assert!(n.outbound(addr("10.0.0.2:5000"), y, t).is_ok());
+    }
+
+    #[test]
+    fn forgotten_mappings_filter_the_old_port_and_remap_on_the_next_packet() {
+        let t = start();
+        let (internal, y) = (addr("10.0.0.2:5000"), addr("198.51.100.1:3478"));
+        let mut n = nat(NatConfig {
+            port_preservation: false,
+            ..NatConfig::symmetric()
+        });
+        let old = n.outbound(internal, y, t).unwrap();
+        assert_eq!(n.inbound(y, old.port(), t), Ok(internal));
+        n.forget_mappings();
+        assert_eq!(n.live_mappings(t), 0);
+        assert_eq!(n.inbound(y, old.port(), t), Err(DropReason::Filtered));
+        let new = n.outbound(internal, y, t).unwrap();
+        assert_ne!(new.port(), old.port());
+        assert_eq!(n.inbound(y, new.port(), t), Ok(internal));
     }
 }

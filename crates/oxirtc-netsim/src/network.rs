@@ -314,6 +314,15 @@ impl Network {
             .mapped_address(internal, destination, self.clock)
     }
 
+    /// The NAT forgets every mapping now (a reboot, or `conntrack -F`): each internal endpoint gets a new
+    /// external address on its next outbound packet; packets still in flight to an old mapping are
+    /// filtered when they reach the NAT. Does nothing for an unknown NAT.
+    pub fn reset_nat(&mut self, nat: NatId) {
+        if let Some(n) = self.nats.get_mut(nat.index()) {
+            n.nat.forget_mappings();
+        }
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> NetStats {
         self.stats

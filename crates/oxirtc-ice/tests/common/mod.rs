@@ -153,6 +153,9 @@ pub struct Lab {
     pub right: usize,
     pub left_host: oxirtc_netsim::HostId,
     pub right_host: oxirtc_netsim::HostId,
+    /// The NAT each side is behind, if any.
+    pub left_nat: Option<oxirtc_netsim::NatId>,
+    pub right_nat: Option<oxirtc_netsim::NatId>,
     /// Signal end-of-candidates once a side's gathering completes.
     pub end_of_candidates: bool,
 }
@@ -172,17 +175,19 @@ impl Lab {
             Place::Public => (
                 net.add_host(public.parse().unwrap(), None, setup.link.clone()),
                 public.to_owned(),
+                None,
             ),
             Place::Nat(cfg) => {
                 let nat = net.add_nat(public.parse().unwrap(), cfg.clone());
                 (
                     net.add_host(private.parse().unwrap(), Some(nat), setup.link.clone()),
                     private.to_owned(),
+                    Some(nat),
                 )
             }
         };
-        let (left_host, left_ip) = place(&setup.left, "10.0.1.2", "203.0.113.1", &mut net);
-        let (right_host, right_ip) = place(&setup.right, "10.0.2.2", "203.0.113.2", &mut net);
+        let (left_host, left_ip, left_nat) = place(&setup.left, "10.0.1.2", "203.0.113.1", &mut net);
+        let (right_host, right_ip, right_nat) = place(&setup.right, "10.0.2.2", "203.0.113.2", &mut net);
         let mut sim = Simulation::new(net);
         let mk = |cfg: &IceConfig, seed: u8| {
             let mut cfg = cfg.clone();
@@ -213,6 +218,8 @@ impl Lab {
             right,
             left_host,
             right_host,
+            left_nat,
+            right_nat,
             end_of_candidates: true,
         };
         lab.exchange_credentials_and_hosts();
