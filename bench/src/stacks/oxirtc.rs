@@ -1,5 +1,6 @@
 //! oxirtc through its async API (`oxirtc-tokio`).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -10,6 +11,31 @@ use oxirtc_tokio::{
 
 use crate::workload::{cpu_time, expected_crc, judge, Outcome, Pattern, Transfer, Verifier};
 
+/// Switch off what oxirtc does by default that the other two stacks do not (`--oxirtc-plain`).
+static PLAIN: AtomicBool = AtomicBool::new(false);
+
+/// Run oxirtc without SCTP zero checksum, without path MTU discovery and without UDP GSO/GRO.
+pub fn set_plain(plain: bool) {
+    PLAIN.store(plain, Ordering::Relaxed);
+}
+
+/// Whether `--oxirtc-plain` is in effect.
+pub fn plain() -> bool {
+    PLAIN.load(Ordering::Relaxed)
+}
+
+/// `Config::loopback()`, or with `--oxirtc-plain` the same without the three extras: SCTP zero
+/// checksum (RFC 9653), PLPMTUD above the 1200-byte base (RFC 8899), UDP GSO/GRO.
+fn config() -> Config {
+    let mut c = Config::loopback();
+    if plain() {
+        c.rtc.sctp.zero_checksum_dtls = false;
+        c.rtc.path_mtu.discovery = false;
+        c.udp_batching = false;
+    }
+    c
+}
+
 struct Pair {
     a: PeerConnection,
     b: PeerConnection,
@@ -18,8 +44,8 @@ struct Pair {
 }
 
 async fn connect(reliable: bool) -> anyhow::Result<(Pair, Duration)> {
-    let a = PeerConnection::new(Config::loopback()).await?;
-    let b = PeerConnection::new(Config::loopback()).await?;
+    let a = PeerConnection::new(config()).await?;
+    let b = PeerConnection::new(config()).await?;
     let init = if reliable {
         DataChannelInit::default()
     } else {
@@ -101,13 +127,20 @@ pub async fn transfer(pattern: &Pattern, t: Transfer) -> anyhow::Result<Outcome>
     })
 }
 
-/// `pairs` connected pairs, each with an open channel, kept alive together; returns them so the
-/// caller measures memory while they exist.
-pub async fn idle_pairs(pairs: usize) -> anyhow::Result<Vec<Box<dyn std::any::Any + Send>>> {
+/// `pairs` connected pairs, each with an open channel, set up `batch` at a time (concurrently) and
+/// kept alive together (their driver tasks keep running); returns them so the caller measures
+/// memory while they exist.
+pub async fn idle_pairs(pairs: usize, batch: usize) -> anyhow::Result<Vec<Box<dyn std::any::Any + Send>>> {
     let mut out: Vec<Box<dyn std::any::Any + Send>> = Vec::with_capacity(pairs);
-    for _ in 0..pairs {
-        let (pair, _) = connect(true).await?;
-        out.push(Box::new(pair));
+    while out.len() < pairs {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..batch.clamp(1, pairs - out.len()) {
+            set.spawn(connect(true));
+        }
+        while let Some(joined) = set.join_next().await {
+            let (pair, _) = joined.context("oxirtc connect task")??;
+            out.push(Box::new(pair));
+        }
     }
     Ok(out)
 }
