@@ -2,7 +2,7 @@
 //! loopback UDP, host candidates only, the same workloads for each, every byte checked.
 //!
 //! `oxirtc-bench [--quick] [--runs N] [--stacks oxirtc,webrtc-rs,str0m] [--figures setup,bulk64,...]
-//! [--oxirtc-plain] [--str0m-threads N] [--str0m-writes-per-drain N] [--str0m-socket-buffer BYTES]
+//! [--oxirtc-plain] [--oxirtc-off zero-checksum,pmtud,gso] [--str0m-threads N] [--str0m-writes-per-drain N] [--str0m-socket-buffer BYTES]
 //! [--webrtc-socket-buffer BYTES] [--webrtc-reactors N]`
 
 mod stacks;
@@ -85,8 +85,8 @@ struct Settings {
     idle_pairs: usize,
     stacks: Vec<&'static str>,
     figures: Vec<Figure>,
-    /// oxirtc without zero checksum, PLPMTUD and GSO/GRO.
-    oxirtc_plain: bool,
+    /// The oxirtc column's label: which of its extras are off (`stacks::oxirtc::label`).
+    oxirtc_label: String,
     /// str0m's loop threads for every figure (`--str0m-threads`); otherwise `str0m_threads`.
     str0m_threads: Option<usize>,
     /// The stack-tuning arguments as given, handed on to the idle-memory children.
@@ -108,7 +108,7 @@ fn parse_args() -> anyhow::Result<Settings> {
         idle_pairs: 100,
         stacks: STACKS.to_vec(),
         figures: Figure::ALL.to_vec(),
-        oxirtc_plain: false,
+        oxirtc_label: String::new(),
         str0m_threads: None,
         tuning: Vec::new(),
         idle_child: None,
@@ -142,9 +142,20 @@ fn parse_args() -> anyhow::Result<Settings> {
                     .collect();
             }
             "--oxirtc-plain" => {
-                s.oxirtc_plain = true;
-                stacks::oxirtc::set_plain(true);
+                for name in ["zero-checksum", "pmtud", "gso"] {
+                    stacks::oxirtc::switch_off(name);
+                }
                 s.tuning.push(a);
+            }
+            "--oxirtc-off" => {
+                let list = args.next().context("--oxirtc-off zero-checksum,pmtud,gso")?;
+                for name in list.split(',') {
+                    if !stacks::oxirtc::switch_off(name) {
+                        bail!("--oxirtc-off: {name}? (zero-checksum, pmtud, gso)");
+                    }
+                }
+                s.tuning.push(a);
+                s.tuning.push(list);
             }
             "--str0m-threads"
             | "--str0m-writes-per-drain"
@@ -404,7 +415,7 @@ fn median(v: &mut [f64]) -> f64 {
 
 fn report(s: &Settings, samples: &mut Samples) {
     println!();
-    let oxirtc = if s.oxirtc_plain { "oxirtc plain" } else { "oxirtc" };
+    let oxirtc = &s.oxirtc_label;
     println!(
         "{:<40} {:>24} {:>24} {:>24} {:>9} {:>9}",
         "figure (min / median / max)", oxirtc, "webrtc-rs", "str0m", "ox/wrtc", "ox/str0m"
@@ -446,13 +457,13 @@ fn report(s: &Settings, samples: &mut Samples) {
         );
         let num = |k: &str| med.get(k).map_or("null".to_string(), |v| format!("{v:.3}"));
         json.push(format!(
-            "{{\"figure\":\"{}\",\"oxirtc\":{},\"webrtc_rs\":{},\"str0m\":{},\"runs\":{},\"oxirtc_plain\":{}}}",
+            "{{\"figure\":\"{}\",\"oxirtc\":{},\"webrtc_rs\":{},\"str0m\":{},\"runs\":{},\"oxirtc_config\":\"{}\"}}",
             f.key(),
             num("oxirtc"),
             num("webrtc-rs"),
             num("str0m"),
             s.runs,
-            s.oxirtc_plain
+            s.oxirtc_label
         ));
     }
     println!();
@@ -462,7 +473,8 @@ fn report(s: &Settings, samples: &mut Samples) {
 }
 
 fn main() -> anyhow::Result<()> {
-    let s = parse_args()?;
+    let mut s = parse_args()?;
+    s.oxirtc_label = stacks::oxirtc::label();
     if let Some((stack, pairs, way)) = &s.idle_child {
         stacks::str0m::set_threads(s.str0m_threads.unwrap_or(str0m_threads(Figure::IdleSteady)));
         let kib = idle_child(stack, *pairs, way)?;

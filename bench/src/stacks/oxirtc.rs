@@ -11,28 +11,50 @@ use oxirtc_tokio::{
 
 use crate::workload::{cpu_time, expected_crc, judge, Outcome, Pattern, Transfer, Verifier};
 
-/// Switch off what oxirtc does by default that the other two stacks do not (`--oxirtc-plain`).
-static PLAIN: AtomicBool = AtomicBool::new(false);
+/// oxirtc's defaults that the other two stacks lack, each switchable off (`--oxirtc-plain` turns
+/// all three off; `--oxirtc-off zero-checksum,pmtud,gso` any of them).
+static ZERO_CHECKSUM: AtomicBool = AtomicBool::new(true);
+static PMTUD: AtomicBool = AtomicBool::new(true);
+static UDP_BATCHING: AtomicBool = AtomicBool::new(true);
 
-/// Run oxirtc without SCTP zero checksum, without path MTU discovery and without UDP GSO/GRO.
-pub fn set_plain(plain: bool) {
-    PLAIN.store(plain, Ordering::Relaxed);
+/// Switches one of the extras off by name (`zero-checksum`, `pmtud`, `gso`); false if unknown.
+pub fn switch_off(name: &str) -> bool {
+    let flag = match name {
+        "zero-checksum" => &ZERO_CHECKSUM,
+        "pmtud" => &PMTUD,
+        "gso" => &UDP_BATCHING,
+        _ => return false,
+    };
+    flag.store(false, Ordering::Relaxed);
+    true
 }
 
-/// Whether `--oxirtc-plain` is in effect.
-pub fn plain() -> bool {
-    PLAIN.load(Ordering::Relaxed)
+/// The column label: "oxirtc", "oxirtc plain" (all three off), or which are off.
+pub fn label() -> String {
+    let off: Vec<&str> = [
+        (&ZERO_CHECKSUM, "zero-checksum"),
+        (&PMTUD, "pmtud"),
+        (&UDP_BATCHING, "gso"),
+    ]
+    .iter()
+    .filter(|(f, _)| !f.load(Ordering::Relaxed))
+    .map(|(_, n)| *n)
+    .collect();
+    match off.len() {
+        0 => "oxirtc".into(),
+        3 => "oxirtc plain".into(),
+        _ => format!("oxirtc -{}", off.join(",-")),
+    }
 }
 
-/// `Config::loopback()`, or with `--oxirtc-plain` the same without the three extras: SCTP zero
-/// checksum (RFC 9653), PLPMTUD above the 1200-byte base (RFC 8899), UDP GSO/GRO.
+/// `Config::loopback()` with the extras that are switched off removed: SCTP zero checksum
+/// (RFC 9653), PLPMTUD above the 1200-byte base (RFC 8899; packets stay at the base), batched UDP
+/// I/O (GSO, GRO, recvmmsg).
 fn config() -> Config {
     let mut c = Config::loopback();
-    if plain() {
-        c.rtc.sctp.zero_checksum_dtls = false;
-        c.rtc.path_mtu.discovery = false;
-        c.udp_batching = false;
-    }
+    c.rtc.sctp.zero_checksum_dtls = ZERO_CHECKSUM.load(Ordering::Relaxed);
+    c.rtc.path_mtu.discovery = PMTUD.load(Ordering::Relaxed);
+    c.udp_batching = UDP_BATCHING.load(Ordering::Relaxed);
     c
 }
 
