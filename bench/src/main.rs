@@ -2,8 +2,9 @@
 //! loopback UDP, host candidates only, the same workloads for each, every byte checked.
 //!
 //! `oxirtc-bench [--quick] [--runs N] [--stacks oxirtc,webrtc-rs,str0m] [--figures setup,bulk64,...]
-//! [--oxirtc-plain] [--oxirtc-off zero-checksum,pmtud,gso] [--str0m-threads N] [--str0m-writes-per-drain N] [--str0m-socket-buffer BYTES]
-//! [--webrtc-socket-buffer BYTES] [--webrtc-reactors N]`
+//! [--oxirtc-plain] [--oxirtc-off zero-checksum,pmtud,gso] [--str0m-threads N]
+//! [--str0m-writes-per-drain N] [--str0m-socket-buffer BYTES] [--str0m-sctp-buffer BYTES]
+//! [--webrtc-socket-buffer BYTES] [--webrtc-reactors N]` (README.md says what each is for)
 
 mod stacks;
 mod workload;
@@ -160,6 +161,7 @@ fn parse_args() -> anyhow::Result<Settings> {
             "--str0m-threads"
             | "--str0m-writes-per-drain"
             | "--str0m-socket-buffer"
+            | "--str0m-sctp-buffer"
             | "--webrtc-socket-buffer"
             | "--webrtc-reactors" => {
                 let v = args.next().with_context(|| format!("{a} N"))?;
@@ -168,6 +170,7 @@ fn parse_args() -> anyhow::Result<Settings> {
                     "--str0m-threads" => s.str0m_threads = Some(n),
                     "--str0m-writes-per-drain" => stacks::str0m::set_writes_per_drain(n),
                     "--str0m-socket-buffer" => stacks::str0m::set_socket_buffer(n),
+                    "--str0m-sctp-buffer" => stacks::str0m::set_sctp_buffer(n),
                     "--webrtc-socket-buffer" => stacks::webrtc_rs::set_socket_buffer(n),
                     _ => stacks::webrtc_rs::set_reactors(n),
                 }

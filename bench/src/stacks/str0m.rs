@@ -39,6 +39,10 @@ static WRITES_PER_DRAIN: AtomicUsize = AtomicUsize::new(usize::MAX);
 /// `--str0m-socket-buffer`).
 static SOCKET_BUFFER: AtomicUsize = AtomicUsize::new(2 * 1024 * 1024);
 
+/// str0m's data-channel send buffer (`set_sctp_max_buffered_amount`); 0 keeps its default, 128 KiB
+/// (`--str0m-sctp-buffer`).
+static SCTP_BUFFER: AtomicUsize = AtomicUsize::new(0);
+
 /// Sends that found the socket buffer full (retried after a yield), and sends given up on.
 static SEND_FULL: AtomicU64 = AtomicU64::new(0);
 static SEND_DROPPED: AtomicU64 = AtomicU64::new(0);
@@ -56,6 +60,11 @@ pub fn set_writes_per_drain(n: usize) {
 /// Socket buffer size str0m's sockets ask for.
 pub fn set_socket_buffer(bytes: usize) {
     SOCKET_BUFFER.store(bytes, Ordering::Relaxed);
+}
+
+/// str0m's data-channel send buffer in bytes (0: its default).
+pub fn set_sctp_buffer(bytes: usize) {
+    SCTP_BUFFER.store(bytes, Ordering::Relaxed);
 }
 
 /// Installs the crypto provider once per process.
@@ -82,8 +91,13 @@ fn peer() -> anyhow::Result<Peer> {
     }
     socket.set_nonblocking(true)?;
     let local = socket.local_addr()?;
-    // str0m's default SCTP send buffer (128 KiB) is kept: 1 MiB made it slower here.
-    let mut rtc = Rtc::builder().build(Instant::now());
+    // str0m's default data-channel send buffer (128 KiB) unless `--str0m-sctp-buffer` says other.
+    let mut builder = Rtc::builder();
+    let sctp_buffer = SCTP_BUFFER.load(Ordering::Relaxed);
+    if sctp_buffer > 0 {
+        builder = builder.set_sctp_max_buffered_amount(sctp_buffer);
+    }
+    let mut rtc = builder.build(Instant::now());
     let candidate = Candidate::host(local, "udp").map_err(|e| anyhow!("str0m candidate: {e}"))?;
     rtc.add_local_candidate(candidate);
     Ok(Peer {
