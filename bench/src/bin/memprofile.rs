@@ -4,7 +4,8 @@
 //! (the innermost frame in oxirtc, tokio, quinn-udp, bytes or crypto code) and by size. Bench-only: a counting global allocator that records a
 //! backtrace for every allocation made while tracking is on (slow; a profiling tool, not a figure).
 //!
-//! `memprofile [PAIRS] [IDLE_SECONDS]`
+//! `memprofile [PAIRS] [IDLE_SECONDS] [nosites]` (`nosites`: no recorder, so the RSS and malloc
+//! totals are the connections' alone)
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::backtrace::Backtrace;
@@ -89,6 +90,39 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
+/// glibc's `struct mallinfo2` (malloc(3)): every field a `size_t`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct MallInfo2 {
+    arena: usize,
+    ordblks: usize,
+    smblks: usize,
+    hblks: usize,
+    hblkhd: usize,
+    usmblks: usize,
+    fsmblks: usize,
+    uordblks: usize,
+    fordblks: usize,
+    keepcost: usize,
+}
+
+extern "C" {
+    /// glibc 2.33+: the allocator's totals over all arenas.
+    fn mallinfo2() -> MallInfo2;
+}
+
+/// (bytes handed out, bytes free inside the arenas, bytes the arenas and mmapped chunks hold).
+fn malloc_totals() -> (f64, f64, f64) {
+    // SAFETY: mallinfo2 takes no arguments and returns a plain struct by value.
+    let m = unsafe { mallinfo2() };
+    let _ = (m.ordblks, m.smblks, m.hblks, m.usmblks, m.fsmblks, m.keepcost);
+    (
+        (m.uordblks + m.hblkhd) as f64,
+        m.fordblks as f64,
+        (m.arena + m.hblkhd) as f64,
+    )
+}
+
 fn rss_kib() -> f64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
     let pages: f64 = statm
@@ -172,6 +206,7 @@ fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let pairs: usize = args.next().map_or(Ok(20), |a| a.parse()).context("PAIRS")?;
     let idle: u64 = args.next().map_or(Ok(3), |a| a.parse()).context("IDLE_SECONDS")?;
+    let sites = args.next().as_deref() != Some("nosites");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -181,22 +216,38 @@ fn main() -> anyhow::Result<()> {
     let _warm = rt.block_on(pair())?;
     rt.block_on(tokio::time::sleep(Duration::from_secs(1)));
     let rss0 = rss_kib();
-    TRACK.store(true, Ordering::Relaxed);
+    let malloc0 = malloc_totals();
+    TRACK.store(sites, Ordering::Relaxed);
     let t0 = Instant::now();
     let mut held = Vec::new();
     for _ in 0..pairs {
         held.push(rt.block_on(pair())?);
     }
-    eprintln!(
-        "{pairs} pairs up in {:.1} s (tracking slows set-up)",
-        t0.elapsed().as_secs_f64()
-    );
+    eprintln!("{pairs} pairs up in {:.1} s", t0.elapsed().as_secs_f64());
     rt.block_on(tokio::time::sleep(Duration::from_secs(idle)));
     TRACK.store(false, Ordering::Relaxed);
     let conns = (2 * pairs) as f64;
     println!(
-        "per connection after {idle} s idle: RSS {:.1} KiB (includes the recorder's backtraces)",
-        (rss_kib() - rss0) / conns
+        "per connection after {idle} s idle: RSS {:.1} KiB{}",
+        (rss_kib() - rss0) / conns,
+        if sites {
+            " (includes the recorder's backtraces)"
+        } else {
+            ""
+        }
+    );
+    let malloc1 = malloc_totals();
+    println!(
+        "glibc malloc per connection: in use +{:.1} KiB, free inside its arenas +{:.1} KiB, \
+         arenas and mmapped chunks +{:.1} KiB{}",
+        (malloc1.0 - malloc0.0) / 1024.0 / conns,
+        (malloc1.1 - malloc0.1) / 1024.0 / conns,
+        (malloc1.2 - malloc0.2) / 1024.0 / conns,
+        if sites {
+            " (in use includes the recorder's backtraces)"
+        } else {
+            ""
+        }
     );
     let records = RECORDS
         .lock()
