@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the side-by-side benchmark in release mode and runs it: oxirtc against webrtc-rs and str0m,
 # two peers in one process over loopback UDP. Arguments go to the binary (--quick for a smoke run,
-# --runs N, --stacks oxirtc,str0m, --figures bulk64,small, ...).
+# --runs N, --stacks oxirtc,str0m, --figures bulk64,small, --oxirtc-plain, ...; see README.md).
 set -euo pipefail
 cd "$(dirname "$0")"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"

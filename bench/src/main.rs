@@ -1,7 +1,10 @@
 //! Side-by-side data-channel benchmarks: oxirtc, webrtc-rs and str0m, two peers in one process over
 //! loopback UDP, host candidates only, the same workloads for each, every byte checked.
 //!
-//! `oxirtc-bench [--quick] [--runs N] [--stacks oxirtc,webrtc-rs,str0m] [--figures setup,bulk64,...]`
+//! `oxirtc-bench [--quick] [--runs N] [--stacks oxirtc,webrtc-rs,str0m] [--figures setup,bulk64,...]
+//! [--oxirtc-plain] [--oxirtc-off zero-checksum,pmtud,gso] [--str0m-threads N]
+//! [--str0m-writes-per-drain N] [--str0m-socket-buffer BYTES] [--str0m-sctp-buffer BYTES]
+//! [--webrtc-socket-buffer BYTES] [--webrtc-reactors N]` (README.md says what each is for)
 
 mod stacks;
 mod workload;
@@ -11,7 +14,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use workload::{rss_bytes, Outcome, Pattern, Transfer};
+use workload::{peak_rss_bytes, reset_peak_rss, rss_bytes, Outcome, Pattern, Transfer};
 
 const STACKS: [&str; 3] = ["oxirtc", "webrtc-rs", "str0m"];
 
@@ -23,18 +26,20 @@ enum Figure {
     Small,
     Unreliable,
     CpuPerGb,
-    IdleMemory,
+    IdleSteady,
+    IdlePeak,
 }
 
 impl Figure {
-    const ALL: [Figure; 7] = [
+    const ALL: [Figure; 8] = [
         Figure::Setup,
         Figure::Bulk64,
         Figure::Bulk16,
         Figure::Small,
         Figure::Unreliable,
         Figure::CpuPerGb,
-        Figure::IdleMemory,
+        Figure::IdleSteady,
+        Figure::IdlePeak,
     ];
     fn key(self) -> &'static str {
         match self {
@@ -44,7 +49,8 @@ impl Figure {
             Figure::Small => "small_kmsgs",
             Figure::Unreliable => "unreliable_kmsgs",
             Figure::CpuPerGb => "cpu_s_per_gb",
-            Figure::IdleMemory => "idle_kib",
+            Figure::IdleSteady => "idle_steady_kib",
+            Figure::IdlePeak => "idle_peak_kib",
         }
     }
     fn short(self) -> &'static str {
@@ -54,7 +60,7 @@ impl Figure {
             Figure::Bulk16 => "bulk16",
             Figure::Small => "small",
             Figure::Unreliable => "unreliable",
-            Figure::IdleMemory => "memory",
+            Figure::IdleSteady | Figure::IdlePeak => "memory",
         }
     }
     fn label(self, s: &Settings) -> String {
@@ -65,7 +71,8 @@ impl Figure {
             Figure::Small => format!("{} x 100 B reliable, k msg/s", s.small_count),
             Figure::Unreliable => format!("{} x 1000 B unreliable, k msg/s", s.unreliable_count),
             Figure::CpuPerGb => "CPU s per GB (bulk 64 KiB)".into(),
-            Figure::IdleMemory => format!("KiB per idle connection ({} pairs)", s.idle_pairs),
+            Figure::IdleSteady => format!("KiB/conn. idle, steady ({} pairs)", s.idle_pairs),
+            Figure::IdlePeak => format!("KiB/conn. peak, {PEAK_BATCH} at a time"),
         }
     }
 }
@@ -79,7 +86,18 @@ struct Settings {
     idle_pairs: usize,
     stacks: Vec<&'static str>,
     figures: Vec<Figure>,
+    /// The oxirtc column's label: which of its extras are off (`stacks::oxirtc::label`).
+    oxirtc_label: String,
+    /// str0m's loop threads for every figure (`--str0m-threads`); otherwise `str0m_threads`.
+    str0m_threads: Option<usize>,
+    /// The stack-tuning arguments as given, handed on to the idle-memory children.
+    tuning: Vec<String>,
+    /// Internal: run one idle-memory measurement (stack, pairs, way) and exit.
+    idle_child: Option<(String, usize, String)>,
 }
+
+/// Pairs set up concurrently per step in the peak-RSS memory figure (the independent review's way).
+const PEAK_BATCH: usize = 10;
 
 fn parse_args() -> anyhow::Result<Settings> {
     let mut s = Settings {
@@ -91,6 +109,10 @@ fn parse_args() -> anyhow::Result<Settings> {
         idle_pairs: 100,
         stacks: STACKS.to_vec(),
         figures: Figure::ALL.to_vec(),
+        oxirtc_label: String::new(),
+        str0m_threads: None,
+        tuning: Vec::new(),
+        idle_child: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -120,13 +142,47 @@ fn parse_args() -> anyhow::Result<Settings> {
                     .filter(|f| list.split(',').any(|x| x == f.short() || x == f.key()))
                     .collect();
             }
+            "--oxirtc-plain" => {
+                for name in ["zero-checksum", "pmtud", "gso"] {
+                    stacks::oxirtc::switch_off(name);
+                }
+                s.tuning.push(a);
+            }
+            "--oxirtc-off" => {
+                let list = args.next().context("--oxirtc-off zero-checksum,pmtud,gso")?;
+                for name in list.split(',') {
+                    if !stacks::oxirtc::switch_off(name) {
+                        bail!("--oxirtc-off: {name}? (zero-checksum, pmtud, gso)");
+                    }
+                }
+                s.tuning.push(a);
+                s.tuning.push(list);
+            }
+            "--str0m-threads"
+            | "--str0m-writes-per-drain"
+            | "--str0m-socket-buffer"
+            | "--str0m-sctp-buffer"
+            | "--webrtc-socket-buffer"
+            | "--webrtc-reactors" => {
+                let v = args.next().with_context(|| format!("{a} N"))?;
+                let n: usize = if v == "max" { usize::MAX } else { v.parse()? };
+                match a.as_str() {
+                    "--str0m-threads" => s.str0m_threads = Some(n),
+                    "--str0m-writes-per-drain" => stacks::str0m::set_writes_per_drain(n),
+                    "--str0m-socket-buffer" => stacks::str0m::set_socket_buffer(n),
+                    "--str0m-sctp-buffer" => stacks::str0m::set_sctp_buffer(n),
+                    "--webrtc-socket-buffer" => stacks::webrtc_rs::set_socket_buffer(n),
+                    _ => stacks::webrtc_rs::set_reactors(n),
+                }
+                s.tuning.push(a);
+                s.tuning.push(v);
+            }
             "--idle-child" => {
                 // Internal: measure idle memory of one stack in a fresh process.
                 let stack = args.next().context("stack")?;
                 let pairs: usize = args.next().context("pairs")?.parse()?;
-                let kib = idle_child(&stack, pairs)?;
-                println!("{kib}");
-                std::process::exit(0);
+                let way = args.next().context("steady|peak")?;
+                s.idle_child = Some((stack, pairs, way));
             }
             other => bail!("unknown argument {other}"),
         }
@@ -185,39 +241,85 @@ fn run_transfer(
     }
 }
 
-/// In a fresh process: RSS growth per peer connection while `pairs` connected pairs sit idle.
-fn idle_child(stack: &str, pairs: usize) -> anyhow::Result<f64> {
+type Held = Vec<Box<dyn std::any::Any + Send>>;
+
+/// `pairs` connected pairs of `stack`, set up `batch` at a time, kept connected and driven.
+fn idle_pairs(rt: &tokio::runtime::Runtime, stack: &str, pairs: usize, batch: usize) -> anyhow::Result<Held> {
+    match stack {
+        "oxirtc" => rt.block_on(stacks::oxirtc::idle_pairs(pairs, batch)),
+        "webrtc-rs" => rt.block_on(stacks::webrtc_rs::idle_pairs(pairs, batch)),
+        _ => stacks::str0m::idle_pairs(pairs, batch),
+    }
+}
+
+/// Settle time before the steady-state samples, their spacing and number.
+const SETTLE: Duration = Duration::from_secs(2);
+const SAMPLE_EVERY: Duration = Duration::from_millis(250);
+const SAMPLES: usize = 20;
+
+/// In a fresh process: KiB per peer connection (two per pair) with `pairs` connected pairs, counted
+/// from the RSS after the stack's one-time initialisation (one pair connected first and kept:
+/// runtime or loop threads, crypto provider, lazy statics, first allocator arenas).
+///
+/// `steady`: pairs set up one at a time, then after `SETTLE` the median of `SAMPLES` RSS readings
+/// `SAMPLE_EVERY` apart while they idle (driven by their tasks or loops the whole time).
+/// `peak`: pairs set up `PEAK_BATCH` at a time (concurrently) until `pairs`; the peak RSS (VmHWM,
+/// reset to the current RSS once the baseline is read) over that.
+fn idle_child(stack: &str, pairs: usize, way: &str) -> anyhow::Result<f64> {
+    // The process before any stack or runtime exists, for the note on stderr.
+    let empty = rss_bytes();
     let rt = runtime()?;
     // Handles of async stacks are dropped at the end; they need the runtime's context.
     let _context = rt.enter();
-    // Warm up once (lazy statics, crypto provider, runtime threads) so only connections count.
-    let warm = match stack {
-        "oxirtc" => rt.block_on(stacks::oxirtc::idle_pairs(1))?,
-        "webrtc-rs" => rt.block_on(stacks::webrtc_rs::idle_pairs(1))?,
-        _ => stacks::str0m::idle_pairs(1)?,
-    };
+    let warm = idle_pairs(&rt, stack, 1, 1)?;
     let before = rss_bytes();
-    let held = match stack {
-        "oxirtc" => rt.block_on(stacks::oxirtc::idle_pairs(pairs))?,
-        "webrtc-rs" => rt.block_on(stacks::webrtc_rs::idle_pairs(pairs))?,
-        _ => stacks::str0m::idle_pairs(pairs)?,
+    let grown = match way {
+        "steady" => {
+            let held = idle_pairs(&rt, stack, pairs, 1)?;
+            rt.block_on(tokio::time::sleep(SETTLE));
+            let mut samples = Vec::with_capacity(SAMPLES);
+            for _ in 0..SAMPLES {
+                rt.block_on(tokio::time::sleep(SAMPLE_EVERY));
+                samples.push(rss_bytes() as f64);
+            }
+            let kib = |b: f64| (b - before as f64) / 1024.0 / (2 * pairs) as f64;
+            eprintln!(
+                "  ({stack} steady: per connection {:.1} to {:.1} KiB over the samples)",
+                kib(samples.iter().copied().fold(f64::MAX, f64::min)),
+                kib(samples.iter().copied().fold(0.0, f64::max)),
+            );
+            let grown = median(&mut samples) - before as f64;
+            drop(held);
+            grown
+        }
+        "peak" => {
+            reset_peak_rss().context("resetting VmHWM (/proc/self/clear_refs)")?;
+            let held = idle_pairs(&rt, stack, pairs, PEAK_BATCH)?;
+            let grown = peak_rss_bytes().saturating_sub(before) as f64;
+            drop(held);
+            grown
+        }
+        other => bail!("unknown idle-memory way {other}"),
     };
-    rt.block_on(tokio::time::sleep(Duration::from_millis(500)));
-    let after = rss_bytes();
-    drop((warm, held));
-    Ok(after.saturating_sub(before) as f64 / 1024.0 / (2 * pairs) as f64)
+    drop(warm);
+    eprintln!(
+        "  ({stack} {way}: counted from the empty process instead, {:.1} KiB per connection; \
+         one-time initialisation and the first pair {:.0} KiB)",
+        (grown + before.saturating_sub(empty) as f64) / 1024.0 / (2 * pairs) as f64,
+        before.saturating_sub(empty) as f64 / 1024.0
+    );
+    Ok(grown / 1024.0 / (2 * pairs) as f64)
 }
 
-fn idle_memory(stack: &str, pairs: usize) -> anyhow::Result<f64> {
+fn idle_memory(s: &Settings, stack: &str, way: &str) -> anyhow::Result<f64> {
     let exe = std::env::current_exe()?;
     let out = Command::new(exe)
-        .args(["--idle-child", stack, &pairs.to_string()])
+        .args(&s.tuning)
+        .args(["--idle-child", stack, &s.idle_pairs.to_string(), way])
+        .stderr(std::process::Stdio::inherit())
         .output()?;
     if !out.status.success() {
-        bail!(
-            "{stack} idle-memory child failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        bail!("{stack} idle-memory child ({way}) failed (its stderr is above)");
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().parse()?)
 }
@@ -237,8 +339,14 @@ fn measure(
         out.entry((f, stack)).or_default().push(v);
     };
     for &f in &s.figures {
+        if stack == "str0m" {
+            stacks::str0m::set_threads(s.str0m_threads.unwrap_or(str0m_threads(f)));
+        }
         match f {
             Figure::Setup => {
+                // One discarded set-up first: the first in a process pays one-time costs (loop
+                // threads, crypto provider), and one after another stack's runs its clean-up.
+                run_setup(rt, stack)?;
                 let mut v = Vec::new();
                 for _ in 0..s.setup_reps {
                     v.push(run_setup(rt, stack)?.as_secs_f64() * 1000.0);
@@ -282,10 +390,21 @@ fn measure(
                 push(f, o.received as f64 / o.elapsed.as_secs_f64() / 1e3);
             }
             Figure::CpuPerGb => {}
-            Figure::IdleMemory => push(f, idle_memory(stack, s.idle_pairs)?),
+            Figure::IdleSteady => push(f, idle_memory(s, stack, "steady")?),
+            Figure::IdlePeak => push(f, idle_memory(s, stack, "peak")?),
         }
     }
     Ok(())
+}
+
+/// str0m's loop threads per figure, each the faster layout in the runs of 2026-12-07 (bench/README,
+/// "How each stack is driven"): both peers on one thread for set-up, small and unreliable messages
+/// and idle memory; one thread per peer for the bulk transfers (and so the CPU figure).
+fn str0m_threads(f: Figure) -> usize {
+    match f {
+        Figure::Bulk64 | Figure::Bulk16 | Figure::CpuPerGb => 2,
+        Figure::Setup | Figure::Small | Figure::Unreliable | Figure::IdleSteady | Figure::IdlePeak => 1,
+    }
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -299,9 +418,10 @@ fn median(v: &mut [f64]) -> f64 {
 
 fn report(s: &Settings, samples: &mut Samples) {
     println!();
+    let oxirtc = &s.oxirtc_label;
     println!(
         "{:<40} {:>24} {:>24} {:>24} {:>9} {:>9}",
-        "figure (min / median / max)", "oxirtc", "webrtc-rs", "str0m", "ox/wrtc", "ox/str0m"
+        "figure (min / median / max)", oxirtc, "webrtc-rs", "str0m", "ox/wrtc", "ox/str0m"
     );
     let mut json = Vec::new();
     for f in Figure::ALL {
@@ -340,12 +460,13 @@ fn report(s: &Settings, samples: &mut Samples) {
         );
         let num = |k: &str| med.get(k).map_or("null".to_string(), |v| format!("{v:.3}"));
         json.push(format!(
-            "{{\"figure\":\"{}\",\"oxirtc\":{},\"webrtc_rs\":{},\"str0m\":{},\"runs\":{}}}",
+            "{{\"figure\":\"{}\",\"oxirtc\":{},\"webrtc_rs\":{},\"str0m\":{},\"runs\":{},\"oxirtc_config\":\"{}\"}}",
             f.key(),
             num("oxirtc"),
             num("webrtc-rs"),
             num("str0m"),
-            s.runs
+            s.runs,
+            s.oxirtc_label
         ));
     }
     println!();
@@ -355,7 +476,21 @@ fn report(s: &Settings, samples: &mut Samples) {
 }
 
 fn main() -> anyhow::Result<()> {
-    let s = parse_args()?;
+    let mut s = parse_args()?;
+    s.oxirtc_label = stacks::oxirtc::label();
+    if let Some((stack, pairs, way)) = &s.idle_child {
+        stacks::str0m::set_threads(s.str0m_threads.unwrap_or(str0m_threads(Figure::IdleSteady)));
+        let kib = idle_child(stack, *pairs, way)?;
+        println!("{kib}");
+        // Exit without tearing the pairs down (no close traffic, no waiting for drivers).
+        std::process::exit(0);
+    }
+    println!(
+        "settings: runs {}, stacks {}, tuning [{}]",
+        s.runs,
+        s.stacks.join(","),
+        s.tuning.join(" ")
+    );
     let rt = runtime()?;
     let pattern = Pattern::default();
     let mut samples = Samples::new();

@@ -1,5 +1,6 @@
 //! oxirtc through its async API (`oxirtc-tokio`).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -10,6 +11,53 @@ use oxirtc_tokio::{
 
 use crate::workload::{cpu_time, expected_crc, judge, Outcome, Pattern, Transfer, Verifier};
 
+/// oxirtc's defaults that the other two stacks lack, each switchable off (`--oxirtc-plain` turns
+/// all three off; `--oxirtc-off zero-checksum,pmtud,gso` any of them).
+static ZERO_CHECKSUM: AtomicBool = AtomicBool::new(true);
+static PMTUD: AtomicBool = AtomicBool::new(true);
+static UDP_BATCHING: AtomicBool = AtomicBool::new(true);
+
+/// Switches one of the extras off by name (`zero-checksum`, `pmtud`, `gso`); false if unknown.
+pub fn switch_off(name: &str) -> bool {
+    let flag = match name {
+        "zero-checksum" => &ZERO_CHECKSUM,
+        "pmtud" => &PMTUD,
+        "gso" => &UDP_BATCHING,
+        _ => return false,
+    };
+    flag.store(false, Ordering::Relaxed);
+    true
+}
+
+/// The column label: "oxirtc", "oxirtc plain" (all three off), or which are off.
+pub fn label() -> String {
+    let off: Vec<&str> = [
+        (&ZERO_CHECKSUM, "zero-checksum"),
+        (&PMTUD, "pmtud"),
+        (&UDP_BATCHING, "gso"),
+    ]
+    .iter()
+    .filter(|(f, _)| !f.load(Ordering::Relaxed))
+    .map(|(_, n)| *n)
+    .collect();
+    match off.len() {
+        0 => "oxirtc".into(),
+        3 => "oxirtc plain".into(),
+        _ => format!("oxirtc -{}", off.join(",-")),
+    }
+}
+
+/// `Config::loopback()` with the extras that are switched off removed: SCTP zero checksum
+/// (RFC 9653), PLPMTUD above the 1200-byte base (RFC 8899; packets stay at the base), batched UDP
+/// I/O (GSO, GRO, recvmmsg).
+fn config() -> Config {
+    let mut c = Config::loopback();
+    c.rtc.sctp.zero_checksum_dtls = ZERO_CHECKSUM.load(Ordering::Relaxed);
+    c.rtc.path_mtu.discovery = PMTUD.load(Ordering::Relaxed);
+    c.udp_batching = UDP_BATCHING.load(Ordering::Relaxed);
+    c
+}
+
 struct Pair {
     a: PeerConnection,
     b: PeerConnection,
@@ -18,8 +66,8 @@ struct Pair {
 }
 
 async fn connect(reliable: bool) -> anyhow::Result<(Pair, Duration)> {
-    let a = PeerConnection::new(Config::loopback()).await?;
-    let b = PeerConnection::new(Config::loopback()).await?;
+    let a = PeerConnection::new(config()).await?;
+    let b = PeerConnection::new(config()).await?;
     let init = if reliable {
         DataChannelInit::default()
     } else {
@@ -101,13 +149,20 @@ pub async fn transfer(pattern: &Pattern, t: Transfer) -> anyhow::Result<Outcome>
     })
 }
 
-/// `pairs` connected pairs, each with an open channel, kept alive together; returns them so the
-/// caller measures memory while they exist.
-pub async fn idle_pairs(pairs: usize) -> anyhow::Result<Vec<Box<dyn std::any::Any + Send>>> {
+/// `pairs` connected pairs, each with an open channel, set up `batch` at a time (concurrently) and
+/// kept alive together (their driver tasks keep running); returns them so the caller measures
+/// memory while they exist.
+pub async fn idle_pairs(pairs: usize, batch: usize) -> anyhow::Result<Vec<Box<dyn std::any::Any + Send>>> {
     let mut out: Vec<Box<dyn std::any::Any + Send>> = Vec::with_capacity(pairs);
-    for _ in 0..pairs {
-        let (pair, _) = connect(true).await?;
-        out.push(Box::new(pair));
+    while out.len() < pairs {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..batch.clamp(1, pairs - out.len()) {
+            set.spawn(connect(true));
+        }
+        while let Some(joined) = set.join_next().await {
+            let (pair, _) = joined.context("oxirtc connect task")??;
+            out.push(Box::new(pair));
+        }
     }
     Ok(out)
 }

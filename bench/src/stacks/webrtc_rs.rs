@@ -1,6 +1,16 @@
 //! webrtc-rs (crates.io `webrtc`) through its async API, as its own examples drive it: non-trickle
 //! (wait for gathering to complete), `with_data_channel_send_buffer_limit` for back-pressure.
+//!
+//! webrtc-rs binds its sockets itself and hands each to its `Runtime` (`wrap_udp_socket`), the
+//! documented place to plug socket handling in (`PeerConnectionBuilder::with_runtime`): the bench's
+//! runtime is webrtc-rs's own `TokioRuntime` with the same 2 MiB socket buffers oxirtc-tokio and
+//! the str0m driver ask for set first.
 
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,11 +22,95 @@ use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
     RTCIceGatheringState,
 };
+use webrtc::runtime::{
+    AsyncInterval, AsyncTcpListener, AsyncTcpStream, AsyncUdpSocket, JoinHandle, Runtime, TokioRuntime,
+};
 
 use crate::workload::{cpu_time, expected_crc, judge, Outcome, Pattern, Transfer, Verifier};
 
 /// Bytes queued per channel before `send` waits (the same 1 MiB high-water mark oxirtc uses).
 const SEND_BUFFER_LIMIT: usize = 1024 * 1024;
+
+/// SO_RCVBUF / SO_SNDBUF asked for on webrtc-rs's sockets; 0 leaves the kernel's default
+/// (`--webrtc-socket-buffer`).
+static SOCKET_BUFFER: AtomicUsize = AtomicUsize::new(2 * 1024 * 1024);
+
+/// `with_dedicated_reactor_pool_size` (0: drivers are tasks on the ambient runtime, the default;
+/// `--webrtc-reactors`).
+static REACTORS: AtomicUsize = AtomicUsize::new(0);
+
+/// Socket buffer size webrtc-rs's sockets get (0: the kernel's default).
+pub fn set_socket_buffer(bytes: usize) {
+    SOCKET_BUFFER.store(bytes, Ordering::Relaxed);
+}
+
+/// webrtc-rs's dedicated reactor pool size (0: off, its default).
+pub fn set_reactors(n: usize) {
+    REACTORS.store(n, Ordering::Relaxed);
+}
+
+/// webrtc-rs's `TokioRuntime`, except that every UDP socket gets the bench's buffer sizes before
+/// it is wrapped.
+#[derive(Debug)]
+struct SizedSockets(TokioRuntime);
+
+type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+impl Runtime for SizedSockets {
+    fn spawn(&self, future: Pin<Box<dyn Future<Output = ()> + Send>>) -> Box<dyn JoinHandle> {
+        self.0.spawn(future)
+    }
+    fn spawn_reactor(
+        &self,
+        pool: usize,
+        future: Pin<Box<dyn Future<Output = ()> + Send>>,
+    ) -> Box<dyn JoinHandle> {
+        self.0.spawn_reactor(pool, future)
+    }
+    fn wrap_udp_socket(&self, socket: std::net::UdpSocket) -> io::Result<Arc<dyn AsyncUdpSocket>> {
+        let size = SOCKET_BUFFER.load(Ordering::Relaxed);
+        if size > 0 {
+            let sock = socket2::SockRef::from(&socket);
+            sock.set_recv_buffer_size(size)?;
+            sock.set_send_buffer_size(size)?;
+        }
+        self.0.wrap_udp_socket(socket)
+    }
+    fn wrap_tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Arc<dyn AsyncTcpListener>> {
+        self.0.wrap_tcp_listener(listener)
+    }
+    fn connect_tcp<'a>(&'a self, remote: SocketAddr) -> Boxed<'a, io::Result<Arc<dyn AsyncTcpStream>>> {
+        self.0.connect_tcp(remote)
+    }
+    fn resolve_host<'a>(&'a self, host: &'a str) -> Boxed<'a, io::Result<Vec<SocketAddr>>> {
+        self.0.resolve_host(host)
+    }
+    fn now(&self) -> Instant {
+        self.0.now()
+    }
+    fn sleep(&self, duration: Duration) -> Boxed<'static, ()> {
+        self.0.sleep(duration)
+    }
+    fn interval(&self, period: Duration) -> Box<dyn AsyncInterval> {
+        self.0.interval(period)
+    }
+    fn block_on(&self, future: Pin<Box<dyn Future<Output = ()> + '_>>) {
+        self.0.block_on(future)
+    }
+    fn yield_now(&self) -> Boxed<'static, ()> {
+        self.0.yield_now()
+    }
+    fn name(&self) -> &'static str {
+        "tokio with sized sockets"
+    }
+}
+
+fn runtime() -> Arc<dyn Runtime> {
+    static RUNTIME: std::sync::OnceLock<Arc<dyn Runtime>> = std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| Arc::new(SizedSockets(TokioRuntime)))
+        .clone()
+}
 
 #[derive(Clone)]
 struct Handler {
@@ -108,6 +202,8 @@ async fn peer() -> anyhow::Result<Peer> {
             channels: ctx,
         }))
         .with_udp_addrs(vec!["127.0.0.1:0".to_string()])
+        .with_runtime(runtime())
+        .with_dedicated_reactor_pool_size(REACTORS.load(Ordering::Relaxed))
         .with_data_channel_send_buffer_limit(SEND_BUFFER_LIMIT)
         .build()
         .await
@@ -222,12 +318,19 @@ pub async fn transfer(pattern: &Pattern, t: Transfer) -> anyhow::Result<Outcome>
     })
 }
 
-/// `pairs` connected pairs with an open channel each, returned so they stay alive.
-pub async fn idle_pairs(pairs: usize) -> anyhow::Result<Vec<Box<dyn std::any::Any + Send>>> {
+/// `pairs` connected pairs with an open channel each, set up `batch` at a time (concurrently),
+/// returned so they stay alive (their drivers keep running).
+pub async fn idle_pairs(pairs: usize, batch: usize) -> anyhow::Result<Vec<Box<dyn std::any::Any + Send>>> {
     let mut out: Vec<Box<dyn std::any::Any + Send>> = Vec::with_capacity(pairs);
-    for _ in 0..pairs {
-        let (pair, _) = connect(true).await?;
-        out.push(Box::new(pair));
+    while out.len() < pairs {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..batch.clamp(1, pairs - out.len()) {
+            set.spawn(connect(true));
+        }
+        while let Some(joined) = set.join_next().await {
+            let (pair, _) = joined.context("webrtc-rs connect task")??;
+            out.push(Box::new(pair));
+        }
     }
     Ok(out)
 }

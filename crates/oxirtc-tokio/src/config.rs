@@ -47,6 +47,11 @@ pub struct Config {
     /// closed again) is dropped and counted ([`crate::PeerConnection::dropped_events`]); a peer's
     /// channel that is still open and the connection's end (failed, closed) are never dropped.
     pub event_queue_capacity: usize,
+    /// Batched UDP I/O (default on): UDP GSO sends a run of equal-size datagrams in one `sendmsg`,
+    /// GRO and `recvmmsg` read several per call (where the kernel supports them; quinn-udp falls
+    /// back otherwise). Off: one datagram per system call each way, e.g. to compare with stacks
+    /// that do not batch.
+    pub udp_batching: bool,
 }
 
 impl Default for Config {
@@ -61,6 +66,7 @@ impl Default for Config {
             turn_tls_roots: Vec::new(),
             send_high_water_mark: 1024 * 1024,
             event_queue_capacity: 1024,
+            udp_batching: true,
         }
     }
 }

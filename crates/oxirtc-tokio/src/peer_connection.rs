@@ -165,6 +165,7 @@ impl PeerConnection {
             links,
             config.send_high_water_mark,
             config.turn_tls_roots.clone(),
+            config.udp_batching,
         );
         // Boxed: the task then holds a pointer, not the driver twice over (an async fn keeps its
         // by-value argument and its moved-in copy side by side: 15.9 KB per connection, now 7.3).

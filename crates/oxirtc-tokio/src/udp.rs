@@ -32,8 +32,12 @@ pub(crate) struct BatchIo {
 }
 
 impl BatchIo {
-    /// Sets the socket up for batching (GRO, pktinfo...); plain I/O if that fails.
-    pub(crate) fn new(socket: &UdpSocket) -> Self {
+    /// Sets the socket up for batching (GRO, pktinfo...); plain I/O if that fails or if `batching`
+    /// is off ([`crate::Config::udp_batching`]).
+    pub(crate) fn new(socket: &UdpSocket, batching: bool) -> Self {
+        if !batching {
+            return BatchIo { state: None };
+        }
         let state = match UdpSocketState::new(UdpSockRef::from(socket)) {
             Ok(s) => Some(s),
             Err(e) => {
@@ -146,6 +150,41 @@ impl BatchIo {
                     return;
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sends three datagrams to a fresh socket, then reads once through a `BatchIo` built with
+    /// `batching`: how many datagrams that one read delivered, and the send batch limit.
+    async fn one_read(batching: bool) -> (usize, usize) {
+        let rx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let tx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let mut io = BatchIo::new(&rx, batching);
+        let to = rx.local_addr().unwrap();
+        for i in 0..3u8 {
+            tx.send_to(&[i; 100], to).await.unwrap();
+        }
+        // Loopback queues a datagram during `send_to`: all three are waiting now.
+        rx.readable().await.unwrap();
+        let mut seen = Vec::new();
+        let n = io.recv(&rx, |_, d| seen.push(d[0])).unwrap();
+        assert_eq!(n, seen.len());
+        (n, io.max_segments())
+    }
+
+    #[tokio::test]
+    async fn batching_off_moves_one_datagram_per_system_call() {
+        // Config::udp_batching = false: no GSO (one segment per send), no recvmmsg/GRO.
+        assert_eq!(one_read(false).await, (1, 1));
+        if cfg!(target_os = "linux") {
+            // On (the default), the same read takes all three: the switch is what differs.
+            let (n, segments) = one_read(true).await;
+            assert_eq!(n, 3);
+            assert!(segments > 1, "GSO on loopback: {segments} segments");
         }
     }
 }

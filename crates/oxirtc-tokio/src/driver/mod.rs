@@ -106,6 +106,7 @@ impl Driver {
         links: DriverLinks,
         high_water_mark: usize,
         turn_tls_roots: Vec<Vec<u8>>,
+        udp_batching: bool,
     ) -> Self {
         let DriverLinks {
             commands,
@@ -115,7 +116,10 @@ impl Driver {
             backlog,
             ended,
         } = links;
-        let io = sockets.iter().map(|(_, s)| BatchIo::new(s)).collect();
+        let io = sockets
+            .iter()
+            .map(|(_, s)| BatchIo::new(s, udp_batching))
+            .collect();
         Driver {
             rtc,
             turn_tls_roots,
