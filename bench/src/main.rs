@@ -88,8 +88,14 @@ struct Settings {
     figures: Vec<Figure>,
     /// The oxirtc column's label: which of its extras are off (`stacks::oxirtc::label`).
     oxirtc_label: String,
-    /// str0m's loop threads for every figure (`--str0m-threads`); otherwise `str0m_threads`.
+    /// str0m's loop threads for every figure (`--str0m-threads`); otherwise per figure, see
+    /// `competitor_settings`.
     str0m_threads: Option<usize>,
+    /// str0m's socket buffers for every figure (`--str0m-socket-buffer`, 0: the kernel's default).
+    str0m_socket_buffer: Option<usize>,
+    /// webrtc-rs's socket buffers for every figure (`--webrtc-socket-buffer`, 0: the kernel's
+    /// default).
+    webrtc_socket_buffer: Option<usize>,
     /// The stack-tuning arguments as given, handed on to the idle-memory children.
     tuning: Vec<String>,
     /// Internal: run one idle-memory measurement (stack, pairs, way) and exit.
@@ -111,6 +117,8 @@ fn parse_args() -> anyhow::Result<Settings> {
         figures: Figure::ALL.to_vec(),
         oxirtc_label: String::new(),
         str0m_threads: None,
+        str0m_socket_buffer: None,
+        webrtc_socket_buffer: None,
         tuning: Vec::new(),
         idle_child: None,
     };
@@ -169,9 +177,9 @@ fn parse_args() -> anyhow::Result<Settings> {
                 match a.as_str() {
                     "--str0m-threads" => s.str0m_threads = Some(n),
                     "--str0m-writes-per-drain" => stacks::str0m::set_writes_per_drain(n),
-                    "--str0m-socket-buffer" => stacks::str0m::set_socket_buffer(n),
+                    "--str0m-socket-buffer" => s.str0m_socket_buffer = Some(n),
                     "--str0m-sctp-buffer" => stacks::str0m::set_sctp_buffer(n),
-                    "--webrtc-socket-buffer" => stacks::webrtc_rs::set_socket_buffer(n),
+                    "--webrtc-socket-buffer" => s.webrtc_socket_buffer = Some(n),
                     _ => stacks::webrtc_rs::set_reactors(n),
                 }
                 s.tuning.push(a);
@@ -339,9 +347,7 @@ fn measure(
         out.entry((f, stack)).or_default().push(v);
     };
     for &f in &s.figures {
-        if stack == "str0m" {
-            stacks::str0m::set_threads(s.str0m_threads.unwrap_or(str0m_threads(f)));
-        }
+        competitor_settings(s, f);
         match f {
             Figure::Setup => {
                 // One discarded set-up first: the first in a process pays one-time costs (loop
@@ -397,14 +403,26 @@ fn measure(
     Ok(())
 }
 
-/// str0m's loop threads per figure, each the faster layout in the runs of 2026-12-07 (bench/README,
-/// "How each stack is driven"): both peers on one thread for set-up, small and unreliable messages
-/// and idle memory; one thread per peer for the bulk transfers (and so the CPU figure).
-fn str0m_threads(f: Figure) -> usize {
-    match f {
-        Figure::Bulk64 | Figure::Bulk16 | Figure::CpuPerGb => 2,
-        Figure::Setup | Figure::Small | Figure::Unreliable | Figure::IdleSteady | Figure::IdlePeak => 1,
-    }
+/// Socket buffers asked for where a competitor is faster with them than with the kernel's default.
+const BIG_SOCKET_BUFFER: usize = 2 * 1024 * 1024;
+
+/// webrtc-rs's and str0m's settings for figure `f`, each the faster one in the runs of 2026-12-07
+/// (bench/README, "How each stack is driven"; results/2026-12-07-variants.txt), unless a flag fixes
+/// it for every figure:
+/// - str0m's loop threads: both peers on one thread for set-up, small and unreliable messages and
+///   idle memory; one thread per peer for the bulk transfers (and so the CPU figure).
+/// - socket buffers: 2 MiB (as oxirtc-tokio asks for), except where a stack is faster with the
+///   kernel's default (208 KiB here): both for the small messages, str0m for the unreliable ones
+///   (webrtc-rs's unreliable run stalled once in eight with the default and loses 1-3 %, so it keeps
+///   2 MiB there).
+fn competitor_settings(s: &Settings, f: Figure) {
+    let bulk = matches!(f, Figure::Bulk64 | Figure::Bulk16 | Figure::CpuPerGb);
+    let str0m_default = matches!(f, Figure::Small | Figure::Unreliable);
+    let webrtc_default = f == Figure::Small;
+    let size = |default: bool| if default { 0 } else { BIG_SOCKET_BUFFER };
+    stacks::str0m::set_threads(s.str0m_threads.unwrap_or(if bulk { 2 } else { 1 }));
+    stacks::str0m::set_socket_buffer(s.str0m_socket_buffer.unwrap_or(size(str0m_default)));
+    stacks::webrtc_rs::set_socket_buffer(s.webrtc_socket_buffer.unwrap_or(size(webrtc_default)));
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -479,7 +497,7 @@ fn main() -> anyhow::Result<()> {
     let mut s = parse_args()?;
     s.oxirtc_label = stacks::oxirtc::label();
     if let Some((stack, pairs, way)) = &s.idle_child {
-        stacks::str0m::set_threads(s.str0m_threads.unwrap_or(str0m_threads(Figure::IdleSteady)));
+        competitor_settings(&s, Figure::IdleSteady);
         let kib = idle_child(stack, *pairs, way)?;
         println!("{kib}");
         // Exit without tearing the pairs down (no close traffic, no waiting for drivers).

@@ -27,16 +27,16 @@ use str0m::{Candidate, Event, Input, Output, Rtc};
 use crate::workload::{cpu_time, expected_crc, judge, Outcome, Pattern, Transfer, Verifier};
 
 /// Event-loop threads the next str0m pair runs on: with one, both peers share it; with two, the
-/// offerer runs on the first and the answerer on the second. Set per figure by the caller (see
-/// `main.rs`, `--str0m-threads`).
+/// offerer runs on the first and the answerer on the second. Set per figure by main.rs
+/// (`competitor_settings`, `--str0m-threads`).
 static THREADS: AtomicUsize = AtomicUsize::new(2);
 
 /// Channel writes between two drains: 1 keeps the documented one-mutation-then-drain contract for
 /// writes too (`--str0m-writes-per-drain`).
 static WRITES_PER_DRAIN: AtomicUsize = AtomicUsize::new(usize::MAX);
 
-/// Socket buffer size asked for (SO_RCVBUF and SO_SNDBUF; 0: the kernel's default;
-/// `--str0m-socket-buffer`).
+/// Socket buffer size asked for (SO_RCVBUF and SO_SNDBUF; 0: the kernel's default). Set per
+/// figure by main.rs (`competitor_settings`, `--str0m-socket-buffer`).
 static SOCKET_BUFFER: AtomicUsize = AtomicUsize::new(2 * 1024 * 1024);
 
 /// str0m's data-channel send buffer (`set_sctp_max_buffered_amount`); 0 keeps its default, 128 KiB
@@ -82,7 +82,8 @@ pub struct Peer {
 
 fn peer() -> anyhow::Result<Peer> {
     let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
-    // The harness owns str0m's sockets; by default the same 2 MiB buffers oxirtc-tokio asks for.
+    // The harness owns str0m's sockets: the buffer size main.rs picks for the figure (2 MiB like
+    // oxirtc-tokio's, or the kernel's default where str0m is faster with it).
     let size = SOCKET_BUFFER.load(Ordering::Relaxed);
     if size > 0 {
         let sock = socket2::SockRef::from(&socket);

@@ -3,8 +3,8 @@
 //!
 //! webrtc-rs binds its sockets itself and hands each to its `Runtime` (`wrap_udp_socket`), the
 //! documented place to plug socket handling in (`PeerConnectionBuilder::with_runtime`): the bench's
-//! runtime is webrtc-rs's own `TokioRuntime` with the same 2 MiB socket buffers oxirtc-tokio and
-//! the str0m driver ask for set first.
+//! runtime is webrtc-rs's own `TokioRuntime` that first sets the socket buffers main.rs picks for the
+//! figure (2 MiB like oxirtc-tokio's, or the kernel's default where webrtc-rs is faster with it).
 
 use std::future::Future;
 use std::io;
@@ -31,8 +31,8 @@ use crate::workload::{cpu_time, expected_crc, judge, Outcome, Pattern, Transfer,
 /// Bytes queued per channel before `send` waits (the same 1 MiB high-water mark oxirtc uses).
 const SEND_BUFFER_LIMIT: usize = 1024 * 1024;
 
-/// SO_RCVBUF / SO_SNDBUF asked for on webrtc-rs's sockets; 0 leaves the kernel's default
-/// (`--webrtc-socket-buffer`).
+/// SO_RCVBUF / SO_SNDBUF asked for on webrtc-rs's sockets; 0 leaves the kernel's default. Set per
+/// figure by main.rs (`competitor_settings`, `--webrtc-socket-buffer`).
 static SOCKET_BUFFER: AtomicUsize = AtomicUsize::new(2 * 1024 * 1024);
 
 /// `with_dedicated_reactor_pool_size` (0: drivers are tasks on the ambient runtime, the default;
