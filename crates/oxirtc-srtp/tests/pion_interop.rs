@@ -2,6 +2,7 @@
 //! recorded once in `tests/pion/pion_v2.txt` by `tests/pion/main.go` (its comment says how), so this
 //! test needs no Go. We must decrypt every one of them, in order and reordered across the sequence
 //! number wrap, and protect each plain RTP packet to the very bytes Pion produced.
+#![allow(clippy::unwrap_used)] // test helpers: a failed set-up should panic loudly
 
 use oxirtc_crypto::default_provider;
 use oxirtc_srtp::{ProtectionProfile, ReceiveContext, SendContext, SrtpConfig, SrtpError};
@@ -17,7 +18,7 @@ struct Profile {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex length");
+    assert!(s.len().is_multiple_of(2), "odd hex length");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))
