@@ -104,6 +104,11 @@ pub enum SrtpError {
         /// Bytes the buffer has.
         capacity: usize,
     },
+    /// The RTP packet to protect already marks its header extension as cryptex-encrypted (0xC0DE or
+    /// 0xC2DE, RFC 9335 §5). Those values are SRTP's to write: hand over the packet with its RFC 8285
+    /// profile (0xBEDE or 0x1000) and enable [`SrtpConfig::cryptex`](crate::SrtpConfig) instead.
+    #[error("the RTP header extension profile {0:#06x} is reserved for cryptex; send 0xBEDE/0x1000 and enable cryptex")]
+    ReservedExtensionProfile(u16),
     /// The sending context already tracks [`SrtpConfig::max_ssrcs`](crate::SrtpConfig) local SSRCs
     /// and forgets none (forgetting one would reuse its keystream, RFC 3711 §9.1): send from fewer SSRCs
     /// or raise the limit.

@@ -40,6 +40,11 @@ impl SendContext {
             capacity: buf.len(),
         })?;
         let header = RtpHeader::parse(plain)?;
+        // A receiver with cryptex would take such a packet for an encrypted one and fail to
+        // authenticate it (found by the srtp_unprotect fuzz target).
+        if let Some(ext) = header.extension.filter(|e| cryptex::is_encrypted(e.profile)) {
+            return Err(SrtpError::ReservedExtensionProfile(ext.profile));
+        }
         let plan = if self.config.cryptex {
             cryptex::send_plan(&header)
         } else {

@@ -435,6 +435,20 @@ fn cryptex_specifics() {
     plain.splice(12..12, [0x12, 0x34, 0, 1, 9, 9, 9, 9]);
     let wire = send(&mut tx, &plain);
     assert_eq!(wire[12..20], plain[12..20]);
+    // The cryptex profiles are SRTP's to write: a packet that already says 0xC0DE is refused (a
+    // cryptex receiver would read it as encrypted), with or without cryptex.
+    let mut marked = rtp(1, 1, 1, true, 20);
+    marked[16..18].copy_from_slice(&[0xc0, 0xde]);
+    assert_eq!(
+        send_result(&mut tx, &marked),
+        Err(SrtpError::ReservedExtensionProfile(0xc0de))
+    );
+    let (mut tx_off, _) = pair(ProtectionProfile::Aes128CmHmacSha1_80, &SrtpConfig::default());
+    marked[16..18].copy_from_slice(&[0xc2, 0xde]);
+    assert_eq!(
+        send_result(&mut tx_off, &marked),
+        Err(SrtpError::ReservedExtensionProfile(0xc2de))
+    );
     // A packet without CSRCs or extension is unchanged by cryptex.
     let simple = rtp(2, 1, 0, false, 20);
     assert_eq!(send(&mut tx, &simple).len(), simple.len() + 16);
