@@ -8,6 +8,14 @@
 //! never allocates), unprotecting returns the length of the plain packet at the start of the buffer.
 //! The crate owns no socket and reads no clock; crypto goes through `oxirtc-crypto`.
 //!
+//! Each context keeps state per SSRC (RFC 3711 §3.2.3): the rollover counter estimated from the
+//! sequence number across wrap and reordering (§3.3.1, Appendix A), and replay windows for SRTP (a
+//! [`SrtpConfig::replay_window`] of 1024 packets by default) and SRTCP (§3.3.2). A receiver changes it
+//! only after a packet authenticated, so forged packets change nothing, and when it already holds
+//! [`SrtpConfig::max_ssrcs`] SSRCs it forgets the least recently used one for a new one (counted in
+//! [`ReceiveStats::ssrcs_evicted`]). Every dropped packet is an [`SrtpError`] and is counted in
+//! [`ReceiveStats`]; nothing from the network panics.
+//!
 //! ```
 //! use oxirtc_crypto::default_provider;
 //! use oxirtc_srtp::{from_dtls, DtlsRole, ProtectionProfile, SrtpConfig, SrtpError};
@@ -48,6 +56,12 @@
 //! assert_eq!(&packet[..len], &rr);
 //! # Ok::<(), SrtpError>(())
 //! ```
+//!
+//! The modules: `keying` (DTLS exporter output to contexts), `context` (the two contexts, their
+//! settings and statistics), `rtp` and `rtcp` (packet processing), `transform` (session keys, AES-CM +
+//! HMAC-SHA1 and AES-GCM), `kdf` (RFC 3711 §4.3 key derivation), `roc` (index estimation), `replay`
+//! (the replay window), `streams` (the bounded per-SSRC table), `cryptex` (RFC 9335), `header` (the
+//! RTP/RTCP fields SRTP reads), `profile` and `error`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -62,24 +62,7 @@ impl SendContext {
         }
         let word = (E_FLAG | index).to_be_bytes();
         let (packet, trailer) = buf[..needed].split_at_mut(len);
-        match &self.transform {
-            Transform::CmHmac { rtcp, .. } => {
-                // RFC 3711 §3.4: encrypt from the ninth octet; authenticate packet || E || index.
-                rtcp.apply_keystream(ssrc, u64::from(index), &mut packet[RTCP_CLEAR_LEN..])?;
-                trailer[..4].copy_from_slice(&word);
-                let tag = rtcp.tag(&[packet, &word]);
-                let n = trailer.len() - 4;
-                trailer[4..].copy_from_slice(&tag[..n]);
-            }
-            Transform::Aead { rtcp, .. } => {
-                // RFC 7714 §9.2: AAD = first header and SSRC || E || index; cipher, tag, then the word.
-                let aad = rtcp_aad(packet, word);
-                let (_, body) = packet.split_at_mut(RTCP_CLEAR_LEN);
-                let tag = rtcp.seal(rtcp.rtcp_nonce(ssrc, index), &aad, body)?;
-                trailer[..16].copy_from_slice(&tag);
-                trailer[16..].copy_from_slice(&word);
-            }
-        }
+        seal_rtcp(&self.transform, packet, trailer, ssrc, index, word)?;
         let stream = match slot {
             Ok(slot) => self.streams.get_mut(slot),
             Err(_) => {
@@ -133,47 +116,83 @@ impl ReceiveContext {
             plain_len
         };
         let word = u32::from_be_bytes([packet[at], packet[at + 1], packet[at + 2], packet[at + 3]]);
-        let (encrypted, index) = (word & E_FLAG != 0, word & !E_FLAG);
+        let index = word & !E_FLAG;
         let slot = self.streams.find(ssrc);
         if let Ok(slot) = slot {
             replay_check(&self.streams.get(slot).rtcp, ssrc, u64::from(index))?;
         }
-        let auth_failed = SrtpError::AuthFailed {
-            ssrc,
-            index: u64::from(index),
-        };
-        let ok = match &self.transform {
-            Transform::CmHmac { rtcp, .. } => {
-                let (body, tag) = packet.split_at_mut(plain_len + 4);
-                rtcp.verify(&[body], tag)
-                    && (!encrypted
-                        || rtcp
-                            .apply_keystream(ssrc, u64::from(index), &mut body[RTCP_CLEAR_LEN..plain_len])
-                            .is_ok())
-            }
-            Transform::Aead { rtcp, .. } => {
-                let nonce = rtcp.rtcp_nonce(ssrc, index);
-                if encrypted {
-                    // RFC 7714 §9.2: AAD = first 8 octets || ESRTCP word; cipher = the rest but it.
-                    let aad = rtcp_aad(packet, word.to_be_bytes());
-                    let end = packet.len() - 4;
-                    rtcp.open(nonce, &aad, &mut packet[RTCP_CLEAR_LEN..end]).is_some()
-                } else {
-                    // RFC 7714 §9.3: AAD = the whole packet || ESRTCP word, cipher = the tag alone.
-                    // Move the word in front of the tag so that the AAD is contiguous.
-                    let end = packet.len();
-                    packet[plain_len..end].rotate_right(4);
-                    let (aad, tag) = packet.split_at_mut(plain_len + 4);
-                    rtcp.open(nonce, aad, tag).is_some()
-                }
-            }
-        };
-        if !ok {
-            return Err(auth_failed);
+        if !open_rtcp(&self.transform, packet, plain_len, ssrc, word) {
+            return Err(SrtpError::AuthFailed {
+                ssrc,
+                index: u64::from(index),
+            });
         }
         self.stream_for(slot, ssrc).rtcp.accept(u64::from(index));
         self.stats.rtcp_packets += 1;
         Ok(plain_len)
+    }
+}
+
+/// Encrypts `packet` after its first 8 octets and writes the trailer: E || index then the truncated
+/// HMAC for AES-CM (RFC 3711 §3.4, §4.2), the AEAD tag then E || index for AES-GCM (RFC 7714 §9.2).
+fn seal_rtcp(
+    transform: &Transform,
+    packet: &mut [u8],
+    trailer: &mut [u8],
+    ssrc: u32,
+    index: u32,
+    word: [u8; 4],
+) -> Result<(), SrtpError> {
+    match transform {
+        Transform::CmHmac { rtcp, .. } => {
+            // RFC 3711 §3.4: encrypt from the ninth octet; authenticate packet || E || index.
+            rtcp.apply_keystream(ssrc, u64::from(index), &mut packet[RTCP_CLEAR_LEN..])?;
+            trailer[..4].copy_from_slice(&word);
+            let tag = rtcp.tag(&[packet, &word]);
+            let n = trailer.len() - 4;
+            trailer[4..].copy_from_slice(&tag[..n]);
+        }
+        Transform::Aead { rtcp, .. } => {
+            // RFC 7714 §9.2: AAD = first header and SSRC || E || index; cipher, tag, then the word.
+            let aad = rtcp_aad(packet, word);
+            let tag = rtcp.seal(rtcp.rtcp_nonce(ssrc, index), &aad, &mut packet[RTCP_CLEAR_LEN..])?;
+            trailer[..16].copy_from_slice(&tag);
+            trailer[16..].copy_from_slice(&word);
+        }
+    }
+    Ok(())
+}
+
+/// Authenticates the SRTCP packet `packet`, whose RTCP part is `packet[..plain_len]` and whose
+/// E || index word is `word`, and decrypts that part in place if E is set. AES-CM checks the HMAC
+/// before decrypting (RFC 3711 §3.4); AES-GCM releases nothing unless its tag verifies (RFC 7714 §5.3).
+fn open_rtcp(transform: &Transform, packet: &mut [u8], plain_len: usize, ssrc: u32, word: u32) -> bool {
+    let (encrypted, index) = (word & E_FLAG != 0, word & !E_FLAG);
+    match transform {
+        Transform::CmHmac { rtcp, .. } => {
+            let (body, tag) = packet.split_at_mut(plain_len + 4);
+            rtcp.verify(&[body], tag)
+                && (!encrypted
+                    || rtcp
+                        .apply_keystream(ssrc, u64::from(index), &mut body[RTCP_CLEAR_LEN..plain_len])
+                        .is_ok())
+        }
+        Transform::Aead { rtcp, .. } => {
+            let nonce = rtcp.rtcp_nonce(ssrc, index);
+            if encrypted {
+                // RFC 7714 §9.2: AAD = first 8 octets || ESRTCP word; cipher = the rest but it.
+                let aad = rtcp_aad(packet, word.to_be_bytes());
+                let end = packet.len() - 4;
+                rtcp.open(nonce, &aad, &mut packet[RTCP_CLEAR_LEN..end]).is_some()
+            } else {
+                // RFC 7714 §9.3: AAD = the whole packet || ESRTCP word, cipher = the tag alone.
+                // Move the word in front of the tag so that the AAD is contiguous.
+                let end = packet.len();
+                packet[plain_len..end].rotate_right(4);
+                let (aad, tag) = packet.split_at_mut(plain_len + 4);
+                rtcp.open(nonce, aad, tag).is_some()
+            }
+        }
     }
 }
 

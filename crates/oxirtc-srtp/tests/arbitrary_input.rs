@@ -74,7 +74,10 @@ proptest! {
             let i = at.index(damaged.len());
             damaged[i] ^= mask;
         }
-        prop_assert!(rx.unprotect_rtp(&mut damaged).is_err());
+        // (Two flips of one byte with one mask cancel out: only a changed packet must fail.)
+        if damaged != p {
+            prop_assert!(rx.unprotect_rtp(&mut damaged).is_err());
+        }
         let mut short = p[..cut.index(p.len())].to_vec();
         prop_assert!(rx.unprotect_rtp(&mut short).is_err());
         // The undamaged packet still goes through, and comes out as sent (cryptex may have added an
@@ -91,7 +94,9 @@ proptest! {
             let i = at.index(damaged.len());
             damaged[i] ^= mask;
         }
-        prop_assert!(rx.unprotect_rtcp(&mut damaged).is_err());
+        if damaged != rtcp {
+            prop_assert!(rx.unprotect_rtcp(&mut damaged).is_err());
+        }
         prop_assert!(rx.unprotect_rtcp(&mut rtcp[..cut.index(rtcp.len())].to_vec()).is_err());
         prop_assert_eq!(rx.unprotect_rtcp(&mut rtcp), Ok(8 + payload.len()));
     }
