@@ -18,7 +18,8 @@ impl SendContext {
     /// puts the AEAD tag before the index instead).
     ///
     /// Grows `packet` by [`rtcp_overhead`](Self::rtcp_overhead) bytes, allocating only if its
-    /// capacity is smaller. On error `packet` is unchanged.
+    /// capacity is smaller. On error `packet` is unchanged (short of [`SrtpError::Crypto`], a failure
+    /// inside the crypto backend).
     pub fn protect_rtcp(&mut self, packet: &mut Vec<u8>) -> Result<(), SrtpError> {
         let len = packet.len();
         packet.resize(len + self.rtcp_overhead(), 0);
@@ -36,7 +37,7 @@ impl SendContext {
 
     /// Protects the RTCP compound packet in `buf[..len]` in place, for a fixed buffer with room for
     /// [`rtcp_overhead`](Self::rtcp_overhead) more bytes; returns the protected length. On error the
-    /// packet is unchanged.
+    /// packet is unchanged (short of [`SrtpError::Crypto`]).
     pub fn protect_rtcp_in(&mut self, buf: &mut [u8], len: usize) -> Result<usize, SrtpError> {
         let needed = len + self.rtcp_overhead();
         if buf.len() < needed {

@@ -15,7 +15,8 @@ impl SendContext {
     ///
     /// Grows `packet` by at most [`max_rtp_overhead`](Self::max_rtp_overhead) bytes. It allocates only
     /// if its capacity is smaller than that: a buffer reused from packet to packet never allocates.
-    /// On error `packet` is unchanged.
+    /// Every check comes before the first write, so on error `packet` is unchanged (short of
+    /// [`SrtpError::Crypto`], a failure inside the crypto backend).
     pub fn protect_rtp(&mut self, packet: &mut Vec<u8>) -> Result<(), SrtpError> {
         let len = packet.len();
         packet.resize(len + self.max_rtp_overhead(), 0);
@@ -33,7 +34,8 @@ impl SendContext {
 
     /// Protects the RTP packet in `buf[..len]` in place, for a fixed buffer with room after it; returns
     /// the protected length. Needs `buf.len() ≥ len +` the tag (+ 4 when cryptex inserts an extension
-    /// block), else [`SrtpError::BufferTooSmall`]. On error the packet is unchanged.
+    /// block), else [`SrtpError::BufferTooSmall`]. On error the packet is unchanged (short of
+    /// [`SrtpError::Crypto`]).
     pub fn protect_rtp_in(&mut self, buf: &mut [u8], len: usize) -> Result<usize, SrtpError> {
         let plain = buf.get(..len).ok_or(SrtpError::BufferTooSmall {
             needed: len,
