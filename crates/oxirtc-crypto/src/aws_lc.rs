@@ -3,7 +3,7 @@ use md5::Digest as _;
 
 use crate::{
     AeadAlgorithm, AeadKey, AesCtrKey, CryptoError, CryptoProvider, DtlsCertificate, EcdhePrivateKey,
-    EcdsaP256KeyPair, HashAlgorithm, NamedGroup, SignatureScheme,
+    EcdsaP256KeyPair, HashAlgorithm, HmacSha1Key, NamedGroup, SignatureScheme,
 };
 
 /// The default backend, on aws-lc-rs (MD5 from RustCrypto's `md-5`, which aws-lc-rs does not expose).
@@ -89,6 +89,14 @@ impl CryptoProvider for AwsLcProvider {
 
     fn aes128_ctr_key(&self, key: &[u8]) -> Result<AesCtrKey, CryptoError> {
         AesCtrKey::new_aes128(key)
+    }
+
+    fn aes256_ctr_key(&self, key: &[u8]) -> Result<AesCtrKey, CryptoError> {
+        AesCtrKey::new_aes256(key)
+    }
+
+    fn hmac_sha1_key(&self, key: &[u8]) -> HmacSha1Key {
+        HmacSha1Key::new(key)
     }
 
     fn ecdsa_p256_generate(&self) -> Result<EcdsaP256KeyPair, CryptoError> {

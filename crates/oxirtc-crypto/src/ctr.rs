@@ -1,5 +1,5 @@
 use aws_lc_rs::{
-    cipher::{EncryptingKey, EncryptionContext, UnboundCipherKey, AES_128},
+    cipher::{Algorithm, EncryptingKey, EncryptionContext, UnboundCipherKey, AES_128, AES_256},
     iv::FixedLength,
 };
 
@@ -20,9 +20,19 @@ impl std::fmt::Debug for AesCtrKey {
 impl AesCtrKey {
     /// An AES-128 counter-mode key from 16 key bytes.
     pub fn new_aes128(key: &[u8]) -> Result<Self, CryptoError> {
-        let invalid = || CryptoError::InvalidKey("AES-128-CTR");
-        let unbound = UnboundCipherKey::new(&AES_128, key).map_err(|_| invalid())?;
-        let key = EncryptingKey::ctr(unbound).map_err(|_| invalid())?;
+        Self::new(&AES_128, key, "AES-128-CTR")
+    }
+
+    /// An AES-256 counter-mode key from 32 key bytes: the AES_256_CM PRF that derives the session keys
+    /// of AEAD_AES_256_GCM (RFC 7714 §11, RFC 6188 §7).
+    pub fn new_aes256(key: &[u8]) -> Result<Self, CryptoError> {
+        Self::new(&AES_256, key, "AES-256-CTR")
+    }
+
+    fn new(alg: &'static Algorithm, key: &[u8], name: &'static str) -> Result<Self, CryptoError> {
+        // aws-lc-rs checks the length against the algorithm.
+        let unbound = UnboundCipherKey::new(alg, key).map_err(|_| CryptoError::InvalidKey(name))?;
+        let key = EncryptingKey::ctr(unbound).map_err(|_| CryptoError::InvalidKey(name))?;
         Ok(Self { key })
     }
 
@@ -56,9 +66,29 @@ mod tests {
         assert_eq!(buf, [0u8; 48]);
     }
 
+    // NIST SP 800-38A §F.5.5 (CTR-AES256.Encrypt), first two blocks.
+    #[test]
+    fn aes256_ctr_sp800_38a() {
+        let key = AesCtrKey::new_aes256(&hex!(
+            "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4"
+        ))
+        .unwrap();
+        let mut buf = hex!("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51");
+        key.apply_keystream(hex!("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"), &mut buf)
+            .unwrap();
+        assert_eq!(
+            buf,
+            hex!("601ec313775789a5b7a7f504bbf3d228f443e3ca4d62b59aca84e990cacaf5c5")
+        );
+    }
+
     #[test]
     fn wrong_key_length_is_error() {
         assert!(AesCtrKey::new_aes128(&[0; 15]).is_err());
         assert!(AesCtrKey::new_aes128(&[0; 32]).is_err());
+        assert_eq!(
+            AesCtrKey::new_aes256(&[0; 16]).unwrap_err(),
+            CryptoError::InvalidKey("AES-256-CTR")
+        );
     }
 }

@@ -19,6 +19,9 @@ pub enum CryptoError {
     /// AEAD decryption failed: wrong key, nonce, additional data or tag, or a record shorter than the tag.
     #[error("AEAD authentication failed")]
     AeadOpen,
+    /// A truncated HMAC tag did not match the message (or had a length no HMAC-SHA1 tag can have).
+    #[error("HMAC authentication failed")]
+    BadMac,
     /// AEAD encryption or counter-mode encryption failed (in practice: an input too long for the cipher).
     #[error("encryption failed")]
     Encrypt,

@@ -1,9 +1,10 @@
 //! The only oxirtc crate that touches a crypto library.
 //!
-//! Protocol crates ask for primitives through [`CryptoProvider`] (hashes, MACs, key agreement, AEAD and
-//! counter-mode keys, signatures, certificates) and draw randomness from [`SecureRng`], so a test can seed
-//! every random choice and a deployment can swap the backend. The default backend is [`AwsLcProvider`]
-//! on aws-lc-rs, with certificates from rcgen and certificate parsing by x509-cert.
+//! Protocol crates ask for primitives through [`CryptoProvider`] (hashes, MACs and pre-keyed HMAC, key
+//! agreement, AEAD and counter-mode keys, signatures, certificates) and draw randomness from
+//! [`SecureRng`], so a test can seed every random choice and a deployment can swap the backend. The
+//! default backend is [`AwsLcProvider`] on aws-lc-rs, with certificates from rcgen and certificate
+//! parsing by x509-cert.
 //!
 //! ```
 //! use oxirtc_crypto::{default_provider, AeadAlgorithm, NamedGroup, SecureRng};
@@ -41,6 +42,7 @@ mod digest;
 mod ecdhe;
 mod error;
 mod hash;
+mod mac;
 mod provider;
 mod rng;
 mod rsa;
@@ -55,6 +57,7 @@ pub use digest::Sha256Hasher;
 pub use ecdhe::{EcdhePrivateKey, NamedGroup};
 pub use error::CryptoError;
 pub use hash::{tls12_prf, HashAlgorithm};
+pub use mac::HmacSha1Key;
 pub use provider::{default_provider, CryptoProvider};
 pub use rng::SecureRng;
 pub use rsa::RsaCertificate;

@@ -2,7 +2,7 @@ use std::fmt::Debug;
 
 use crate::{
     AeadAlgorithm, AeadKey, AesCtrKey, AwsLcProvider, CryptoError, DtlsCertificate, EcdhePrivateKey,
-    EcdsaP256KeyPair, HashAlgorithm, NamedGroup, SignatureScheme,
+    EcdsaP256KeyPair, HashAlgorithm, HmacSha1Key, NamedGroup, SignatureScheme,
 };
 
 /// The primitives oxirtc's protocols need, each over a message given as parts (so callers never have to
@@ -31,6 +31,11 @@ pub trait CryptoProvider: Send + Sync + Debug {
     fn aead_key(&self, alg: AeadAlgorithm, key: &[u8]) -> Result<AeadKey, CryptoError>;
     /// An AES-128 counter-mode key (AES-CM, RFC 3711 §4.1.1) from 16 key bytes.
     fn aes128_ctr_key(&self, key: &[u8]) -> Result<AesCtrKey, CryptoError>;
+    /// An AES-256 counter-mode key from 32 key bytes: the AES_256_CM PRF of AEAD_AES_256_GCM SRTP
+    /// (RFC 7714 §11).
+    fn aes256_ctr_key(&self, key: &[u8]) -> Result<AesCtrKey, CryptoError>;
+    /// An HMAC-SHA1 key keyed once for many messages (SRTP/SRTCP authentication, RFC 3711 §4.2.1).
+    fn hmac_sha1_key(&self, key: &[u8]) -> HmacSha1Key;
     /// A new random ECDSA P-256 key pair.
     fn ecdsa_p256_generate(&self) -> Result<EcdsaP256KeyPair, CryptoError>;
     /// Verifies `signature` over `message` with a peer's `spki_der` (the SubjectPublicKeyInfo of its
