@@ -1,0 +1,1 @@
+//! Packetizers and depacketizers per codec. See the crate documentation.

@@ -1,0 +1,1 @@
+//! Frame assembly. See the crate documentation.
