@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use oxirtc_crypto::{CryptoProvider, DtlsCertificate, Fingerprint, SecureRng};
+use oxirtc_crypto::{CryptoProvider, DtlsCertificate, EcdhePrivateKey, Fingerprint, SecureRng};
 
 use crate::{
     alert::{Alert, AlertDescription, AlertLevel},
@@ -130,6 +130,7 @@ impl Dtls {
                 completed: None,
                 dropped_hellos: 0,
                 peer_address_validated: false,
+                spare_ecdhe: None,
             },
             state,
             phase: Phase::Idle,
@@ -177,6 +178,16 @@ impl Dtls {
     /// BoringSSL's DTLS server, and so browsers, always do). Set it per datagram; off by default.
     pub fn set_peer_address_validated(&mut self, validated: bool) {
         self.hs.peer_address_validated = validated;
+    }
+
+    /// Hands over an ephemeral key generated ahead of time (e.g. when the connection was created,
+    /// as browsers pre-generate certificates): the handshake uses it if its group is the one
+    /// negotiated (X25519 with every WebRTC stack we know), so the server's flight 4 and the
+    /// client's flight 5 each skip one key generation on the critical path. Used at most once;
+    /// an unused key is dropped with the endpoint. RFC 8422 §5.10 asks only that a key be
+    /// ephemeral, i.e. never used for two handshakes, which taking it out guarantees.
+    pub fn set_spare_ecdhe_key(&mut self, key: EcdhePrivateKey) {
+        self.hs.spare_ecdhe = Some(key);
     }
 
     /// Starts the handshake: a client sends its ClientHello; a server just waits.

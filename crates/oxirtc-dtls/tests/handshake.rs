@@ -457,3 +457,43 @@ fn several_handshake_messages_in_one_record() {
         "the test really merged records"
     );
 }
+
+fn sent_contains(datagrams: &[Vec<u8>], needle: &[u8]) -> bool {
+    datagrams
+        .iter()
+        .any(|d| d.windows(needle.len()).any(|w| w == needle))
+}
+
+#[test]
+fn spare_ephemeral_keys_are_used_once_and_only_on_their_group() {
+    // Dtls::set_spare_ecdhe_key: a key generated ahead of time goes into ServerKeyExchange /
+    // ClientKeyExchange (both plaintext, so its public key shows in the flights).
+    let provider = oxirtc_crypto::default_provider();
+    let cfg = config(CipherSuite::EcdheEcdsaAes128GcmSha256, NamedGroup::X25519, false);
+    let mut p = Pair::new(cfg.clone(), cfg, 91);
+    let server_key = provider.ecdhe_generate(NamedGroup::X25519).unwrap();
+    let client_key = provider.ecdhe_generate(NamedGroup::X25519).unwrap();
+    let (server_public, client_public) = (server_key.public_key().to_vec(), client_key.public_key().to_vec());
+    p.server.set_spare_ecdhe_key(server_key);
+    p.client.set_spare_ecdhe_key(client_key);
+    assert!(p.connect(200));
+    assert!(
+        sent_contains(&p.server_sent, &server_public),
+        "ServerKeyExchange carries the spare key"
+    );
+    assert!(
+        sent_contains(&p.client_sent, &client_public),
+        "ClientKeyExchange carries the spare key"
+    );
+    exchange_both_ways(&mut p);
+
+    // A spare key on another group than the negotiated one is not used: the handshake makes its own.
+    let cfg = config(CipherSuite::EcdheEcdsaAes128GcmSha256, NamedGroup::P256, false);
+    let mut p = Pair::new(cfg.clone(), cfg, 92);
+    let unused = provider.ecdhe_generate(NamedGroup::X25519).unwrap();
+    let unused_public = unused.public_key().to_vec();
+    p.server.set_spare_ecdhe_key(unused);
+    assert!(p.connect(200));
+    assert!(!sent_contains(&p.server_sent, &unused_public));
+    exchange_both_ways(&mut p);
+}

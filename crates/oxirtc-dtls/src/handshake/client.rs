@@ -172,7 +172,7 @@ impl ExpectServerKeyExchange {
         }
         // A signature that does not verify is decrypt_error (RFC 5246 §7.2.2).
         verify_peer_signature(hs, &self.peer, ske.scheme, &signed, ske.signature)?;
-        let key = hs.crypto.ecdhe_generate(group)?;
+        let key = hs.ecdhe_key(group)?;
         let public = key.public_key().to_vec();
         let pre_master = Secret(agree(key, ske.public)?);
         hs.record(&msg);

@@ -13,7 +13,9 @@ pub(crate) mod server;
 
 use std::sync::Arc;
 
-use oxirtc_crypto::{CryptoProvider, DtlsCertificate, SecureRng, SignatureScheme};
+use oxirtc_crypto::{
+    CryptoProvider, DtlsCertificate, EcdhePrivateKey, NamedGroup, SecureRng, SignatureScheme,
+};
 
 use crate::{
     config::{CipherSuite, DtlsConfig, SrtpProfile},
@@ -129,6 +131,9 @@ pub(crate) struct Shared {
     pub keys: Option<TrafficKeys>,
     /// Server: the HMAC key of stateless cookies (RFC 6347 §4.2.1).
     pub cookie_secret: [u8; 32],
+    /// An ephemeral key generated before the handshake needed it (see `Dtls::set_spare_ecdhe_key`),
+    /// used once if its group is the one negotiated.
+    pub spare_ecdhe: Option<EcdhePrivateKey>,
     /// Server: a HelloVerifyRequest `(message_seq, body)` to send without keeping state.
     pub hello_verify: Option<(u16, Vec<u8>)>,
     /// Server: the message_seq of the ClientHello just accepted (the endpoint resets its reassembler).
@@ -154,6 +159,15 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
+    /// An ephemeral key on `group`: the spare one if it is on that group (generated while nothing
+    /// else was waiting, so the handshake's critical path skips a key generation), else a fresh one.
+    pub(crate) fn ecdhe_key(&mut self, group: NamedGroup) -> Result<EcdhePrivateKey, DtlsError> {
+        match self.spare_ecdhe.take() {
+            Some(key) if key.group() == group => Ok(key),
+            _ => Ok(self.crypto.ecdhe_generate(group)?),
+        }
+    }
+
     /// Queues a handshake message of the next flight and adds it to the transcript.
     pub(crate) fn send(&mut self, msg_type: u8, body: Vec<u8>) {
         let message_seq = self.send_seq;

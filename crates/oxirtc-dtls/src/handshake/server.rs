@@ -154,7 +154,7 @@ fn send_server_flight(
     });
     hs.send(ty::SERVER_HELLO, sh);
     hs.send(ty::CERTIFICATE, msgs::encode_certificate(hs.cert.der()));
-    let key = hs.crypto.ecdhe_generate(group)?;
+    let key = hs.ecdhe_key(group)?;
     let params = msgs::encode_ecdh_params(group.codepoint(), key.public_key());
     // RFC 8422 §5.4: sign client_random + server_random + ServerECDHParams.
     let signed = [&hello.client_random[..], &hello.server_random, &params].concat();

@@ -13,7 +13,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use oxirtc_crypto::{default_provider, CryptoProvider, DtlsCertificate, Fingerprint, SecureRng};
+use oxirtc_crypto::{
+    default_provider, CryptoProvider, DtlsCertificate, EcdhePrivateKey, Fingerprint, NamedGroup, SecureRng,
+};
 use oxirtc_dtls::{CipherSuite, Dtls, Role, SrtpProfile};
 use oxirtc_ice::{IceAgent, IceConnectionState, IceStats};
 use oxirtc_sctp::Association;
@@ -118,6 +120,9 @@ pub struct Rtc {
     pub(crate) rng: SecureRng,
     pub(crate) certificate: Arc<DtlsCertificate>,
     pub(crate) fingerprint: Fingerprint,
+    /// The DTLS handshake's ephemeral X25519 key, generated with the connection so that the
+    /// handshake does not wait for it (`Dtls::set_spare_ecdhe_key`); `None` once handed over.
+    pub(crate) spare_ecdhe: Option<EcdhePrivateKey>,
     pub(crate) ice: IceAgent,
     pub(crate) local_candidates: Vec<String>,
     pub(crate) gathering_complete: bool,
@@ -195,8 +200,11 @@ impl Rtc {
         // RFC 8829 §5.2.1: a 62-bit random session id.
         let session_id = rng.u64() >> 2;
         let ice_gathered = config.ice.stun_servers.is_empty();
+        // Not fatal: the handshake generates one itself if this failed.
+        let spare_ecdhe = crypto.ecdhe_generate(NamedGroup::X25519).ok();
         Ok(Rtc {
             fingerprint: certificate.fingerprint(),
+            spare_ecdhe,
             certificate,
             crypto,
             rng,

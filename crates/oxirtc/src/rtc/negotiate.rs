@@ -254,6 +254,9 @@ impl Rtc {
             self.rng.fork(),
         );
         dtls.set_remote_fingerprint(fingerprint);
+        if let Some(key) = self.spare_ecdhe.take() {
+            dtls.set_spare_ecdhe_key(key);
+        }
         for datagram in std::mem::take(&mut self.early_dtls) {
             dtls.handle_receive(now, &datagram);
         }
