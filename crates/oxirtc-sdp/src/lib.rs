@@ -55,12 +55,16 @@ mod attrs;
 mod error;
 #[cfg(test)]
 mod fixtures;
+mod media_attrs;
 mod model;
 mod parse;
 mod write;
 
 pub use attrs::{Direction, Fingerprint, Fmtp, Group, RtpMap, Section, Setup};
 pub use error::SdpError;
+pub use media_attrs::{
+    ExtMap, FbPayloadType, Msid, Rid, RidDirection, RtcpFb, Simulcast, SimulcastRid, Ssrc, SsrcGroup,
+};
 pub use model::{
     Attribute, Bandwidth, Connection, MediaDescription, MediaKind, Origin, SessionDescription, Timing,
 };
