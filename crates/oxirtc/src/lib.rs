@@ -43,6 +43,7 @@ pub mod demux;
 mod error;
 mod event;
 pub mod jsep;
+pub mod media;
 mod rtc;
 
 pub use channel::{ChannelId, ChannelReliability, ChannelState, ChannelStats, DataChannelInit};
