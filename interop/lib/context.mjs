@@ -33,10 +33,11 @@ export class Context {
    * Browser offers on `pcKey`: creates `channels` ([{key,label,init}]) first, then the offer; `negotiated`
    * ([{id,label,ordered?,maxRetransmits?,maxPacketLifeTime?}]) goes into the offer JSON for the peer.
    */
-  async browserOffers({ pcKey = 'pc', channels = [], negotiated, label = 'echo' } = {}) {
+  async browserOffers({ pcKey = 'pc', channels = [], negotiated, label = 'echo', media = false } = {}) {
     const t0 = Date.now();
     await this.run((k) => rtc.newPc(k), pcKey);
     this.pcKeys.push(pcKey);
+    if (media) this.info.mediaTracks = await this.run((k) => rtc.addMedia(k), pcKey);
     for (const c of channels) await this.run((a) => rtc.createChannel(a.pcKey, a.key, a.label, a.init), { pcKey, ...c });
     const offer = loopbackOnly(await this.run((k) => rtc.makeOffer(k), pcKey));
     const t1 = Date.now();
@@ -45,6 +46,7 @@ export class Context {
     const t2 = Date.now();
     this.session = ans.session ?? null;
     this.remember(offer, ans.sdp);
+    this.lastAnswer = ans.sdp;
     await this.run((a) => rtc.applyAnswer(a.k, a.sdp), { k: pcKey, sdp: loopbackOnly(ans.sdp) });
     this.timings.signalingMs = Date.now() - t0;
     // Where the time went: Chromium's offer incl. complete gathering, the peer's answer (HTTP round trip).

@@ -90,6 +90,22 @@
       pcs.set(key, p);
       return p.createdAt;
     },
+    /** Adds the fake camera's and microphone's tracks (Chromium's --use-fake-device-for-media-stream). */
+    async addMedia(pcKey) {
+      const p = pcOf(pcKey);
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+      for (const t of stream.getTracks()) p.pc.addTrack(t, stream);
+      return stream.getTracks().map((t) => t.kind);
+    },
+    /** Per kind: packets and bytes the browser sent (outbound-rtp), and its transceivers' directions. */
+    async mediaStats(pcKey) {
+      const pc = pcOf(pcKey).pc, out = { outbound: {}, directions: {} };
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'outbound-rtp') out.outbound[s.kind] = { packetsSent: s.packetsSent, bytesSent: s.bytesSent };
+      });
+      for (const t of pc.getTransceivers()) out.directions[t.mid] = { kind: t.receiver.track.kind, current: t.currentDirection };
+      return out;
+    },
     /** pc.createDataChannel(label, init) registered as `chKey`. */
     createChannel(pcKey, chKey, label, init) {
       const p = pcOf(pcKey);

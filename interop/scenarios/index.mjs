@@ -1,6 +1,7 @@
 // Scenario registry, in the order `--scenario all` runs them.
 import { answerBasic, bulk, maxPacketLifetime, maxRetransmits0, negotiated, offerBasic, sizes, unordered } from './channels.mjs';
 import { closeReopen, iceRestart, manyChannels, peerOpens, setupTime } from './lifecycle.mjs';
+import { offerMedia } from './media.mjs';
 
 export const SCENARIOS = {
   'offer-basic': offerBasic,
@@ -16,4 +17,5 @@ export const SCENARIOS = {
   'peer-opens': peerOpens,
   'ice-restart': iceRestart,
   'setup-time': setupTime,
+  'offer-media': offerMedia,
 };

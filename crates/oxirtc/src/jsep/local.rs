@@ -3,10 +3,11 @@
 use oxirtc_crypto::Fingerprint;
 use oxirtc_ice::IceCredentials;
 use oxirtc_sdp::{
-    Attribute, Connection, MediaDescription, MediaKind, Origin, SessionDescription, Setup, Timing,
+    Attribute, Connection, Direction, MediaDescription, MediaKind, Origin, SessionDescription, Setup, Timing,
 };
 
-use super::remote::{RemoteSection, DATA_FORMAT, DATA_PROTOCOL};
+use super::remote::{RemoteSection, DATA_FORMAT, DATA_PROTOCOL, RTP_PROTOCOL};
+use crate::media::{CodecParameters, HeaderExtension, TrackKind};
 
 /// One m= section of a description we write.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,8 +17,38 @@ pub enum LocalSection {
         /// The section's mid (RFC 8843 §7.1).
         mid: String,
     },
+    /// An audio or video section (RFC 8829 §5.2.1, §5.3.1).
+    Media(LocalMedia),
     /// A remote section we do not support, mirrored with port 0 (RFC 8829 §5.3.1, RFC 3264 §6).
     Rejected(RemoteSection),
+}
+
+/// Our side of an audio or video section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalMedia {
+    /// The section's mid (RFC 8843 §7.1).
+    pub mid: String,
+    /// Audio or video.
+    pub kind: TrackKind,
+    /// The codecs we list, most preferred first (in an answer: the offered ones we accept).
+    pub codecs: Vec<CodecParameters>,
+    /// The header extensions we list.
+    pub extensions: Vec<HeaderExtension>,
+    /// Our direction (RFC 8829 §5.3.1: the offered one's reverse intersected with ours).
+    pub direction: Direction,
+    /// `a=rtcp-rsize` (RFC 5506 §5): offered always, answered when offered.
+    pub rtcp_rsize: bool,
+}
+
+impl LocalSection {
+    /// The mid of a section that is part of the BUNDLE group (not rejected).
+    pub fn bundled_mid(&self) -> Option<&str> {
+        match self {
+            LocalSection::Data { mid } => Some(mid),
+            LocalSection::Media(m) => Some(&m.mid),
+            LocalSection::Rejected(_) => None,
+        }
+    }
 }
 
 /// Everything that goes into one of our descriptions.
@@ -55,10 +86,7 @@ impl LocalParams<'_> {
         let accepted: Vec<&str> = self
             .sections
             .iter()
-            .filter_map(|s| match s {
-                LocalSection::Data { mid } => Some(mid.as_str()),
-                LocalSection::Rejected(_) => None,
-            })
+            .filter_map(LocalSection::bundled_mid)
             .collect();
         let mut attributes = Vec::new();
         if !accepted.is_empty() {
@@ -98,13 +126,25 @@ impl LocalParams<'_> {
             time_zones: None,
             key: None,
             attributes,
-            media: self.sections.iter().map(|s| self.section(s)).collect(),
+            media: self
+                .sections
+                .iter()
+                .enumerate()
+                .map(|(i, s)| self.section(s, self.first_bundled() == Some(i)))
+                .collect(),
         }
     }
 
-    fn section(&self, section: &LocalSection) -> MediaDescription {
+    /// The index of the first bundled section, the tagged one: only it carries the candidates
+    /// (RFC 8843 §7.1.3: TRANSPORT attributes in the tagged section; the others share its transport).
+    fn first_bundled(&self) -> Option<usize> {
+        self.sections.iter().position(|s| s.bundled_mid().is_some())
+    }
+
+    fn section(&self, section: &LocalSection, carries_candidates: bool) -> MediaDescription {
         match section {
-            LocalSection::Data { mid } => self.data_section(mid),
+            LocalSection::Data { mid } => self.data_section(mid, carries_candidates),
+            LocalSection::Media(media) => self.media_section(media, carries_candidates),
             LocalSection::Rejected(remote) => {
                 let mut m =
                     MediaDescription::new(remote.kind.clone(), 0, &remote.protocol, remote.formats.clone());
@@ -118,18 +158,35 @@ impl LocalParams<'_> {
     }
 
     /// RFC 8841 §4.1 / RFC 8829 §5.2.1: `m=application 9 UDP/DTLS/SCTP webrtc-datachannel`.
-    fn data_section(&self, mid: &str) -> MediaDescription {
+    fn data_section(&self, mid: &str, carries_candidates: bool) -> MediaDescription {
         let mut m = MediaDescription::new(MediaKind::Application, 9, DATA_PROTOCOL, vec![DATA_FORMAT.into()]);
         m.connection = Some(any_address());
+        self.transport_attributes(&mut m.attributes, mid, carries_candidates);
         let a = &mut m.attributes;
-        for c in self.candidates {
-            a.push(Attribute::new(
-                "candidate",
-                c.strip_prefix("candidate:").unwrap_or(c),
-            ));
-        }
-        if self.end_of_candidates {
-            a.push(Attribute::flag("end-of-candidates"));
+        a.push(Attribute::new("sctp-port", self.sctp_port.to_string()));
+        a.push(Attribute::new(
+            "max-message-size",
+            self.max_message_size.to_string(),
+        ));
+        m
+    }
+}
+
+impl LocalParams<'_> {
+    /// Candidates (in the tagged section only), then ICE credentials, fingerprint, setup and mid. The
+    /// credentials, fingerprint and setup go in every bundled section as RFC 8829 §5.2.1 lists them
+    /// and browsers write them (RFC 8843 §7.1.3 would keep them to the tagged one; peers take both).
+    fn transport_attributes(&self, a: &mut Vec<Attribute>, mid: &str, carries_candidates: bool) {
+        if carries_candidates {
+            for c in self.candidates {
+                a.push(Attribute::new(
+                    "candidate",
+                    c.strip_prefix("candidate:").unwrap_or(c),
+                ));
+            }
+            if self.end_of_candidates {
+                a.push(Attribute::flag("end-of-candidates"));
+            }
         }
         a.push(Attribute::new("ice-ufrag", &self.ice.ufrag));
         a.push(Attribute::new("ice-pwd", &self.ice.pwd));
@@ -137,11 +194,60 @@ impl LocalParams<'_> {
         a.push(Attribute::new("fingerprint", self.fingerprint.to_string()));
         a.push(Attribute::new("setup", self.setup.as_str()));
         a.push(Attribute::new("mid", mid));
-        a.push(Attribute::new("sctp-port", self.sctp_port.to_string()));
-        a.push(Attribute::new(
-            "max-message-size",
-            self.max_message_size.to_string(),
-        ));
+    }
+
+    /// RFC 8829 §5.2.1 / §5.3.1: `m=audio|video 9 UDP/TLS/RTP/SAVPF <payload types>` with a=extmap,
+    /// the direction, a=rtcp-mux, a=rtcp-rsize, and per codec a=rtpmap, a=rtcp-fb and a=fmtp, then
+    /// its RTX format (RFC 4588 §8.1).
+    fn media_section(&self, media: &LocalMedia, carries_candidates: bool) -> MediaDescription {
+        let mut formats = Vec::new();
+        for c in &media.codecs {
+            formats.push(c.payload_type.to_string());
+            formats.extend(c.rtx_payload_type.map(|p| p.to_string()));
+        }
+        let kind = match media.kind {
+            TrackKind::Audio => MediaKind::Audio,
+            TrackKind::Video => MediaKind::Video,
+        };
+        let mut m = MediaDescription::new(kind, 9, RTP_PROTOCOL, formats);
+        m.connection = Some(any_address());
+        self.transport_attributes(&mut m.attributes, &media.mid, carries_candidates);
+        let a = &mut m.attributes;
+        for e in &media.extensions {
+            a.push(Attribute::new("extmap", format!("{} {}", e.id, e.uri)));
+        }
+        a.push(Attribute::flag(media.direction.as_str()));
+        a.push(Attribute::flag("rtcp-mux"));
+        if media.rtcp_rsize {
+            a.push(Attribute::flag("rtcp-rsize"));
+        }
+        for c in &media.codecs {
+            let codec = &c.codec;
+            let rtpmap = match (media.kind, codec.channels) {
+                (TrackKind::Audio, n) if n > 1 => {
+                    format!("{} {}/{}/{n}", c.payload_type, codec.name, codec.clock_rate)
+                }
+                _ => format!("{} {}/{}", c.payload_type, codec.name, codec.clock_rate),
+            };
+            a.push(Attribute::new("rtpmap", rtpmap));
+            for fb in &c.feedback {
+                let value = match &fb.param {
+                    Some(p) => format!("{} {} {p}", c.payload_type, fb.kind),
+                    None => format!("{} {}", c.payload_type, fb.kind),
+                };
+                a.push(Attribute::new("rtcp-fb", value));
+            }
+            if let Some(fmtp) = &codec.fmtp {
+                a.push(Attribute::new("fmtp", format!("{} {fmtp}", c.payload_type)));
+            }
+            if let Some(rtx) = c.rtx_payload_type {
+                a.push(Attribute::new(
+                    "rtpmap",
+                    format!("{rtx} rtx/{}", codec.clock_rate),
+                ));
+                a.push(Attribute::new("fmtp", format!("{rtx} apt={}", c.payload_type)));
+            }
+        }
         m
     }
 }

@@ -2,8 +2,9 @@
 
 use oxirtc_crypto::Fingerprint;
 use oxirtc_ice::IceCredentials;
-use oxirtc_sdp::{MediaKind, SessionDescription, Setup};
+use oxirtc_sdp::{Direction, MediaDescription, MediaKind, SessionDescription, Setup};
 
+use crate::media::{codecs_in_section, CodecParameters, TrackKind};
 use crate::RtcError;
 
 /// The SDP protocol of a data-channel section (RFC 8841 §4.1).
@@ -14,6 +15,8 @@ pub const DATA_FORMAT: &str = "webrtc-datachannel";
 pub const DEFAULT_REMOTE_MAX_MESSAGE_SIZE: u64 = 65_536;
 /// RFC 8841 §5: the default SCTP port.
 pub const DEFAULT_SCTP_PORT: u16 = 5000;
+/// The SDP protocol of an RTP media section in WebRTC (RFC 8829 §5.1.2).
+pub const RTP_PROTOCOL: &str = "UDP/TLS/RTP/SAVPF";
 
 /// One m= section of the remote description, as needed to mirror it in an answer (RFC 8829 §5.3.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +31,60 @@ pub struct RemoteSection {
     pub mid: Option<String>,
     /// Port 0 (rejected or bundle-only by the remote).
     pub rejected: bool,
+    /// What an audio or video section we can take part in says about its RTP (see
+    /// [`RemoteMedia::from_section`]); `None` for data, rejected and unusable sections.
+    pub media: Option<RemoteMedia>,
+}
+
+/// The RTP side of a remote audio or video section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteMedia {
+    /// Audio or video.
+    pub kind: TrackKind,
+    /// Its codecs, in its preference order, with their payload types (RFC 8829 §5.11).
+    pub codecs: Vec<CodecParameters>,
+    /// `a=extmap` ids and URIs (RFC 8285 §8).
+    pub extensions: Vec<(u16, String)>,
+    /// Its direction (RFC 8866 §6.7), from the remote's point of view.
+    pub direction: Direction,
+    /// SSRCs it announces (`a=ssrc`, RFC 5576 §4.1), for demultiplexing by SSRC (RFC 8843 §9.2).
+    pub ssrcs: Vec<u32>,
+    /// `a=rtcp-rsize` (RFC 5506 §5).
+    pub rtcp_rsize: bool,
+}
+
+/// Sections with more announced SSRCs than this are read up to it (a real sender announces a few:
+/// primary, RTX, FEC, simulcast layers).
+const MAX_ANNOUNCED_SSRCS: usize = 32;
+
+impl RemoteMedia {
+    /// The RTP parameters of `m` if it is an audio or video section we can take part in: not
+    /// rejected, `UDP/TLS/RTP/SAVPF` (RFC 8829 §5.1.2) and RTP/RTCP multiplexed (`a=rtcp-mux`,
+    /// which RFC 8829 §5.1.3 makes mandatory to implement; we have no separate RTCP component).
+    pub fn from_section(m: &MediaDescription, session: &SessionDescription) -> Option<RemoteMedia> {
+        let kind = TrackKind::of(&m.kind)?;
+        let usable = (m.port != 0 || m.has_attribute("bundle-only"))
+            && m.protocol.eq_ignore_ascii_case(RTP_PROTOCOL)
+            && m.rtcp_mux();
+        if !usable {
+            return None;
+        }
+        let mut ssrcs: Vec<u32> = Vec::new();
+        for s in m.ssrcs() {
+            if !ssrcs.contains(&s.ssrc) && ssrcs.len() < MAX_ANNOUNCED_SSRCS {
+                ssrcs.push(s.ssrc);
+            }
+        }
+        let section = oxirtc_sdp::Section { session, media: m };
+        Some(RemoteMedia {
+            kind,
+            codecs: codecs_in_section(m),
+            extensions: m.extmaps().iter().map(|e| (e.id, e.uri.to_owned())).collect(),
+            direction: section.direction(),
+            ssrcs,
+            rtcp_rsize: m.rtcp_rsize(),
+        })
+    }
 }
 
 /// The remote's data-channel section (RFC 8841).
@@ -80,6 +137,7 @@ impl RemoteParams {
                 formats: m.formats.clone(),
                 mid: m.mid().map(str::to_owned),
                 rejected: m.port == 0 && !m.has_attribute("bundle-only"),
+                media: RemoteMedia::from_section(m, sdp),
             })
             .collect();
         let data_index = sdp.media.iter().position(is_data_section);

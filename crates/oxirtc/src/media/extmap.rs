@@ -1,8 +1,6 @@
 //! RTP header extensions in offer/answer (RFC 8285 §7; RFC 8829 §5.2.1, §5.3.1): the ones oxirtc
 //! offers, with their ids, and which of a peer's offered ones an answer keeps.
 
-use oxirtc_sdp::ExtMap;
-
 use super::codec::TrackKind;
 
 /// `urn:ietf:params:rtp-hdrext:sdes:mid` (RFC 8843 §15).
@@ -57,14 +55,17 @@ pub fn default_extensions(kind: TrackKind) -> Vec<HeaderExtension> {
 /// kind, with the offer's ids (RFC 8829 §5.3.1 "for each supported RTP header extension that is
 /// present in the offer"; RFC 8285 §7: the answerer keeps the offerer's id). An id beyond 255
 /// (RFC 8285 §7's 4096-4351 range for negotiation) or a URI offered twice is not answered.
-pub fn answer_extensions(kind: TrackKind, offered: &[ExtMap<'_>]) -> Vec<HeaderExtension> {
+pub fn answer_extensions<'a>(
+    kind: TrackKind,
+    offered: impl IntoIterator<Item = (u16, &'a str)>,
+) -> Vec<HeaderExtension> {
     let supported = default_extensions(kind);
     let mut out: Vec<HeaderExtension> = Vec::new();
-    for ext in offered {
-        let Some(ours) = supported.iter().find(|s| s.uri == ext.uri) else {
+    for (offered_id, uri) in offered {
+        let Some(ours) = supported.iter().find(|s| s.uri == uri) else {
             continue;
         };
-        let Ok(id) = u8::try_from(ext.id) else {
+        let Ok(id) = u8::try_from(offered_id) else {
             continue;
         };
         if out.iter().any(|e| e.uri == ours.uri || e.id == id) {
@@ -78,14 +79,18 @@ pub fn answer_extensions(kind: TrackKind, offered: &[ExtMap<'_>]) -> Vec<HeaderE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oxirtc_sdp::SessionDescription;
+    use oxirtc_sdp::{ExtMap, SessionDescription};
+
+    fn pairs<'a>(e: &'a [ExtMap<'a>]) -> impl Iterator<Item = (u16, &'a str)> + 'a {
+        e.iter().map(|e| (e.id, e.uri))
+    }
 
     const CHROME_AV: &str = include_str!("../../tests/fixtures/chromium156_av_offer.sdp");
 
     #[test]
     fn answering_chromiums_extensions() {
         let sdp = SessionDescription::parse(CHROME_AV).expect("parses");
-        let audio = answer_extensions(TrackKind::Audio, &sdp.media[0].extmaps());
+        let audio = answer_extensions(TrackKind::Audio, pairs(&sdp.media[0].extmaps()));
         let ids: Vec<_> = audio.iter().map(|e| (e.id, e.uri)).collect();
         assert_eq!(
             ids,
@@ -96,7 +101,7 @@ mod tests {
                 (4, MID)
             ]
         );
-        let video = answer_extensions(TrackKind::Video, &sdp.media[1].extmaps());
+        let video = answer_extensions(TrackKind::Video, pairs(&sdp.media[1].extmaps()));
         let uris: Vec<_> = video.iter().map(|e| e.uri).collect();
         // toffset, video-content-type, video-timing and color-space are not ours.
         assert_eq!(
@@ -146,7 +151,7 @@ mod tests {
             },
         ];
         assert_eq!(
-            answer_extensions(TrackKind::Audio, &offered),
+            answer_extensions(TrackKind::Audio, pairs(&offered)),
             [HeaderExtension { id: 1, uri: MID }]
         );
     }

@@ -8,10 +8,12 @@ use oxirtc_ice::Candidate;
 use oxirtc_sdp::{SessionDescription, Setup};
 
 use super::Rtc;
-use crate::jsep::local::{LocalParams, LocalSection};
-use crate::jsep::remote::RemoteParams;
+use crate::jsep::local::{LocalMedia, LocalParams, LocalSection};
+use crate::jsep::remote::{RemoteMedia, RemoteParams};
 use crate::jsep::{Description, SdpType, Side};
+use crate::media::{answer_codecs, answer_extensions, default_audio_codecs, default_video_codecs, TrackKind};
 use crate::{RtcError, RtcEvent};
+use oxirtc_sdp::Direction;
 
 impl Rtc {
     /// Creates an offer (RFC 8829 §5.2). After [`Rtc::restart_ice`] it carries new ICE credentials
@@ -31,7 +33,8 @@ impl Rtc {
     }
 
     /// Creates the answer to the applied remote offer (RFC 8829 §5.3): our data section accepted,
-    /// every other section rejected with port 0.
+    /// each audio or video section we share a codec with accepted (receiving what the peer sends:
+    /// oxirtc has no tracks of its own to send yet), every other section rejected with port 0.
     pub fn create_answer(&mut self, _now: Instant) -> Result<Description, RtcError> {
         self.signaling.next(Side::Local, SdpType::Answer)?;
         let remote = self
@@ -42,11 +45,16 @@ impl Rtc {
             .sections
             .iter()
             .enumerate()
-            .map(|(i, s)| match &remote.data {
-                Some(d) if d.index == i => LocalSection::Data {
-                    mid: s.mid.clone().unwrap_or_else(|| i.to_string()),
-                },
-                _ => LocalSection::Rejected(s.clone()),
+            .map(|(i, s)| {
+                let mid = || s.mid.clone().unwrap_or_else(|| i.to_string());
+                match (&remote.data, &s.media) {
+                    (Some(d), _) if d.index == i => LocalSection::Data { mid: mid() },
+                    (_, Some(media)) => match answer_media(mid(), media) {
+                        Some(m) => LocalSection::Media(m),
+                        None => LocalSection::Rejected(s.clone()),
+                    },
+                    _ => LocalSection::Rejected(s.clone()),
+                }
             })
             .collect();
         self.sections = sections;
@@ -102,10 +110,16 @@ impl Rtc {
         let next = self.signaling.next(Side::Remote, desc.sdp_type)?;
         let sdp = SessionDescription::parse(&desc.sdp)?;
         let params = RemoteParams::from_sdp(&sdp)?;
-        if params.data.is_none() {
+        let usable_media = params
+            .sections
+            .iter()
+            .filter_map(|s| s.media.as_ref())
+            .any(|m| !answer_codecs(&m.codecs, &supported_codecs(m.kind)).is_empty());
+        if params.data.is_none() && !usable_media {
             return Err(RtcError::Negotiation(
-                "no data channel section (m=application ... UDP/DTLS/SCTP webrtc-datachannel); \
-                 oxirtc supports data channels only"
+                "no section oxirtc can use: neither a data channel section (m=application ... \
+                 UDP/DTLS/SCTP webrtc-datachannel) nor an audio/video section (UDP/TLS/RTP/SAVPF with \
+                 a=rtcp-mux) with a codec in common"
                     .into(),
             ));
         }
@@ -377,6 +391,40 @@ fn answer_role(established: Option<Role>, offer_setup: Setup) -> Result<Role, Rt
         (None, Some(want)) => Ok(want),
         (None, None) => Ok(Role::Client),
     }
+}
+
+/// The codecs we can receive of a kind.
+fn supported_codecs(kind: TrackKind) -> Vec<crate::media::CodecParameters> {
+    match kind {
+        TrackKind::Audio => default_audio_codecs(),
+        TrackKind::Video => default_video_codecs(),
+    }
+}
+
+/// Our answer to an offered audio or video section (RFC 8829 §5.3.1): the codecs and header
+/// extensions we share with the offer, and the direction: RFC 3264 §6.1 reverses the offered one,
+/// intersected with ours, which is receive-only while oxirtc has no tracks to send. `None` when no
+/// codec is common: the section is then rejected.
+fn answer_media(mid: String, offered: &RemoteMedia) -> Option<LocalMedia> {
+    let codecs = answer_codecs(&offered.codecs, &supported_codecs(offered.kind));
+    if codecs.is_empty() {
+        return None;
+    }
+    let direction = match offered.direction {
+        Direction::SendRecv | Direction::SendOnly => Direction::RecvOnly,
+        Direction::RecvOnly | Direction::Inactive => Direction::Inactive,
+    };
+    Some(LocalMedia {
+        mid,
+        kind: offered.kind,
+        codecs,
+        extensions: answer_extensions(
+            offered.kind,
+            offered.extensions.iter().map(|(id, uri)| (*id, uri.as_str())),
+        ),
+        direction,
+        rtcp_rsize: offered.rtcp_rsize,
+    })
 }
 
 #[cfg(test)]
