@@ -162,7 +162,7 @@ pub fn block_len(
                 Some("id 0 is reserved for padding (RFC 8285 §4.3)")
             } else if e.data.len() > 255 {
                 Some("element data is at most 255 bytes (RFC 8285 §4.3)")
-            } else if !allow_two_byte && !((1..=14).contains(&e.id) && (1..=16).contains(&e.data.len())) {
+            } else if !(allow_two_byte || (1..=14).contains(&e.id) && (1..=16).contains(&e.data.len())) {
                 Some("needs the two-byte form, which needs a=extmap-allow-mixed negotiated (RFC 8285 §6)")
             } else {
                 None
