@@ -80,6 +80,11 @@ export async function runScenario(name, fn, { browser, pageUrl, opts }) {
   const reports = [];
   for (const p of peers) if (p) reports.push(p.child ? await endPeer(p) : p);
   result.peer = reports.length > 1 ? reports : reports[0] ?? null;
+  // Checks on what the peer reported when it ended (its SESSION lines), for scenarios that set one.
+  if (ctx && ctx.afterPeer && reports.length) {
+    try { ctx.afterPeer(reports.at(-1)); } catch (e) { result.error = result.error || String(e && e.stack || e); }
+    Object.assign(result.checks, ctx.checks);
+  }
   // A non-zero exit of the peer (not a signal from us) is a failure of the peer under test.
   const bad = reports.filter((r) => typeof r.exit === 'number' && r.exit !== 0);
   if (opts.peerCmd) result.checks.peerExitStatusZero = bad.length === 0;

@@ -24,6 +24,15 @@ export async function offerMedia(ctx) {
   ctx.check('srtpNegotiated', typeof st.srtpCipher === 'string' && st.srtpCipher.length > 0, st.srtpCipher);
   ctx.check('browserSendsAudio', (m.outbound.audio?.packetsSent ?? 0) > 0);
   ctx.check('browserSendsVideo', (m.outbound.video?.packetsSent ?? 0) > 0);
+  // What the peer decrypted and routed, from its SESSION line once it ended (oxirtc echo prints
+  // rtpReceived / srtpDropped / rtpUnroutable); a peer command without them fails this check.
+  if (ctx.peer) {
+    ctx.afterPeer = (report) => {
+      const s = (report.sessions || []).at(-1);
+      ctx.info.peerMedia = s && { rtpReceived: s.rtpReceived, srtpDropped: s.srtpDropped, rtpUnroutable: s.rtpUnroutable };
+      ctx.check('peerReceivedRtp', !!s && s.rtpReceived > 0 && s.srtpDropped === 0 && s.rtpUnroutable === 0);
+    };
+  }
   ctx.check('transceiversSendOnly', Object.values(m.directions).filter((d) => d.current === 'sendonly').length === 2,
     m.directions);
 }

@@ -48,4 +48,6 @@ pub enum RtcEvent {
     ChannelBufferedAmountLow(ChannelId),
     /// The channel is closed; its id is gone and its stream id free again.
     ChannelClosed(ChannelId),
+    /// An RTP packet arrived on an audio or video section we receive (decrypted, routed by mid).
+    Rtp(crate::media::ReceivedRtp),
 }

@@ -26,6 +26,7 @@ mod codec;
 mod extmap;
 mod h264_profile;
 mod negotiate;
+mod received;
 
 pub use codec::{
     codecs_in_section, default_audio_codecs, default_video_codecs, Codec, CodecParameters, Feedback,
@@ -37,3 +38,4 @@ pub use extmap::{
 };
 pub use h264_profile::{H264Profile, ProfileLevelId, DEFAULT_PROFILE_LEVEL_ID};
 pub use negotiate::{answer_codecs, same_configuration, send_codec};
+pub use received::ReceivedRtp;

@@ -2,6 +2,7 @@
 
 mod channels;
 mod ending;
+mod media;
 mod negotiate;
 mod pump;
 mod relay;
@@ -85,6 +86,16 @@ pub struct RtcStats {
     pub bytes_sent: u64,
     /// Bytes received (UDP payload).
     pub bytes_received: u64,
+    /// RTP packets received, authenticated and routed to a section.
+    pub rtp_received: u64,
+    /// SRTCP packets received and authenticated.
+    pub rtcp_received: u64,
+    /// SRTP/SRTCP packets that failed authentication, were replays or too old (RFC 3711 §3.3).
+    pub srtp_dropped: u64,
+    /// Authenticated RTP packets that do not parse (RFC 3550 §5.1).
+    pub rtp_malformed: u64,
+    /// RTP packets routed to no section we receive (RFC 8843 §9.2: unknown MID, SSRC and payload type).
+    pub rtp_unroutable: u64,
 }
 
 /// One peer connection (W3C `RTCPeerConnection`) as a sans-IO state machine: the owner feeds it
@@ -147,6 +158,8 @@ pub struct Rtc {
     pub(crate) early_dtls: VecDeque<Vec<u8>>,
     pub(crate) last_dtls_path: Option<(SocketAddr, SocketAddr)>,
     pub(crate) sctp: Option<Association>,
+    /// SRTP and RTP routing, once DTLS agreed an SRTP profile and a media section exists.
+    pub(crate) media: Option<media::MediaSession>,
     /// Reused buffer for SCTP packets on their way into DTLS records (no allocation per packet).
     pub(crate) sctp_packet: Vec<u8>,
     pub(crate) channels: Channels,
@@ -230,6 +243,7 @@ impl Rtc {
             early_dtls: VecDeque::new(),
             last_dtls_path: None,
             sctp: None,
+            media: None,
             sctp_packet: Vec::new(),
             channels: Channels::default(),
             events: VecDeque::new(),
@@ -306,6 +320,8 @@ impl Rtc {
                 self.last_dtls_path = Some((destination, source));
                 self.receive_dtls(now, source, data);
             }
+            // RFC 7983 §7: 128..191 is RTP/RTCP; like DTLS, only from our ICE peer.
+            PacketKind::Rtp if self.ice.is_remote_address(source) => self.receive_srtp(now, data),
             PacketKind::Zrtp | PacketKind::TurnChannel | PacketKind::Rtp | PacketKind::Unknown => {
                 tracing::trace!(%source, first = data.first(), "rtc: dropping datagram of no known use");
                 self.stats.dropped_datagrams += 1;

@@ -122,7 +122,8 @@ impl Rtc {
         {
             self.set_state(PeerConnectionState::Connected);
         }
-        if self.sctp.is_some() {
+        self.start_media();
+        if self.sctp.is_some() || self.remote.as_ref().is_some_and(|r| r.data.is_none()) {
             return;
         }
         let remote_port = self

@@ -1,0 +1,211 @@
+//! Receiving media on an [`Rtc`]: SRTP keyed from the DTLS handshake (RFC 5764 §4.2), SRTP/SRTCP
+//! told apart by the payload-type byte (RFC 5761 §4), and each RTP packet routed to its media
+//! section by MID header extension, then SSRC, then payload type (RFC 8843 §9.2).
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use oxirtc_rtp::packet::RtpPacket;
+use oxirtc_sdp::Direction;
+use oxirtc_srtp::{DtlsRole, ProtectionProfile, ReceiveContext, SendContext, SrtpConfig};
+
+use super::Rtc;
+use crate::jsep::local::LocalSection;
+use crate::media::{ReceivedRtp, MID, RTP_STREAM_ID};
+use crate::RtcEvent;
+
+/// The RFC 5764 §4.2 exporter label for SRTP keys.
+const SRTP_EXPORTER_LABEL: &[u8] = b"EXTRACTOR-dtls_srtp";
+
+/// SSRCs remembered with the section they belong to (learned from the MID extension or announced
+/// in SDP). A sender has a few (primary, RTX, FEC, simulcast layers); a peer that rotates SSRCs
+/// without end pushes the oldest out instead of growing the table.
+const MAX_ROUTED_SSRCS: usize = 64;
+
+/// The SRTP contexts of a connection and where its RTP streams go.
+pub(crate) struct MediaSession {
+    rx: ReceiveContext,
+    /// Protects what we send (used once oxirtc has tracks to send).
+    #[allow(dead_code)] // sending media is the next step of issue 18
+    tx: SendContext,
+    /// `(ssrc, mid)`, oldest first.
+    ssrcs: VecDeque<(u32, String)>,
+}
+
+impl Rtc {
+    /// DTLS is up: if it negotiated an SRTP profile (`use_srtp`, RFC 5764 §4.1.2) and we have a
+    /// media section, key SRTP from the exporter (RFC 5764 §4.2).
+    pub(crate) fn start_media(&mut self) {
+        if self.media.is_some() || !self.sections.iter().any(|s| matches!(s, LocalSection::Media(_))) {
+            return;
+        }
+        let Some(dtls) = self.dtls.as_ref() else { return };
+        let Some(profile) = dtls
+            .srtp_profile()
+            .and_then(|p| ProtectionProfile::from_codepoint(p.codepoint()))
+        else {
+            tracing::warn!("rtc: media negotiated but DTLS agreed no SRTP profile; media is dropped");
+            return;
+        };
+        let role = match dtls.role() {
+            oxirtc_dtls::Role::Client => DtlsRole::Client,
+            oxirtc_dtls::Role::Server => DtlsRole::Server,
+        };
+        let keyed = dtls
+            .export_keying_material(SRTP_EXPORTER_LABEL, None, profile.keying_material_len())
+            .map_err(|e| e.to_string())
+            .and_then(|material| {
+                oxirtc_srtp::from_dtls(self.crypto, profile, &material, role, &SrtpConfig::default())
+                    .map_err(|e| e.to_string())
+            });
+        match keyed {
+            Ok((tx, rx)) => {
+                let mut session = MediaSession {
+                    rx,
+                    tx,
+                    ssrcs: VecDeque::new(),
+                };
+                // RFC 8843 §9.2: SSRCs the remote description announces route without a MID.
+                for (mid, ssrcs) in self.announced_ssrcs() {
+                    for ssrc in ssrcs {
+                        session.remember(ssrc, &mid);
+                    }
+                }
+                tracing::debug!(?profile, "rtc: SRTP keyed");
+                self.media = Some(session);
+            }
+            Err(e) => tracing::warn!(error = %e, "rtc: SRTP keying failed; media is dropped"),
+        }
+    }
+
+    /// One SRTP or SRTCP datagram from the peer. Dropped and counted when it does not authenticate,
+    /// is a replay, or belongs to no section we receive.
+    pub(crate) fn receive_srtp(&mut self, _now: Instant, data: &[u8]) {
+        let Some(session) = self.media.as_mut() else {
+            self.stats.dropped_datagrams += 1;
+            return;
+        };
+        let mut packet = data.to_vec();
+        // RFC 5761 §4: with RTP and RTCP on one port, a second byte of 192..=223 is RTCP (payload
+        // types 64..=95 are kept free for this).
+        if matches!(data.get(1), Some(192..=223)) {
+            match session.rx.unprotect_rtcp(&mut packet) {
+                Ok(_) => self.stats.rtcp_received += 1,
+                Err(e) => {
+                    self.stats.srtp_dropped += 1;
+                    tracing::trace!(error = %e, "rtc: SRTCP dropped");
+                }
+            }
+            return;
+        }
+        let len = match session.rx.unprotect_rtp(&mut packet) {
+            Ok(len) => len,
+            Err(e) => {
+                self.stats.srtp_dropped += 1;
+                tracing::trace!(error = %e, "rtc: SRTP dropped");
+                return;
+            }
+        };
+        let Ok(rtp) = RtpPacket::parse(&packet[..len]) else {
+            self.stats.rtp_malformed += 1;
+            return;
+        };
+        let Some((mid, rid)) = self.route(&rtp) else {
+            self.stats.rtp_unroutable += 1;
+            tracing::trace!(
+                ssrc = rtp.ssrc().0,
+                pt = rtp.payload_type(),
+                "rtc: RTP for no section dropped"
+            );
+            return;
+        };
+        self.stats.rtp_received += 1;
+        self.events.push_back(RtcEvent::Rtp(ReceivedRtp {
+            mid,
+            rid,
+            ssrc: rtp.ssrc().0,
+            payload_type: rtp.payload_type(),
+            sequence_number: rtp.sequence_number(),
+            timestamp: rtp.timestamp(),
+            marker: rtp.marker(),
+            payload: rtp.payload().to_vec(),
+        }));
+    }
+
+    /// RFC 8843 §9.2: the section of a packet is the one its MID header extension names, else the
+    /// one its SSRC was seen with, else the only receiving section with its payload type.
+    fn route(&mut self, rtp: &RtpPacket<'_>) -> Option<(String, Option<String>)> {
+        let receiving = |s: &&LocalSection| matches!(s, LocalSection::Media(m) if matches!(m.direction, Direction::RecvOnly | Direction::SendRecv));
+        let ext_value = |uri: &str| {
+            let id = self.sections.iter().find_map(|s| match s {
+                LocalSection::Media(m) => m.extensions.iter().find(|e| e.uri == uri).map(|e| e.id),
+                _ => None,
+            })?;
+            let bytes = rtp.extension(id)?;
+            std::str::from_utf8(bytes).ok().map(str::to_owned)
+        };
+        let rid = ext_value(RTP_STREAM_ID);
+        let ssrc = rtp.ssrc().0;
+        let session = self.media.as_mut()?;
+        if let Some(mid) = ext_value(MID) {
+            let known = self
+                .sections
+                .iter()
+                .filter(receiving)
+                .any(|s| s.bundled_mid() == Some(mid.as_str()));
+            if !known {
+                return None;
+            }
+            session.remember(ssrc, &mid);
+            return Some((mid, rid));
+        }
+        if let Some((_, mid)) = session.ssrcs.iter().find(|(s, _)| *s == ssrc) {
+            return Some((mid.clone(), rid));
+        }
+        let pt = rtp.payload_type();
+        let mut by_pt = self.sections.iter().filter(receiving).filter_map(|s| match s {
+            LocalSection::Media(m)
+                if m.codecs
+                    .iter()
+                    .any(|c| c.payload_type == pt || c.rtx_payload_type == Some(pt)) =>
+            {
+                Some(m.mid.clone())
+            }
+            _ => None,
+        });
+        match (by_pt.next(), by_pt.next()) {
+            (Some(mid), None) => {
+                session.remember(ssrc, &mid);
+                Some((mid, rid))
+            }
+            _ => None,
+        }
+    }
+
+    /// `(mid, SSRCs)` of every remote section that announced SSRCs.
+    fn announced_ssrcs(&self) -> Vec<(String, Vec<u32>)> {
+        let Some(remote) = self.remote.as_ref() else {
+            return Vec::new();
+        };
+        remote
+            .sections
+            .iter()
+            .filter_map(|s| Some((s.mid.clone()?, s.media.as_ref()?.ssrcs.clone())))
+            .collect()
+    }
+}
+
+impl MediaSession {
+    fn remember(&mut self, ssrc: u32, mid: &str) {
+        if let Some(entry) = self.ssrcs.iter_mut().find(|(s, _)| *s == ssrc) {
+            if entry.1 != mid {
+                entry.1 = mid.to_owned();
+            }
+            return;
+        }
+        if self.ssrcs.len() == MAX_ROUTED_SSRCS {
+            self.ssrcs.pop_front();
+        }
+        self.ssrcs.push_back((ssrc, mid.to_owned()));
+    }
+}
