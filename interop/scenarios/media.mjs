@@ -29,8 +29,10 @@ export async function offerMedia(ctx) {
   if (ctx.peer) {
     ctx.afterPeer = (report) => {
       const s = (report.sessions || []).at(-1);
-      ctx.info.peerMedia = s && { rtpReceived: s.rtpReceived, srtpDropped: s.srtpDropped, rtpUnroutable: s.rtpUnroutable };
+      ctx.info.peerMedia = s && { tracks: s.tracks, rtpRead: s.rtpRead, rtpReceived: s.rtpReceived,
+        srtpDropped: s.srtpDropped, rtpUnroutable: s.rtpUnroutable };
       ctx.check('peerReceivedRtp', !!s && s.rtpReceived > 0 && s.srtpDropped === 0 && s.rtpUnroutable === 0);
+      ctx.check('peerReadTwoTracks', !!s && s.tracks === 2 && s.rtpRead > 0);
     };
   }
   ctx.check('transceiversSendOnly', Object.values(m.directions).filter((d) => d.current === 'sendonly').length === 2,

@@ -258,6 +258,9 @@ struct Counters {
     bytes: AtomicU64,
     /// Channels that closed while the connection stayed up (a stream reset by either side).
     closed: AtomicU64,
+    /// Remote audio/video tracks, and RTP packets read from them (echo only counts media).
+    tracks: AtomicU64,
+    rtp_read: AtomicU64,
 }
 
 struct Session {
@@ -319,6 +322,7 @@ impl Session {
                 },
                 ev = self.pc.next_event() => match ev {
                     Some(PeerConnectionEvent::DataChannel(dc)) => self.spawn_echo(dc),
+                    Some(PeerConnectionEvent::Track(track)) => self.spawn_track_counter(track),
                     Some(PeerConnectionEvent::ConnectionState(s)) => {
                         tracing::info!(session = %self.id, state = ?s, "echo: connection state");
                         self.state.send_replace(s);
@@ -442,6 +446,18 @@ impl Session {
         tokio::spawn(echo_channel(dc, counters, first_open, started, cmds, state));
     }
 
+    /// Reads a remote track to its end, counting its packets (media is not echoed back).
+    fn spawn_track_counter(&self, mut track: oxirtc_tokio::RemoteTrack) {
+        tracing::info!(session = %self.id, mid = track.mid(), kind = ?track.kind(), "echo: remote track");
+        let counters = self.counters.clone();
+        counters.tracks.fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(async move {
+            while track.recv().await.is_some() {
+                counters.rtp_read.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+    }
+
     fn report(&self) {
         let stats = self.last_stats.as_ref();
         let line = json!({
@@ -456,6 +472,8 @@ impl Session {
             "dtlsRole": stats.and_then(|s| s.dtls_role).map(|r| format!("{r:?}").to_lowercase()),
             "cipherSuite": stats.and_then(|s| s.cipher_suite).map(|c| c.to_string()),
             "srtpProfile": stats.and_then(|s| s.srtp_profile).map(|p| p.to_string()),
+            "tracks": self.counters.tracks.load(Ordering::Relaxed),
+            "rtpRead": self.counters.rtp_read.load(Ordering::Relaxed),
             "rtpReceived": stats.map(|s| s.rtc.rtp_received),
             "srtpDropped": stats.map(|s| s.rtc.srtp_dropped),
             "rtpUnroutable": stats.map(|s| s.rtc.rtp_unroutable),

@@ -59,6 +59,8 @@ pub enum PeerConnectionEvent {
     },
     /// The peer opened a channel.
     DataChannel(DataChannel),
+    /// The peer sends audio or video on a section we receive (W3C `ontrack`).
+    Track(crate::RemoteTrack),
 }
 
 /// How many events the connection dropped because nobody read them and its queue was full
@@ -224,7 +226,7 @@ fn kind(event: &PeerConnectionEvent) -> Option<Kind> {
         PeerConnectionEvent::DataChannel(dc) if dc.status() == ChannelStatus::Closed => {
             Some(Kind::ClosedChannel)
         }
-        PeerConnectionEvent::DataChannel(_) => None,
+        PeerConnectionEvent::DataChannel(_) | PeerConnectionEvent::Track(_) => None,
     }
 }
 

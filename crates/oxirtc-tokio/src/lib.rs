@@ -36,6 +36,7 @@ mod driver;
 mod error;
 mod peer_connection;
 mod queue;
+mod track;
 mod turn_stream;
 mod udp;
 
@@ -48,3 +49,4 @@ pub use oxirtc::{
     SdpType, TurnServerConfig, TurnTransport,
 };
 pub use peer_connection::{parse_stun_url, parse_turn_url, PeerConnection, Stats};
+pub use track::{RemoteTrack, TRACK_QUEUE_PACKETS};

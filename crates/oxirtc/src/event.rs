@@ -48,6 +48,14 @@ pub enum RtcEvent {
     ChannelBufferedAmountLow(ChannelId),
     /// The channel is closed; its id is gone and its stream id free again.
     ChannelClosed(ChannelId),
+    /// The negotiation added an audio or video section we receive (W3C `ontrack`): its RTP comes as
+    /// [`RtcEvent::Rtp`] with this mid.
+    Track {
+        /// The section's mid.
+        mid: String,
+        /// Audio or video.
+        kind: crate::media::TrackKind,
+    },
     /// An RTP packet arrived on an audio or video section we receive (decrypted, routed by mid).
     Rtp(crate::media::ReceivedRtp),
 }

@@ -107,3 +107,36 @@ fn media_we_cannot_take_is_rejected_and_an_offer_of_only_that_is_refused() {
     let e = answer_to(&offer[..cut]).unwrap_err();
     assert!(e.to_string().contains("no section oxirtc can use"), "{e}");
 }
+
+#[test]
+#[allow(clippy::disallowed_methods)] // the one real clock read of a test; nothing here waits on it
+fn applying_the_answer_announces_one_track_per_received_section() {
+    let now = Instant::now();
+    let mut rtc = Rtc::new(RtcConfig::default()).unwrap();
+    let offer = Description {
+        sdp_type: SdpType::Offer,
+        sdp: CHROMIUM_AV.to_owned(),
+    };
+    rtc.set_remote_description(now, &offer).unwrap();
+    let answer = rtc.create_answer(now).unwrap();
+    let before: Vec<_> = std::iter::from_fn(|| rtc.poll_event()).collect();
+    assert!(
+        !before.iter().any(|e| matches!(e, oxirtc::RtcEvent::Track { .. })),
+        "{before:?}"
+    );
+    rtc.set_local_description(now, &answer).unwrap();
+    let tracks: Vec<_> = std::iter::from_fn(|| rtc.poll_event())
+        .filter_map(|e| match e {
+            oxirtc::RtcEvent::Track { mid, kind } => Some((mid, kind)),
+            _ => None,
+        })
+        .collect();
+    use oxirtc::media::TrackKind;
+    assert_eq!(
+        tracks,
+        [
+            ("0".to_owned(), TrackKind::Audio),
+            ("1".to_owned(), TrackKind::Video)
+        ]
+    );
+}

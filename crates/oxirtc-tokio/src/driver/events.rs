@@ -89,6 +89,21 @@ impl Driver {
                 }
                 None
             }
+            RtcEvent::Track { mid, kind } => {
+                let (slot, track) = crate::track::TrackSlot::new(mid.clone(), kind);
+                self.tracks.insert(mid, slot);
+                Some(PeerConnectionEvent::Track(track))
+            }
+            RtcEvent::Rtp(rtp) => {
+                // A track whose reader is gone stops taking packets.
+                if let Some(slot) = self.tracks.get(&rtp.mid) {
+                    let mid = rtp.mid.clone();
+                    if !slot.deliver(rtp) {
+                        self.tracks.remove(&mid);
+                    }
+                }
+                None
+            }
             _ => None,
         };
         if let Some(ev) = forward {

@@ -92,6 +92,8 @@ pub(crate) struct Driver {
     command_tx: queue::WeakSender<Command>,
     events: EventSink,
     channels: HashMap<ChannelId, ChannelSlot>,
+    /// The receiving end of each remote track, by mid.
+    tracks: HashMap<String, crate::track::TrackSlot>,
     high_water_mark: usize,
     closed: bool,
     gathering: watch::Sender<bool>,
@@ -130,6 +132,7 @@ impl Driver {
             command_tx,
             events,
             channels: HashMap::new(),
+            tracks: HashMap::new(),
             high_water_mark,
             closed: false,
             gathering,

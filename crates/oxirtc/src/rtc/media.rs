@@ -78,6 +78,22 @@ impl Rtc {
         }
     }
 
+    /// An applied answer settled which sections we receive: one [`RtcEvent::Track`] per receiving
+    /// section not announced before (W3C webrtc-pc §4.4.1.5: `track` events of a description).
+    pub(crate) fn announce_tracks(&mut self) {
+        for s in &self.sections {
+            let LocalSection::Media(m) = s else { continue };
+            let receives = matches!(m.direction, Direction::RecvOnly | Direction::SendRecv);
+            if receives && !self.announced_tracks.contains(&m.mid) {
+                self.announced_tracks.push(m.mid.clone());
+                self.events.push_back(RtcEvent::Track {
+                    mid: m.mid.clone(),
+                    kind: m.kind,
+                });
+            }
+        }
+    }
+
     /// One SRTP or SRTCP datagram from the peer. Dropped and counted when it does not authenticate,
     /// is a replay, or belongs to no section we receive.
     pub(crate) fn receive_srtp(&mut self, _now: Instant, data: &[u8]) {

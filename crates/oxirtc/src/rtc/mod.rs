@@ -160,6 +160,8 @@ pub struct Rtc {
     pub(crate) sctp: Option<Association>,
     /// SRTP and RTP routing, once DTLS agreed an SRTP profile and a media section exists.
     pub(crate) media: Option<media::MediaSession>,
+    /// Mids of the receiving sections already announced with [`RtcEvent::Track`].
+    pub(crate) announced_tracks: Vec<String>,
     /// Reused buffer for SCTP packets on their way into DTLS records (no allocation per packet).
     pub(crate) sctp_packet: Vec<u8>,
     pub(crate) channels: Channels,
@@ -244,6 +246,7 @@ impl Rtc {
             last_dtls_path: None,
             sctp: None,
             media: None,
+            announced_tracks: Vec::new(),
             sctp_packet: Vec::new(),
             channels: Channels::default(),
             events: VecDeque::new(),

@@ -148,6 +148,7 @@ impl Rtc {
                 self.dtls_waits_for_peer_check = role == Role::Client && !remote.ice_lite;
                 self.remote = Some(remote);
                 self.set_dtls_role(now, role);
+                self.announce_tracks();
             }
         }
         self.pump(now);

@@ -1,0 +1,107 @@
+//! Media the peer sends: one [`RemoteTrack`] per audio or video section we receive.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use oxirtc::media::{ReceivedRtp, TrackKind};
+
+use crate::queue;
+
+/// RTP packets a track holds for a reader that falls behind, before the oldest are dropped (and
+/// counted in [`RemoteTrack::dropped`]): about 1.5 s of 2.5 Mbit/s video, 10 s of Opus.
+pub const TRACK_QUEUE_PACKETS: usize = 512;
+
+/// A track the peer sends (W3C `ontrack` / `RTCRtpReceiver`): the RTP packets of one media section,
+/// decrypted and in arrival order. Read them with [`RemoteTrack::recv`]; a reader that falls behind
+/// loses the oldest packets, never stalls the connection.
+///
+/// ```no_run
+/// # async fn f(pc: oxirtc_tokio::PeerConnection) {
+/// use oxirtc_tokio::PeerConnectionEvent;
+/// while let Some(event) = pc.next_event().await {
+///     if let PeerConnectionEvent::Track(mut track) = event {
+///         tokio::spawn(async move {
+///             while let Some(rtp) = track.recv().await {
+///                 println!("{} seq {} pt {} {} bytes", track.mid(), rtp.sequence_number, rtp.payload_type, rtp.payload.len());
+///             }
+///         });
+///     }
+/// }
+/// # }
+/// ```
+pub struct RemoteTrack {
+    mid: String,
+    kind: TrackKind,
+    packets: queue::Receiver<ReceivedRtp>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for RemoteTrack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteTrack")
+            .field("mid", &self.mid)
+            .field("kind", &self.kind)
+            .field("dropped", &self.dropped())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RemoteTrack {
+    /// The media section's mid.
+    pub fn mid(&self) -> &str {
+        &self.mid
+    }
+
+    /// Audio or video.
+    pub fn kind(&self) -> TrackKind {
+        self.kind
+    }
+
+    /// The next RTP packet; `None` once the connection has ended and every packet was read.
+    pub async fn recv(&mut self) -> Option<ReceivedRtp> {
+        self.packets.recv().await
+    }
+
+    /// Packets dropped because this track held [`TRACK_QUEUE_PACKETS`] unread ones.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// The driver's side of a [`RemoteTrack`].
+pub(crate) struct TrackSlot {
+    packets: queue::Sender<ReceivedRtp>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl TrackSlot {
+    /// A new track and the driver's side of it.
+    pub(crate) fn new(mid: String, kind: TrackKind) -> (TrackSlot, RemoteTrack) {
+        let (tx, rx) = queue::queue();
+        let dropped = Arc::new(AtomicU64::new(0));
+        (
+            TrackSlot {
+                packets: tx,
+                dropped: dropped.clone(),
+            },
+            RemoteTrack {
+                mid,
+                kind,
+                packets: rx,
+                dropped,
+            },
+        )
+    }
+
+    /// Queues a packet, dropping the oldest when full; false once the track's reader is gone.
+    pub(crate) fn deliver(&self, rtp: ReceivedRtp) -> bool {
+        match self.packets.send_evicting(rtp, TRACK_QUEUE_PACKETS, |_| true) {
+            Ok(None) => true,
+            Ok(Some(_oldest)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
