@@ -10,6 +10,12 @@
 //! a PLI (RFC 4585 §6.3.1). Memory is bounded by [`SampleBuilderConfig`]; everything dropped is
 //! counted in [`SampleStats`].
 //!
+//! At the start of a stream, the first packet received begins a frame when its payload may begin
+//! one (and packets reordered ahead of it are still taken until a frame is out). For codecs whose
+//! payloads cannot say that a frame begins (H.264, H.265, AV1: [`FrameStart::MayBegin`]), a frame
+//! whose first packet is lost or overtaken at the very start of the stream comes out without it;
+//! after that, frame starts follow from the packet before.
+//!
 //! Drive it as every oxirtc machine (CONTRIBUTING.md convention 2): after each
 //! [`SampleBuilder::handle_packet`], drain [`SampleBuilder::poll_frame`].
 
@@ -209,7 +215,7 @@ impl<D: Depacketizer> SampleBuilder<D> {
                 return None;
             }
             if !self.begins_frame(self.next) {
-                if self.ring.get(self.next).is_some() {
+                if self.ring.get(self.next).is_some() && self.prev != Prev::StreamStart {
                     // It can never begin a frame: the rest of a broken one.
                     self.give_up();
                     continue;
@@ -323,7 +329,10 @@ impl<D: Depacketizer> SampleBuilder<D> {
 
     /// Whether the frame at `next` has waited past the bounds.
     fn is_stale(&self, highest: u64) -> bool {
-        if highest - self.next >= u64::from(self.config.max_late_packets) {
+        let first_missing = (self.next..=highest)
+            .find(|&e| self.ring.get(e).is_none())
+            .unwrap_or(highest);
+        if highest - first_missing >= u64::from(self.config.max_late_packets) {
             return true;
         }
         if self.config.max_delay == 0 {
