@@ -189,6 +189,13 @@ impl Payloads {
         &mut self.buf[start..]
     }
 
+    /// Mutable access to payload `i`, to patch a header written earlier.
+    pub(crate) fn payload_mut(&mut self, i: usize) -> Option<&mut [u8]> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.buf.get_mut(start..end)
+    }
+
     /// Sets the marker on the last payload (video).
     pub(crate) fn set_marker_on_last(&mut self) {
         self.marker_on_last = true;
