@@ -216,10 +216,16 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Whether a payload begins a keyframe: B set, not inter-picture predicted (P=0), and in the
-/// lowest spatial layer (RFC 9628 §4.2: P=0 with SID=0 is a key picture's first frame).
-pub fn is_keyframe(info: &Vp9Info) -> bool {
-    info.begin && !info.inter_picture && info.layer.is_none_or(|l| l.sid == 0)
+/// Whether a payload begins a keyframe: B set, not inter-picture predicted (P=0), in the lowest
+/// spatial layer (RFC 9628 §4.2: P=0 with SID=0 is a key picture's first frame), and the VP9
+/// uncompressed header at the start of `vp9_data` says `frame_type` = KEY_FRAME (VP9 bitstream
+/// §6.2). The header check keeps senders that leave P at 0 on every frame (ffmpeg 5.1's RTP
+/// muxer does) from having each frame taken for a keyframe.
+pub fn is_keyframe(info: &Vp9Info, vp9_data: &[u8]) -> bool {
+    info.begin
+        && !info.inter_picture
+        && info.layer.is_none_or(|l| l.sid == 0)
+        && keyframe_size(vp9_data).is_some()
 }
 
 /// VP9 depacketizer: the frame is the concatenation of the payloads without descriptors. A
@@ -239,7 +245,7 @@ impl Depacketizer for Vp9Depacketizer {
                 FrameStart::Continues
             },
             end: false,
-            keyframe: is_keyframe(&d.info),
+            keyframe: is_keyframe(&d.info, data),
             codec: CodecInfo::Vp9(d.info),
         })
     }
@@ -434,7 +440,10 @@ mod tests {
             (0, true, 1, 1)
         );
         assert_eq!((g[1].tid, g[1].ref_count, g[1].p_diff), (1, 2, [1, 2, 0]));
-        assert!(!is_keyframe(&d.info), "SID 1 is not a key picture's first frame");
+        assert!(
+            !is_keyframe(&d.info, rest),
+            "SID 1 is not a key picture's first frame"
+        );
     }
 
     #[test]
@@ -451,7 +460,7 @@ mod tests {
         assert_eq!(rest, [0xbb]);
         assert_eq!((d.info.picture_id, d.info.tl0_pic_idx), (Some(5), None));
         assert_eq!(&d.info.p_diff[..usize::from(d.info.p_diff_count)], [1, 2]);
-        assert!(!is_keyframe(&d.info));
+        assert!(!is_keyframe(&d.info, rest));
     }
 
     #[test]
@@ -493,8 +502,8 @@ mod tests {
         let mut p = Vp9Packetizer::new(0x7fff);
         let mut out = Payloads::new();
         p.packetize(&frame, 60, &mut out).unwrap();
-        let (d, _) = Vp9Descriptor::parse(out.get(0).unwrap()).unwrap();
-        assert!(is_keyframe(&d.info) && d.info.begin && !d.info.end);
+        let (d, data) = Vp9Descriptor::parse(out.get(0).unwrap()).unwrap();
+        assert!(is_keyframe(&d.info, data) && d.info.begin && !d.info.end);
         assert_eq!(d.info.picture_id, Some(0x7fff));
         assert_eq!(d.ss.unwrap().resolutions().collect::<Vec<_>>(), vec![(640, 480)]);
         let (d, _) = Vp9Descriptor::parse(out.get(out.len() - 1).unwrap()).unwrap();
