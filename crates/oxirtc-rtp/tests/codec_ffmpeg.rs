@@ -1,5 +1,6 @@
 //! Frames rebuilt from RTP packets that ffmpeg's RTP muxer wrote equal the frames ffmpeg encoded
 //! (tests/fixtures/README.md says how the files were made).
+#![allow(clippy::unwrap_used)] // test helpers: a failed set-up should panic loudly
 
 use oxirtc_rtp::codec::audio::{AudioCodec, AudioDepacketizer, AudioInfo};
 use oxirtc_rtp::codec::h264::{H264Depacketizer, H264Payload};

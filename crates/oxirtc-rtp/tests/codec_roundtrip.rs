@@ -1,5 +1,6 @@
 //! Packetize → depacketize round trips for every codec (random frames, MTU 1200 and random), and
 //! arbitrary payloads never panic any depacketizer.
+#![allow(clippy::unwrap_used)] // test helpers: a failed set-up should panic loudly
 
 use oxirtc_rtp::codec::audio::{AudioCodec, AudioDepacketizer, AudioPacketizer};
 use oxirtc_rtp::codec::av1::{Av1Depacketizer, Av1Packetizer};

@@ -1,5 +1,6 @@
 //! SampleBuilder behaviour: order, wrap, loss bounds, keyframe requests, memory bounds, counters;
 //! and a property test over packetized streams with reordering, duplication and loss.
+#![allow(clippy::unwrap_used)] // test helpers: a failed set-up should panic loudly
 
 use oxirtc_rtp::codec::audio::{AudioCodec, AudioDepacketizer, AudioPacketizer};
 use oxirtc_rtp::codec::h264::{H264Depacketizer, H264Packetizer};

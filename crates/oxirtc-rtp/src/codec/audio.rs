@@ -55,7 +55,7 @@ pub struct AudioInfo {
 }
 
 /// Samples at 48 kHz in one Opus packet, from its TOC byte and, for code 3, its frame count byte
-/// (RFC 6716 §3.1, §3.2.5). Packets above 120 ms are malformed (§3.2.5 [R5]).
+/// (RFC 6716 §3.1, §3.2.5). Packets above 120 ms are malformed (§3.2.5, requirement R5).
 pub fn opus_samples(packet: &[u8]) -> Result<u32, RtpError> {
     const WHAT: &str = "Opus packet";
     let Some(&toc) = packet.first() else {

@@ -92,7 +92,7 @@ impl<'a> Av1Payload<'a> {
                 })
             };
             match r {
-                Ok(e) if e.is_empty() => Some(Err(malformed("AV1 OBU element", "has length 0"))),
+                Ok([]) => Some(Err(malformed("AV1 OBU element", "has length 0"))),
                 Err(e) => {
                     rest = &[];
                     Some(Err(e))
