@@ -125,6 +125,78 @@ fn reordered_packets_are_put_back_in_order() {
 }
 
 #[test]
+fn a_stream_joined_mid_frame_drops_the_partial_frame_after_the_bound() {
+    let frames = vp8_frames(6, 2000);
+    let pkts = packetize(&mut Vp8Packetizer::new(None), &frames, 1200, 0, 0);
+    let config = SampleBuilderConfig {
+        max_late_packets: 3,
+        ..SampleBuilderConfig::default()
+    };
+    let mut b = SampleBuilder::new(Vp8Depacketizer, config);
+    // The first packet received is the second half of frame 0; nothing is missing after it.
+    let got = run(&mut b, &pkts[1..]);
+    assert_eq!(
+        got.into_iter().map(|g| g.2).collect::<Vec<_>>(),
+        frames[1..].to_vec()
+    );
+    assert_eq!(b.stats().frames_incomplete, 1);
+}
+
+#[test]
+fn a_malformed_packet_before_the_first_does_not_move_the_start() {
+    let frames = vp8_frames(3, 100);
+    let pkts = packetize(&mut Vp8Packetizer::new(None), &frames, 1200, 10, 0);
+    let mut b = SampleBuilder::new(Vp8Depacketizer, SampleBuilderConfig::default());
+    b.handle_packet(pkts[0].seq, pkts[0].ts, pkts[0].marker, &pkts[0].payload)
+        .unwrap();
+    assert!(b.handle_packet(5, 0, false, &[0x90]).is_err());
+    let got = run(&mut b, &pkts[1..]);
+    assert_eq!(
+        got.len(),
+        3,
+        "frames 0, 1 and 2: the refused packet 5 did not become the start"
+    );
+    assert_eq!(b.stats().frames_incomplete, 0);
+}
+
+#[test]
+fn held_bytes_are_bounded() {
+    let frames = vp8_frames(40, 1000);
+    let mut pkts = packetize(&mut Vp8Packetizer::new(None), &frames, 1200, 0, 0);
+    pkts.remove(3);
+    let config = SampleBuilderConfig {
+        max_late_packets: u16::MAX,
+        max_held_bytes: 10_000,
+        ..SampleBuilderConfig::default()
+    };
+    let mut b = SampleBuilder::new(Vp8Depacketizer, config);
+    let got = run(&mut b, &pkts);
+    // Frames 4.. wait behind the gap until ten of them no longer fit in 10 000 bytes.
+    assert_eq!(got.len(), 39);
+    assert_eq!(b.stats().frames_incomplete, 1);
+}
+
+#[test]
+fn a_builder_nobody_drains_refuses_packets_instead_of_growing() {
+    let frames = vp8_frames(40, 1000);
+    let pkts = packetize(&mut Vp8Packetizer::new(None), &frames, 1200, 0, 0);
+    let config = SampleBuilderConfig {
+        max_held_bytes: 10_000,
+        ..SampleBuilderConfig::default()
+    };
+    let mut b = SampleBuilder::new(Vp8Depacketizer, config);
+    for p in &pkts {
+        b.handle_packet(p.seq, p.ts, p.marker, &p.payload).unwrap();
+    }
+    assert_eq!(b.stats().packets_dropped, 30, "ten 1000-byte frames fit");
+    let mut out = 0;
+    while b.poll_frame().is_some() {
+        out += 1;
+    }
+    assert_eq!(out, 10);
+}
+
+#[test]
 fn a_lost_packet_drops_its_frame_after_the_bound_and_asks_for_a_keyframe() {
     let mut frames = vp8_frames(8, 2000); // 2 packets per frame at MTU 1200
     frames[5][0] = 0; // frame 5 is a keyframe

@@ -18,6 +18,29 @@
 //!
 //! Drive it as every oxirtc machine (CONTRIBUTING.md convention 2): after each
 //! [`SampleBuilder::handle_packet`], drain [`SampleBuilder::poll_frame`].
+//!
+//! ```
+//! use oxirtc_rtp::codec::vp8::{Vp8Depacketizer, Vp8Packetizer};
+//! use oxirtc_rtp::codec::{Packetizer, Payloads};
+//! use oxirtc_rtp::sample::{SampleBuilder, SampleBuilderConfig};
+//!
+//! // Sender: one VP8 keyframe (the first bit of its frame tag is 0) into three payloads.
+//! let frame = vec![0x10; 3000];
+//! let mut payloads = Payloads::new();
+//! Vp8Packetizer::new(Some(1234)).packetize(&frame, 1200, &mut payloads)?;
+//! assert_eq!(payloads.len(), 3);
+//!
+//! // Receiver: the packets arrive out of order; the frame comes out whole.
+//! let mut builder = SampleBuilder::new(Vp8Depacketizer, SampleBuilderConfig::default());
+//! for i in [1, 0, 2] {
+//!     let payload = payloads.get(i).expect("three payloads");
+//!     builder.handle_packet(500 + i as u16, 90_000, payloads.marker(i), payload)?;
+//! }
+//! let f = builder.poll_frame().expect("all three packets are in");
+//! assert_eq!((f.data, f.keyframe, f.timestamp), (&frame[..], true, 90_000));
+//! assert!(!builder.needs_keyframe());
+//! # Ok::<(), oxirtc_rtp::RtpError>(())
+//! ```
 
 mod ring;
 
@@ -38,7 +61,8 @@ pub struct SampleBuilderConfig {
     pub max_delay: u32,
     /// Largest frame, in bytes, that is assembled; larger ones are dropped. Default 4 MiB.
     pub max_frame_bytes: usize,
-    /// Payload bytes held at most, over all held packets. Default 8 MiB.
+    /// Depacketized bytes held at most, over all held packets (overshot by one packet at most,
+    /// until the caller drains the frames that dropping an incomplete one let out). Default 8 MiB.
     pub max_held_bytes: usize,
 }
 
@@ -168,8 +192,15 @@ impl<D: Depacketizer> SampleBuilder<D> {
             });
         }
         let ext = self.extend(sequence);
-        if ext < self.next {
+        // Before any frame is out, a packet reordered ahead of the first one received still counts.
+        let rewind = !self.started
+            && ext < self.next
+            && self
+                .highest
+                .is_some_and(|h| h - ext < self.ring.capacity() as u64);
+        if ext < self.next && !rewind {
             self.stats.packets_late += 1;
+            tracing::trace!(sequence, "late RTP packet dropped");
             return Ok(());
         }
         if self.ring.get(ext).is_some() {
@@ -181,13 +212,17 @@ impl<D: Depacketizer> SampleBuilder<D> {
             Ok(info) => info,
             Err(e) => {
                 self.stats.packets_malformed += 1;
+                tracing::debug!(sequence, error = %e, "malformed RTP payload dropped");
                 return Err(e);
             }
         };
-        self.make_room(ext, self.scratch.len());
-        if ext < self.next {
-            // Making room moved past this packet's place (a frame too large for the buffer).
+        if self.highest.is_none() || rewind {
+            self.next = ext;
+        }
+        if !self.make_room(ext, self.scratch.len()) || ext < self.next {
+            // No room, or making room moved past this packet's place.
             self.stats.packets_dropped += 1;
+            tracing::debug!(sequence, "RTP packet dropped: the sample builder is full");
             return Ok(());
         }
         self.ring.insert(
@@ -215,12 +250,16 @@ impl<D: Depacketizer> SampleBuilder<D> {
                 return None;
             }
             if !self.begins_frame(self.next) {
-                if self.ring.get(self.next).is_some() && self.prev != Prev::StreamStart {
-                    // It can never begin a frame: the rest of a broken one.
-                    self.give_up();
-                    continue;
+                if self.ring.get(self.next).is_some() {
+                    // It can never begin a frame: the rest of a broken one. At the stream's start
+                    // the packets before it may still come, up to the bound.
+                    if self.prev != Prev::StreamStart || self.is_stale(self.next, highest) {
+                        self.give_up();
+                        continue;
+                    }
+                    return None;
                 }
-                if self.is_stale(highest) {
+                if self.is_stale(self.next, highest) {
                     self.give_up();
                     continue;
                 }
@@ -232,7 +271,7 @@ impl<D: Depacketizer> SampleBuilder<D> {
                         return Some(self.emitted(last));
                     }
                 }
-                None if self.is_stale(highest) => self.give_up(),
+                None if self.is_stale(self.first_missing(highest), highest) => self.give_up(),
                 None => return None,
             }
         }
@@ -258,28 +297,40 @@ impl<D: Depacketizer> SampleBuilder<D> {
 impl<D: Depacketizer> SampleBuilder<D> {
     /// The extended sequence number nearest the highest one received (RFC 3550 §A.1); the first
     /// packet starts at 2^32 so that earlier ones stay positive.
-    fn extend(&mut self, sequence: u16) -> u64 {
-        let Some(highest) = self.highest else {
-            let ext = (1u64 << 32) + u64::from(sequence);
-            self.next = ext;
-            return ext;
-        };
-        let delta = i64::from(sequence.wrapping_sub(highest as u16) as i16);
-        let ext = highest.saturating_add_signed(delta);
-        // Before any frame is out, a packet reordered ahead of the first one received still counts.
-        if !self.started && ext < self.next && highest - ext < self.ring.capacity() as u64 {
-            self.next = ext;
+    fn extend(&self, sequence: u16) -> u64 {
+        match self.highest {
+            None => (1u64 << 32) + u64::from(sequence),
+            Some(highest) => {
+                let delta = i64::from(sequence.wrapping_sub(highest as u16) as i16);
+                highest.saturating_add_signed(delta)
+            }
         }
-        ext
     }
 
-    /// Drops frames from the front until `ext` fits in the ring and `bytes` more fit the byte bound.
-    fn make_room(&mut self, ext: u64, bytes: usize) {
+    /// Drops incomplete frames from the front until `ext` fits in the ring and `bytes` more fit
+    /// the byte bound. A complete frame at the front, not yet polled, stops it: if nothing was
+    /// dropped in this call (the caller did not drain [`Self::poll_frame`]) or the ring slot is
+    /// taken, it returns false and the new packet is the one dropped; otherwise the packet is
+    /// taken, the byte bound overshot by that one packet until the caller drains.
+    fn make_room(&mut self, ext: u64, bytes: usize) -> bool {
         let cap = self.ring.capacity() as u64;
-        while (ext >= self.next + cap || self.ring.held_bytes() + bytes > self.config.max_held_bytes)
-            && self.highest.is_some_and(|h| self.next <= h)
-        {
+        let mut dropped = false;
+        loop {
+            let ring_full = ext >= self.next + cap;
+            if !ring_full && self.ring.held_bytes() + bytes <= self.config.max_held_bytes {
+                break;
+            }
+            let Some(highest) = self.highest.filter(|&h| self.next <= h) else {
+                break;
+            };
+            if self.begins_frame(self.next) && self.frame_end(highest).is_some() {
+                if ring_full || !dropped {
+                    return false;
+                }
+                break;
+            }
             self.give_up();
+            dropped = true;
         }
         if ext >= self.next + cap {
             // A jump ahead of everything held: what lies between is lost.
@@ -287,6 +338,7 @@ impl<D: Depacketizer> SampleBuilder<D> {
             self.prev = Prev::Unknown;
             self.started = true;
         }
+        true
     }
 
     /// Whether packet `ext` is held and begins a frame.
@@ -327,12 +379,16 @@ impl<D: Depacketizer> SampleBuilder<D> {
         }
     }
 
-    /// Whether the frame at `next` has waited past the bounds.
-    fn is_stale(&self, highest: u64) -> bool {
-        let first_missing = (self.next..=highest)
+    /// The first sequence number from `next` on that is not held (`highest` when all are).
+    fn first_missing(&self, highest: u64) -> u64 {
+        (self.next..=highest)
             .find(|&e| self.ring.get(e).is_none())
-            .unwrap_or(highest);
-        if highest - first_missing >= u64::from(self.config.max_late_packets) {
+            .unwrap_or(highest)
+    }
+
+    /// Whether the frame at `next`, waiting for packet `waiting_for`, has waited past the bounds.
+    fn is_stale(&self, waiting_for: u64, highest: u64) -> bool {
+        if highest - waiting_for >= u64::from(self.config.max_late_packets) {
             return true;
         }
         if self.config.max_delay == 0 {
@@ -351,6 +407,7 @@ impl<D: Depacketizer> SampleBuilder<D> {
     /// frame.
     fn give_up(&mut self) {
         self.stats.frames_incomplete += 1;
+        tracing::debug!(next = self.next as u16, "incomplete frame dropped");
         self.lost_frame();
         self.drop_one();
         self.skip_broken();
