@@ -342,40 +342,7 @@ impl Packetizer for Av1Packetizer {
                 }
                 None => 1,
             };
-            let head = &head_buf[..head_len];
-            let total = head_len + obu.payload.len();
-            let mut written = 0;
-            while written < total {
-                if !open {
-                    // §4.4: Z when this packet's first element continues a fragment.
-                    out.begin();
-                    out.push_byte(u8::from(written > 0) << 7);
-                    open = true;
-                }
-                let room = max_payload - out.current_len();
-                if room < 2 {
-                    open = false;
-                    continue;
-                }
-                let mut take = (total - written).min(room - 1);
-                while leb128_len(take) + take > room {
-                    take -= 1;
-                }
-                write_leb128(take, &mut ByteSink(out));
-                let end = written + take;
-                if written < head_len {
-                    out.extend(&head[written..end.min(head_len)]);
-                }
-                if end > head_len {
-                    out.extend(&obu.payload[written.max(head_len) - head_len..end - head_len]);
-                }
-                written = end;
-                if written < total {
-                    // §4.4: Y, the last element continues in the next packet.
-                    out.current_mut()[0] |= 0x40;
-                    open = false;
-                }
-            }
+            write_element(&head_buf[..head_len], obu.payload, max_payload, out, &mut open);
         }
         if out.is_empty() {
             return Err(malformed("AV1 temporal unit", "holds no OBU to send"));
@@ -388,6 +355,44 @@ impl Packetizer for Av1Packetizer {
         }
         out.set_marker_on_last();
         Ok(())
+    }
+}
+
+/// Writes one OBU (header bytes `head`, then `payload`) as OBU elements with length fields,
+/// continuing the open packet and fragmenting across new ones (§4.4 Z and Y, §5).
+fn write_element(head: &[u8], payload: &[u8], max_payload: usize, out: &mut Payloads, open: &mut bool) {
+    let total = head.len() + payload.len();
+    let mut written = 0;
+    while written < total {
+        if !*open {
+            // §4.4: Z when this packet's first element continues a fragment.
+            out.begin();
+            out.push_byte(u8::from(written > 0) << 7);
+            *open = true;
+        }
+        let room = max_payload - out.current_len();
+        if room < 2 {
+            *open = false;
+            continue;
+        }
+        let mut take = (total - written).min(room - 1);
+        while leb128_len(take) + take > room {
+            take -= 1;
+        }
+        write_leb128(take, &mut ByteSink(out));
+        let end = written + take;
+        if written < head.len() {
+            out.extend(&head[written..end.min(head.len())]);
+        }
+        if end > head.len() {
+            out.extend(&payload[written.max(head.len()) - head.len()..end - head.len()]);
+        }
+        written = end;
+        if written < total {
+            // §4.4: Y, the last element continues in the next packet.
+            out.current_mut()[0] |= 0x40;
+            *open = false;
+        }
     }
 }
 
