@@ -315,6 +315,14 @@ fn h264_frame_ends_where_the_timestamp_changes_when_the_marker_is_lost() {
     b.handle_packet(3, 3000, true, &[0x41, 0x9a]).unwrap();
     let f = b.poll_frame().unwrap();
     assert_eq!((f.timestamp, f.keyframe), (0, true));
+    let CodecInfo::H264(h) = f.info.codec else {
+        panic!("not H.264")
+    };
+    assert!(
+        h.has(7) && h.has(5),
+        "NAL types of both packets: {:#x}",
+        h.nal_types
+    );
     assert_eq!(f.data, [0, 0, 0, 1, 0x67, 0x42, 0, 0, 0, 1, 0x65, 0x88]);
     assert_eq!(b.poll_frame().map(|f| f.keyframe), Some(false));
 }

@@ -99,6 +99,18 @@ pub enum CodecInfo {
     Av1(av1::Av1AggregationHeader),
 }
 
+impl CodecInfo {
+    /// Adds what a later payload of the same frame says: the NAL unit types for H.264 and H.265;
+    /// the other codecs keep the first payload's information.
+    pub(crate) fn merge(&mut self, later: &CodecInfo) {
+        match (self, later) {
+            (CodecInfo::H264(a), CodecInfo::H264(b)) => a.nal_types |= b.nal_types,
+            (CodecInfo::H265(a), CodecInfo::H265(b)) => a.nal_types |= b.nal_types,
+            _ => {}
+        }
+    }
+}
+
 /// The payloads of one frame, stored in one reusable buffer: once it has grown to the largest
 /// frame, packetizing allocates nothing.
 #[derive(Debug, Clone, Default)]

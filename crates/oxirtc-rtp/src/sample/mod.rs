@@ -106,7 +106,8 @@ pub struct Frame<'a> {
     pub timestamp: u32,
     /// A payload showed it is a keyframe.
     pub keyframe: bool,
-    /// What the first payload held (codec information such as the VP8 picture id).
+    /// What the first payload held (codec information such as the VP8 picture id); for H.264 and
+    /// H.265 the NAL unit types of all the frame's payloads.
     pub info: PayloadInfo,
     /// Sequence number of the first packet.
     pub first_sequence: u16,
@@ -483,7 +484,10 @@ impl<D: Depacketizer> SampleBuilder<D> {
         while self.next <= last {
             if let Some(m) = self.ring.remove(self.next) {
                 keyframe |= m.info.keyframe;
-                first.get_or_insert((m.timestamp, m.info));
+                match &mut first {
+                    None => first = Some((m.timestamp, m.info)),
+                    Some((_, info)) => info.codec.merge(&m.info.codec),
+                }
                 self.prev = Prev::Known {
                     timestamp: m.timestamp,
                     ends_frame: true,
