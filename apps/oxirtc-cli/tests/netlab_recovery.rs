@@ -1,12 +1,11 @@
 //! Recovery across a real NAT (issue 7 §2): the built `oxirtc` binary in netlab's namespaces
 //! (netlab/netlab.sh), `oxirtc send` on the private host, `oxirtc serve` and `oxirtc recv` on the public
 //! one, and mid-transfer the NAT forgets its mapping (`remap`), the mapping times out during a cut
-//! (`--udp-timeout`), or the TURN server restarts. After a remap ICE follows the new port and the
-//! transfer continues to equal SHA-256 (asserted: a recovery regression fails the test). A restarted
-//! TURN server has lost every allocation, so that transfer must fail clearly (both sides exit non-zero
-//! saying why, no wrong file in place) and resume from the `.part` on the next `send`/`recv`, ending
-//! with equal SHA-256. The expired mapping may still do either (see that test). Never a silently
-//! truncated file.
+//! (`--udp-timeout`), or the TURN server restarts. After a remap or an expired mapping ICE follows the
+//! new port and the transfer continues to equal SHA-256 (asserted: a recovery regression fails the
+//! test). A restarted TURN server has lost every allocation, so that transfer must fail clearly (both
+//! sides exit non-zero saying why, no wrong file in place) and resume from the `.part` on the next
+//! `send`/`recv`, ending with equal SHA-256. Never a silently truncated file.
 //!
 //! Needs root, `ip`, `nft`, `iptables`, `tc`, `python3` (scripts/install-test-deps.sh); otherwise the
 //! tests say why and skip, or fail with OXIRTC_REQUIRE_INTEROP=1. Rerun one with
@@ -187,18 +186,9 @@ fn mapping_expiry_during_a_cut() {
         std::thread::sleep(Duration::from_secs(15));
         lab.restore();
     });
-    // Not yet "continues" only: after the cut SCTP's backed-off T3 leaves gaps longer than the 3 s
-    // mapping lifetime, and the repeated timeouts are taken for a path-MTU black hole that strands the
-    // large chunks in flight, so the association may abort (clearly). Treating a full outage as one
-    // (branch sctp-outage) makes the transfer outlive the test's 120 s instead; see docs/reliability.md.
-    let how = if t.ok {
-        "continued, SHA-256 equal"
-    } else {
-        c.assert_failed_clearly_then_resumed("mapping_expiry_during_a_cut", &t, &url, false);
-        "failed clearly, rerun resumed from .part, SHA-256 equal"
-    };
+    c.assert_continued("mapping_expiry_during_a_cut", &t);
     eprintln!(
-        "mapping expiry: {how} ({:.0} s; first run {:?} MB/s)\n{}",
+        "mapping expiry: continued, SHA-256 equal ({:.0} s; {:?} MB/s)\n{}",
         started.elapsed().as_secs_f64(),
         t.mb_per_s,
         t.detail

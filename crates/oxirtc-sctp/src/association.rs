@@ -219,6 +219,7 @@ impl Association {
         if !self.addressed_to_us(&parsed) {
             return;
         }
+        self.pmtu.peer_heard_since_t3 = true;
         let seen = self.handle_chunks(now, &parsed);
         if seen.had_data {
             self.after_data(now, seen.immediate);
