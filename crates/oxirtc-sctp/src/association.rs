@@ -167,7 +167,7 @@ impl Association {
             error_count: 0,
             sender: Sender::new(id.initial_tsn, c.mtu, c.max_burst, c.congestion_control),
             receiver: None,
-            rto: RtoEstimator::new(c.rto_initial, c.rto_min, c.rto_max),
+            rto: RtoEstimator::new(c.rto_initial, c.rto_min, c.rto_max, c.max_backoff),
             timers: Timers::default(),
             ctrl: VecDeque::new(),
             events: VecDeque::new(),
