@@ -163,36 +163,100 @@ fn nat_remap_mid_transfer() {
     );
 }
 
-/// (b) The NAT's UDP mapping lifetime is 3 s (`--udp-timeout 3`); the path is cut both ways for 15 s,
-/// longer than that, then restored: the NAT makes a new mapping on a new port. (netlab's cut drops in
-/// the forward path, after conntrack, so dropped packets still refresh the mapping: only a timeout
-/// shorter than the gaps in the private side's sparse retransmissions and consent checks lets it
-/// expire. With 3 s it also expires again after the restore, each time SCTP's backed-off timer leaves
-/// a gap, so the rest of the transfer is slow: 8 MiB keep the test short.)
+/// (b) The NAT's UDP mapping lifetime is 2 s (`--udp-timeout 2`); the path is cut both ways for 15 s,
+/// longer than that, then restored: the NAT makes a new mapping on a new port, which ICE follows
+/// (oxirtc-ice `recovery.rs`) and on which SCTP, told the path is back (oxirtc-sctp `path.rs`),
+/// retransmits at once. netlab's cut drops in the forward path, after conntrack, so dropped packets
+/// still refresh the mapping: it expires only when the private side's traffic leaves gaps longer than
+/// the lifetime. SCTP's retransmission timer backs off to at most 3 s (`SctpConfig::max_backoff`) and
+/// consent checks come every 4–6 s, so a 2 s lifetime expires during the cut; the test reads the NAT's
+/// conntrack table to make sure it did (every mapping towards the receiver before the cut is gone at
+/// its end), and that the transfer moved again within `RESUME_WITHIN` of the restore.
 #[test]
 fn mapping_expiry_during_a_cut() {
     if !available("mapping_expiry_during_a_cut") {
         return;
     }
+    const RESUME_WITHIN: Duration = Duration::from_secs(10);
     let c = case(
         'x',
-        &["--nat", "symmetric", "--rate", "20mbit", "--udp-timeout", "3"],
+        &["--nat", "symmetric", "--rate", "20mbit", "--udp-timeout", "2"],
         8,
     );
     let (_serve, url) = serve(&c.lab);
     let started = Instant::now();
+    let mut seen = (Vec::new(), Vec::new(), None);
     let t = c.transfer_with(&url, false, |lab| {
+        let before = mapped_ports_to_peer(lab);
         lab.cut("both");
         std::thread::sleep(Duration::from_secs(15));
+        let at_end = mapped_ports_to_peer(lab);
         lab.restore();
+        seen = (before, at_end, resumed_after(lab, Duration::from_secs(60)));
     });
+    let (before, at_end, resumed) = seen;
+    assert!(
+        !before.is_empty() && before.iter().all(|p| !at_end.contains(p)),
+        "the NAT mapping did not expire during the cut (mapped ports to the receiver before {before:?}, at its end {at_end:?}): this test tests nothing"
+    );
     c.assert_continued("mapping_expiry_during_a_cut", &t);
+    let resumed = resumed.expect("the transfer did not move within 60 s of the restore");
+    assert!(
+        resumed <= RESUME_WITHIN,
+        "the transfer moved again only {resumed:?} after the restore"
+    );
     eprintln!(
-        "mapping expiry: continued, SHA-256 equal ({:.0} s; {:?} MB/s)\n{}",
+        "mapping expiry: mapped ports to the receiver {before:?} before the cut, {at_end:?} at its end; \
+         data moved again {resumed:.1?} after the restore; continued, SHA-256 equal ({:.0} s; {:?} MB/s)\n{}",
         started.elapsed().as_secs_f64(),
         t.mb_per_s,
         t.detail
     );
+}
+
+/// The public ports the NAT maps the private host's UDP flows to the receiver on (read from the
+/// NAT's conntrack table; flows to the STUN/TURN port 3478 left out).
+fn mapped_ports_to_peer(lab: &Lab) -> Vec<u16> {
+    let out = lab
+        .command("nat", "cat")
+        .arg("/proc/net/nf_conntrack")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "cannot read the NAT's conntrack table");
+    let field = |words: &[&str], key: &str, nth: usize| {
+        words
+            .iter()
+            .filter_map(|w| w.strip_prefix(key))
+            .nth(nth)
+            .map(str::to_owned)
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            let udp = words.contains(&"udp");
+            let from_private = field(&words, "src=", 0)?.starts_with("10.77.1.");
+            let to_server = field(&words, "dport=", 0)? == "3478";
+            // The reply direction's destination port is the mapped one.
+            let mapped = field(&words, "dport=", 1)?.parse().ok()?;
+            (udp && from_private && !to_server).then_some(mapped)
+        })
+        .collect()
+}
+
+/// How long after now the private side's traffic to the public one grows by 200 forwarded packets
+/// (data again, not the odd check), or `None` within `limit`.
+fn resumed_after(lab: &Lab, limit: Duration) -> Option<Duration> {
+    let since = Instant::now();
+    let up = |lab: &Lab| lab.counters()["up"].as_u64().unwrap();
+    let start = up(lab);
+    while since.elapsed() < limit {
+        if up(lab) >= start + 200 {
+            return Some(since.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
 }
 
 /// (c) Relay only (symmetric NAT, `send --relay`): the server holding the TURN allocations (`oxirtc
