@@ -54,6 +54,8 @@ impl Association {
             self.stats.path_recoveries += 1;
             self.error_count = 0;
             self.rto.clear_back_off();
+            // Timeouts on the old path are no evidence that a chunk outgrew this one (RFC 8899 §4.3).
+            self.pmtu.stuck_timeouts = 0;
             if self.sender.has_outstanding() {
                 self.sender.retransmit_outstanding(now);
                 self.timers.stop(Timer::LossDetection);

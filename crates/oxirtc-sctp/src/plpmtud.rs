@@ -457,13 +457,18 @@ impl crate::Association {
         self.arm_pmtu_timer();
         let oldest = self.sender.chunk(self.sender.cum_ack + 1);
         let packet = oldest.map_or(0, |c| c.wire_len() + crate::packet::COMMON_HEADER_LEN);
+        let heard = std::mem::take(&mut self.pmtu.peer_heard_since_t3);
+        if self.pmtu.black_holes == 0 || packet <= self.config.mtu {
+            self.pmtu.stuck_timeouts = 0;
+            return false;
+        }
         // RFC 8899 §4.3: a black hole loses packets of one size while smaller ones still arrive. When
         // nothing at all came back since the last timeout the path is down (a cut, a NAT rebinding),
-        // not too small: that is Association.Max.Retrans's business (RFC 9260 §8.1), and the large
-        // chunk may well pass once the path is back.
-        let heard = std::mem::take(&mut self.pmtu.peer_heard_since_t3);
-        if self.pmtu.black_holes == 0 || packet <= self.config.mtu || !heard {
-            self.pmtu.stuck_timeouts = 0;
+        // not too small: that timeout is Association.Max.Retrans's business (RFC 9260 §8.1), and the
+        // large chunk may well pass once the path is back. It neither counts nor clears the count:
+        // with the back-off bounded (`SctpConfig::max_backoff`) timeouts can come faster than the
+        // probes whose answers show that small packets pass.
+        if !heard {
             return false;
         }
         self.pmtu.stuck_timeouts += 1;

@@ -1,6 +1,7 @@
 //! An outage of the whole path mid-transfer: the retransmission timer's back-off is bounded
 //! (`SctpConfig::max_backoff`), and when the layer below reports the path back
 //! (`Association::handle_path_event`) a stalled association retransmits at once.
+#![allow(clippy::unwrap_used)] // set-up helpers outside #[test] functions
 
 mod common;
 
