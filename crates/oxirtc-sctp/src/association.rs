@@ -167,7 +167,7 @@ impl Association {
             error_count: 0,
             sender: Sender::new(id.initial_tsn, c.mtu, c.max_burst, c.congestion_control),
             receiver: None,
-            rto: RtoEstimator::new(c.rto_initial, c.rto_min, c.rto_max),
+            rto: RtoEstimator::new(c.rto_initial, c.rto_min, c.rto_max, c.max_backoff),
             timers: Timers::default(),
             ctrl: VecDeque::new(),
             events: VecDeque::new(),
@@ -219,6 +219,7 @@ impl Association {
         if !self.addressed_to_us(&parsed) {
             return;
         }
+        self.pmtu.peer_heard_since_t3 = true;
         let seen = self.handle_chunks(now, &parsed);
         if seen.had_data {
             self.after_data(now, seen.immediate);

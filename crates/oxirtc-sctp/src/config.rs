@@ -38,9 +38,19 @@ pub struct SctpConfig {
     pub rto_min: Duration,
     /// RTO.Max.
     pub rto_max: Duration,
+    /// Bound on the RTO doubled by timer back-off (RFC 9260 §6.3.3 E2, which makes RTO.Max an
+    /// optional bound); a measured RTO above it is kept. A short bound means that after an outage
+    /// the first retransmission comes at most this long after the path is back, and that the gaps
+    /// between retransmissions stay shorter than typical NAT mapping lifetimes. 3 s by default, as
+    /// libwebrtc bounds its dcsctp transport's back-off (its `kMaxTimerBackoffDuration`); RTO.Max
+    /// (60 s) to back off as RFC 9260 §16 does.
+    pub max_backoff: Duration,
     /// Max.Init.Retransmits: INIT / COOKIE ECHO retransmissions before giving up.
     pub max_init_retransmits: u32,
     /// Association.Max.Retrans: consecutive timeouts before the association is aborted (RFC 9260 §8.1).
+    /// 20 by default: with back-off bounded at `max_backoff` (3 s) that is about 50 s of silence, so
+    /// over ICE the peer is declared gone by consent freshness first (30 s, RFC 7675 §5.1), as with
+    /// RFC 9260 §16's 10 timeouts at 60 s RTO.Max.
     pub max_association_retransmits: u32,
     /// HB.interval: heartbeat period on an idle path (RFC 9260 §8.3).
     pub heartbeat_interval: Duration,
@@ -78,8 +88,9 @@ impl Default for SctpConfig {
             rto_initial: Duration::from_secs(1),
             rto_min: Duration::from_millis(200),
             rto_max: Duration::from_secs(60),
+            max_backoff: Duration::from_secs(3),
             max_init_retransmits: 8,
-            max_association_retransmits: 10,
+            max_association_retransmits: 20,
             heartbeat_interval: Duration::from_secs(30),
             delayed_ack: Duration::from_millis(200),
             cookie_lifetime: Duration::from_secs(60),

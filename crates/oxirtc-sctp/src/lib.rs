@@ -108,6 +108,7 @@ mod inbound;
 mod loss;
 mod packet;
 mod param;
+mod path;
 mod plpmtud;
 mod reader;
 mod receiver;
@@ -134,6 +135,7 @@ pub use param::{
     cause as error_cause, pty as param_type, put_incoming_reset, put_outgoing_reset, put_reconfig_response,
     stream_list, InitParams, ReconfigParam, ReconfigResult,
 };
+pub use path::PathEvent;
 pub use reader::{Tlv, TlvIter};
 pub use stats::{DropCounts, SctpStats};
 pub use types::{Ppid, StreamId, Tsn};

@@ -92,8 +92,11 @@ pub(crate) struct Plpmtud {
     /// SACKs that reported lost data since the PLPMTU was last confirmed (not reset by acked data).
     loss_events: u32,
     deadline: Option<Instant>,
-    /// T3 expirations in a row of an oldest chunk larger than the PLPMTU, after a black hole.
+    /// T3 expirations in a row of an oldest chunk larger than the PLPMTU, after a black hole, each with
+    /// a packet from the peer since the one before.
     pub(crate) stuck_timeouts: u32,
+    /// A valid packet from the peer arrived since the last T3 expiration: the path carries something.
+    pub(crate) peer_heard_since_t3: bool,
     pub(crate) probes_sent: u64,
     pub(crate) probes_acked: u64,
     pub(crate) black_holes: u64,
@@ -120,6 +123,7 @@ impl Plpmtud {
             loss_events: 0,
             deadline: None,
             stuck_timeouts: 0,
+            peer_heard_since_t3: false,
             probes_sent: 0,
             probes_acked: 0,
             black_holes: 0,
@@ -453,8 +457,18 @@ impl crate::Association {
         self.arm_pmtu_timer();
         let oldest = self.sender.chunk(self.sender.cum_ack + 1);
         let packet = oldest.map_or(0, |c| c.wire_len() + crate::packet::COMMON_HEADER_LEN);
+        let heard = std::mem::take(&mut self.pmtu.peer_heard_since_t3);
         if self.pmtu.black_holes == 0 || packet <= self.config.mtu {
             self.pmtu.stuck_timeouts = 0;
+            return false;
+        }
+        // RFC 8899 §4.3: a black hole loses packets of one size while smaller ones still arrive. When
+        // nothing at all came back since the last timeout the path is down (a cut, a NAT rebinding),
+        // not too small: that timeout is Association.Max.Retrans's business (RFC 9260 §8.1), and the
+        // large chunk may well pass once the path is back. It neither counts nor clears the count:
+        // with the back-off bounded (`SctpConfig::max_backoff`) timeouts can come faster than the
+        // probes whose answers show that small packets pass.
+        if !heard {
             return false;
         }
         self.pmtu.stuck_timeouts += 1;

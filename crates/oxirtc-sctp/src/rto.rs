@@ -21,19 +21,27 @@ const GRANULARITY: Duration = Duration::from_millis(1);
 pub(crate) struct RtoEstimator {
     srtt: Option<Duration>,
     rttvar: Duration,
+    /// The RTO in use: `base`, doubled by each back-off.
     rto: Duration,
+    /// The RTO before back-off: RTO.Initial until the first measurement, then the estimate.
+    base: Duration,
     min: Duration,
     max: Duration,
+    /// Bound on a backed-off RTO (`SctpConfig::max_backoff`); never below `base`.
+    max_backoff: Duration,
 }
 
 impl RtoEstimator {
-    pub(crate) fn new(initial: Duration, min: Duration, max: Duration) -> Self {
+    pub(crate) fn new(initial: Duration, min: Duration, max: Duration, max_backoff: Duration) -> Self {
+        let rto = initial.clamp(min, max.max(min));
         Self {
             srtt: None,
             rttvar: Duration::ZERO,
-            rto: initial.clamp(min, max.max(min)),
+            rto,
+            base: rto,
             min,
             max,
+            max_backoff,
         }
     }
 
@@ -62,20 +70,30 @@ impl RtoEstimator {
         }
         let srtt = self.srtt.unwrap_or(r);
         // C4–C7: RTO = SRTT + max(G, 4 * RTTVAR), clamped to [RTO.Min, RTO.Max].
-        self.rto = (srtt + (self.rttvar * 4).max(GRANULARITY)).clamp(self.min, self.max.max(self.min));
+        self.base = (srtt + (self.rttvar * 4).max(GRANULARITY)).clamp(self.min, self.max.max(self.min));
+        self.rto = self.base;
     }
 
-    /// Undoes timer back-off once the peer acknowledges new data: the path works again, so the RTO
-    /// returns to the estimate (as TCP stacks do on an ACK of new data; RFC 6298 §5.7 allows more).
+    /// Undoes timer back-off: the RTO returns to the estimate (RTO.Initial before the first
+    /// measurement). Called once the peer acknowledges new data (as TCP stacks do on an ACK of new
+    /// data; RFC 6298 §5.7 allows more) and when the lower layer reports the path working again.
     pub(crate) fn clear_back_off(&mut self) {
-        if let Some(srtt) = self.srtt {
-            self.rto = (srtt + (self.rttvar * 4).max(GRANULARITY)).clamp(self.min, self.max.max(self.min));
-        }
+        self.rto = self.base;
     }
 
-    /// Doubles the RTO after a timer expiry (RFC 9260 §6.3.3 E2), up to RTO.Max.
+    /// The RTO is above the estimate: a timer expired since the last acknowledgement of new data.
+    pub(crate) fn is_backed_off(&self) -> bool {
+        self.rto > self.base
+    }
+
+    /// Doubles the RTO after a timer expiry (RFC 9260 §6.3.3 E2), up to RTO.Max and, further, up to
+    /// `max_backoff` (or the estimate itself when that is larger). E2 makes RTO.Max an optional bound
+    /// ("MAY"); a lower one keeps the gaps between retransmissions short during an outage, so the
+    /// first one after the path is back comes within `max_backoff` (libwebrtc's dcsctp transport
+    /// bounds its back-off at 3 s for the same reason).
     pub(crate) fn back_off(&mut self) {
-        self.rto = (self.rto * 2).min(self.max.max(self.min));
+        let doubled = (self.rto * 2).min(self.max.max(self.min));
+        self.rto = doubled.min(self.max_backoff.max(self.base));
     }
 }
 
@@ -89,7 +107,7 @@ mod tests {
 
     #[test]
     fn follows_rfc6298() {
-        let mut e = RtoEstimator::new(ms(1000), ms(200), ms(60_000));
+        let mut e = RtoEstimator::new(ms(1000), ms(200), ms(60_000), ms(60_000));
         assert_eq!(e.rto(), ms(1000));
         e.on_sample(ms(100));
         // SRTT = 100, RTTVAR = 50, RTO = 100 + 200 = 300.
@@ -108,5 +126,27 @@ mod tests {
         assert_eq!(e.rto(), ms(60_000), "clamped at RTO.Max");
         e.clear_back_off();
         assert_eq!(e.rto(), ms(200));
+    }
+
+    #[test]
+    fn back_off_stops_at_max_backoff_but_never_below_the_estimate() {
+        let mut e = RtoEstimator::new(ms(1000), ms(200), ms(60_000), ms(3000));
+        e.on_sample(ms(100)); // RTO 300
+        let seen: Vec<_> = (0..6)
+            .map(|_| {
+                e.back_off();
+                e.rto()
+            })
+            .collect();
+        assert_eq!(seen, [ms(600), ms(1200), ms(2400), ms(3000), ms(3000), ms(3000)]);
+        assert!(e.is_backed_off());
+        e.clear_back_off();
+        assert_eq!(e.rto(), ms(300));
+        assert!(!e.is_backed_off());
+        // A path whose estimate is above the bound keeps its estimate: no timer fires before it.
+        let mut slow = RtoEstimator::new(ms(1000), ms(200), ms(60_000), ms(3000));
+        slow.on_sample(ms(4000)); // RTO 4000 + 4 * 2000
+        slow.back_off();
+        assert_eq!(slow.rto(), ms(12_000));
     }
 }

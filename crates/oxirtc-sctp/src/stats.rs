@@ -58,6 +58,9 @@ pub struct SctpStats {
     pub fast_retransmits: u64,
     /// T3-rtx expirations (RFC 9260 §6.3.3).
     pub t3_expirations: u64,
+    /// Times the layer below reported the path back while the association was stalled, and it
+    /// retransmitted at once (`Association::handle_path_event`).
+    pub path_recoveries: u64,
     /// Chunks declared lost by RACK's time-based rule (RFC 8985 §6.2) rather than by three miss
     /// indications; they are also counted in `fast_retransmits`.
     pub rack_losses: u64,

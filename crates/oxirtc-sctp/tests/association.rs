@@ -518,37 +518,42 @@ fn a_peer_abort_says_why_and_is_not_answered() {
     );
 }
 
+/// RFC 9260 §6.3.3 E2: the RTO doubles at each expiry, up to `max_backoff` (3 s by default, as
+/// libwebrtc bounds it; RTO.Max 60 s for the RFC's doubling), and §8.1: Association.Max.Retrans
+/// timeouts in a row abort.
 #[test]
 fn t3_rtx_backs_off_then_aborts() {
-    let cfg = SctpConfig {
-        max_association_retransmits: 4,
-        ..SctpConfig::default()
-    };
-    let mut sim = Sim::new(13, cfg.clone(), cfg, Link::perfect(10), Link::perfect(10));
-    sim.connect_both();
-    sim.log_packets = true;
-    // From now on nothing from A reaches B.
-    sim.filter = Some(Box::new(|side, _, p| (side == Side::B).then_some(p)));
-    let now = sim.now;
-    sim.a
-        .send(now, StreamId(0), Ppid::BINARY, b"lost", ordered())
-        .unwrap();
-    assert!(sim.run_until(Duration::from_secs(600), |s| Sim::has_event(
-        &s.events_a,
-        |e| matches!(e, SctpEvent::Aborted(_))
-    )));
-    let data_times: Vec<_> = sim
-        .sent_log
-        .iter()
-        .filter(|(_, side, p)| *side == Side::A && common::chunk_types(p).contains(&0))
-        .map(|(t, ..)| *t)
-        .collect();
-    assert_eq!(data_times.len(), 5, "1 transmission + 4 retransmissions");
-    let gaps: Vec<Duration> = data_times.windows(2).map(|w| w[1] - w[0]).collect();
-    for w in gaps.windows(2) {
-        assert_eq!(w[1], w[0] * 2, "RTO doubles: {gaps:?}");
+    for (max_backoff, want) in [(3, [1, 2, 3, 3]), (60, [1, 2, 4, 8])] {
+        let cfg = SctpConfig {
+            max_association_retransmits: 4,
+            max_backoff: Duration::from_secs(max_backoff),
+            ..SctpConfig::default()
+        };
+        let mut sim = Sim::new(13, cfg.clone(), cfg, Link::perfect(10), Link::perfect(10));
+        sim.connect_both();
+        sim.log_packets = true;
+        // From now on nothing from A reaches B.
+        sim.filter = Some(Box::new(|side, _, p| (side == Side::B).then_some(p)));
+        let now = sim.now;
+        sim.a
+            .send(now, StreamId(0), Ppid::BINARY, b"lost", ordered())
+            .unwrap();
+        assert!(sim.run_until(Duration::from_secs(600), |s| Sim::has_event(
+            &s.events_a,
+            |e| matches!(e, SctpEvent::Aborted(_))
+        )));
+        let data_times: Vec<_> = sim
+            .sent_log
+            .iter()
+            .filter(|(_, side, p)| *side == Side::A && common::chunk_types(p).contains(&0))
+            .map(|(t, ..)| *t)
+            .collect();
+        assert_eq!(data_times.len(), 5, "1 transmission + 4 retransmissions");
+        let gaps: Vec<Duration> = data_times.windows(2).map(|w| w[1] - w[0]).collect();
+        let want: Vec<Duration> = want.iter().map(|&s| Duration::from_secs(s)).collect();
+        assert_eq!(gaps, want, "max_backoff {max_backoff} s");
+        assert_eq!(sim.a.stats().t3_expirations, 5);
     }
-    assert_eq!(sim.a.stats().t3_expirations, 5);
 }
 
 #[test]

@@ -176,6 +176,32 @@ fn mtu_falling_mid_transfer_is_a_black_hole_and_fails_clearly() {
     );
 }
 
+/// A path that carries nothing at all for 40 s mid-transfer (a cut, a NAT forgetting its mapping)
+/// and then comes back as it was is an outage, not a black hole that strands the large chunks in
+/// flight: RFC 8899 §4.3's black hole loses packets of one size while smaller ones still pass. The
+/// association must not abort for a path MTU that "fell below a chunk already sent": every byte
+/// arrives once the path is back.
+#[test]
+fn a_full_outage_is_not_taken_for_a_path_mtu_fall() {
+    let (mut sim, _) = pair(8, 1500);
+    sim.connect_both();
+    let cut = Rc::new(Cell::new(None::<std::time::Instant>));
+    let cut_at = cut.clone();
+    sim.filter = Some(Box::new(move |_, now, p| {
+        // 40 s: Association.Max.Retrans (20 timeouts at most 3 s apart) ends a longer silence.
+        let down = cut_at.get().is_some_and(|t| now < t + Duration::from_secs(40));
+        (!down && p.len() + OVERHEAD <= 1500).then_some(p)
+    }));
+    let done = transfer(&mut sim, 64, 64 << 10, |s| cut.set(Some(s.now)));
+    let aborted = |e: &SctpEvent| matches!(e, SctpEvent::Aborted(_));
+    assert!(
+        !Sim::has_event(&sim.events_a, aborted),
+        "{:?}",
+        sim.events_a.last()
+    );
+    assert!(done, "the transfer did not complete after the path came back");
+}
+
 /// The same fall between bursts (nothing large in flight): the black hole costs a few seconds and
 /// every byte arrives.
 #[test]

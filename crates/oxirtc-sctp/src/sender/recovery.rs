@@ -65,6 +65,25 @@ impl Sender {
         self.rtx_override = true;
     }
 
+    /// The path came back after T3-rtx expired (`Association::handle_path_event`): everything still
+    /// outstanding is marked for retransmission at once, as on an expiry (RFC 9260 §6.3.3 E3), but
+    /// cwnd is left as the expiry set it (E1) and nothing counts as a new loss event.
+    pub(crate) fn retransmit_outstanding(&mut self, now: Instant) {
+        self.rack.reo_deadline = None;
+        self.rack.tlp_end = None;
+        self.rack.tlp_rtx = None;
+        self.probe_new = false;
+        for i in 0..self.inflight.len() {
+            self.mark_for_retransmit(i, now);
+        }
+        self.update_adv_peer_ack();
+        if self.adv_peer_ack > self.cum_ack {
+            self.forward_tsn_pending = true;
+        }
+        // §7.2.4 rule 3: the first packet goes regardless of cwnd.
+        self.rtx_override = true;
+    }
+
     /// A retransmission of `tsn` went out: the current loss event is judged by it too.
     pub(super) fn note_retransmission(&mut self, tsn: u64) {
         if let Some(u) = self.undo.as_mut() {

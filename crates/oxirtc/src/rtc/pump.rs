@@ -49,6 +49,7 @@ impl Rtc {
                     self.events.push_back(RtcEvent::SelectedPair { local, remote });
                     self.bind_selected_channel(now, local, remote);
                     self.maybe_start_dtls(now);
+                    self.tell_sctp_path(now, oxirtc_sctp::PathEvent::Changed);
                 }
                 IceEvent::RoleChanged { .. } => {}
             }
@@ -75,7 +76,16 @@ impl Rtc {
     }
 
     fn on_ice_state(&mut self, now: Instant, state: IceConnectionState) {
-        self.ice_state = state;
+        let was = std::mem::replace(&mut self.ice_state, state);
+        if was == IceConnectionState::Disconnected
+            && matches!(
+                state,
+                IceConnectionState::Connected | IceConnectionState::Completed
+            )
+        {
+            // Consent answered again on the selected pair (RFC 7675 §5.1).
+            self.tell_sctp_path(now, oxirtc_sctp::PathEvent::Restored);
+        }
         self.events.push_back(RtcEvent::IceConnectionState(state));
         match state {
             IceConnectionState::Checking => self.set_state(PeerConnectionState::Connecting),
@@ -85,6 +95,14 @@ impl Rtc {
                 self.set_state(PeerConnectionState::Connected)
             }
             _ => {}
+        }
+    }
+
+    /// ICE found the path working again or moved data to a new pair: SCTP, stalled by an outage,
+    /// retransmits at once instead of waiting out its backed-off timer (oxirtc-sctp `path.rs`).
+    fn tell_sctp_path(&mut self, now: Instant, event: oxirtc_sctp::PathEvent) {
+        if let Some(sctp) = self.sctp.as_mut() {
+            sctp.handle_path_event(now, event);
         }
     }
 
