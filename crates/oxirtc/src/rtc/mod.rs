@@ -116,7 +116,9 @@ pub struct Rtc {
     pub(crate) config: RtcConfig,
     pub(crate) crypto: &'static dyn CryptoProvider,
     pub(crate) rng: SecureRng,
-    pub(crate) certificate: Arc<DtlsCertificate>,
+    /// Our certificate and key until the DTLS endpoint takes them; it drops them once its
+    /// handshake completes, so an established connection holds neither (issue 15).
+    pub(crate) certificate: Option<Arc<DtlsCertificate>>,
     pub(crate) fingerprint: Fingerprint,
     pub(crate) ice: IceAgent,
     pub(crate) local_candidates: Vec<String>,
@@ -197,7 +199,7 @@ impl Rtc {
         let ice_gathered = config.ice.stun_servers.is_empty();
         Ok(Rtc {
             fingerprint: certificate.fingerprint(),
-            certificate,
+            certificate: Some(certificate),
             crypto,
             rng,
             ice,

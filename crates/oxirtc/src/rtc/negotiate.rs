@@ -246,10 +246,14 @@ impl Rtc {
             }
             return;
         }
+        // The endpoint is created once per connection: it takes the certificate for good.
+        let Some(certificate) = self.certificate.take() else {
+            return;
+        };
         let mut dtls = Dtls::new(
             self.config.dtls.clone(),
             role,
-            self.certificate.clone(),
+            certificate,
             self.crypto,
             self.rng.fork(),
         );
