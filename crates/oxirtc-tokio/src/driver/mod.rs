@@ -269,4 +269,13 @@ mod tests {
             "driver task future {task} B, driver {driver} B"
         );
     }
+
+    /// Issue 15: the wait for a full socket is boxed, so the task is only as large as its idle
+    /// wait (the select over commands, sockets, timer): it was 1288 bytes with the sending path's
+    /// state inline, 696 without.
+    #[test]
+    fn the_driver_task_does_not_hold_the_socket_wait_inline() {
+        let task = future_size(super::Driver::run);
+        assert!(task <= 900, "driver task future {task} B");
+    }
 }
