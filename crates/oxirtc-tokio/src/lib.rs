@@ -38,6 +38,7 @@ mod peer_connection;
 mod queue;
 mod turn_stream;
 mod udp;
+mod watch;
 
 pub use config::Config;
 pub use connection_events::{DroppedEvents, PeerConnectionEvent, PeerConnectionEvents};

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use oxirtc::{ChannelId, RtcEvent};
-use tokio::sync::watch;
 
 use super::{ChannelSlot, Driver};
 use crate::data_channel::{ChannelStatus, DataChannel, Message, SendGate};
@@ -103,7 +102,7 @@ impl Driver {
         let label = ch.label().to_owned();
         let protocol = ch.protocol().to_owned();
         let (messages, rx) = queue::queue();
-        let (status, status_rx) = watch::channel(ChannelStatus::Connecting);
+        let (status, status_rx) = crate::watch::channel(ChannelStatus::Connecting);
         let gate = Arc::new(SendGate::new(self.high_water_mark));
         self.channels.insert(
             id,

@@ -18,7 +18,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use oxirtc::{ChannelId, CloseReason, DataChannelInit, Description, Rtc};
 use tokio::net::UdpSocket;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
 use crate::connection_events::EventSink;
@@ -26,6 +26,7 @@ use crate::data_channel::{ChannelStatus, DataChannel, Message, SendGate};
 use crate::peer_connection::Stats;
 use crate::queue;
 use crate::udp::BatchIo;
+use crate::watch;
 use crate::Error;
 
 use batch::readable;
