@@ -46,7 +46,7 @@ impl Driver {
             RtcEvent::ChannelOpen(id) => {
                 let stream_id = self.rtc.channel(id).and_then(|c| c.stream_id());
                 let max = self.rtc.max_message_size();
-                if let Some(slot) = self.channels.get(&id) {
+                if let Some(slot) = self.channels.get(id) {
                     slot.gate
                         .max_message
                         .store(max, std::sync::atomic::Ordering::Release);
@@ -55,7 +55,7 @@ impl Driver {
                 None
             }
             RtcEvent::ChannelMessage { id, data, binary } => {
-                if let Some(slot) = self.channels.get(&id) {
+                if let Some(slot) = self.channels.get(id) {
                     let len = data.len();
                     self.backlog.add(len);
                     let message = Message {
@@ -73,7 +73,7 @@ impl Driver {
                 None
             }
             RtcEvent::ChannelClosed(id) => {
-                if let Some(slot) = self.channels.remove(&id) {
+                if let Some(slot) = self.channels.remove(id) {
                     if let Some(reason) = self.ended.get() {
                         let _ = slot.gate.ended_by.set(reason.clone());
                     }

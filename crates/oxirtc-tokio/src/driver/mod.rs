@@ -9,8 +9,9 @@ mod batch;
 mod commands;
 mod events;
 mod gating;
+mod slots;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -69,6 +70,22 @@ struct ChannelSlot {
     above_low: bool,
 }
 
+#[cfg(test)]
+impl ChannelSlot {
+    /// A slot whose handle side is gone, for tests of the driver's tables.
+    fn for_test() -> Self {
+        ChannelSlot {
+            messages: queue::queue().0,
+            status: watch::channel(ChannelStatus::Connecting).0,
+            waiting: VecDeque::new(),
+            waiting_bytes: 0,
+            gate: Arc::new(SendGate::new(1)),
+            low_threshold: 0,
+            above_low: false,
+        }
+    }
+}
+
 /// The channels between the driver and its handles.
 pub(crate) struct DriverLinks {
     pub commands: queue::Receiver<Command>,
@@ -92,7 +109,7 @@ pub(crate) struct Driver {
     commands: queue::Receiver<Command>,
     command_tx: queue::WeakSender<Command>,
     events: EventSink,
-    channels: HashMap<ChannelId, ChannelSlot>,
+    channels: slots::Slots,
     high_water_mark: usize,
     closed: bool,
     gathering: watch::Sender<bool>,
@@ -130,7 +147,7 @@ impl Driver {
             commands,
             command_tx,
             events,
-            channels: HashMap::new(),
+            channels: slots::Slots::default(),
             high_water_mark,
             closed: false,
             gathering,
