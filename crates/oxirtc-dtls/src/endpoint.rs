@@ -589,6 +589,23 @@ impl Dtls {
         self.plain = Vec::new();
     }
 
+    /// [`Dtls::release_receive_buffer`], and the capacity of the queues that are empty: the
+    /// datagrams and events of the handshake leave their queues grown, and a client's final
+    /// flight its vector (issue 15). Call it when the connection is idle; the next record grows
+    /// what it needs again.
+    pub fn release_idle_buffers(&mut self) {
+        self.release_receive_buffer();
+        if self.out.is_empty() {
+            self.out = VecDeque::new();
+        }
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+        if self.flight.is_empty() {
+            self.flight = Vec::new();
+        }
+    }
+
     /// Handles expired timers: retransmission with exponential back-off, handshake timeout.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.timers[Timer::Handshake as usize].is_some_and(|t| now >= t) {
@@ -942,6 +959,21 @@ mod tests {
         assert_eq!(
             s.poll_event(),
             Some(DtlsEvent::ApplicationData(b"after".to_vec()))
+        );
+        // Idle: the client's final flight (the server's Finished acknowledged it) and the drained
+        // queues hold no capacity.
+        while c.poll_event().is_some() {}
+        assert!(c.flight.capacity() > 0 && c.events.capacity() > 0);
+        c.release_idle_buffers();
+        s.release_idle_buffers();
+        assert_eq!(
+            (c.flight.capacity(), c.out.capacity(), c.events.capacity()),
+            (0, 0, 0)
+        );
+        assert_eq!((s.out.capacity(), s.events.capacity()), (0, 0));
+        assert!(
+            !s.flight.is_empty(),
+            "the server keeps its final flight for a retransmission"
         );
     }
 

@@ -341,7 +341,7 @@ impl Rtc {
         sctp.release_idle_buffers();
         self.sctp_packet = Vec::new();
         if let Some(d) = self.dtls.as_mut() {
-            d.release_receive_buffer();
+            d.release_idle_buffers();
         }
         self.ice.release_idle_buffers();
         self.out = VecDeque::new();
