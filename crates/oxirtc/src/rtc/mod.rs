@@ -133,7 +133,8 @@ pub struct Rtc {
     /// ICE's own (server-reflexive) gathering is done; relayed gathering is tracked by the TURN slots.
     pub(crate) ice_gathered: bool,
     pub(crate) remote: Option<RemoteParams>,
-    pub(crate) pending_remote: Option<RemoteParams>,
+    /// The remote offer while we have not answered (boxed: `None` for the life of most connections).
+    pub(crate) pending_remote: Option<Box<RemoteParams>>,
     pub(crate) ice_role_set: bool,
     pub(crate) dtls_role: Option<Role>,
     pub(crate) dtls: Option<Dtls>,
