@@ -19,7 +19,8 @@ impl Rtc {
     pub fn create_offer(&mut self, _now: Instant) -> Result<Description, RtcError> {
         self.signaling.next(Side::Local, SdpType::Offer)?;
         if self.sections.is_empty() {
-            self.sections.push(LocalSection::Data { mid: "0".into() });
+            // Exact: a push would allocate room for four sections.
+            self.sections = vec![LocalSection::Data { mid: "0".into() }];
         }
         // RFC 8842 §5.5: a subsequent offer keeps the established DTLS role; the first one is actpass.
         let setup = match self.dtls_role {
