@@ -403,6 +403,7 @@ mod tests {
         a.create_data_channel(now, "chat", DataChannelInit::default())
             .unwrap();
         let offer = a.create_offer(now).unwrap();
+        assert_eq!(a.sections.capacity(), 1, "room for exactly the data section");
         a.set_local_description(now, &offer).unwrap();
         b.set_remote_description(now, &offer).unwrap();
         assert!(b.pending_remote.as_ref().is_some_and(|r| r.candidates.is_empty()));
