@@ -11,15 +11,16 @@ use oxirtc_crypto::{CryptoProvider, DtlsCertificate, Fingerprint, SecureRng};
 
 use crate::{
     alert::{Alert, AlertDescription, AlertLevel},
-    config::{CipherSuite, DtlsConfig, Role, SrtpProfile},
+    config::{DtlsConfig, Role},
     error::DtlsError,
     flight,
     fragment::{FragmentOutcome, HandshakeMessage, Reassembler},
     handshake::{client, msgs::ty, msgs::FragmentHeader, FlightItem, Handshake, Session, Shared, State},
-    keys,
     record::{ContentType, Record, RecordDrop, RecordLayer, MAX_PLAINTEXT},
     stats::DtlsStats,
 };
+
+mod info;
 
 /// Most datagrams queued for `poll_transmit` before stateless HelloVerifyRequests are dropped: a
 /// ClientHello flood must not grow memory when the caller drains slowly.
@@ -791,71 +792,6 @@ impl Dtls {
         }
         self.send_alert(now, AlertLevel::Warning, AlertDescription::CloseNotify);
         self.shut(Phase::Closed, DtlsEvent::Closed);
-    }
-
-    /// RFC 5705 keying-material exporter, e.g. `("EXTRACTOR-dtls_srtp", None, 2 * (key + salt))` for
-    /// SRTP (RFC 5764 §4.2). Available once connected.
-    pub fn export_keying_material(
-        &self,
-        label: &[u8],
-        context: Option<&[u8]>,
-        len: usize,
-    ) -> Result<Vec<u8>, DtlsError> {
-        let session = match (&self.session, self.phase) {
-            (Some(s), Phase::Connected) => s,
-            _ => return Err(DtlsError::NotConnected),
-        };
-        let h = &session.hello;
-        keys::export_keying_material(
-            self.crypto,
-            h.suite,
-            &session.master,
-            (&h.client_random, &h.server_random),
-            label,
-            context,
-            len,
-        )
-        .map_err(DtlsError::InvalidExporter)
-    }
-
-    /// Whether the handshake completed and the peer fingerprint was verified.
-    pub fn is_connected(&self) -> bool {
-        self.phase == Phase::Connected
-    }
-
-    /// This endpoint's role.
-    pub fn role(&self) -> Role {
-        self.role
-    }
-
-    /// The negotiated cipher suite, once the handshake completed.
-    pub fn cipher_suite(&self) -> Option<CipherSuite> {
-        self.session.as_ref().map(|s| s.hello.suite)
-    }
-
-    /// The negotiated SRTP profile, once the handshake completed (None if use_srtp was not agreed).
-    pub fn srtp_profile(&self) -> Option<SrtpProfile> {
-        self.session.as_ref().and_then(|s| s.hello.srtp)
-    }
-
-    /// The peer's end-entity certificate (DER), once the handshake completed.
-    pub fn peer_certificate(&self) -> Option<&[u8]> {
-        self.session.as_ref().map(|s| s.peer.cert.as_slice())
-    }
-
-    /// Counters.
-    pub fn stats(&self) -> &DtlsStats {
-        &self.stats
-    }
-
-    /// Bytes held by handshake reassembly (bounded by [`MAX_BUFFERED`](crate::MAX_BUFFERED)).
-    pub fn buffered_handshake_bytes(&self) -> usize {
-        self.reassembler.buffered_bytes()
-    }
-
-    /// Whether the handshake completed (even if the fingerprint is not verified yet).
-    pub fn is_handshake_complete(&self) -> bool {
-        self.session.is_some()
     }
 }
 
