@@ -5,7 +5,9 @@
 //! backtrace for every allocation made while tracking is on (slow; a profiling tool, not a figure).
 //!
 //! `memprofile [PAIRS] [IDLE_SECONDS] [nosites]` (`nosites`: no recorder, so the RSS and malloc
-//! totals are the connections' alone)
+//! totals are the connections' alone). With `MEMPROFILE_LEAK=1` the process exits without dropping
+//! the connections, so a heap profiler's "leaked" report (`heaptrack`, which also sees C allocations
+//! such as aws-lc's) is what they hold while idle.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::backtrace::Backtrace;
@@ -289,6 +291,11 @@ fn main() -> anyhow::Result<()> {
             *bytes as f64 / conns,
             *n as f64 / conns
         );
+    }
+    if std::env::var_os("MEMPROFILE_LEAK").is_some() {
+        // Exit with everything still live (see the module docs).
+        std::mem::forget(held);
+        std::process::exit(0);
     }
     drop(held);
     Ok(())

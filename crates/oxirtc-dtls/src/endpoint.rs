@@ -11,15 +11,16 @@ use oxirtc_crypto::{CryptoProvider, DtlsCertificate, EcdhePrivateKey, Fingerprin
 
 use crate::{
     alert::{Alert, AlertDescription, AlertLevel},
-    config::{CipherSuite, DtlsConfig, Role, SrtpProfile},
+    config::{DtlsConfig, Role},
     error::DtlsError,
     flight,
     fragment::{FragmentOutcome, HandshakeMessage, Reassembler},
-    handshake::{client, msgs::ty, msgs::FragmentHeader, FlightItem, Session, Shared, State},
-    keys,
+    handshake::{client, msgs::ty, msgs::FragmentHeader, FlightItem, Handshake, Session, Shared, State},
     record::{ContentType, Record, RecordDrop, RecordLayer, MAX_PLAINTEXT},
     stats::DtlsStats,
 };
+
+mod info;
 
 /// Most datagrams queued for `poll_transmit` before stateless HelloVerifyRequests are dropped: a
 /// ClientHello flood must not grow memory when the caller drains slowly.
@@ -69,8 +70,16 @@ enum Timer {
 #[derive(Debug)]
 pub struct Dtls {
     role: Role,
-    hs: Shared,
-    state: State,
+    /// The handshake in progress, boxed and dropped when it completes: once connected nothing of it
+    /// is needed (transcript, certificate and key, cookie secret, generator, typestate), and an
+    /// established connection then holds none of it (issue 15).
+    hs: Option<Box<Handshake>>,
+    /// Flight sizing and timing, kept apart from the handshake's config because the final flight
+    /// may still have to be retransmitted after the handshake completed (RFC 6347 §4.2.4).
+    mtu: usize,
+    initial_retransmit: Duration,
+    max_retransmit: Duration,
+    crypto: &'static dyn CryptoProvider,
     phase: Phase,
     records: RecordLayer,
     reassembler: Reassembler,
@@ -111,28 +120,33 @@ impl Dtls {
             Role::Client => State::ClientIdle,
             Role::Server => State::ExpectClientHello(crate::handshake::server::ExpectClientHello),
         };
+        let (mtu, max_retransmit) = (config.mtu, config.max_retransmit);
+        let shared = Shared {
+            config,
+            crypto,
+            rng,
+            cert: certificate,
+            transcript: Vec::new(),
+            send_seq: 0,
+            write_epoch: 0,
+            flight: Vec::new(),
+            flight_final: false,
+            keys: None,
+            cookie_secret,
+            hello_verify: None,
+            accepted_hello: None,
+            completed: None,
+            dropped_hellos: 0,
+            peer_address_validated: false,
+            spare_ecdhe: None,
+        };
         Self {
             role,
-            hs: Shared {
-                config,
-                crypto,
-                rng,
-                cert: certificate,
-                transcript: Vec::new(),
-                send_seq: 0,
-                write_epoch: 0,
-                flight: Vec::new(),
-                flight_final: false,
-                keys: None,
-                cookie_secret,
-                hello_verify: None,
-                accepted_hello: None,
-                completed: None,
-                dropped_hellos: 0,
-                peer_address_validated: false,
-                spare_ecdhe: None,
-            },
-            state,
+            hs: Some(Box::new(Handshake { shared, state })),
+            mtu,
+            initial_retransmit: rto,
+            max_retransmit,
+            crypto,
             phase: Phase::Idle,
             records: RecordLayer::new(),
             reassembler: Reassembler::new(),
@@ -164,7 +178,7 @@ impl Dtls {
     /// with an RTT known from elsewhere (ICE), 1.5 times that RTT instead of the blind 1 s default, so
     /// a first flight the peer was not ready for costs a round trip or two rather than a second.
     pub fn set_initial_retransmit(&mut self, rto: Duration) {
-        self.hs.config.initial_retransmit = rto;
+        self.initial_retransmit = rto;
         if self.flight.is_empty() {
             self.rto = rto;
         }
@@ -177,7 +191,9 @@ impl Dtls {
     /// skip it, so a ClientHello then gets the server flight at once, one round trip sooner (as
     /// BoringSSL's DTLS server, and so browsers, always do). Set it per datagram; off by default.
     pub fn set_peer_address_validated(&mut self, validated: bool) {
-        self.hs.peer_address_validated = validated;
+        if let Some(hs) = self.hs.as_deref_mut() {
+            hs.shared.peer_address_validated = validated;
+        }
     }
 
     /// Hands over an ephemeral key generated ahead of time (e.g. when the connection was created,
@@ -187,7 +203,9 @@ impl Dtls {
     /// an unused key is dropped with the endpoint. RFC 8422 §5.10 asks only that a key be
     /// ephemeral, i.e. never used for two handshakes, which taking it out guarantees.
     pub fn set_spare_ecdhe_key(&mut self, key: EcdhePrivateKey) {
-        self.hs.spare_ecdhe = Some(key);
+        if let Some(hs) = self.hs.as_deref_mut() {
+            hs.shared.spare_ecdhe = Some(key);
+        }
     }
 
     /// Starts the handshake: a client sends its ClientHello; a server just waits.
@@ -195,9 +213,12 @@ impl Dtls {
         if self.phase != Phase::Idle || self.role == Role::Server {
             return;
         }
+        let Some(hs) = self.hs.as_deref_mut() else {
+            return;
+        };
         self.phase = Phase::Handshaking;
-        self.timers[Timer::Handshake as usize] = Some(now + self.hs.config.handshake_timeout);
-        self.state = client::start(&mut self.hs);
+        self.timers[Timer::Handshake as usize] = Some(now + hs.shared.config.handshake_timeout);
+        hs.state = client::start(&mut hs.shared);
         self.after_step(now);
     }
 
@@ -327,14 +348,17 @@ impl Dtls {
                 return;
             };
             body = rest;
-            match self.state {
-                State::ExpectClientHello(_) if h.fragment_offset == 0 && h.fragment_length == h.length => {
+            match self.hs.as_deref().map(|hs| &hs.state) {
+                Some(State::ExpectClientHello(_))
+                    if h.fragment_offset == 0 && h.fragment_length == h.length =>
+                {
                     self.handle_stateless_hello(now, rec, &h, fragment)
                 }
-                State::ExpectClientHello(_) => self.handle_hello_fragment(now, rec, &h, fragment),
-                State::Done => self.handle_post_handshake(now, epoch, &h, peer_retransmitted),
-                State::ClientIdle | State::Failed => self.stats.dropped_handshake += 1,
-                _ => match self.reassembler.insert(&h, fragment, epoch) {
+                Some(State::ExpectClientHello(_)) => self.handle_hello_fragment(now, rec, &h, fragment),
+                // The handshake completed (and was dropped).
+                None | Some(State::Done) => self.handle_post_handshake(now, epoch, &h, peer_retransmitted),
+                Some(State::ClientIdle | State::Failed) => self.stats.dropped_handshake += 1,
+                Some(_) => match self.reassembler.insert(&h, fragment, epoch) {
                     FragmentOutcome::Old => *peer_retransmitted |= h.message_seq < self.peer_flight_start,
                     FragmentOutcome::Dropped => self.stats.dropped_handshake += 1,
                     FragmentOutcome::Buffered => {
@@ -354,10 +378,12 @@ impl Dtls {
     }
 
     fn in_handshake(&self) -> bool {
-        !matches!(
-            self.state,
-            State::Done | State::Failed | State::ExpectClientHello(_)
-        )
+        self.hs.as_deref().is_some_and(|hs| {
+            !matches!(
+                hs.state,
+                State::Done | State::Failed | State::ExpectClientHello(_)
+            )
+        })
     }
 
     /// RFC 6347 §4.2.1: before a valid cookie only plaintext ClientHellos are looked at, and answering
@@ -384,8 +410,11 @@ impl Dtls {
         // record sequence number.
         self.records.set_next_write_seq(0, rec.sequence);
         self.step(now, msg);
-        self.stats.dropped_hellos += std::mem::take(&mut self.hs.dropped_hellos);
-        if let Some((message_seq, body)) = self.hs.hello_verify.take() {
+        let Some(hs) = self.hs.as_deref_mut() else {
+            return;
+        };
+        self.stats.dropped_hellos += std::mem::take(&mut hs.shared.dropped_hellos);
+        if let Some((message_seq, body)) = hs.shared.hello_verify.take() {
             if self.out.len() >= MAX_QUEUED_HVR {
                 self.stats.dropped_hellos += 1;
                 return;
@@ -396,7 +425,7 @@ impl Dtls {
                 message_seq,
                 body,
             };
-            let (dgrams, n) = flight::pack(&mut self.records, &[item], self.hs.config.mtu);
+            let (dgrams, n) = flight::pack(&mut self.records, &[item], self.mtu);
             self.stats.records_out += n;
             self.stats.hello_verify_sent += 1;
             self.out.extend(dgrams);
@@ -465,10 +494,14 @@ impl Dtls {
             seq = msg.message_seq,
             "handshake message"
         );
-        let state = std::mem::replace(&mut self.state, State::Failed);
-        match state.handle(&mut self.hs, msg) {
+        let Some(hs) = self.hs.as_deref_mut() else {
+            self.stats.dropped_handshake += 1;
+            return;
+        };
+        let state = std::mem::replace(&mut hs.state, State::Failed);
+        match state.handle(&mut hs.shared, msg) {
             Ok(next) => {
-                self.state = next;
+                hs.state = next;
                 self.after_step(now);
             }
             Err(e) => self.fail(now, e),
@@ -477,7 +510,16 @@ impl Dtls {
 
     /// Applies what a handshake step produced: keys, a new flight, completion.
     fn after_step(&mut self, now: Instant) {
-        if let Some(k) = self.hs.keys.take() {
+        let Some(hs) = self.hs.as_deref_mut() else {
+            return;
+        };
+        let hs = &mut hs.shared;
+        let (keys, accepted_hello, completed) =
+            (hs.keys.take(), hs.accepted_hello.take(), hs.completed.take());
+        let handshake_timeout = hs.config.handshake_timeout;
+        let flight = std::mem::take(&mut hs.flight);
+        let flight_final = std::mem::take(&mut hs.flight_final);
+        if let Some(k) = keys {
             let (read, write) = match self.role {
                 Role::Client => (k.server_write, k.client_write),
                 Role::Server => (k.client_write, k.server_write),
@@ -485,31 +527,33 @@ impl Dtls {
             self.records.install_read(1, read);
             self.records.install_write(1, write);
         }
-        if let Some(seq) = self.hs.accepted_hello.take() {
+        if let Some(seq) = accepted_hello {
             // A stateless server commits to this client only now (RFC 6347 §4.2.1).
             self.reassembler.reset(seq.wrapping_add(1));
             self.phase = Phase::Handshaking;
-            self.timers[Timer::Handshake as usize] = Some(now + self.hs.config.handshake_timeout);
+            self.timers[Timer::Handshake as usize] = Some(now + handshake_timeout);
         }
-        if !self.hs.flight.is_empty() {
-            self.flight = std::mem::take(&mut self.hs.flight);
-            self.flight_final = std::mem::take(&mut self.hs.flight_final);
-            self.rto = self.hs.config.initial_retransmit;
+        if !flight.is_empty() {
+            self.flight = flight;
+            self.flight_final = flight_final;
+            self.rto = self.initial_retransmit;
             self.peer_flight_start = self.reassembler.next_seq();
             self.send_flight(now);
             self.timers[Timer::Retransmit as usize] = (!self.flight_final).then(|| now + self.rto);
         }
-        if let Some(session) = self.hs.completed.take() {
+        if let Some(mut session) = completed {
             tracing::debug!(suite = %session.hello.suite, "DTLS handshake complete");
+            // The peer's public key only verified its handshake signature.
+            session.peer.spki = Vec::new();
             self.session = Some(session);
             self.timers = [None; 2];
             if self.role == Role::Client {
                 self.flight.clear(); // the server's Finished proves it has our final flight
             }
-            self.hs.transcript = Vec::new();
-            // Handshake-only buffers: nothing of them is needed once connected.
+            // Handshake-only state: nothing of it is needed once connected. Our certificate and key
+            // go with it unless the caller still holds them.
+            self.hs = None;
             self.future = Vec::new();
-            self.hs.hello_verify = None;
             self.phase = Phase::AwaitingFingerprint;
             self.check_fingerprint();
         }
@@ -533,7 +577,7 @@ impl Dtls {
     }
 
     fn send_flight(&mut self, now: Instant) {
-        let (dgrams, n) = flight::pack(&mut self.records, &self.flight, self.hs.config.mtu);
+        let (dgrams, n) = flight::pack(&mut self.records, &self.flight, self.mtu);
         self.stats.records_out += n;
         self.out.extend(dgrams);
         self.flight_sent_at = Some(now);
@@ -543,7 +587,7 @@ impl Dtls {
     /// (RFC 6347 §4.2.4), at most once per quarter initial timeout so a multi-datagram flight does not
     /// trigger a burst.
     fn retransmit_for_peer(&mut self, now: Instant) {
-        let quiet = self.hs.config.initial_retransmit / 4;
+        let quiet = self.initial_retransmit / 4;
         let recent = self.flight_sent_at.is_some_and(|t| now < t + quiet);
         if self.flight.is_empty() || recent {
             return;
@@ -559,6 +603,23 @@ impl Dtls {
         self.plain = Vec::new();
     }
 
+    /// [`Dtls::release_receive_buffer`], and the capacity of the queues that are empty: the
+    /// datagrams and events of the handshake leave their queues grown, and a client's final
+    /// flight its vector (issue 15). Call it when the connection is idle; the next record grows
+    /// what it needs again.
+    pub fn release_idle_buffers(&mut self) {
+        self.release_receive_buffer();
+        if self.out.is_empty() {
+            self.out = VecDeque::new();
+        }
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+        if self.flight.is_empty() {
+            self.flight = Vec::new();
+        }
+    }
+
     /// Handles expired timers: retransmission with exponential back-off, handshake timeout.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.timers[Timer::Handshake as usize].is_some_and(|t| now >= t) {
@@ -567,7 +628,7 @@ impl Dtls {
         }
         if self.timers[Timer::Retransmit as usize].is_some_and(|t| now >= t) {
             // RFC 6347 §4.2.4.1: double the timer each time, up to the maximum.
-            self.rto = (self.rto * 2).min(self.hs.config.max_retransmit);
+            self.rto = (self.rto * 2).min(self.max_retransmit);
             self.stats.retransmissions += 1;
             self.send_flight(now);
             self.timers[Timer::Retransmit as usize] = Some(now + self.rto);
@@ -618,7 +679,7 @@ impl Dtls {
     }
 
     fn send_alert(&mut self, _now: Instant, level: AlertLevel, description: AlertDescription) {
-        let epoch = self.hs.write_epoch;
+        let epoch = self.write_epoch();
         let mut dgram = Vec::new();
         let alert = Alert { level, description };
         if self
@@ -642,7 +703,7 @@ impl Dtls {
             None => tracing::warn!(error = %e, "DTLS failed"),
         }
         if let Some(desc) = e.alert() {
-            let epoch = self.hs.write_epoch;
+            let epoch = self.write_epoch();
             let mut dgram = Vec::new();
             let alert = Alert {
                 level: AlertLevel::Fatal,
@@ -657,8 +718,16 @@ impl Dtls {
             }
         }
         let _ = now;
-        self.state = State::Failed;
+        if let Some(hs) = self.hs.as_deref_mut() {
+            hs.state = State::Failed;
+        }
         self.shut(Phase::Failed, DtlsEvent::Failed(e));
+    }
+
+    /// The epoch our next record goes out in: the handshake's, or 1 once it completed (both sides
+    /// have then sent their ChangeCipherSpec).
+    fn write_epoch(&self) -> u16 {
+        self.hs.as_deref().map_or(1, |hs| hs.shared.write_epoch)
     }
 
     fn shut(&mut self, phase: Phase, event: DtlsEvent) {
@@ -737,71 +806,6 @@ impl Dtls {
         self.send_alert(now, AlertLevel::Warning, AlertDescription::CloseNotify);
         self.shut(Phase::Closed, DtlsEvent::Closed);
     }
-
-    /// RFC 5705 keying-material exporter, e.g. `("EXTRACTOR-dtls_srtp", None, 2 * (key + salt))` for
-    /// SRTP (RFC 5764 §4.2). Available once connected.
-    pub fn export_keying_material(
-        &self,
-        label: &[u8],
-        context: Option<&[u8]>,
-        len: usize,
-    ) -> Result<Vec<u8>, DtlsError> {
-        let session = match (&self.session, self.phase) {
-            (Some(s), Phase::Connected) => s,
-            _ => return Err(DtlsError::NotConnected),
-        };
-        let h = &session.hello;
-        keys::export_keying_material(
-            self.hs.crypto,
-            h.suite,
-            &session.master,
-            (&h.client_random, &h.server_random),
-            label,
-            context,
-            len,
-        )
-        .map_err(DtlsError::InvalidExporter)
-    }
-
-    /// Whether the handshake completed and the peer fingerprint was verified.
-    pub fn is_connected(&self) -> bool {
-        self.phase == Phase::Connected
-    }
-
-    /// This endpoint's role.
-    pub fn role(&self) -> Role {
-        self.role
-    }
-
-    /// The negotiated cipher suite, once the handshake completed.
-    pub fn cipher_suite(&self) -> Option<CipherSuite> {
-        self.session.as_ref().map(|s| s.hello.suite)
-    }
-
-    /// The negotiated SRTP profile, once the handshake completed (None if use_srtp was not agreed).
-    pub fn srtp_profile(&self) -> Option<SrtpProfile> {
-        self.session.as_ref().and_then(|s| s.hello.srtp)
-    }
-
-    /// The peer's end-entity certificate (DER), once the handshake completed.
-    pub fn peer_certificate(&self) -> Option<&[u8]> {
-        self.session.as_ref().map(|s| s.peer.cert.as_slice())
-    }
-
-    /// Counters.
-    pub fn stats(&self) -> &DtlsStats {
-        &self.stats
-    }
-
-    /// Bytes held by handshake reassembly (bounded by [`MAX_BUFFERED`](crate::MAX_BUFFERED)).
-    pub fn buffered_handshake_bytes(&self) -> usize {
-        self.reassembler.buffered_bytes()
-    }
-
-    /// Whether the handshake completed (even if the fingerprint is not verified yet).
-    pub fn is_handshake_complete(&self) -> bool {
-        self.session.is_some()
-    }
 }
 
 #[cfg(test)]
@@ -847,6 +851,81 @@ mod tests {
 
     /// RFC 5746 §4.5 / scope: a renegotiating ClientHello is refused with a no_renegotiation warning, a
     /// HelloRequest is ignored, and the connection carries on.
+    /// Issue 15: a connected endpoint keeps no handshake state, so neither the certificate and its
+    /// key (the caller's reference is the last one) nor the typestate, and it is smaller for it.
+    #[test]
+    fn a_connected_endpoint_drops_the_handshake_and_the_certificate() {
+        let crypto = default_provider();
+        let cc = Arc::new(DtlsCertificate::generate().unwrap());
+        let sc = Arc::new(DtlsCertificate::generate().unwrap());
+        let mut c = Dtls::new(
+            DtlsConfig::default(),
+            Role::Client,
+            cc.clone(),
+            crypto,
+            SecureRng::from_seed([1; 32]),
+        );
+        let mut s = Dtls::new(
+            DtlsConfig::default(),
+            Role::Server,
+            sc.clone(),
+            crypto,
+            SecureRng::from_seed([2; 32]),
+        );
+        c.set_remote_fingerprint(sc.fingerprint());
+        s.set_remote_fingerprint(cc.fingerprint());
+        #[allow(clippy::disallowed_methods)] // the test owns the clock
+        let now = Instant::now();
+        c.start(now);
+        assert_eq!(
+            Arc::strong_count(&cc),
+            2,
+            "the handshake holds the certificate while it runs"
+        );
+        for _ in 0..10 {
+            while let Some(d) = c.poll_transmit() {
+                s.handle_receive(now, &d);
+            }
+            while let Some(d) = s.poll_transmit() {
+                c.handle_receive(now, &d);
+            }
+        }
+        assert!(c.is_connected() && s.is_connected());
+        assert!(c.hs.is_none() && s.hs.is_none());
+        assert_eq!((Arc::strong_count(&cc), Arc::strong_count(&sc)), (1, 1));
+        // What stays inline: the record layer, counters, the session; not the handshake.
+        assert!(
+            std::mem::size_of::<Dtls>() < 1024,
+            "Dtls is {} bytes",
+            std::mem::size_of::<Dtls>()
+        );
+        // Still usable: data flows and the exporter works without the handshake's provider.
+        assert!(c.export_keying_material(b"EXTRACTOR-dtls_srtp", None, 60).is_ok());
+        while s.poll_event().is_some() {}
+        c.send_application_data(b"after").unwrap();
+        let d = c.poll_transmit().unwrap();
+        s.handle_receive(now, &d);
+        assert_eq!(
+            s.poll_event(),
+            Some(DtlsEvent::ApplicationData(b"after".to_vec()))
+        );
+        // Idle: the client's final flight (the server's Finished acknowledged it) and the drained
+        // queues hold no capacity.
+        while c.poll_event().is_some() {}
+        assert!(c.flight.capacity() > 0 && c.events.capacity() > 0);
+        c.release_idle_buffers();
+        s.release_idle_buffers();
+        assert_eq!(
+            (c.flight.capacity(), c.out.capacity(), c.events.capacity()),
+            (0, 0, 0)
+        );
+        assert_eq!((s.out.capacity(), s.events.capacity()), (0, 0));
+        assert!(
+            !s.flight.is_empty(),
+            "the server keeps its final flight for a retransmission"
+        );
+    }
+
     #[test]
     fn renegotiation_is_refused_with_a_warning() {
         let (mut c, mut s, now) = connected_pair();

@@ -766,13 +766,16 @@ impl Association {
     }
 
     /// Frees what an idle association kept from its last burst: the capacity of its empty send,
-    /// retransmission and control queues and its packet scratch buffer. Call it when
+    /// retransmission, control and delivery queues and its packet scratch buffer. Call it when
     /// [`Association::is_idle`] and traffic has stopped for a while; the next burst allocates again.
     pub fn release_idle_buffers(&mut self) {
         if !self.is_idle() {
             return;
         }
         self.sender.release_idle_buffers();
+        if let Some(receiver) = self.receiver.as_mut() {
+            receiver.release_idle_buffers();
+        }
         if self.ctrl.is_empty() {
             self.ctrl = VecDeque::new();
         }

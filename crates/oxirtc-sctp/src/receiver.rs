@@ -135,6 +135,21 @@ impl Receiver {
     }
 
     /// The window we advertise, given `undelivered` bytes the application has not taken yet (§6.2).
+    /// Frees the capacity of the empty delivery and duplicate queues: the messages of the last
+    /// burst (for most connections, the DCEP handshake) leave them grown (issue 15). The next
+    /// message grows them again.
+    pub(crate) fn release_idle_buffers(&mut self) {
+        if self.ready.is_empty() {
+            self.ready = VecDeque::new();
+        }
+        if self.deferred_msgs.is_empty() {
+            self.deferred_msgs = VecDeque::new();
+        }
+        if self.dups.is_empty() {
+            self.dups = Vec::new();
+        }
+    }
+
     pub(crate) fn a_rwnd(&self, undelivered: usize) -> u32 {
         self.window.saturating_sub(self.buffered + undelivered) as u32
     }
@@ -587,6 +602,27 @@ mod tests {
             ppid: 53,
             payload,
         }
+    }
+
+    #[test]
+    fn an_idle_receiver_releases_its_delivery_queue() {
+        let mut r = Receiver::new(100, 10_000, 1000, 10);
+        assert_eq!(
+            r.on_data(&data(100, 1, 0, BEGIN | END, b"open"), 0),
+            DataOutcome::Accepted
+        );
+        // Not delivered yet: kept.
+        r.release_idle_buffers();
+        assert_eq!(r.ready.len(), 1);
+        r.ready.clear();
+        assert!(r.ready.capacity() > 0);
+        r.release_idle_buffers();
+        assert_eq!(r.ready.capacity(), 0);
+        assert_eq!(
+            r.on_data(&data(101, 1, 1, BEGIN | END, b"again"), 0),
+            DataOutcome::Accepted
+        );
+        assert_eq!(r.ready.front().map(|m| m.data.as_slice()), Some(&b"again"[..]));
     }
 
     #[test]

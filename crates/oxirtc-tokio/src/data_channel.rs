@@ -5,10 +5,11 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use oxirtc::{ChannelId, CloseReason, RtcError};
-use tokio::sync::{oneshot, watch, Notify};
+use tokio::sync::{oneshot, Notify};
 
 use crate::driver::Command;
 use crate::queue;
+use crate::watch;
 use crate::Error;
 
 /// One message: a text (UTF-8) or binary payload, exactly as the peer sent it.
@@ -246,7 +247,7 @@ impl DataChannel {
 
     /// The current status.
     pub fn status(&self) -> ChannelStatus {
-        *self.status.borrow()
+        self.status.get()
     }
 
     /// The SCTP stream id (W3C `id`), once open.
@@ -276,7 +277,7 @@ impl DataChannel {
     /// [`Error::ConnectionEnded`] says why) first.
     pub async fn opened(&mut self) -> Result<(), Error> {
         loop {
-            let status = *self.status.borrow_and_update();
+            let status = self.status.get_and_update();
             match status {
                 ChannelStatus::Open { .. } => return Ok(()),
                 ChannelStatus::Closed => return Err(self.closed_error()),
@@ -289,7 +290,7 @@ impl DataChannel {
     /// Waits until the channel is closed (by either side or with the connection).
     pub async fn closed(&mut self) {
         loop {
-            if *self.status.borrow_and_update() == ChannelStatus::Closed {
+            if self.status.get_and_update() == ChannelStatus::Closed {
                 return;
             }
             if self.status.changed().await.is_err() {
@@ -333,7 +334,7 @@ impl DataChannel {
             if self.gate.in_use() < self.gate.high_water_mark {
                 return Ok(());
             }
-            if *status.borrow_and_update() == ChannelStatus::Closed {
+            if status.get_and_update() == ChannelStatus::Closed {
                 return Err(self.closed_error());
             }
             tokio::select! {
@@ -422,7 +423,7 @@ impl DataChannel {
                 self.low_seen = fired;
                 return Ok(());
             }
-            if *status.borrow_and_update() == ChannelStatus::Closed {
+            if status.get_and_update() == ChannelStatus::Closed {
                 return Err(self.closed_error());
             }
             tokio::select! {

@@ -39,6 +39,7 @@ mod queue;
 mod track;
 mod turn_stream;
 mod udp;
+mod watch;
 
 pub use config::Config;
 pub use connection_events::{DroppedEvents, PeerConnectionEvent, PeerConnectionEvents};

@@ -9,11 +9,12 @@ use oxirtc::{
     IceTransportPolicy, PeerConnectionState, Rtc, RtcStats, SrtpProfile, TurnServerConfig, TurnTransport,
 };
 use tokio::net::UdpSocket;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::oneshot;
 
 use crate::connection_events::{event_queue, EventReader};
 use crate::driver::{Command, Driver, DriverLinks};
 use crate::queue;
+use crate::watch;
 use crate::{Config, DataChannel, DroppedEvents, Error, PeerConnectionEvent, PeerConnectionEvents};
 
 /// A snapshot of a connection's figures.
@@ -248,7 +249,7 @@ impl PeerConnection {
     /// server-reflexive and relayed candidates all known), or `limit` passes. Returns whether it completed.
     pub async fn gathering_complete(&self, limit: Duration) -> bool {
         let mut rx = self.gathering.clone();
-        tokio::time::timeout(limit, rx.wait_for(|done| *done))
+        tokio::time::timeout(limit, rx.wait_for(|done| done))
             .await
             .is_ok_and(|r| r.is_ok())
     }

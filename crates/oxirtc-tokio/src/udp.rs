@@ -102,6 +102,46 @@ impl BatchIo {
         Ok(datagrams)
     }
 
+    /// Sends as much of `contents` as the socket takes without waiting (see [`BatchIo::send`] for
+    /// the layout) and returns how many bytes of it are done: all of them, or a multiple of
+    /// `segment` when the socket is full. Failures other than a full socket are logged and count as
+    /// done, as in [`BatchIo::send`]. The driver calls this first and awaits [`BatchIo::send`] (boxed)
+    /// only for the rest, so the driver task's future does not carry the waiting path's state
+    /// (about 700 bytes per connection) while it idles.
+    pub(crate) fn send_now(
+        &self,
+        socket: &UdpSocket,
+        destination: SocketAddr,
+        contents: &[u8],
+        segment: usize,
+    ) -> usize {
+        let Some(state) = &self.state else {
+            return send_singly_now(socket, destination, contents, segment);
+        };
+        let transmit = Transmit {
+            destination,
+            ecn: None,
+            contents,
+            segment_size: (segment < contents.len()).then_some(segment),
+            src_ip: None,
+        };
+        match socket.try_io(Interest::WRITABLE, || {
+            state.try_send(UdpSockRef::from(socket), &transmit)
+        }) {
+            Ok(()) => contents.len(),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+            Err(e) if transmit.segment_size.is_some() => {
+                // GSO refused (quinn-udp stops using it): send the datagrams one by one.
+                tracing::debug!(error = %e, "udp: segmented send failed; sending singly");
+                send_singly_now(socket, destination, contents, segment)
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, %destination, "udp: send failed");
+                contents.len()
+            }
+        }
+    }
+
     /// Sends `contents`: one datagram, or `contents.len() / segment` datagrams of `segment` bytes
     /// (the last may be shorter) when `segment` is smaller. Waits while the socket is full.
     pub(crate) async fn send(
@@ -152,6 +192,21 @@ impl BatchIo {
             }
         }
     }
+}
+
+/// The datagrams of `contents` one per call, until the socket is full: the bytes done (whole
+/// datagrams; failures other than a full socket are logged and skipped, as a lost datagram).
+fn send_singly_now(socket: &UdpSocket, destination: SocketAddr, contents: &[u8], segment: usize) -> usize {
+    let mut done = 0;
+    for datagram in contents.chunks(segment.max(1)) {
+        match socket.try_send_to(datagram, destination) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return done,
+            Err(e) => tracing::debug!(error = %e, %destination, "udp: send failed"),
+            Ok(_) => {}
+        }
+        done += datagram.len();
+    }
+    done
 }
 
 #[cfg(test)]

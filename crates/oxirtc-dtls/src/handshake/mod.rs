@@ -111,6 +111,14 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// A handshake in progress: what all its states share, and the state it is in. The endpoint boxes
+/// it and drops it once the handshake completes.
+#[derive(Debug)]
+pub(crate) struct Handshake {
+    pub shared: Shared,
+    pub state: State,
+}
+
 /// State shared by all handshake states of one endpoint.
 pub(crate) struct Shared {
     pub config: DtlsConfig,

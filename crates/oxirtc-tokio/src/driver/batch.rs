@@ -97,13 +97,13 @@ impl Driver {
             return;
         }
         if let (Some((_, socket)), Some(io)) = (self.sockets.get(batch.index), self.io.get(batch.index)) {
-            io.send(
-                socket,
-                batch.destination,
-                &batch.buf[..batch.bytes],
-                batch.segment,
-            )
-            .await;
+            let contents = &batch.buf[..batch.bytes];
+            let done = io.send_now(socket, batch.destination, contents, batch.segment);
+            if done < contents.len() {
+                // The socket is full: wait for room. Boxed, and so allocated only then, so that
+                // every connection's task is not as large as this path's state (issue 15).
+                Box::pin(io.send(socket, batch.destination, &contents[done..], batch.segment)).await;
+            }
         }
         // What follows the batch (a datagram that did not fit) moves to the front.
         batch.buf.drain(..batch.bytes);

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use oxirtc::{ChannelId, RtcEvent};
-use tokio::sync::watch;
 
 use super::{ChannelSlot, Driver};
 use crate::data_channel::{ChannelStatus, DataChannel, Message, SendGate};
@@ -47,7 +46,7 @@ impl Driver {
             RtcEvent::ChannelOpen(id) => {
                 let stream_id = self.rtc.channel(id).and_then(|c| c.stream_id());
                 let max = self.rtc.max_message_size();
-                if let Some(slot) = self.channels.get(&id) {
+                if let Some(slot) = self.channels.get(id) {
                     slot.gate
                         .max_message
                         .store(max, std::sync::atomic::Ordering::Release);
@@ -56,7 +55,7 @@ impl Driver {
                 None
             }
             RtcEvent::ChannelMessage { id, data, binary } => {
-                if let Some(slot) = self.channels.get(&id) {
+                if let Some(slot) = self.channels.get(id) {
                     let len = data.len();
                     self.backlog.add(len);
                     let message = Message {
@@ -74,7 +73,7 @@ impl Driver {
                 None
             }
             RtcEvent::ChannelClosed(id) => {
-                if let Some(slot) = self.channels.remove(&id) {
+                if let Some(slot) = self.channels.remove(id) {
                     if let Some(reason) = self.ended.get() {
                         let _ = slot.gate.ended_by.set(reason.clone());
                     }
@@ -118,7 +117,7 @@ impl Driver {
         let label = ch.label().to_owned();
         let protocol = ch.protocol().to_owned();
         let (messages, rx) = queue::queue();
-        let (status, status_rx) = watch::channel(ChannelStatus::Connecting);
+        let (status, status_rx) = crate::watch::channel(ChannelStatus::Connecting);
         let gate = Arc::new(SendGate::new(self.high_water_mark));
         self.channels.insert(
             id,

@@ -14,8 +14,8 @@ impl Driver {
     /// Tells every channel's handles how much is buffered, wakes senders when there is room, and
     /// fires `bufferedamountlow` where the amount fell to the threshold.
     pub(super) fn publish_buffered(&mut self) {
-        for (id, slot) in &mut self.channels {
-            let core = self.rtc.channel(*id).map_or(0, |c| c.buffered_amount());
+        for (id, slot) in self.channels.iter_mut() {
+            let core = self.rtc.channel(id).map_or(0, |c| c.buffered_amount());
             let buffered = core + slot.waiting_bytes;
             slot.gate.buffered.store(buffered, Ordering::Release);
             if buffered < self.high_water_mark {
@@ -29,7 +29,7 @@ impl Driver {
     /// `Send` commands not handled yet.
     pub(super) fn buffered_amount(&mut self, id: ChannelId) -> usize {
         let core = self.rtc.channel(id).map_or(0, |c| c.buffered_amount());
-        self.channels.get(&id).map_or(core, |slot| {
+        self.channels.get(id).map_or(core, |slot| {
             core + slot.waiting_bytes + slot.gate.queued.load(Ordering::Acquire)
         })
     }
@@ -38,7 +38,7 @@ impl Driver {
     /// next fall from above it to at or below it does.
     pub(super) fn set_low_threshold(&mut self, id: ChannelId, bytes: usize) {
         let amount = self.buffered_amount(id);
-        if let Some(slot) = self.channels.get_mut(&id) {
+        if let Some(slot) = self.channels.get_mut(id) {
             slot.low_threshold = bytes;
             slot.above_low = amount > bytes;
         }
@@ -47,7 +47,7 @@ impl Driver {
     /// Hands a message to the core, or parks it (in order) while the core's send buffer is full; the
     /// handle already waited for the high-water mark, so parking is rare and bounded by it.
     pub(super) fn send(&mut self, id: ChannelId, data: Bytes, binary: bool) {
-        let Some(slot) = self.channels.get_mut(&id) else {
+        let Some(slot) = self.channels.get_mut(id) else {
             tracing::debug!(?id, "driver: send on a closed channel dropped");
             return;
         };
@@ -83,7 +83,7 @@ impl Driver {
     pub(super) fn flush_waiting(&mut self, id: ChannelId) {
         let hwm = self.high_water_mark;
         loop {
-            let Some(slot) = self.channels.get_mut(&id) else {
+            let Some(slot) = self.channels.get_mut(id) else {
                 return;
             };
             let Some(mut ch) = self.rtc.channel(id) else {

@@ -129,7 +129,9 @@ pub struct Rtc {
     pub(crate) config: RtcConfig,
     pub(crate) crypto: &'static dyn CryptoProvider,
     pub(crate) rng: SecureRng,
-    pub(crate) certificate: Arc<DtlsCertificate>,
+    /// Our certificate and key until the DTLS endpoint takes them; it drops them once its
+    /// handshake completes, so an established connection holds neither (issue 15).
+    pub(crate) certificate: Option<Arc<DtlsCertificate>>,
     pub(crate) fingerprint: Fingerprint,
     /// The DTLS handshake's ephemeral X25519 key, generated with the connection so that the
     /// handshake does not wait for it (`Dtls::set_spare_ecdhe_key`); `None` once handed over.
@@ -147,7 +149,8 @@ pub struct Rtc {
     /// ICE's own (server-reflexive) gathering is done; relayed gathering is tracked by the TURN slots.
     pub(crate) ice_gathered: bool,
     pub(crate) remote: Option<RemoteParams>,
-    pub(crate) pending_remote: Option<RemoteParams>,
+    /// The remote offer while we have not answered (boxed: `None` for the life of most connections).
+    pub(crate) pending_remote: Option<Box<RemoteParams>>,
     pub(crate) ice_role_set: bool,
     pub(crate) dtls_role: Option<Role>,
     pub(crate) dtls: Option<Dtls>,
@@ -220,7 +223,7 @@ impl Rtc {
         Ok(Rtc {
             fingerprint: certificate.fingerprint(),
             spare_ecdhe,
-            certificate,
+            certificate: Some(certificate),
             crypto,
             rng,
             ice,
@@ -366,7 +369,7 @@ impl Rtc {
         sctp.release_idle_buffers();
         self.sctp_packet = Vec::new();
         if let Some(d) = self.dtls.as_mut() {
-            d.release_receive_buffer();
+            d.release_idle_buffers();
         }
         self.ice.release_idle_buffers();
         self.out = VecDeque::new();

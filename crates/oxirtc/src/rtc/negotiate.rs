@@ -21,7 +21,8 @@ impl Rtc {
     pub fn create_offer(&mut self, _now: Instant) -> Result<Description, RtcError> {
         self.signaling.next(Side::Local, SdpType::Offer)?;
         if self.sections.is_empty() {
-            self.sections.push(LocalSection::Data { mid: "0".into() });
+            // Exact: a push would allocate room for four sections.
+            self.sections = vec![LocalSection::Data { mid: "0".into() }];
         }
         // RFC 8842 §5.5: a subsequent offer keeps the established DTLS role; the first one is actpass.
         let setup = match self.dtls_role {
@@ -39,7 +40,7 @@ impl Rtc {
         self.signaling.next(Side::Local, SdpType::Answer)?;
         let remote = self
             .pending_remote
-            .as_ref()
+            .as_deref()
             .ok_or_else(|| RtcError::InvalidState("no remote offer to answer".into()))?;
         let sections = remote
             .sections
@@ -109,7 +110,7 @@ impl Rtc {
     pub fn set_remote_description(&mut self, now: Instant, desc: &Description) -> Result<(), RtcError> {
         let next = self.signaling.next(Side::Remote, desc.sdp_type)?;
         let sdp = SessionDescription::parse(&desc.sdp)?;
-        let params = RemoteParams::from_sdp(&sdp)?;
+        let mut params = RemoteParams::from_sdp(&sdp)?;
         let usable_media = params
             .sections
             .iter()
@@ -144,12 +145,14 @@ impl Rtc {
         // needs a new one.
         self.created = None;
         self.apply_remote_transport(now, &params, desc.sdp_type)?;
+        // Handed to ICE: the text of the candidates is not needed again.
+        params.candidates = Vec::new();
         match role {
             Some(role) => {
                 self.remote = Some(params);
                 self.set_dtls_role(now, role);
             }
-            None => self.pending_remote = Some(params),
+            None => self.pending_remote = Some(Box::new(params)),
         }
         self.pump(now);
         Ok(())
@@ -171,7 +174,7 @@ impl Rtc {
         let known = self
             .remote
             .as_ref()
-            .or(self.pending_remote.as_ref())
+            .or(self.pending_remote.as_deref())
             .map(|r| &r.ice);
         if ty == SdpType::Offer && known.is_some_and(|k| *k != p.ice) {
             // The peer restarted ICE: we restart too, so our answer carries new credentials.
@@ -260,10 +263,14 @@ impl Rtc {
             }
             return;
         }
+        // The endpoint is created once per connection: it takes the certificate for good.
+        let Some(certificate) = self.certificate.take() else {
+            return;
+        };
         let mut dtls = Dtls::new(
             self.config.dtls.clone(),
             role,
-            self.certificate.clone(),
+            certificate,
             self.crypto,
             self.rng.fork(),
         );
@@ -430,6 +437,37 @@ fn answer_media(mid: String, offered: &RemoteMedia) -> Option<LocalMedia> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{DataChannelInit, RtcConfig};
+
+    /// Issue 15: once applied, neither side keeps the candidate lines (ICE has them) nor the
+    /// answer's text (it cannot be applied again), and the remote offer is gone once answered.
+    #[test]
+    fn applied_descriptions_keep_no_text_they_no_longer_need() {
+        #[allow(clippy::disallowed_methods)] // the test owns the clock
+        let now = Instant::now();
+        let mut a = Rtc::new(RtcConfig::default()).unwrap();
+        let mut b = Rtc::new(RtcConfig::default()).unwrap();
+        a.add_host_candidate(now, "127.0.0.1:5000".parse().unwrap())
+            .unwrap();
+        b.add_host_candidate(now, "127.0.0.1:6000".parse().unwrap())
+            .unwrap();
+        a.create_data_channel(now, "chat", DataChannelInit::default())
+            .unwrap();
+        let offer = a.create_offer(now).unwrap();
+        assert_eq!(a.sections.capacity(), 1, "room for exactly the data section");
+        a.set_local_description(now, &offer).unwrap();
+        b.set_remote_description(now, &offer).unwrap();
+        assert!(b.pending_remote.as_ref().is_some_and(|r| r.candidates.is_empty()));
+        let answer = b.set_local_description_implicit(now).unwrap();
+        assert!(b.created.is_none() && b.pending_remote.is_none());
+        assert!(b.remote.as_ref().is_some_and(|r| r.candidates.is_empty()));
+        a.set_remote_description(now, &answer).unwrap();
+        assert!(a.created.is_none() && a.remote.as_ref().is_some_and(|r| r.candidates.is_empty()));
+        // The local description is still there to read (rebuilt from state, not from `created`).
+        assert!(b
+            .local_description()
+            .is_some_and(|d| d.sdp.contains("a=candidate")));
+    }
 
     #[test]
     fn setup_roles_follow_rfc8842() {

@@ -146,7 +146,10 @@ impl Rtc {
                     _ => Role::Server,
                 };
                 self.dtls_waits_for_peer_check = role == Role::Client && !remote.ice_lite;
-                self.remote = Some(remote);
+                self.remote = Some(*remote);
+                // Applied and stable: the answer we created cannot be applied again (another
+                // answer needs a new remote offer), so its text is not kept (issue 15).
+                self.created = None;
                 self.set_dtls_role(now, role);
                 self.announce_tracks();
             }
