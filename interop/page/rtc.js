@@ -101,7 +101,10 @@
     async mediaStats(pcKey) {
       const pc = pcOf(pcKey).pc, out = { outbound: {}, directions: {} };
       (await pc.getStats()).forEach((s) => {
-        if (s.type === 'outbound-rtp') out.outbound[s.kind] = { packetsSent: s.packetsSent, bytesSent: s.bytesSent };
+        if (s.type === 'outbound-rtp') {
+          out.outbound[s.kind] = { packetsSent: s.packetsSent, bytesSent: s.bytesSent, pliCount: s.pliCount,
+            keyFramesEncoded: s.keyFramesEncoded };
+        }
       });
       for (const t of pc.getTransceivers()) out.directions[t.mid] = { kind: t.receiver.track.kind, current: t.currentDirection };
       return out;

@@ -24,6 +24,9 @@ export async function offerMedia(ctx) {
   ctx.check('srtpNegotiated', typeof st.srtpCipher === 'string' && st.srtpCipher.length > 0, st.srtpCipher);
   ctx.check('browserSendsAudio', (m.outbound.audio?.packetsSent ?? 0) > 0);
   ctx.check('browserSendsVideo', (m.outbound.video?.packetsSent ?? 0) > 0);
+  // The peer asks for a keyframe once video flows (oxirtc echo: one PLI per video track after 20
+  // packets); Chromium counts it in outbound-rtp pliCount.
+  ctx.check('browserGotPli', (m.outbound.video?.pliCount ?? 0) > 0, m.outbound.video);
   // What the peer decrypted and routed, from its SESSION line once it ended (oxirtc echo prints
   // rtpReceived / srtpDropped / rtpUnroutable); a peer command without them fails this check.
   if (ctx.peer) {

@@ -261,6 +261,7 @@ struct Counters {
     /// Remote audio/video tracks, and RTP packets read from them (echo only counts media).
     tracks: AtomicU64,
     rtp_read: AtomicU64,
+    keyframe_requests: AtomicU64,
 }
 
 struct Session {
@@ -452,8 +453,21 @@ impl Session {
         let counters = self.counters.clone();
         counters.tracks.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
+            let mut asked = false;
             while track.recv().await.is_some() {
-                counters.rtp_read.fetch_add(1, Ordering::Relaxed);
+                let read = counters.rtp_read.fetch_add(1, Ordering::Relaxed) + 1;
+                // One keyframe request per video track once media flows, so peers' tests can see
+                // a PLI arrive (interop offer-media checks the browser's pliCount).
+                if !asked && read >= 20 && track.kind() == oxirtc::media::TrackKind::Video {
+                    asked = true;
+                    match track.request_keyframe().await {
+                        Ok(()) => counters.keyframe_requests.fetch_add(1, Ordering::Relaxed),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "echo: keyframe request failed");
+                            0
+                        }
+                    };
+                }
             }
         });
     }
@@ -474,6 +488,7 @@ impl Session {
             "srtpProfile": stats.and_then(|s| s.srtp_profile).map(|p| p.to_string()),
             "tracks": self.counters.tracks.load(Ordering::Relaxed),
             "rtpRead": self.counters.rtp_read.load(Ordering::Relaxed),
+            "keyframeRequests": self.counters.keyframe_requests.load(Ordering::Relaxed),
             "rtpReceived": stats.map(|s| s.rtc.rtp_received),
             "srtpDropped": stats.map(|s| s.rtc.srtp_dropped),
             "rtpUnroutable": stats.map(|s| s.rtc.rtp_unroutable),

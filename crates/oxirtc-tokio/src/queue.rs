@@ -147,6 +147,14 @@ pub(crate) struct WeakSender<T> {
     shared: Weak<Shared<T>>,
 }
 
+impl<T> Clone for WeakSender<T> {
+    fn clone(&self) -> Self {
+        WeakSender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
 impl<T> WeakSender<T> {
     /// A counting sender, if any is still alive.
     pub(crate) fn upgrade(&self) -> Option<Sender<T>> {

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use oxirtc::media::{ReceivedRtp, TrackKind};
 
+use crate::driver::Command;
 use crate::queue;
+use crate::Error;
 
 /// RTP packets a track holds for a reader that falls behind, before the oldest are dropped (and
 /// counted in [`RemoteTrack::dropped`]): about 1.5 s of 2.5 Mbit/s video, 10 s of Opus.
@@ -34,6 +36,7 @@ pub struct RemoteTrack {
     kind: TrackKind,
     packets: queue::Receiver<ReceivedRtp>,
     dropped: Arc<AtomicU64>,
+    commands: queue::WeakSender<Command>,
 }
 
 impl std::fmt::Debug for RemoteTrack {
@@ -62,6 +65,18 @@ impl RemoteTrack {
         self.packets.recv().await
     }
 
+    /// Asks the peer's encoder for a keyframe (a PLI, RFC 4585 §6.3.1): when a decoder starts on
+    /// this track or lost a frame others depend on. Video only; fails with the reason when the
+    /// track is audio, nothing has arrived yet, or the connection is gone.
+    pub async fn request_keyframe(&self) -> Result<(), Error> {
+        let commands = self.commands.upgrade().ok_or(Error::Closed)?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        commands
+            .send(Command::RequestKeyframe(self.mid.clone(), tx))
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
     /// Packets dropped because this track held [`TRACK_QUEUE_PACKETS`] unread ones.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
@@ -76,7 +91,11 @@ pub(crate) struct TrackSlot {
 
 impl TrackSlot {
     /// A new track and the driver's side of it.
-    pub(crate) fn new(mid: String, kind: TrackKind) -> (TrackSlot, RemoteTrack) {
+    pub(crate) fn new(
+        mid: String,
+        kind: TrackKind,
+        commands: queue::WeakSender<Command>,
+    ) -> (TrackSlot, RemoteTrack) {
         let (tx, rx) = queue::queue();
         let dropped = Arc::new(AtomicU64::new(0));
         (
@@ -89,6 +108,7 @@ impl TrackSlot {
                 kind,
                 packets: rx,
                 dropped,
+                commands,
             },
         )
     }

@@ -62,6 +62,7 @@ impl Driver {
                 let _ = r.send(self.buffered_amount(id));
             }
             Command::SetLowThreshold(id, n) => self.set_low_threshold(id, n),
+            Command::RequestKeyframe(mid, r) => reply(r, self.rtc.request_keyframe(now, &mid)),
             Command::Stats(r) => {
                 let _ = r.send(Stats::collect(&mut self.rtc));
             }

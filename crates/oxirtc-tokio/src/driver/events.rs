@@ -89,7 +89,7 @@ impl Driver {
                 None
             }
             RtcEvent::Track { mid, kind } => {
-                let (slot, track) = crate::track::TrackSlot::new(mid.clone(), kind);
+                let (slot, track) = crate::track::TrackSlot::new(mid.clone(), kind, self.command_tx.clone());
                 self.tracks.insert(mid, slot);
                 Some(PeerConnectionEvent::Track(track))
             }

@@ -53,6 +53,8 @@ pub(crate) enum Command {
     BufferedAmount(ChannelId, oneshot::Sender<usize>),
     SetLowThreshold(ChannelId, usize),
     Stats(oneshot::Sender<Stats>),
+    /// A PLI for the video section with this mid (`RemoteTrack::request_keyframe`).
+    RequestKeyframe(String, Reply<()>),
     Close(oneshot::Sender<()>),
 }
 

@@ -5,14 +5,16 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use oxirtc_rtp::packet::RtpPacket;
+use oxirtc_rtp::packet::{RtpPacket, Ssrc};
+use oxirtc_rtp::rtcp::compound::Compound;
+use oxirtc_rtp::rtcp::Pli;
 use oxirtc_sdp::Direction;
 use oxirtc_srtp::{DtlsRole, ProtectionProfile, ReceiveContext, SendContext, SrtpConfig};
 
 use super::Rtc;
 use crate::jsep::local::LocalSection;
-use crate::media::{ReceivedRtp, MID, RTP_STREAM_ID};
-use crate::RtcEvent;
+use crate::media::{ReceivedRtp, TrackKind, MID, RTP_STREAM_ID};
+use crate::{RtcError, RtcEvent};
 
 /// The RFC 5764 §4.2 exporter label for SRTP keys.
 const SRTP_EXPORTER_LABEL: &[u8] = b"EXTRACTOR-dtls_srtp";
@@ -28,8 +30,20 @@ pub(crate) struct MediaSession {
     /// Protects what we send (used once oxirtc has tracks to send).
     #[allow(dead_code)] // sending media is the next step of issue 18
     tx: SendContext,
-    /// `(ssrc, mid)`, oldest first.
-    ssrcs: VecDeque<(u32, String)>,
+    /// Where each known SSRC goes, oldest first.
+    ssrcs: VecDeque<RoutedSsrc>,
+    /// The SSRC our RTCP is sent from (RFC 3550 §8: random), and our CNAME (RFC 7022: random, per
+    /// connection).
+    rtcp_ssrc: u32,
+    cname: String,
+}
+
+/// An SSRC with its section, and whether its last packet was a retransmission (RTX, RFC 4588):
+/// keyframe requests go to media sources, not to their repair streams.
+struct RoutedSsrc {
+    ssrc: u32,
+    mid: String,
+    rtx: bool,
 }
 
 impl Rtc {
@@ -60,15 +74,19 @@ impl Rtc {
             });
         match keyed {
             Ok((tx, rx)) => {
+                let rtcp_ssrc = self.rng.u32();
+                let cname = format!("{:016x}", self.rng.u64());
                 let mut session = MediaSession {
                     rx,
                     tx,
                     ssrcs: VecDeque::new(),
+                    rtcp_ssrc,
+                    cname,
                 };
                 // RFC 8843 §9.2: SSRCs the remote description announces route without a MID.
                 for (mid, ssrcs) in self.announced_ssrcs() {
                     for ssrc in ssrcs {
-                        session.remember(ssrc, &mid);
+                        session.remember(ssrc, &mid, false);
                     }
                 }
                 tracing::debug!(?profile, "rtc: SRTP keyed");
@@ -92,6 +110,87 @@ impl Rtc {
                 });
             }
         }
+    }
+
+    /// Asks the sender of the video section `mid` for a keyframe: a Picture Loss Indication (RFC
+    /// 4585 §6.3.1) to each of its media SSRCs seen so far, over SRTCP. Reduced-size (RFC 5506) when
+    /// the section negotiated `a=rtcp-rsize`, else in a compound packet after an empty receiver
+    /// report and our CNAME (RFC 3550 §6.1). Use it when a decoder starts or lost a reference frame
+    /// (oxirtc-rtp's sample builder says so with `needs_keyframe`).
+    pub fn request_keyframe(&mut self, now: Instant, mid: &str) -> Result<(), RtcError> {
+        let Some(section) = self.sections.iter().find_map(|s| match s {
+            LocalSection::Media(m) if m.mid == mid => Some(m),
+            _ => None,
+        }) else {
+            return Err(RtcError::InvalidState(format!(
+                "no audio/video section with mid {mid}: use the mid of a RemoteTrack / RtcEvent::Track"
+            )));
+        };
+        if section.kind != TrackKind::Video {
+            return Err(RtcError::InvalidState(format!(
+                "section {mid} is audio; keyframes exist only for video"
+            )));
+        }
+        let rsize = section.rtcp_rsize;
+        let Some((source, destination)) = self.data_path(now) else {
+            return Err(RtcError::InvalidState(
+                "not connected: no path to the peer yet".into(),
+            ));
+        };
+        let Some(session) = self.media.as_mut() else {
+            return Err(RtcError::InvalidState(
+                "media is not flowing yet (DTLS-SRTP not established): request the keyframe once packets arrive".into(),
+            ));
+        };
+        let sources: Vec<u32> = session
+            .ssrcs
+            .iter()
+            .filter(|r| r.mid == mid && !r.rtx)
+            .map(|r| r.ssrc)
+            .collect();
+        if sources.is_empty() {
+            return Err(RtcError::InvalidState(format!(
+                "no RTP from section {mid} yet: nothing to ask a keyframe of"
+            )));
+        }
+        let sender = Ssrc(session.rtcp_ssrc);
+        let mut packet = Vec::with_capacity(128);
+        let built = if rsize {
+            sources.iter().try_for_each(|&media| {
+                Pli {
+                    sender_ssrc: sender,
+                    media_ssrc: Ssrc(media),
+                }
+                .write(&mut packet)
+            })
+        } else {
+            Compound::receiver_report(&mut packet, sender, &[])
+                .and_then(|r| r.cname(sender, &session.cname))
+                .and_then(|mut body| {
+                    sources.iter().try_for_each(|&media| {
+                        body.add(|out| {
+                            Pli {
+                                sender_ssrc: sender,
+                                media_ssrc: Ssrc(media),
+                            }
+                            .write(out)
+                        })
+                    })
+                })
+        };
+        // Our own packet of a few fixed-size parts: it cannot exceed RTCP's limits.
+        built.map_err(|e| RtcError::InvalidState(format!("PLI not built: {e}")))?;
+        session
+            .tx
+            .protect_rtcp(&mut packet)
+            .map_err(|e| RtcError::InvalidState(format!("SRTCP protection failed: {e}")))?;
+        self.stats.rtcp_sent += 1;
+        self.out.push_back(crate::Transmit {
+            source,
+            destination,
+            contents: packet,
+        });
+        Ok(())
     }
 
     /// One SRTP or SRTCP datagram from the peer. Dropped and counted when it does not authenticate,
@@ -126,7 +225,8 @@ impl Rtc {
             self.stats.rtp_malformed += 1;
             return;
         };
-        let Some((mid, rid)) = self.route(&rtp) else {
+        let Some((mid, rid)) = self.route(&rtp, is_rtx_payload_type(&self.sections, rtp.payload_type()))
+        else {
             self.stats.rtp_unroutable += 1;
             tracing::trace!(
                 ssrc = rtp.ssrc().0,
@@ -150,7 +250,7 @@ impl Rtc {
 
     /// RFC 8843 §9.2: the section of a packet is the one its MID header extension names, else the
     /// one its SSRC was seen with, else the only receiving section with its payload type.
-    fn route(&mut self, rtp: &RtpPacket<'_>) -> Option<(String, Option<String>)> {
+    fn route(&mut self, rtp: &RtpPacket<'_>, rtx: bool) -> Option<(String, Option<String>)> {
         let receiving = |s: &&LocalSection| matches!(s, LocalSection::Media(m) if matches!(m.direction, Direction::RecvOnly | Direction::SendRecv));
         let ext_value = |uri: &str| {
             let id = self.sections.iter().find_map(|s| match s {
@@ -172,11 +272,12 @@ impl Rtc {
             if !known {
                 return None;
             }
-            session.remember(ssrc, &mid);
+            session.remember(ssrc, &mid, rtx);
             return Some((mid, rid));
         }
-        if let Some((_, mid)) = session.ssrcs.iter().find(|(s, _)| *s == ssrc) {
-            return Some((mid.clone(), rid));
+        if let Some(r) = session.ssrcs.iter_mut().find(|r| r.ssrc == ssrc) {
+            r.rtx = rtx;
+            return Some((r.mid.clone(), rid));
         }
         let pt = rtp.payload_type();
         let mut by_pt = self.sections.iter().filter(receiving).filter_map(|s| match s {
@@ -191,7 +292,7 @@ impl Rtc {
         });
         match (by_pt.next(), by_pt.next()) {
             (Some(mid), None) => {
-                session.remember(ssrc, &mid);
+                session.remember(ssrc, &mid, rtx);
                 Some((mid, rid))
             }
             _ => None,
@@ -212,16 +313,29 @@ impl Rtc {
 }
 
 impl MediaSession {
-    fn remember(&mut self, ssrc: u32, mid: &str) {
-        if let Some(entry) = self.ssrcs.iter_mut().find(|(s, _)| *s == ssrc) {
-            if entry.1 != mid {
-                entry.1 = mid.to_owned();
+    fn remember(&mut self, ssrc: u32, mid: &str, rtx: bool) {
+        if let Some(entry) = self.ssrcs.iter_mut().find(|r| r.ssrc == ssrc) {
+            if entry.mid != mid {
+                entry.mid = mid.to_owned();
             }
+            entry.rtx = rtx;
             return;
         }
         if self.ssrcs.len() == MAX_ROUTED_SSRCS {
             self.ssrcs.pop_front();
         }
-        self.ssrcs.push_back((ssrc, mid.to_owned()));
+        self.ssrcs.push_back(RoutedSsrc {
+            ssrc,
+            mid: mid.to_owned(),
+            rtx,
+        });
     }
+}
+
+/// Whether `pt` is the RTX payload type of a codec of ours (RFC 4588 §8.1).
+fn is_rtx_payload_type(sections: &[LocalSection], pt: u8) -> bool {
+    sections.iter().any(|s| match s {
+        LocalSection::Media(m) => m.codecs.iter().any(|c| c.rtx_payload_type == Some(pt)),
+        _ => false,
+    })
 }

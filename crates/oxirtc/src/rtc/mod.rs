@@ -90,6 +90,8 @@ pub struct RtcStats {
     pub rtp_received: u64,
     /// SRTCP packets received and authenticated.
     pub rtcp_received: u64,
+    /// SRTCP packets sent (keyframe requests so far).
+    pub rtcp_sent: u64,
     /// SRTP/SRTCP packets that failed authentication, were replays or too old (RFC 3711 §3.3).
     pub srtp_dropped: u64,
     /// Authenticated RTP packets that do not parse (RFC 3550 §5.1).
