@@ -163,8 +163,9 @@ pub struct Rtc {
     pub(crate) early_dtls: VecDeque<Vec<u8>>,
     pub(crate) last_dtls_path: Option<(SocketAddr, SocketAddr)>,
     pub(crate) sctp: Option<Association>,
-    /// SRTP and RTP routing, once DTLS agreed an SRTP profile and a media section exists.
-    pub(crate) media: Option<media::MediaSession>,
+    /// SRTP and RTP routing, once DTLS agreed an SRTP profile and a media section exists. Boxed:
+    /// its keys are several KiB inline, which a data-only connection should not carry.
+    pub(crate) media: Option<Box<media::MediaSession>>,
     /// Mids of the receiving sections already announced with [`RtcEvent::Track`].
     pub(crate) announced_tracks: Vec<String>,
     /// Reused buffer for SCTP packets on their way into DTLS records (no allocation per packet).
