@@ -104,6 +104,12 @@ fn path_traversal_names_are_refused() {
         "..",
         "sub/evil.bin",
         "evil\n.bin",
+        // Issue 17 §3: text-direction and invisible characters disguise a name (`invoiceexe.pdf`).
+        "invoice\u{202E}fdp.exe",
+        "zero\u{200B}width.txt",
+        "\u{FEFF}bom.txt",
+        // Issue 17 §3: 254 bytes pass a 255-byte check, but `NAME.part` (259) cannot be created.
+        "n".repeat(254).as_str(),
     ] {
         let sender = send(&s.url, &[&src], &["--as-name", hostile]);
         let r = recv(&s.url, &sender.code, &out, &[]);
@@ -116,6 +122,16 @@ fn path_traversal_names_are_refused() {
         let (ok, sout, serr) = sender.finish(Duration::from_secs(10));
         assert!(!ok, "sender must fail");
         assert!(serr.contains("declined"), "{sout}{serr}");
+        assert!(
+            !serr.contains("keeps what arrived") && !serr.contains("to resume"),
+            "no .part was written, so none is claimed: {serr}"
+        );
+        for out in [text(&r.stderr), sout, serr] {
+            assert!(
+                !out.contains(['\u{202E}', '\u{200B}', '\u{FEFF}']),
+                "printed unescaped: {out:?}"
+            );
+        }
         assert!(!dir.join("evil.bin").exists() && !dir.join("a").join("evil.bin").exists());
         assert_eq!(
             std::fs::read_dir(&out).unwrap().count(),
@@ -145,6 +161,13 @@ fn existing_file_is_not_overwritten_without_force() {
     assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"precious");
     let (ok, _, serr) = sender.finish(Duration::from_secs(10));
     assert!(!ok && serr.contains("declined"), "{serr}");
+    // Issue 17 §3: the sender learns that the file exists, not where the receiver keeps its files.
+    assert!(serr.contains("notes.txt already exists"), "{serr}");
+    let abs = out.canonicalize().unwrap();
+    assert!(
+        !serr.contains(out.to_str().unwrap()) && !serr.contains(abs.to_str().unwrap()),
+        "the receiver's path leaked to the sender: {serr}"
+    );
     let sender = send(&s.url, &[&src], &[]);
     let r = recv(&s.url, &sender.code, &out, &["--force"]);
     assert!(r.status.success(), "{}", text(&r.stderr));
