@@ -32,20 +32,42 @@ function fmtTime(s) {
 // ---- signaling ----
 
 function roomFromUrl() {
-  const fromHash = decodeURIComponent(location.hash.slice(1));
+  let fromHash = '';
+  try { fromHash = decodeURIComponent(location.hash.slice(1)); } catch { fromHash = location.hash.slice(1); }
   const m = location.pathname.match(/^\/r\/([^/]+)/);
-  return fromHash || (m ? decodeURIComponent(m[1]) : '');
+  return normalizeCode(fromHash) || (m ? normalizeCode(decodeURIComponent(m[1])) : '');
+}
+
+// The server's rule (signaling/codes.rs normalize_code): `8 Lantern meadow` -> `8-lantern-meadow`;
+// '' if it cannot be a code.
+function normalizeCode(text) {
+  const parts = text.trim().split(/[-\s]+/).filter((p) => p).map((p) => p.toLowerCase());
+  const ok = parts.length > 0 && parts.length <= 8 && parts.every((p) => /^[a-z0-9]{1,16}$/.test(p));
+  return ok ? parts.join('-') : '';
+}
+
+// Joins `room` (a room link: made if missing; a typed code: must exist), or a room of our own.
+function enter(room, create) {
+  const name = localStorage.getItem('oxirtc-name') || undefined;
+  send(room ? { type: 'join', room, create, name, kind: 'browser' } : { type: 'create', name, kind: 'browser' });
+}
+
+// Leaves the current room (closing every peer connection) and joins another on the same socket.
+function switchRoom(room, create) {
+  if (!room || room === state.room) return;
+  send({ type: 'leave' });
+  for (const id of [...state.peers.keys()]) removePeer(id);
+  state.room = null;
+  $('#room').textContent = room;
+  setStatus(`Joining ${room}…`);
+  enter(room, create);
 }
 
 function connect() {
   const proto = location.protocol === 'https:' ? 'wss' : 'ws';
   const ws = new WebSocket(`${proto}://${location.host}/ws`);
   state.ws = ws;
-  ws.onopen = () => {
-    const room = roomFromUrl();
-    const name = localStorage.getItem('oxirtc-name') || undefined;
-    send(room ? { type: 'join', room, create: true, name, kind: 'browser' } : { type: 'create', name, kind: 'browser' });
-  };
+  ws.onopen = () => enter(roomFromUrl(), true);
   ws.onmessage = (e) => onSignal(JSON.parse(e.data));
   ws.onclose = () => setStatus('Disconnected from the server. Reload to reconnect.', true);
 }
@@ -219,7 +241,9 @@ function renderRoom() {
   $('#room').textContent = state.room;
   const link = `${location.origin}/#${state.room}`;
   $('#link').textContent = link; $('#link').href = link;
-  setStatus('Open this link on another device, or run: oxirtc recv ' + state.room);
+  // The exact command, with the server this page came from (the CLI's default is port 8080 only).
+  state.recvCommand = `oxirtc recv --server ${location.origin} ${state.room}`;
+  setStatus(`Open this link on another device, or run: ${state.recvCommand}`);
 }
 
 function renderPeers() {
@@ -262,6 +286,18 @@ $('#chat').addEventListener('submit', (e) => {
 $('#rename').addEventListener('click', () => {
   const name = prompt('Your name as others see it (takes effect on reload):', state.me ? state.me.name : '');
   if (name) { localStorage.setItem('oxirtc-name', name); location.reload(); }
+});
+
+// A room link pasted into an open tab changes only the `#` part: join that room (issue 17 §1).
+window.addEventListener('hashchange', () => switchRoom(roomFromUrl(), true));
+
+// A code printed by `oxirtc send` (or shown on another page), typed in to receive from it.
+$('#code-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const code = normalizeCode($('#code-input').value);
+  if (!code) { setStatus('A code looks like 8-lantern-meadow (a number and two words).', true); return; }
+  $('#code-input').value = '';
+  if (code !== state.room) switchRoom(code, false);
 });
 
 connect();

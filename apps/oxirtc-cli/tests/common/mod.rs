@@ -45,6 +45,9 @@ pub fn serve(extra: &[&str]) -> Serve {
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
         .expect("serve prints its URL first")
+        .split('#')
+        .next()
+        .unwrap_or_default()
         .trim_end_matches('/')
         .to_owned();
     Serve { child, url }
