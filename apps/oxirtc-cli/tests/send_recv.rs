@@ -251,3 +251,34 @@ fn relay_only_transfer_with_a_turn_host_name() {
     assert!(ok, "send failed: {sout}{serr}");
     assert_eq!(sha256_file(&out.join("named.bin")), sha256_file(&src));
 }
+
+#[test]
+fn turn_allocations_are_released_when_the_transfer_ends() {
+    // Issue 17 §3: allocations left behind keep `serve` in its drain on SIGTERM (up to the drain
+    // timeout, here 20 s) and linger 600 s on the server. Both sides release theirs (a Refresh with
+    // LIFETIME 0, RFC 8656 §7.2) when the connection closes.
+    let mut s = serve(&["--drain-timeout", "20"]);
+    let dir = scratch("sr-dealloc");
+    let src = dir.join("d.bin");
+    random_file(&src, 1 << 20, 0xdea1);
+    let out = dir.join("out");
+    std::fs::create_dir(&out).unwrap();
+    let sender = send(&s.url, &[&src], &[]);
+    let r = recv(&s.url, &sender.code, &out, &[]);
+    assert!(r.status.success(), "{}", text(&r.stderr));
+    assert!(sender.finish(Duration::from_secs(10)).0);
+    let t0 = Instant::now();
+    let pid = s.child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    while s.child.try_wait().unwrap().is_none() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(8),
+            "serve still draining TURN allocations 8 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
