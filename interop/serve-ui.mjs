@@ -185,6 +185,18 @@ async function cliToBrowser(file, want) {
   await p.context().close();
 }
 
+// Issue 17 §3: a right-to-left override in an offered name is shown escaped, not obeyed.
+async function hiddenCharsInNames(file) {
+  const send = start(['send', file, '--server', base, '--as-name', 'invoice\u202Efdp.exe'], /^code: (\S+)/);
+  const p = await page((await send.match)[1]);
+  const names = await p.textContent('.transfer[data-state="asking"] .names', { timeout: 90000 });
+  checks.hiddenCharsEscapedInPage = !names.includes('\u202E') && names.includes('invoice\\u{202e}fdp.exe');
+  if (!checks.hiddenCharsEscapedInPage) info.hiddenNames = names;
+  await p.click('.transfer[data-state="asking"] button.decline');
+  await send.exit;
+  await p.context().close();
+}
+
 async function browserToCli(file, want) {
   const p = await page();
   const dir = path.join(OUT, 'cli-recv');
@@ -235,6 +247,8 @@ try {
   await hashChange();
   step = 'cliToBrowser';
   await cliToBrowser(mid, wantMid);
+  step = 'hiddenCharsInNames';
+  await hiddenCharsInNames(path.join(OUT, 'small.txt'));
   step = 'browserToCli';
   await browserToCli(mid, wantMid);
   step = 'cliToCli';

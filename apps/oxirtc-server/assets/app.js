@@ -16,6 +16,18 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+// Controls and the invisible or text-direction characters that disguise a name (`invoice<U+202E>fdp.exe`
+// shows as `invoiceexe.pdf`); the same set as the CLI's term_safe.rs.
+const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+
+// Text from a peer as shown on the page: hidden characters written as \u{hex}.
+function shown(text) {
+  return String(text).replace(HIDDEN, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+}
+
+// A received file's name as saved: hidden characters replaced by `_`.
+function saveName(name) { return String(name).replace(HIDDEN, '_'); }
+
 function fmtBytes(n) {
   if (n < 1024) return `${n} B`;
   const u = ['KiB', 'MiB', 'GiB', 'TiB']; let i = -1;
@@ -159,7 +171,7 @@ function uiFor(peer) {
       if (t.dir === 'in') for (const r of t.results) if (r.blob) state.received.push(r);
       renderTransfer(peer, t); renderPeer(peer);
     },
-    text: (text) => addMessage(peer.info.name, text),
+    text: (text) => addMessage(shown(peer.info.name), shown(text)),
   };
 }
 
@@ -174,8 +186,8 @@ function renderTransfer(peer, t) {
   const key = `${peer.info.id}:${t.dir}:${t.id}`;
   let row = state.transfers.get(key);
   if (!row) {
-    const names = t.files.map((f) => f.name).join(', ');
-    const who = t.dir === 'out' ? `To ${peer.info.name}` : `From ${peer.info.name}`;
+    const names = t.files.map((f) => shown(f.name)).join(', ');
+    const who = t.dir === 'out' ? `To ${shown(peer.info.name)}` : `From ${shown(peer.info.name)}`;
     row = {
       node: el('div', { class: 'transfer', 'data-dir': t.dir }),
       bar: el('progress', { max: '100', value: '0' }),
@@ -222,7 +234,7 @@ function actions(peer, t) {
     box.append(el('button', { class: 'cancel', onclick: () => peer.link && peer.link.cancel() }, 'Cancel'));
   } else if (t.state === 'done' && t.dir === 'in') {
     for (const r of t.results) {
-      if (r.blob) box.append(el('a', { class: 'download', href: URL.createObjectURL(r.blob), download: r.name }, `Save ${r.name}`));
+      if (r.blob) box.append(el('a', { class: 'download', href: URL.createObjectURL(r.blob), download: saveName(r.name) }, `Save ${shown(r.name)}`));
     }
   }
   return box;
@@ -259,7 +271,7 @@ function renderPeer(peer) {
   input.addEventListener('change', () => { if (input.files.length && peer.link) peer.link.send(input.files); });
   const card = el('div', { class: 'peer', 'data-peer': peer.info.id },
     el('div', { class: 'avatar' }, peer.info.name.split(' ').map((w) => w[0]).join('')),
-    el('div', { class: 'peer-name' }, peer.info.name),
+    el('div', { class: 'peer-name' }, shown(peer.info.name)),
     el('div', { class: 'peer-state' }, ready ? (peer.info.kind === 'cli' ? 'terminal · connected' : 'connected') : peer.pc.connectionState),
     input,
     el('button', { class: 'primary send-files', onclick: () => input.click(), ...(ready && !peer.link.busy() ? {} : { disabled: '' }) }, 'Send files'));
