@@ -1,7 +1,9 @@
 // Playwright tests of the `oxirtc serve` web UI in headless Chromium (loopback-only namespace, as
-// chromium-peer.mjs): two pages move a file with SHA-256 equal, decline and cancel paths, a screenshot
-// mid-transfer, CLI -> browser and browser -> CLI; receiving pages must stream to disk (OPFS), not
-// memory. Prints one JSON object; exit 0 only if every check passed.
+// chromium-peer.mjs): two pages opened on the link `oxirtc serve` prints share a room and move a file
+// with SHA-256 equal, decline and cancel paths, a screenshot mid-transfer; `/` gives rooms of one's own
+// and a `#` change joins the named room; CLI -> browser by typing the CLI's code into the page, and
+// browser -> CLI by running the command the page shows; receiving pages must stream to disk (OPFS),
+// not memory. Prints one JSON object; exit 0 only if every check passed.
 //
 //   node interop/serve-ui.mjs --oxirtc target/debug/oxirtc --out DIR [--mib 64] [--cli-mib 16] [--cli-to-cli]
 //
@@ -69,8 +71,9 @@ function sha256File(file) {
 
 const checks = {}, info = {}, pageErrors = [];
 let step = 'start';
-const serve = start(['serve', '--listen', '127.0.0.1:0', '--turn-listen', '127.0.0.1:0', '--drain-timeout', '1'], /(http:\/\/\S+?)\/? /);
-const base = (await serve.match)[1].replace(/\/$/, '');
+// The first line is the one link for everyone: `open http://HOST:PORT/#CODE on every device`.
+const serve = start(['serve', '--listen', '127.0.0.1:0', '--turn-listen', '127.0.0.1:0', '--drain-timeout', '1'], /open (http:\/\/[^/\s]+)\/#(\S+) /);
+const [, base, SHARED] = await serve.match;
 const { browser } = await launchBrowser();
 
 async function page(hash = '') {
@@ -98,8 +101,10 @@ const waitState = (p, dir, states, timeout = 120000) => p.waitForFunction(([d, s
 }, [dir, states], { timeout });
 
 async function twoPages(file, want) {
-  const a = await page();
-  const b = await page(await room(a));
+  // Issue 17 §1: two tabs opened on the link `oxirtc serve` printed are in one room.
+  const a = await page(SHARED);
+  const b = await page(SHARED);
+  checks.printedLinkIsOneRoom = (await room(a)) === SHARED && (await room(b)) === SHARED;
   await ready(a); await ready(b);
   checks.twoPagesSeeEachOther = true;
   const t0 = Date.now();
@@ -147,10 +152,27 @@ async function twoPages(file, want) {
   await a.context().close(); await b.context().close();
 }
 
+// `/` is a room of one's own; changing only the `#` of an open page joins the room it names.
+async function hashChange() {
+  const a = await page();
+  const b = await page();
+  const [ra, rb] = [await room(a), await room(b)];
+  checks.plainUrlGivesOwnRooms = ra !== rb && ra !== SHARED && rb !== SHARED;
+  await b.evaluate((r) => { location.hash = r; }, ra);
+  await ready(a); await ready(b);
+  checks.hashChangeJoinsTheRoom = (await room(b)) === ra;
+  await a.context().close(); await b.context().close();
+}
+
 async function cliToBrowser(file, want) {
   const send = start(['send', file, '--server', base], /^code: (\S+)/);
   const codeStr = (await send.match)[1];
-  const p = await page(codeStr);
+  // The code typed into the page (as a person reads it off the terminal), not a link.
+  const p = await page();
+  await p.fill('#code-input', codeStr.replace(/-/g, ' ').toUpperCase());
+  await p.click('#code-form button');
+  await p.waitForFunction((c) => window.oxirtcApp.room === c, codeStr);
+  checks.typedCodeJoinsTheSender = true;
   const t0 = Date.now();
   await p.click('.transfer[data-state="asking"] button.accept', { timeout: 90000 });
   await waitState(p, 'in', ['done', 'failed', 'cancelled']);
@@ -163,11 +185,28 @@ async function cliToBrowser(file, want) {
   await p.context().close();
 }
 
+// Issue 17 §3: a right-to-left override in an offered name is shown escaped, not obeyed.
+async function hiddenCharsInNames(file) {
+  const send = start(['send', file, '--server', base, '--as-name', 'invoice\u202Efdp.exe'], /^code: (\S+)/);
+  const p = await page((await send.match)[1]);
+  const names = await p.textContent('.transfer[data-state="asking"] .names', { timeout: 90000 });
+  checks.hiddenCharsEscapedInPage = !names.includes('\u202E') && names.includes('invoice\\u{202e}fdp.exe');
+  if (!checks.hiddenCharsEscapedInPage) info.hiddenNames = names;
+  await p.click('.transfer[data-state="asking"] button.decline');
+  await send.exit;
+  await p.context().close();
+}
+
 async function browserToCli(file, want) {
   const p = await page();
   const dir = path.join(OUT, 'cli-recv');
   rmSync(dir, { recursive: true, force: true }); mkdirSync(dir);
-  const recv = start(['recv', await room(p), '--dir', dir, '--server', base], /^received /);
+  // The command the page tells the user to run, exactly as shown (issue 17 §3: it lacked --server).
+  const hint = await p.textContent('#status');
+  const cmd = (hint.match(/run: oxirtc (recv .*)$/) || [])[1] || '';
+  checks.uiHintNamesTheServer = cmd === `recv --server ${base} ${await room(p)}`;
+  if (!checks.uiHintNamesTheServer) info.uiHint = hint;
+  const recv = start([...cmd.split(' '), '--dir', dir], /^received /);
   await ready(p);
   const t0 = Date.now();
   await p.setInputFiles('.peer input[type=file]', file);
@@ -204,8 +243,12 @@ try {
   const [wantBig, wantMid] = [await sha256File(big), await sha256File(mid)];
   step = 'twoPages';
   await twoPages(big, wantBig);
+  step = 'hashChange';
+  await hashChange();
   step = 'cliToBrowser';
   await cliToBrowser(mid, wantMid);
+  step = 'hiddenCharsInNames';
+  await hiddenCharsInNames(path.join(OUT, 'small.txt'));
   step = 'browserToCli';
   await browserToCli(mid, wantMid);
   step = 'cliToCli';

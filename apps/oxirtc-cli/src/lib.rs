@@ -23,6 +23,7 @@ mod serve_cmd;
 pub mod signal_http;
 pub mod signal_ws;
 mod stun_probe;
+pub mod term_safe;
 pub mod transfer;
 mod turn_cmd;
 mod udp_transaction;

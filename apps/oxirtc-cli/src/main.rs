@@ -9,7 +9,11 @@ fn main() -> ExitCode {
     match oxirtc_cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // The message may quote the peer (names, reasons): no terminal controls or bidi tricks.
+            eprintln!(
+                "error: {}",
+                oxirtc_cli::term_safe::escape_keep_lines(&format!("{e:#}"))
+            );
             ExitCode::FAILURE
         }
     }

@@ -9,7 +9,7 @@ use oxirtc::{DataChannelInit, Description, PeerConnectionState, SdpType};
 use oxirtc_server::signaling::{IceServer, ServerMsg};
 use oxirtc_tokio::{
     parse_stun_url, parse_turn_url, Config, DataChannel, IceTransportPolicy, PeerConnection,
-    PeerConnectionEvent, TurnTransport,
+    PeerConnectionEvent, TurnServerConfig, TurnTransport,
 };
 use serde_json::{json, Value};
 use tokio::sync::{oneshot, watch};
@@ -44,9 +44,10 @@ impl Link {
 }
 
 /// The peer-connection settings for these ICE servers (`stun:`/`turn:`/`turns:` URLs; host names are
-/// resolved here, see [`resolve_ice_url`]; the TURN REST credentials come with them), with loopback
-/// candidates so two processes on one machine connect, and a bulk-sized receive window. `relay_only`
-/// uses the TURN relay alone. A URL that does not parse or resolve is skipped with a warning.
+/// resolved here, see [`resolve_ice_url`]; the TURN REST credentials come with them), and a bulk-sized
+/// receive window. Loopback candidates (two processes on one machine) only while every STUN/TURN
+/// server is on loopback too, see [`loopback_useful`]. `relay_only` uses the TURN relay alone. A URL
+/// that does not parse or resolve is skipped with a warning.
 pub async fn config_for(ice: &[IceServer], relay_only: bool) -> Config {
     let mut stun = Vec::new();
     let mut turn = Vec::new();
@@ -71,8 +72,9 @@ pub async fn config_for(ice: &[IceServer], relay_only: bool) -> Config {
             }
         }
     }
+    let include_loopback = loopback_useful(&stun, &turn);
     let mut c = Config {
-        include_loopback: true,
+        include_loopback,
         stun_servers: stun,
         turn_servers: turn,
         ice_transport_policy: if relay_only {
@@ -86,6 +88,18 @@ pub async fn config_for(ice: &[IceServer], relay_only: bool) -> Config {
     // ~87 MB/s in A/B runs; a file receiver can afford the memory. (max_burst 64 + 8 MiB stalled.)
     c.rtc.sctp.receive_window = 4 * 1024 * 1024;
     c
+}
+
+/// Whether loopback host candidates can help: only when no STUN/TURN server is outside loopback (a
+/// server on 127.0.0.1, as in tests and single-machine use, or none at all). Towards a real server
+/// they only cost: an Allocate from 127.0.0.1 cannot reach it (and ends in an "allocation failed"
+/// warning), and the peer's relay asks the server for a permission to 127.0.0.1, which its peer policy
+/// denies and logs on every run (issue 17 §3).
+pub fn loopback_useful(stun: &[SocketAddr], turn: &[TurnServerConfig]) -> bool {
+    stun.iter()
+        .map(SocketAddr::ip)
+        .chain(turn.iter().map(|t| t.server.ip()))
+        .all(|ip| ip.is_loopback())
 }
 
 /// How long resolving one ICE server host name may take.
@@ -397,6 +411,10 @@ mod tests {
             },
         ];
         let c = config_for(&ice, true).await;
+        assert!(
+            c.include_loopback,
+            "servers on loopback: loopback candidates can reach them"
+        );
         assert_eq!(c.stun_servers.len(), 1);
         assert!(c.stun_servers[0].ip().is_loopback());
         assert_eq!(c.turn_servers.len(), 2);
@@ -412,5 +430,28 @@ mod tests {
             }
         );
         assert_eq!(c.ice_transport_policy, IceTransportPolicy::Relay);
+    }
+
+    #[tokio::test]
+    async fn no_loopback_candidates_towards_a_server_outside_loopback() {
+        // Issue 17 §3: with the server at 203.0.113.2, loopback candidates made an Allocate from
+        // 127.0.0.1 that could not reach it and a permission request to 127.0.0.1 the server denied.
+        let ice = |urls: &[&str]| {
+            vec![IceServer {
+                urls: urls.iter().map(|u| (*u).to_owned()).collect(),
+                username: Some("1700000000:p1".into()),
+                credential: Some("pw".into()),
+            }]
+        };
+        let remote = ice(&["stun:203.0.113.2:3478", "turn:203.0.113.2:3478?transport=udp"]);
+        assert!(!config_for(&remote, false).await.include_loopback);
+        let mixed = ice(&["stun:127.0.0.1:3478", "turn:203.0.113.2:3478?transport=udp"]);
+        assert!(!config_for(&mixed, false).await.include_loopback);
+        let local = ice(&["stun:127.0.0.1:3478", "turn:127.0.0.1:3478?transport=udp"]);
+        assert!(config_for(&local, false).await.include_loopback);
+        assert!(
+            config_for(&[], false).await.include_loopback,
+            "no server: same machine is likely"
+        );
     }
 }

@@ -12,8 +12,9 @@ use indicatif::ProgressBar;
 use crate::file_io::PartWriter;
 use crate::link_io::{next, send_control, Incoming};
 use crate::peer_link::{config_for, establish, Link};
-use crate::progress::bar;
+use crate::progress::{bar, end};
 use crate::signal_ws::{SignalClient, DEFAULT_SERVER};
+use crate::term_safe::escape;
 use crate::transfer::{hex, part_path, safe_name, Control, FileMeta, TRANSFER_VERSION};
 
 /// `oxirtc recv` arguments.
@@ -56,7 +57,7 @@ async fn recv(args: &RecvArgs) -> anyhow::Result<()> {
     let Some(sender) = joined.peers.first().cloned() else {
         bail!("unknown or expired code: nobody is sending with {}", args.code);
     };
-    eprintln!("connecting to {}…", sender.name);
+    eprintln!("connecting to {}…", escape(&sender.name));
     let mut link = establish(
         sig,
         sender.id,
@@ -99,21 +100,24 @@ async fn receive(link: &mut Link, args: &RecvArgs) -> anyhow::Result<()> {
             Incoming::Control(Control::Files { v, .. }) => {
                 bail!("the sender speaks transfer protocol v{v}, not v{TRANSFER_VERSION}")
             }
-            Incoming::Control(Control::Cancel { reason }) => bail!("the sender cancelled: {reason}"),
+            Incoming::Control(Control::Cancel { reason }) => {
+                bail!("the sender cancelled: {}", escape(&reason))
+            }
             _ => {}
         }
     };
     let offsets = match plan(&files, args) {
         Ok(o) => o,
-        Err(e) => {
+        Err(refusal) => {
+            // The sender learns why, but not where our files live (no absolute paths).
             send_control(
                 link,
                 &Control::Decline {
-                    reason: format!("{e:#}"),
+                    reason: refusal.for_sender,
                 },
             )
             .await?;
-            return Err(e);
+            return Err(refusal.here);
         }
     };
     send_control(
@@ -131,6 +135,22 @@ async fn receive(link: &mut Link, args: &RecvArgs) -> anyhow::Result<()> {
         return result.map_err(|e| kept_part_hint(e, &s.name, s.received, s.size));
     }
     result
+}
+
+/// Why an offer was declined: the full story here, and a version for the sender without our paths.
+struct Refusal {
+    here: anyhow::Error,
+    for_sender: String,
+}
+
+impl From<anyhow::Error> for Refusal {
+    /// An error that names no local path: the sender may read it as it is.
+    fn from(e: anyhow::Error) -> Self {
+        Refusal {
+            for_sender: format!("{e:#}"),
+            here: e,
+        }
+    }
 }
 
 /// Issue 7 §2: a transfer that breaks off (the path died, ICE consent expired, the peer left) fails
@@ -164,8 +184,8 @@ async fn receive_files(
                 finish(link, s, &sha256, dir).await?;
                 done += 1;
             }
-            Incoming::Control(Control::Cancel { reason }) => bail!("the sender cancelled: {reason} (partial data kept as .part; run recv again with a new code to resume)"),
-            Incoming::Control(Control::Text { text }) => println!("message: {text}"),
+            Incoming::Control(Control::Cancel { reason }) => bail!("the sender cancelled: {} (partial data kept as .part; run recv again with a new code to resume)", escape(&reason)),
+            Incoming::Control(Control::Text { text }) => println!("message: {}", escape(&text)),
             Incoming::Control(other) => tracing::debug!(?other, "transfer: message ignored"),
         }
     }
@@ -173,17 +193,23 @@ async fn receive_files(
 }
 
 /// Checks the names and existing files; returns the resume offset of each file.
-fn plan(files: &[FileMeta], args: &RecvArgs) -> anyhow::Result<Vec<u64>> {
+fn plan(files: &[FileMeta], args: &RecvArgs) -> Result<Vec<u64>, Refusal> {
     let mut seen = HashSet::new();
     let mut offsets = Vec::with_capacity(files.len());
     for f in files {
         let name = safe_name(&f.name)?;
         if !seen.insert(name) {
-            bail!("the sender offered {name:?} twice");
+            return Err(anyhow::anyhow!("the sender offered \"{}\" twice", escape(name)).into());
         }
         let target = args.dir.join(name);
         if target.exists() && !args.force {
-            bail!("{} already exists; use --force to overwrite it", target.display());
+            return Err(Refusal {
+                here: anyhow::anyhow!("{} already exists; use --force to overwrite it", target.display()),
+                for_sender: format!(
+                    "{name} already exists on the receiving side (it can rerun recv with --force to \
+                     overwrite it, or with another --dir)"
+                ),
+            });
         }
         let have = std::fs::metadata(part_path(&args.dir, name)).map_or(0, |m| m.len());
         let offset = if have <= f.size { have } else { 0 };
@@ -234,7 +260,7 @@ async fn write_chunk(s: &mut Sink, data: Bytes) -> anyhow::Result<()> {
 
 async fn finish(link: &mut Link, s: Sink, sha256: &str, dir: &Path) -> anyhow::Result<()> {
     let hash = s.out.finish().await?;
-    s.bar.finish();
+    end(&s.bar);
     let part = part_path(dir, &s.name);
     if s.received != s.size {
         bail!("{} ended at {} of {} bytes", s.name, s.received, s.size);

@@ -11,8 +11,9 @@ use oxirtc_tokio::Message;
 use crate::file_io::{spawn_reader, Piece};
 use crate::link_io::{next, poll_next, send_control, send_message, Incoming};
 use crate::peer_link::{config_for, establish, Link};
-use crate::progress::bar;
+use crate::progress::{bar, end};
 use crate::signal_ws::{SignalClient, DEFAULT_SERVER};
+use crate::term_safe::escape;
 use crate::transfer::{hex, Control, FileMeta, CHUNK, TRANSFER_VERSION};
 
 /// `oxirtc send` arguments.
@@ -83,7 +84,7 @@ async fn send(args: &SendArgs) -> anyhow::Result<()> {
     println!("On the other computer run:  oxirtc recv {code}");
     println!("or open in a browser:       {}/#{code}", sig.http_base);
     let peer = wait_for_peer(&mut sig).await?;
-    eprintln!("{} joined; connecting…", peer.name);
+    eprintln!("{} joined; connecting…", escape(&peer.name));
     let mut link = establish(
         sig,
         peer.id,
@@ -91,7 +92,8 @@ async fn send(args: &SendArgs) -> anyhow::Result<()> {
         config_for(&joined.ice_servers, args.relay).await,
     )
     .await?;
-    let result = transfer(&mut link, &files, args.stop_after).await;
+    let mut sent = Sent::default();
+    let result = transfer(&mut link, &files, args.stop_after, &mut sent).await;
     if let Err(e) = &result {
         let _ = send_control(
             &link,
@@ -103,7 +105,19 @@ async fn send(args: &SendArgs) -> anyhow::Result<()> {
     }
     let lost = link.gone.borrow().is_some();
     link.close().await;
-    result.map_err(|e| if lost { resume_hint(e) } else { e })
+    // Only a transfer that broke off after file bytes went out can have left a `.part`; a receiver that
+    // declined or cancelled (bad name, no space, already exists) kept nothing we can promise.
+    let hint = lost && sent.bytes > 0 && !sent.refused;
+    result.map_err(|e| if hint { resume_hint(e) } else { e })
+}
+
+/// What happened on the way, for the final error message.
+#[derive(Default)]
+struct Sent {
+    /// File bytes handed to the channel.
+    bytes: u64,
+    /// The receiver declined, cancelled or rejected a file.
+    refused: bool,
 }
 
 /// Issue 7 §2: the connection died mid-transfer (path, consent, relay lost): say how to resume.
@@ -122,7 +136,12 @@ async fn wait_for_peer(sig: &mut SignalClient) -> anyhow::Result<PeerInfo> {
     }
 }
 
-async fn transfer(link: &mut Link, files: &[Source], stop_after: Option<u64>) -> anyhow::Result<()> {
+async fn transfer(
+    link: &mut Link,
+    files: &[Source],
+    stop_after: Option<u64>,
+    sent: &mut Sent,
+) -> anyhow::Result<()> {
     let metas = files.iter().map(|f| f.meta.clone()).collect();
     send_control(
         link,
@@ -135,9 +154,15 @@ async fn transfer(link: &mut Link, files: &[Source], stop_after: Option<u64>) ->
     let offsets = loop {
         match next(link).await? {
             Incoming::Control(Control::Accept { offsets }) => break offsets,
-            Incoming::Control(Control::Decline { reason }) => bail!("the receiver declined: {reason}"),
-            Incoming::Control(Control::Cancel { reason }) => bail!("the receiver cancelled: {reason}"),
-            Incoming::Control(Control::Text { text }) => println!("message: {text}"),
+            Incoming::Control(Control::Decline { reason }) => {
+                sent.refused = true;
+                bail!("the receiver declined: {}", escape(&reason))
+            }
+            Incoming::Control(Control::Cancel { reason }) => {
+                sent.refused = true;
+                bail!("the receiver cancelled: {}", escape(&reason))
+            }
+            Incoming::Control(Control::Text { text }) => println!("message: {}", escape(&text)),
             other => bail!("unexpected message before accept: {other:?}"),
         }
     };
@@ -150,13 +175,13 @@ async fn transfer(link: &mut Link, files: &[Source], stop_after: Option<u64>) ->
     }
     for (index, (f, &offset)) in files.iter().zip(&offsets).enumerate() {
         let t0 = Instant::now();
-        let digest = send_file(link, index, f, offset, stop_after).await?;
-        wait_done(link, index).await?;
+        let digest = send_file(link, index, f, offset, stop_after, sent).await?;
+        wait_done(link, index, sent).await?;
         let secs = t0.elapsed().as_secs_f64();
         let sent = f.meta.size - offset;
         println!(
             "sent {} ({} bytes from offset {offset}, sha256 {digest}) in {secs:.2} s, {:.1} MB/s",
-            f.meta.name,
+            escape(&f.meta.name),
             f.meta.size,
             sent as f64 / secs.max(1e-9) / 1e6
         );
@@ -170,21 +195,22 @@ async fn send_file(
     f: &Source,
     offset: u64,
     stop_after: Option<u64>,
+    sent: &mut Sent,
 ) -> anyhow::Result<String> {
     let size = f.meta.size;
     if offset > size {
         bail!(
             "the receiver asked to resume {} at {offset}, past its end",
-            f.meta.name
+            escape(&f.meta.name)
         );
     }
     if offset > 0 {
-        eprintln!("resuming {} at byte {offset}", f.meta.name);
+        eprintln!("resuming {} at byte {offset}", escape(&f.meta.name));
     }
     // Reading and hashing run on their own thread, ahead of the channel (file_io).
     let mut pieces = spawn_reader(f.path.clone(), offset, size, CHUNK);
     send_control(link, &Control::File { index, offset }).await?;
-    let progress = bar(&f.meta.name, size, offset);
+    let progress = bar(&escape(&f.meta.name), size, offset);
     let mut pos = offset;
     let digest = loop {
         let piece = pieces.recv().await.context("the file reader stopped")??;
@@ -192,17 +218,19 @@ async fn send_file(
             Piece::Data(data) => data,
             Piece::Digest(d) => break hex(&d),
         };
-        pos += data.len() as u64;
+        let len = data.len() as u64;
+        pos += len;
         // Gives up when the peer is gone (consent expired) instead of waiting for buffer room.
         send_message(link, Message::binary(data)).await?;
+        sent.bytes += len;
         progress.set_position(pos);
-        check_cancel(link)?;
+        check_cancel(link, sent)?;
         if stop_after.is_some_and(|n| pos - offset >= n) {
             eprintln!("stopping after {} bytes (--stop-after)", pos - offset);
             std::process::exit(3);
         }
     };
-    progress.finish();
+    end(&progress);
     send_control(
         link,
         &Control::End {
@@ -214,28 +242,38 @@ async fn send_file(
     Ok(digest)
 }
 
-fn check_cancel(link: &mut Link) -> anyhow::Result<()> {
+fn check_cancel(link: &mut Link, sent: &mut Sent) -> anyhow::Result<()> {
     match poll_next(link)? {
-        Some(Incoming::Control(Control::Cancel { reason })) => bail!("the receiver cancelled: {reason}"),
+        Some(Incoming::Control(Control::Cancel { reason })) => {
+            sent.refused = true;
+            bail!("the receiver cancelled: {}", escape(&reason))
+        }
         Some(Incoming::Control(Control::Text { text })) => {
-            println!("message: {text}");
+            println!("message: {}", escape(&text));
             Ok(())
         }
         _ => Ok(()),
     }
 }
 
-async fn wait_done(link: &mut Link, index: usize) -> anyhow::Result<()> {
+async fn wait_done(link: &mut Link, index: usize, sent: &mut Sent) -> anyhow::Result<()> {
     loop {
         match next(link).await? {
             Incoming::Control(Control::Done { index: i, ok, error }) if i == index => {
                 if ok {
                     return Ok(());
                 }
-                bail!("the receiver rejected the file: {}", error.unwrap_or_default());
+                sent.refused = true;
+                bail!(
+                    "the receiver rejected the file: {}",
+                    escape(&error.unwrap_or_default())
+                );
             }
-            Incoming::Control(Control::Cancel { reason }) => bail!("the receiver cancelled: {reason}"),
-            Incoming::Control(Control::Text { text }) => println!("message: {text}"),
+            Incoming::Control(Control::Cancel { reason }) => {
+                sent.refused = true;
+                bail!("the receiver cancelled: {}", escape(&reason))
+            }
+            Incoming::Control(Control::Text { text }) => println!("message: {}", escape(&text)),
             _ => {}
         }
     }

@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
+use crate::term_safe::{escape, is_hidden};
+
 /// Version of the transfer protocol.
 pub const TRANSFER_VERSION: u32 = 1;
 
@@ -103,8 +105,17 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Longest name accepted, in bytes: 255 (the usual file-name limit) less the `.part` suffix the
+/// receiver writes to first.
+pub const MAX_NAME_BYTES: usize = 255 - PART_SUFFIX.len();
+
+/// The suffix of a file being received.
+pub const PART_SUFFIX: &str = ".part";
+
 /// Checks a file name that came from the peer: a bare name that stays inside the target directory.
-/// Refuses (never rewrites) names with path separators, `.`/`..`, control characters, or over 255 bytes.
+/// Refuses (never rewrites) names with path separators, `.`/`..`, control characters, bidi or
+/// invisible format characters ([`crate::term_safe::is_hidden`]), or longer than [`MAX_NAME_BYTES`]
+/// (so `NAME.part` fits). The error shows the name escaped.
 pub fn safe_name(name: &str) -> anyhow::Result<&str> {
     let why = if name.is_empty() {
         "it is empty"
@@ -114,19 +125,24 @@ pub fn safe_name(name: &str) -> anyhow::Result<&str> {
         "it contains a path separator"
     } else if name.chars().any(char::is_control) {
         "it contains control characters"
-    } else if name.len() > 255 {
-        "it is longer than 255 bytes"
-    } else if name.ends_with(".part") {
+    } else if name.chars().any(is_hidden) {
+        "it contains invisible or text-direction characters that can disguise a name"
+    } else if name.len() > MAX_NAME_BYTES {
+        "it is longer than 250 bytes (255 with the .part suffix used while receiving)"
+    } else if name.ends_with(PART_SUFFIX) {
         "it ends in .part"
     } else {
         return Ok(name);
     };
-    bail!("refusing the file name {name:?} from the peer: {why}")
+    bail!(
+        "refusing the file name \"{}\" from the peer: {why}; ask the sender to rename the file",
+        escape(name)
+    )
 }
 
 /// `dir/NAME.part`.
 pub fn part_path(dir: &Path, name: &str) -> PathBuf {
-    dir.join(format!("{name}.part"))
+    dir.join(format!("{name}{PART_SUFFIX}"))
 }
 
 /// Human-readable bytes (MiB with one decimal above 1 MiB).
@@ -159,6 +175,26 @@ mod tests {
             assert!(safe_name(bad).is_err(), "{bad:?}");
         }
         assert!(safe_name(&"a".repeat(256)).is_err());
+        // `NAME.part` must fit in 255 bytes too.
+        assert!(safe_name(&"a".repeat(251)).is_err());
+        assert!(safe_name(&"a".repeat(254)).is_err());
+        assert_eq!(safe_name(&"a".repeat(250)).unwrap().len(), 250);
+        assert_eq!(part_path(Path::new(""), &"a".repeat(250)).as_os_str().len(), 255);
+        // Bidi overrides, zero-width and BOM characters disguise names (`invoice<RLO>fdp.exe`).
+        for hidden in [
+            "invoice\u{202E}fdp.exe",
+            "a\u{200B}b",
+            "\u{FEFF}x",
+            "x\u{2066}y",
+            "\u{85}z",
+        ] {
+            let e = safe_name(hidden).unwrap_err().to_string();
+            assert!(
+                !e.contains(|c: char| is_hidden(c)),
+                "the error escapes the name: {e:?}"
+            );
+            assert!(e.contains("\\u{"), "{e}");
+        }
         for good in ["report.pdf", "..hidden", "a b (1).txt", "été.png"] {
             assert_eq!(safe_name(good).unwrap(), good);
         }

@@ -104,6 +104,12 @@ fn path_traversal_names_are_refused() {
         "..",
         "sub/evil.bin",
         "evil\n.bin",
+        // Issue 17 §3: text-direction and invisible characters disguise a name (`invoiceexe.pdf`).
+        "invoice\u{202E}fdp.exe",
+        "zero\u{200B}width.txt",
+        "\u{FEFF}bom.txt",
+        // Issue 17 §3: 254 bytes pass a 255-byte check, but `NAME.part` (259) cannot be created.
+        "n".repeat(254).as_str(),
     ] {
         let sender = send(&s.url, &[&src], &["--as-name", hostile]);
         let r = recv(&s.url, &sender.code, &out, &[]);
@@ -116,6 +122,16 @@ fn path_traversal_names_are_refused() {
         let (ok, sout, serr) = sender.finish(Duration::from_secs(10));
         assert!(!ok, "sender must fail");
         assert!(serr.contains("declined"), "{sout}{serr}");
+        assert!(
+            !serr.contains("keeps what arrived") && !serr.contains("to resume"),
+            "no .part was written, so none is claimed: {serr}"
+        );
+        for out in [text(&r.stderr), sout, serr] {
+            assert!(
+                !out.contains(['\u{202E}', '\u{200B}', '\u{FEFF}']),
+                "printed unescaped: {out:?}"
+            );
+        }
         assert!(!dir.join("evil.bin").exists() && !dir.join("a").join("evil.bin").exists());
         assert_eq!(
             std::fs::read_dir(&out).unwrap().count(),
@@ -145,6 +161,13 @@ fn existing_file_is_not_overwritten_without_force() {
     assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"precious");
     let (ok, _, serr) = sender.finish(Duration::from_secs(10));
     assert!(!ok && serr.contains("declined"), "{serr}");
+    // Issue 17 §3: the sender learns that the file exists, not where the receiver keeps its files.
+    assert!(serr.contains("notes.txt already exists"), "{serr}");
+    let abs = out.canonicalize().unwrap();
+    assert!(
+        !serr.contains(out.to_str().unwrap()) && !serr.contains(abs.to_str().unwrap()),
+        "the receiver's path leaked to the sender: {serr}"
+    );
     let sender = send(&s.url, &[&src], &[]);
     let r = recv(&s.url, &sender.code, &out, &["--force"]);
     assert!(r.status.success(), "{}", text(&r.stderr));
@@ -227,4 +250,35 @@ fn relay_only_transfer_with_a_turn_host_name() {
     let (ok, sout, serr) = sender.finish(Duration::from_secs(30));
     assert!(ok, "send failed: {sout}{serr}");
     assert_eq!(sha256_file(&out.join("named.bin")), sha256_file(&src));
+}
+
+#[test]
+fn turn_allocations_are_released_when_the_transfer_ends() {
+    // Issue 17 §3: allocations left behind keep `serve` in its drain on SIGTERM (up to the drain
+    // timeout, here 20 s) and linger 600 s on the server. Both sides release theirs (a Refresh with
+    // LIFETIME 0, RFC 8656 §7.2) when the connection closes.
+    let mut s = serve(&["--drain-timeout", "20"]);
+    let dir = scratch("sr-dealloc");
+    let src = dir.join("d.bin");
+    random_file(&src, 1 << 20, 0xdea1);
+    let out = dir.join("out");
+    std::fs::create_dir(&out).unwrap();
+    let sender = send(&s.url, &[&src], &[]);
+    let r = recv(&s.url, &sender.code, &out, &[]);
+    assert!(r.status.success(), "{}", text(&r.stderr));
+    assert!(sender.finish(Duration::from_secs(10)).0);
+    let t0 = Instant::now();
+    let pid = s.child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    while s.child.try_wait().unwrap().is_none() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(8),
+            "serve still draining TURN allocations 8 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

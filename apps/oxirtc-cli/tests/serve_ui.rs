@@ -1,7 +1,9 @@
 //! The `oxirtc serve` web UI in headless Chromium (interop/serve-ui.mjs, playwright-core, loopback-only
-//! namespace): two pages move 64 MiB with equal SHA-256, decline and cancel, text messages, screenshots
-//! mid-transfer (laptop and phone viewports) written to `<target>/tmp/serve-ui/`, CLI → browser and
-//! browser → CLI 16 MiB. Skips (saying why) when Chromium or the harness's node modules are missing,
+//! namespace): two pages opened on the link `oxirtc serve` prints share a room and move 64 MiB with
+//! equal SHA-256, decline and cancel, text messages, screenshots mid-transfer (laptop and phone
+//! viewports) written to `<target>/tmp/serve-ui/`; `/` gives rooms of one's own and a `#` change joins
+//! the named room; CLI → browser 16 MiB by typing the CLI's code into the page, browser → CLI by
+//! running the command the page shows. Skips (saying why) when Chromium or the harness's node modules are missing,
 //! unless OXIRTC_REQUIRE_INTEROP=1.
 #![allow(clippy::unwrap_used)] // test set-up failures should panic loudly
 

@@ -16,6 +16,18 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+// Controls and the invisible or text-direction characters that disguise a name (`invoice<U+202E>fdp.exe`
+// shows as `invoiceexe.pdf`); the same set as the CLI's term_safe.rs.
+const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+
+// Text from a peer as shown on the page: hidden characters written as \u{hex}.
+function shown(text) {
+  return String(text).replace(HIDDEN, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+}
+
+// A received file's name as saved: hidden characters replaced by `_`.
+function saveName(name) { return String(name).replace(HIDDEN, '_'); }
+
 function fmtBytes(n) {
   if (n < 1024) return `${n} B`;
   const u = ['KiB', 'MiB', 'GiB', 'TiB']; let i = -1;
@@ -32,20 +44,42 @@ function fmtTime(s) {
 // ---- signaling ----
 
 function roomFromUrl() {
-  const fromHash = decodeURIComponent(location.hash.slice(1));
+  let fromHash = '';
+  try { fromHash = decodeURIComponent(location.hash.slice(1)); } catch { fromHash = location.hash.slice(1); }
   const m = location.pathname.match(/^\/r\/([^/]+)/);
-  return fromHash || (m ? decodeURIComponent(m[1]) : '');
+  return normalizeCode(fromHash) || (m ? normalizeCode(decodeURIComponent(m[1])) : '');
+}
+
+// The server's rule (signaling/codes.rs normalize_code): `8 Lantern meadow` -> `8-lantern-meadow`;
+// '' if it cannot be a code.
+function normalizeCode(text) {
+  const parts = text.trim().split(/[-\s]+/).filter((p) => p).map((p) => p.toLowerCase());
+  const ok = parts.length > 0 && parts.length <= 8 && parts.every((p) => /^[a-z0-9]{1,16}$/.test(p));
+  return ok ? parts.join('-') : '';
+}
+
+// Joins `room` (a room link: made if missing; a typed code: must exist), or a room of our own.
+function enter(room, create) {
+  const name = localStorage.getItem('oxirtc-name') || undefined;
+  send(room ? { type: 'join', room, create, name, kind: 'browser' } : { type: 'create', name, kind: 'browser' });
+}
+
+// Leaves the current room (closing every peer connection) and joins another on the same socket.
+function switchRoom(room, create) {
+  if (!room || room === state.room) return;
+  send({ type: 'leave' });
+  for (const id of [...state.peers.keys()]) removePeer(id);
+  state.room = null;
+  $('#room').textContent = room;
+  setStatus(`Joining ${room}…`);
+  enter(room, create);
 }
 
 function connect() {
   const proto = location.protocol === 'https:' ? 'wss' : 'ws';
   const ws = new WebSocket(`${proto}://${location.host}/ws`);
   state.ws = ws;
-  ws.onopen = () => {
-    const room = roomFromUrl();
-    const name = localStorage.getItem('oxirtc-name') || undefined;
-    send(room ? { type: 'join', room, create: true, name, kind: 'browser' } : { type: 'create', name, kind: 'browser' });
-  };
+  ws.onopen = () => enter(roomFromUrl(), true);
   ws.onmessage = (e) => onSignal(JSON.parse(e.data));
   ws.onclose = () => setStatus('Disconnected from the server. Reload to reconnect.', true);
 }
@@ -137,7 +171,7 @@ function uiFor(peer) {
       if (t.dir === 'in') for (const r of t.results) if (r.blob) state.received.push(r);
       renderTransfer(peer, t); renderPeer(peer);
     },
-    text: (text) => addMessage(peer.info.name, text),
+    text: (text) => addMessage(shown(peer.info.name), shown(text)),
   };
 }
 
@@ -152,8 +186,8 @@ function renderTransfer(peer, t) {
   const key = `${peer.info.id}:${t.dir}:${t.id}`;
   let row = state.transfers.get(key);
   if (!row) {
-    const names = t.files.map((f) => f.name).join(', ');
-    const who = t.dir === 'out' ? `To ${peer.info.name}` : `From ${peer.info.name}`;
+    const names = t.files.map((f) => shown(f.name)).join(', ');
+    const who = t.dir === 'out' ? `To ${shown(peer.info.name)}` : `From ${shown(peer.info.name)}`;
     row = {
       node: el('div', { class: 'transfer', 'data-dir': t.dir }),
       bar: el('progress', { max: '100', value: '0' }),
@@ -200,7 +234,7 @@ function actions(peer, t) {
     box.append(el('button', { class: 'cancel', onclick: () => peer.link && peer.link.cancel() }, 'Cancel'));
   } else if (t.state === 'done' && t.dir === 'in') {
     for (const r of t.results) {
-      if (r.blob) box.append(el('a', { class: 'download', href: URL.createObjectURL(r.blob), download: r.name }, `Save ${r.name}`));
+      if (r.blob) box.append(el('a', { class: 'download', href: URL.createObjectURL(r.blob), download: saveName(r.name) }, `Save ${shown(r.name)}`));
     }
   }
   return box;
@@ -219,7 +253,9 @@ function renderRoom() {
   $('#room').textContent = state.room;
   const link = `${location.origin}/#${state.room}`;
   $('#link').textContent = link; $('#link').href = link;
-  setStatus('Open this link on another device, or run: oxirtc recv ' + state.room);
+  // The exact command, with the server this page came from (the CLI's default is port 8080 only).
+  state.recvCommand = `oxirtc recv --server ${location.origin} ${state.room}`;
+  setStatus(`Open this link on another device, or run: ${state.recvCommand}`);
 }
 
 function renderPeers() {
@@ -235,7 +271,7 @@ function renderPeer(peer) {
   input.addEventListener('change', () => { if (input.files.length && peer.link) peer.link.send(input.files); });
   const card = el('div', { class: 'peer', 'data-peer': peer.info.id },
     el('div', { class: 'avatar' }, peer.info.name.split(' ').map((w) => w[0]).join('')),
-    el('div', { class: 'peer-name' }, peer.info.name),
+    el('div', { class: 'peer-name' }, shown(peer.info.name)),
     el('div', { class: 'peer-state' }, ready ? (peer.info.kind === 'cli' ? 'terminal · connected' : 'connected') : peer.pc.connectionState),
     input,
     el('button', { class: 'primary send-files', onclick: () => input.click(), ...(ready && !peer.link.busy() ? {} : { disabled: '' }) }, 'Send files'));
@@ -262,6 +298,18 @@ $('#chat').addEventListener('submit', (e) => {
 $('#rename').addEventListener('click', () => {
   const name = prompt('Your name as others see it (takes effect on reload):', state.me ? state.me.name : '');
   if (name) { localStorage.setItem('oxirtc-name', name); location.reload(); }
+});
+
+// A room link pasted into an open tab changes only the `#` part: join that room (issue 17 §1).
+window.addEventListener('hashchange', () => switchRoom(roomFromUrl(), true));
+
+// A code printed by `oxirtc send` (or shown on another page), typed in to receive from it.
+$('#code-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const code = normalizeCode($('#code-input').value);
+  if (!code) { setStatus('A code looks like 8-lantern-meadow (a number and two words).', true); return; }
+  $('#code-input').value = '';
+  if (code !== state.room) switchRoom(code, false);
 });
 
 connect();

@@ -24,15 +24,12 @@ impl Drop for Serve {
 
 pub fn serve(extra: &[&str]) -> Serve {
     let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--turn-listen",
-            "127.0.0.1:0",
-            "--drain-timeout",
-            "1",
-        ])
+        .args(["serve", "--listen", "127.0.0.1:0", "--turn-listen", "127.0.0.1:0"])
+        .args(if extra.contains(&"--drain-timeout") {
+            &[][..]
+        } else {
+            &["--drain-timeout", "1"][..]
+        })
         .args(extra)
         .stdout(Stdio::piped())
         .spawn()
@@ -45,6 +42,9 @@ pub fn serve(extra: &[&str]) -> Serve {
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
         .expect("serve prints its URL first")
+        .split('#')
+        .next()
+        .unwrap_or_default()
         .trim_end_matches('/')
         .to_owned();
     Serve { child, url }

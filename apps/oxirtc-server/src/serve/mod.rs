@@ -5,7 +5,7 @@
 //! # async fn demo() -> anyhow::Result<()> {
 //! use oxirtc_server::serve::{start, ServeOptions};
 //! let server = start(&ServeOptions::default()).await?;
-//! println!("open http://{}/", server.http);
+//! println!("open http://{}/#{} on every device", server.http, server.shared_room);
 //! server.shutdown().await;
 //! # Ok(()) }
 //! ```
@@ -40,6 +40,9 @@ pub struct Server {
     pub turn: Option<TurnDaemon>,
     /// The signaling state (rooms, clients).
     pub signaling: SignalingState,
+    /// The room of the link `oxirtc serve` prints (`/#CODE`): everyone who opens it lands in the same
+    /// room. `/` alone still gives each visitor a room of their own.
+    pub shared_room: String,
     stop: oneshot::Sender<()>,
     http_task: tokio::task::JoinHandle<()>,
     drain: Duration,
@@ -59,6 +62,7 @@ pub async fn start(options: &ServeOptions) -> anyhow::Result<Server> {
         .await
         .with_context(|| format!("cannot listen on {addr}: is the port in use? (use --listen)"))?;
     let http = listener.local_addr()?;
+    let shared_room = shared_room_code()?;
     let (turn, rest) = start_turn(options).await;
     let config = SignalingConfig {
         max_message_bytes: options.max_message_bytes.unwrap_or(64 * 1024),
@@ -99,10 +103,18 @@ pub async fn start(options: &ServeOptions) -> anyhow::Result<Server> {
         http,
         turn,
         signaling,
+        shared_room,
         stop,
         http_task,
         drain: options.drain(),
     })
+}
+
+/// A fresh code for the printed link's room (the same shape as the codes of `oxirtc send`).
+fn shared_room_code() -> anyhow::Result<String> {
+    let mut rng =
+        SecureRng::from_os(default_provider()).context("no OS randomness for the shared room's code")?;
+    Ok(signaling::room_code(&mut rng))
 }
 
 async fn start_turn(options: &ServeOptions) -> (Option<TurnDaemon>, Option<TurnRest>) {
@@ -208,7 +220,15 @@ pub fn run_blocking(options: ServeOptions) -> anyhow::Result<()> {
         .context("cannot start the tokio runtime")?;
     let result = runtime.block_on(async move {
         let server = start(&options).await?;
-        println!("oxirtc serve: open http://{}/ in two browser tabs", server.http);
+        // Issue 17 §1: one link for everyone (two tabs on `/` got two different rooms).
+        println!(
+            "oxirtc serve: open http://{}/#{} on every device: everyone who opens it is in the same room",
+            server.http, server.shared_room
+        );
+        println!(
+            "oxirtc serve: http://{}/ gives a room of your own; a code from `oxirtc send` can be typed into the page",
+            server.http
+        );
         if let Some(t) = &server.turn {
             println!("oxirtc serve: STUN/TURN on udp {:?}", t.udp);
         }
