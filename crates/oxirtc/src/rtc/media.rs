@@ -350,7 +350,10 @@ mod tests {
         let rtc = std::mem::size_of::<crate::Rtc>();
         let session = std::mem::size_of::<super::MediaSession>();
         eprintln!("Rtc {rtc} B, MediaSession {session} B");
-        assert!(session > 1024, "MediaSession is {session} B: if it got small, the box may go");
+        assert!(
+            session > 1024,
+            "MediaSession is {session} B: if it got small, the box may go"
+        );
         assert!(rtc < 7 * 1024, "Rtc is {rtc} B (6144 B when this was written)");
     }
 }
