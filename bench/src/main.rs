@@ -407,7 +407,7 @@ fn measure(
 const BIG_SOCKET_BUFFER: usize = 2 * 1024 * 1024;
 
 /// webrtc-rs's and str0m's settings for figure `f`, each the faster one in the runs of 2026-12-07
-/// (bench/README, "How each stack is driven"; results/2026-12-07-variants.txt), unless a flag fixes
+/// (bench/README.md, "How each stack is driven", has the figures), unless a flag fixes
 /// it for every figure:
 /// - str0m's loop threads: both peers on one thread for set-up, small and unreliable messages and
 ///   idle memory; one thread per peer for the bulk transfers (and so the CPU figure).
