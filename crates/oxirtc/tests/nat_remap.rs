@@ -5,12 +5,11 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{negotiate, numbered, Peer};
-use oxirtc::{DataChannelInit, RtcConfig};
-use oxirtc_netsim::{LinkConfig, NatConfig, Network, Simulation};
+use oxirtc::DataChannelInit;
+use oxirtc_netsim::{LinkConfig, Simulation};
 
 const MESSAGES: u32 = 2000;
 const LEN: usize = 1000;
@@ -23,34 +22,10 @@ fn link() -> LinkConfig {
     }
 }
 
-/// Private peer (endpoint 0, 10.0.0.1 behind a symmetric NAT that forgets mappings after 8 s and does
-/// not preserve ports) and public peer (endpoint 1, 198.51.100.7).
-#[allow(clippy::disallowed_methods)] // the one real clock read of a test; everything after is virtual
+/// The private peer behind a symmetric NAT whose mappings live 8 s without traffic (see
+/// `common::behind_symmetric_nat`).
 fn world(seed: u64) -> (Simulation<Peer>, oxirtc_netsim::HostId) {
-    let start = Instant::now();
-    let mut net = Network::new(seed, start);
-    let nat = net.add_nat(
-        "203.0.113.1".parse().unwrap(),
-        NatConfig {
-            mapping_timeout: Duration::from_secs(8),
-            port_preservation: false,
-            ..NatConfig::symmetric()
-        },
-    );
-    let private: SocketAddr = "10.0.0.1:5000".parse().unwrap();
-    let public: SocketAddr = "198.51.100.7:6000".parse().unwrap();
-    let hp = net.add_host(private.ip(), Some(nat), link());
-    let hq = net.add_host(public.ip(), None, link());
-    let mut sim = Simulation::new(net);
-    for (seed, host, addr) in [(1u8, hp, private), (2, hq, public)] {
-        let mut peer = Peer::with_config(RtcConfig {
-            rng_seed: Some([seed; 32]),
-            ..RtcConfig::default()
-        });
-        peer.rtc.add_host_candidate(start, addr).unwrap();
-        sim.add_endpoint(host, peer);
-    }
-    (sim, hp)
+    common::behind_symmetric_nat(seed, Duration::from_secs(8), link())
 }
 
 /// The private side sends; `offerer` decides which side is ICE-controlling (the offerer, RFC 8829 §3.5.3).

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use oxirtc::{ChannelId, DataChannelInit, Description, Rtc, RtcConfig, RtcEvent};
-use oxirtc_netsim::{Datagram, Endpoint, LinkConfig, Network, Simulation};
+use oxirtc_netsim::{Datagram, Endpoint, HostId, LinkConfig, NatConfig, Network, Simulation};
 
 /// One peer and its application.
 pub struct Peer {
@@ -293,4 +293,40 @@ pub fn numbered(i: u32, len: usize) -> Vec<u8> {
     v.extend_from_slice(&i.to_be_bytes());
     v.extend((4..len).map(|j| (j as u32).wrapping_mul(31).wrapping_add(i) as u8));
     v
+}
+
+/// A private peer (endpoint 0, 10.0.0.1:5000) behind a symmetric NAT at 203.0.113.1 that forgets a
+/// mapping after `mapping_timeout` without traffic and does not preserve ports, and a public peer
+/// (endpoint 1, 198.51.100.7:6000), both hosts on `link`. Returns the private host, for cutting and
+/// resetting its NAT.
+#[allow(clippy::disallowed_methods)] // the one real clock read of a test; everything after is virtual
+pub fn behind_symmetric_nat(
+    seed: u64,
+    mapping_timeout: Duration,
+    link: LinkConfig,
+) -> (Simulation<Peer>, HostId) {
+    let start = Instant::now();
+    let mut net = Network::new(seed, start);
+    let nat = net.add_nat(
+        "203.0.113.1".parse().unwrap(),
+        NatConfig {
+            mapping_timeout,
+            port_preservation: false,
+            ..NatConfig::symmetric()
+        },
+    );
+    let private: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+    let public: SocketAddr = "198.51.100.7:6000".parse().unwrap();
+    let hp = net.add_host(private.ip(), Some(nat), link.clone());
+    let hq = net.add_host(public.ip(), None, link);
+    let mut sim = Simulation::new(net);
+    for (seed, host, addr) in [(1u8, hp, private), (2, hq, public)] {
+        let mut peer = Peer::with_config(RtcConfig {
+            rng_seed: Some([seed; 32]),
+            ..RtcConfig::default()
+        });
+        peer.rtc.add_host_candidate(start, addr).unwrap();
+        sim.add_endpoint(host, peer);
+    }
+    (sim, hp)
 }
