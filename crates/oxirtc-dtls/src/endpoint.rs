@@ -814,7 +814,9 @@ mod tests {
     use crate::handshake::msgs::encode_message;
     use oxirtc_crypto::default_provider;
 
-    fn connected_pair() -> (Dtls, Dtls, Instant) {
+    /// A client and a server that know each other's fingerprints, not started; with their
+    /// certificates (the tests count references to them).
+    fn unstarted_pair() -> (Dtls, Dtls, Arc<DtlsCertificate>, Arc<DtlsCertificate>) {
         let crypto = default_provider();
         let cc = Arc::new(DtlsCertificate::generate().unwrap());
         let sc = Arc::new(DtlsCertificate::generate().unwrap());
@@ -834,9 +836,11 @@ mod tests {
         );
         c.set_remote_fingerprint(sc.fingerprint());
         s.set_remote_fingerprint(cc.fingerprint());
-        #[allow(clippy::disallowed_methods)] // the test owns the clock
-        let now = Instant::now();
-        c.start(now);
+        (c, s, cc, sc)
+    }
+
+    /// Moves datagrams both ways until the handshake is done.
+    fn run_handshake(c: &mut Dtls, s: &mut Dtls, now: Instant) {
         for _ in 0..10 {
             while let Some(d) = c.poll_transmit() {
                 s.handle_receive(now, &d);
@@ -846,34 +850,22 @@ mod tests {
             }
         }
         assert!(c.is_connected() && s.is_connected());
+    }
+
+    fn connected_pair() -> (Dtls, Dtls, Instant) {
+        let (mut c, mut s, _, _) = unstarted_pair();
+        #[allow(clippy::disallowed_methods)] // the test owns the clock
+        let now = Instant::now();
+        c.start(now);
+        run_handshake(&mut c, &mut s, now);
         (c, s, now)
     }
 
-    /// RFC 5746 §4.5 / scope: a renegotiating ClientHello is refused with a no_renegotiation warning, a
-    /// HelloRequest is ignored, and the connection carries on.
     /// Issue 15: a connected endpoint keeps no handshake state, so neither the certificate and its
     /// key (the caller's reference is the last one) nor the typestate, and it is smaller for it.
     #[test]
     fn a_connected_endpoint_drops_the_handshake_and_the_certificate() {
-        let crypto = default_provider();
-        let cc = Arc::new(DtlsCertificate::generate().unwrap());
-        let sc = Arc::new(DtlsCertificate::generate().unwrap());
-        let mut c = Dtls::new(
-            DtlsConfig::default(),
-            Role::Client,
-            cc.clone(),
-            crypto,
-            SecureRng::from_seed([1; 32]),
-        );
-        let mut s = Dtls::new(
-            DtlsConfig::default(),
-            Role::Server,
-            sc.clone(),
-            crypto,
-            SecureRng::from_seed([2; 32]),
-        );
-        c.set_remote_fingerprint(sc.fingerprint());
-        s.set_remote_fingerprint(cc.fingerprint());
+        let (mut c, mut s, cc, sc) = unstarted_pair();
         #[allow(clippy::disallowed_methods)] // the test owns the clock
         let now = Instant::now();
         c.start(now);
@@ -882,15 +874,7 @@ mod tests {
             2,
             "the handshake holds the certificate while it runs"
         );
-        for _ in 0..10 {
-            while let Some(d) = c.poll_transmit() {
-                s.handle_receive(now, &d);
-            }
-            while let Some(d) = s.poll_transmit() {
-                c.handle_receive(now, &d);
-            }
-        }
-        assert!(c.is_connected() && s.is_connected());
+        run_handshake(&mut c, &mut s, now);
         assert!(c.hs.is_none() && s.hs.is_none());
         assert_eq!((Arc::strong_count(&cc), Arc::strong_count(&sc)), (1, 1));
         // What stays inline: the record layer, counters, the session; not the handshake.
@@ -926,6 +910,8 @@ mod tests {
         );
     }
 
+    /// RFC 5746 §4.5 / scope: a renegotiating ClientHello is refused with a no_renegotiation warning, a
+    /// HelloRequest is ignored, and the connection carries on.
     #[test]
     fn renegotiation_is_refused_with_a_warning() {
         let (mut c, mut s, now) = connected_pair();
