@@ -21,6 +21,10 @@ pub enum RtcError {
     MalformedDcep(&'static str),
 
     // --- local misuse ---
+    /// An argument names something that does not exist or is not allowed (a transceiver of
+    /// another connection, a payload type that was not negotiated...).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
     /// The call is not allowed in the current signaling or connection state.
     #[error("invalid state: {0}")]
     InvalidState(String),

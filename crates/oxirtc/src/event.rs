@@ -58,4 +58,15 @@ pub enum RtcEvent {
     },
     /// An RTP packet arrived on an audio or video section we receive (decrypted, routed by mid).
     Rtp(crate::media::ReceivedRtp),
+    /// Something changed that the peer learns only from a new offer (W3C `negotiationneeded`): a
+    /// transceiver was added, removed or changed direction. Create and send an offer when stable.
+    NegotiationNeeded,
+    /// The peer asked for a keyframe on a video section we send (RTCP PLI or FIR, RFC 4585 §6.3.1,
+    /// RFC 5104 §4.3.1): encode the next frame as one.
+    KeyframeRequest {
+        /// The section's mid.
+        mid: String,
+        /// PLI or FIR.
+        kind: crate::media::KeyframeRequestKind,
+    },
 }

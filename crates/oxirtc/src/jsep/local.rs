@@ -38,6 +38,23 @@ pub struct LocalMedia {
     pub direction: Direction,
     /// `a=rtcp-rsize` (RFC 5506 §5): offered always, answered when offered.
     pub rtcp_rsize: bool,
+    /// What we send on the section, announced when the direction includes sending.
+    pub sender: Option<LocalSender>,
+}
+
+/// The RTP stream we send on a section, as SDP announces it: `a=msid` (RFC 8830 §2) and the SSRCs
+/// with their CNAME and RTX pairing (`a=ssrc`, `a=ssrc-group:FID`, RFC 5576 §4.1, §4.2; RFC 4588
+/// §8.1), which lets a receiver demultiplex by SSRC (RFC 8843 §9.2) before any MID arrives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalSender {
+    /// The media stream's SSRC.
+    pub ssrc: u32,
+    /// Its retransmission stream's SSRC, announced when a codec of the section has RTX.
+    pub rtx_ssrc: u32,
+    /// `a=msid` stream id (`-` for none, RFC 8830 §2).
+    pub stream_id: String,
+    /// `a=msid` track id.
+    pub track_id: String,
 }
 
 impl LocalSection {
@@ -78,6 +95,8 @@ pub struct LocalParams<'a> {
     pub max_message_size: u64,
     /// The sections, in order.
     pub sections: &'a [LocalSection],
+    /// Our RTCP CNAME (RFC 7022), written with the SSRCs we send.
+    pub cname: &'a str,
 }
 
 impl LocalParams<'_> {
@@ -217,6 +236,13 @@ impl LocalParams<'_> {
             a.push(Attribute::new("extmap", format!("{} {}", e.id, e.uri)));
         }
         a.push(Attribute::flag(media.direction.as_str()));
+        let sender = media
+            .sender
+            .as_ref()
+            .filter(|_| matches!(media.direction, Direction::SendRecv | Direction::SendOnly));
+        if let Some(s) = sender {
+            a.push(Attribute::new("msid", format!("{} {}", s.stream_id, s.track_id)));
+        }
         a.push(Attribute::flag("rtcp-mux"));
         if media.rtcp_rsize {
             a.push(Attribute::flag("rtcp-rsize"));
@@ -248,7 +274,29 @@ impl LocalParams<'_> {
                 a.push(Attribute::new("fmtp", format!("{rtx} apt={}", c.payload_type)));
             }
         }
+        if let Some(s) = sender {
+            self.ssrc_attributes(a, s, media.codecs.iter().any(|c| c.rtx_payload_type.is_some()));
+        }
         m
+    }
+
+    /// RFC 5576 §4.2 `a=ssrc-group:FID <media> <rtx>` (RFC 4588 §8.1), then per SSRC its CNAME
+    /// (RFC 5576 §6.1) and msid (the form browsers still read beside `a=msid`).
+    fn ssrc_attributes(&self, a: &mut Vec<Attribute>, s: &LocalSender, rtx: bool) {
+        let ssrcs: &[u32] = if rtx { &[s.ssrc, s.rtx_ssrc] } else { &[s.ssrc] };
+        if rtx {
+            a.push(Attribute::new(
+                "ssrc-group",
+                format!("FID {} {}", s.ssrc, s.rtx_ssrc),
+            ));
+        }
+        for ssrc in ssrcs {
+            a.push(Attribute::new("ssrc", format!("{ssrc} cname:{}", self.cname)));
+            a.push(Attribute::new(
+                "ssrc",
+                format!("{ssrc} msid:{} {}", s.stream_id, s.track_id),
+            ));
+        }
     }
 }
 
@@ -288,6 +336,7 @@ mod tests {
             sctp_port: 5000,
             max_message_size: 262_144,
             sections: &sections,
+            cname: "c",
         };
         let text = params.build().to_string();
         assert!(

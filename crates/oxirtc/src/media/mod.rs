@@ -26,7 +26,9 @@ mod codec;
 mod extmap;
 mod h264_profile;
 mod negotiate;
+mod payload;
 mod received;
+mod transceiver;
 
 pub use codec::{
     codecs_in_section, default_audio_codecs, default_video_codecs, Codec, CodecParameters, Feedback,
@@ -38,4 +40,6 @@ pub use extmap::{
 };
 pub use h264_profile::{H264Profile, ProfileLevelId, DEFAULT_PROFILE_LEVEL_ID};
 pub use negotiate::{answer_codecs, same_configuration, send_codec};
+pub use payload::{depacketizer_for, packetizer_for};
 pub use received::ReceivedRtp;
+pub use transceiver::{KeyframeRequestKind, OutgoingRtp, TransceiverId, TransceiverInfo, TransceiverInit};

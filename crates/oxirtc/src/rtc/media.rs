@@ -7,13 +7,13 @@ use std::time::Instant;
 
 use oxirtc_rtp::packet::{RtpPacket, Ssrc};
 use oxirtc_rtp::rtcp::compound::Compound;
-use oxirtc_rtp::rtcp::Pli;
+use oxirtc_rtp::rtcp::{Pli, RtcpPacket};
 use oxirtc_sdp::Direction;
 use oxirtc_srtp::{DtlsRole, ProtectionProfile, ReceiveContext, SendContext, SrtpConfig};
 
 use super::Rtc;
 use crate::jsep::local::LocalSection;
-use crate::media::{ReceivedRtp, TrackKind, MID, RTP_STREAM_ID};
+use crate::media::{KeyframeRequestKind, ReceivedRtp, TrackKind, MID, RTP_STREAM_ID};
 use crate::{RtcError, RtcEvent};
 
 /// The RFC 5764 §4.2 exporter label for SRTP keys.
@@ -27,15 +27,19 @@ const MAX_ROUTED_SSRCS: usize = 64;
 /// The SRTP contexts of a connection and where its RTP streams go.
 pub(crate) struct MediaSession {
     rx: ReceiveContext,
-    /// Protects what we send (used once oxirtc has tracks to send).
-    #[allow(dead_code)] // sending media is the next step of issue 18
-    tx: SendContext,
+    /// Protects what we send.
+    pub(crate) tx: SendContext,
     /// Where each known SSRC goes, oldest first.
     ssrcs: VecDeque<RoutedSsrc>,
-    /// The SSRC our RTCP is sent from (RFC 3550 §8: random), and our CNAME (RFC 7022: random, per
-    /// connection).
+    /// The SSRC our RTCP is sent from when we send no stream (RFC 3550 §8: random).
     rtcp_ssrc: u32,
-    cname: String,
+    /// The streams we send, one per transceiver that wrote.
+    pub(crate) senders: Vec<super::send::SendStream>,
+    /// When the first packet went out: abs-send-time counts from here.
+    pub(crate) epoch: Option<Instant>,
+    /// The next transport-wide sequence number (draft-holmer-rmcat-transport-wide-cc-extensions-01
+    /// §2): one space for every stream of the connection.
+    pub(crate) next_transport_seq: u16,
 }
 
 /// An SSRC with its section, and whether its last packet was a retransmission (RTX, RFC 4588):
@@ -150,7 +154,7 @@ impl Rtc {
             })
         } else {
             Compound::receiver_report(&mut packet, sender, &[])
-                .and_then(|r| r.cname(sender, &session.cname))
+                .and_then(|r| r.cname(sender, &format!("{:016x}", self.cname)))
                 .and_then(|mut body| {
                     sources.iter().try_for_each(|&media| {
                         body.add(|out| {
@@ -182,13 +186,14 @@ impl Rtc {
     /// description announces routed to their sections without a MID (RFC 8843 §9.2).
     fn install_media(&mut self, tx: SendContext, rx: ReceiveContext) {
         let rtcp_ssrc = self.rng.u32();
-        let cname = format!("{:016x}", self.rng.u64());
         let mut session = MediaSession {
             rx,
             tx,
             ssrcs: VecDeque::new(),
             rtcp_ssrc,
-            cname,
+            senders: Vec::new(),
+            epoch: None,
+            next_transport_seq: 0,
         };
         for (mid, ssrcs) in self.announced_ssrcs() {
             for ssrc in ssrcs {
@@ -210,7 +215,10 @@ impl Rtc {
         // types 64..=95 are kept free for this).
         if matches!(data.get(1), Some(192..=223)) {
             match session.rx.unprotect_rtcp(&mut packet) {
-                Ok(_) => self.stats.rtcp_received += 1,
+                Ok(len) => {
+                    self.stats.rtcp_received += 1;
+                    self.handle_rtcp(&packet[..len]);
+                }
                 Err(e) => {
                     self.stats.srtp_dropped += 1;
                     tracing::trace!(error = %e, "rtc: SRTCP dropped");
@@ -251,6 +259,43 @@ impl Rtc {
             marker: rtp.marker(),
             payload: rtp.payload().to_vec(),
         }));
+    }
+
+    /// An authenticated RTCP compound (RFC 3550 §6.1) or reduced-size packet (RFC 5506): keyframe
+    /// requests for the streams we send become [`RtcEvent::KeyframeRequest`]. A packet that does not
+    /// parse ends the compound's reading (its length cannot be trusted) and is counted.
+    fn handle_rtcp(&mut self, datagram: &[u8]) {
+        let Some(session) = self.media.as_deref() else {
+            return;
+        };
+        let mid_of = |ssrc: Ssrc| {
+            session
+                .senders
+                .iter()
+                .find(|s| s.ssrc == ssrc.0)
+                .map(|s| s.params.mid.clone())
+        };
+        let mut requests = Vec::new();
+        for packet in RtcpPacket::compound(datagram) {
+            match packet {
+                Ok(RtcpPacket::Pli(pli)) => {
+                    requests.extend(mid_of(pli.media_ssrc).map(|m| (m, KeyframeRequestKind::Pli)));
+                }
+                Ok(RtcpPacket::Fir(fir)) => {
+                    for entry in fir.entries() {
+                        requests.extend(mid_of(entry.ssrc).map(|m| (m, KeyframeRequestKind::Fir)));
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.stats.rtcp_malformed += 1;
+                    tracing::trace!(error = %e, "rtc: malformed RTCP dropped");
+                }
+            }
+        }
+        for (mid, kind) in requests {
+            self.events.push_back(RtcEvent::KeyframeRequest { mid, kind });
+        }
     }
 
     /// RFC 8843 §9.2: the section of a packet is the one its MID header extension names, else the

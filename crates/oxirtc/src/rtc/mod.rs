@@ -6,7 +6,9 @@ mod media;
 mod negotiate;
 mod pump;
 mod relay;
+mod send;
 mod set_local;
+mod transceivers;
 mod transmit;
 
 use std::collections::VecDeque;
@@ -90,8 +92,13 @@ pub struct RtcStats {
     pub rtp_received: u64,
     /// SRTCP packets received and authenticated.
     pub rtcp_received: u64,
-    /// SRTCP packets sent (keyframe requests so far).
+    /// SRTCP packets sent.
     pub rtcp_sent: u64,
+    /// RTP packets sent (SRTP-protected).
+    pub rtp_sent: u64,
+    /// Authenticated RTCP packets that do not parse (RFC 3550 §6.4): the rest of their compound is
+    /// skipped.
+    pub rtcp_malformed: u64,
     /// SRTP/SRTCP packets that failed authentication, were replays or too old (RFC 3711 §3.3).
     pub srtp_dropped: u64,
     /// Authenticated RTP packets that do not parse (RFC 3550 §5.1).
@@ -166,6 +173,15 @@ pub struct Rtc {
     /// SRTP and RTP routing, once DTLS agreed an SRTP profile and a media section exists. Boxed:
     /// its keys are several KiB inline, which a data-only connection should not carry.
     pub(crate) media: Option<Box<media::MediaSession>>,
+    /// Our audio and video transceivers, in the order they were made.
+    pub(crate) transceivers: Vec<transceivers::Transceiver>,
+    /// Descriptions applied so far (local and remote): what was negotiated for sending is
+    /// recomputed when this changes.
+    pub(crate) negotiations: u32,
+    /// The number of the next transceiver.
+    pub(crate) next_transceiver: u32,
+    /// Our RTCP CNAME (RFC 7022: random per connection), as a number written in hex.
+    pub(crate) cname: u64,
     /// Mids of the receiving sections already announced with [`RtcEvent::Track`].
     pub(crate) announced_tracks: Vec<String>,
     /// Reused buffer for SCTP packets on their way into DTLS records (no allocation per packet).
@@ -220,6 +236,7 @@ impl Rtc {
         let ice = IceAgent::new(config.ice.clone(), crypto, rng.fork());
         // RFC 8829 §5.2.1: a 62-bit random session id.
         let session_id = rng.u64() >> 2;
+        let cname = rng.u64();
         let ice_gathered = config.ice.stun_servers.is_empty();
         // Not fatal: the handshake generates one itself if this failed.
         let spare_ecdhe = crypto.ecdhe_generate(NamedGroup::X25519).ok();
@@ -252,6 +269,10 @@ impl Rtc {
             last_dtls_path: None,
             sctp: None,
             media: None,
+            transceivers: Vec::new(),
+            next_transceiver: 0,
+            negotiations: 0,
+            cname,
             announced_tracks: Vec::new(),
             sctp_packet: Vec::new(),
             channels: Channels::default(),

@@ -7,13 +7,13 @@ use oxirtc_dtls::{Dtls, Role};
 use oxirtc_ice::Candidate;
 use oxirtc_sdp::{SessionDescription, Setup};
 
+use super::transceivers::default_codecs;
 use super::Rtc;
-use crate::jsep::local::{LocalMedia, LocalParams, LocalSection};
-use crate::jsep::remote::{RemoteMedia, RemoteParams};
+use crate::jsep::local::{LocalParams, LocalSection};
+use crate::jsep::remote::RemoteParams;
 use crate::jsep::{Description, SdpType, Side};
-use crate::media::{answer_codecs, answer_extensions, default_audio_codecs, default_video_codecs, TrackKind};
+use crate::media::answer_codecs;
 use crate::{RtcError, RtcEvent};
-use oxirtc_sdp::Direction;
 
 impl Rtc {
     /// Creates an offer (RFC 8829 §5.2). After [`Rtc::restart_ice`] it carries new ICE credentials
@@ -24,6 +24,7 @@ impl Rtc {
             // Exact: a push would allocate room for four sections.
             self.sections = vec![LocalSection::Data { mid: "0".into() }];
         }
+        self.refresh_offer_sections();
         // RFC 8842 §5.5: a subsequent offer keeps the established DTLS role; the first one is actpass.
         let setup = match self.dtls_role {
             None => Setup::ActPass,
@@ -34,8 +35,8 @@ impl Rtc {
     }
 
     /// Creates the answer to the applied remote offer (RFC 8829 §5.3): our data section accepted,
-    /// each audio or video section we share a codec with accepted (receiving what the peer sends:
-    /// oxirtc has no tracks of its own to send yet), every other section rejected with port 0.
+    /// each audio or video section we share a codec with accepted (sending on it when its
+    /// transceiver has a track, see [`Rtc::add_track`]), every other section rejected with port 0.
     pub fn create_answer(&mut self, _now: Instant) -> Result<Description, RtcError> {
         self.signaling.next(Side::Local, SdpType::Answer)?;
         let remote = self
@@ -50,7 +51,7 @@ impl Rtc {
                 let mid = || s.mid.clone().unwrap_or_else(|| i.to_string());
                 match (&remote.data, &s.media) {
                     (Some(d), _) if d.index == i => LocalSection::Data { mid: mid() },
-                    (_, Some(media)) => match answer_media(mid(), media) {
+                    (_, Some(media)) => match self.answer_media(mid(), media) {
                         Some(m) => LocalSection::Media(m),
                         None => LocalSection::Rejected(s.clone()),
                     },
@@ -98,6 +99,7 @@ impl Rtc {
             sctp_port: self.config.sctp.local_port,
             max_message_size: self.config.max_message_size,
             sections: &self.sections,
+            cname: &format!("{:016x}", self.cname),
         };
         Description {
             sdp_type,
@@ -115,7 +117,7 @@ impl Rtc {
             .sections
             .iter()
             .filter_map(|s| s.media.as_ref())
-            .any(|m| !answer_codecs(&m.codecs, &supported_codecs(m.kind)).is_empty());
+            .any(|m| !answer_codecs(&m.codecs, &default_codecs(m.kind)).is_empty());
         if params.data.is_none() && !usable_media {
             return Err(RtcError::Negotiation(
                 "no section oxirtc can use: neither a data channel section (m=application ... \
@@ -140,6 +142,7 @@ impl Rtc {
             }
         };
         self.signaling = next;
+        self.negotiations = self.negotiations.wrapping_add(1);
         // A description we created before this one no longer describes what we would apply
         // (W3C webrtc-pc §4.4.1.6 "no longer accurately represents"): set_local_description
         // needs a new one.
@@ -151,8 +154,12 @@ impl Rtc {
             Some(role) => {
                 self.remote = Some(params);
                 self.set_dtls_role(now, role);
+                self.announce_tracks();
             }
-            None => self.pending_remote = Some(Box::new(params)),
+            None => {
+                self.associate_offer(&params);
+                self.pending_remote = Some(Box::new(params));
+            }
         }
         self.pump(now);
         Ok(())
@@ -398,40 +405,6 @@ fn answer_role(established: Option<Role>, offer_setup: Setup) -> Result<Role, Rt
         (None, Some(want)) => Ok(want),
         (None, None) => Ok(Role::Client),
     }
-}
-
-/// The codecs we can receive of a kind.
-fn supported_codecs(kind: TrackKind) -> Vec<crate::media::CodecParameters> {
-    match kind {
-        TrackKind::Audio => default_audio_codecs(),
-        TrackKind::Video => default_video_codecs(),
-    }
-}
-
-/// Our answer to an offered audio or video section (RFC 8829 §5.3.1): the codecs and header
-/// extensions we share with the offer, and the direction: RFC 3264 §6.1 reverses the offered one,
-/// intersected with ours, which is receive-only while oxirtc has no tracks to send. `None` when no
-/// codec is common: the section is then rejected.
-fn answer_media(mid: String, offered: &RemoteMedia) -> Option<LocalMedia> {
-    let codecs = answer_codecs(&offered.codecs, &supported_codecs(offered.kind));
-    if codecs.is_empty() {
-        return None;
-    }
-    let direction = match offered.direction {
-        Direction::SendRecv | Direction::SendOnly => Direction::RecvOnly,
-        Direction::RecvOnly | Direction::Inactive => Direction::Inactive,
-    };
-    Some(LocalMedia {
-        mid,
-        kind: offered.kind,
-        codecs,
-        extensions: answer_extensions(
-            offered.kind,
-            offered.extensions.iter().map(|(id, uri)| (*id, uri.as_str())),
-        ),
-        direction,
-        rtcp_rsize: offered.rtcp_rsize,
-    })
 }
 
 #[cfg(test)]

@@ -131,6 +131,7 @@ impl Rtc {
             ),
         };
         self.signaling = next;
+        self.negotiations = self.negotiations.wrapping_add(1);
         self.applied_setup = self.created_setup;
         match remote {
             None => {
