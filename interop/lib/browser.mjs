@@ -29,6 +29,8 @@ export function chromiumArgs() {
     // Grant the media permission without a prompt: without it Chromium does not enumerate interfaces
     // (it offers one mDNS-hidden default-route candidate, never loopback). No getUserMedia call needed.
     '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+    // Received audio is decoded only while something plays it: the page plays remote tracks.
+    '--autoplay-policy=no-user-gesture-required',
     // Raw IPs, not <uuid>.local names (the peer could not resolve them without multicast).
     '--disable-features=' + [...PLAYWRIGHT_DISABLED, 'WebRtcHideLocalIpsWithMdns'].join(','),
   ];

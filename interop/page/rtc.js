@@ -90,20 +90,53 @@
       pcs.set(key, p);
       return p.createdAt;
     },
-    /** Adds the fake camera's and microphone's tracks (Chromium's --use-fake-device-for-media-stream). */
-    async addMedia(pcKey) {
+    /**
+     * Adds the fake camera's and microphone's tracks (Chromium's --use-fake-device-for-media-stream);
+     * with `videoCodec` (VP8, VP9, H264, AV1) the video transceiver offers only that codec (with the
+     * repair formats), W3C setCodecPreferences. Received tracks are kept in `p.remoteTracks`.
+     */
+    async addMedia(pcKey, videoCodec) {
       const p = pcOf(pcKey);
+      p.remoteTracks = [];
+      p.pc.ontrack = (e) => {
+        p.remoteTracks.push(e.track.kind);
+        // Chromium decodes received audio only while it plays out; video is decoded regardless.
+        const el = document.createElement(e.track.kind);
+        el.muted = false;
+        el.autoplay = true;
+        el.srcObject = new MediaStream([e.track]);
+        document.body.appendChild(el);
+        el.play().catch(() => {});
+      };
       const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
       for (const t of stream.getTracks()) p.pc.addTrack(t, stream);
+      if (videoCodec) {
+        const caps = RTCRtpReceiver.getCapabilities('video').codecs;
+        const want = caps.filter((c) => c.mimeType.toLowerCase() === `video/${videoCodec.toLowerCase()}`);
+        if (want.length === 0) throw new Error(`this Chromium cannot do ${videoCodec}`);
+        const repair = caps.filter((c) => /\/(rtx|red|ulpfec)$/i.test(c.mimeType));
+        for (const t of p.pc.getTransceivers()) {
+          if (t.sender.track && t.sender.track.kind === 'video') t.setCodecPreferences([...want, ...repair]);
+        }
+      }
       return stream.getTracks().map((t) => t.kind);
     },
     /** Per kind: packets and bytes the browser sent (outbound-rtp), and its transceivers' directions. */
     async mediaStats(pcKey) {
-      const pc = pcOf(pcKey).pc, out = { outbound: {}, directions: {} };
-      (await pc.getStats()).forEach((s) => {
+      const p = pcOf(pcKey), pc = p.pc, out = { outbound: {}, inbound: {}, directions: {}, remoteTracks: p.remoteTracks || [] };
+      const stats = await pc.getStats();
+      const codecOf = (s) => (s.codecId && stats.get(s.codecId) ? stats.get(s.codecId).mimeType : null);
+      stats.forEach((s) => {
         if (s.type === 'outbound-rtp') {
           out.outbound[s.kind] = { packetsSent: s.packetsSent, bytesSent: s.bytesSent, pliCount: s.pliCount,
-            keyFramesEncoded: s.keyFramesEncoded };
+            keyFramesEncoded: s.keyFramesEncoded, framesEncoded: s.framesEncoded, codec: codecOf(s),
+            nackCount: s.nackCount };
+        }
+        if (s.type === 'inbound-rtp') {
+          out.inbound[s.kind] = { packetsReceived: s.packetsReceived, packetsLost: s.packetsLost, codec: codecOf(s),
+            framesDecoded: s.framesDecoded, keyFramesDecoded: s.keyFramesDecoded, framesDropped: s.framesDropped,
+            totalSamplesReceived: s.totalSamplesReceived, concealedSamples: s.concealedSamples,
+            frameWidth: s.frameWidth, frameHeight: s.frameHeight };
         }
       });
       for (const t of pc.getTransceivers()) out.directions[t.mid] = { kind: t.receiver.track.kind, current: t.currentDirection };

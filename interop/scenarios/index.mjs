@@ -1,7 +1,7 @@
 // Scenario registry, in the order `--scenario all` runs them.
 import { answerBasic, bulk, maxPacketLifetime, maxRetransmits0, negotiated, offerBasic, sizes, unordered } from './channels.mjs';
 import { closeReopen, iceRestart, manyChannels, peerOpens, setupTime } from './lifecycle.mjs';
-import { offerMedia } from './media.mjs';
+import { offerMedia, offerMediaAv1, offerMediaH264, offerMediaVp9 } from './media.mjs';
 
 export const SCENARIOS = {
   'offer-basic': offerBasic,
@@ -18,4 +18,7 @@ export const SCENARIOS = {
   'ice-restart': iceRestart,
   'setup-time': setupTime,
   'offer-media': offerMedia,
+  'offer-media-vp9': offerMediaVp9,
+  'offer-media-h264': offerMediaH264,
+  'offer-media-av1': offerMediaAv1,
 };

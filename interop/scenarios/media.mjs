@@ -1,43 +1,85 @@
-// Audio and video (issue 18). The peer has no tracks of its own yet: it receives.
+// Audio and video (issue 18): the browser sends its fake camera and microphone, the peer (oxirtc
+// echo) sends them back on the same sections, and the browser decodes what comes back.
 import { msgs } from '../lib/context.mjs';
 
+/** How long the decode ratio is measured, after the first frames came back. */
+const WINDOW_MS = 10000;
+
 /**
- * Browser offers the fake camera and microphone plus channel "echo"; the peer answers. Checks: the
- * browser accepts the answer, both media sections are answered receive-only (so the browser's
- * transceivers settle on sendonly), DTLS-SRTP is negotiated (an SRTP cipher in getStats), the browser
- * sends RTP for both kinds, and the data channel still echoes.
+ * Browser offers the fake camera and microphone plus channel "echo" (video limited to `videoCodec`
+ * by setCodecPreferences when given); the peer answers. Checks: both media sections answered
+ * sendrecv (the peer reflects them), DTLS-SRTP negotiated, the browser sends RTP of both kinds, a
+ * PLI from the peer arrives, the data channel still echoes, and over a 10 s window the browser decodes
+ * what comes back: video framesDecoded ≥ 90 % of its own framesEncoded, keyFramesDecoded ≥ 1, with
+ * the codec asked for; audio concealedSamples ≤ 5 % of totalSamplesReceived.
  */
-export async function offerMedia(ctx) {
-  const ans = await ctx.browserOffers({ channels: [{ key: 'echo', label: 'echo' }], media: true });
-  const sections = [...ans.sdp.matchAll(/^m=(audio|video) (\d+) [^\r\n]*[\s\S]*?(?=^m=|(?![\s\S]))/gm)];
-  const recvonly = sections.map((m) => ({ kind: m[1], port: Number(m[2]), recvonly: /^a=recvonly/m.test(m[0]) }));
-  ctx.check('audioAndVideoAnsweredReceiveOnly',
-    recvonly.length === 2 && recvonly.every((s) => s.port !== 0 && s.recvonly), recvonly);
-  if ((await ctx.opened('echo')).readyState !== 'open') return;
-  const r = await ctx.echo('echo', msgs(20, 'text', 40));
-  ctx.check('echoedInOrder', r.inOrder, r);
-  // RTP flows once DTLS-SRTP is up; give the encoders a moment.
-  await new Promise((res) => setTimeout(res, 1500));
-  const m = await ctx.run((k) => rtc.mediaStats(k), 'pc');
-  ctx.info.media = m;
-  const st = await ctx.run((k) => rtc.stats(k), 'pc');
-  ctx.check('srtpNegotiated', typeof st.srtpCipher === 'string' && st.srtpCipher.length > 0, st.srtpCipher);
-  ctx.check('browserSendsAudio', (m.outbound.audio?.packetsSent ?? 0) > 0);
-  ctx.check('browserSendsVideo', (m.outbound.video?.packetsSent ?? 0) > 0);
-  // The peer asks for a keyframe once video flows (oxirtc echo: one PLI per video track after 20
-  // packets); Chromium counts it in outbound-rtp pliCount.
-  ctx.check('browserGotPli', (m.outbound.video?.pliCount ?? 0) > 0, m.outbound.video);
-  // What the peer decrypted and routed, from its SESSION line once it ended (oxirtc echo prints
-  // rtpReceived / srtpDropped / rtpUnroutable); a peer command without them fails this check.
-  if (ctx.peer) {
-    ctx.afterPeer = (report) => {
-      const s = (report.sessions || []).at(-1);
-      ctx.info.peerMedia = s && { tracks: s.tracks, rtpRead: s.rtpRead, rtpReceived: s.rtpReceived,
-        srtpDropped: s.srtpDropped, rtpUnroutable: s.rtpUnroutable };
-      ctx.check('peerReceivedRtp', !!s && s.rtpReceived > 0 && s.srtpDropped === 0 && s.rtpUnroutable === 0);
-      ctx.check('peerReadTwoTracks', !!s && s.tracks === 2 && s.rtpRead > 0);
-    };
-  }
-  ctx.check('transceiversSendOnly', Object.values(m.directions).filter((d) => d.current === 'sendonly').length === 2,
-    m.directions);
+function mediaEcho(videoCodec) {
+  return async (ctx) => {
+    const ans = await ctx.browserOffers({ channels: [{ key: 'echo', label: 'echo' }], media: true, videoCodec });
+    const sections = [...ans.sdp.matchAll(/^m=(audio|video) (\d+) [^\r\n]*[\s\S]*?(?=^m=|(?![\s\S]))/gm)];
+    const dirs = sections.map((m) => ({ kind: m[1], port: Number(m[2]), sendrecv: /^a=sendrecv/m.test(m[0]) }));
+    ctx.check('audioAndVideoAnsweredSendRecv', dirs.length === 2 && dirs.every((s) => s.port !== 0 && s.sendrecv), dirs);
+    if ((await ctx.opened('echo')).readyState !== 'open') return;
+    const r = await ctx.echo('echo', msgs(20, 'text', 40));
+    ctx.check('echoedInOrder', r.inOrder, r);
+    // Wait for the first frames to come back, then measure a window.
+    const first = await waitFor(ctx, (m) => (m.inbound.video?.framesDecoded ?? 0) > 0, 8000);
+    ctx.check('videoCameBack', first !== null, first && first.inbound);
+    if (!first) return;
+    await new Promise((res) => setTimeout(res, WINDOW_MS));
+    const m = await ctx.run((k) => rtc.mediaStats(k), 'pc');
+    ctx.info.media = m;
+    const st = await ctx.run((k) => rtc.stats(k), 'pc');
+    ctx.check('srtpNegotiated', typeof st.srtpCipher === 'string' && st.srtpCipher.length > 0, st.srtpCipher);
+    ctx.check('browserSendsAudio', (m.outbound.audio?.packetsSent ?? 0) > 0);
+    ctx.check('browserSendsVideo', (m.outbound.video?.packetsSent ?? 0) > 0);
+    // oxirtc echo asks for a keyframe once video flows (one PLI per video track after 20 packets).
+    ctx.check('browserGotPli', (m.outbound.video?.pliCount ?? 0) > 0, m.outbound.video);
+    const enc = delta(m, first, 'outbound', 'video', 'framesEncoded');
+    const dec = delta(m, first, 'inbound', 'video', 'framesDecoded');
+    ctx.info.window = { framesEncoded: enc, framesDecoded: dec };
+    ctx.check('videoDecoded90Percent', enc > 0 && dec >= 0.9 * enc, { enc, dec });
+    ctx.check('keyframeDecoded', (m.inbound.video?.keyFramesDecoded ?? 0) >= 1, m.inbound.video);
+    if (videoCodec) {
+      const want = `video/${videoCodec}`.toLowerCase();
+      ctx.check('videoCodecAsked', (m.inbound.video?.codec ?? '').toLowerCase() === want
+        && (m.outbound.video?.codec ?? '').toLowerCase() === want, [m.outbound.video?.codec, m.inbound.video?.codec]);
+    }
+    const samples = delta(m, first, 'inbound', 'audio', 'totalSamplesReceived');
+    const concealed = delta(m, first, 'inbound', 'audio', 'concealedSamples');
+    ctx.info.audio = { samples, concealed };
+    ctx.check('audioConcealedAtMost5Percent', samples > 0 && concealed <= 0.05 * samples, { samples, concealed });
+    ctx.check('remoteTracksBothKinds', ['audio', 'video'].every((k) => m.remoteTracks.includes(k)), m.remoteTracks);
+    if (ctx.peer) {
+      ctx.afterPeer = (report) => {
+        const s = (report.sessions || []).at(-1);
+        ctx.info.peerMedia = s && { tracks: s.tracks, rtpRead: s.rtpRead, rtpReceived: s.rtpReceived,
+          rtpReflected: s.rtpReflected, reflectDropped: s.reflectDropped, rtpSent: s.rtpSent,
+          srtpDropped: s.srtpDropped, rtpUnroutable: s.rtpUnroutable };
+        ctx.check('peerReceivedRtp', !!s && s.rtpReceived > 0 && s.srtpDropped === 0 && s.rtpUnroutable === 0);
+        ctx.check('peerReflectedTwoTracks', !!s && s.tracks === 2 && s.reflectedTracks === 2 && s.rtpSent > 0);
+      };
+    }
+    ctx.check('transceiversSendRecv', Object.values(m.directions).filter((d) => d.current === 'sendrecv').length === 2,
+      m.directions);
+  };
 }
+
+async function waitFor(ctx, pred, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const m = await ctx.run((k) => rtc.mediaStats(k), 'pc');
+    if (pred(m)) return m;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  return null;
+}
+
+function delta(now, before, dir, kind, field) {
+  return (now[dir][kind]?.[field] ?? 0) - (before[dir][kind]?.[field] ?? 0);
+}
+
+export const offerMedia = mediaEcho(null);
+export const offerMediaVp9 = mediaEcho('VP9');
+export const offerMediaH264 = mediaEcho('H264');
+export const offerMediaAv1 = mediaEcho('AV1');

@@ -262,6 +262,8 @@ struct Counters {
     tracks: AtomicU64,
     rtp_read: AtomicU64,
     keyframe_requests: AtomicU64,
+    /// Packets written back on our track of the same section.
+    rtp_reflected: AtomicU64,
 }
 
 struct Session {
@@ -278,6 +280,8 @@ struct Session {
     state: watch::Sender<PeerConnectionState>,
     /// Ended by [`SessionCmd::Stop`], not by the connection.
     stopped: bool,
+    /// Our track on each section a remote offer added, by mid: media is reflected on it.
+    reflectors: HashMap<String, oxirtc_tokio::LocalTrack>,
 }
 
 impl Session {
@@ -294,6 +298,7 @@ impl Session {
             mode: "answer",
             state: watch::Sender::new(PeerConnectionState::New),
             stopped: false,
+            reflectors: HashMap::new(),
         }
     }
 
@@ -434,6 +439,7 @@ impl Session {
             .set_remote_description(offer)
             .await
             .map_err(|e| e.to_string())?;
+        self.add_reflecting_tracks().await;
         let answer = self.pc.create_answer().await.map_err(|e| e.to_string())?;
         self.apply_local(answer).await
     }
@@ -447,32 +453,39 @@ impl Session {
         tokio::spawn(echo_channel(dc, counters, first_open, started, cmds, state));
     }
 
-    /// Reads a remote track to its end, counting its packets (media is not echoed back).
-    fn spawn_track_counter(&self, mut track: oxirtc_tokio::RemoteTrack) {
+    /// A track of ours on every section a remote offer added (W3C addTrack takes them), so the
+    /// answer sends on each: what arrives on a section goes back on it (see `reflect`).
+    async fn add_reflecting_tracks(&mut self) {
+        let Ok(transceivers) = self.pc.transceivers().await else { return };
+        for t in transceivers {
+            let offered = t.mid.is_some() && t.direction == oxirtc::media::Direction::RecvOnly;
+            if !offered || t.mid.as_ref().is_some_and(|m| self.reflectors.contains_key(m)) {
+                continue;
+            }
+            match self.pc.add_track(t.kind, Some("echo")).await {
+                Ok(local) => {
+                    if let Some(mid) = t.mid {
+                        self.reflectors.insert(mid, local);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "echo: no track to reflect media on"),
+            }
+        }
+    }
+
+    /// Reads a remote track to its end and sends every packet back on our track of the same
+    /// section (as Pion's reflect example: SSRC, sequence numbers and timestamps rewritten by the
+    /// connection), passing the browser's keyframe requests on to the track's sender.
+    fn spawn_track_counter(&self, track: oxirtc_tokio::RemoteTrack) {
         tracing::info!(session = %self.id, mid = track.mid(), kind = ?track.kind(), "echo: remote track");
         let counters = self.counters.clone();
         counters.tracks.fetch_add(1, Ordering::Relaxed);
-        tokio::spawn(async move {
-            let mut asked = false;
-            while track.recv().await.is_some() {
-                let read = counters.rtp_read.fetch_add(1, Ordering::Relaxed) + 1;
-                // One keyframe request per video track once media flows, so peers' tests can see
-                // a PLI arrive (interop offer-media checks the browser's pliCount).
-                if !asked && read >= 20 && track.kind() == oxirtc::media::TrackKind::Video {
-                    asked = true;
-                    match track.request_keyframe().await {
-                        Ok(()) => counters.keyframe_requests.fetch_add(1, Ordering::Relaxed),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "echo: keyframe request failed");
-                            0
-                        }
-                    };
-                }
-            }
-        });
+        let local = self.reflectors.get(track.mid()).cloned();
+        tokio::spawn(reflect(track, local, counters));
     }
 
     fn report(&self) {
+        let reflected: u64 = self.reflectors.values().map(|t| t.dropped()).sum();
         let stats = self.last_stats.as_ref();
         let line = json!({
             "session": self.id,
@@ -489,6 +502,11 @@ impl Session {
             "tracks": self.counters.tracks.load(Ordering::Relaxed),
             "rtpRead": self.counters.rtp_read.load(Ordering::Relaxed),
             "keyframeRequests": self.counters.keyframe_requests.load(Ordering::Relaxed),
+            "reflectedTracks": self.reflectors.len(),
+            "rtpReflected": self.counters.rtp_reflected.load(Ordering::Relaxed),
+            "reflectDropped": reflected,
+            "peerKeyframeRequests": self.reflectors.values().map(oxirtc_tokio::LocalTrack::keyframe_requests).sum::<u64>(),
+            "rtpSent": stats.map(|s| s.rtc.rtp_sent),
             "rtpReceived": stats.map(|s| s.rtc.rtp_received),
             "srtpDropped": stats.map(|s| s.rtc.srtp_dropped),
             "rtpUnroutable": stats.map(|s| s.rtc.rtp_unroutable),
@@ -551,5 +569,61 @@ async fn echo_channel(
     tokio::time::sleep(Duration::from_millis(250)).await;
     if *state.borrow() == PeerConnectionState::Connected {
         counters.closed.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Reflects one remote track: each packet back on `local` (when the section sends), keyframe
+/// requests of the peer passed on to the track's sender, and one keyframe request of our own once
+/// video flows, so peers' tests can see a PLI arrive (interop offer-media checks pliCount).
+async fn reflect(
+    mut track: oxirtc_tokio::RemoteTrack,
+    local: Option<oxirtc_tokio::LocalTrack>,
+    counters: Arc<Counters>,
+) {
+    let video = track.kind() == oxirtc::media::TrackKind::Video;
+    let mut asked = false;
+    loop {
+        let keyframe = async {
+            match &local {
+                Some(l) => l.keyframe_requested().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            rtp = track.recv() => {
+                let Some(rtp) = rtp else { break };
+                let read = counters.rtp_read.fetch_add(1, Ordering::Relaxed) + 1;
+                if let Some(l) = &local {
+                    let out = oxirtc::media::OutgoingRtp {
+                        payload_type: rtp.payload_type,
+                        sequence_number: rtp.sequence_number,
+                        timestamp: rtp.timestamp,
+                        marker: rtp.marker,
+                        payload: &rtp.payload,
+                    };
+                    if l.write_rtp(&out).is_ok() {
+                        counters.rtp_reflected.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                if !asked && read >= 20 && video {
+                    asked = true;
+                    request_keyframe(&track, &counters).await;
+                }
+            }
+            () = keyframe => {
+                if video {
+                    request_keyframe(&track, &counters).await;
+                }
+            }
+        }
+    }
+}
+
+async fn request_keyframe(track: &oxirtc_tokio::RemoteTrack, counters: &Counters) {
+    match track.request_keyframe().await {
+        Ok(()) => {
+            counters.keyframe_requests.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(e) => tracing::debug!(error = %e, "echo: keyframe request failed"),
     }
 }

@@ -61,6 +61,9 @@ pub enum PeerConnectionEvent {
     DataChannel(DataChannel),
     /// The peer sends audio or video on a section we receive (W3C `ontrack`).
     Track(crate::RemoteTrack),
+    /// A track or transceiver was added, removed or changed direction (W3C `negotiationneeded`):
+    /// create an offer and send it when signaling is stable.
+    NegotiationNeeded,
 }
 
 /// How many events the connection dropped because nobody read them and its queue was full
@@ -222,7 +225,8 @@ fn kind(event: &PeerConnectionEvent) -> Option<Kind> {
         PeerConnectionEvent::IceGatheringComplete
         | PeerConnectionEvent::IceConnectionState(_)
         | PeerConnectionEvent::ConnectionState(_)
-        | PeerConnectionEvent::SelectedPair { .. } => Some(Kind::State),
+        | PeerConnectionEvent::SelectedPair { .. }
+        | PeerConnectionEvent::NegotiationNeeded => Some(Kind::State),
         PeerConnectionEvent::DataChannel(dc) if dc.status() == ChannelStatus::Closed => {
             Some(Kind::ClosedChannel)
         }

@@ -34,6 +34,7 @@ mod connection_events;
 mod data_channel;
 mod driver;
 mod error;
+mod local_track;
 mod peer_connection;
 mod queue;
 mod track;
@@ -50,4 +51,5 @@ pub use oxirtc::{
     SdpType, TurnServerConfig, TurnTransport,
 };
 pub use peer_connection::{parse_stun_url, parse_turn_url, PeerConnection, Stats};
+pub use local_track::LocalTrack;
 pub use track::{RemoteTrack, TRACK_QUEUE_PACKETS};

@@ -279,6 +279,31 @@ impl PeerConnection {
             .await
     }
 
+    /// W3C `addTrack`: a track to send of this kind, under the MediaStream id `stream_id` (`a=msid`).
+    /// After a remote offer it takes an offered section of the same kind that nothing sends on yet,
+    /// so the answer sends on it; otherwise it adds a section (negotiate again:
+    /// [`PeerConnectionEvent::NegotiationNeeded`]).
+    pub async fn add_track(&self, kind: oxirtc::media::TrackKind, stream_id: Option<&str>) -> Result<crate::LocalTrack, Error> {
+        let args = crate::driver::AddTrackArgs::Track(stream_id.map(str::to_owned));
+        self.call(|r| Command::AddTrack(Box::new((kind, args)), r)).await
+    }
+
+    /// W3C `addTransceiver`: a new section with a direction and codec preferences; its
+    /// [`crate::LocalTrack`] sends when the direction includes sending.
+    pub async fn add_transceiver(
+        &self,
+        kind: oxirtc::media::TrackKind,
+        init: oxirtc::media::TransceiverInit,
+    ) -> Result<crate::LocalTrack, Error> {
+        let args = crate::driver::AddTrackArgs::Transceiver(init);
+        self.call(|r| Command::AddTrack(Box::new((kind, args)), r)).await
+    }
+
+    /// W3C `getTransceivers`: every audio/video section, ours and those a remote offer added.
+    pub async fn transceivers(&self) -> Result<Vec<oxirtc::media::TransceiverInfo>, Error> {
+        self.call(Command::Transceivers).await
+    }
+
     /// The next event, or `None` once the connection's task has ended. Any clone may read; each
     /// event goes to one reader. Cancel-safe.
     ///

@@ -63,6 +63,24 @@ impl Driver {
             }
             Command::SetLowThreshold(id, n) => self.set_low_threshold(id, n),
             Command::RequestKeyframe(mid, r) => reply(r, self.rtc.request_keyframe(now, &mid)),
+            Command::AddTrack(args, r) => {
+                let (kind, args) = *args;
+                self.add_track(kind, args, r);
+            }
+            Command::TrackMid(id, r) => {
+                let _ = r.send(Ok(self.rtc.mid(id).map(str::to_owned)));
+            }
+            Command::Transceivers(r) => {
+                let _ = r.send(Ok(self.rtc.transceivers()));
+            }
+            Command::SendCodec(id, r) => {
+                let _ = r.send(Ok(self.rtc.send_codec(id)));
+            }
+            Command::WriteFrame(args) => {
+                let (id, frame, duration) = *args;
+                self.write_frame(id, &frame, duration);
+            }
+            Command::WriteRtp(id, rtp) => self.write_rtp(id, &rtp),
             Command::Stats(r) => {
                 let _ = r.send(Stats::collect(&mut self.rtc));
             }

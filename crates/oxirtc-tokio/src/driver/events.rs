@@ -93,6 +93,11 @@ impl Driver {
                 self.tracks.insert(mid, slot);
                 Some(PeerConnectionEvent::Track(track))
             }
+            RtcEvent::KeyframeRequest { mid, .. } => {
+                self.keyframe_requested(&mid);
+                None
+            }
+            RtcEvent::NegotiationNeeded => Some(PeerConnectionEvent::NegotiationNeeded),
             RtcEvent::Rtp(rtp) => {
                 // A track whose reader is gone stops taking packets.
                 if let Some(slot) = self.tracks.get(&rtp.mid) {

@@ -9,6 +9,7 @@ mod batch;
 mod commands;
 mod events;
 mod gating;
+mod media;
 mod slots;
 
 use std::collections::{HashMap, VecDeque};
@@ -55,7 +56,23 @@ pub(crate) enum Command {
     Stats(oneshot::Sender<Stats>),
     /// A PLI for the video section with this mid (`RemoteTrack::request_keyframe`).
     RequestKeyframe(String, Reply<()>),
+    /// `PeerConnection::add_track` / `add_transceiver` (boxed: see `CreateChannel`).
+    AddTrack(Box<(oxirtc::media::TrackKind, AddTrackArgs)>, Reply<crate::LocalTrack>),
+    TrackMid(oxirtc::media::TransceiverId, Reply<Option<String>>),
+    Transceivers(Reply<Vec<oxirtc::media::TransceiverInfo>>),
+    SendCodec(oxirtc::media::TransceiverId, Reply<Option<oxirtc::media::CodecParameters>>),
+    /// A frame and its duration (`LocalTrack::write_frame`).
+    WriteFrame(Box<(oxirtc::media::TransceiverId, Bytes, std::time::Duration)>),
+    /// An RTP packet (`LocalTrack::write_rtp`).
+    WriteRtp(oxirtc::media::TransceiverId, Box<crate::local_track::QueuedRtp>),
     Close(oneshot::Sender<()>),
+}
+
+/// How a track is added: `add_track` (W3C addTrack, may take an offered section) or
+/// `add_transceiver` with its options.
+pub(crate) enum AddTrackArgs {
+    Track(Option<String>),
+    Transceiver(oxirtc::media::TransceiverInit),
 }
 
 struct ChannelSlot {
@@ -114,6 +131,8 @@ pub(crate) struct Driver {
     channels: slots::Slots,
     /// The receiving end of each remote track, by mid.
     tracks: HashMap<String, crate::track::TrackSlot>,
+    /// The driver's side of each local track.
+    local_tracks: HashMap<oxirtc::media::TransceiverId, crate::local_track::LocalTrackSlot>,
     high_water_mark: usize,
     closed: bool,
     gathering: watch::Sender<bool>,
@@ -153,6 +172,7 @@ impl Driver {
             events,
             channels: slots::Slots::default(),
             tracks: HashMap::new(),
+            local_tracks: HashMap::new(),
             high_water_mark,
             closed: false,
             gathering,
