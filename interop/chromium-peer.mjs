@@ -10,7 +10,7 @@
 import { launchBrowser, servePage } from './lib/browser.mjs';
 import { isolate, NETNS_ENV } from './lib/netns.mjs';
 import { livePeers, runScenario, summaryLine } from './lib/runner.mjs';
-import { SCENARIOS } from './scenarios/index.mjs';
+import { ROLE_FIXED, SCENARIOS } from './scenarios/index.mjs';
 
 const USAGE = 'usage: node chromium-peer.mjs (--peer-cmd "CMD" | --url URL) --scenario NAME|all [--peer-offers] [--ice-servers JSON] [--relay] [--timeout S] [--verbose] | --list';
 
@@ -54,7 +54,9 @@ if (opts.list) { console.log(Object.keys(SCENARIOS).join('\n')); process.exit(0)
 const code = await isolate();
 if (code !== null) process.exit(code);
 
-const names = opts.scenario === 'all' ? Object.keys(SCENARIOS) : [opts.scenario];
+const names = opts.scenario === 'all'
+  ? Object.keys(SCENARIOS).filter((n) => !(opts.peerOffers && ROLE_FIXED.has(n)))
+  : [opts.scenario];
 // Hard deadline so a hung browser or peer never blocks CI: 4 x timeout per scenario, plus launch time.
 const hard = setTimeout(() => { console.error('interop: hard deadline reached'); process.exit(3); },
   names.length * (opts.timeoutMs * 4 + 20000) + 60000);

@@ -69,13 +69,16 @@ export class Context {
   }
 
   /** Peer offers (it creates channel `label`); the browser answers and waits for that channel as `key`. */
-  async peerOffers({ pcKey = 'pc', label = 'echo', key = 'echo', negotiated } = {}) {
+  async peerOffers({ pcKey = 'pc', label = 'echo', key = 'echo', negotiated, media = false, videoCodec } = {}) {
     const t0 = Date.now();
     await this.run((k) => rtc.newPc(k), pcKey);
     this.pcKeys.push(pcKey);
-    const off = expectSdp(await post(this.url, { type: 'request-offer', label, ...(negotiated ? { negotiated } : {}) }), 'offer');
+    const req = { type: 'request-offer', label, ...(negotiated ? { negotiated } : {}), ...(media ? { media } : {}), ...(videoCodec ? { videoCodec } : {}) };
+    const off = expectSdp(await post(this.url, req), 'offer');
     this.session = off.session ?? null;
-    const answer = loopbackOnly(await this.run((a) => rtc.applyOffer(a.k, a.sdp), { k: pcKey, sdp: loopbackOnly(off.sdp) }));
+    this.lastOffer = off.sdp;
+    const answer = loopbackOnly(await this.run((a) => rtc.applyOffer(a.k, a.sdp, a.media, a.codec),
+      { k: pcKey, sdp: loopbackOnly(off.sdp), media, codec: videoCodec }));
     await post(this.url, { type: 'answer', sdp: answer, session: this.session });
     this.remember(answer, off.sdp);
     this.timings.signalingMs = Date.now() - t0;

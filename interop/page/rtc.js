@@ -80,7 +80,16 @@
     /** New RTCPeerConnection: no ICE servers (loopback only) unless the runner set `window.rtcConfig`. */
     newPc(key) {
       const pc = new RTCPeerConnection(window.rtcConfig || { iceServers: [] });
-      const p = { pc, key, createdAt: now(), events: [], gathered: [], incoming: [] };
+      const p = { pc, key, createdAt: now(), events: [], gathered: [], incoming: [], remoteTracks: [] };
+      pc.ontrack = (e) => {
+        p.remoteTracks.push(e.track.kind);
+        // Chromium decodes received audio only while it plays out; video is decoded regardless.
+        const el = document.createElement(e.track.kind);
+        el.autoplay = true;
+        el.srcObject = new MediaStream([e.track]);
+        document.body.appendChild(el);
+        el.play().catch(() => {});
+      };
       const ev = (e) => p.events.push(`${now()}ms ${e}`);
       pc.onicecandidate = (e) => { if (e.candidate && e.candidate.candidate) p.gathered.push(e.candidate.candidate); };
       pc.oniceconnectionstatechange = () => ev('ice ' + pc.iceConnectionState);
@@ -93,21 +102,10 @@
     /**
      * Adds the fake camera's and microphone's tracks (Chromium's --use-fake-device-for-media-stream);
      * with `videoCodec` (VP8, VP9, H264, AV1) the video transceiver offers only that codec (with the
-     * repair formats), W3C setCodecPreferences. Received tracks are kept in `p.remoteTracks`.
+     * repair formats), W3C setCodecPreferences.
      */
     async addMedia(pcKey, videoCodec) {
       const p = pcOf(pcKey);
-      p.remoteTracks = [];
-      p.pc.ontrack = (e) => {
-        p.remoteTracks.push(e.track.kind);
-        // Chromium decodes received audio only while it plays out; video is decoded regardless.
-        const el = document.createElement(e.track.kind);
-        el.muted = false;
-        el.autoplay = true;
-        el.srcObject = new MediaStream([e.track]);
-        document.body.appendChild(el);
-        el.play().catch(() => {});
-      };
       const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
       for (const t of stream.getTracks()) p.pc.addTrack(t, stream);
       if (videoCodec) {
@@ -232,9 +230,11 @@
       await p.pc.setRemoteDescription({ type: 'answer', sdp });
     },
     /** Applies a remote offer, sets the local answer, returns it once gathering completed. */
-    async applyOffer(pcKey, sdp) {
+    async applyOffer(pcKey, sdp, media, videoCodec) {
       const p = pcOf(pcKey);
       await p.pc.setRemoteDescription({ type: 'offer', sdp });
+      // addTrack after the remote offer takes the offered transceivers, so the answer sends on them.
+      if (media) await rtc.addMedia(pcKey, videoCodec);
       await p.pc.setLocalDescription();
       return rtc.gathered(pcKey);
     },

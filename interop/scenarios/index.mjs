@@ -1,7 +1,9 @@
 // Scenario registry, in the order `--scenario all` runs them.
 import { answerBasic, bulk, maxPacketLifetime, maxRetransmits0, negotiated, offerBasic, sizes, unordered } from './channels.mjs';
 import { closeReopen, iceRestart, manyChannels, peerOpens, setupTime } from './lifecycle.mjs';
-import { offerMedia, offerMediaAv1, offerMediaH264, offerMediaVp9 } from './media.mjs';
+import {
+  answerMedia, answerMediaAv1, answerMediaH264, answerMediaVp9, offerMedia, offerMediaAv1, offerMediaH264, offerMediaVp9,
+} from './media.mjs';
 
 export const SCENARIOS = {
   'offer-basic': offerBasic,
@@ -21,4 +23,14 @@ export const SCENARIOS = {
   'offer-media-vp9': offerMediaVp9,
   'offer-media-h264': offerMediaH264,
   'offer-media-av1': offerMediaAv1,
+  'answer-media': answerMedia,
+  'answer-media-vp9': answerMediaVp9,
+  'answer-media-h264': answerMediaH264,
+  'answer-media-av1': answerMediaAv1,
 };
+
+/**
+ * Scenarios that choose their own roles (the media ones come in offer-* and answer-* pairs):
+ * `--scenario all --peer-offers` leaves them out instead of running them a second time unchanged.
+ */
+export const ROLE_FIXED = new Set(Object.keys(SCENARIOS).filter((n) => /^(offer|answer)-media/.test(n)));

@@ -13,12 +13,21 @@ const WINDOW_MS = 10000;
  * what comes back: video framesDecoded ≥ 90 % of its own framesEncoded, keyFramesDecoded ≥ 1, with
  * the codec asked for; audio concealedSamples ≤ 5 % of totalSamplesReceived.
  */
-function mediaEcho(videoCodec) {
+function mediaEcho(videoCodec, peerOffers = false) {
   return async (ctx) => {
-    const ans = await ctx.browserOffers({ channels: [{ key: 'echo', label: 'echo' }], media: true, videoCodec });
-    const sections = [...ans.sdp.matchAll(/^m=(audio|video) (\d+) [^\r\n]*[\s\S]*?(?=^m=|(?![\s\S]))/gm)];
+    let peerSdp;
+    if (peerOffers) {
+      // The peer offers audio + video + channel "echo"; the browser answers with its camera.
+      const dc = await ctx.peerOffers({ label: 'echo', key: 'echo', media: true, videoCodec });
+      ctx.check('peerOfferedChannelArrived', dc !== null);
+      if (dc === null) return;
+      peerSdp = ctx.lastOffer;
+    } else {
+      peerSdp = (await ctx.browserOffers({ channels: [{ key: 'echo', label: 'echo' }], media: true, videoCodec })).sdp;
+    }
+    const sections = [...peerSdp.matchAll(/^m=(audio|video) (\d+) [^\r\n]*[\s\S]*?(?=^m=|(?![\s\S]))/gm)];
     const dirs = sections.map((m) => ({ kind: m[1], port: Number(m[2]), sendrecv: /^a=sendrecv/m.test(m[0]) }));
-    ctx.check('audioAndVideoAnsweredSendRecv', dirs.length === 2 && dirs.every((s) => s.port !== 0 && s.sendrecv), dirs);
+    ctx.check('peerAudioAndVideoSendRecv', dirs.length === 2 && dirs.every((s) => s.port !== 0 && s.sendrecv), dirs);
     if ((await ctx.opened('echo')).readyState !== 'open') return;
     const r = await ctx.echo('echo', msgs(20, 'text', 40));
     ctx.check('echoedInOrder', r.inOrder, r);
@@ -83,3 +92,7 @@ export const offerMedia = mediaEcho(null);
 export const offerMediaVp9 = mediaEcho('VP9');
 export const offerMediaH264 = mediaEcho('H264');
 export const offerMediaAv1 = mediaEcho('AV1');
+export const answerMedia = mediaEcho(null, true);
+export const answerMediaVp9 = mediaEcho('VP9', true);
+export const answerMediaH264 = mediaEcho('H264', true);
+export const answerMediaAv1 = mediaEcho('AV1', true);

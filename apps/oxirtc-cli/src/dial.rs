@@ -139,6 +139,8 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
             &SignalRequest::RequestOffer {
                 label: Some(args.label.clone()),
                 negotiated: vec![],
+                media: false,
+                video_codec: None,
             },
         )
         .await?;

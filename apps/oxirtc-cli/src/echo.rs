@@ -168,15 +168,20 @@ async fn route(shared: &Shared, req: SignalRequest) -> Result<Option<SignalReply
             cmds.send(SessionCmd::Offer(sdp, negotiated, tx))
                 .map_err(|_| "session ended".to_owned())?;
         }
-        SignalRequest::RequestOffer { label, negotiated } => {
+        SignalRequest::RequestOffer {
+            label,
+            negotiated,
+            media,
+            video_codec,
+        } => {
             let (reply_tx, reply_rx) = oneshot::channel();
-            start_session_offering(
-                shared,
-                label.unwrap_or_else(|| "echo".into()),
-                negotiated,
-                reply_tx,
-            )
-            .await?;
+            let offer = OfferRequest {
+                label: label.unwrap_or_else(|| "echo".into()),
+                media,
+                video_codec,
+                reply: reply_tx,
+            };
+            start_session_offering(shared, negotiated, offer).await?;
             return reply_rx.await.map_err(|_| "session ended".to_owned())?.map(Some);
         }
         SignalRequest::Answer { sdp, session: id } => {
@@ -224,20 +229,25 @@ async fn start_session(shared: &Shared) -> Result<mpsc::UnboundedSender<SessionC
 /// A session where we offer (the peer sent `request-offer`).
 async fn start_session_offering(
     shared: &Shared,
-    label: String,
     negotiated: Vec<NegotiatedChannel>,
-    reply: Reply,
+    offer: OfferRequest,
 ) -> Result<(), String> {
-    spawn_session(shared, negotiated, Some((label, reply)))
-        .await
-        .map(drop)
+    spawn_session(shared, negotiated, Some(offer)).await.map(drop)
+}
+
+/// What a `request-offer` asks for: the channel's label, audio and video, and where the offer goes.
+struct OfferRequest {
+    label: String,
+    media: bool,
+    video_codec: Option<String>,
+    reply: Reply,
 }
 
 /// A new peer connection, registered under a fresh session id and run in its own task.
 async fn spawn_session(
     shared: &Shared,
     negotiated: Vec<NegotiatedChannel>,
-    offer: Option<(String, Reply)>,
+    offer: Option<OfferRequest>,
 ) -> Result<mpsc::UnboundedSender<SessionCmd>, String> {
     let pc = new_pc(shared).await?;
     let id = shared.next.fetch_add(1, Ordering::Relaxed).to_string();
@@ -306,13 +316,14 @@ impl Session {
         mut self,
         mut rx: mpsc::UnboundedReceiver<SessionCmd>,
         negotiated: Vec<NegotiatedChannel>,
-        offer: Option<(String, Reply)>,
+        offer: Option<OfferRequest>,
     ) {
         self.create_negotiated(&negotiated).await;
-        if let Some((label, reply)) = offer {
+        if let Some(offer) = offer {
             self.mode = "offer";
-            let r = self.make_offer(&label).await;
-            let _ = reply.send(r);
+            let media = offer.media.then_some(offer.video_codec.as_deref());
+            let r = self.make_offer(&offer.label, media).await;
+            let _ = offer.reply.send(r);
         }
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         loop {
@@ -368,14 +379,41 @@ impl Session {
         }
     }
 
-    async fn make_offer(&mut self, label: &str) -> Result<SignalReply, String> {
+    /// Offers channel `label` and, with `media`, an audio and a video section (the video one
+    /// limited to a codec when named).
+    async fn make_offer(&mut self, label: &str, media: Option<Option<&str>>) -> Result<SignalReply, String> {
         let dc = self
             .pc
             .create_data_channel(label, DataChannelInit::default())
             .await
             .map_err(|e| e.to_string())?;
         self.spawn_echo(dc);
+        let mut tracks = Vec::new();
+        if let Some(video_codec) = media {
+            use oxirtc::media::{default_video_codecs, TrackKind, TransceiverInit};
+            let audio = self.pc.add_track(TrackKind::Audio, Some("echo")).await;
+            tracks.push(audio.map_err(|e| e.to_string())?);
+            let codecs: Vec<_> = default_video_codecs()
+                .into_iter()
+                .filter(|c| video_codec.is_none_or(|name| c.codec.is(name)))
+                .collect();
+            if codecs.is_empty() {
+                return Err(format!("oxirtc has no video codec called {video_codec:?}"));
+            }
+            let init = TransceiverInit {
+                stream_id: Some("echo".into()),
+                codecs,
+                ..TransceiverInit::default()
+            };
+            let video = self.pc.add_transceiver(TrackKind::Video, init).await;
+            tracks.push(video.map_err(|e| e.to_string())?);
+        }
         let offer = self.pc.create_offer().await.map_err(|e| e.to_string())?;
+        for track in tracks {
+            if let Ok(Some(mid)) = track.mid().await {
+                self.reflectors.insert(mid, track);
+            }
+        }
         self.apply_local(offer).await
     }
 
@@ -456,7 +494,9 @@ impl Session {
     /// A track of ours on every section a remote offer added (W3C addTrack takes them), so the
     /// answer sends on each: what arrives on a section goes back on it (see `reflect`).
     async fn add_reflecting_tracks(&mut self) {
-        let Ok(transceivers) = self.pc.transceivers().await else { return };
+        let Ok(transceivers) = self.pc.transceivers().await else {
+            return;
+        };
         for t in transceivers {
             let offered = t.mid.is_some() && t.direction == oxirtc::media::Direction::RecvOnly;
             if !offered || t.mid.as_ref().is_some_and(|m| self.reflectors.contains_key(m)) {

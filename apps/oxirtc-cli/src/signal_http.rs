@@ -46,6 +46,14 @@ pub enum SignalRequest {
         /// Pre-negotiated channels to create.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         negotiated: Vec<NegotiatedChannel>,
+        /// Also offer an audio and a video section (sendrecv): `oxirtc echo` sends back on them
+        /// what the caller sends.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        media: bool,
+        /// With `media`: offer only this video codec (`VP8`, `VP9`, `H264`, `AV1`, `H265`), as
+        /// W3C setCodecPreferences would.
+        #[serde(default, rename = "videoCodec", skip_serializing_if = "Option::is_none")]
+        video_codec: Option<String>,
     },
     /// The caller's answer to our offer in `session`.
     Answer {
@@ -104,7 +112,9 @@ mod tests {
             r,
             SignalRequest::RequestOffer {
                 label: Some("echo".into()),
-                negotiated: vec![]
+                negotiated: vec![],
+                media: false,
+                video_codec: None
             }
         );
         let r: SignalRequest = serde_json::from_str(

@@ -46,10 +46,10 @@ pub use config::Config;
 pub use connection_events::{DroppedEvents, PeerConnectionEvent, PeerConnectionEvents};
 pub use data_channel::{ChannelStatus, DataChannel, Message};
 pub use error::Error;
+pub use local_track::LocalTrack;
 pub use oxirtc::{
     ChannelReliability, CloseReason, DataChannelInit, Description, IceTransportPolicy, PeerConnectionState,
     SdpType, TurnServerConfig, TurnTransport,
 };
 pub use peer_connection::{parse_stun_url, parse_turn_url, PeerConnection, Stats};
-pub use local_track::LocalTrack;
 pub use track::{RemoteTrack, TRACK_QUEUE_PACKETS};

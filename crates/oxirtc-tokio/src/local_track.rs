@@ -157,7 +157,11 @@ pub(crate) struct LocalTrackSlot {
 
 impl LocalTrackSlot {
     /// A new track and the driver's side of it.
-    pub(crate) fn new(id: TransceiverId, kind: TrackKind, commands: queue::WeakSender<Command>) -> (Self, LocalTrack) {
+    pub(crate) fn new(
+        id: TransceiverId,
+        kind: TrackKind,
+        commands: queue::WeakSender<Command>,
+    ) -> (Self, LocalTrack) {
         let shared = Arc::new(LocalTrackShared {
             keyframe: Notify::new(),
             keyframe_requests: AtomicU64::new(0),
@@ -219,7 +223,9 @@ mod tests {
         assert_eq!(stamps, [0, 2999, 5999, 8999]);
         // 20 ms of Opus at 48 kHz: 960 each, exactly.
         let (mut audio, _t) = LocalTrackSlot::new(transceiver(), TrackKind::Audio, tx.downgrade());
-        let stamps: Vec<u32> = (0..3).map(|_| audio.stamp(Duration::from_millis(20), 48_000)).collect();
+        let stamps: Vec<u32> = (0..3)
+            .map(|_| audio.stamp(Duration::from_millis(20), 48_000))
+            .collect();
         assert_eq!(stamps, [0, 960, 1920]);
     }
 }

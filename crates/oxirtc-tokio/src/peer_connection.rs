@@ -283,7 +283,11 @@ impl PeerConnection {
     /// After a remote offer it takes an offered section of the same kind that nothing sends on yet,
     /// so the answer sends on it; otherwise it adds a section (negotiate again:
     /// [`PeerConnectionEvent::NegotiationNeeded`]).
-    pub async fn add_track(&self, kind: oxirtc::media::TrackKind, stream_id: Option<&str>) -> Result<crate::LocalTrack, Error> {
+    pub async fn add_track(
+        &self,
+        kind: oxirtc::media::TrackKind,
+        stream_id: Option<&str>,
+    ) -> Result<crate::LocalTrack, Error> {
         let args = crate::driver::AddTrackArgs::Track(stream_id.map(str::to_owned));
         self.call(|r| Command::AddTrack(Box::new((kind, args)), r)).await
     }

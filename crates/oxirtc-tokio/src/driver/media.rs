@@ -32,7 +32,9 @@ impl Driver {
             self.write_failed(id, &RtcError::InvalidState("not negotiated to send yet".into()));
             return;
         };
-        let Some(slot) = self.local_tracks.get_mut(&id) else { return };
+        let Some(slot) = self.local_tracks.get_mut(&id) else {
+            return;
+        };
         let timestamp = slot.stamp(duration, clock_rate);
         if let Err(e) = self.rtc.write_frame(now, id, timestamp, frame) {
             self.write_failed(id, &e);
@@ -55,7 +57,9 @@ impl Driver {
 
     /// The peer asked for a keyframe on the section `mid`.
     pub(super) fn keyframe_requested(&mut self, mid: &str) {
-        let Some(id) = self.rtc.transceiver_of(mid) else { return };
+        let Some(id) = self.rtc.transceiver_of(mid) else {
+            return;
+        };
         if let Some(slot) = self.local_tracks.get(&id) {
             slot.keyframe_requested();
         }

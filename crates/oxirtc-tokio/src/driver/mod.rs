@@ -57,10 +57,16 @@ pub(crate) enum Command {
     /// A PLI for the video section with this mid (`RemoteTrack::request_keyframe`).
     RequestKeyframe(String, Reply<()>),
     /// `PeerConnection::add_track` / `add_transceiver` (boxed: see `CreateChannel`).
-    AddTrack(Box<(oxirtc::media::TrackKind, AddTrackArgs)>, Reply<crate::LocalTrack>),
+    AddTrack(
+        Box<(oxirtc::media::TrackKind, AddTrackArgs)>,
+        Reply<crate::LocalTrack>,
+    ),
     TrackMid(oxirtc::media::TransceiverId, Reply<Option<String>>),
     Transceivers(Reply<Vec<oxirtc::media::TransceiverInfo>>),
-    SendCodec(oxirtc::media::TransceiverId, Reply<Option<oxirtc::media::CodecParameters>>),
+    SendCodec(
+        oxirtc::media::TransceiverId,
+        Reply<Option<oxirtc::media::CodecParameters>>,
+    ),
     /// A frame and its duration (`LocalTrack::write_frame`).
     WriteFrame(Box<(oxirtc::media::TransceiverId, Bytes, std::time::Duration)>),
     /// An RTP packet (`LocalTrack::write_rtp`).

@@ -38,9 +38,9 @@ pub use extmap::{
     answer_extensions, default_extensions, HeaderExtension, ABS_CAPTURE_TIME, ABS_SEND_TIME, AUDIO_LEVEL,
     MID, PLAYOUT_DELAY, REPAIRED_RTP_STREAM_ID, RTP_STREAM_ID, TRANSPORT_WIDE_CC, VIDEO_ORIENTATION,
 };
-pub use oxirtc_sdp::Direction;
 pub use h264_profile::{H264Profile, ProfileLevelId, DEFAULT_PROFILE_LEVEL_ID};
 pub use negotiate::{answer_codecs, same_configuration, send_codec};
+pub use oxirtc_sdp::Direction;
 pub use payload::{depacketizer_for, packetizer_for};
 pub use received::ReceivedRtp;
 pub use transceiver::{KeyframeRequestKind, OutgoingRtp, TransceiverId, TransceiverInfo, TransceiverInit};
