@@ -33,11 +33,12 @@ export class Context {
    * Browser offers on `pcKey`: creates `channels` ([{key,label,init}]) first, then the offer; `negotiated`
    * ([{id,label,ordered?,maxRetransmits?,maxPacketLifeTime?}]) goes into the offer JSON for the peer.
    */
-  async browserOffers({ pcKey = 'pc', channels = [], negotiated, label = 'echo', media = false, videoCodec } = {}) {
+  async browserOffers({ pcKey = 'pc', channels = [], negotiated, label = 'echo', media = false, videoCodec, simulcast = false } = {}) {
     const t0 = Date.now();
     await this.run((k) => rtc.newPc(k), pcKey);
     this.pcKeys.push(pcKey);
     if (media) this.info.mediaTracks = await this.run((a) => rtc.addMedia(a.k, a.codec), { k: pcKey, codec: videoCodec });
+    if (simulcast) this.info.mediaTracks = await this.run((k) => rtc.addSimulcast(k), pcKey);
     for (const c of channels) await this.run((a) => rtc.createChannel(a.pcKey, a.key, a.label, a.init), { pcKey, ...c });
     const offer = loopbackOnly(await this.run((k) => rtc.makeOffer(k), pcKey));
     const t1 = Date.now();

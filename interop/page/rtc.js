@@ -119,6 +119,31 @@
       }
       return stream.getTracks().map((t) => t.kind);
     },
+    /**
+     * Sends the fake camera (asked for 1280x720) as three simulcast streams, rids q/h/f at 1/4, 1/2
+     * and full resolution (RFC 8853, W3C sendEncodings), send-only.
+     */
+    async addSimulcast(pcKey) {
+      const p = pcOf(pcKey);
+      const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 } });
+      p.pc.addTransceiver(stream.getVideoTracks()[0], {
+        direction: 'sendonly',
+        streams: [stream],
+        sendEncodings: [{ rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' }],
+      });
+      return ['video'];
+    },
+    /** outbound-rtp of every simulcast stream: rid, packets, size. */
+    async simulcastStats(pcKey) {
+      const out = [];
+      (await pcOf(pcKey).pc.getStats()).forEach((s) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'video') {
+          out.push({ rid: s.rid, packetsSent: s.packetsSent, frameWidth: s.frameWidth, frameHeight: s.frameHeight,
+            qualityLimitationReason: s.qualityLimitationReason });
+        }
+      });
+      return out;
+    },
     /** Per kind: packets and bytes the browser sent (outbound-rtp), and its transceivers' directions. */
     async mediaStats(pcKey) {
       const p = pcOf(pcKey), pc = p.pc, out = { outbound: {}, inbound: {}, directions: {}, remoteTracks: p.remoteTracks || [] };

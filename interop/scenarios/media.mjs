@@ -96,3 +96,33 @@ export const answerMedia = mediaEcho(null, true);
 export const answerMediaVp9 = mediaEcho('VP9', true);
 export const answerMediaH264 = mediaEcho('H264', true);
 export const answerMediaAv1 = mediaEcho('AV1', true);
+
+/**
+ * Browser sends its camera as three simulcast streams (rids q, h, f); oxirtc echo answers with
+ * `a=rid:<id> recv` and `a=simulcast:recv q;h;f` (RFC 8853 §5.3). Checks: the answer accepts the three
+ * rids, the browser sends packets on each of them, and the peer receives all three as streams with
+ * their rids (its SESSION line lists the rids seen).
+ */
+export async function simulcastReceive(ctx) {
+  const ans = await ctx.browserOffers({ channels: [{ key: 'echo', label: 'echo' }], simulcast: true });
+  ctx.check('answerReceivesThreeRids', /^a=simulcast:recv q;h;f\r?$/m.test(ans.sdp)
+    && ['q', 'h', 'f'].every((r) => new RegExp(`^a=rid:${r} recv`, 'm').test(ans.sdp)));
+  if ((await ctx.opened('echo')).readyState !== 'open') return;
+  const end = Date.now() + 8000;
+  let layers = [];
+  while (Date.now() < end) {
+    layers = await ctx.run((k) => rtc.simulcastStats(k), 'pc');
+    if (layers.filter((l) => (l.packetsSent ?? 0) > 20).length === 3) break;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  ctx.info.layers = layers;
+  ctx.check('browserSendsThreeLayers', ['q', 'h', 'f'].every((r) => layers.some((l) => l.rid === r && l.packetsSent > 0)), layers);
+  if (ctx.peer) {
+    ctx.afterPeer = (report) => {
+      const s = (report.sessions || []).at(-1);
+      ctx.info.peerMedia = s && { rids: s.rids, rtpReceived: s.rtpReceived, rtpUnroutable: s.rtpUnroutable };
+      ctx.check('peerReceivedThreeRids', !!s && ['q', 'h', 'f'].every((r) => (s.rids || []).includes(r)), s && s.rids);
+      ctx.check('peerRoutedEverything', !!s && s.rtpUnroutable === 0 && s.srtpDropped === 0);
+    };
+  }
+}

@@ -274,6 +274,8 @@ struct Counters {
     keyframe_requests: AtomicU64,
     /// Packets written back on our track of the same section.
     rtp_reflected: AtomicU64,
+    /// The simulcast streams (rids) seen, in the order they first came.
+    rids: Mutex<Vec<String>>,
 }
 
 struct Session {
@@ -543,6 +545,7 @@ impl Session {
             "rtpRead": self.counters.rtp_read.load(Ordering::Relaxed),
             "keyframeRequests": self.counters.keyframe_requests.load(Ordering::Relaxed),
             "reflectedTracks": self.reflectors.len(),
+            "rids": self.counters.rids.lock().map(|r| r.clone()).unwrap_or_default(),
             "rtpReflected": self.counters.rtp_reflected.load(Ordering::Relaxed),
             "reflectDropped": reflected,
             "peerKeyframeRequests": self.reflectors.values().map(oxirtc_tokio::LocalTrack::keyframe_requests).sum::<u64>(),
@@ -622,6 +625,8 @@ async fn reflect(
 ) {
     let video = track.kind() == oxirtc::media::TrackKind::Video;
     let mut asked = false;
+    // Of simulcast streams, the first one seen is reflected (one track sends one stream back).
+    let mut reflected_rid: Option<String> = None;
     loop {
         let keyframe = async {
             match &local {
@@ -633,6 +638,16 @@ async fn reflect(
             rtp = track.recv() => {
                 let Some(rtp) = rtp else { break };
                 let read = counters.rtp_read.fetch_add(1, Ordering::Relaxed) + 1;
+                if let Some(rid) = &rtp.rid {
+                    if let Ok(mut seen) = counters.rids.lock() {
+                        if !seen.contains(rid) {
+                            seen.push(rid.clone());
+                        }
+                    }
+                    if reflected_rid.get_or_insert_with(|| rid.clone()) != rid {
+                        continue;
+                    }
+                }
                 if let Some(l) = &local {
                     let out = oxirtc::media::OutgoingRtp {
                         payload_type: rtp.payload_type,

@@ -54,7 +54,7 @@ fn received(peer: &Peer, mid: &str) -> Vec<ReceivedRtp> {
 /// that numbers the frame.
 fn vp8_frame(i: u32, len: usize) -> Vec<u8> {
     let mut f = common::numbered(i, len);
-    f[0] = if i % 30 == 0 { 0x10 } else { 0x11 };
+    f[0] = if i.is_multiple_of(30) { 0x10 } else { 0x11 };
     f
 }
 

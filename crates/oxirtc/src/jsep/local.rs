@@ -40,6 +40,9 @@ pub struct LocalMedia {
     pub rtcp_rsize: bool,
     /// What we send on the section, announced when the direction includes sending.
     pub sender: Option<LocalSender>,
+    /// Simulcast streams we receive, by rid (RFC 8853 §5.3: the answer to an offer's
+    /// `a=simulcast:send`), written as `a=rid:<id> recv` and `a=simulcast:recv`.
+    pub receive_rids: Vec<String>,
 }
 
 /// The RTP stream we send on a section, as SDP announces it: `a=msid` (RFC 8830 §2) and the SSRCs
@@ -273,6 +276,16 @@ impl LocalParams<'_> {
                 ));
                 a.push(Attribute::new("fmtp", format!("{rtx} apt={}", c.payload_type)));
             }
+        }
+        if !media.receive_rids.is_empty() {
+            // RFC 8851 §4, RFC 8853 §5.1: one a=rid per stream, then the stream list.
+            for rid in &media.receive_rids {
+                a.push(Attribute::new("rid", format!("{rid} recv")));
+            }
+            a.push(Attribute::new(
+                "simulcast",
+                format!("recv {}", media.receive_rids.join(";")),
+            ));
         }
         if let Some(s) = sender {
             self.ssrc_attributes(a, s, media.codecs.iter().any(|c| c.rtx_payload_type.is_some()));

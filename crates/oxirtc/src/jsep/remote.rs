@@ -51,7 +51,13 @@ pub struct RemoteMedia {
     pub ssrcs: Vec<u32>,
     /// `a=rtcp-rsize` (RFC 5506 §5).
     pub rtcp_rsize: bool,
+    /// The simulcast streams it sends (RFC 8853 §5.1 `a=simulcast:send`): the first alternative of
+    /// each stream whose rid has an `a=rid:<id> send` line (RFC 8853 §5.2), in its order.
+    pub simulcast_send: Vec<String>,
 }
+
+/// Simulcast streams read from one section: Chromium sends up to 3, more is no real sender.
+const MAX_SIMULCAST_STREAMS: usize = 8;
 
 /// Sections with more announced SSRCs than this are read up to it (a real sender announces a few:
 /// primary, RTX, FEC, simulcast layers).
@@ -83,8 +89,28 @@ impl RemoteMedia {
             direction: section.direction(),
             ssrcs,
             rtcp_rsize: m.rtcp_rsize(),
+            simulcast_send: simulcast_send(m),
         })
     }
+}
+
+/// RFC 8853 §5.1, §5.2: the rids of the simulcast streams a section sends.
+fn simulcast_send(m: &MediaDescription) -> Vec<String> {
+    let Some(simulcast) = m.simulcast() else {
+        return Vec::new();
+    };
+    let rids = m.rids();
+    simulcast
+        .send
+        .iter()
+        .filter_map(|stream| stream.first())
+        .filter(|alt| {
+            rids.iter()
+                .any(|r| r.id == alt.id && r.direction == oxirtc_sdp::RidDirection::Send)
+        })
+        .map(|alt| alt.id.to_owned())
+        .take(MAX_SIMULCAST_STREAMS)
+        .collect()
 }
 
 /// The remote's data-channel section (RFC 8841).

@@ -13,7 +13,10 @@ use oxirtc_srtp::{DtlsRole, ProtectionProfile, ReceiveContext, SendContext, Srtp
 
 use super::Rtc;
 use crate::jsep::local::LocalSection;
-use crate::media::{KeyframeRequestKind, ReceivedRtp, TrackKind, MID, RTP_STREAM_ID};
+use crate::media::{
+    KeyframeRequestKind, ReceivedRtp, TrackKind, MID, REPAIRED_RTP_STREAM_ID, RTP_STREAM_ID,
+    TRANSPORT_WIDE_CC,
+};
 use crate::{RtcError, RtcEvent};
 
 /// The RFC 5764 §4.2 exporter label for SRTP keys.
@@ -32,7 +35,7 @@ pub(crate) struct MediaSession {
     /// Where each known SSRC goes, oldest first.
     ssrcs: VecDeque<RoutedSsrc>,
     /// The SSRC our RTCP is sent from when we send no stream (RFC 3550 §8: random).
-    rtcp_ssrc: u32,
+    pub(crate) rtcp_ssrc: u32,
     /// The streams we send, one per transceiver that wrote.
     pub(crate) senders: Vec<super::send::SendStream>,
     /// When the first packet went out: abs-send-time counts from here.
@@ -40,6 +43,8 @@ pub(crate) struct MediaSession {
     /// The next transport-wide sequence number (draft-holmer-rmcat-transport-wide-cc-extensions-01
     /// §2): one space for every stream of the connection.
     pub(crate) next_transport_seq: u16,
+    /// Arrivals of the peer's packets, for the transport-wide feedback we send.
+    pub(crate) twcc: super::feedback::TwccRecorder,
 }
 
 /// An SSRC with its section, and whether its last packet was a retransmission (RTX, RFC 4588):
@@ -48,6 +53,9 @@ struct RoutedSsrc {
     ssrc: u32,
     mid: String,
     rtx: bool,
+    /// The simulcast stream (RFC 8852 rid, or repaired rid for RTX), once a packet said: senders
+    /// stop writing it once the stream is known to be received.
+    rid: Option<String>,
 }
 
 impl Rtc {
@@ -194,10 +202,11 @@ impl Rtc {
             senders: Vec::new(),
             epoch: None,
             next_transport_seq: 0,
+            twcc: super::feedback::TwccRecorder::default(),
         };
         for (mid, ssrcs) in self.announced_ssrcs() {
             for ssrc in ssrcs {
-                session.remember(ssrc, &mid, false);
+                session.remember(ssrc, &mid, false, None);
             }
         }
         self.media = Some(Box::new(session));
@@ -205,7 +214,7 @@ impl Rtc {
 
     /// One SRTP or SRTCP datagram from the peer. Dropped and counted when it does not authenticate,
     /// is a replay, or belongs to no section we receive.
-    pub(crate) fn receive_srtp(&mut self, _now: Instant, data: &[u8]) {
+    pub(crate) fn receive_srtp(&mut self, now: Instant, data: &[u8]) {
         let Some(session) = self.media.as_mut() else {
             self.stats.dropped_datagrams += 1;
             return;
@@ -249,6 +258,14 @@ impl Rtc {
             return;
         };
         self.stats.rtp_received += 1;
+        if let Some(seq) = self.transport_seq(&rtp) {
+            if let Some(session) = self.media.as_deref_mut() {
+                session.twcc.on_packet(now, seq, rtp.ssrc().0);
+                if session.twcc.is_full() {
+                    self.send_twcc_feedback(now);
+                }
+            }
+        }
         self.events.push_back(RtcEvent::Rtp(ReceivedRtp {
             mid,
             rid,
@@ -310,7 +327,8 @@ impl Rtc {
             let bytes = rtp.extension(id)?;
             std::str::from_utf8(bytes).ok().map(str::to_owned)
         };
-        let rid = ext_value(RTP_STREAM_ID);
+        // RFC 8852 §3.1-3.2: a repair stream names the stream it repairs with repaired-rid.
+        let rid = ext_value(RTP_STREAM_ID).or_else(|| ext_value(REPAIRED_RTP_STREAM_ID));
         let ssrc = rtp.ssrc().0;
         let session = self.media.as_mut()?;
         if let Some(mid) = ext_value(MID) {
@@ -322,12 +340,15 @@ impl Rtc {
             if !known {
                 return None;
             }
-            session.remember(ssrc, &mid, rtx);
+            session.remember(ssrc, &mid, rtx, rid.as_deref());
             return Some((mid, rid));
         }
         if let Some(r) = session.ssrcs.iter_mut().find(|r| r.ssrc == ssrc) {
             r.rtx = rtx;
-            return Some((r.mid.clone(), rid));
+            if rid.is_some() && r.rid != rid {
+                r.rid.clone_from(&rid);
+            }
+            return Some((r.mid.clone(), rid.or_else(|| r.rid.clone())));
         }
         let pt = rtp.payload_type();
         let mut by_pt = self.sections.iter().filter(receiving).filter_map(|s| match s {
@@ -342,11 +363,25 @@ impl Rtc {
         });
         match (by_pt.next(), by_pt.next()) {
             (Some(mid), None) => {
-                session.remember(ssrc, &mid, rtx);
+                session.remember(ssrc, &mid, rtx, rid.as_deref());
                 Some((mid, rid))
             }
             _ => None,
         }
+    }
+
+    /// The transport-wide sequence number of a packet, when we negotiated the extension.
+    fn transport_seq(&self, rtp: &RtpPacket<'_>) -> Option<u16> {
+        let id = self.sections.iter().find_map(|s| match s {
+            LocalSection::Media(m) => m
+                .extensions
+                .iter()
+                .find(|e| e.uri == TRANSPORT_WIDE_CC)
+                .map(|e| e.id),
+            _ => None,
+        })?;
+        let b = rtp.extension(id)?;
+        Some(u16::from_be_bytes([*b.first()?, *b.get(1)?]))
     }
 
     /// `(mid, SSRCs)` of every remote section that announced SSRCs.
@@ -363,12 +398,15 @@ impl Rtc {
 }
 
 impl MediaSession {
-    fn remember(&mut self, ssrc: u32, mid: &str, rtx: bool) {
+    fn remember(&mut self, ssrc: u32, mid: &str, rtx: bool, rid: Option<&str>) {
         if let Some(entry) = self.ssrcs.iter_mut().find(|r| r.ssrc == ssrc) {
             if entry.mid != mid {
                 entry.mid = mid.to_owned();
             }
             entry.rtx = rtx;
+            if rid.is_some() && entry.rid.as_deref() != rid {
+                entry.rid = rid.map(str::to_owned);
+            }
             return;
         }
         if self.ssrcs.len() == MAX_ROUTED_SSRCS {
@@ -378,6 +416,7 @@ impl MediaSession {
             ssrc,
             mid: mid.to_owned(),
             rtx,
+            rid: rid.map(str::to_owned),
         });
     }
 }

@@ -2,6 +2,7 @@
 
 mod channels;
 mod ending;
+mod feedback;
 mod media;
 mod negotiate;
 mod pump;
@@ -371,6 +372,7 @@ impl Rtc {
         for slot in &mut self.turn {
             slot.client.handle_timeout(now);
         }
+        self.send_twcc_feedback(now);
         self.pump(now);
         if self.release_at.is_some_and(|t| now >= t) {
             // Re-armed by the next datagram; an idle connection gets no further wake-ups for this.
@@ -452,6 +454,7 @@ impl Rtc {
             self.dtls.as_ref().and_then(Dtls::poll_timeout),
             self.sctp.as_ref().and_then(Association::poll_timeout),
             self.release_at,
+            self.media.as_deref().and_then(|m| m.twcc.poll_timeout()),
         ]
         .into_iter()
         .chain(self.turn.iter().map(|s| s.client.poll_timeout()))

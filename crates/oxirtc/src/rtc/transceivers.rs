@@ -214,6 +214,7 @@ impl Rtc {
                 direction: t.direction,
                 rtcp_rsize: true,
                 sender: Some(t.sender.clone()),
+                receive_rids: Vec::new(),
             };
             self.sections.push(LocalSection::Media(media));
         }
@@ -288,6 +289,12 @@ impl Rtc {
             direction,
             rtcp_rsize: offered.rtcp_rsize,
             sender,
+            // RFC 8853 §5.3: we receive the offered simulcast streams when we receive at all.
+            receive_rids: if receives(direction) {
+                offered.simulcast_send.clone()
+            } else {
+                Vec::new()
+            },
         })
     }
 
