@@ -34,6 +34,7 @@ mod connection_events;
 mod data_channel;
 mod driver;
 mod error;
+mod frames;
 mod local_track;
 mod peer_connection;
 mod queue;
@@ -46,6 +47,7 @@ pub use config::Config;
 pub use connection_events::{DroppedEvents, PeerConnectionEvent, PeerConnectionEvents};
 pub use data_channel::{ChannelStatus, DataChannel, Message};
 pub use error::Error;
+pub use frames::ReceivedFrame;
 pub use local_track::LocalTrack;
 pub use oxirtc::{
     ChannelReliability, CloseReason, DataChannelInit, Description, IceTransportPolicy, PeerConnectionState,

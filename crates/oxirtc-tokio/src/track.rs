@@ -3,7 +3,11 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use oxirtc::media::{ReceivedRtp, TrackKind};
+use std::time::{Duration, Instant};
+
+use oxirtc::media::{CodecParameters, ReceivedRtp, TrackKind};
+
+use crate::frames::{FrameAssembler, ReceivedFrame};
 
 use crate::driver::Command;
 use crate::queue;
@@ -37,7 +41,14 @@ pub struct RemoteTrack {
     packets: queue::Receiver<ReceivedRtp>,
     dropped: Arc<AtomicU64>,
     commands: queue::WeakSender<Command>,
+    frames: FrameAssembler,
+    /// When `recv_frame` last asked for a keyframe by itself.
+    last_keyframe_request: Option<Instant>,
 }
+
+/// `recv_frame` asks for a keyframe after a loss at most this often (a PLI per lost frame would
+/// make the sender encode nothing but keyframes).
+const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
 
 impl std::fmt::Debug for RemoteTrack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -63,6 +74,35 @@ impl RemoteTrack {
     /// The next RTP packet; `None` once the connection has ended and every packet was read.
     pub async fn recv(&mut self) -> Option<ReceivedRtp> {
         self.packets.recv().await
+    }
+
+    /// The next assembled frame (reordered, complete, with its keyframe flag; see
+    /// [`ReceivedFrame`]); `None` once the connection has ended. For video, a lost frame that later
+    /// ones depend on makes it ask the sender for a keyframe (a PLI, at most every 500 ms), and
+    /// frames are held back until one arrives. Read a track either with this or with
+    /// [`RemoteTrack::recv`], not both.
+    pub async fn recv_frame(&mut self) -> Option<ReceivedFrame> {
+        loop {
+            if let Some(frame) = self.frames.pop() {
+                return Some(frame);
+            }
+            let rtp = self.packets.recv().await?;
+            let needs_keyframe = self.frames.push(&rtp);
+            let due = self
+                .last_keyframe_request
+                .is_none_or(|t| t.elapsed() >= KEYFRAME_REQUEST_INTERVAL);
+            if needs_keyframe && self.kind == TrackKind::Video && due {
+                self.last_keyframe_request = Some(Instant::now());
+                // Before the first packet arrived nothing can be asked of; the next loss retries.
+                let _ = self.request_keyframe().await;
+            }
+        }
+    }
+
+    /// Packets `recv_frame` could not use (retransmission and FEC formats, payload types of no
+    /// codec oxirtc depacketizes), and frames dropped because they were not read in time.
+    pub fn frames_skipped(&self) -> (u64, u64) {
+        (self.frames.skipped, self.frames.dropped_frames)
     }
 
     /// Asks the peer's encoder for a keyframe (a PLI, RFC 4585 §6.3.1): when a decoder starts on
@@ -94,6 +134,7 @@ impl TrackSlot {
     pub(crate) fn new(
         mid: String,
         kind: TrackKind,
+        codecs: Vec<CodecParameters>,
         commands: queue::WeakSender<Command>,
     ) -> (TrackSlot, RemoteTrack) {
         let (tx, rx) = queue::queue();
@@ -109,6 +150,8 @@ impl TrackSlot {
                 packets: rx,
                 dropped,
                 commands,
+                frames: FrameAssembler::new(codecs),
+                last_keyframe_request: None,
             },
         )
     }

@@ -50,6 +50,22 @@ pub trait Depacketizer {
     fn needs_keyframe_after_loss(&self) -> bool;
 }
 
+/// A boxed depacketizer is one too, so that the codec can be chosen at run time (from the
+/// negotiated payload type) and still feed a [`crate::sample::SampleBuilder`].
+impl<D: Depacketizer + ?Sized> Depacketizer for Box<D> {
+    fn depacketize(&mut self, payload: &[u8], out: &mut Vec<u8>) -> Result<PayloadInfo, RtpError> {
+        (**self).depacketize(payload, out)
+    }
+
+    fn finish_frame(&mut self, frame: &mut Vec<u8>) -> Result<(), RtpError> {
+        (**self).finish_frame(frame)
+    }
+
+    fn needs_keyframe_after_loss(&self) -> bool {
+        (**self).needs_keyframe_after_loss()
+    }
+}
+
 /// Where a payload sits in its frame, as far as the payload itself can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FrameStart {

@@ -89,7 +89,9 @@ impl Driver {
                 None
             }
             RtcEvent::Track { mid, kind } => {
-                let (slot, track) = crate::track::TrackSlot::new(mid.clone(), kind, self.command_tx.clone());
+                let codecs = self.rtc.receive_codecs(&mid);
+                let (slot, track) =
+                    crate::track::TrackSlot::new(mid.clone(), kind, codecs, self.command_tx.clone());
                 self.tracks.insert(mid, slot);
                 Some(PeerConnectionEvent::Track(track))
             }

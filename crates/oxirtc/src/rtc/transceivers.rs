@@ -165,6 +165,14 @@ impl Rtc {
             .collect()
     }
 
+    /// The codecs we receive on a section (its negotiated formats with our payload types), most
+    /// preferred first; empty for an unknown mid.
+    pub fn receive_codecs(&self, mid: &str) -> Vec<CodecParameters> {
+        self.local_media(mid)
+            .map(|m| m.codecs.clone())
+            .unwrap_or_default()
+    }
+
     /// Our media section with this mid.
     pub(crate) fn local_media(&self, mid: &str) -> Option<&LocalMedia> {
         self.sections.iter().find_map(|s| match s {

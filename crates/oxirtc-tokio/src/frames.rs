@@ -1,0 +1,194 @@
+//! Frames from a remote track's RTP packets: one sample builder (oxirtc-rtp's `SampleBuilder`:
+//! reordering, loss bounds, keyframe detection) per RTP stream, with the depacketizer of the
+//! negotiated codec its payload type names.
+
+use std::collections::VecDeque;
+
+use oxirtc::media::{depacketizer_for, Codec, CodecParameters, ReceivedRtp};
+use oxirtc_rtp::codec::Depacketizer;
+use oxirtc_rtp::sample::{SampleBuilder, SampleBuilderConfig};
+
+/// RTP streams assembled at once on one track: a simulcast sender has three, with a few SSRC
+/// changes over a call; the least recently used is dropped beyond this.
+const MAX_STREAMS: usize = 8;
+
+/// Assembled frames waiting for the reader; older ones are dropped beyond this (a reader that does
+/// not keep up loses frames, as it loses packets).
+const MAX_READY_FRAMES: usize = 64;
+
+/// An assembled frame of a remote track ([`crate::RemoteTrack::recv_frame`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedFrame {
+    /// The codec, as negotiated (name, clock rate, fmtp).
+    pub codec: Codec,
+    /// The payload type it came with.
+    pub payload_type: u8,
+    /// The RTP stream (one per simulcast layer).
+    pub ssrc: u32,
+    /// The simulcast stream's rid, when the sender uses them.
+    pub rid: Option<String>,
+    /// The RTP timestamp of its packets (the codec's clock).
+    pub rtp_timestamp: u32,
+    /// A keyframe (decodable without earlier frames); always true for audio.
+    pub keyframe: bool,
+    /// The frame in the codec's frame format (Annex B for H.264/H.265, OBUs with sizes for AV1).
+    pub data: Vec<u8>,
+}
+
+struct Stream {
+    ssrc: u32,
+    payload_type: u8,
+    codec: Codec,
+    rid: Option<String>,
+    builder: SampleBuilder<Box<dyn Depacketizer + Send>>,
+    packets: u64,
+}
+
+/// A stream that has sent this many packets without a keyframe coming out joined mid-stream (or
+/// its keyframe was lost): time to ask for one. Fewer may just be the first keyframe's packets.
+const PACKETS_BEFORE_ASKING: u64 = 30;
+
+/// The frame assembly of one track.
+pub(crate) struct FrameAssembler {
+    codecs: Vec<CodecParameters>,
+    streams: VecDeque<Stream>,
+    ready: VecDeque<ReceivedFrame>,
+    /// Packets no codec of the section can depacketize (RTX, FEC, unknown payload types).
+    pub(crate) skipped: u64,
+    /// Frames dropped because the reader did not take them.
+    pub(crate) dropped_frames: u64,
+}
+
+impl FrameAssembler {
+    pub(crate) fn new(codecs: Vec<CodecParameters>) -> Self {
+        FrameAssembler {
+            codecs,
+            streams: VecDeque::new(),
+            ready: VecDeque::new(),
+            skipped: 0,
+            dropped_frames: 0,
+        }
+    }
+
+    /// Takes one packet; returns whether its stream needs a keyframe: it lost a frame later ones
+    /// depend on, or no keyframe came in its first packets.
+    pub(crate) fn push(&mut self, rtp: &ReceivedRtp) -> bool {
+        let at = self
+            .streams
+            .iter()
+            .position(|s| s.ssrc == rtp.ssrc && s.payload_type == rtp.payload_type);
+        let mut stream = match at.and_then(|i| self.streams.remove(i)) {
+            Some(s) => s,
+            None => {
+                let Some(codec) = self.codecs.iter().find(|c| c.payload_type == rtp.payload_type) else {
+                    self.skipped += 1;
+                    return false;
+                };
+                let Some(depacketizer) = depacketizer_for(&codec.codec) else {
+                    self.skipped += 1;
+                    return false;
+                };
+                // A payload-type change on an SSRC is a new codec: the old builder goes.
+                self.streams.retain(|s| s.ssrc != rtp.ssrc);
+                if self.streams.len() >= MAX_STREAMS {
+                    self.streams.pop_back();
+                }
+                Stream {
+                    ssrc: rtp.ssrc,
+                    payload_type: rtp.payload_type,
+                    codec: codec.codec.clone(),
+                    rid: rtp.rid.clone(),
+                    builder: SampleBuilder::new(depacketizer, SampleBuilderConfig::default()),
+                    packets: 0,
+                }
+            }
+        };
+        stream.packets += 1;
+        if rtp.rid.is_some() && stream.rid != rtp.rid {
+            stream.rid.clone_from(&rtp.rid);
+        }
+        // Malformed payloads are counted by the builder and dropped.
+        let _ = stream
+            .builder
+            .handle_packet(rtp.sequence_number, rtp.timestamp, rtp.marker, &rtp.payload);
+        while let Some(f) = stream.builder.poll_frame() {
+            if self.ready.len() >= MAX_READY_FRAMES {
+                self.ready.pop_front();
+                self.dropped_frames += 1;
+            }
+            self.ready.push_back(ReceivedFrame {
+                codec: stream.codec.clone(),
+                payload_type: stream.payload_type,
+                ssrc: stream.ssrc,
+                rid: stream.rid.clone(),
+                rtp_timestamp: f.timestamp,
+                keyframe: f.keyframe,
+                data: f.data.to_vec(),
+            });
+        }
+        let stats = stream.builder.stats();
+        let lost_one = stats.frames_incomplete + stats.frames_malformed > 0;
+        let needs_keyframe =
+            stream.builder.needs_keyframe() && (lost_one || stream.packets >= PACKETS_BEFORE_ASKING);
+        // Most recently used first.
+        self.streams.push_front(stream);
+        needs_keyframe
+    }
+
+    /// The oldest assembled frame.
+    pub(crate) fn pop(&mut self) -> Option<ReceivedFrame> {
+        self.ready.pop_front()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxirtc::media::default_video_codecs;
+    use oxirtc_rtp::codec::vp8::Vp8Packetizer;
+    use oxirtc_rtp::codec::{Packetizer, Payloads};
+
+    fn packet(seq: u16, ts: u32, marker: bool, payload: &[u8], ssrc: u32, pt: u8) -> ReceivedRtp {
+        ReceivedRtp {
+            mid: "1".into(),
+            rid: None,
+            ssrc,
+            payload_type: pt,
+            sequence_number: seq,
+            timestamp: ts,
+            marker,
+            payload: payload.to_vec(),
+        }
+    }
+
+    #[test]
+    fn two_streams_reordered_come_out_as_whole_frames() {
+        let mut a = FrameAssembler::new(default_video_codecs());
+        let frame = vec![0x10; 2500]; // a VP8 keyframe
+        let mut payloads = Payloads::new();
+        Vp8Packetizer::new(Some(1))
+            .packetize(&frame, 1000, &mut payloads)
+            .unwrap();
+        assert_eq!(payloads.len(), 3);
+        // Stream 7 in order 2, 0, 1; stream 9 in order; an RTX packet (97) is skipped.
+        for (ssrc, order) in [(7, [2, 0, 1]), (9, [0, 1, 2])] {
+            for i in order {
+                let p = packet(
+                    100 + i as u16,
+                    9000,
+                    payloads.marker(i),
+                    payloads.get(i).unwrap(),
+                    ssrc,
+                    96,
+                );
+                assert!(!a.push(&p), "a keyframe is what is needed");
+            }
+        }
+        a.push(&packet(1, 9000, false, &[0, 100], 7, 97));
+        assert_eq!(a.skipped, 1);
+        let got: Vec<(u32, bool, usize)> = std::iter::from_fn(|| a.pop())
+            .map(|f| (f.ssrc, f.keyframe, f.data.len()))
+            .collect();
+        assert_eq!(got, [(7, true, 2500), (9, true, 2500)]);
+    }
+}
