@@ -301,7 +301,11 @@ mod tests {
         assert_eq!(g.poll_timeout(), Some(first + 2 * RTT));
         assert_eq!(nacks(&mut g, first + 2 * RTT, MS), [11]);
         assert_eq!(g.poll_timeout(), Some(first + 2 * RTT + 20 * MS));
-        // Three requests made: at the next due time it is given up, not requested.
+        // Three requests made. The last one's retransmission still has until the next due time
+        // to come: a poll before then keeps waiting.
+        assert_eq!(nacks(&mut g, first + 2 * RTT + 10 * MS, RTT), []);
+        assert_eq!(g.missing(), 1);
+        // At the next due time it is given up, not requested.
         assert_eq!(nacks(&mut g, first + 2 * RTT + 20 * MS, RTT), []);
         assert_eq!((g.missing(), g.poll_timeout()), (0, None));
         let s = g.stats();

@@ -420,6 +420,29 @@ mod tests {
     }
 
     #[test]
+    fn what_is_held_past_the_wrap_point_goes_first() {
+        let now = t0();
+        let config = RetransmitConfig {
+            max_bytes: 100,
+            ..Default::default()
+        };
+        let mut b = RetransmitBuffer::new(config);
+        // 1 at 0..40, 2 at 40..80, 3 (20 bytes) at 80..100; 4 wraps to 0..40 (evicts 1), 5 at
+        // 40..80 (evicts 2).
+        for (seq, payload) in [(1, 28), (2, 28), (3, 8), (4, 28), (5, 28)] {
+            insert(&mut b, now, seq, payload);
+        }
+        assert_eq!(held(&b, 0..10), [3, 4, 5]);
+        // 6 (30 bytes) does not fit at 80: 80..100 is left unused this lap, so 3, held there and
+        // the oldest, goes; then 6 at 0..30 overwrites 4.
+        insert(&mut b, now, 6, 18);
+        assert_eq!((held(&b, 0..10), b.held_bytes()), (vec![5, 6], 70));
+        for s in [5, 6] {
+            assert_eq!(b.get(s).expect("held").payload()[0], s as u8);
+        }
+    }
+
+    #[test]
     fn too_large_and_out_of_order_packets_are_not_stored() {
         let now = t0();
         let config = RetransmitConfig {
