@@ -23,6 +23,10 @@ pub struct RetransmitConfig {
     pub max_packets: usize,
     /// Bytes of packets held at most (headers and payloads, without padding). Default 1.5 MiB,
     /// 1024 full-size (1536-byte) packets, so that the count is the bound that usually applies.
+    ///
+    /// This is also the memory the ring takes: it fills to this size before it wraps, whatever
+    /// `max_packets` lets it hold. For a stream of small packets, lower it to about `max_packets`
+    /// times their size (e.g. 256 KiB for audio).
     pub max_bytes: usize,
     /// A packet sent longer ago than this is not resent. Default 2 s: above a receiver's usual
     /// NACK give-up age (1 s) plus the round trip, so only media no receiver waits for any more is
