@@ -53,6 +53,9 @@
 //!   compounds in the required order.
 //! - [`codec`]: packetizers and depacketizers per codec.
 //! - [`sample`]: frame assembly from depacketized payloads (bounded, keyframe-aware).
+//! - [`stream`]: per-SSRC state: reception statistics and report blocks (RFC 3550 §6.4, §A.1,
+//!   §A.3, §A.8), sender information and RTT, the retransmission history and RTX (RFC 4588), the
+//!   NACK generator (RFC 4585 §6.2.1) and the RTCP report schedule.
 //!
 //! Nothing here does I/O, reads a clock or encrypts: SRTP is `oxirtc-srtp`'s job.
 
@@ -62,5 +65,6 @@ pub mod ext;
 pub mod packet;
 pub mod rtcp;
 pub mod sample;
+pub mod stream;
 
 pub use error::RtpError;
