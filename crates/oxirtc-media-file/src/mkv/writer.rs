@@ -152,8 +152,7 @@ impl<W: Write> MkvWriter<W> {
     /// and returns the sink.
     pub fn finish(mut self) -> Result<W> {
         if !self.header_written {
-            self.tracks.retain(|t| t.ready);
-            self.write_header()?;
+            self.write_header()?; // describes only the tracks that became ready
         }
         self.close_cluster()?;
         if self.sink.can_patch() {
@@ -219,7 +218,7 @@ impl<W: Write> MkvWriter<W> {
 
     /// EBML header, Segment start, Info and Tracks; then the queued frames.
     fn write_header(&mut self) -> Result<()> {
-        let webm = self.tracks.iter().all(Track::is_webm);
+        let webm = self.tracks.iter().filter(|t| t.ready).all(Track::is_webm);
         let mut out = Vec::with_capacity(512);
         put_master(&mut out, EBML, |e| {
             put_uint(e, EBML_VERSION, 1);
@@ -245,7 +244,7 @@ impl<W: Write> MkvWriter<W> {
         if seekable {
             self.duration_at = Some(self.sink.position() + out.len() as u64 - 8);
         }
-        put_master(&mut out, TRACKS, |t| self.tracks.iter().for_each(|track| track.put_entry(t)));
+        put_master(&mut out, TRACKS, |t| self.tracks.iter().filter(|tr| tr.ready).for_each(|tr| tr.put_entry(t)));
         self.sink.write_all(&out, "writing the header")?;
         self.header_written = true;
         while let Some((index, ms, key, payload)) = self.queue.pop_front() {
