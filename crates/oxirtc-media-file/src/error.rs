@@ -37,7 +37,9 @@ pub enum MediaError {
         found: u64,
     },
     /// The file does not start with the signature of the format: it is another kind of file.
-    #[error("{format}: expected {expected} at offset {offset}, found {found:02x?}; this is not a {format} file")]
+    #[error(
+        "{format}: expected {expected} at offset {offset}, found {found:02x?}; this is not a {format} file"
+    )]
     BadSignature {
         /// The file format the reader expected.
         format: &'static str,
@@ -135,7 +137,12 @@ pub type Result<T, E = MediaError> = std::result::Result<T, E>;
 impl MediaError {
     /// A [`MediaError::Malformed`] with a formatted reason.
     pub(crate) fn malformed(format: &'static str, what: &'static str, offset: u64, reason: String) -> Self {
-        MediaError::Malformed { format, what, offset, reason }
+        MediaError::Malformed {
+            format,
+            what,
+            offset,
+            reason,
+        }
     }
 
     /// A [`MediaError::InvalidInput`].

@@ -83,8 +83,16 @@ mod tests {
         assert_eq!(Timebase::OPUS.rescale(-312, Timebase::MILLIS), -7); // -6.5 ms, away from zero
         assert_eq!(Timebase::OPUS.rescale(960, Timebase::MILLIS), 20);
         assert_eq!(Timebase::MILLIS.rescale(20, Timebase::RTP_VIDEO), 1800);
-        assert_eq!(Timebase::RTP_VIDEO.rescale(i64::MAX, Timebase::new(1000, 1).unwrap()), 102_481_911_521); // 9.2e18 / 9e7, rounded up
-        assert_eq!(Timebase::new(1000, 1).unwrap().rescale(i64::MAX, Timebase::RTP_VIDEO), i64::MAX);
+        assert_eq!(
+            Timebase::RTP_VIDEO.rescale(i64::MAX, Timebase::new(1000, 1).unwrap()),
+            102_481_911_521
+        ); // 9.2e18 / 9e7, rounded up
+        assert_eq!(
+            Timebase::new(1000, 1)
+                .unwrap()
+                .rescale(i64::MAX, Timebase::RTP_VIDEO),
+            i64::MAX
+        );
     }
 
     #[test]

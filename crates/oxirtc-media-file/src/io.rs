@@ -15,7 +15,11 @@ pub(crate) struct OffsetReader<R> {
 
 impl<R: Read> OffsetReader<R> {
     pub(crate) fn new(inner: R, format: &'static str) -> Self {
-        OffsetReader { inner, offset: 0, format }
+        OffsetReader {
+            inner,
+            offset: 0,
+            format,
+        }
     }
 
     /// Bytes consumed so far: the offset of the next byte.
@@ -57,7 +61,10 @@ impl<R: Read> OffsetReader<R> {
     pub(crate) fn read_vec(&mut self, len: u64, what: &'static str) -> Result<Vec<u8>> {
         let start = self.offset;
         let mut out = Vec::new();
-        let got = (&mut self.inner).take(len).read_to_end(&mut out).map_err(|e| self.io(e))?;
+        let got = (&mut self.inner)
+            .take(len)
+            .read_to_end(&mut out)
+            .map_err(|e| self.io(e))?;
         self.offset += got as u64;
         if (got as u64) < len {
             return Err(self.truncated(what, start, len, got as u64));
@@ -92,11 +99,22 @@ impl<R: Read> OffsetReader<R> {
     }
 
     fn truncated(&self, what: &'static str, offset: u64, needed: u64, found: u64) -> MediaError {
-        MediaError::Truncated { format: self.format, what, offset, needed, found }
+        MediaError::Truncated {
+            format: self.format,
+            what,
+            offset,
+            needed,
+            found,
+        }
     }
 
     fn io(&self, source: io::Error) -> MediaError {
-        MediaError::Io { format: self.format, action: "reading", offset: self.offset, source }
+        MediaError::Io {
+            format: self.format,
+            action: "reading",
+            offset: self.offset,
+            source,
+        }
     }
 }
 
@@ -118,7 +136,13 @@ pub(crate) struct PosWriter<W> {
 impl<W: Write> PosWriter<W> {
     /// A sink that is only written forwards.
     pub(crate) fn new(inner: W, format: &'static str) -> Self {
-        PosWriter { inner, written: 0, start: 0, patch: None, format }
+        PosWriter {
+            inner,
+            written: 0,
+            start: 0,
+            patch: None,
+            format,
+        }
     }
 
     /// Bytes written so far: the offset of the next byte relative to the first.
@@ -132,7 +156,9 @@ impl<W: Write> PosWriter<W> {
 
     pub(crate) fn write_all(&mut self, bytes: &[u8], action: &'static str) -> Result<()> {
         let offset = self.written;
-        self.inner.write_all(bytes).map_err(|source| self.io(action, offset, source))?;
+        self.inner
+            .write_all(bytes)
+            .map_err(|source| self.io(action, offset, source))?;
         self.written += bytes.len() as u64;
         Ok(())
     }
@@ -148,12 +174,19 @@ impl<W: Write> PosWriter<W> {
 
     pub(crate) fn flush_into_inner(mut self) -> Result<W> {
         let offset = self.written;
-        self.inner.flush().map_err(|source| self.io("flushing", offset, source))?;
+        self.inner
+            .flush()
+            .map_err(|source| self.io("flushing", offset, source))?;
         Ok(self.inner)
     }
 
     fn io(&self, action: &'static str, offset: u64, source: io::Error) -> MediaError {
-        MediaError::Io { format: self.format, action, offset, source }
+        MediaError::Io {
+            format: self.format,
+            action,
+            offset,
+            source,
+        }
     }
 }
 
@@ -166,7 +199,13 @@ impl<W: Write + Seek> PosWriter<W> {
             offset: 0,
             source,
         })?;
-        Ok(PosWriter { inner, written: 0, start, patch: Some(patch_at::<W>), format })
+        Ok(PosWriter {
+            inner,
+            written: 0,
+            start,
+            patch: Some(patch_at::<W>),
+            format,
+        })
     }
 }
 

@@ -65,11 +65,13 @@ mod ivf;
 mod mkv;
 mod ogg_opus;
 
+pub use annexb::MAX_NALS_PER_ACCESS_UNIT;
 pub use annexb::{nal_units, AccessUnit, AnnexBReader};
 pub use codec::VideoCodec;
 pub use error::{MediaError, Result, MAX_FRAME_SIZE};
 pub use frame::{Frame, Timebase};
 pub use ivf::{IvfHeader, IvfReader, IvfWriter, IVF_FRAME_HEADER_LEN, IVF_HEADER_LEN};
 pub use mkv::{MkvWriter, TrackId, MAX_CLUSTER_BYTES, MAX_CLUSTER_MS, MAX_QUEUED_BYTES};
-pub use ogg_opus::{opus_packet_duration, ChannelMapping, OggOpusReader, OggOpusWriter, OpusHead, OpusTags, PAGE_SAMPLES};
-pub use annexb::MAX_NALS_PER_ACCESS_UNIT;
+pub use ogg_opus::{
+    opus_packet_duration, ChannelMapping, OggOpusReader, OggOpusWriter, OpusHead, OpusTags, PAGE_SAMPLES,
+};

@@ -1,4 +1,5 @@
 //! Hostile and broken files: errors that name the offset, never a panic, never a huge allocation.
+#![allow(clippy::unwrap_used)] // test helpers: a failed set-up should panic loudly
 
 mod common;
 
@@ -37,7 +38,10 @@ fn truncated_ivf_is_an_error_naming_the_offset() {
         match ivf_count(&file[..cut]) {
             Ok(n) => assert_eq!(boundaries.iter().position(|&b| b == cut), Some(n), "cut at {cut}"),
             Err(MediaError::Truncated { offset, found, .. }) => {
-                assert!(offset as usize <= cut && offset + found == cut as u64, "cut at {cut}: offset {offset}");
+                assert!(
+                    offset as usize <= cut && offset + found == cut as u64,
+                    "cut at {cut}: offset {offset}"
+                );
             }
             Err(e) => panic!("cut at {cut}: {e}"),
         }
@@ -67,7 +71,10 @@ fn ogg_page_with_a_bad_crc() {
     assert!(matches!(err, MediaError::BadCrc { offset: 121, .. }), "{err}");
     let mut file = fixture("opus.ogg");
     file[30] ^= 0x40; // inside OpusHead
-    assert!(matches!(OggOpusReader::new(&file[..]).err(), Some(MediaError::BadCrc { offset: 0, .. })));
+    assert!(matches!(
+        OggOpusReader::new(&file[..]).err(),
+        Some(MediaError::BadCrc { offset: 0, .. })
+    ));
 }
 
 #[test]
@@ -87,21 +94,33 @@ fn ogg_packet_spread_over_pages_is_bounded() {
     use ogg::writing::{PacketWriteEndInfo, PacketWriter};
     let mut out = Vec::new();
     let mut w = PacketWriter::new(&mut out);
-    w.write_packet(OpusHead::new(1, 0).to_bytes(), 5, PacketWriteEndInfo::EndPage, 0).unwrap();
-    w.write_packet(OpusTags::default().to_bytes(), 5, PacketWriteEndInfo::EndPage, 0).unwrap();
+    w.write_packet(OpusHead::new(1, 0).to_bytes(), 5, PacketWriteEndInfo::EndPage, 0)
+        .unwrap();
+    w.write_packet(OpusTags::default().to_bytes(), 5, PacketWriteEndInfo::EndPage, 0)
+        .unwrap();
     let mut huge = vec![0u8; 17 * 1024 * 1024];
     huge[0] = 0xfc;
-    w.write_packet(huge, 5, PacketWriteEndInfo::EndStream, 960).unwrap();
+    w.write_packet(huge, 5, PacketWriteEndInfo::EndStream, 960)
+        .unwrap();
     let err = ogg_count(&out).unwrap_err();
-    assert!(matches!(err, MediaError::TooLarge { limit, .. } if limit == 16 * 1024 * 1024), "{err}");
+    assert!(
+        matches!(err, MediaError::TooLarge { limit, .. } if limit == 16 * 1024 * 1024),
+        "{err}"
+    );
 }
 
 #[test]
 fn annexb_of_only_zeros_or_only_start_codes() {
     for codec in [VideoCodec::H264, VideoCodec::H265] {
-        assert!(annexb_count(&vec![0u8; 1 << 20], codec).unwrap_err().to_string().contains("no start code"));
+        assert!(annexb_count(&vec![0u8; 1 << 20], codec)
+            .unwrap_err()
+            .to_string()
+            .contains("no start code"));
         let start_codes: Vec<u8> = [0, 0, 0, 1].repeat(10_000);
-        assert!(annexb_count(&start_codes, codec).unwrap_err().to_string().contains("empty"));
+        assert!(annexb_count(&start_codes, codec)
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
         assert!(annexb_count(&[], codec).is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! The Matroska writer's bytes, checked without FFmpeg: CodecPrivate records equal the ones FFmpeg
 //! 5.1 writes for the same fixtures (`ffmpeg -i FIXTURE -c copy out.mkv`), DocType, cluster
 //! layout, and the errors for misuse.
+#![allow(clippy::unwrap_used)] // test helpers: a failed set-up should panic loudly
 
 mod common;
 
@@ -26,7 +27,10 @@ fn av1c_matches_ffmpeg() {
         w.write_frame(v, &f.unwrap()).unwrap();
     }
     let out = w.finish().unwrap();
-    assert_eq!(hex(element(&out, [0x63, 0xa2])), "81000c000a0b000000043cffbcdaf90040");
+    assert_eq!(
+        hex(element(&out, [0x63, 0xa2])),
+        "81000c000a0b000000043cffbcdaf90040"
+    );
     assert_eq!(element(&out, [0x42, 0x82]), b"webm");
 }
 
@@ -36,7 +40,8 @@ fn avcc_matches_ffmpeg_and_doctype_is_matroska() {
     let mut w = MkvWriter::new(Vec::new());
     let v = w.add_video_track(VideoCodec::H264, 320, 240).unwrap();
     for au in AnnexBReader::new(&file[..], VideoCodec::H264).unwrap() {
-        w.write_frame(v, &au.unwrap().into_frame(Timebase::new(1, 30).unwrap())).unwrap();
+        w.write_frame(v, &au.unwrap().into_frame(Timebase::new(1, 30).unwrap()))
+            .unwrap();
     }
     let out = w.finish().unwrap();
     assert_eq!(
@@ -61,7 +66,13 @@ fn clusters_start_at_key_frames_and_every_five_seconds() {
     let mut w = MkvWriter::new(Vec::new());
     let a = w.add_opus_track(&OpusHead::new(1, 0)).unwrap();
     for i in 0..600 {
-        let p = Frame { data: vec![0xfc, 1], pts: i * 960, timebase: Timebase::OPUS, keyframe: true, duration: None };
+        let p = Frame {
+            data: vec![0xfc, 1],
+            pts: i * 960,
+            timebase: Timebase::OPUS,
+            keyframe: true,
+            duration: None,
+        };
         w.write_frame(a, &p).unwrap();
     }
     assert_eq!(count(&w.finish().unwrap()), 3);
@@ -69,14 +80,40 @@ fn clusters_start_at_key_frames_and_every_five_seconds() {
 
 #[test]
 fn misuse_is_an_error() {
-    let frame = |pts| Frame { data: vec![1, 2], pts, timebase: Timebase::MILLIS, keyframe: true, duration: None };
+    let frame = |pts| Frame {
+        data: vec![1, 2],
+        pts,
+        timebase: Timebase::MILLIS,
+        keyframe: true,
+        duration: None,
+    };
     let mut w = MkvWriter::new(Vec::new());
     let v = w.add_video_track(VideoCodec::Vp8, 320, 240).unwrap();
-    assert!(w.add_video_track(VideoCodec::H265, 320, 240).is_err(), "H.265 is not recorded");
+    assert!(
+        w.add_video_track(VideoCodec::H265, 320, 240).is_err(),
+        "H.265 is not recorded"
+    );
     w.write_frame(v, &frame(40)).unwrap();
-    assert!(w.write_frame(v, &frame(39)).unwrap_err().to_string().contains("go back"));
-    assert!(w.add_opus_track(&OpusHead::new(2, 0)).is_err(), "tracks after the first frame");
-    assert!(w.write_frame(v, &Frame { data: vec![], ..frame(50) }).is_err(), "empty frame");
+    assert!(w
+        .write_frame(v, &frame(39))
+        .unwrap_err()
+        .to_string()
+        .contains("go back"));
+    assert!(
+        w.add_opus_track(&OpusHead::new(2, 0)).is_err(),
+        "tracks after the first frame"
+    );
+    assert!(
+        w.write_frame(
+            v,
+            &Frame {
+                data: vec![],
+                ..frame(50)
+            }
+        )
+        .is_err(),
+        "empty frame"
+    );
     let mut other = MkvWriter::new(Vec::new());
     let negative = other.add_video_track(VideoCodec::Vp8, 1, 1).unwrap();
     assert!(other.write_frame(negative, &frame(-1)).is_err());
@@ -87,8 +124,20 @@ fn h264_frames_before_parameter_sets_are_dropped_and_audio_waits() {
     let mut w = MkvWriter::new(Vec::new());
     let v = w.add_video_track(VideoCodec::H264, 320, 240).unwrap();
     let a = w.add_opus_track(&OpusHead::new(1, 0)).unwrap();
-    let audio = |pts| Frame { data: vec![0xfc, 7], pts, timebase: Timebase::OPUS, keyframe: true, duration: None };
-    let p_frame = Frame { data: vec![0, 0, 1, 0x41, 0x9a], pts: 0, timebase: Timebase::MILLIS, keyframe: false, duration: None };
+    let audio = |pts| Frame {
+        data: vec![0xfc, 7],
+        pts,
+        timebase: Timebase::OPUS,
+        keyframe: true,
+        duration: None,
+    };
+    let p_frame = Frame {
+        data: vec![0, 0, 1, 0x41, 0x9a],
+        pts: 0,
+        timebase: Timebase::MILLIS,
+        keyframe: false,
+        duration: None,
+    };
     w.write_frame(a, &audio(0)).unwrap();
     w.write_frame(v, &p_frame).unwrap();
     w.write_frame(a, &audio(960)).unwrap();
@@ -97,5 +146,9 @@ fn h264_frames_before_parameter_sets_are_dropped_and_audio_waits() {
     let out = w.finish().unwrap();
     assert_eq!(out.windows(6).filter(|x| *x == b"A_OPUS").count(), 1);
     assert_eq!(out.windows(15).filter(|x| *x == b"V_MPEG4/ISO/AVC").count(), 0);
-    assert_eq!(out.windows(2).filter(|x| *x == [0xfc, 7]).count(), 2, "both audio packets written");
+    assert_eq!(
+        out.windows(2).filter(|x| *x == [0xfc, 7]).count(),
+        2,
+        "both audio packets written"
+    );
 }

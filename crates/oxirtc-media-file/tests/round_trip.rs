@@ -1,5 +1,6 @@
 //! Read a fixture, write it again, read it back: the frames are byte-exact, and for IVF and Ogg
 //! Opus the whole file is too (the writers lay the file out as FFmpeg did).
+#![allow(clippy::unwrap_used)] // test helpers: a failed set-up should panic loudly
 
 mod common;
 
@@ -20,7 +21,14 @@ fn ivf_round_trip_is_byte_exact() {
         let original = fixture(name);
         let (header, frames) = ivf_frames(&original);
         // Seekable sink: the frame count (0 up front) is patched to 60 at the end.
-        let mut w = IvfWriter::new_seekable(Cursor::new(Vec::new()), IvfHeader { frame_count: 0, ..header }).unwrap();
+        let mut w = IvfWriter::new_seekable(
+            Cursor::new(Vec::new()),
+            IvfHeader {
+                frame_count: 0,
+                ..header
+            },
+        )
+        .unwrap();
         for f in &frames {
             w.write_frame(f).unwrap();
         }

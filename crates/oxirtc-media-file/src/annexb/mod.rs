@@ -62,7 +62,9 @@ mod tests {
 
     #[test]
     fn splits_three_and_four_byte_start_codes() {
-        let data = [0, 0, 0, 1, 0x67, 0x42, 0, 0, 1, 0x68, 0xce, 0, 0, 0, 0, 1, 0x65, 0x88, 0x00];
+        let data = [
+            0, 0, 0, 1, 0x67, 0x42, 0, 0, 1, 0x68, 0xce, 0, 0, 0, 0, 1, 0x65, 0x88, 0x00,
+        ];
         let nals: Vec<&[u8]> = nal_units(&data).collect();
         assert_eq!(nals, [&[0x67, 0x42][..], &[0x68, 0xce], &[0x65, 0x88]]);
     }

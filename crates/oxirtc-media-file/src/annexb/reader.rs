@@ -94,7 +94,13 @@ impl<R: Read> AnnexBReader<R> {
 
     /// The next access unit, `Ok(None)` at the end of the stream.
     pub fn read_access_unit(&mut self) -> Result<Option<AccessUnit>> {
-        let mut au = AccessUnit { data: Vec::new(), keyframe: false, index: self.next_index, offset: 0, nals: Vec::new() };
+        let mut au = AccessUnit {
+            data: Vec::new(),
+            keyframe: false,
+            index: self.next_index,
+            offset: 0,
+            nals: Vec::new(),
+        };
         let mut has_vcl = false;
         loop {
             let (offset, nal) = match self.pending.take() {
@@ -193,8 +199,14 @@ mod tests {
         ];
         let aus = read_all(&stream, VideoCodec::H264).unwrap();
         assert_eq!(aus.len(), 3);
-        assert_eq!(aus.iter().map(|a| a.nal_units().count()).collect::<Vec<_>>(), [4, 2, 1]);
-        assert_eq!(aus.iter().map(|a| a.keyframe).collect::<Vec<_>>(), [true, false, false]);
+        assert_eq!(
+            aus.iter().map(|a| a.nal_units().count()).collect::<Vec<_>>(),
+            [4, 2, 1]
+        );
+        assert_eq!(
+            aus.iter().map(|a| a.keyframe).collect::<Vec<_>>(),
+            [true, false, false]
+        );
         assert_eq!(aus.iter().map(|a| a.offset).collect::<Vec<_>>(), [4, 24, 34]);
         assert_eq!(aus[2].data, [0, 0, 0, 1, 0x41, 0x9b]);
     }

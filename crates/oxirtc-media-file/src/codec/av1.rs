@@ -121,7 +121,11 @@ fn parse_sequence_header(p: &[u8]) -> Option<SequenceHeader> {
     let profile = r.bits(3)? as u8;
     let _still_picture = r.bit()?;
     let reduced = r.bit()?;
-    let (level_idx0, tier0) = if reduced { (r.bits(5)? as u8, 0) } else { operating_points(&mut r)? };
+    let (level_idx0, tier0) = if reduced {
+        (r.bits(5)? as u8, 0)
+    } else {
+        operating_points(&mut r)?
+    };
     let frame_width_bits = r.bits(4)? + 1;
     let frame_height_bits = r.bits(4)? + 1;
     r.bits(frame_width_bits)?; // max_frame_width_minus_1
@@ -192,7 +196,11 @@ fn color_config(r: &mut BitReader, profile: u8, level_idx0: u8, tier0: u8) -> Op
     let high_bitdepth = r.bit()?;
     let twelve_bit = profile == 2 && high_bitdepth && r.bit()?;
     let mono_chrome = profile != 1 && r.bit()?;
-    let (cp, tc, mc) = if r.bit()? { (r.bits(8)?, r.bits(8)?, r.bits(8)?) } else { (2, 2, 2) };
+    let (cp, tc, mc) = if r.bit()? {
+        (r.bits(8)?, r.bits(8)?, r.bits(8)?)
+    } else {
+        (2, 2, 2)
+    };
     let (ssx, ssy, mut csp) = (1, 1, 0);
     let (ssx, ssy) = if mono_chrome {
         r.bit()?; // color_range
@@ -247,7 +255,14 @@ fn split_obu(data: &[u8]) -> Option<(Obu<'_>, &[u8])> {
         data.len() - pos
     };
     let end = pos.checked_add(size).filter(|&e| e <= data.len())?;
-    Some((Obu { obu_type, bytes: &data[..end], payload: &data[pos..end] }, &data[end..]))
+    Some((
+        Obu {
+            obu_type,
+            bytes: &data[..end],
+            payload: &data[pos..end],
+        },
+        &data[end..],
+    ))
 }
 
 /// Bytes of the OBU header: 1, or 2 with obu_extension_flag.

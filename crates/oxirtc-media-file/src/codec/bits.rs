@@ -84,7 +84,10 @@ mod tests {
 
     #[test]
     fn emulation_prevention_removed() {
-        assert_eq!(unescape_rbsp(&[0, 0, 3, 1, 0, 0, 3, 0, 3], 100), [0, 0, 1, 0, 0, 0, 3]);
+        assert_eq!(
+            unescape_rbsp(&[0, 0, 3, 1, 0, 0, 3, 0, 3], 100),
+            [0, 0, 1, 0, 0, 0, 3]
+        );
         assert_eq!(unescape_rbsp(&[1, 2, 3, 4], 2), [1, 2]);
     }
 }

@@ -58,12 +58,12 @@ pub(crate) fn avcc(sps: &[u8], pps: &[u8]) -> Option<Vec<u8>> {
     let pps_len = u16::try_from(pps.len()).ok()?;
     let profile = sps[1];
     let mut out = vec![
-        1,          // configurationVersion
-        profile,    // AVCProfileIndication
-        sps[2],     // profile_compatibility (constraint_set flags)
-        sps[3],     // AVCLevelIndication
-        0xfc | 3,   // reserved 6 bits, lengthSizeMinusOne
-        0xe0 | 1,   // reserved 3 bits, numOfSequenceParameterSets
+        1,        // configurationVersion
+        profile,  // AVCProfileIndication
+        sps[2],   // profile_compatibility (constraint_set flags)
+        sps[3],   // AVCLevelIndication
+        0xfc | 3, // reserved 6 bits, lengthSizeMinusOne
+        0xe0 | 1, // reserved 3 bits, numOfSequenceParameterSets
     ];
     out.extend_from_slice(&sps_len.to_be_bytes());
     out.extend_from_slice(sps);
@@ -120,7 +120,10 @@ mod tests {
         let c = avcc(&sps, &pps).unwrap();
         assert_eq!(
             c,
-            [1, 0x42, 0xc0, 0x1e, 0xff, 0xe1, 0, 5, 0x67, 0x42, 0xc0, 0x1e, 0xda, 1, 0, 4, 0x68, 0xce, 0x3c, 0x80]
+            [
+                1, 0x42, 0xc0, 0x1e, 0xff, 0xe1, 0, 5, 0x67, 0x42, 0xc0, 0x1e, 0xda, 1, 0, 4, 0x68, 0xce,
+                0x3c, 0x80
+            ]
         );
         assert_eq!(avcc(&pps, &sps), None);
         assert_eq!(avcc(&sps[..3], &pps), None);

@@ -59,7 +59,9 @@ impl VideoCodec {
             VideoCodec::H264 => {
                 crate::annexb::nal_units(frame).any(|n| h264::nal_type(n) == Some(h264::NAL_IDR))
             }
-            VideoCodec::H265 => crate::annexb::nal_units(frame).any(|n| h265::nal_type(n).is_some_and(h265::is_irap)),
+            VideoCodec::H265 => {
+                crate::annexb::nal_units(frame).any(|n| h265::nal_type(n).is_some_and(h265::is_irap))
+            }
         }
     }
 }

@@ -45,7 +45,13 @@ impl IvfHeader {
     /// A header for `codec` at `width` x `height` with timestamps in `timebase` and a frame
     /// count of 0 (patched by [`IvfWriter::finish`] on a seekable sink).
     pub fn new(codec: VideoCodec, width: u16, height: u16, timebase: Timebase) -> IvfHeader {
-        IvfHeader { fourcc: codec.fourcc(), width, height, timebase, frame_count: 0 }
+        IvfHeader {
+            fourcc: codec.fourcc(),
+            width,
+            height,
+            timebase,
+            frame_count: 0,
+        }
     }
 
     /// The codec named by the FourCC, if this crate knows it.

@@ -56,13 +56,20 @@ impl<R: Read> IvfReader<R> {
                 format!("{header_len} bytes; expected at least {IVF_HEADER_LEN}"),
             ));
         }
-        src.read_vec((header_len - IVF_HEADER_LEN) as u64, "the file header's extra bytes")?;
+        src.read_vec(
+            (header_len - IVF_HEADER_LEN) as u64,
+            "the file header's extra bytes",
+        )?;
         let timebase = Timebase::new(u32_at(20), u32_at(16)).ok_or_else(|| {
             MediaError::malformed(
                 FORMAT,
                 "timebase",
                 16,
-                format!("{}/{}; expected two non-zero numbers (e.g. 30 and 1 for 30 fps)", u32_at(20), u32_at(16)),
+                format!(
+                    "{}/{}; expected two non-zero numbers (e.g. 30 and 1 for 30 fps)",
+                    u32_at(20),
+                    u32_at(16)
+                ),
             )
         })?;
         let header = IvfHeader {
@@ -73,7 +80,12 @@ impl<R: Read> IvfReader<R> {
             frame_count: u32_at(24),
         };
         let codec = header.codec();
-        Ok(IvfReader { src, header, codec, failed: false })
+        Ok(IvfReader {
+            src,
+            header,
+            codec,
+            failed: false,
+        })
     }
 
     /// The file header.
@@ -104,7 +116,13 @@ impl<R: Read> IvfReader<R> {
         }
         let data = self.src.read_vec(u64::from(size), "a frame")?;
         let keyframe = self.codec.is_some_and(|c| c.is_keyframe(&data));
-        Ok(Some(Frame { data, pts: i64::from_le_bytes(pts), timebase: self.header.timebase, keyframe, duration: None }))
+        Ok(Some(Frame {
+            data,
+            pts: i64::from_le_bytes(pts),
+            timebase: self.header.timebase,
+            keyframe,
+            duration: None,
+        }))
     }
 
     /// Byte offset of the next frame header.
@@ -137,13 +155,26 @@ mod tests {
     use super::*;
 
     fn header() -> Vec<u8> {
-        IvfHeader::new(VideoCodec::Vp8, 320, 240, Timebase::new(1, 30).unwrap()).to_bytes().to_vec()
+        IvfHeader::new(VideoCodec::Vp8, 320, 240, Timebase::new(1, 30).unwrap())
+            .to_bytes()
+            .to_vec()
     }
 
     #[test]
     fn truncated_header_names_the_offset() {
         let err = IvfReader::new(&header()[..20]).err().unwrap();
-        assert!(matches!(err, MediaError::Truncated { offset: 0, needed: 32, found: 20, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                MediaError::Truncated {
+                    offset: 0,
+                    needed: 32,
+                    found: 20,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]
@@ -153,7 +184,17 @@ mod tests {
         file.extend_from_slice(&0u64.to_le_bytes());
         let mut r = IvfReader::new(&file[..]).unwrap();
         let err = r.next().unwrap().unwrap_err();
-        assert!(matches!(err, MediaError::TooLarge { offset: 32, size: 0xffff_ffff, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                MediaError::TooLarge {
+                    offset: 32,
+                    size: 0xffff_ffff,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(r.next().is_none(), "the iterator stops after an error");
     }
 
@@ -164,16 +205,41 @@ mod tests {
         file.extend_from_slice(&7u64.to_le_bytes());
         file.extend_from_slice(&[1; 40]);
         let err = IvfReader::new(&file[..]).unwrap().read_frame().unwrap_err();
-        assert!(matches!(err, MediaError::Truncated { offset: 44, needed: 100, found: 40, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                MediaError::Truncated {
+                    offset: 44,
+                    needed: 100,
+                    found: 40,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         let err = IvfReader::new(&file[..38]).unwrap().read_frame().unwrap_err();
-        assert!(matches!(err, MediaError::Truncated { offset: 32, needed: 12, found: 6, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                MediaError::Truncated {
+                    offset: 32,
+                    needed: 12,
+                    found: 6,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]
     fn bad_signature_and_timebase() {
         let mut file = header();
         file[0] = b'X';
-        assert!(matches!(IvfReader::new(&file[..]).err(), Some(MediaError::BadSignature { .. })));
+        assert!(matches!(
+            IvfReader::new(&file[..]).err(),
+            Some(MediaError::BadSignature { .. })
+        ));
         let mut file = header();
         file[16..20].copy_from_slice(&[0; 4]);
         let err = IvfReader::new(&file[..]).err().unwrap();

@@ -39,11 +39,17 @@ impl<W: Write> IvfWriter<W> {
         if data.len() > MAX_FRAME_SIZE {
             return Err(MediaError::invalid(
                 FORMAT,
-                format!("a frame of {} bytes is over the {MAX_FRAME_SIZE}-byte limit; split or drop it", data.len()),
+                format!(
+                    "a frame of {} bytes is over the {MAX_FRAME_SIZE}-byte limit; split or drop it",
+                    data.len()
+                ),
             ));
         }
         self.frames = self.frames.checked_add(1).ok_or_else(|| {
-            MediaError::invalid(FORMAT, "more than 2^32 - 1 frames do not fit the frame count; start a new file".into())
+            MediaError::invalid(
+                FORMAT,
+                "more than 2^32 - 1 frames do not fit the frame count; start a new file".into(),
+            )
         })?;
         let mut fh = [0u8; IVF_FRAME_HEADER_LEN];
         fh[0..4].copy_from_slice(&(data.len() as u32).to_le_bytes());
@@ -60,14 +66,19 @@ impl<W: Write> IvfWriter<W> {
     /// Patches the frame count (seekable sinks), flushes and returns the sink.
     pub fn finish(mut self) -> Result<W> {
         if self.sink.can_patch() && self.frames != self.header.frame_count {
-            self.sink.patch(24, &self.frames.to_le_bytes(), "patching the frame count")?;
+            self.sink
+                .patch(24, &self.frames.to_le_bytes(), "patching the frame count")?;
         }
         self.sink.flush_into_inner()
     }
 
     fn start(mut sink: PosWriter<W>, header: IvfHeader) -> Result<Self> {
         sink.write_all(&header.to_bytes(), "writing the file header")?;
-        Ok(IvfWriter { sink, header, frames: 0 })
+        Ok(IvfWriter {
+            sink,
+            header,
+            frames: 0,
+        })
     }
 }
 
@@ -99,9 +110,16 @@ mod tests {
         let mut w = IvfWriter::new(Vec::new(), IvfHeader { frame_count: 9, ..h }).unwrap();
         w.write(&[1], 0).unwrap();
         let bytes = w.finish().unwrap();
-        assert_eq!(bytes[24..28], 9u32.to_le_bytes(), "a stream keeps the count given up front");
+        assert_eq!(
+            bytes[24..28],
+            9u32.to_le_bytes(),
+            "a stream keeps the count given up front"
+        );
 
-        let frames: Vec<Frame> = IvfReader::new(&bytes[..]).unwrap().collect::<Result<_>>().unwrap();
+        let frames: Vec<Frame> = IvfReader::new(&bytes[..])
+            .unwrap()
+            .collect::<Result<_>>()
+            .unwrap();
         assert_eq!(frames.len(), 1);
         assert_eq!((frames[0].data.clone(), frames[0].pts), (vec![1], 0));
     }
@@ -110,7 +128,13 @@ mod tests {
     fn timestamps_are_rescaled() {
         let h = IvfHeader::new(VideoCodec::Vp8, 64, 48, Timebase::new(1, 30).unwrap());
         let mut w = IvfWriter::new(Vec::new(), h).unwrap();
-        let frame = Frame { data: vec![0], pts: 6000, timebase: Timebase::RTP_VIDEO, keyframe: false, duration: None };
+        let frame = Frame {
+            data: vec![0],
+            pts: 6000,
+            timebase: Timebase::RTP_VIDEO,
+            keyframe: false,
+            duration: None,
+        };
         w.write_frame(&frame).unwrap();
         let bytes = w.finish().unwrap();
         assert_eq!(bytes[36..44], 2i64.to_le_bytes()); // 6000 / 90 kHz = 1/15 s = 2 frames at 30 fps

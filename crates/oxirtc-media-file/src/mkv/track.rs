@@ -12,8 +12,14 @@ const OPUS_SEEK_PRE_ROLL_NS: u64 = 80_000_000;
 
 /// What a track carries.
 pub(super) enum TrackKind {
-    Video { codec: VideoCodec, width: u16, height: u16 },
-    Opus { head: OpusHead },
+    Video {
+        codec: VideoCodec,
+        width: u16,
+        height: u16,
+    },
+    Opus {
+        head: OpusHead,
+    },
 }
 
 pub(super) struct Track {
@@ -30,14 +36,23 @@ pub(super) struct Track {
 
 impl Track {
     pub(super) fn video(number: u8, codec: VideoCodec, width: u16, height: u16) -> Result<Track> {
-        if !matches!(codec, VideoCodec::Vp8 | VideoCodec::Vp9 | VideoCodec::Av1 | VideoCodec::H264) {
+        if !matches!(
+            codec,
+            VideoCodec::Vp8 | VideoCodec::Vp9 | VideoCodec::Av1 | VideoCodec::H264
+        ) {
             return Err(MediaError::invalid(
                 FORMAT,
                 format!("{codec:?} recording is not supported; use VP8, VP9, AV1 or H.264"),
             ));
         }
         let ready = matches!(codec, VideoCodec::Vp8 | VideoCodec::Vp9);
-        Ok(Track { number, kind: TrackKind::Video { codec, width, height }, codec_private: None, ready, last_ms: None })
+        Ok(Track {
+            number,
+            kind: TrackKind::Video { codec, width, height },
+            codec_private: None,
+            ready,
+            last_ms: None,
+        })
     }
 
     pub(super) fn opus(number: u8, head: &OpusHead) -> Track {
@@ -52,7 +67,13 @@ impl Track {
 
     /// Whether the codec belongs to WebM's subset of Matroska (VP8, VP9, AV1, Opus).
     pub(super) fn is_webm(&self) -> bool {
-        !matches!(self.kind, TrackKind::Video { codec: VideoCodec::H264, .. })
+        !matches!(
+            self.kind,
+            TrackKind::Video {
+                codec: VideoCodec::H264,
+                ..
+            }
+        )
     }
 
     pub(super) fn is_video(&self) -> bool {
@@ -174,7 +195,10 @@ mod tests {
     #[test]
     fn annexb_to_length_prefixed() {
         let au = [0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x65, 0x88, 0x84, 0];
-        assert_eq!(length_prefixed(&au), [0, 0, 0, 2, 0x09, 0xf0, 0, 0, 0, 3, 0x65, 0x88, 0x84]);
+        assert_eq!(
+            length_prefixed(&au),
+            [0, 0, 0, 2, 0x09, 0xf0, 0, 0, 0, 3, 0x65, 0x88, 0x84]
+        );
     }
 
     #[test]
@@ -182,7 +206,9 @@ mod tests {
         let mut t = Track::video(1, VideoCodec::H264, 320, 240).unwrap();
         assert_eq!(t.payload(&[0, 0, 1, 0x41, 0x9a]).unwrap(), None);
         assert!(!t.ready);
-        let key = [0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, 0xda, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80, 0, 0, 1, 0x65, 0x88];
+        let key = [
+            0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, 0xda, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80, 0, 0, 1, 0x65, 0x88,
+        ];
         assert!(t.payload(&key).unwrap().is_some());
         assert!(t.ready);
         assert_eq!(t.codec_private.as_ref().unwrap()[..4], [1, 0x42, 0xc0, 0x1e]);

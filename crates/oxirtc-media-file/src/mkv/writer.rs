@@ -103,13 +103,19 @@ impl<W: Write> MkvWriter<W> {
         if frame.data.is_empty() || frame.data.len() > MAX_FRAME_SIZE {
             return Err(MediaError::invalid(
                 FORMAT,
-                format!("a frame of {} bytes; frames hold 1 to {MAX_FRAME_SIZE} bytes", frame.data.len()),
+                format!(
+                    "a frame of {} bytes; frames hold 1 to {MAX_FRAME_SIZE} bytes",
+                    frame.data.len()
+                ),
             ));
         }
         let t = &mut self.tracks[index];
         let pre_skip = i64::from(t.pre_skip());
         let ms = if pre_skip > 0 {
-            Timebase::OPUS.rescale(frame.timebase.rescale(frame.pts, Timebase::OPUS) + pre_skip, Timebase::MILLIS)
+            Timebase::OPUS.rescale(
+                frame.timebase.rescale(frame.pts, Timebase::OPUS) + pre_skip,
+                Timebase::MILLIS,
+            )
         } else {
             frame.timebase.rescale(frame.pts, Timebase::MILLIS)
         };
@@ -130,7 +136,9 @@ impl<W: Write> MkvWriter<W> {
         t.last_ms = Some(ms);
         let key = frame.keyframe || !t.is_video();
         let duration_ms = frame.duration.map_or(0, |d| {
-            frame.timebase.rescale(i64::try_from(d).unwrap_or(i64::MAX), Timebase::MILLIS)
+            frame
+                .timebase
+                .rescale(i64::try_from(d).unwrap_or(i64::MAX), Timebase::MILLIS)
         });
         self.end_ms = self.end_ms.max(ms.saturating_add(duration_ms));
         if !self.header_written {
@@ -159,9 +167,11 @@ impl<W: Write> MkvWriter<W> {
             let size = self.sink.position() - (self.segment_size_at + 8);
             let mut field = Vec::with_capacity(8);
             put_size_len(&mut field, size, 8);
-            self.sink.patch(self.segment_size_at, &field, "patching the Segment size")?;
+            self.sink
+                .patch(self.segment_size_at, &field, "patching the Segment size")?;
             if let Some(at) = self.duration_at {
-                self.sink.patch(at, &(self.end_ms as f64).to_be_bytes(), "patching the Duration")?;
+                self.sink
+                    .patch(at, &(self.end_ms as f64).to_be_bytes(), "patching the Duration")?;
             }
         }
         self.sink.flush_into_inner()
@@ -185,7 +195,10 @@ impl<W: Write> MkvWriter<W> {
 
     fn next_track_number(&self) -> Result<u8> {
         if self.header_written || !self.queue.is_empty() || self.dropped > 0 {
-            return Err(MediaError::invalid(FORMAT, "tracks must all be added before the first frame".into()));
+            return Err(MediaError::invalid(
+                FORMAT,
+                "tracks must all be added before the first frame".into(),
+            ));
         }
         u8::try_from(self.tracks.len() + 1)
             .ok()
@@ -194,9 +207,12 @@ impl<W: Write> MkvWriter<W> {
     }
 
     fn track_index(&self, track: TrackId) -> Result<usize> {
-        self.tracks.iter().position(|t| t.number == track.0).ok_or_else(|| {
-            MediaError::invalid(FORMAT, format!("track {} was not added to this writer", track.0))
-        })
+        self.tracks
+            .iter()
+            .position(|t| t.number == track.0)
+            .ok_or_else(|| {
+                MediaError::invalid(FORMAT, format!("track {} was not added to this writer", track.0))
+            })
     }
 
     fn enqueue(&mut self, index: usize, ms: i64, key: bool, payload: Vec<u8>) -> Result<()> {
@@ -244,7 +260,12 @@ impl<W: Write> MkvWriter<W> {
         if seekable {
             self.duration_at = Some(self.sink.position() + out.len() as u64 - 8);
         }
-        put_master(&mut out, TRACKS, |t| self.tracks.iter().filter(|tr| tr.ready).for_each(|tr| tr.put_entry(t)));
+        put_master(&mut out, TRACKS, |t| {
+            self.tracks
+                .iter()
+                .filter(|tr| tr.ready)
+                .for_each(|tr| tr.put_entry(t))
+        });
         self.sink.write_all(&out, "writing the header")?;
         self.header_written = true;
         while let Some((index, ms, key, payload)) = self.queue.pop_front() {
@@ -275,7 +296,11 @@ impl<W: Write> MkvWriter<W> {
             *last_cluster_ms = cluster_ms;
             let mut body = Vec::with_capacity(64 * 1024);
             put_uint(&mut body, TIMESTAMP, cluster_ms as u64);
-            Cluster { ms: cluster_ms, body, blocks: 0 }
+            Cluster {
+                ms: cluster_ms,
+                body,
+                blocks: 0,
+            }
         });
         let relative = i16::try_from(ms - cluster.ms).map_err(|_| {
             MediaError::invalid(

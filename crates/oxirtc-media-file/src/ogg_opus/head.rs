@@ -45,7 +45,14 @@ pub struct OpusTags {
 impl OpusHead {
     /// A head for mono or stereo (mapping family 0) at 48 kHz.
     pub fn new(channels: u8, pre_skip: u16) -> OpusHead {
-        OpusHead { channels, pre_skip, input_sample_rate: 48_000, output_gain: 0, mapping_family: 0, mapping: None }
+        OpusHead {
+            channels,
+            pre_skip,
+            input_sample_rate: 48_000,
+            output_gain: 0,
+            mapping_family: 0,
+            mapping: None,
+        }
     }
 
     /// Parses the OpusHead packet; `offset` is its place in the file (for errors).
@@ -78,14 +85,24 @@ impl OpusHead {
         let mapping_family = p[18];
         let mapping = if mapping_family == 0 {
             if channels > 2 {
-                return Err(bad(format!("{channels} channels in mapping family 0; expected 1 or 2")));
+                return Err(bad(format!(
+                    "{channels} channels in mapping family 0; expected 1 or 2"
+                )));
             }
             None
         } else {
             let table = p.get(19..21 + usize::from(channels)).ok_or_else(|| {
-                bad(format!("{} bytes; a mapping table for {channels} channels needs {}", p.len(), 21 + usize::from(channels)))
+                bad(format!(
+                    "{} bytes; a mapping table for {channels} channels needs {}",
+                    p.len(),
+                    21 + usize::from(channels)
+                ))
             })?;
-            Some(ChannelMapping { stream_count: table[0], coupled_count: table[1], mapping: table[2..].to_vec() })
+            Some(ChannelMapping {
+                stream_count: table[0],
+                coupled_count: table[1],
+                mapping: table[2..].to_vec(),
+            })
         };
         Ok(OpusHead {
             channels,
@@ -121,19 +138,27 @@ impl OpusTags {
     /// are not UTF-8 are kept with replacement characters.
     pub fn parse(p: &[u8], offset: u64) -> Result<OpusTags> {
         let bad = |reason: String| MediaError::malformed(FORMAT, "OpusTags", offset, reason);
-        let rest = p.strip_prefix(b"OpusTags").ok_or_else(|| MediaError::BadSignature {
-            format: FORMAT,
-            expected: "an OpusTags packet (the second packet of an Ogg Opus stream)",
-            offset,
-            found: p[..p.len().min(8)].to_vec(),
-        })?;
+        let rest = p
+            .strip_prefix(b"OpusTags")
+            .ok_or_else(|| MediaError::BadSignature {
+                format: FORMAT,
+                expected: "an OpusTags packet (the second packet of an Ogg Opus stream)",
+                offset,
+                found: p[..p.len().min(8)].to_vec(),
+            })?;
         let mut r = Fields { rest };
-        let vendor = r.string().ok_or_else(|| bad("the vendor string runs past the packet".into()))?;
-        let count = r.u32().ok_or_else(|| bad("the comment count is missing".into()))?;
+        let vendor = r
+            .string()
+            .ok_or_else(|| bad("the vendor string runs past the packet".into()))?;
+        let count = r
+            .u32()
+            .ok_or_else(|| bad("the comment count is missing".into()))?;
         let mut comments = Vec::new();
         for i in 0..count {
             // Each comment takes at least 4 bytes, so the packet size bounds the loop's work.
-            let c = r.string().ok_or_else(|| bad(format!("comment {i} of {count} runs past the packet")))?;
+            let c = r
+                .string()
+                .ok_or_else(|| bad(format!("comment {i} of {count} runs past the packet")))?;
             comments.push(c);
         }
         Ok(OpusTags { vendor, comments })
@@ -164,8 +189,8 @@ pub fn opus_packet_duration(packet: &[u8]) -> Option<u32> {
     let config = toc >> 3;
     let frame = match config {
         0..=11 => [480, 960, 1920, 2880][usize::from(config % 4)], // SILK-only: 10, 20, 40, 60 ms
-        12..=15 => [480, 960][usize::from(config % 2)],           // Hybrid: 10, 20 ms
-        _ => [120, 240, 480, 960][usize::from(config % 4)],       // CELT-only: 2.5, 5, 10, 20 ms
+        12..=15 => [480, 960][usize::from(config % 2)],            // Hybrid: 10, 20 ms
+        _ => [120, 240, 480, 960][usize::from(config % 4)],        // CELT-only: 2.5, 5, 10, 20 ms
     };
     let frames = match toc & 3 {
         0 => 1,
@@ -213,18 +238,28 @@ mod tests {
 
     #[test]
     fn head_round_trip_and_errors() {
-        let head = OpusHead { output_gain: -256, ..OpusHead::new(2, 312) };
+        let head = OpusHead {
+            output_gain: -256,
+            ..OpusHead::new(2, 312)
+        };
         let bytes = head.to_bytes();
         assert_eq!(bytes.len(), 19);
         assert_eq!(OpusHead::parse(&bytes, 0).unwrap(), head);
         assert!(OpusHead::parse(&bytes[..18], 0).is_err());
         let mut three = bytes.clone();
         three[9] = 3;
-        assert!(OpusHead::parse(&three, 0).unwrap_err().to_string().contains("mapping family 0"));
+        assert!(OpusHead::parse(&three, 0)
+            .unwrap_err()
+            .to_string()
+            .contains("mapping family 0"));
         let surround = OpusHead {
             channels: 3,
             mapping_family: 1,
-            mapping: Some(ChannelMapping { stream_count: 2, coupled_count: 1, mapping: vec![0, 2, 1] }),
+            mapping: Some(ChannelMapping {
+                stream_count: 2,
+                coupled_count: 1,
+                mapping: vec![0, 2, 1],
+            }),
             ..head
         };
         assert_eq!(OpusHead::parse(&surround.to_bytes(), 0).unwrap(), surround);
@@ -232,7 +267,10 @@ mod tests {
 
     #[test]
     fn tags_round_trip_and_hostile_count() {
-        let tags = OpusTags { vendor: "oxirtc".into(), comments: vec!["TITLE=call".into()] };
+        let tags = OpusTags {
+            vendor: "oxirtc".into(),
+            comments: vec!["TITLE=call".into()],
+        };
         assert_eq!(OpusTags::parse(&tags.to_bytes(), 0).unwrap(), tags);
         let mut hostile = b"OpusTags".to_vec();
         hostile.extend_from_slice(&0u32.to_le_bytes());

@@ -63,7 +63,7 @@ impl<R: Read> OggOpusReader<R> {
     pub fn new(src: R) -> Result<Self> {
         let mut src = OffsetReader::new(src, FORMAT);
         let first = loop {
-            let page = read_page(&mut src)?.ok_or_else(|| MediaError::Truncated {
+            let page = read_page(&mut src)?.ok_or(MediaError::Truncated {
                 format: FORMAT,
                 what: "the first page (no Opus stream found before the end)",
                 offset: 0,
@@ -203,11 +203,19 @@ impl<R: Read> OggOpusReader<R> {
             });
         }
         self.page_offset = page.offset;
-        self.packets.push_page(page.parsed).map_err(|e| ogg_error(e, page.offset))
+        self.packets
+            .push_page(page.parsed)
+            .map_err(|e| ogg_error(e, page.offset))
     }
 
     fn missing(&self, what: &'static str) -> MediaError {
-        MediaError::Truncated { format: FORMAT, what, offset: self.src.offset(), needed: 1, found: 0 }
+        MediaError::Truncated {
+            format: FORMAT,
+            what,
+            offset: self.src.offset(),
+            needed: 1,
+            found: 0,
+        }
     }
 }
 
@@ -245,8 +253,12 @@ fn read_page<R: Read>(src: &mut OffsetReader<R>) -> Result<Option<Page>> {
     let mut lacing = vec![0u8; segments];
     src.read_exact(&mut lacing, "an Ogg page's segment table")?;
     let has_packet_end = lacing.iter().any(|&l| l < 255);
-    let trailing_continued =
-        lacing.iter().rev().take_while(|&&l| l == 255).map(|&l| u64::from(l)).sum::<u64>();
+    let trailing_continued = lacing
+        .iter()
+        .rev()
+        .take_while(|&&l| l == 255)
+        .map(|&l| u64::from(l))
+        .sum::<u64>();
     let ends_continued = lacing.last().is_some_and(|&l| l == 255);
     let body_size = parser.parse_segments(lacing);
     let body = src.read_vec(body_size as u64, "an Ogg page body")?;
@@ -264,7 +276,11 @@ fn read_page<R: Read>(src: &mut OffsetReader<R>) -> Result<Option<Page>> {
 
 fn ogg_error(e: OggReadError, offset: u64) -> MediaError {
     match e {
-        OggReadError::HashMismatch(stored, computed) => MediaError::BadCrc { offset, stored, computed },
+        OggReadError::HashMismatch(stored, computed) => MediaError::BadCrc {
+            offset,
+            stored,
+            computed,
+        },
         OggReadError::InvalidStreamStructVer(v) => MediaError::Unsupported {
             format: FORMAT,
             what: "Ogg stream structure version",

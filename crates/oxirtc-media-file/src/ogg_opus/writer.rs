@@ -46,14 +46,24 @@ impl<W: Write> OggOpusWriter<W> {
     /// `serial` is the Ogg stream serial number (any value; random ones help when files are
     /// chained).
     pub fn new(sink: W, head: &OpusHead, tags: &OpusTags, serial: u32) -> Result<Self> {
-        let mut pages = PacketWriter::new(Counting { inner: sink, written: 0 });
+        let mut pages = PacketWriter::new(Counting {
+            inner: sink,
+            written: 0,
+        });
         let bytes = head.to_bytes();
-        pages.write_packet(bytes, serial, PacketWriteEndInfo::EndPage, 0).map_err(|e| io_error(e, 0))?;
+        pages
+            .write_packet(bytes, serial, PacketWriteEndInfo::EndPage, 0)
+            .map_err(|e| io_error(e, 0))?;
         Ok(OggOpusWriter {
             pages,
             serial,
             granule: 0,
-            pending: Some(Pending { data: tags.to_bytes(), granule: 0, samples: 0, end_page: true }),
+            pending: Some(Pending {
+                data: tags.to_bytes(),
+                granule: 0,
+                samples: 0,
+                end_page: true,
+            }),
             page_samples: 0,
             trimmed: false,
         })
@@ -64,29 +74,42 @@ impl<W: Write> OggOpusWriter<W> {
     /// and must be the last packet.
     pub fn write_packet(&mut self, packet: &[u8], duration: Option<u32>) -> Result<()> {
         let toc = opus_packet_duration(packet).ok_or_else(|| {
-            MediaError::invalid(FORMAT, "the packet's TOC byte gives no valid duration (RFC 6716 §3.1): not an Opus packet".into())
+            MediaError::invalid(
+                FORMAT,
+                "the packet's TOC byte gives no valid duration (RFC 6716 §3.1): not an Opus packet".into(),
+            )
         })?;
         let samples = duration.unwrap_or(toc);
         if samples > toc {
             return Err(MediaError::invalid(
                 FORMAT,
-                format!("a duration of {samples} samples is longer than the packet's {toc}; give at most {toc}"),
+                format!(
+                    "a duration of {samples} samples is longer than the packet's {toc}; give at most {toc}"
+                ),
             ));
         }
         if self.trimmed {
             return Err(MediaError::invalid(
                 FORMAT,
-                "a packet after a trimmed (shortened) one: only the last packet of a stream may be trimmed".into(),
+                "a packet after a trimmed (shortened) one: only the last packet of a stream may be trimmed"
+                    .into(),
             ));
         }
         if packet.len() > MAX_FRAME_SIZE {
-            return Err(MediaError::invalid(FORMAT, format!("a packet of {} bytes is over the limit", packet.len())));
+            return Err(MediaError::invalid(
+                FORMAT,
+                format!("a packet of {} bytes is over the limit", packet.len()),
+            ));
         }
         self.trimmed = samples < toc;
         self.flush_pending(false)?;
         self.granule += u64::from(samples);
-        self.pending =
-            Some(Pending { data: packet.to_vec(), granule: self.granule, samples: u64::from(samples), end_page: false });
+        self.pending = Some(Pending {
+            data: packet.to_vec(),
+            granule: self.granule,
+            samples: u64::from(samples),
+            end_page: false,
+        });
         Ok(())
     }
 
@@ -95,8 +118,13 @@ impl<W: Write> OggOpusWriter<W> {
     pub fn write_frame(&mut self, frame: &Frame) -> Result<()> {
         let duration = match frame.duration {
             Some(d) => {
-                let d = frame.timebase.rescale(i64::try_from(d).unwrap_or(i64::MAX), Timebase::OPUS);
-                Some(u32::try_from(d).map_err(|_| MediaError::invalid(FORMAT, format!("a duration of {d} samples")))?)
+                let d = frame
+                    .timebase
+                    .rescale(i64::try_from(d).unwrap_or(i64::MAX), Timebase::OPUS);
+                Some(
+                    u32::try_from(d)
+                        .map_err(|_| MediaError::invalid(FORMAT, format!("a duration of {d} samples")))?,
+                )
             }
             None => None,
         };
@@ -133,7 +161,9 @@ impl<W: Write> OggOpusWriter<W> {
             self.page_samples = 0;
         }
         let offset = self.pages.inner().written;
-        self.pages.write_packet(p.data, self.serial, end, p.granule).map_err(|e| io_error(e, offset))
+        self.pages
+            .write_packet(p.data, self.serial, end, p.granule)
+            .map_err(|e| io_error(e, offset))
     }
 }
 
@@ -156,7 +186,12 @@ impl<W: Write> Write for Counting<W> {
 }
 
 fn io_error(source: io::Error, offset: u64) -> MediaError {
-    MediaError::Io { format: FORMAT, action: "writing a page", offset, source }
+    MediaError::Io {
+        format: FORMAT,
+        action: "writing a page",
+        offset,
+        source,
+    }
 }
 
 #[cfg(test)]
@@ -172,7 +207,10 @@ mod tests {
             w.write_packet(&[0xfc, 0xff], None).unwrap(); // CELT 20 ms
         }
         w.write_packet(&[0xfc, 0xfe], Some(100)).unwrap();
-        assert!(w.write_packet(&[0xfc], None).is_err(), "nothing may follow a trimmed packet");
+        assert!(
+            w.write_packet(&[0xfc], None).is_err(),
+            "nothing may follow a trimmed packet"
+        );
         let bytes = w.finish().unwrap();
 
         let mut r = OggOpusReader::new(&bytes[..]).unwrap();

@@ -6,14 +6,21 @@ use std::process::Command;
 
 /// A fixture's bytes (crates/oxirtc-media-file/fixtures/NAME).
 pub fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
 /// Whether `ffmpeg` and `ffprobe` run. Without them the test is skipped (with a line saying so),
 /// unless OXIRTC_REQUIRE_FFMPEG=1 (CI sets it), which makes their absence a failure.
 pub fn ffmpeg_available(test: &str) -> bool {
-    let runs = |tool: &str| Command::new(tool).arg("-version").output().is_ok_and(|o| o.status.success());
+    let runs = |tool: &str| {
+        Command::new(tool)
+            .arg("-version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
     if runs("ffmpeg") && runs("ffprobe") {
         return true;
     }
@@ -45,7 +52,10 @@ impl Drop for TempFile {
 
 /// Runs a command and returns (success, stdout, stderr).
 pub fn run(program: &str, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("running {program}: {e}"));
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {program}: {e}"));
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
