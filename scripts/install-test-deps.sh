@@ -6,6 +6,7 @@
 #          openssl (if missing): `openssl s_server -dtls1_2`, an RSA-certificate DTLS server
 #          nftables, iptables (if `nft` / `iptables` are missing): netlab/ (NAT types, loss, duplication,
 #          cuts; iptables only for the NFQUEUE rule of the delay emulator), and `tc` from iproute2
+#          ffmpeg (if `ffmpeg` or `ffprobe` is missing): oxirtc-media-file's tests decode the recordings it writes
 #          golang-go, golang-github-pion-webrtc.v3-dev: Pion 3.1.56 for the peer interop cells, built offline
 #          (GOPATH mode against Debian's /usr/share/gocode) into interop/.build/pion-peer
 #   npm:   `npm ci` in interop/ (playwright-core, werift, node-datachannel, pinned) if node_modules is missing
@@ -25,6 +26,8 @@ done
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v nft >/dev/null 2>&1 || missing+=(nftables)
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+# oxirtc-media-file's tests/ffmpeg.rs (run with OXIRTC_REQUIRE_FFMPEG=1 below, in scripts/test.sh).
+{ command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1; } || missing+=(ffmpeg)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # s_server: the RSA DTLS peer of oxirtc-dtls's interop test
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -31,7 +31,7 @@ step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 step "cargo test"
-OXIRTC_REQUIRE_INTEROP=1 cargo test --workspace --locked
+OXIRTC_REQUIRE_INTEROP=1 OXIRTC_REQUIRE_FFMPEG=1 cargo test --workspace --locked
 
 # Packages every publishable crate as crates.io would receive it (license files, README, versioned
 # path dependencies) and builds each package on its own against the packages of the others; uploads
