@@ -146,7 +146,8 @@
     },
     /** Per kind: packets and bytes the browser sent (outbound-rtp), and its transceivers' directions. */
     async mediaStats(pcKey) {
-      const p = pcOf(pcKey), pc = p.pc, out = { outbound: {}, inbound: {}, directions: {}, remoteTracks: p.remoteTracks || [] };
+      const p = pcOf(pcKey), pc = p.pc;
+      const out = { outbound: {}, inbound: {}, remoteInbound: {}, remoteOutbound: {}, directions: {}, remoteTracks: p.remoteTracks || [] };
       const stats = await pc.getStats();
       const codecOf = (s) => (s.codecId && stats.get(s.codecId) ? stats.get(s.codecId).mimeType : null);
       stats.forEach((s) => {
@@ -154,6 +155,14 @@
           out.outbound[s.kind] = { packetsSent: s.packetsSent, bytesSent: s.bytesSent, pliCount: s.pliCount,
             keyFramesEncoded: s.keyFramesEncoded, framesEncoded: s.framesEncoded, codec: codecOf(s),
             nackCount: s.nackCount };
+        }
+        // What the peer's RTCP told the browser: receiver reports (RTT, loss) and sender reports.
+        if (s.type === 'remote-inbound-rtp') {
+          out.remoteInbound[s.kind] = { roundTripTime: s.roundTripTime, packetsLost: s.packetsLost,
+            roundTripTimeMeasurements: s.roundTripTimeMeasurements };
+        }
+        if (s.type === 'remote-outbound-rtp') {
+          out.remoteOutbound[s.kind] = { packetsSent: s.packetsSent, reportsSent: s.reportsSent };
         }
         if (s.type === 'inbound-rtp') {
           out.inbound[s.kind] = { packetsReceived: s.packetsReceived, packetsLost: s.packetsLost, codec: codecOf(s),

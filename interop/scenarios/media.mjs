@@ -49,6 +49,11 @@ function mediaEcho(videoCodec, peerOffers = false) {
     ctx.info.window = { framesEncoded: enc, framesDecoded: dec };
     ctx.check('videoDecoded90Percent', enc > 0 && dec >= 0.9 * enc, { enc, dec });
     ctx.check('keyframeDecoded', (m.inbound.video?.keyFramesDecoded ?? 0) >= 1, m.inbound.video);
+    // Our RTCP as Chromium read it: receiver reports on what it sends (RTT measured from their
+    // LSR/DLSR, RFC 3550 §6.4.1) and sender reports on what we send.
+    ctx.check('browserReadOurReceiverReports', ['audio', 'video'].every((k) => (m.remoteInbound[k]?.roundTripTimeMeasurements ?? 0) > 0),
+      m.remoteInbound);
+    ctx.check('browserReadOurSenderReports', (m.remoteOutbound.video?.reportsSent ?? 0) > 0, m.remoteOutbound);
     if (videoCodec) {
       const want = `video/${videoCodec}`.toLowerCase();
       ctx.check('videoCodecAsked', (m.inbound.video?.codec ?? '').toLowerCase() === want

@@ -40,7 +40,7 @@ struct Stream {
     payload_type: u8,
     codec: Codec,
     rid: Option<String>,
-    builder: SampleBuilder<Box<dyn Depacketizer + Send>>,
+    builder: SampleBuilder<Box<dyn Depacketizer + Send + Sync>>,
     packets: u64,
 }
 

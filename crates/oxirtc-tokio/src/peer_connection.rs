@@ -36,6 +36,8 @@ pub struct Stats {
     pub srtp_profile: Option<SrtpProfile>,
     /// Per open channel: id, label, counters.
     pub channels: Vec<(ChannelId, String, ChannelStats)>,
+    /// Audio and video streams (W3C inbound-rtp, outbound-rtp, remote-inbound-rtp).
+    pub media: oxirtc::media::MediaStats,
 }
 
 impl Stats {
@@ -55,6 +57,7 @@ impl Stats {
             cipher_suite: rtc.cipher_suite(),
             srtp_profile: rtc.srtp_profile(),
             channels,
+            media: rtc.media_stats(),
         }
     }
 }
@@ -126,6 +129,8 @@ impl PeerConnection {
         let mut rtc = Rtc::new(rtc_config)?;
         let mut sockets = Vec::new();
         let now = Instant::now();
+        // RTCP sender reports carry wall-clock time (RFC 3550 §4): receivers sync audio to video by it.
+        rtc.set_wallclock(now, std::time::SystemTime::now());
         for ip in config.bind_addresses() {
             let socket = match UdpSocket::bind(SocketAddr::new(ip, 0)).await {
                 Ok(s) => s,

@@ -7,16 +7,13 @@ use std::time::Instant;
 
 use oxirtc_rtp::packet::{RtpPacket, Ssrc};
 use oxirtc_rtp::rtcp::compound::Compound;
-use oxirtc_rtp::rtcp::{Pli, RtcpPacket};
+use oxirtc_rtp::rtcp::Pli;
 use oxirtc_sdp::Direction;
 use oxirtc_srtp::{DtlsRole, ProtectionProfile, ReceiveContext, SendContext, SrtpConfig};
 
 use super::Rtc;
 use crate::jsep::local::LocalSection;
-use crate::media::{
-    KeyframeRequestKind, ReceivedRtp, TrackKind, MID, REPAIRED_RTP_STREAM_ID, RTP_STREAM_ID,
-    TRANSPORT_WIDE_CC,
-};
+use crate::media::{ReceivedRtp, TrackKind, MID, REPAIRED_RTP_STREAM_ID, RTP_STREAM_ID, TRANSPORT_WIDE_CC};
 use crate::{RtcError, RtcEvent};
 
 /// The RFC 5764 §4.2 exporter label for SRTP keys.
@@ -45,6 +42,12 @@ pub(crate) struct MediaSession {
     pub(crate) next_transport_seq: u16,
     /// Arrivals of the peer's packets, for the transport-wide feedback we send.
     pub(crate) twcc: super::feedback::TwccRecorder,
+    /// The streams the peer sends us, most recently heard first.
+    pub(crate) receivers: Vec<super::rtcp::ReceiveStream>,
+    /// When our next RTCP report is due (made with the first report's turn).
+    pub(crate) reports: Option<oxirtc_rtp::stream::ReportSchedule>,
+    /// The last round-trip time measured from report blocks (RFC 3550 §6.4.1).
+    pub(crate) rtt: Option<std::time::Duration>,
 }
 
 /// An SSRC with its section, and whether its last packet was a retransmission (RTX, RFC 4588):
@@ -187,6 +190,7 @@ impl Rtc {
             destination,
             contents: packet,
         });
+        self.count_pli(mid);
         Ok(())
     }
 
@@ -203,6 +207,9 @@ impl Rtc {
             epoch: None,
             next_transport_seq: 0,
             twcc: super::feedback::TwccRecorder::default(),
+            receivers: Vec::new(),
+            reports: None,
+            rtt: None,
         };
         for (mid, ssrcs) in self.announced_ssrcs() {
             for ssrc in ssrcs {
@@ -226,7 +233,7 @@ impl Rtc {
             match session.rx.unprotect_rtcp(&mut packet) {
                 Ok(len) => {
                     self.stats.rtcp_received += 1;
-                    self.handle_rtcp(&packet[..len]);
+                    self.handle_rtcp(now, &packet[..len]);
                 }
                 Err(e) => {
                     self.stats.srtp_dropped += 1;
@@ -258,6 +265,7 @@ impl Rtc {
             return;
         };
         self.stats.rtp_received += 1;
+        let rtx = is_rtx_payload_type(&self.sections, rtp.payload_type());
         if let Some(seq) = self.transport_seq(&rtp) {
             if let Some(session) = self.media.as_deref_mut() {
                 session.twcc.on_packet(now, seq, rtp.ssrc().0);
@@ -266,53 +274,45 @@ impl Rtc {
                 }
             }
         }
+        // RFC 4588 §4: a retransmission is handed on as the packet it repairs.
+        let (ssrc, payload_type, sequence_number, payload) = if rtx {
+            match self.unwrap_rtx(&mid, rid.as_deref(), rtp) {
+                Some(original) => original,
+                None => {
+                    // Padding-only probes, or repair of a stream not heard yet.
+                    self.stats.rtx_unusable += 1;
+                    return;
+                }
+            }
+        } else {
+            (
+                rtp.ssrc().0,
+                rtp.payload_type(),
+                rtp.sequence_number(),
+                rtp.payload().to_vec(),
+            )
+        };
+        let arrived = super::rtcp::Arrived {
+            mid: &mid,
+            rid: rid.as_deref(),
+            ssrc,
+            seq: sequence_number,
+            timestamp: rtp.timestamp(),
+            payload_len: payload.len(),
+            payload_type,
+            retransmitted: rtx,
+        };
+        self.count_arrival(now, &arrived);
         self.events.push_back(RtcEvent::Rtp(ReceivedRtp {
             mid,
             rid,
-            ssrc: rtp.ssrc().0,
-            payload_type: rtp.payload_type(),
-            sequence_number: rtp.sequence_number(),
+            ssrc,
+            payload_type,
+            sequence_number,
             timestamp: rtp.timestamp(),
             marker: rtp.marker(),
-            payload: rtp.payload().to_vec(),
+            payload,
         }));
-    }
-
-    /// An authenticated RTCP compound (RFC 3550 §6.1) or reduced-size packet (RFC 5506): keyframe
-    /// requests for the streams we send become [`RtcEvent::KeyframeRequest`]. A packet that does not
-    /// parse ends the compound's reading (its length cannot be trusted) and is counted.
-    fn handle_rtcp(&mut self, datagram: &[u8]) {
-        let Some(session) = self.media.as_deref() else {
-            return;
-        };
-        let mid_of = |ssrc: Ssrc| {
-            session
-                .senders
-                .iter()
-                .find(|s| s.ssrc == ssrc.0)
-                .map(|s| s.params.mid.clone())
-        };
-        let mut requests = Vec::new();
-        for packet in RtcpPacket::compound(datagram) {
-            match packet {
-                Ok(RtcpPacket::Pli(pli)) => {
-                    requests.extend(mid_of(pli.media_ssrc).map(|m| (m, KeyframeRequestKind::Pli)));
-                }
-                Ok(RtcpPacket::Fir(fir)) => {
-                    for entry in fir.entries() {
-                        requests.extend(mid_of(entry.ssrc).map(|m| (m, KeyframeRequestKind::Fir)));
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    self.stats.rtcp_malformed += 1;
-                    tracing::trace!(error = %e, "rtc: malformed RTCP dropped");
-                }
-            }
-        }
-        for (mid, kind) in requests {
-            self.events.push_back(RtcEvent::KeyframeRequest { mid, kind });
-        }
     }
 
     /// RFC 8843 §9.2: the section of a packet is the one its MID header extension names, else the
