@@ -350,3 +350,71 @@ fn reports_measure_loss_jitter_and_the_round_trip() {
     );
     assert!(sim.endpoint(0).rtc.stats().rtcp_received >= 2 && sim.endpoint(1).rtc.stats().rtcp_received >= 2);
 }
+
+#[test]
+fn renegotiation_adds_and_removes_tracks() {
+    let mut sim = pair(17, lan());
+    let video = sim.endpoint_mut(0).rtc.add_track(TrackKind::Video, None).unwrap();
+    negotiate(&mut sim, 0);
+    until_media_flows(&mut sim, 0, video);
+
+    // A second track: the peer learns of it from a new offer.
+    let audio = sim.endpoint_mut(0).rtc.add_track(TrackKind::Audio, Some("s")).unwrap();
+    let now = sim.now();
+    sim.endpoint_mut(0).drain(now);
+    let needed = sim
+        .endpoint(0)
+        .events
+        .iter()
+        .filter(|(_, e)| *e == RtcEvent::NegotiationNeeded)
+        .count();
+    assert_eq!(needed, 2, "one per change made while stable");
+    assert!(sim.endpoint(0).rtc.send_codec(audio).is_none(), "not negotiated yet");
+    negotiate(&mut sim, 0);
+    sim.run_for(Duration::from_millis(20));
+    let opus = sim.endpoint(0).rtc.send_codec(audio).expect("negotiated now");
+    let audio_mid = sim.endpoint(0).rtc.mid(audio).unwrap().to_owned();
+    let video_mid = sim.endpoint(0).rtc.mid(video).unwrap().to_owned();
+    assert_ne!(audio_mid, video_mid);
+    let now = sim.now();
+    let a = &mut sim.endpoint_mut(0).rtc;
+    for i in 0..5u16 {
+        let rtp = OutgoingRtp {
+            payload_type: opus.payload_type,
+            sequence_number: i,
+            timestamp: 960 * u32::from(i),
+            marker: false,
+            payload: &[0xfc, 1, 2],
+        };
+        a.write_rtp(now, audio, &rtp).unwrap();
+    }
+    a.write_frame(now, video, 0, &vp8_frame(0, 300)).unwrap();
+    sim.run_for(Duration::from_millis(30));
+    let b = sim.endpoint(1);
+    assert!(b.has_event(|e| matches!(e, RtcEvent::Track { mid, kind: TrackKind::Audio } if *mid == audio_mid)));
+    assert_eq!(received(b, &audio_mid).len(), 5);
+    assert_eq!(received(b, &video_mid).len(), 1, "the first track goes on");
+
+    // Removing the video track: writes stop at once, the section turns receive-only for us.
+    sim.endpoint_mut(0).rtc.remove_track(video).unwrap();
+    let now = sim.now();
+    assert!(sim.endpoint_mut(0).rtc.write_frame(now, video, 0, &[0x10]).is_err());
+    negotiate(&mut sim, 0);
+    let info = sim.endpoint(0).rtc.transceivers();
+    let v = info.iter().find(|t| t.id == video).unwrap();
+    assert_eq!(v.current_direction, Some(Direction::Inactive), "{info:?}");
+    // The answerer may offer in turn: the roles of the first negotiation do not matter.
+    negotiate(&mut sim, 1);
+    sim.run_for(Duration::from_millis(20));
+    let now = sim.now();
+    let rtp = OutgoingRtp {
+        payload_type: opus.payload_type,
+        sequence_number: 5,
+        timestamp: 4800,
+        marker: false,
+        payload: &[0xfc, 9],
+    };
+    sim.endpoint_mut(0).rtc.write_rtp(now, audio, &rtp).unwrap();
+    sim.run_for(Duration::from_millis(30));
+    assert_eq!(received(sim.endpoint(1), &audio_mid).len(), 6, "audio survives both renegotiations");
+}

@@ -180,8 +180,8 @@ pub struct Rtc {
     pub(crate) media: Option<Box<media::MediaSession>>,
     /// Our audio and video transceivers, in the order they were made.
     pub(crate) transceivers: Vec<transceivers::Transceiver>,
-    /// Descriptions applied so far (local and remote): what was negotiated for sending is
-    /// recomputed when this changes.
+    /// Changes to what we may send (descriptions applied, tracks removed, directions changed):
+    /// what was negotiated for sending is recomputed when this changes.
     pub(crate) negotiations: u32,
     /// The number of the next transceiver.
     pub(crate) next_transceiver: u32,
