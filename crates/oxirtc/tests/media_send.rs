@@ -418,3 +418,33 @@ fn renegotiation_adds_and_removes_tracks() {
     sim.run_for(Duration::from_millis(30));
     assert_eq!(received(sim.endpoint(1), &audio_mid).len(), 6, "audio survives both renegotiations");
 }
+
+#[test]
+fn cryptex_encrypts_header_extensions_when_both_offer_it() {
+    let mut sim = pair(18, lan());
+    let video = sim.endpoint_mut(0).rtc.add_track(TrackKind::Video, None).unwrap();
+    let now = sim.now();
+    let offer = sim.endpoint_mut(0).rtc.create_offer(now).unwrap();
+    assert!(offer.sdp.contains("a=cryptex\r\n"), "RFC 9335 §5.1: offered on media sections");
+    negotiate(&mut sim, 0);
+    until_media_flows(&mut sim, 0, video);
+    let now = sim.now();
+    sim.endpoint_mut(0)
+        .rtc
+        .write_frame(now, video, 0, &vp8_frame(0, 200))
+        .unwrap();
+    let datagram = std::iter::from_fn(|| sim.endpoint_mut(0).rtc.poll_transmit(now))
+        .find(|t| t.contents.len() > 200)
+        .expect("the frame's packet");
+    // RFC 9335 §5.1: the one-byte extension block is marked 0xC0DE instead of 0xBEDE.
+    assert_eq!(&datagram.contents[12..14], &[0xc0, 0xde]);
+    // And the media still flows (the next frame goes through the network).
+    sim.endpoint_mut(0)
+        .rtc
+        .write_frame(now, video, 3000, &vp8_frame(1, 200))
+        .unwrap();
+    sim.run_for(Duration::from_millis(30));
+    let mid = sim.endpoint(0).rtc.mid(video).unwrap().to_owned();
+    assert_eq!(received(sim.endpoint(1), &mid).len(), 1);
+    assert_eq!(sim.endpoint(1).rtc.stats().srtp_dropped, 0);
+}

@@ -56,6 +56,8 @@ pub struct RemoteMedia {
     pub simulcast_send: Vec<String>,
     /// `(media SSRC, RTX SSRC)` pairs of `a=ssrc-group:FID` (RFC 5576 §4.2, RFC 4588 §8.1).
     pub rtx_pairs: Vec<(u32, u32)>,
+    /// `a=cryptex` (RFC 9335 §5.1): it encrypts header extensions too.
+    pub cryptex: bool,
 }
 
 /// Simulcast streams read from one section: Chromium sends up to 3, more is no real sender.
@@ -99,6 +101,7 @@ impl RemoteMedia {
                 .map(|g| (g.ssrcs[0], g.ssrcs[1]))
                 .take(MAX_ANNOUNCED_SSRCS)
                 .collect(),
+            cryptex: m.has_attribute("cryptex"),
         })
     }
 }

@@ -84,7 +84,11 @@ impl Rtc {
             .export_keying_material(SRTP_EXPORTER_LABEL, None, profile.keying_material_len())
             .map_err(|e| e.to_string())
             .and_then(|material| {
-                oxirtc_srtp::from_dtls(self.crypto, profile, &material, role, &SrtpConfig::default())
+                let config = SrtpConfig {
+                    cryptex: self.cryptex_negotiated(),
+                    ..SrtpConfig::default()
+                };
+                oxirtc_srtp::from_dtls(self.crypto, profile, &material, role, &config)
                     .map_err(|e| e.to_string())
             });
         match keyed {
@@ -94,6 +98,26 @@ impl Rtc {
             }
             Err(e) => tracing::warn!(error = %e, "rtc: SRTP keying failed; media is dropped"),
         }
+    }
+
+    /// RFC 9335 §5.1: cryptex applies when both descriptions say `a=cryptex` on their media
+    /// sections (one SRTP context serves the whole BUNDLE group, so all of them).
+    fn cryptex_negotiated(&self) -> bool {
+        let local = self
+            .sections
+            .iter()
+            .filter_map(|s| match s {
+                LocalSection::Media(m) => Some(m.cryptex),
+                _ => None,
+            })
+            .all(|c| c);
+        let remote = self.remote.as_ref().is_some_and(|r| {
+            r.sections
+                .iter()
+                .filter_map(|s| s.media.as_ref())
+                .all(|m| m.cryptex)
+        });
+        local && remote
     }
 
     /// An applied answer settled which sections we receive: one [`RtcEvent::Track`] per receiving

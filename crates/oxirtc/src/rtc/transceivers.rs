@@ -225,6 +225,7 @@ impl Rtc {
                 rtcp_rsize: true,
                 sender: Some(t.sender.clone()),
                 receive_rids: Vec::new(),
+                cryptex: true,
             };
             self.sections.push(LocalSection::Media(media));
         }
@@ -305,6 +306,7 @@ impl Rtc {
             } else {
                 Vec::new()
             },
+            cryptex: offered.cryptex,
         })
     }
 
