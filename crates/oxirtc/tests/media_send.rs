@@ -359,7 +359,11 @@ fn renegotiation_adds_and_removes_tracks() {
     until_media_flows(&mut sim, 0, video);
 
     // A second track: the peer learns of it from a new offer.
-    let audio = sim.endpoint_mut(0).rtc.add_track(TrackKind::Audio, Some("s")).unwrap();
+    let audio = sim
+        .endpoint_mut(0)
+        .rtc
+        .add_track(TrackKind::Audio, Some("s"))
+        .unwrap();
     let now = sim.now();
     sim.endpoint_mut(0).drain(now);
     let needed = sim
@@ -369,7 +373,10 @@ fn renegotiation_adds_and_removes_tracks() {
         .filter(|(_, e)| *e == RtcEvent::NegotiationNeeded)
         .count();
     assert_eq!(needed, 2, "one per change made while stable");
-    assert!(sim.endpoint(0).rtc.send_codec(audio).is_none(), "not negotiated yet");
+    assert!(
+        sim.endpoint(0).rtc.send_codec(audio).is_none(),
+        "not negotiated yet"
+    );
     negotiate(&mut sim, 0);
     sim.run_for(Duration::from_millis(20));
     let opus = sim.endpoint(0).rtc.send_codec(audio).expect("negotiated now");
@@ -391,14 +398,20 @@ fn renegotiation_adds_and_removes_tracks() {
     a.write_frame(now, video, 0, &vp8_frame(0, 300)).unwrap();
     sim.run_for(Duration::from_millis(30));
     let b = sim.endpoint(1);
-    assert!(b.has_event(|e| matches!(e, RtcEvent::Track { mid, kind: TrackKind::Audio } if *mid == audio_mid)));
+    assert!(
+        b.has_event(|e| matches!(e, RtcEvent::Track { mid, kind: TrackKind::Audio } if *mid == audio_mid))
+    );
     assert_eq!(received(b, &audio_mid).len(), 5);
     assert_eq!(received(b, &video_mid).len(), 1, "the first track goes on");
 
     // Removing the video track: writes stop at once, the section turns receive-only for us.
     sim.endpoint_mut(0).rtc.remove_track(video).unwrap();
     let now = sim.now();
-    assert!(sim.endpoint_mut(0).rtc.write_frame(now, video, 0, &[0x10]).is_err());
+    assert!(sim
+        .endpoint_mut(0)
+        .rtc
+        .write_frame(now, video, 0, &[0x10])
+        .is_err());
     negotiate(&mut sim, 0);
     let info = sim.endpoint(0).rtc.transceivers();
     let v = info.iter().find(|t| t.id == video).unwrap();
@@ -416,7 +429,11 @@ fn renegotiation_adds_and_removes_tracks() {
     };
     sim.endpoint_mut(0).rtc.write_rtp(now, audio, &rtp).unwrap();
     sim.run_for(Duration::from_millis(30));
-    assert_eq!(received(sim.endpoint(1), &audio_mid).len(), 6, "audio survives both renegotiations");
+    assert_eq!(
+        received(sim.endpoint(1), &audio_mid).len(),
+        6,
+        "audio survives both renegotiations"
+    );
 }
 
 #[test]
@@ -425,7 +442,10 @@ fn cryptex_encrypts_header_extensions_when_both_offer_it() {
     let video = sim.endpoint_mut(0).rtc.add_track(TrackKind::Video, None).unwrap();
     let now = sim.now();
     let offer = sim.endpoint_mut(0).rtc.create_offer(now).unwrap();
-    assert!(offer.sdp.contains("a=cryptex\r\n"), "RFC 9335 §5.1: offered on media sections");
+    assert!(
+        offer.sdp.contains("a=cryptex\r\n"),
+        "RFC 9335 §5.1: offered on media sections"
+    );
     negotiate(&mut sim, 0);
     until_media_flows(&mut sim, 0, video);
     let now = sim.now();
