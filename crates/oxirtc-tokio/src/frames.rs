@@ -42,6 +42,11 @@ struct Stream {
     rid: Option<String>,
     builder: SampleBuilder<Box<dyn Depacketizer + Send + Sync>>,
     packets: u64,
+    /// Video only: frames are held back until a keyframe, at the start and after a lost frame
+    /// (a decoder cannot use a frame whose reference it never got).
+    waiting_for_keyframe: bool,
+    /// `frames_incomplete` of the builder when last looked at: a rise is a lost frame.
+    incomplete_seen: u64,
 }
 
 /// A stream that has sent this many packets without a keyframe coming out joined mid-stream (or
@@ -57,6 +62,8 @@ pub(crate) struct FrameAssembler {
     pub(crate) skipped: u64,
     /// Frames dropped because the reader did not take them.
     pub(crate) dropped_frames: u64,
+    /// Video frames dropped while waiting for a keyframe (their references are missing).
+    pub(crate) undecodable: u64,
 }
 
 impl FrameAssembler {
@@ -67,6 +74,7 @@ impl FrameAssembler {
             ready: VecDeque::new(),
             skipped: 0,
             dropped_frames: 0,
+            undecodable: 0,
         }
     }
 
@@ -98,8 +106,10 @@ impl FrameAssembler {
                     payload_type: rtp.payload_type,
                     codec: codec.codec.clone(),
                     rid: rtp.rid.clone(),
+                    waiting_for_keyframe: depacketizer.needs_keyframe_after_loss(),
                     builder: SampleBuilder::new(depacketizer, SampleBuilderConfig::default()),
                     packets: 0,
+                    incomplete_seen: 0,
                 }
             }
         };
@@ -111,7 +121,26 @@ impl FrameAssembler {
         let _ = stream
             .builder
             .handle_packet(rtp.sequence_number, rtp.timestamp, rtp.marker, &rtp.payload);
-        while let Some(f) = stream.builder.poll_frame() {
+        let depends_on_references = stream.builder.depacketizer().needs_keyframe_after_loss();
+        loop {
+            let Some(f) = stream.builder.poll_frame() else {
+                break;
+            };
+            let (timestamp, keyframe, data) = (f.timestamp, f.keyframe, f.data.to_vec());
+            if depends_on_references {
+                // A frame given up since the last look: what follows lacks a reference.
+                let incomplete = stream.builder.stats().frames_incomplete;
+                if incomplete > stream.incomplete_seen {
+                    stream.incomplete_seen = incomplete;
+                    stream.waiting_for_keyframe = true;
+                }
+                if keyframe {
+                    stream.waiting_for_keyframe = false;
+                } else if stream.waiting_for_keyframe {
+                    self.undecodable += 1;
+                    continue;
+                }
+            }
             if self.ready.len() >= MAX_READY_FRAMES {
                 self.ready.pop_front();
                 self.dropped_frames += 1;
@@ -121,9 +150,9 @@ impl FrameAssembler {
                 payload_type: stream.payload_type,
                 ssrc: stream.ssrc,
                 rid: stream.rid.clone(),
-                rtp_timestamp: f.timestamp,
-                keyframe: f.keyframe,
-                data: f.data.to_vec(),
+                rtp_timestamp: timestamp,
+                keyframe,
+                data,
             });
         }
         let stats = stream.builder.stats();
@@ -190,5 +219,25 @@ mod tests {
             .map(|f| (f.ssrc, f.keyframe, f.data.len()))
             .collect();
         assert_eq!(got, [(7, true, 2500), (9, true, 2500)]);
+    }
+
+    #[test]
+    fn video_starts_at_a_keyframe() {
+        let mut a = FrameAssembler::new(default_video_codecs());
+        let mut payloads = Payloads::new();
+        let mut packetizer = Vp8Packetizer::new(Some(1));
+        // Two delta frames (first byte's bit 0 set), then a keyframe, then a delta frame.
+        for (i, first) in [0x11u8, 0x11, 0x10, 0x11].into_iter().enumerate() {
+            packetizer.packetize(&[first; 100], 1000, &mut payloads).unwrap();
+            let p = packet(i as u16, 3000 * i as u32, true, payloads.get(0).unwrap(), 5, 96);
+            a.push(&p);
+        }
+        let got: Vec<bool> = std::iter::from_fn(|| a.pop()).map(|f| f.keyframe).collect();
+        assert_eq!(
+            got,
+            [true, false],
+            "the deltas before the keyframe are useless to a decoder"
+        );
+        assert_eq!(a.undecodable, 2);
     }
 }

@@ -313,6 +313,22 @@ impl PeerConnection {
         self.call(Command::Transceivers).await
     }
 
+    /// The codecs negotiated to receive on the section `mid` (a [`crate::RemoteTrack`]'s), with our
+    /// payload types: what its packets' payload types mean.
+    pub async fn receive_codecs(&self, mid: &str) -> Result<Vec<oxirtc::media::CodecParameters>, Error> {
+        let mid = mid.to_owned();
+        self.call(|r| Command::ReceiveCodecs(mid, r)).await
+    }
+
+    /// Every codec a transceiver may send with, the peer's preferred first (see
+    /// [`oxirtc::Rtc::send_codecs`]).
+    pub async fn send_codecs(
+        &self,
+        id: oxirtc::media::TransceiverId,
+    ) -> Result<Vec<oxirtc::media::CodecParameters>, Error> {
+        self.call(|r| Command::SendCodecs(id, r)).await
+    }
+
     /// The next event, or `None` once the connection's task has ended. Any clone may read; each
     /// event goes to one reader. Cancel-safe.
     ///

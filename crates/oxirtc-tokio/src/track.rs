@@ -79,7 +79,7 @@ impl RemoteTrack {
     /// The next assembled frame (reordered, complete, with its keyframe flag; see
     /// [`ReceivedFrame`]); `None` once the connection has ended. For video, a lost frame that later
     /// ones depend on makes it ask the sender for a keyframe (a PLI, at most every 500 ms), and
-    /// frames are held back until one arrives. Read a track either with this or with
+    /// video frames are dropped until one arrives (at the start too: playback starts at a keyframe). Read a track either with this or with
     /// [`RemoteTrack::recv`], not both.
     pub async fn recv_frame(&mut self) -> Option<ReceivedFrame> {
         loop {
@@ -100,9 +100,14 @@ impl RemoteTrack {
     }
 
     /// Packets `recv_frame` could not use (retransmission and FEC formats, payload types of no
-    /// codec oxirtc depacketizes), and frames dropped because they were not read in time.
-    pub fn frames_skipped(&self) -> (u64, u64) {
-        (self.frames.skipped, self.frames.dropped_frames)
+    /// codec oxirtc depacketizes), frames dropped because they were not read in time, and video
+    /// frames dropped while waiting for a keyframe.
+    pub fn frames_skipped(&self) -> (u64, u64, u64) {
+        (
+            self.frames.skipped,
+            self.frames.dropped_frames,
+            self.frames.undecodable,
+        )
     }
 
     /// Asks the peer's encoder for a keyframe (a PLI, RFC 4585 §6.3.1): when a decoder starts on

@@ -73,6 +73,13 @@ impl Rtc {
         self.send_params(id).ok()?.codecs.into_iter().next()
     }
 
+    /// Every codec we may send with on a transceiver, the peer's most preferred first, with the
+    /// peer's payload types (empty before the negotiation allows sending): what a forwarder maps
+    /// an incoming stream's payload type to.
+    pub fn send_codecs(&self, id: TransceiverId) -> Vec<CodecParameters> {
+        self.send_params(id).map(|p| p.codecs).unwrap_or_default()
+    }
+
     /// Sends one RTP packet on a transceiver (see [`OutgoingRtp`]). Errors when the transceiver
     /// may not send (not negotiated to, or its track removed), when DTLS-SRTP is not up yet, or
     /// when the payload type was not negotiated on its section.
