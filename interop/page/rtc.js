@@ -133,6 +133,33 @@
       });
       return ['video'];
     },
+    /**
+     * WHIP (RFC 9725): publishes the fake camera and microphone to `url` (send-only), non-trickle.
+     * Returns the HTTP status and the session's Location.
+     */
+    async whipPublish(pcKey, url) {
+      const p = pcOf(pcKey);
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+      for (const t of stream.getTracks()) p.pc.addTransceiver(t, { direction: 'sendonly', streams: [stream] });
+      return rtc.whipExchange(pcKey, url);
+    },
+    /** WHEP: receive-only audio and video from `url`; received tracks play (see newPc). */
+    async whepSubscribe(pcKey, url) {
+      const p = pcOf(pcKey);
+      p.pc.addTransceiver('audio', { direction: 'recvonly' });
+      p.pc.addTransceiver('video', { direction: 'recvonly' });
+      return rtc.whipExchange(pcKey, url);
+    },
+    async whipExchange(pcKey, url) {
+      const pc = pcOf(pcKey).pc;
+      await pc.setLocalDescription(await pc.createOffer());
+      await until(() => pc.iceGatheringState === 'complete', 5000);
+      const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
+      const answer = await r.text();
+      if (r.status !== 201) return { status: r.status, error: answer };
+      await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+      return { status: r.status, location: r.headers.get('Location'), link: r.headers.get('Link') };
+    },
     /** outbound-rtp of every simulcast stream: rid, packets, size. */
     async simulcastStats(pcKey) {
       const out = [];

@@ -3,7 +3,7 @@ import { answerBasic, bulk, maxPacketLifetime, maxRetransmits0, negotiated, offe
 import { closeReopen, iceRestart, manyChannels, peerOpens, setupTime } from './lifecycle.mjs';
 import {
   answerMedia, answerMediaAv1, answerMediaH264, answerMediaVp9, offerMedia, offerMediaAv1, offerMediaH264, offerMediaVp9,
-  simulcastReceive,
+  simulcastReceive, whipWhep,
 } from './media.mjs';
 
 export const SCENARIOS = {
@@ -29,10 +29,11 @@ export const SCENARIOS = {
   'answer-media-h264': answerMediaH264,
   'answer-media-av1': answerMediaAv1,
   'simulcast-receive': simulcastReceive,
+  'whip-whep': whipWhep,
 };
 
 /**
  * Scenarios that choose their own roles (the media ones come in offer-* and answer-* pairs):
  * `--scenario all --peer-offers` leaves them out instead of running them a second time unchanged.
  */
-export const ROLE_FIXED = new Set(Object.keys(SCENARIOS).filter((n) => /^(offer|answer)-media|^simulcast/.test(n)));
+export const ROLE_FIXED = new Set(Object.keys(SCENARIOS).filter((n) => /^(offer|answer)-media|^simulcast|^whip/.test(n)));
