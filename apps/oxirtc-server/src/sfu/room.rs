@@ -273,10 +273,19 @@ async fn pump(mut remote: RemoteTrack, track: Arc<PublishedTrack>, mut keyframes
 /// One track to one subscriber.
 async fn forward(track: Arc<PublishedTrack>, local: LocalTrack, map: Vec<(u8, u8)>) {
     let mut packets = track.packets.subscribe();
+    // Of a simulcast publisher's streams, one goes to the subscriber: the first seen. (Choosing the
+    // layer per subscriber from its bandwidth and size, and switching, is issue 20's next step:
+    // a switch needs sequence-number continuity across the two streams.)
+    let mut layer: Option<String> = None;
     loop {
         tokio::select! {
             rtp = packets.recv() => match rtp {
                 Ok(rtp) => {
+                    if let Some(rid) = &rtp.rid {
+                        if layer.get_or_insert_with(|| rid.clone()) != rid {
+                            continue;
+                        }
+                    }
                     // A payload type the subscriber has no codec for (RTX, FEC, a codec it did not
                     // accept) is not forwarded.
                     let Some(&(_, pt)) = map.iter().find(|(from, _)| *from == rtp.payload_type) else { continue };
