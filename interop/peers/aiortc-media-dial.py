@@ -19,7 +19,7 @@ index read out of every decoded picture. After the first picture came back, a wi
 seconds is measured, then sending stops and 1 s is left for the rest to arrive.
 
 Prints one JSON object; exit 0 only if every check passed:
-  videoDecoded90Percent   pictures decoded with a readable index >= 90 % of the frames sent in the window
+  videoDecoded90Percent   of the frames sent in the window, >= 90 % came back as pictures whose index reads
   videoInOrder            the indices read come back increasing (none repeated, none from the future)
   keyframeRequested       the server sent a PLI/FIR (oxirtc echo asks once video flows): aiortc made a keyframe
   videoCodecAsked         aiortc encoded and decoded with --codec
@@ -465,7 +465,7 @@ async def main():
                     "videoDecoded": v.frames if v else 0, "audioDecoded": a.frames if a else 0,
                     "videoAssembled": COUNTERS.decoder_in.get("video", 0),
                     "audioAssembled": COUNTERS.decoder_in.get("audio", 0),
-                    "videoIndexed": len([i for i in v.indices if i is not None]) if v else 0}
+                    }
 
         before = snap()
         await asyncio.sleep(args.window)
@@ -481,7 +481,10 @@ async def main():
             pass
 
         w = {k: after[k] - before[k] for k in ("videoDecoded", "audioDecoded", "videoAssembled",
-                                                 "audioAssembled", "videoIndexed")}
+                                                 "audioAssembled")}
+        # Of the frames sent in the window, those whose picture came back with its index readable.
+        w["videoIndexed"] = len({i for i in receivers["video"].indices
+                                 if i is not None and before["videoSent"] <= i < sent["videoSent"]})
         w["videoSent"] = sent["videoSent"] - before["videoSent"]
         w["audioSent"] = sent["audioSent"] - before["audioSent"]
         res["window"] = dict(seconds=args.window, **w)
@@ -500,6 +503,15 @@ async def main():
             "framesSent": audio_out.n, "framesAssembled": COUNTERS.decoder_in.get("audio", 0),
             "framesDecoded": a.frames if a else 0, "decodeErrors": COUNTERS.decode_errors.get("audio", 0),
             "rms": round(a.rms_sum / a.rms_n) if a and a.rms_n else 0,
+        }
+        mime = sorted(x for x in COUNTERS.decoder_codecs if x.startswith("video"))
+        res["summary"] = {
+            "codec": ",".join(mime), "audioCodec": ",".join(sorted(x for x in COUNTERS.decoder_codecs if x.startswith("audio"))),
+            "videoSent": video_out.n, "videoReceived": res["video"]["framesAssembled"], "videoDecoded": len(idx),
+            "audioSent": audio_out.n, "audioReceived": res["audio"]["framesAssembled"],
+            "audioDecoded": res["audio"]["framesDecoded"],
+            "windowVideoSent": w["videoSent"], "windowVideoBack": w["videoIndexed"],
+            "windowAudioSent": w["audioSent"], "windowAudioBack": w["audioDecoded"],
         }
         res["dc"] = {"sent": len(texts), "echoed": len(echoed), "mismatched": len(mismatched)}
         res["rtcp"] = await rtcp_stats(pc)

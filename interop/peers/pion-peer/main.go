@@ -12,7 +12,7 @@
 //
 // Dialer (like `oxirtc dial`, with the same flags, see dial.go): pion-peer [flags] URL (or --dial URL).
 // Media dialer (VP8 + Opus against a server that reflects them, see media.go): pion-peer --media
-// [--mode offer|answer] [--window 5s] URL.
+// [--mode offer|answer] [--window 5] URL.
 // Go's flag package takes --flag and -flag alike.
 package main
 
@@ -198,7 +198,8 @@ func main() {
 	mediaDial := flag.Bool("media", false, "dialer: VP8 + Opus to a server that reflects them (media.go) instead of the channel checks")
 	flag.StringVar(&m.ivf, "ivf", "", "media dialer: VP8 IVF to send (default: made by ffmpeg)")
 	flag.StringVar(&m.ogg, "ogg", "", "media dialer: Opus Ogg to send, one packet a page (default: made by ffmpeg)")
-	flag.DurationVar(&m.window, "window", 5*time.Second, "media dialer: how long to measure once the first frame came back")
+	window := flag.Float64("window", 5, "media dialer: seconds measured once the first frame came back")
+	flag.StringVar(&m.codec, "codec", "VP8", "media dialer: the video codec (only VP8 here)")
 	flag.BoolVar(&m.keep, "keep", false, "media dialer: keep the temporary directory (files sent and received)")
 	flag.Parse()
 	if d.url == "" && flag.NArg() == 1 && strings.HasPrefix(flag.Arg(0), "http") {
@@ -207,6 +208,7 @@ func main() {
 	d.timeout = time.Duration(*timeout) * time.Second
 	if d.url != "" && *mediaDial {
 		m.url, m.mode, m.timeout = d.url, d.mode, d.timeout
+		m.window = time.Duration(*window * float64(time.Second))
 		os.Exit(runMediaDial(m))
 	}
 	if d.url != "" {

@@ -1,4 +1,4 @@
-// Media dialer: `pion-peer --media [--mode offer|answer] [--ivf F --ogg F] [--window 5] URL` dials a
+// Media dialer: `pion-peer --media [--mode offer|answer] [--ivf F --ogg F] [--window 5] [--keep] URL` dials a
 // server that reflects audio and video back on the same sections (`oxirtc echo`), with VP8 + Opus.
 //
 // --mode offer: Pion offers a VP8 video and an Opus audio track (sendrecv) plus channel "echo".
@@ -9,7 +9,7 @@
 // What Pion sends: the frames of an IVF (VP8) and the pages of an Ogg (Opus, one 20 ms packet a page)
 // with TrackLocalStaticSample.WriteSample, in a loop, at their own pace. Without --ivf/--ogg they are
 // made by ffmpeg into a temporary directory (4 s of testsrc2 at 320x240/30 fps, keyframe every 30
-// frames; a 400 Hz tone). What comes back (TrackRemote.ReadRTP) goes through a samplebuilder (VP8) or
+// frames; a tone rising from 300 Hz). What comes back (TrackRemote.ReadRTP) goes through a samplebuilder (VP8) or
 // is taken a packet at a time (Opus); every frame is compared byte for byte with the frames sent, and
 // written to an IVF / Ogg that ffprobe decodes at the end (libvpx, libopus) to count decodable frames.
 // After the first frame came back, a window of --window seconds is measured, then sending stops and
@@ -17,7 +17,7 @@
 //
 // Prints one JSON object; exit 0 only if every check passed:
 //
-//	videoReceived90Percent  frames back byte-identical to a sent one >= 90 % of those sent in the window
+//	videoReceived90Percent  of the frames sent in the window, >= 90 % came back byte-identical
 //	videoInOrder            they come back in the order sent (file positions, looping)
 //	videoDecoded            ffprobe decodes >= 90 % of the frames that came back
 //	keyframeRequested       a PLI or FIR arrived from the server (oxirtc echo sends one once video flows)
@@ -57,9 +57,9 @@ import (
 )
 
 type mediaOpts struct {
-	url, mode, ivf, ogg string
-	window, timeout     time.Duration
-	keep                bool
+	url, mode, ivf, ogg, codec string
+	window, timeout            time.Duration
+	keep                       bool
 }
 
 // frameSource is a file's frames (or Opus packets) with their durations, sent in a loop.
@@ -156,7 +156,9 @@ func makeMedia(dir string) (ivf, ogg string, err error) {
 		{"ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "4",
 			"-c:v", "libvpx", "-b:v", "400k", "-g", "30", "-keyint_min", "30", "-auto-alt-ref", "0",
 			"-lag-in-frames", "0", "-deadline", "realtime", "-cpu-used", "8", "-f", "ivf", ivf},
-		{"ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=400:sample_rate=48000", "-t", "4",
+		// A rising tone: a steady one makes the same Opus packet every 20 ms, and packets are told apart
+		// by their bytes.
+		{"ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "aevalsrc=0.25*sin(2*PI*(300+40*t)*t):s=48000", "-t", "4",
 			"-c:a", "libopus", "-b:a", "48k", "-page_duration", "20000", "-f", "ogg", ogg},
 	}
 	for _, c := range cmds {
@@ -228,6 +230,7 @@ type receiver struct {
 	intact    int // byte-identical to a frame of src
 	backwards int // intact frames whose position is not after the previous one (modulo the loop)
 	lastPos   int
+	sentIndex []int // of each intact frame: which frame sent it was (positions unwrapped over the loops)
 	first     chan struct{}
 	firstOnce sync.Once
 	ivf       *bytes.Buffer // video frames as they came back, for ffprobe
@@ -241,11 +244,17 @@ func (r *receiver) frame(b []byte) {
 	defer r.mu.Unlock()
 	r.frames++
 	if pos, ok := r.src.index[sha256.Sum256(b)]; ok {
+		next := pos
 		if n := len(r.src.frames); r.intact > 0 {
+			last := r.sentIndex[len(r.sentIndex)-1]
 			if d := (pos - r.lastPos + n) % n; d == 0 || d > n/2 {
 				r.backwards++
+				next = last
+			} else {
+				next = last + d
 			}
 		}
+		r.sentIndex = append(r.sentIndex, next)
 		r.intact++
 		r.lastPos = pos
 	}
@@ -264,6 +273,19 @@ func (r *receiver) counts() (frames, intact int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.frames, r.intact
+}
+
+// backOf counts the frames sent as number from..to-1 that came back intact.
+func (r *receiver) backOf(from, to int) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := map[int]bool{}
+	for _, i := range r.sentIndex {
+		if i >= from && i < to {
+			seen[i] = true
+		}
+	}
+	return len(seen)
 }
 
 func (r *receiver) run(track *webrtc.TrackRemote) {
@@ -372,6 +394,9 @@ func runMediaDial(o mediaOpts) int {
 	}
 	if o.mode != "offer" && o.mode != "answer" {
 		return finish(fmt.Errorf("--mode must be offer or answer"))
+	}
+	if !strings.EqualFold(o.codec, "VP8") {
+		return finish(fmt.Errorf("--codec %s: the Pion media dialer sends VP8 only (from an IVF)", o.codec))
 	}
 	dir, err := os.MkdirTemp("", "pion-media-")
 	if err != nil {
@@ -622,9 +647,12 @@ func runMediaDial(o mediaOpts) int {
 	}
 	ev("window done")
 
+	// Of the frames sent in the window, those that came back intact (whenever they came).
 	w := map[string]interface{}{"seconds": o.window.Seconds(),
-		"videoSent": sent.vSent - before.vSent, "videoReceived": after.vFrames - before.vFrames, "videoIntact": after.vIntact - before.vIntact,
-		"audioSent": sent.aSent - before.aSent, "audioReceived": after.aFrames - before.aFrames, "audioIntact": after.aIntact - before.aIntact}
+		"videoSent": sent.vSent - before.vSent, "videoReceived": after.vFrames - before.vFrames,
+		"videoIntact": recv["video"].backOf(before.vSent, sent.vSent),
+		"audioSent":   sent.aSent - before.aSent, "audioReceived": after.aFrames - before.aFrames,
+		"audioIntact": recv["audio"].backOf(before.aSent, sent.aSent)}
 	res["window"] = w
 	v, a := recv["video"], recv["audio"]
 	vpath := filepath.Join(dir, "back.ivf")
@@ -648,6 +676,11 @@ func runMediaDial(o mediaOpts) int {
 		"packetsReceived": a.packets, "framesIntact": a.intact, "framesDecoded": aDecoded, "decodeErrors": aErrs, "codec": a.mime}
 	aPackets := a.packets
 	a.mu.Unlock()
+	res["summary"] = map[string]interface{}{"codec": v.mime, "audioCodec": a.mime,
+		"videoSent": atomic.LoadInt64(&vs.sent), "videoReceived": vFrames, "videoDecoded": vDecoded,
+		"audioSent": atomic.LoadInt64(&as.sent), "audioReceived": aPackets, "audioDecoded": aDecoded,
+		"windowVideoSent": w["videoSent"], "windowVideoBack": w["videoIntact"],
+		"windowAudioSent": w["audioSent"], "windowAudioBack": w["audioIntact"]}
 	res["sendCodecs"] = sendCodecs
 	rtcpSeen.mu.Lock()
 	res["rtcpFromServer"] = rtcpSeen.seen
