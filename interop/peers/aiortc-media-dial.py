@@ -22,6 +22,8 @@ Prints one JSON object; exit 0 only if every check passed:
   videoDecoded90Percent   of the frames sent in the window, >= 90 % came back as pictures whose index reads
   videoInOrder            the indices read come back increasing (none repeated, none from the future)
   keyframeRequested       the server sent a PLI/FIR (oxirtc echo asks once video flows): aiortc made a keyframe
+  keyframeRequestPassedOn halfway through aiortc sends a PLI for the video coming back; the server passes
+                          it on to aiortc's sender, which makes another keyframe
   videoCodecAsked         aiortc encoded and decoded with --codec
   audio90Percent          audio frames decoded >= 90 % of those sent in the window, and the tone is there
   dataChannelEcho         10 text messages on channel "echo" come back in order
@@ -442,6 +444,8 @@ async def main():
                 None, post_json, args.url, {"type": "answer", "sdp": local_sdp, "session": off.get("session")})
         res["signalingMs"] = int((time.monotonic() - t0) * 1000)
         res["localSections"], res["remoteSections"] = sections(local_sdp), sections(remote_sdp)
+        if os.environ.get("MEDIA_DIAL_SDP"):
+            res["localSdp"], res["remoteSdp"] = local_sdp, remote_sdp
 
         if not await asyncio.wait_for(connected, args.timeout):
             raise RuntimeError("the connection failed (%s)" % pc.connectionState)
@@ -468,7 +472,16 @@ async def main():
                     }
 
         before = snap()
-        await asyncio.sleep(args.window)
+        # Halfway through, a PLI of ours for the server's video: oxirtc echo passes it on to the sender
+        # of what it reflects (us), which then encodes a keyframe.
+        await asyncio.sleep(args.window / 2)
+        forced_before_pli = COUNTERS.keyframes_forced
+        video_receiver = next(t.receiver for t in pc.getTransceivers() if t.kind == "video")
+        sources = video_receiver.getSynchronizationSources()
+        if sources:
+            await video_receiver._send_rtcp_pli(sources[0].source)  # aiortc has no public call for it
+            ev("PLI sent for ssrc %d" % sources[0].source)
+        await asyncio.sleep(args.window / 2)
         video_out.pause()
         audio_out.pause()
         sent = snap()
@@ -519,7 +532,8 @@ async def main():
         c = res["checks"]
         c["videoDecoded90Percent"] = w["videoSent"] > 0 and w["videoIndexed"] >= 0.9 * w["videoSent"]
         c["videoInOrder"] = backwards == 0 and len(idx) > 0 and idx[-1] < video_out.n
-        c["keyframeRequested"] = COUNTERS.keyframes_forced >= 1
+        c["keyframeRequested"] = forced_before_pli >= 1
+        c["keyframeRequestPassedOn"] = COUNTERS.keyframes_forced > forced_before_pli
         codecs = {x.lower() for x in COUNTERS.encoder_codecs | COUNTERS.decoder_codecs if x.startswith("video")}
         c["videoCodecAsked"] = codecs == {want}
         # The tone's RMS is 8000/sqrt(2) ~ 5657; Opus keeps it within a few percent.

@@ -201,6 +201,7 @@ func main() {
 	window := flag.Float64("window", 5, "media dialer: seconds measured once the first frame came back")
 	flag.StringVar(&m.codec, "codec", "VP8", "media dialer: the video codec (only VP8 here)")
 	flag.BoolVar(&m.keep, "keep", false, "media dialer: keep the temporary directory (files sent and received)")
+	flag.BoolVar(&m.expectRepair, "expect-repair", false, "media dialer: the server's packets are being dropped; check every lost video packet is sent again on NACK")
 	flag.Parse()
 	if d.url == "" && flag.NArg() == 1 && strings.HasPrefix(flag.Arg(0), "http") {
 		d.url = flag.Arg(0) // `pion-peer [flags] -dial URL` is the usual form; a bare URL works too

@@ -21,9 +21,13 @@
 //	videoInOrder            they come back in the order sent (file positions, looping)
 //	videoDecoded            ffprobe decodes >= 90 % of the frames that came back
 //	keyframeRequested       a PLI or FIR arrived from the server (oxirtc echo sends one once video flows)
+//	keyframeRequestPassedOn halfway through Pion sends a PLI for the video coming back; the server passes
+//	                        it on to Pion's sender: another PLI arrives
 //	codecsAsked             video/VP8 and audio/opus both ways
 //	audioReceived90Percent  the same for the Opus packets, and ffprobe decodes >= 90 % of them
 //	dataChannelEcho         10 text messages on channel "echo" come back in order
+//	lossRepaired            (--expect-repair, when the cell drops the server's packets) no video sequence
+//	                        number is missing at the end: Pion's NACKs got every lost packet sent again
 package main
 
 import (
@@ -59,7 +63,7 @@ import (
 type mediaOpts struct {
 	url, mode, ivf, ogg, codec string
 	window, timeout            time.Duration
-	keep                       bool
+	keep, expectRepair         bool
 }
 
 // frameSource is a file's frames (or Opus packets) with their durations, sent in a loop.
@@ -226,6 +230,9 @@ type receiver struct {
 	kind      string
 	mime      string
 	packets   int
+	seqFirst  uint16 // first sequence number, and how far the highest one is past it (unwrapped)
+	seqSpan   int
+	seqSeen   map[uint16]bool
 	frames    int // samples built (video) or packets (audio)
 	intact    int // byte-identical to a frame of src
 	backwards int // intact frames whose position is not after the previous one (modulo the loop)
@@ -275,6 +282,14 @@ func (r *receiver) counts() (frames, intact int) {
 	return r.frames, r.intact
 }
 
+// missing: sequence numbers between the first and the highest that never came (r.mu held).
+func (r *receiver) missing() int {
+	if r.packets == 0 {
+		return 0
+	}
+	return r.seqSpan + 1 - len(r.seqSeen)
+}
+
 // backOf counts the frames sent as number from..to-1 that came back intact.
 func (r *receiver) backOf(from, to int) int {
 	r.mu.Lock()
@@ -299,6 +314,13 @@ func (r *receiver) run(track *webrtc.TrackRemote) {
 			return
 		}
 		r.mu.Lock()
+		if r.packets == 0 {
+			r.seqFirst, r.seqSeen = pkt.SequenceNumber, map[uint16]bool{}
+		}
+		r.seqSeen[pkt.SequenceNumber] = true
+		if d := int(pkt.SequenceNumber - r.seqFirst); d > r.seqSpan && d < 1<<15 {
+			r.seqSpan = d
+		}
 		r.packets++
 		if r.ogg != nil {
 			_ = r.ogg.WriteRTP(pkt)
@@ -460,6 +482,7 @@ func runMediaDial(o mediaOpts) int {
 		return finish(err)
 	}
 	var remoteTracks int32
+	var videoSSRC uint32
 	rtcpSeen := &rtcpCount{seen: map[string]int{}}
 	pc.OnTrack(func(t *webrtc.TrackRemote, rr *webrtc.RTPReceiver) {
 		go func() {
@@ -480,6 +503,9 @@ func runMediaDial(o mediaOpts) int {
 			return
 		}
 		atomic.AddInt32(&remoteTracks, 1)
+		if kind == "video" {
+			atomic.StoreUint32(&videoSSRC, uint32(t.SSRC()))
+		}
 		r.mime = t.Codec().MimeType
 		go r.run(t)
 	})
@@ -634,7 +660,18 @@ func runMediaDial(o mediaOpts) int {
 		return s
 	}
 	before := take()
-	time.Sleep(o.window)
+	// Halfway through, a PLI of ours for the server's video: oxirtc echo passes it on to the sender of
+	// what it reflects (us).
+	time.Sleep(o.window / 2)
+	pliBefore := atomic.LoadInt64(&plis) + atomic.LoadInt64(&firs)
+	if ssrc := atomic.LoadUint32(&videoSSRC); ssrc != 0 {
+		if err := pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
+			ev("PLI not sent: " + err.Error())
+		} else {
+			ev(fmt.Sprintf("PLI sent for ssrc %d", ssrc))
+		}
+	}
+	time.Sleep(o.window / 2)
 	atomic.StoreInt32(&vs.stopped, 1)
 	atomic.StoreInt32(&as.stopped, 1)
 	sent := take()
@@ -666,14 +703,14 @@ func runMediaDial(o mediaOpts) int {
 	aDecoded, aErrs, aErr := decodedFrames(a.oggFile)
 	v.mu.Lock()
 	res["video"] = map[string]interface{}{"framesSent": atomic.LoadInt64(&vs.sent), "writeErrors": atomic.LoadInt64(&vs.errs),
-		"packetsReceived": v.packets, "framesReceived": v.frames, "framesIntact": v.intact, "backwards": v.backwards,
+		"packetsReceived": v.packets, "packetsMissing": v.missing(), "framesReceived": v.frames, "framesIntact": v.intact, "backwards": v.backwards,
 		"framesDecoded": vDecoded, "decodeErrors": vErrs, "codec": v.mime, "pliReceived": atomic.LoadInt64(&plis),
 		"firReceived": atomic.LoadInt64(&firs)}
-	vFrames, vBackwards := v.frames, v.backwards
+	vFrames, vBackwards, vMissing := v.frames, v.backwards, v.missing()
 	v.mu.Unlock()
 	a.mu.Lock()
 	res["audio"] = map[string]interface{}{"framesSent": atomic.LoadInt64(&as.sent), "writeErrors": atomic.LoadInt64(&as.errs),
-		"packetsReceived": a.packets, "framesIntact": a.intact, "framesDecoded": aDecoded, "decodeErrors": aErrs, "codec": a.mime}
+		"packetsReceived": a.packets, "packetsMissing": a.missing(), "framesIntact": a.intact, "framesDecoded": aDecoded, "decodeErrors": aErrs, "codec": a.mime}
 	aPackets := a.packets
 	a.mu.Unlock()
 	res["summary"] = map[string]interface{}{"codec": v.mime, "audioCodec": a.mime,
@@ -696,9 +733,15 @@ func runMediaDial(o mediaOpts) int {
 	checks["videoReceived90Percent"] = pct(w["videoIntact"].(int), w["videoSent"].(int))
 	checks["videoInOrder"] = vBackwards == 0 && vFrames > 0
 	checks["videoDecoded"] = vErr == nil && pct(vDecoded, vFrames)
-	checks["keyframeRequested"] = atomic.LoadInt64(&plis)+atomic.LoadInt64(&firs) > 0
+	checks["keyframeRequested"] = pliBefore > 0
+	checks["keyframeRequestPassedOn"] = atomic.LoadInt64(&plis)+atomic.LoadInt64(&firs) > pliBefore
 	checks["codecsAsked"] = strings.EqualFold(v.mime, webrtc.MimeTypeVP8) && strings.EqualFold(a.mime, webrtc.MimeTypeOpus) &&
 		len(sendCodecs) == 2 && strings.EqualFold(sendCodecs[0], webrtc.MimeTypeOpus) && strings.EqualFold(sendCodecs[1], webrtc.MimeTypeVP8)
+	if o.expectRepair {
+		// Pion NACKs what is missing (RFC 4585 §6.2.1, its nack interceptor); a sender that answers
+		// NACKs has sent every lost video packet again within the second after sending stopped.
+		checks["lossRepaired"] = vMissing == 0
+	}
 	checks["audioReceived90Percent"] = pct(w["audioIntact"].(int), w["audioSent"].(int)) && aErr == nil && pct(aDecoded, aPackets)
 	res["connectionState"] = pc.ConnectionState().String()
 	_ = pc.Close()
