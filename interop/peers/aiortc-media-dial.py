@@ -12,20 +12,24 @@ setCodecPreferences) plus channel "echo", and the server answers. --mode answer:
 codec preferences inside setRemoteDescription, before there is a transceiver to set them on, so there
 the server's offer alone limits the codec).
 
-What aiortc sends: 320x240 video at 30 fps, diagonal stripes that move every frame, with the frame's
-index written into its top row as 16 black/white blocks (12 bits of index, 4 bits of check); a 400 Hz
-tone (48 kHz mono, 20 ms frames). What comes back is decoded by aiortc (PyAV / libvpx / libopus) and the
-index read out of every decoded picture. After the first picture came back, a window of --window
-seconds is measured, then sending stops and 1 s is left for the rest to arrive.
+What aiortc sends: 640x480 video at 30 fps (about 2 RTP packets a frame), diagonal stripes that move
+every frame, with the frame's index written into its top row as 16 black/white blocks (12 bits of
+index, 4 bits of check); a 400 Hz tone (48 kHz mono, 20 ms frames). What comes back is decoded by
+aiortc (PyAV: libvpx, libx264's decoder, libopus) and the index read out of every decoded picture.
+After the first picture came back, a window of --window seconds is measured, then sending stops and
+1 s is left for the rest to arrive. MEDIA_DIAL_SDP=1 adds both SDPs to the verdict.
 
 Prints one JSON object; exit 0 only if every check passed:
-  videoDecoded90Percent   of the frames sent in the window, >= 90 % came back as pictures whose index reads
+  videoDecoded90Percent   of the frames sent in the window, >= 90 % came back as pictures whose index
+                          reads
   videoInOrder            the indices read come back increasing (none repeated, none from the future)
-  keyframeRequested       the server sent a PLI/FIR (oxirtc echo asks once video flows): aiortc made a keyframe
+  keyframeRequested       the server sent a PLI/FIR (oxirtc echo asks once video flows): aiortc made a
+                          keyframe
   keyframeRequestPassedOn halfway through aiortc sends a PLI for the video coming back; the server passes
                           it on to aiortc's sender, which makes another keyframe
   videoCodecAsked         aiortc encoded and decoded with --codec
-  audio90Percent          audio frames decoded >= 90 % of those sent in the window, and the tone is there
+  audio90Percent          audio frames decoded >= 90 % of those sent in the window, and the tone is
+                          there
   dataChannelEcho         10 text messages on channel "echo" come back in order
 
 Loopback only, as peers/aiortc-peer.py (no STUN, 127.0.0.1 host candidates, non-loopback candidates of
@@ -60,8 +64,8 @@ _spec = importlib.util.spec_from_file_location(
 aiortc_peer = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(aiortc_peer)
 
-W, H, FPS = 320, 240, 30
-BLOCKS, BLOCK_H = 16, 16  # the index row: 16 blocks of 20x16 pixels
+W, H, FPS = 640, 480, 30
+BLOCKS, BLOCK_H = 16, 16  # the index row: 16 blocks of 40x16 pixels
 SAMPLE_RATE, AUDIO_SAMPLES = 48000, 960  # 20 ms
 TONE_HZ, TONE_AMPLITUDE = 400, 8000
 
@@ -164,7 +168,7 @@ def read_index(frame):
 
 
 class PatternTrack(MediaStreamTrack):
-    """320x240 @ 30 fps: diagonal stripes moving 3 px a frame, the index in the top row."""
+    """640x480 @ 30 fps: diagonal stripes moving 3 px a frame, the index in the top row."""
 
     kind = "video"
 
@@ -517,9 +521,11 @@ async def main():
             "framesDecoded": a.frames if a else 0, "decodeErrors": COUNTERS.decode_errors.get("audio", 0),
             "rms": round(a.rms_sum / a.rms_n) if a and a.rms_n else 0,
         }
-        mime = sorted(x for x in COUNTERS.decoder_codecs if x.startswith("video"))
+        def decoded_with(kind):
+            return ",".join(sorted(x for x in COUNTERS.decoder_codecs if x.startswith(kind)))
+
         res["summary"] = {
-            "codec": ",".join(mime), "audioCodec": ",".join(sorted(x for x in COUNTERS.decoder_codecs if x.startswith("audio"))),
+            "codec": decoded_with("video"), "audioCodec": decoded_with("audio"),
             "videoSent": video_out.n, "videoReceived": res["video"]["framesAssembled"], "videoDecoded": len(idx),
             "audioSent": audio_out.n, "audioReceived": res["audio"]["framesAssembled"],
             "audioDecoded": res["audio"]["framesDecoded"],

@@ -177,8 +177,9 @@ func makeMedia(dir string) (ivf, ogg string, err error) {
 // RTCP reports, TWCC).
 func newMediaPC() (*webrtc.PeerConnection, error) {
 	m := &webrtc.MediaEngine{}
-	fb := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"},
-		{Type: "nack", Parameter: "pli"}, {Type: "transport-cc"}}
+	// RegisterDefaultInterceptors adds nack, nack pli and transport-cc to what is registered here (listing
+	// them here too repeats each a=rtcp-fb line in the SDP).
+	fb := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
 		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: fb},
 		PayloadType:        96,
@@ -193,6 +194,8 @@ func newMediaPC() (*webrtc.PeerConnection, error) {
 		return nil, err
 	}
 	reg := &interceptor.Registry{}
+	// First in the chain: the NACK generator writes through the writer the earlier ones wrapped.
+	reg.Add(nackCounter)
 	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
 		return nil, err
 	}
@@ -606,6 +609,9 @@ func runMediaDial(o mediaOpts) int {
 	}
 	res["signalingMs"] = time.Since(t0).Milliseconds()
 	res["localSections"], res["remoteSections"] = sdpSections(localSDP), sdpSections(remoteSDP)
+	if os.Getenv("MEDIA_DIAL_SDP") != "" {
+		res["localSdp"], res["remoteSdp"] = localSDP, remoteSDP
+	}
 
 	// PLI/FIR from the server, and the codec each sender uses.
 	var plis, firs int64
@@ -722,6 +728,7 @@ func runMediaDial(o mediaOpts) int {
 	rtcpSeen.mu.Lock()
 	res["rtcpFromServer"] = rtcpSeen.seen
 	rtcpSeen.mu.Unlock()
+	res["nacksSent"] = map[string]int64{"packets": atomic.LoadInt64(&nackCounter.nacks), "sequenceNumbers": atomic.LoadInt64(&nackCounter.named)}
 	if vErr != nil || aErr != nil {
 		res["ffprobeError"] = fmt.Sprint(vErr, aErr)
 	}
@@ -746,6 +753,30 @@ func runMediaDial(o mediaOpts) int {
 	res["connectionState"] = pc.ConnectionState().String()
 	_ = pc.Close()
 	return finish(nil)
+}
+
+// nackCounter counts the Generic NACKs Pion sends (its NACK generator) and the packets they name.
+var nackCounter = &nackCount{}
+
+type nackCount struct {
+	interceptor.NoOp
+	nacks, named int64
+}
+
+func (n *nackCount) NewInterceptor(string) (interceptor.Interceptor, error) { return n, nil }
+
+func (n *nackCount) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
+	return interceptor.RTCPWriterFunc(func(pkts []rtcp.Packet, a interceptor.Attributes) (int, error) {
+		for _, p := range pkts {
+			if nack, ok := p.(*rtcp.TransportLayerNack); ok {
+				atomic.AddInt64(&n.nacks, 1)
+				for _, pair := range nack.Nacks {
+					atomic.AddInt64(&n.named, int64(len(pair.PacketList())))
+				}
+			}
+		}
+		return w.Write(pkts, a)
+	})
 }
 
 // rtcpCount counts the RTCP packets read from our senders (reports on what we send, PLI, FIR) and
