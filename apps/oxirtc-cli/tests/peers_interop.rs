@@ -23,10 +23,7 @@ use std::time::Instant;
 /// Cells that fail today because of a known bug, as `peer role mode variant` patterns (`*` matches
 /// anything), with the reason printed beside them. Fixing the bug makes the cell pass, which fails the
 /// test until its line is removed here (and in docs/interop.md).
-const KNOWN_FAILING: &[(&str, &str)] = &[(
-    "pion media offer vp8-loss5",
-    "oxirtc answers a=rtcp-fb nack and rtx but retransmits nothing on NACK: docs/interop.md M1",
-)];
+const KNOWN_FAILING: &[(&str, &str)] = &[];
 
 /// Each dialer's limit per wait, in seconds. A passing cell takes about a second.
 const TIMEOUT_S: &str = "10";

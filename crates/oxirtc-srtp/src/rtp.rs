@@ -32,6 +32,19 @@ impl SendContext {
         }
     }
 
+    /// Protects a retransmission without RTX (RFC 4585 §6.2.1 leaves the repair to the sender: the
+    /// same packet again, so the same index): like [`protect_rtp`](Self::protect_rtp) but an index
+    /// already used is allowed. Only for the byte-identical plaintext of a packet this context
+    /// protected before: then the ciphertext is identical too and no keystream is reused with other
+    /// bytes (RFC 7714 §8.4). Anything else needs a new sequence number.
+    pub fn protect_rtp_retransmission(&mut self, packet: &mut Vec<u8>) -> Result<(), SrtpError> {
+        let allowed = self.config.allow_repeated_index;
+        self.config.allow_repeated_index = true;
+        let result = self.protect_rtp(packet);
+        self.config.allow_repeated_index = allowed;
+        result
+    }
+
     /// Protects the RTP packet in `buf[..len]` in place, for a fixed buffer with room after it; returns
     /// the protected length. Needs `buf.len() ≥ len +` the tag (+ 4 when cryptex inserts an extension
     /// block), else [`SrtpError::BufferTooSmall`]. On error the packet is unchanged (short of

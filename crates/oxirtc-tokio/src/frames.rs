@@ -122,10 +122,7 @@ impl FrameAssembler {
             .builder
             .handle_packet(rtp.sequence_number, rtp.timestamp, rtp.marker, &rtp.payload);
         let depends_on_references = stream.builder.depacketizer().needs_keyframe_after_loss();
-        loop {
-            let Some(f) = stream.builder.poll_frame() else {
-                break;
-            };
+        while let Some(f) = stream.builder.poll_frame() {
             let (timestamp, keyframe, data) = (f.timestamp, f.keyframe, f.data.to_vec());
             if depends_on_references {
                 // A frame given up since the last look: what follows lacks a reference.

@@ -336,11 +336,18 @@ impl Rtc {
             if written {
                 s.retransmitted_packets += 1;
                 s.retransmitted_bytes += len;
-                out.push(packet);
+                out.push((packet, rtx_pt.is_none()));
             }
         }
-        for mut packet in out {
-            if session.tx.protect_rtp(&mut packet).is_err() {
+        for (mut packet, same_index) in out {
+            // Without RTX the packet goes again under its own index: byte-identical (the history
+            // holds what was sent), so SRTP may protect that index twice.
+            let protected = if same_index {
+                session.tx.protect_rtp_retransmission(&mut packet)
+            } else {
+                session.tx.protect_rtp(&mut packet)
+            };
+            if protected.is_err() {
                 continue;
             }
             self.stats.rtp_sent += 1;
