@@ -1,7 +1,7 @@
 //! Media the peer sends: one [`RemoteTrack`] per audio or video section we receive.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use std::time::{Duration, Instant};
 
@@ -41,7 +41,10 @@ pub struct RemoteTrack {
     packets: queue::Receiver<ReceivedRtp>,
     dropped: Arc<AtomicU64>,
     commands: queue::WeakSender<Command>,
-    frames: FrameAssembler,
+    /// In a mutex only so that `RemoteTrack` is `Sync` (the depacketizers are `Send`, not `Sync`):
+    /// a spawned task can then hold `&RemoteTrack` across an `.await` (`request_keyframe`).
+    /// `recv_frame` takes `&mut self` and reaches it with `get_mut`, never locking.
+    frames: Mutex<FrameAssembler>,
     /// When `recv_frame` last asked for a keyframe by itself.
     last_keyframe_request: Option<Instant>,
 }
@@ -83,11 +86,11 @@ impl RemoteTrack {
     /// [`RemoteTrack::recv`], not both.
     pub async fn recv_frame(&mut self) -> Option<ReceivedFrame> {
         loop {
-            if let Some(frame) = self.frames.pop() {
+            if let Some(frame) = self.assembler().pop() {
                 return Some(frame);
             }
             let rtp = self.packets.recv().await?;
-            let needs_keyframe = self.frames.push(&rtp);
+            let needs_keyframe = self.assembler().push(&rtp);
             let due = self
                 .last_keyframe_request
                 .is_none_or(|t| t.elapsed() >= KEYFRAME_REQUEST_INTERVAL);
@@ -102,7 +105,12 @@ impl RemoteTrack {
     /// Packets `recv_frame` could not use (retransmission and FEC formats, payload types of no
     /// codec oxirtc depacketizes), and frames dropped because they were not read in time.
     pub fn frames_skipped(&self) -> (u64, u64) {
-        (self.frames.skipped, self.frames.dropped_frames)
+        let frames = self.frames.lock().unwrap_or_else(PoisonError::into_inner);
+        (frames.skipped, frames.dropped_frames)
+    }
+
+    fn assembler(&mut self) -> &mut FrameAssembler {
+        self.frames.get_mut().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Asks the peer's encoder for a keyframe (a PLI, RFC 4585 §6.3.1): when a decoder starts on
@@ -150,7 +158,7 @@ impl TrackSlot {
                 packets: rx,
                 dropped,
                 commands,
-                frames: FrameAssembler::new(codecs),
+                frames: Mutex::new(FrameAssembler::new(codecs)),
                 last_keyframe_request: None,
             },
         )
@@ -166,5 +174,16 @@ impl TrackSlot {
             }
             Err(_) => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A spawned task may hold `&RemoteTrack` across an `.await` (e.g. `request_keyframe`): the
+    /// track has to be `Send` and `Sync`. This fails to compile if a field loses either.
+    #[test]
+    fn remote_track_is_send_and_sync() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<super::RemoteTrack>();
     }
 }
