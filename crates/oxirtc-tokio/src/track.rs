@@ -109,6 +109,16 @@ impl RemoteTrack {
         (frames.skipped, frames.dropped_frames)
     }
 
+    /// Frames lost before they could be handed out: a packet of theirs never came (or came too
+    /// late), or they were too large or malformed. A video frame after such a loss may not decode
+    /// until the next keyframe (which `recv_frame` asks for); a recorder can skip to it.
+    pub fn frames_lost(&self) -> u64 {
+        self.frames
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .lost_frames
+    }
+
     fn assembler(&mut self) -> &mut FrameAssembler {
         self.frames.get_mut().unwrap_or_else(PoisonError::into_inner)
     }
