@@ -104,7 +104,7 @@ async fn serve(args: &EchoArgs) -> anyhow::Result<()> {
 }
 
 /// Resolves on SIGTERM or SIGINT (never, if no handler can be installed).
-async fn terminated() {
+pub(crate) async fn terminated() {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
     else {
