@@ -335,7 +335,7 @@ impl MediaSession {
         }
         let mut report = MediaReport::default();
         for s in &self.sending {
-            report.sent.push(s.stats.summary(&s.source, &s.track).await);
+            report.sent.push(s.stats.summary(&s.source, &s.track));
         }
         pc.close().await;
         for h in self.recorders.drain(..) {

@@ -394,9 +394,11 @@ mod tests {
         let delta = r.read_frame().unwrap().unwrap().data;
         assert_eq!(keyframe_picture(VideoCodec::Vp8, &delta), None);
         let key = first_ivf_frame("vp9.ivf");
-        for cut in 0..12 {
+        // The size ends in the 9th byte (68 bits of header): any shorter cut is None.
+        for cut in 0..9 {
             assert_eq!(keyframe_picture(VideoCodec::Vp9, &key[..cut]), None, "{cut} bytes");
         }
+        assert!(keyframe_picture(VideoCodec::Vp9, &key[..9]).is_some());
         for junk in [&[][..], &[0xff; 40], &[0x0a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80]] {
             for codec in [VideoCodec::Vp8, VideoCodec::Vp9, VideoCodec::Av1, VideoCodec::H264] {
                 let _ = keyframe_picture(codec, junk); // never panics

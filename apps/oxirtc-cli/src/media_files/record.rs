@@ -105,7 +105,8 @@ pub struct TrackRecording {
     /// A write error that ended the recording early.
     pub error: Option<String>,
     /// True when the file is not the whole track: something was left out, an error ended it, or
-    /// nothing was written.
+    /// frames came and none could be written. (A track on which nothing came is not partial: it
+    /// has no file.)
     pub partial: bool,
 }
 
@@ -116,6 +117,9 @@ impl TrackRecording {
             .file
             .as_ref()
             .map_or_else(|| "(no file)".to_owned(), |f| f.display().to_string());
+        if self.frames_received == 0 && self.error.is_none() {
+            return format!("mid {} ({}): nothing received, no file written", self.mid, self.kind);
+        }
         let codec = self.codec.as_deref().unwrap_or("no frames");
         let mut s = format!(
             "{file} ({codec}, mid {}): {} frames written of {} received, {:.1} s",
@@ -539,7 +543,7 @@ impl TrackRecorder {
         self.dropped.packets_overflowed = counts.packets_overflowed;
         self.dropped.frames_overflowed = counts.frames_overflowed;
         self.dropped.lost_in_transit = counts.lost_in_transit;
-        let partial = self.error.is_some() || self.dropped.total() > 0 || self.written == 0;
+        let partial = self.error.is_some() || self.dropped.total() > 0 || (self.received > 0 && self.written == 0);
         TrackRecording {
             mid: self.mid,
             kind: kind_name(self.kind),

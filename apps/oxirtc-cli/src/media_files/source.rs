@@ -351,6 +351,8 @@ pub struct SendStats {
     passes: AtomicU64,
     keyframe_requests: AtomicU64,
     error: Mutex<Option<String>>,
+    /// The section's mid, read when sending starts (the connection may be gone at the summary).
+    mid: Mutex<Option<String>>,
 }
 
 /// The summary of one sent file.
@@ -379,11 +381,11 @@ pub struct SentFile {
 
 impl SendStats {
     /// The summary of `source` sent on `track`.
-    pub async fn summary(&self, source: &MediaSource, track: &LocalTrack) -> SentFile {
+    pub fn summary(&self, source: &MediaSource, track: &LocalTrack) -> SentFile {
         SentFile {
             file: source.path.clone(),
             codec: source.codec.name().to_owned(),
-            mid: track.mid().await.ok().flatten(),
+            mid: self.mid.lock().ok().and_then(|m| m.clone()),
             frames_in_file: source.frames,
             frames_sent: self.frames.load(Ordering::Relaxed),
             passes: self.passes.load(Ordering::Relaxed),
@@ -411,6 +413,9 @@ pub async fn send(
     mut stop: watch::Receiver<bool>,
     stats: Arc<SendStats>,
 ) {
+    if let (Ok(Some(mid)), Ok(mut slot)) = (track.mid().await, stats.mid.lock()) {
+        *slot = Some(mid);
+    }
     let (tx, mut rx) = mpsc::channel::<anyhow::Result<(u64, TimedFrame)>>(16);
     let reader_source = source.clone();
     // File reads block: a thread of their own, a few frames ahead of the pacing.
