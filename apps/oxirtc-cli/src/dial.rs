@@ -96,7 +96,10 @@ pub fn run(args: &DialArgs) -> anyhow::Result<()> {
         )
         .await;
         match call {
-            Ok(Ok(Some(call))) => Ok(Ok(media_call(args, call, &mut result).await)),
+            Ok(Ok(Some(call))) => {
+                media_call(args, call, &mut result).await;
+                Ok(Ok(()))
+            }
             Ok(Ok(None)) => Ok(Ok(())),
             Ok(Err(e)) => Ok(Err(e)),
             Err(elapsed) => Err(elapsed),
@@ -132,7 +135,11 @@ struct MediaCall {
 
 /// Connects, runs the message echo (and `--close-from`); with media flags returns the connection
 /// for [`media_call`], else closes it.
-async fn dial(args: &DialArgs, result: &mut Value, plan: Option<Arc<MediaPlan>>) -> anyhow::Result<Option<MediaCall>> {
+async fn dial(
+    args: &DialArgs,
+    result: &mut Value,
+    plan: Option<Arc<MediaPlan>>,
+) -> anyhow::Result<Option<MediaCall>> {
     let t0 = Instant::now();
     if args.mode == "answer" && (args.unordered || args.max_retransmits.is_some()) {
         bail!("--unordered and --max-retransmits set up the channel we create, but with --mode answer the peer creates it: use --mode offer");
@@ -261,6 +268,9 @@ async fn media_call(args: &DialArgs, call: MediaCall, result: &mut Value) {
     } = call;
     session.start_sending();
     let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
+    // Made once: a SIGINT between two turns of the loop is not lost.
+    let interrupted = crate::echo::terminated();
+    tokio::pin!(interrupted);
     let ended_by = loop {
         tokio::select! {
             Some(track) = events.tracks.recv() => {
@@ -273,7 +283,7 @@ async fn media_call(args: &DialArgs, call: MediaCall, result: &mut Value) {
                 session.recording_quiet(Duration::from_secs(1), Duration::from_secs(5)).await;
                 break "files sent";
             }
-            () = crate::echo::terminated() => break "interrupted",
+            () = &mut interrupted => break "interrupted",
             () = ended(&mut events.state) => break "peer ended the call",
         }
     };
@@ -369,7 +379,6 @@ impl Events {
             state,
         }
     }
-
 
     /// The peer's data channel (answer mode).
     async fn channel(&mut self, pc: &PeerConnection) -> anyhow::Result<DataChannel> {

@@ -388,7 +388,11 @@ impl Session {
         if let Some(media) = self.media.take() {
             let report = media.finish(&self.pc).await;
             for line in report.lines() {
-                eprintln!("oxirtc echo: session {}: {}", self.id, crate::term_safe::escape_keep_lines(&line));
+                eprintln!(
+                    "oxirtc echo: session {}: {}",
+                    self.id,
+                    crate::term_safe::escape_keep_lines(&line)
+                );
             }
             self.media_report = Some(report);
         }
@@ -457,7 +461,11 @@ impl Session {
 
     /// The offer of a session with `--send-media` / `--record`: a section per file (its codec
     /// only); with only `--record` and media asked for, receive-only audio and video sections.
-    async fn make_media_offer(&mut self, plan: &MediaPlan, media: Option<Option<&str>>) -> Result<SignalReply, String> {
+    async fn make_media_offer(
+        &mut self,
+        plan: &MediaPlan,
+        media: Option<Option<&str>>,
+    ) -> Result<SignalReply, String> {
         use oxirtc::media::{default_video_codecs, Direction, TrackKind, TransceiverInit};
         let asked_codec = media.flatten();
         if let (Some(asked), Some(ours)) = (asked_codec, plan.video_codec()) {

@@ -120,7 +120,11 @@ fn decode(file: &str) -> (u64, Vec<f64>) {
             .args(["-of", "csv=p=0", file])
             .output()
             .unwrap();
-        assert!(out.status.success(), "ffprobe {file}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "ffprobe {file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let frames = probe(&["-count_frames", "-show_entries", "stream=nb_read_frames"])
@@ -154,10 +158,16 @@ fn check_recordings(r: &serde_json::Value, want: &[(&str, u64)]) -> Vec<(String,
             diff <= 0.05 * *expected as f64,
             "{file}: {frames} frames decoded, {expected} sent"
         );
-        assert_eq!(rec["framesWritten"], frames, "the report counts what is in the file: {rec:#}");
+        assert_eq!(
+            rec["framesWritten"], frames,
+            "the report counts what is in the file: {rec:#}"
+        );
         // Raw H.265 has no timestamps to check.
         if rec["format"] != "h265-annexb" {
-            assert!(pts.windows(2).all(|w| w[1] > w[0]), "{file}: timestamps must increase: {pts:?}");
+            assert!(
+                pts.windows(2).all(|w| w[1] > w[0]),
+                "{file}: timestamps must increase: {pts:?}"
+            );
             assert_eq!(pts.first().copied(), Some(0.0), "{file} starts at 0");
         }
         got.push((codec, frames));
@@ -193,7 +203,10 @@ fn round_trip(test: &str, fixture_name: &str, codec: &str, mode: &str) {
     }
     let got = check_recordings(&r, &[(codec, 60), ("opus", 101)]);
     eprintln!("{test}: decoded {got:?}");
-    assert!(stderr.contains("nothing dropped"), "the summary says so: {stderr}");
+    assert!(
+        stderr.contains("nothing dropped"),
+        "the summary says so: {stderr}"
+    );
 }
 
 #[test]

@@ -96,7 +96,11 @@ impl MediaPlan {
     }
 
     /// As offerer: a section per file, offering only the file's codec.
-    pub async fn add_offer_tracks(&self, pc: &PeerConnection, stream_id: &str) -> anyhow::Result<Vec<Sending>> {
+    pub async fn add_offer_tracks(
+        &self,
+        pc: &PeerConnection,
+        stream_id: &str,
+    ) -> anyhow::Result<Vec<Sending>> {
         let mut out = Vec::new();
         for s in &self.sources {
             let init = TransceiverInit {
@@ -116,7 +120,11 @@ impl MediaPlan {
     /// As answerer, after the remote offer is applied: each file takes an offered section of its
     /// kind (W3C addTrack). Check the codecs with [`MediaPlan::check_negotiated`] once the answer
     /// is applied.
-    pub async fn add_answer_tracks(&self, pc: &PeerConnection, stream_id: &str) -> anyhow::Result<Vec<Sending>> {
+    pub async fn add_answer_tracks(
+        &self,
+        pc: &PeerConnection,
+        stream_id: &str,
+    ) -> anyhow::Result<Vec<Sending>> {
         let mut out = Vec::new();
         for s in &self.sources {
             let track = pc

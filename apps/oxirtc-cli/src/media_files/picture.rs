@@ -103,7 +103,10 @@ fn h264_sps(nal: &[u8]) -> Option<Picture> {
     r.ue()?; // seq_parameter_set_id
     let mut chroma_format_idc = 1;
     let mut separate_colour_plane = false;
-    if matches!(profile_idc, 100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135) {
+    if matches!(
+        profile_idc,
+        100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135
+    ) {
         chroma_format_idc = r.ue()?;
         if chroma_format_idc == 3 {
             separate_colour_plane = r.bits(1)? == 1;
@@ -164,7 +167,11 @@ fn h264_sps(nal: &[u8]) -> Option<Picture> {
         (left, right, top, bottom) = (r.ue()?, r.ue()?, r.ue()?, r.ue()?);
     }
     // §7.4.2.1.1: crop units from ChromaArrayType.
-    let chroma_array_type = if separate_colour_plane { 0 } else { chroma_format_idc };
+    let chroma_array_type = if separate_colour_plane {
+        0
+    } else {
+        chroma_format_idc
+    };
     let (sub_w, sub_h) = match chroma_array_type {
         1 => (2, 2),
         2 => (2, 1),
@@ -359,21 +366,38 @@ mod tests {
     use oxirtc_media_file::{AnnexBReader, IvfReader};
 
     fn fixture(name: &str) -> Vec<u8> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../crates/oxirtc-media-file/fixtures/");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../crates/oxirtc-media-file/fixtures/"
+        );
         std::fs::read(format!("{dir}{name}")).unwrap()
     }
 
     fn first_ivf_frame(name: &str) -> Vec<u8> {
         let bytes = fixture(name);
-        IvfReader::new(&bytes[..]).unwrap().read_frame().unwrap().unwrap().data
+        IvfReader::new(&bytes[..])
+            .unwrap()
+            .read_frame()
+            .unwrap()
+            .unwrap()
+            .data
     }
 
     #[test]
     fn fixtures_are_320x240_in_the_profiles_we_negotiate() {
         let qvga = |p: Option<Picture>| p.map(|p| (p.width, p.height, p.profile));
-        assert_eq!(qvga(keyframe_picture(VideoCodec::Vp8, &first_ivf_frame("vp8.ivf"))), Some((320, 240, 0)));
-        assert_eq!(qvga(keyframe_picture(VideoCodec::Vp9, &first_ivf_frame("vp9.ivf"))), Some((320, 240, 0)));
-        assert_eq!(qvga(keyframe_picture(VideoCodec::Av1, &first_ivf_frame("av1.ivf"))), Some((320, 240, 0)));
+        assert_eq!(
+            qvga(keyframe_picture(VideoCodec::Vp8, &first_ivf_frame("vp8.ivf"))),
+            Some((320, 240, 0))
+        );
+        assert_eq!(
+            qvga(keyframe_picture(VideoCodec::Vp9, &first_ivf_frame("vp9.ivf"))),
+            Some((320, 240, 0))
+        );
+        assert_eq!(
+            qvga(keyframe_picture(VideoCodec::Av1, &first_ivf_frame("av1.ivf"))),
+            Some((320, 240, 0))
+        );
         for name in ["h264.h264", "h264-aud.h264"] {
             let bytes = fixture(name);
             let au = AnnexBReader::new(&bytes[..], VideoCodec::H264)
@@ -382,7 +406,11 @@ mod tests {
                 .unwrap()
                 .unwrap();
             let p = keyframe_picture(VideoCodec::H264, &au.data).unwrap();
-            assert_eq!((p.width, p.height, p.profile, p.constrained), (320, 240, 66, true), "{name}");
+            assert_eq!(
+                (p.width, p.height, p.profile, p.constrained),
+                (320, 240, 66, true),
+                "{name}"
+            );
         }
     }
 
@@ -396,11 +424,24 @@ mod tests {
         let key = first_ivf_frame("vp9.ivf");
         // The size ends in the 9th byte (68 bits of header): any shorter cut is None.
         for cut in 0..9 {
-            assert_eq!(keyframe_picture(VideoCodec::Vp9, &key[..cut]), None, "{cut} bytes");
+            assert_eq!(
+                keyframe_picture(VideoCodec::Vp9, &key[..cut]),
+                None,
+                "{cut} bytes"
+            );
         }
         assert!(keyframe_picture(VideoCodec::Vp9, &key[..9]).is_some());
-        for junk in [&[][..], &[0xff; 40], &[0x0a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80]] {
-            for codec in [VideoCodec::Vp8, VideoCodec::Vp9, VideoCodec::Av1, VideoCodec::H264] {
+        for junk in [
+            &[][..],
+            &[0xff; 40],
+            &[0x0a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80],
+        ] {
+            for codec in [
+                VideoCodec::Vp8,
+                VideoCodec::Vp9,
+                VideoCodec::Av1,
+                VideoCodec::H264,
+            ] {
                 let _ = keyframe_picture(codec, junk); // never panics
             }
         }

@@ -21,7 +21,9 @@ use std::sync::{mpsc as std_mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use oxirtc::media::TrackKind;
-use oxirtc_media_file::{opus_packet_duration, Frame, MediaError, MkvWriter, OpusHead, Timebase, TrackId, VideoCodec};
+use oxirtc_media_file::{
+    opus_packet_duration, Frame, MediaError, MkvWriter, OpusHead, Timebase, TrackId, VideoCodec,
+};
 use oxirtc_tokio::{ReceivedFrame, RemoteTrack};
 use serde::Serialize;
 use tokio::sync::watch;
@@ -102,6 +104,9 @@ pub struct TrackRecording {
     pub dropped: Dropped,
     /// Frames of other RTP streams on the track (simulcast layers), not recorded.
     pub other_streams: u64,
+    /// Audio: time the packets' timestamps skip (ms): lost packets, or a sender's silence (DTX)
+    /// that sends nothing. Frames carry no sequence numbers, so the two cannot be told apart here.
+    pub audio_gaps_ms: f64,
     /// A write error that ended the recording early.
     pub error: Option<String>,
     /// True when the file is not the whole track: something was left out, an error ended it, or
@@ -118,7 +123,10 @@ impl TrackRecording {
             .as_ref()
             .map_or_else(|| "(no file)".to_owned(), |f| f.display().to_string());
         if self.frames_received == 0 && self.error.is_none() {
-            return format!("mid {} ({}): nothing received, no file written", self.mid, self.kind);
+            return format!(
+                "mid {} ({}): nothing received, no file written",
+                self.mid, self.kind
+            );
         }
         let codec = self.codec.as_deref().unwrap_or("no frames");
         let mut s = format!(
@@ -145,7 +153,10 @@ impl TrackRecording {
                 s.push_str(&format!("; {n} frames {what}"));
             }
             if d.packets_overflowed > 0 {
-                s.push_str(&format!("; {} packets overflowed the track queue", d.packets_overflowed));
+                s.push_str(&format!(
+                    "; {} packets overflowed the track queue",
+                    d.packets_overflowed
+                ));
             }
             if let Some(e) = &self.error {
                 s.push_str(&format!("; error: {e}"));
@@ -155,6 +166,12 @@ impl TrackRecording {
             }
         } else {
             s.push_str(", nothing dropped");
+        }
+        if self.audio_gaps_ms > 0.0 {
+            s.push_str(&format!(
+                "; the audio timestamps skip {:.0} ms in all (lost packets or the sender's silence)",
+                self.audio_gaps_ms
+            ));
         }
         if self.other_streams > 0 {
             s.push_str(&format!(
@@ -252,6 +269,7 @@ pub async fn record(
             first_frame_after_ms: None,
             dropped: Dropped::default(),
             other_streams: 0,
+            audio_gaps_ms: 0.0,
             error: Some("the recorder's writer thread panicked; the file may be incomplete".into()),
             partial: true,
         },
@@ -280,7 +298,7 @@ pub struct TrackCounts {
 
 enum Sink {
     Mkv {
-        writer: MkvWriter<BufWriter<File>>,
+        writer: Box<MkvWriter<BufWriter<File>>>,
         track: TrackId,
     },
     AnnexB(BufWriter<File>),
@@ -300,6 +318,9 @@ pub struct TrackRecorder {
     clock: Option<(u32, i64)>,
     first_ts: Option<i64>,
     last_pts: i64,
+    /// Audio: where the last packet ends (its timestamp plus its duration).
+    audio_end: Option<i64>,
+    audio_gaps: i64,
     lost_seen: u64,
     need_keyframe: bool,
     received: u64,
@@ -326,6 +347,8 @@ impl TrackRecorder {
             clock: None,
             first_ts: None,
             last_pts: 0,
+            audio_end: None,
+            audio_gaps: 0,
             lost_seen: 0,
             need_keyframe: kind == TrackKind::Video,
             received: 0,
@@ -397,6 +420,17 @@ impl TrackRecorder {
         }
         self.clock = Some((frame.rtp_timestamp, ts));
         self.last_pts = pts;
+        if self.kind == TrackKind::Audio {
+            let clock = i64::from(frame.codec.clock_rate.max(1));
+            let duration = opus_packet_duration(&frame.data).map_or(0, |d| i64::from(d) * clock / 48_000);
+            if let Some(end) = self.audio_end {
+                // More than 2.5 ms past the end of the last packet: a gap.
+                if pts - end > clock / 400 {
+                    self.audio_gaps += pts - end;
+                }
+            }
+            self.audio_end = Some(pts + duration);
+        }
         let result = match &mut self.sink {
             Some(Sink::Mkv { writer, track }) => {
                 let clock = frame.codec.clock_rate.max(1);
@@ -406,7 +440,10 @@ impl TrackRecorder {
                     timebase: Timebase::new(1, clock).unwrap_or(Timebase::RTP_VIDEO),
                     keyframe: frame.keyframe,
                     duration: (self.kind == TrackKind::Audio)
-                        .then(|| opus_packet_duration(&frame.data).map(|d| u64::from(d) * u64::from(clock) / 48_000))
+                        .then(|| {
+                            opus_packet_duration(&frame.data)
+                                .map(|d| u64::from(d) * u64::from(clock) / 48_000)
+                        })
                         .flatten(),
                 };
                 let before = writer.frames_dropped();
@@ -426,7 +463,10 @@ impl TrackRecorder {
             Some(Sink::AnnexB(w)) => {
                 if frame.data.starts_with(&[0, 0, 1]) || frame.data.starts_with(&[0, 0, 0, 1]) {
                     w.write_all(&frame.data).map(|()| true).map_err(|e| {
-                        format!("writing {}: {e}", self.file.as_deref().unwrap_or(Path::new("?")).display())
+                        format!(
+                            "writing {}: {e}",
+                            self.file.as_deref().unwrap_or(Path::new("?")).display()
+                        )
                     })
                 } else {
                     self.dropped.refused += 1;
@@ -470,7 +510,7 @@ impl TrackRecorder {
             "{}mid{}-{}.{ext}",
             self.target.prefix,
             safe_name(&self.mid),
-            codec.name.to_ascii_lowercase()
+            safe_name(&codec.name.to_ascii_lowercase())
         );
         let path = self.target.dir.join(name);
         let file = OpenOptions::new()
@@ -492,14 +532,18 @@ impl TrackRecorder {
         let sink = match (self.kind, video) {
             (TrackKind::Video, Some(VideoCodec::H265)) => Sink::AnnexB(out),
             (TrackKind::Video, Some(c)) => {
-                let p = keyframe_picture(c, &frame.data)
-                    .ok_or_else(|| format!("the first {} keyframe has no readable picture size", codec.name))?;
+                let p = keyframe_picture(c, &frame.data).ok_or_else(|| {
+                    format!("the first {} keyframe has no readable picture size", codec.name)
+                })?;
                 let mut writer = MkvWriter::new_seekable(out).map_err(|e| e.to_string())?;
                 let dim = |v: u32| u16::try_from(v).unwrap_or(u16::MAX);
                 let track = writer
                     .add_video_track(c, dim(p.width), dim(p.height))
                     .map_err(|e| e.to_string())?;
-                Sink::Mkv { writer, track }
+                Sink::Mkv {
+                    writer: Box::new(writer),
+                    track,
+                }
             }
             _ => {
                 // The TOC's stereo flag (RFC 6716 §3.1) of the first packet; no pre-skip is known
@@ -513,7 +557,10 @@ impl TrackRecorder {
                 let track = writer
                     .add_opus_track(&OpusHead::new(channels, 0))
                     .map_err(|e| e.to_string())?;
-                Sink::Mkv { writer, track }
+                Sink::Mkv {
+                    writer: Box::new(writer),
+                    track,
+                }
             }
         };
         self.sink = Some(sink);
@@ -526,24 +573,28 @@ impl TrackRecorder {
     pub fn finish(mut self, counts: TrackCounts) -> TrackRecording {
         let clock = self.codec.as_ref().map_or(90_000, |c| c.clock_rate.max(1));
         let finished = match self.sink.take() {
-            Some(Sink::Mkv { writer, .. }) => {
-                writer
-                    .finish()
-                    .map_err(|e| e.to_string())
-                    .and_then(|mut w| w.flush().map_err(|e| e.to_string()))
-            }
+            Some(Sink::Mkv { writer, .. }) => writer
+                .finish()
+                .map_err(|e| e.to_string())
+                .and_then(|mut w| w.flush().map_err(|e| e.to_string())),
             Some(Sink::AnnexB(mut w)) => w.flush().map_err(|e| e.to_string()),
             None => Ok(()),
         };
         if let Err(e) = finished {
-            let file = self.file.as_deref().unwrap_or(Path::new("?")).display().to_string();
+            let file = self
+                .file
+                .as_deref()
+                .unwrap_or(Path::new("?"))
+                .display()
+                .to_string();
             self.error.get_or_insert(format!("finishing {file}: {e}"));
         }
         self.dropped.writer_behind = counts.writer_behind;
         self.dropped.packets_overflowed = counts.packets_overflowed;
         self.dropped.frames_overflowed = counts.frames_overflowed;
         self.dropped.lost_in_transit = counts.lost_in_transit;
-        let partial = self.error.is_some() || self.dropped.total() > 0 || (self.received > 0 && self.written == 0);
+        let partial =
+            self.error.is_some() || self.dropped.total() > 0 || (self.received > 0 && self.written == 0);
         TrackRecording {
             mid: self.mid,
             kind: kind_name(self.kind),
@@ -556,6 +607,7 @@ impl TrackRecorder {
             first_frame_after_ms: self.first_frame_at.map(|d| d.as_secs_f64() * 1000.0),
             dropped: self.dropped,
             other_streams: self.other_streams,
+            audio_gaps_ms: self.audio_gaps as f64 * 1000.0 / f64::from(clock),
             error: self.error,
             partial,
         }
@@ -574,13 +626,19 @@ fn video_codec(codec: &oxirtc::media::Codec) -> Option<VideoCodec> {
     .find_map(|(name, c)| codec.is(name).then_some(c))
 }
 
-/// A mid (from the peer's SDP) as part of a file name: letters, digits, `-` and `_` only, at most
+/// A mid or codec name (from the peer's SDP) as part of a file name: letters, digits, `-` and `_` only, at most
 /// 32 characters, so no mid can reach outside the directory.
 fn safe_name(mid: &str) -> String {
     let s: String = mid
         .chars()
         .take(32)
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if s.is_empty() {
         "_".into()
@@ -639,7 +697,10 @@ mod tests {
     #[test]
     fn timestamps_unwrap_across_2_pow_32_and_start_at_0() {
         let dir = tempdir("wrap");
-        let target = RecordTarget { dir: dir.clone(), prefix: "t-".into() };
+        let target = RecordTarget {
+            dir: dir.clone(),
+            prefix: "t-".into(),
+        };
         let mut r = TrackRecorder::new(target, "1".into(), TrackKind::Video);
         let vp8 = codec("VP8");
         let start = u32::MAX - 3000 * 10; // wraps after 10 frames
@@ -659,7 +720,10 @@ mod tests {
     #[test]
     fn video_waits_for_a_keyframe_and_skips_to_the_next_after_a_loss() {
         let dir = tempdir("loss");
-        let target = RecordTarget { dir: dir.clone(), prefix: String::new() };
+        let target = RecordTarget {
+            dir: dir.clone(),
+            prefix: String::new(),
+        };
         let mut r = TrackRecorder::new(target, "0".into(), TrackKind::Video);
         let vp8 = codec("VP8");
         let frames = vp8_frames();
@@ -677,13 +741,19 @@ mod tests {
             ..TrackCounts::default()
         });
         assert_eq!(rec.dropped.before_keyframe, 25);
-        assert_eq!(rec.dropped.after_loss, 21, "frames 40..59 after the loss reported with 40, and 61");
+        assert_eq!(
+            rec.dropped.after_loss, 21,
+            "frames 40..59 after the loss reported with 40, and 61"
+        );
         assert_eq!(rec.dropped.out_of_order, 1);
         assert_eq!(rec.frames_written, 10);
         assert_eq!(rec.other_streams, 1);
         assert!(rec.partial);
         let line = rec.line();
-        assert!(line.contains("PARTIAL") && line.contains("25 frames before the first keyframe"), "{line}");
+        assert!(
+            line.contains("PARTIAL") && line.contains("25 frames before the first keyframe"),
+            "{line}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -691,17 +761,58 @@ mod tests {
     fn an_existing_file_is_never_overwritten_and_unknown_codecs_are_refused() {
         let dir = tempdir("exists");
         std::fs::write(dir.join("mid0-opus.webm"), b"keep").unwrap();
-        let target = RecordTarget { dir: dir.clone(), prefix: String::new() };
+        let target = RecordTarget {
+            dir: dir.clone(),
+            prefix: String::new(),
+        };
         let mut r = TrackRecorder::new(target.clone(), "0".into(), TrackKind::Audio);
-        r.push(&frame(&codec("opus"), 1, 0, true, &[0x78, 1, 2]), 0, Duration::ZERO);
+        r.push(
+            &frame(&codec("opus"), 1, 0, true, &[0x78, 1, 2]),
+            0,
+            Duration::ZERO,
+        );
         let rec = r.finish(TrackCounts::default());
-        assert!(rec.error.as_deref().unwrap().contains("already exists"), "{rec:?}");
+        assert!(
+            rec.error.as_deref().unwrap().contains("already exists"),
+            "{rec:?}"
+        );
         assert!(rec.partial);
         assert_eq!(std::fs::read(dir.join("mid0-opus.webm")).unwrap(), b"keep");
         let mut r = TrackRecorder::new(target, "0".into(), TrackKind::Audio);
-        r.push(&frame(&codec("PCMU"), 1, 0, true, &[0xff; 160]), 0, Duration::ZERO);
+        r.push(
+            &frame(&codec("PCMU"), 1, 0, true, &[0xff; 160]),
+            0,
+            Duration::ZERO,
+        );
         let rec = r.finish(TrackCounts::default());
-        assert!(rec.error.as_deref().unwrap().contains("cannot record PCMU"), "{rec:?}");
+        assert!(
+            rec.error.as_deref().unwrap().contains("cannot record PCMU"),
+            "{rec:?}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn audio_gaps_are_measured() {
+        let dir = tempdir("gaps");
+        let target = RecordTarget {
+            dir: dir.clone(),
+            prefix: String::new(),
+        };
+        let mut r = TrackRecorder::new(target, "0".into(), TrackKind::Audio);
+        let opus = codec("opus");
+        // 20 ms packets (TOC 0x08: config 1, SILK 20 ms, one frame); packet 5 missing.
+        for i in (0..10u32).filter(|i| *i != 5) {
+            r.push(
+                &frame(&opus, 1, 1000 + 960 * i, true, &[0x08, 0xaa]),
+                0,
+                Duration::ZERO,
+            );
+        }
+        let rec = r.finish(TrackCounts::default());
+        assert_eq!(rec.frames_written, 9);
+        assert_eq!(rec.audio_gaps_ms, 20.0);
+        assert!(rec.line().contains("skip 20 ms"), "{}", rec.line());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

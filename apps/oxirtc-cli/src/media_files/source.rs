@@ -117,10 +117,9 @@ impl MediaSource {
         let codec = match container {
             Container::Ivf => {
                 let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-                let header = IvfReader::new(BufReader::new(file))
+                let header = *IvfReader::new(BufReader::new(file))
                     .with_context(|| format!("{} is not a readable IVF file", path.display()))?
-                    .header()
-                    .clone();
+                    .header();
                 match header.codec() {
                     Some(c @ (VideoCodec::Vp8 | VideoCodec::Vp9 | VideoCodec::Av1)) => FileCodec::Video(c),
                     _ => bail!(
@@ -149,16 +148,20 @@ impl MediaSource {
 
     /// A short name for messages: the file name.
     pub fn name(&self) -> String {
-        self.path
-            .file_name()
-            .map_or_else(|| self.path.display().to_string(), |n| n.to_string_lossy().into_owned())
+        self.path.file_name().map_or_else(
+            || self.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     }
 
     /// Reads every frame once: counts, keyframes, length, and the first keyframe's profile.
     fn scan(&mut self) -> anyhow::Result<()> {
         let mut reader = self.reader()?;
         let mut checked_profile = false;
-        while let Some(f) = reader.next_frame().with_context(|| format!("reading {}", self.path.display()))? {
+        while let Some(f) = reader
+            .next_frame()
+            .with_context(|| format!("reading {}", self.path.display()))?
+        {
             if f.keyframe {
                 self.keyframes.push((f.index, f.at));
                 if !checked_profile {
@@ -170,7 +173,10 @@ impl MediaSource {
             self.span = f.at + f.duration;
         }
         if self.frames == 0 {
-            bail!("{} holds no frames: there is nothing to send", self.path.display());
+            bail!(
+                "{} holds no frames: there is nothing to send",
+                self.path.display()
+            );
         }
         if self.codec.kind() == TrackKind::Video {
             match self.keyframes.first() {
@@ -463,11 +469,19 @@ pub async fn send(
 }
 
 fn pass_offset(source: &MediaSource, pass: u64) -> Duration {
-    source.span.saturating_mul(u32::try_from(pass).unwrap_or(u32::MAX))
+    source
+        .span
+        .saturating_mul(u32::try_from(pass).unwrap_or(u32::MAX))
 }
 
 /// What to tell the user when the peer asks for a keyframe while we are at `(pass, index)`.
-fn keyframe_note(source: &MediaSource, (pass, index): (u64, u64), looped: bool, start: Instant, n: u64) -> String {
+fn keyframe_note(
+    source: &MediaSource,
+    (pass, index): (u64, u64),
+    looped: bool,
+    start: Instant,
+    n: u64,
+) -> String {
     let name = source.name();
     let asked = if n == 1 {
         "the peer asked for a keyframe".to_owned()
@@ -581,7 +595,11 @@ mod tests {
         // An Ogg file that is really IVF; an IVF file cut in its third frame.
         let wrong = dir.join("wrong.ogg");
         std::fs::copy(fixture("vp8.ivf"), &wrong).unwrap();
-        assert!(err(&wrong).contains("wrong.ogg is not readable"), "{}", err(&wrong));
+        assert!(
+            err(&wrong).contains("wrong.ogg is not readable"),
+            "{}",
+            err(&wrong)
+        );
         let cut = dir.join("cut.ivf");
         let bytes = std::fs::read(fixture("vp8.ivf")).unwrap();
         std::fs::write(&cut, &bytes[..5000]).unwrap();
@@ -610,7 +628,10 @@ mod tests {
         assert_eq!(keys, [0, 30, 60, 90, 120]);
         drop(rx);
         handle.join().unwrap();
-        assert_eq!(s.next_keyframe_after(0), Some((30, Duration::from_nanos(999_999_990))));
+        assert_eq!(
+            s.next_keyframe_after(0),
+            Some((30, Duration::from_nanos(999_999_990)))
+        );
         assert_eq!(s.next_keyframe_after(30), None);
     }
 }
