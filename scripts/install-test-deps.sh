@@ -9,6 +9,8 @@
 #          ffmpeg (if `ffmpeg` or `ffprobe` is missing): oxirtc-media-file's tests decode the recordings it writes
 #          golang-go, golang-github-pion-webrtc.v3-dev: Pion 3.1.56 for the peer interop cells, built offline
 #          (GOPATH mode against Debian's /usr/share/gocode) into interop/.build/pion-peer
+#          ffmpeg (if `ffmpeg` / `ffprobe` are missing): the Pion media cells send a VP8 IVF and an Opus Ogg
+#          made by ffmpeg at test time and decode what comes back with ffprobe
 #   npm:   `npm ci` in interop/ (playwright-core, werift, node-datachannel, pinned) if node_modules is missing
 #          or older than the lock
 #   pip:   aiortc and its dependencies (interop/peers/requirements.txt, pinned) into interop/.venv
@@ -26,7 +28,8 @@ done
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v nft >/dev/null 2>&1 || missing+=(nftables)
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)
-# oxirtc-media-file's tests/ffmpeg.rs (run with OXIRTC_REQUIRE_FFMPEG=1 below, in scripts/test.sh).
+# oxirtc-media-file's tests/ffmpeg.rs (run with OXIRTC_REQUIRE_FFMPEG=1, in scripts/test.sh) and
+# the Pion media cells of peers_interop.rs.
 { command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1; } || missing+=(ffmpeg)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # s_server: the RSA DTLS peer of oxirtc-dtls's interop test
 if [ ${#missing[@]} -gt 0 ]; then

@@ -133,6 +133,33 @@
       });
       return ['video'];
     },
+    /**
+     * WHIP (RFC 9725): publishes the fake camera and microphone to `url` (send-only), non-trickle.
+     * Returns the HTTP status and the session's Location.
+     */
+    async whipPublish(pcKey, url) {
+      const p = pcOf(pcKey);
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+      for (const t of stream.getTracks()) p.pc.addTransceiver(t, { direction: 'sendonly', streams: [stream] });
+      return rtc.whipExchange(pcKey, url);
+    },
+    /** WHEP: receive-only audio and video from `url`; received tracks play (see newPc). */
+    async whepSubscribe(pcKey, url) {
+      const p = pcOf(pcKey);
+      p.pc.addTransceiver('audio', { direction: 'recvonly' });
+      p.pc.addTransceiver('video', { direction: 'recvonly' });
+      return rtc.whipExchange(pcKey, url);
+    },
+    async whipExchange(pcKey, url) {
+      const pc = pcOf(pcKey).pc;
+      await pc.setLocalDescription(await pc.createOffer());
+      await until(() => pc.iceGatheringState === 'complete', 5000);
+      const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
+      const answer = await r.text();
+      if (r.status !== 201) return { status: r.status, error: answer };
+      await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+      return { status: r.status, location: r.headers.get('Location'), link: r.headers.get('Link') };
+    },
     /** outbound-rtp of every simulcast stream: rid, packets, size. */
     async simulcastStats(pcKey) {
       const out = [];
@@ -146,7 +173,8 @@
     },
     /** Per kind: packets and bytes the browser sent (outbound-rtp), and its transceivers' directions. */
     async mediaStats(pcKey) {
-      const p = pcOf(pcKey), pc = p.pc, out = { outbound: {}, inbound: {}, directions: {}, remoteTracks: p.remoteTracks || [] };
+      const p = pcOf(pcKey), pc = p.pc;
+      const out = { outbound: {}, inbound: {}, remoteInbound: {}, remoteOutbound: {}, directions: {}, remoteTracks: p.remoteTracks || [] };
       const stats = await pc.getStats();
       const codecOf = (s) => (s.codecId && stats.get(s.codecId) ? stats.get(s.codecId).mimeType : null);
       stats.forEach((s) => {
@@ -154,6 +182,14 @@
           out.outbound[s.kind] = { packetsSent: s.packetsSent, bytesSent: s.bytesSent, pliCount: s.pliCount,
             keyFramesEncoded: s.keyFramesEncoded, framesEncoded: s.framesEncoded, framesSent: s.framesSent,
             codec: codecOf(s), nackCount: s.nackCount, encoderImplementation: s.encoderImplementation };
+        }
+        // What the peer's RTCP told the browser: receiver reports (RTT, loss) and sender reports.
+        if (s.type === 'remote-inbound-rtp') {
+          out.remoteInbound[s.kind] = { roundTripTime: s.roundTripTime, packetsLost: s.packetsLost,
+            roundTripTimeMeasurements: s.roundTripTimeMeasurements };
+        }
+        if (s.type === 'remote-outbound-rtp') {
+          out.remoteOutbound[s.kind] = { packetsSent: s.packetsSent, reportsSent: s.reportsSent };
         }
         if (s.type === 'inbound-rtp') {
           out.inbound[s.kind] = { packetsReceived: s.packetsReceived, packetsLost: s.packetsLost, codec: codecOf(s),

@@ -4,10 +4,13 @@
 // server 2 s (1 s if the dialer failed) to end by itself before stopping its process group (SIGTERM,
 // then SIGKILL).
 //
-//   node peers/cell.mjs [--timeout S] [--expect-closed] [--verbose] --server "SERVER_CMD" -- DIALER [ARGS...]
+//   node peers/cell.mjs [--timeout S] [--expect-closed] [--media] [--verbose] --server "SERVER_CMD" -- DIALER [ARGS...]
 //
 //   --timeout S       the dialer's limit (default 20); it is killed after 3x that plus 30 s
 //   --expect-closed   also check the server's SESSION line counts a closed channel (`channelsClosed`)
+//   --media           also check the server (`oxirtc echo`) reflected the dialer's audio and video: its
+//                     SESSION has 2 tracks read, 2 reflecting tracks, >= 98 % of the RTP read reflected, none dropped, no
+//                     SRTP failure or unroutable packet, and it asked for a keyframe (`serverMedia`)
 //   --verbose         both sides' output on stderr as it comes
 // e.g. (from interop/):
 //   node peers/cell.mjs --server "node peers/node-peer.mjs --impl werift --once" -- ../target/debug/oxirtc dial --binary
@@ -25,10 +28,10 @@ import { NETNS_ENV, isolate } from '../lib/netns.mjs';
 import { peerReport, startPeer } from '../lib/peer.mjs';
 
 const TAIL = 40;
-const USAGE = 'usage: node peers/cell.mjs [--timeout S] [--expect-closed] [--verbose] --server "SERVER_CMD" -- DIALER [ARGS...]';
+const USAGE = 'usage: node peers/cell.mjs [--timeout S] [--expect-closed] [--media] [--verbose] --server "SERVER_CMD" -- DIALER [ARGS...]';
 
 function parseArgs(argv) {
-  const o = { timeout: 20, expectClosed: false, verbose: false, server: null, dialer: [] };
+  const o = { timeout: 20, expectClosed: false, media: false, verbose: false, server: null, dialer: [] };
   const sep = argv.indexOf('--');
   if (sep < 0 || sep === argv.length - 1) throw new Error('the dialer command is missing after --');
   o.dialer = argv.slice(sep + 1);
@@ -38,6 +41,7 @@ function parseArgs(argv) {
     if (a === '--timeout') o.timeout = Number(own[++i]);
     else if (a === '--expect-closed') o.expectClosed = true;
     else if (a === '--verbose') o.verbose = true;
+    else if (a === '--media') o.media = true;
     else if (a === '--server') o.server = own[++i];
     else throw new Error(`unknown argument ${a}`);
   }
@@ -114,6 +118,29 @@ function hints(res) {
   return [...new Set(lines.filter((l) => re.test(l)))].slice(-4).map((l) => l.slice(0, 300));
 }
 
+/** The media counters of an `oxirtc echo` SESSION line. */
+function mediaCounters(s) {
+  if (!s) return null;
+  const keys = ['tracks', 'reflectedTracks', 'rtpRead', 'rtpReceived', 'rtpReflected', 'reflectDropped', 'rtpSent',
+    'srtpDropped', 'rtpUnroutable', 'keyframeRequests', 'peerKeyframeRequests'];
+  return Object.fromEntries(keys.map((k) => [k, s[k]]));
+}
+
+/** What is wrong with a SESSION line's media counters (none: it reflected both tracks cleanly). */
+function mediaProblems(s) {
+  if (!s) return ['no SESSION line'];
+  const p = [];
+  if (s.tracks !== 2) p.push(`tracks ${s.tracks} (want 2)`);
+  if (s.reflectedTracks !== 2) p.push(`reflectedTracks ${s.reflectedTracks} (want 2)`);
+  // A packet read as the session ended may not be written back yet: 98 %, not all.
+  if (!(s.rtpReflected > 0) || s.rtpReflected < 0.98 * s.rtpRead) p.push(`rtpReflected ${s.rtpReflected} of rtpRead ${s.rtpRead}`);
+  if (s.reflectDropped !== 0) p.push(`reflectDropped ${s.reflectDropped}`);
+  if (s.srtpDropped !== 0) p.push(`srtpDropped ${s.srtpDropped}`);
+  if (s.rtpUnroutable !== 0) p.push(`rtpUnroutable ${s.rtpUnroutable}`);
+  if (!(s.keyframeRequests >= 1)) p.push(`keyframeRequests ${s.keyframeRequests}`);
+  return p;
+}
+
 async function main() {
   let opts;
   try { opts = parseArgs(process.argv.slice(2)); } catch (e) { console.error(`${e.message}\n${USAGE}`); return 2; }
@@ -148,6 +175,10 @@ async function main() {
   if (res.dialer) {
     res.checks.serverSession = !!session && (session.ok ?? session.messagesEchoed > 0) === true;
     if (opts.expectClosed) res.checks.serverSawClose = (session?.channelsClosed ?? 0) >= 1;
+    if (opts.media) {
+      res.media = mediaCounters(session);
+      res.checks.serverMedia = mediaProblems(session).length === 0;
+    }
   }
   res.failedChecks = Object.entries(res.checks).filter(([, v]) => !v).map(([k]) => k);
   res.ok = !res.error && res.failedChecks.length === 0 && Object.keys(res.checks).length > 0;
@@ -158,7 +189,8 @@ async function main() {
       if (res.dialer.stoppedEarly) res.reason = `${res.dialer.stoppedEarly}; ${res.reason}`;
     }
     else if (!res.checks.serverSession) res.reason = session ? `server session not ok: ${JSON.stringify(session).slice(0, 300)}` : 'server printed no SESSION line (its session did not end)';
-    else res.reason = `server saw no channel close while connected: ${JSON.stringify(session).slice(0, 300)}`;
+    else if (opts.expectClosed && !res.checks.serverSawClose) res.reason = `server saw no channel close while connected: ${JSON.stringify(session).slice(0, 300)}`;
+    else res.reason = `server media: ${mediaProblems(session).join(', ')}: ${JSON.stringify(res.media)}`;
   }
   if (!res.ok) res.hints = hints(res);
   res.ms = Date.now() - t0;

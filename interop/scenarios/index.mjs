@@ -3,7 +3,7 @@ import { answerBasic, bulk, maxPacketLifetime, maxRetransmits0, negotiated, offe
 import { closeReopen, iceRestart, manyChannels, peerOpens, setupTime } from './lifecycle.mjs';
 import {
   answerMedia, answerMediaAv1, answerMediaH264, answerMediaVp9, offerMedia, offerMediaAv1, offerMediaH264, offerMediaVp9,
-  simulcastReceive,
+  simulcastReceive, whipWhep,
 } from './media.mjs';
 import {
   recordAv1, recordH264, recordVp8, recordVp9, sendMediaAv1, sendMediaH264, sendMediaVp8, sendMediaVp9,
@@ -32,6 +32,7 @@ export const SCENARIOS = {
   'answer-media-h264': answerMediaH264,
   'answer-media-av1': answerMediaAv1,
   'simulcast-receive': simulcastReceive,
+  'whip-whep': whipWhep,
   'send-media-vp8': sendMediaVp8,
   'send-media-vp9': sendMediaVp9,
   'send-media-h264': sendMediaH264,
@@ -46,4 +47,4 @@ export const SCENARIOS = {
  * Scenarios that choose their own roles (the media ones come in offer-* and answer-* pairs):
  * `--scenario all --peer-offers` leaves them out instead of running them a second time unchanged.
  */
-export const ROLE_FIXED = new Set(Object.keys(SCENARIOS).filter((n) => /^(offer|answer)-media|^simulcast|^send-media|^record-/.test(n)));
+export const ROLE_FIXED = new Set(Object.keys(SCENARIOS).filter((n) => /^(offer|answer)-media|^simulcast|^whip|^send-media|^record-/.test(n)));

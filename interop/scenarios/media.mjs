@@ -49,6 +49,11 @@ function mediaEcho(videoCodec, peerOffers = false) {
     ctx.info.window = { framesEncoded: enc, framesDecoded: dec };
     ctx.check('videoDecoded90Percent', enc > 0 && dec >= 0.9 * enc, { enc, dec });
     ctx.check('keyframeDecoded', (m.inbound.video?.keyFramesDecoded ?? 0) >= 1, m.inbound.video);
+    // Our RTCP as Chromium read it: receiver reports on what it sends (RTT measured from their
+    // LSR/DLSR, RFC 3550 §6.4.1) and sender reports on what we send.
+    ctx.check('browserReadOurReceiverReports', ['audio', 'video'].every((k) => (m.remoteInbound[k]?.roundTripTimeMeasurements ?? 0) > 0),
+      m.remoteInbound);
+    ctx.check('browserReadOurSenderReports', (m.remoteOutbound.video?.reportsSent ?? 0) > 0, m.remoteOutbound);
     if (videoCodec) {
       const want = `video/${videoCodec}`.toLowerCase();
       ctx.check('videoCodecAsked', (m.inbound.video?.codec ?? '').toLowerCase() === want
@@ -125,4 +130,49 @@ export async function simulcastReceive(ctx) {
       ctx.check('peerRoutedEverything', !!s && s.rtpUnroutable === 0 && s.srtpDropped === 0);
     };
   }
+}
+
+/**
+ * The SFU (WHIP/WHEP, RFC 9725) that `oxirtc serve` runs, here inside `oxirtc echo`: one
+ * RTCPeerConnection publishes the fake camera and microphone with WHIP, a second one subscribes with
+ * WHEP. Checks: 201 with a Location for both, the subscriber decodes video (framesDecoded ≥ 90 % of
+ * the publisher's framesEncoded over 5 s once frames flow, keyFramesDecoded ≥ 1) and receives audio,
+ * and DELETE ends the sessions.
+ */
+export async function whipWhep(ctx) {
+  const base = ctx.url.replace(/\/offer$/, '');
+  await ctx.run((k) => rtc.newPc(k), 'pub');
+  await ctx.run((k) => rtc.newPc(k), 'sub');
+  ctx.pcKeys.push('pub', 'sub');
+  const pub = await ctx.run((a) => rtc.whipPublish(a.k, a.url), { k: 'pub', url: `${base}/whip/room1` });
+  ctx.info.whip = pub;
+  ctx.check('whipCreated', pub.status === 201 && /^\/whip\/room1\//.test(pub.location || ''), pub);
+  if (pub.status !== 201) return;
+  // The publisher's tracks are in the room once its connection is up.
+  await ctx.run((a) => rtc.waitIce(a.k, ['connected', 'completed'], 10000), { k: 'pub' });
+  await new Promise((res) => setTimeout(res, 500));
+  const sub = await ctx.run((a) => rtc.whepSubscribe(a.k, a.url), { k: 'sub', url: `${base}/whep/room1` });
+  ctx.info.whep = sub;
+  ctx.check('whepCreated', sub.status === 201 && /^\/whep\/room1\//.test(sub.location || ''), sub);
+  if (sub.status !== 201) return;
+  const stats = (k) => ctx.run((key) => rtc.mediaStats(key), k);
+  const end = Date.now() + 10000;
+  let first = null;
+  while (Date.now() < end && !first) {
+    const s = await stats('sub');
+    if ((s.inbound.video?.framesDecoded ?? 0) > 0) first = { sub: s, pub: await stats('pub') };
+    else await new Promise((res) => setTimeout(res, 200));
+  }
+  ctx.check('subscriberDecodesVideo', first !== null);
+  if (!first) return;
+  await new Promise((res) => setTimeout(res, 5000));
+  const [s, p] = [await stats('sub'), await stats('pub')];
+  const enc = (p.outbound.video?.framesEncoded ?? 0) - (first.pub.outbound.video?.framesEncoded ?? 0);
+  const dec = (s.inbound.video?.framesDecoded ?? 0) - (first.sub.inbound.video?.framesDecoded ?? 0);
+  ctx.info.window = { framesEncoded: enc, framesDecoded: dec, sub: s.inbound, pub: p.outbound };
+  ctx.check('forwardedVideo90Percent', enc > 0 && dec >= 0.9 * enc, { enc, dec });
+  ctx.check('subscriberKeyframe', (s.inbound.video?.keyFramesDecoded ?? 0) >= 1);
+  ctx.check('subscriberAudio', (s.inbound.audio?.totalSamplesReceived ?? 0) > 0, s.inbound.audio);
+  const del = await ctx.run(async (a) => (await fetch(a, { method: 'DELETE' })).status, `${base}${sub.location}`);
+  ctx.check('deleteEndsSession', del === 200, del);
 }

@@ -92,9 +92,19 @@ async fn serve(args: &EchoArgs) -> anyhow::Result<()> {
         done,
         media,
     };
+    // The SFU of `oxirtc serve` too (WHIP/WHEP at /whip/ROOM, /whep/ROOM), for interop tests of it.
+    let sfu = oxirtc_server::sfu::Sfu::new(oxirtc_server::sfu::SfuConfig {
+        peer: Config {
+            bind: vec![shared.bind],
+            include_loopback: true,
+            ..Config::default()
+        },
+        ..oxirtc_server::sfu::SfuConfig::default()
+    });
     let app = Router::new()
         .route("/offer", post(handle))
-        .with_state(shared.clone());
+        .with_state(shared.clone())
+        .merge(oxirtc_server::sfu::router(sfu));
     println!("LISTENING http://{addr}/offer");
     let once = args.once;
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {

@@ -24,6 +24,10 @@ pub struct ServeArgs {
     /// Do not run STUN/TURN.
     #[arg(long)]
     pub no_turn: bool,
+    /// Bearer token required by the WHIP/WHEP endpoints (POST /whip/ROOM publishes audio/video
+    /// into ROOM, POST /whep/ROOM plays it); without it they are open.
+    #[arg(long, value_name = "TOKEN")]
+    pub whip_token: Option<String>,
     /// Members per room (default 16).
     #[arg(long)]
     pub max_peers_per_room: Option<usize>,
@@ -48,6 +52,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         no_turn: args.no_turn.then_some(true),
         drain_timeout: args.drain_timeout,
         turn_host: args.turn_host,
+        whip_token: args.whip_token,
         ..ServeOptions::default()
     };
     flags.turn.listen = args.turn_listen;

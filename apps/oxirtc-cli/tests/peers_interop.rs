@@ -4,7 +4,9 @@
 //! `oxirtc echo --once` serves and the peer dials, with the dialer offering (`--mode offer`) or asking
 //! the server to offer (`--mode answer`). Variants: text and binary always; 0-byte, 16-byte and
 //! 256 KiB messages; unordered and maxRetransmits=0 channels; the channel closed by either side.
-//! docs/interop.md has the table and the commands.
+//! Media (`*_media_interop`): aiortc (VP8, H.264) and Pion (VP8) send audio and video to `oxirtc echo`,
+//! which reflects them, in both offer/answer roles; the peer decodes what comes back (one cell also
+//! loses 5 % of what oxirtc sends). docs/interop.md has the tables and the commands.
 //!
 //! The peers are installed by scripts/install-test-deps.sh. With OXIRTC_REQUIRE_INTEROP=1 (CI) a
 //! missing peer fails its test; otherwise the test says why it skipped. Cells in [`KNOWN_FAILING`]
@@ -21,7 +23,10 @@ use std::time::Instant;
 /// Cells that fail today because of a known bug, as `peer role mode variant` patterns (`*` matches
 /// anything), with the reason printed beside them. Fixing the bug makes the cell pass, which fails the
 /// test until its line is removed here (and in docs/interop.md).
-const KNOWN_FAILING: &[(&str, &str)] = &[];
+const KNOWN_FAILING: &[(&str, &str)] = &[(
+    "pion media offer vp8-loss5",
+    "oxirtc answers a=rtcp-fb nack and rtx but retransmits nothing on NACK: docs/interop.md M1",
+)];
 
 /// Each dialer's limit per wait, in seconds. A passing cell takes about a second.
 const TIMEOUT_S: &str = "10";
@@ -73,6 +78,201 @@ fn aiortc_interop_matrix() {
         needs: &[".venv/bin/python"],
         sizes: "0,16,262144",
     });
+}
+
+/// Seconds each media cell measures after the first video frame came back (the dialer then stops
+/// sending and waits 1 s for the rest).
+const MEDIA_WINDOW_S: &str = "5";
+
+#[test]
+fn aiortc_media_interop() {
+    run_media(&MediaPeer {
+        name: "aiortc",
+        dialer: &[".venv/bin/python", "peers/aiortc-media-dial.py"],
+        needs: &[".venv/bin/python"],
+        tools: &[],
+        cells: vec![
+            MediaCell::new("VP8", "offer"),
+            MediaCell::new("VP8", "answer"),
+            MediaCell::new("H264", "offer"),
+            MediaCell::new("H264", "answer"),
+        ],
+    });
+}
+
+#[test]
+fn pion_media_interop() {
+    run_media(&MediaPeer {
+        name: "pion",
+        dialer: &[".build/pion-peer", "--media"],
+        needs: &[".build/pion-peer"],
+        // The IVF and Ogg it sends are made by ffmpeg; what comes back is decoded by ffprobe. The
+        // loss cell drops packets with iptables.
+        tools: &["ffmpeg", "ffprobe", "iptables"],
+        cells: vec![
+            MediaCell::new("VP8", "offer"),
+            MediaCell::new("VP8", "answer"),
+            // 5 % of what oxirtc sends is lost: Pion's NACKs must get it back (RFC 4585 §6.2.1).
+            MediaCell {
+                loss_percent: 5,
+                ..MediaCell::new("VP8", "offer")
+            },
+        ],
+    });
+}
+
+/// One media cell.
+struct MediaCell {
+    codec: &'static str,
+    /// The dialer's --mode: offer = the peer offers, answer = `oxirtc echo` offers.
+    mode: &'static str,
+    /// Random loss of the UDP packets oxirtc sends (iptables in the cell's namespace; echo binds
+    /// 127.0.0.2 so that only its packets match), in percent. The dialer gets `--expect-repair`: every
+    /// lost video packet must come again on its NACKs.
+    loss_percent: u32,
+}
+
+impl MediaCell {
+    const fn new(codec: &'static str, mode: &'static str) -> Self {
+        MediaCell {
+            codec,
+            mode,
+            loss_percent: 0,
+        }
+    }
+}
+
+/// An outside stack's media dialer against `oxirtc echo --once`, which reflects audio and video.
+struct MediaPeer {
+    name: &'static str,
+    /// The dialer (`--mode`, `--codec`, `--window`, `--timeout` and the URL follow), from interop/.
+    dialer: &'static [&'static str],
+    /// Files under interop/ it needs.
+    needs: &'static [&'static str],
+    /// Programs it runs (on PATH).
+    tools: &'static [&'static str],
+    cells: Vec<MediaCell>,
+}
+
+fn run_media(peer: &MediaPeer) {
+    let interop = interop_dir();
+    let missing_tool = peer.tools.iter().find(|t| {
+        !Command::new("sh")
+            .args(["-c", &format!("command -v {t}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let ready = ready(
+        &Peer {
+            name: peer.name,
+            server: String::new(),
+            dialer: None,
+            needs: peer.needs,
+            sizes: "",
+        },
+        &interop,
+    )
+    .and_then(|()| match missing_tool {
+        Some(t) => Err(format!("{t} is missing (run scripts/install-test-deps.sh)")),
+        None => Ok(()),
+    });
+    if let Err(why) = ready {
+        if std::env::var("OXIRTC_REQUIRE_INTEROP").as_deref() == Ok("1") {
+            panic!("{} media interop required but {why}", peer.name);
+        }
+        eprintln!("skipping {} media interop: {why}", peer.name);
+        return;
+    }
+    let t0 = Instant::now();
+    let oxirtc = env!("CARGO_BIN_EXE_oxirtc");
+    let mut rows = Vec::new();
+    for cell in &peer.cells {
+        let (codec, mode) = (cell.codec, cell.mode);
+        let mut id = format!("{} media {mode} {}", peer.name, codec.to_lowercase());
+        let echo = if cell.loss_percent == 0 {
+            format!("{oxirtc} echo --once")
+        } else {
+            let _ = write!(id, "-loss{}", cell.loss_percent);
+            format!(
+                "iptables -A OUTPUT -s 127.0.0.2 -p udp -m statistic --mode random --probability {} \
+                 -j DROP && {oxirtc} echo --once --bind 127.0.0.2",
+                f64::from(cell.loss_percent) / 100.0
+            )
+        };
+        let mut args: Vec<String> = ["peers/cell.mjs", "--timeout", TIMEOUT_S, "--media", "--server"]
+            .map(String::from)
+            .into();
+        args.push(echo);
+        args.push("--".into());
+        args.extend(peer.dialer.iter().map(|s| s.to_string()));
+        for (flag, value) in [
+            ("--mode", mode),
+            ("--codec", codec),
+            ("--window", MEDIA_WINDOW_S),
+            ("--timeout", TIMEOUT_S),
+        ] {
+            args.extend([flag.to_owned(), value.to_owned()]);
+        }
+        if cell.loss_percent > 0 {
+            args.push("--expect-repair".into());
+        }
+        let (outcome, json) = run_cell_args(&id, &args, &interop);
+        rows.push((id, outcome, json));
+    }
+    let mut table = format!(
+        "\n{} media against oxirtc echo (mode = the peer's: offer = it offers; window {MEDIA_WINDOW_S} s)\n\
+         {:28} {:>13} {:>22} {:>22} {:>22} {:>9}\n",
+        peer.name,
+        "cell",
+        "result",
+        "video sent/back/dec",
+        "window video sent/ok",
+        "audio sent/back/dec",
+        "reflected"
+    );
+    for (id, outcome, json) in &rows {
+        let s = json
+            .as_ref()
+            .map(|j| j["dialer"]["result"]["summary"].clone())
+            .unwrap_or_default();
+        let n = |k: &str| s[k].as_i64().map_or("?".into(), |v| v.to_string());
+        let reflected = json
+            .as_ref()
+            .and_then(|j| j["media"]["rtpReflected"].as_i64())
+            .map_or("?".into(), |v| v.to_string());
+        let _ = writeln!(
+            table,
+            "{id:28} {:>13} {:>22} {:>22} {:>22} {reflected:>9}",
+            outcome.cell_text(),
+            format!("{}/{}/{}", n("videoSent"), n("videoReceived"), n("videoDecoded")),
+            format!("{}/{}", n("windowVideoSent"), n("windowVideoBack")),
+            format!("{}/{}/{}", n("audioSent"), n("audioReceived"), n("audioDecoded")),
+        );
+    }
+    let _ = writeln!(
+        table,
+        "{} media interop took {:.1} s",
+        peer.name,
+        t0.elapsed().as_secs_f64()
+    );
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), table.as_bytes());
+    let bad: Vec<String> = rows
+        .iter()
+        .filter_map(|(id, o, _)| match o {
+            Outcome::Failed { reason } => Some(format!("{id}: {reason}")),
+            Outcome::UnexpectedPass { why } => Some(format!(
+                "{id} now passes: take it off KNOWN_FAILING in tests/peers_interop.rs and \
+                 docs/interop.md (was: {why})"
+            )),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{} media interop cells went wrong:\n{}",
+        peer.name,
+        bad.join("\n")
+    );
 }
 
 /// One outside stack.
@@ -324,20 +524,19 @@ impl CellCmd<'_> {
         a.extend(self.variant.args.iter().map(|s| s.replace(SIZES, self.sizes)));
         a
     }
+}
 
-    /// The command line to run this cell by hand (from interop/).
-    fn shell(&self) -> String {
-        self.args()
-            .iter()
-            .map(|a| {
-                if a.contains(' ') {
-                    format!("\"{a}\"")
-                } else {
-                    a.clone()
-                }
-            })
-            .fold("node".to_owned(), |acc, a| acc + " " + &a)
-    }
+/// The command line to run a cell by hand (from interop/).
+fn shell(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            if a.contains(' ') {
+                format!("\"{a}\"")
+            } else {
+                a.clone()
+            }
+        })
+        .fold("node".to_owned(), |acc, a| acc + " " + &a)
 }
 
 fn known_failing(id: &str) -> Option<&'static str> {
@@ -350,33 +549,44 @@ fn known_failing(id: &str) -> Option<&'static str> {
 }
 
 fn run_cell(id: &str, cell: &CellCmd, interop: &Path) -> Outcome {
+    run_cell_args(id, &cell.args(), interop).0
+}
+
+/// Runs `node ARGS` (a cell.mjs command line) as cell `id`, once more if it fails and is not known to
+/// fail; the outcome, and the cell's JSON of the last run that printed one.
+fn run_cell_args(id: &str, args: &[String], interop: &Path) -> (Outcome, Option<serde_json::Value>) {
     let known = known_failing(id);
-    let first = run_once(id, cell, interop);
+    let (first, mut json) = run_once(id, args, interop);
     let outcome = match (first, known) {
         (Ok(()), None) => Outcome::Passed { retried: false },
         (Ok(()), Some(why)) => Outcome::UnexpectedPass { why },
         (Err(_), Some(why)) => Outcome::KnownFailing { why },
         // Once more: a loaded 2-core machine can make a healthy run miss a deadline.
-        (Err(_), None) => match run_once(id, cell, interop) {
-            Ok(()) => Outcome::Passed { retried: true },
-            Err(reason) => Outcome::Failed { reason },
-        },
+        (Err(_), None) => {
+            let (second, j) = run_once(id, args, interop);
+            json = j.or(json);
+            match second {
+                Ok(()) => Outcome::Passed { retried: true },
+                Err(reason) => Outcome::Failed { reason },
+            }
+        }
     };
     match &outcome {
         Outcome::KnownFailing { why } => eprintln!("peers-interop: {id}: known-failing ({why})"),
         o => eprintln!("peers-interop: {id}: {}", o.cell_text()),
     }
-    outcome
+    (outcome, json)
 }
 
 /// Runs the cell once (holding one of the OXIRTC_INTEROP_JOBS slots); on failure prints why, the last
-/// lines of both sides and the command that reruns it, and returns the reason.
-fn run_once(id: &str, cell: &CellCmd, interop: &Path) -> Result<(), String> {
+/// lines of both sides and the command that reruns it, and returns the reason. Also gives back the
+/// cell's JSON when it printed one.
+fn run_once(id: &str, args: &[String], interop: &Path) -> (Result<(), String>, Option<serde_json::Value>) {
     let _slot = Slot::take();
     let t = Instant::now();
     let out = Command::new("node")
         .current_dir(interop)
-        .args(cell.args())
+        .args(args)
         .output()
         .unwrap();
     let secs = t.elapsed().as_secs_f64();
@@ -388,11 +598,11 @@ fn run_once(id: &str, cell: &CellCmd, interop: &Path) -> Result<(), String> {
             String::from_utf8_lossy(&out.stderr)
         );
         eprintln!("peers-interop: {id}: {reason}");
-        return Err(reason);
+        return (Err(reason), None);
     };
     if out.status.success() && r["ok"] == true {
         eprintln!("peers-interop: {id}: passed in {secs:.1} s");
-        return Ok(());
+        return (Ok(()), Some(r));
     }
     let reason = r["reason"].as_str().unwrap_or("no reason given").to_owned();
     let mut report = format!("peers-interop: {id}: FAILED in {secs:.1} s: {reason}\n");
@@ -414,9 +624,9 @@ fn run_once(id: &str, cell: &CellCmd, interop: &Path) -> Result<(), String> {
             let _ = writeln!(report, "    {side}: {line}");
         }
     }
-    let _ = write!(report, "    rerun (in interop/): {}", cell.shell());
+    let _ = write!(report, "    rerun (in interop/): {}", shell(args));
     eprintln!("{report}");
-    Err(reason)
+    (Err(reason), Some(r))
 }
 
 /// One of OXIRTC_INTEROP_JOBS concurrent cells (the tests of this file run in parallel threads).

@@ -1,6 +1,6 @@
 //! oxirtc servers: the TURN daemon runtime behind `oxirtc turn` ([`turn`]), which drives
-//! `oxirtc-turn`'s sans-IO server core with tokio sockets on every core, and the WebSocket
-//! signaling service of `oxirtc serve` ([`signaling`]).
+//! `oxirtc-turn`'s sans-IO server core with tokio sockets on every core, the WebSocket
+//! signaling service of `oxirtc serve` ([`signaling`]), and its SFU with WHIP/WHEP ([`sfu`]).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod serve;
+pub mod sfu;
 pub mod signaling;
 pub mod turn;
 

@@ -40,8 +40,13 @@ struct Stream {
     payload_type: u8,
     codec: Codec,
     rid: Option<String>,
-    builder: SampleBuilder<Box<dyn Depacketizer + Send>>,
+    builder: SampleBuilder<Box<dyn Depacketizer + Send + Sync>>,
     packets: u64,
+    /// Video only: frames are held back until a keyframe, at the start and after a lost frame
+    /// (a decoder cannot use a frame whose reference it never got).
+    waiting_for_keyframe: bool,
+    /// `frames_incomplete` of the builder when last looked at: a rise is a lost frame.
+    incomplete_seen: u64,
 }
 
 /// A stream that has sent this many packets without a keyframe coming out joined mid-stream (or
@@ -60,6 +65,8 @@ pub(crate) struct FrameAssembler {
     /// Frames the sample builders could not assemble: incomplete (a packet lost), too large or
     /// malformed, summed over every stream the track has had.
     pub(crate) lost_frames: u64,
+    /// Video frames dropped while waiting for a keyframe (their references are missing).
+    pub(crate) undecodable: u64,
 }
 
 impl FrameAssembler {
@@ -71,6 +78,7 @@ impl FrameAssembler {
             skipped: 0,
             dropped_frames: 0,
             lost_frames: 0,
+            undecodable: 0,
         }
     }
 
@@ -102,8 +110,10 @@ impl FrameAssembler {
                     payload_type: rtp.payload_type,
                     codec: codec.codec.clone(),
                     rid: rtp.rid.clone(),
+                    waiting_for_keyframe: depacketizer.needs_keyframe_after_loss(),
                     builder: SampleBuilder::new(depacketizer, SampleBuilderConfig::default()),
                     packets: 0,
+                    incomplete_seen: 0,
                 }
             }
         };
@@ -116,7 +126,23 @@ impl FrameAssembler {
         let _ = stream
             .builder
             .handle_packet(rtp.sequence_number, rtp.timestamp, rtp.marker, &rtp.payload);
+        let depends_on_references = stream.builder.depacketizer().needs_keyframe_after_loss();
         while let Some(f) = stream.builder.poll_frame() {
+            let (timestamp, keyframe, data) = (f.timestamp, f.keyframe, f.data.to_vec());
+            if depends_on_references {
+                // A frame given up since the last look: what follows lacks a reference.
+                let incomplete = stream.builder.stats().frames_incomplete;
+                if incomplete > stream.incomplete_seen {
+                    stream.incomplete_seen = incomplete;
+                    stream.waiting_for_keyframe = true;
+                }
+                if keyframe {
+                    stream.waiting_for_keyframe = false;
+                } else if stream.waiting_for_keyframe {
+                    self.undecodable += 1;
+                    continue;
+                }
+            }
             if self.ready.len() >= MAX_READY_FRAMES {
                 self.ready.pop_front();
                 self.dropped_frames += 1;
@@ -126,9 +152,9 @@ impl FrameAssembler {
                 payload_type: stream.payload_type,
                 ssrc: stream.ssrc,
                 rid: stream.rid.clone(),
-                rtp_timestamp: f.timestamp,
-                keyframe: f.keyframe,
-                data: f.data.to_vec(),
+                rtp_timestamp: timestamp,
+                keyframe,
+                data,
             });
         }
         let stats = stream.builder.stats();
@@ -236,5 +262,25 @@ mod tests {
         }
         assert_eq!(a.lost_frames, 1);
         assert!(needs_keyframe, "a loss asks for a keyframe");
+    }
+
+    #[test]
+    fn video_starts_at_a_keyframe() {
+        let mut a = FrameAssembler::new(default_video_codecs());
+        let mut payloads = Payloads::new();
+        let mut packetizer = Vp8Packetizer::new(Some(1));
+        // Two delta frames (first byte's bit 0 set), then a keyframe, then a delta frame.
+        for (i, first) in [0x11u8, 0x11, 0x10, 0x11].into_iter().enumerate() {
+            packetizer.packetize(&[first; 100], 1000, &mut payloads).unwrap();
+            let p = packet(i as u16, 3000 * i as u32, true, payloads.get(0).unwrap(), 5, 96);
+            a.push(&p);
+        }
+        let got: Vec<bool> = std::iter::from_fn(|| a.pop()).map(|f| f.keyframe).collect();
+        assert_eq!(
+            got,
+            [true, false],
+            "the deltas before the keyframe are useless to a decoder"
+        );
+        assert_eq!(a.undecodable, 2);
     }
 }

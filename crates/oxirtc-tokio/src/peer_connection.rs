@@ -36,6 +36,8 @@ pub struct Stats {
     pub srtp_profile: Option<SrtpProfile>,
     /// Per open channel: id, label, counters.
     pub channels: Vec<(ChannelId, String, ChannelStats)>,
+    /// Audio and video streams (W3C inbound-rtp, outbound-rtp, remote-inbound-rtp).
+    pub media: oxirtc::media::MediaStats,
 }
 
 impl Stats {
@@ -55,6 +57,7 @@ impl Stats {
             cipher_suite: rtc.cipher_suite(),
             srtp_profile: rtc.srtp_profile(),
             channels,
+            media: rtc.media_stats(),
         }
     }
 }
@@ -126,6 +129,8 @@ impl PeerConnection {
         let mut rtc = Rtc::new(rtc_config)?;
         let mut sockets = Vec::new();
         let now = Instant::now();
+        // RTCP sender reports carry wall-clock time (RFC 3550 §4): receivers sync audio to video by it.
+        rtc.set_wallclock(now, std::time::SystemTime::now());
         for ip in config.bind_addresses() {
             let socket = match UdpSocket::bind(SocketAddr::new(ip, 0)).await {
                 Ok(s) => s,
@@ -306,6 +311,22 @@ impl PeerConnection {
     /// W3C `getTransceivers`: every audio/video section, ours and those a remote offer added.
     pub async fn transceivers(&self) -> Result<Vec<oxirtc::media::TransceiverInfo>, Error> {
         self.call(Command::Transceivers).await
+    }
+
+    /// The codecs negotiated to receive on the section `mid` (a [`crate::RemoteTrack`]'s), with our
+    /// payload types: what its packets' payload types mean.
+    pub async fn receive_codecs(&self, mid: &str) -> Result<Vec<oxirtc::media::CodecParameters>, Error> {
+        let mid = mid.to_owned();
+        self.call(|r| Command::ReceiveCodecs(mid, r)).await
+    }
+
+    /// Every codec a transceiver may send with, the peer's preferred first (see
+    /// [`oxirtc::Rtc::send_codecs`]).
+    pub async fn send_codecs(
+        &self,
+        id: oxirtc::media::TransceiverId,
+    ) -> Result<Vec<oxirtc::media::CodecParameters>, Error> {
+        self.call(|r| Command::SendCodecs(id, r)).await
     }
 
     /// The next event, or `None` once the connection's task has ended. Any clone may read; each

@@ -1,7 +1,7 @@
 //! Media the peer sends: one [`RemoteTrack`] per audio or video section we receive.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use std::time::{Duration, Instant};
 
@@ -41,10 +41,7 @@ pub struct RemoteTrack {
     packets: queue::Receiver<ReceivedRtp>,
     dropped: Arc<AtomicU64>,
     commands: queue::WeakSender<Command>,
-    /// In a mutex only so that `RemoteTrack` is `Sync` (the depacketizers are `Send`, not `Sync`):
-    /// a spawned task can then hold `&RemoteTrack` across an `.await` (`request_keyframe`).
-    /// `recv_frame` takes `&mut self` and reaches it with `get_mut`, never locking.
-    frames: Mutex<FrameAssembler>,
+    frames: FrameAssembler,
     /// When `recv_frame` last asked for a keyframe by itself.
     last_keyframe_request: Option<Instant>,
 }
@@ -82,15 +79,15 @@ impl RemoteTrack {
     /// The next assembled frame (reordered, complete, with its keyframe flag; see
     /// [`ReceivedFrame`]); `None` once the connection has ended. For video, a lost frame that later
     /// ones depend on makes it ask the sender for a keyframe (a PLI, at most every 500 ms), and
-    /// frames are held back until one arrives. Read a track either with this or with
+    /// video frames are dropped until one arrives (at the start too: playback starts at a keyframe). Read a track either with this or with
     /// [`RemoteTrack::recv`], not both.
     pub async fn recv_frame(&mut self) -> Option<ReceivedFrame> {
         loop {
-            if let Some(frame) = self.assembler().pop() {
+            if let Some(frame) = self.frames.pop() {
                 return Some(frame);
             }
             let rtp = self.packets.recv().await?;
-            let needs_keyframe = self.assembler().push(&rtp);
+            let needs_keyframe = self.frames.push(&rtp);
             let due = self
                 .last_keyframe_request
                 .is_none_or(|t| t.elapsed() >= KEYFRAME_REQUEST_INTERVAL);
@@ -103,24 +100,21 @@ impl RemoteTrack {
     }
 
     /// Packets `recv_frame` could not use (retransmission and FEC formats, payload types of no
-    /// codec oxirtc depacketizes), and frames dropped because they were not read in time.
-    pub fn frames_skipped(&self) -> (u64, u64) {
-        let frames = self.frames.lock().unwrap_or_else(PoisonError::into_inner);
-        (frames.skipped, frames.dropped_frames)
+    /// codec oxirtc depacketizes), frames dropped because they were not read in time, and video
+    /// frames dropped while waiting for a keyframe.
+    pub fn frames_skipped(&self) -> (u64, u64, u64) {
+        (
+            self.frames.skipped,
+            self.frames.dropped_frames,
+            self.frames.undecodable,
+        )
     }
 
     /// Frames lost before they could be handed out: a packet of theirs never came (or came too
-    /// late), or they were too large or malformed. A video frame after such a loss may not decode
-    /// until the next keyframe (which `recv_frame` asks for); a recorder can skip to it.
+    /// late), or they were too large or malformed. (The video frames after such a loss that
+    /// `recv_frame` then drops until a keyframe are in [`RemoteTrack::frames_skipped`].)
     pub fn frames_lost(&self) -> u64 {
-        self.frames
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .lost_frames
-    }
-
-    fn assembler(&mut self) -> &mut FrameAssembler {
-        self.frames.get_mut().unwrap_or_else(PoisonError::into_inner)
+        self.frames.lost_frames
     }
 
     /// Asks the peer's encoder for a keyframe (a PLI, RFC 4585 §6.3.1): when a decoder starts on
@@ -168,7 +162,7 @@ impl TrackSlot {
                 packets: rx,
                 dropped,
                 commands,
-                frames: Mutex::new(FrameAssembler::new(codecs)),
+                frames: FrameAssembler::new(codecs),
                 last_keyframe_request: None,
             },
         )
@@ -189,8 +183,9 @@ impl TrackSlot {
 
 #[cfg(test)]
 mod tests {
-    /// A spawned task may hold `&RemoteTrack` across an `.await` (e.g. `request_keyframe`): the
-    /// track has to be `Send` and `Sync`. This fails to compile if a field loses either.
+    /// A spawned task may hold `&RemoteTrack` across an `.await` (e.g. `request_keyframe`, as
+    /// oxirtc echo does): the track has to be `Send` and `Sync`. This fails to compile if a field
+    /// loses either.
     #[test]
     fn remote_track_is_send_and_sync() {
         fn send_sync<T: Send + Sync>() {}

@@ -251,3 +251,220 @@ fn offers_announce_what_we_send() {
         "nothing announced where we do not send"
     );
 }
+
+/// Sends `frames` VP8 frames of three packets at 30 fps on `video`, letting the network run
+/// between them.
+fn stream_video(sim: &mut Simulation<Peer>, video: TransceiverId, frames: u32) -> Vec<Vec<u8>> {
+    let mut sent = Vec::new();
+    for i in 0..frames {
+        let frame = vp8_frame(i, 2800);
+        let now = sim.now();
+        sim.endpoint_mut(0)
+            .rtc
+            .write_frame(now, video, 3000 * i, &frame)
+            .unwrap();
+        sent.push(frame);
+        sim.run_for(Duration::from_millis(33));
+    }
+    sent
+}
+
+/// Frames assembled from what `peer` received on `mid` (RTX already unwrapped by the connection).
+fn assembled(peer: &Peer, mid: &str) -> Vec<Vec<u8>> {
+    let mut builder = SampleBuilder::new(Vp8Depacketizer, SampleBuilderConfig::default());
+    let mut frames = Vec::new();
+    for p in received(peer, mid) {
+        let _ = builder.handle_packet(p.sequence_number, p.timestamp, p.marker, &p.payload);
+        while let Some(f) = builder.poll_frame() {
+            frames.push(f.data.to_vec());
+        }
+    }
+    frames
+}
+
+#[test]
+fn losses_are_repaired_by_nack_and_rtx() {
+    let lossy = LinkConfig {
+        loss: 0.05,
+        ..LinkConfig::with_delay(Duration::from_millis(25))
+    };
+    let mut sim = pair(15, lossy);
+    let video = sim.endpoint_mut(0).rtc.add_track(TrackKind::Video, None).unwrap();
+    negotiate(&mut sim, 0);
+    until_media_flows(&mut sim, 0, video);
+    let mut sent = stream_video(&mut sim, video, 91);
+    sim.run_for(Duration::from_secs(1));
+    let mid = sim.endpoint(0).rtc.mid(video).unwrap().to_owned();
+    let mut got = assembled(sim.endpoint(1), &mid);
+    // A loss at the very end shows only with the next packet: the last frame is the probe.
+    sent.pop();
+    got.truncate(sent.len());
+    let missing: Vec<usize> = (0..sent.len()).filter(|&i| !got.contains(&sent[i])).collect();
+    assert!(
+        missing.is_empty(),
+        "every frame repaired and assembled; missing {missing:?}"
+    );
+    assert_eq!(got, sent);
+    let out = &sim.endpoint(0).rtc.media_stats().outbound[0];
+    let inbound = &sim.endpoint(1).rtc.media_stats().inbound[0];
+    assert!(
+        out.nack_count > 0 && out.retransmitted_packets_sent > 0,
+        "{out:?}"
+    );
+    assert!(inbound.nack_count > 0, "{inbound:?}");
+    assert!(
+        inbound.retransmitted_packets_received > 0
+            && inbound.retransmitted_packets_received <= out.retransmitted_packets_sent
+    );
+    assert!(inbound.packets_lost <= 0, "every loss repaired: {inbound:?}");
+    assert_eq!(
+        out.remote_packets_lost,
+        Some(0),
+        "the receiver's reports say so too"
+    );
+}
+
+#[test]
+fn reports_measure_loss_jitter_and_the_round_trip() {
+    let mut sim = pair(16, LinkConfig::with_delay(Duration::from_millis(25)));
+    let video = sim.endpoint_mut(0).rtc.add_track(TrackKind::Video, None).unwrap();
+    negotiate(&mut sim, 0);
+    until_media_flows(&mut sim, 0, video);
+    stream_video(&mut sim, video, 120);
+    sim.run_for(Duration::from_millis(200));
+    let out = sim.endpoint(0).rtc.media_stats().outbound[0].clone();
+    let rtt = out.round_trip_time.expect("a receiver report came back");
+    // RFC 3550 §6.4.1: each host's link delays 25 ms, so 50 ms each way, in 1/65536 s units.
+    assert!(
+        rtt.abs_diff(Duration::from_millis(100)) < Duration::from_millis(2),
+        "{rtt:?}"
+    );
+    assert!(out.round_trip_time_measurements >= 2, "one per report: {out:?}");
+    assert_eq!(out.remote_packets_lost, Some(0));
+    let inbound = &sim.endpoint(1).rtc.media_stats().inbound[0];
+    assert_eq!(inbound.packets_received, out.packets_sent);
+    assert!(
+        inbound.jitter < 0.001,
+        "a constant delay has no jitter: {}",
+        inbound.jitter
+    );
+    assert!(sim.endpoint(0).rtc.stats().rtcp_received >= 2 && sim.endpoint(1).rtc.stats().rtcp_received >= 2);
+}
+
+#[test]
+fn renegotiation_adds_and_removes_tracks() {
+    let mut sim = pair(17, lan());
+    let video = sim.endpoint_mut(0).rtc.add_track(TrackKind::Video, None).unwrap();
+    negotiate(&mut sim, 0);
+    until_media_flows(&mut sim, 0, video);
+
+    // A second track: the peer learns of it from a new offer.
+    let audio = sim
+        .endpoint_mut(0)
+        .rtc
+        .add_track(TrackKind::Audio, Some("s"))
+        .unwrap();
+    let now = sim.now();
+    sim.endpoint_mut(0).drain(now);
+    let needed = sim
+        .endpoint(0)
+        .events
+        .iter()
+        .filter(|(_, e)| *e == RtcEvent::NegotiationNeeded)
+        .count();
+    assert_eq!(needed, 2, "one per change made while stable");
+    assert!(
+        sim.endpoint(0).rtc.send_codec(audio).is_none(),
+        "not negotiated yet"
+    );
+    negotiate(&mut sim, 0);
+    sim.run_for(Duration::from_millis(20));
+    let opus = sim.endpoint(0).rtc.send_codec(audio).expect("negotiated now");
+    let audio_mid = sim.endpoint(0).rtc.mid(audio).unwrap().to_owned();
+    let video_mid = sim.endpoint(0).rtc.mid(video).unwrap().to_owned();
+    assert_ne!(audio_mid, video_mid);
+    let now = sim.now();
+    let a = &mut sim.endpoint_mut(0).rtc;
+    for i in 0..5u16 {
+        let rtp = OutgoingRtp {
+            payload_type: opus.payload_type,
+            sequence_number: i,
+            timestamp: 960 * u32::from(i),
+            marker: false,
+            payload: &[0xfc, 1, 2],
+        };
+        a.write_rtp(now, audio, &rtp).unwrap();
+    }
+    a.write_frame(now, video, 0, &vp8_frame(0, 300)).unwrap();
+    sim.run_for(Duration::from_millis(30));
+    let b = sim.endpoint(1);
+    assert!(
+        b.has_event(|e| matches!(e, RtcEvent::Track { mid, kind: TrackKind::Audio } if *mid == audio_mid))
+    );
+    assert_eq!(received(b, &audio_mid).len(), 5);
+    assert_eq!(received(b, &video_mid).len(), 1, "the first track goes on");
+
+    // Removing the video track: writes stop at once, the section turns receive-only for us.
+    sim.endpoint_mut(0).rtc.remove_track(video).unwrap();
+    let now = sim.now();
+    assert!(sim
+        .endpoint_mut(0)
+        .rtc
+        .write_frame(now, video, 0, &[0x10])
+        .is_err());
+    negotiate(&mut sim, 0);
+    let info = sim.endpoint(0).rtc.transceivers();
+    let v = info.iter().find(|t| t.id == video).unwrap();
+    assert_eq!(v.current_direction, Some(Direction::Inactive), "{info:?}");
+    // The answerer may offer in turn: the roles of the first negotiation do not matter.
+    negotiate(&mut sim, 1);
+    sim.run_for(Duration::from_millis(20));
+    let now = sim.now();
+    let rtp = OutgoingRtp {
+        payload_type: opus.payload_type,
+        sequence_number: 5,
+        timestamp: 4800,
+        marker: false,
+        payload: &[0xfc, 9],
+    };
+    sim.endpoint_mut(0).rtc.write_rtp(now, audio, &rtp).unwrap();
+    sim.run_for(Duration::from_millis(30));
+    assert_eq!(
+        received(sim.endpoint(1), &audio_mid).len(),
+        6,
+        "audio survives both renegotiations"
+    );
+}
+
+#[test]
+fn cryptex_encrypts_header_extensions_when_both_offer_it() {
+    let mut sim = pair(18, lan());
+    let video = sim.endpoint_mut(0).rtc.add_track(TrackKind::Video, None).unwrap();
+    let now = sim.now();
+    let offer = sim.endpoint_mut(0).rtc.create_offer(now).unwrap();
+    assert!(
+        offer.sdp.contains("a=cryptex\r\n"),
+        "RFC 9335 §5.1: offered on media sections"
+    );
+    negotiate(&mut sim, 0);
+    until_media_flows(&mut sim, 0, video);
+    let now = sim.now();
+    sim.endpoint_mut(0)
+        .rtc
+        .write_frame(now, video, 0, &vp8_frame(0, 200))
+        .unwrap();
+    let datagram = std::iter::from_fn(|| sim.endpoint_mut(0).rtc.poll_transmit(now))
+        .find(|t| t.contents.len() > 200)
+        .expect("the frame's packet");
+    // RFC 9335 §5.1: the one-byte extension block is marked 0xC0DE instead of 0xBEDE.
+    assert_eq!(&datagram.contents[12..14], &[0xc0, 0xde]);
+    // And the media still flows (the next frame goes through the network).
+    sim.endpoint_mut(0)
+        .rtc
+        .write_frame(now, video, 3000, &vp8_frame(1, 200))
+        .unwrap();
+    sim.run_for(Duration::from_millis(30));
+    let mid = sim.endpoint(0).rtc.mid(video).unwrap().to_owned();
+    assert_eq!(received(sim.endpoint(1), &mid).len(), 1);
+    assert_eq!(sim.endpoint(1).rtc.stats().srtp_dropped, 0);
+}

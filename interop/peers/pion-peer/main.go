@@ -11,6 +11,8 @@
 // counts in `channelsClosed`; the session then ends. With -once: exit after one session, 0 if it echoed.
 //
 // Dialer (like `oxirtc dial`, with the same flags, see dial.go): pion-peer [flags] URL (or --dial URL).
+// Media dialer (VP8 + Opus against a server that reflects them, see media.go): pion-peer --media
+// [--mode offer|answer] [--window 5] URL.
 // Go's flag package takes --flag and -flag alike.
 package main
 
@@ -86,7 +88,10 @@ func loopbackOnly(sdp string) string {
 
 // newPC: 127.0.0.1 host candidates only (pion skips loopback unless asked), UDP4, no mDNS, no STUN.
 // Pion's warnings go to stderr (the cell runner shows the last lines; PION_LOG_DEBUG=all etc. for more).
-func newPC() (*webrtc.PeerConnection, error) {
+func newPC() (*webrtc.PeerConnection, error) { return newPCWith() }
+
+// newPCWith is newPC with more API options (media.go: a media engine and interceptors).
+func newPCWith(opts ...func(*webrtc.API)) (*webrtc.PeerConnection, error) {
 	lf := logging.NewDefaultLoggerFactory()
 	lf.Writer = os.Stderr // stdout carries LISTENING/SESSION lines or the dialer's JSON
 	if lf.DefaultLogLevel < logging.LogLevelWarn {
@@ -97,7 +102,7 @@ func newPC() (*webrtc.PeerConnection, error) {
 	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	return webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	return webrtc.NewAPI(append(opts, webrtc.WithSettingEngine(se))...).NewPeerConnection(webrtc.Configuration{})
 }
 
 // local applies a local description and returns it once gathering is complete (no trickle).
@@ -189,11 +194,24 @@ func main() {
 	flag.StringVar(&d.closeFrom, "close-from", "", "dialer: after the echoes close the channel: us, or peer (cmd:close)")
 	timeout := flag.Int("timeout", 20, "dialer: limit of each wait, in seconds")
 	flag.StringVar(&d.label, "label", "echo", "dialer: data channel label")
+	var m mediaOpts
+	mediaDial := flag.Bool("media", false, "dialer: VP8 + Opus to a server that reflects them (media.go) instead of the channel checks")
+	flag.StringVar(&m.ivf, "ivf", "", "media dialer: VP8 IVF to send (default: made by ffmpeg)")
+	flag.StringVar(&m.ogg, "ogg", "", "media dialer: Opus Ogg to send, one packet a page (default: made by ffmpeg)")
+	window := flag.Float64("window", 5, "media dialer: seconds measured once the first frame came back")
+	flag.StringVar(&m.codec, "codec", "VP8", "media dialer: the video codec (only VP8 here)")
+	flag.BoolVar(&m.keep, "keep", false, "media dialer: keep the temporary directory (files sent and received)")
+	flag.BoolVar(&m.expectRepair, "expect-repair", false, "media dialer: the server's packets are being dropped; check every lost video packet is sent again on NACK")
 	flag.Parse()
 	if d.url == "" && flag.NArg() == 1 && strings.HasPrefix(flag.Arg(0), "http") {
 		d.url = flag.Arg(0) // `pion-peer [flags] -dial URL` is the usual form; a bare URL works too
 	}
 	d.timeout = time.Duration(*timeout) * time.Second
+	if d.url != "" && *mediaDial {
+		m.url, m.mode, m.timeout = d.url, d.mode, d.timeout
+		m.window = time.Duration(*window * float64(time.Second))
+		os.Exit(runMediaDial(m))
+	}
 	if d.url != "" {
 		os.Exit(runDial(d))
 	}

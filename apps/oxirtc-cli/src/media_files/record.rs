@@ -7,7 +7,9 @@
 //! - Timestamps are the RTP timestamps, unwrapped (RFC 3550 §5.1: they wrap at 2^32) and rebased so
 //!   that the track's first written frame is at 0.
 //! - Video starts at a keyframe whose picture size can be read, and after a frame was lost in
-//!   transit skips to the next keyframe (the frames in between would not decode).
+//!   transit skips to the next keyframe (the frames in between would not decode): `recv_frame`
+//!   already drops those after an incomplete frame (counted as `undecodable`); the recorder also
+//!   covers frames lost as malformed or too large (`RemoteTrack::frames_lost`).
 //! - One RTP stream per track (the first SSRC written); frames of others (simulcast layers) are
 //!   counted and left out.
 //!
@@ -48,6 +50,9 @@ pub struct Dropped {
     pub lost_in_transit: u64,
     /// Video frames after such a loss, skipped until the next keyframe (they would not decode).
     pub after_loss: u64,
+    /// Video frames the track itself dropped while waiting for a keyframe, at its start or after
+    /// a loss (`RemoteTrack::frames_skipped`).
+    pub undecodable: u64,
     /// Frames whose timestamp went back (a stream restart); the writer keeps a track in order.
     pub out_of_order: u64,
     /// Frames the writer refused (empty, over 16 MiB, H.264 before its SPS/PPS).
@@ -68,6 +73,7 @@ impl Dropped {
         self.before_keyframe
             + self.lost_in_transit
             + self.after_loss
+            + self.undecodable
             + self.out_of_order
             + self.refused
             + self.writer_behind
@@ -143,6 +149,7 @@ impl TrackRecording {
                 (d.before_keyframe, "before the first keyframe"),
                 (d.lost_in_transit, "lost in transit"),
                 (d.after_loss, "skipped after a loss until a keyframe"),
+                (d.undecodable, "dropped by the track until a keyframe"),
                 (d.out_of_order, "with timestamps going back"),
                 (d.refused, "refused by the writer"),
                 (d.writer_behind, "dropped as the disk fell behind"),
@@ -248,11 +255,12 @@ pub async fn record(
         .await
         .ok()
         .and_then(Result::ok);
-    let (_, frames_overflowed) = track.frames_skipped();
+    let (_, frames_overflowed, undecodable) = track.frames_skipped();
     let counts = TrackCounts {
         writer_behind: behind,
         packets_overflowed: track.dropped(),
         frames_overflowed,
+        undecodable,
         lost_in_transit: track.frames_lost(),
     };
     match recorder {
@@ -292,6 +300,8 @@ pub struct TrackCounts {
     pub packets_overflowed: u64,
     /// `RemoteTrack::frames_skipped().1`.
     pub frames_overflowed: u64,
+    /// `RemoteTrack::frames_skipped().2`.
+    pub undecodable: u64,
     /// `RemoteTrack::frames_lost`.
     pub lost_in_transit: u64,
 }
@@ -592,6 +602,7 @@ impl TrackRecorder {
         self.dropped.writer_behind = counts.writer_behind;
         self.dropped.packets_overflowed = counts.packets_overflowed;
         self.dropped.frames_overflowed = counts.frames_overflowed;
+        self.dropped.undecodable = counts.undecodable;
         self.dropped.lost_in_transit = counts.lost_in_transit;
         let partial =
             self.error.is_some() || self.dropped.total() > 0 || (self.received > 0 && self.written == 0);

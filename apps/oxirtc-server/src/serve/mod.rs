@@ -40,6 +40,8 @@ pub struct Server {
     pub turn: Option<TurnDaemon>,
     /// The signaling state (rooms, clients).
     pub signaling: SignalingState,
+    /// The SFU behind `/whip/ROOM` and `/whep/ROOM`.
+    pub sfu: crate::sfu::Sfu,
     /// The room of the link `oxirtc serve` prints (`/#CODE`): everyone who opens it lands in the same
     /// room. `/` alone still gives each visitor a room of their own.
     pub shared_room: String,
@@ -78,18 +80,21 @@ pub async fn start(options: &ServeOptions) -> anyhow::Result<Server> {
         turn: rest,
         ..SignalingConfig::default()
     };
+    let sfu = crate::sfu::Sfu::new(sfu_config(options, &config.stun_urls));
     let signaling = SignalingState::new(config)?;
     let state = AppState {
         signaling: signaling.clone(),
         metrics: install_metrics(),
     };
-    let app = signaling::router(signaling.clone()).merge(
-        Router::new()
-            .route("/healthz", get(healthz))
-            .route("/metrics", get(metrics_page))
-            .fallback(get(asset))
-            .with_state(state),
-    );
+    let app = signaling::router(signaling.clone())
+        .merge(crate::sfu::router(sfu.clone()))
+        .merge(
+            Router::new()
+                .route("/healthz", get(healthz))
+                .route("/metrics", get(metrics_page))
+                .fallback(get(asset))
+                .with_state(state),
+        );
     let (stop, stop_rx) = oneshot::channel::<()>();
     let http_task = tokio::spawn(async move {
         let served = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -103,11 +108,32 @@ pub async fn start(options: &ServeOptions) -> anyhow::Result<Server> {
         http,
         turn,
         signaling,
+        sfu,
         shared_room,
         stop,
         http_task,
         drain: options.drain(),
     })
+}
+
+/// The SFU's peer connections gather on the HTTP listen IP (every interface for 0.0.0.0), and
+/// WHIP/WHEP answers advertise our STUN server (RFC 9725 §4.4 Link headers).
+fn sfu_config(options: &ServeOptions, stun_urls: &[String]) -> crate::sfu::SfuConfig {
+    let ip = options.listen_addr().ip();
+    let peer = oxirtc_tokio::Config {
+        bind: if ip.is_unspecified() { Vec::new() } else { vec![ip] },
+        include_loopback: ip.is_loopback(),
+        ..oxirtc_tokio::Config::default()
+    };
+    crate::sfu::SfuConfig {
+        peer,
+        bearer_token: options.whip_token.clone(),
+        ice_server_links: stun_urls
+            .iter()
+            .map(|u| format!("<{u}>; rel=\"ice-server\""))
+            .collect(),
+        ..crate::sfu::SfuConfig::default()
+    }
 }
 
 /// A fresh code for the printed link's room (the same shape as the codes of `oxirtc send`).

@@ -28,6 +28,8 @@ pub struct ServeOptions {
     pub turn_credential_ttl: Option<u64>,
     /// Host (or IP) put into the `stun:`/`turn:` URLs handed to clients (default: the TURN listen IP).
     pub turn_host: Option<String>,
+    /// Bearer token the WHIP/WHEP endpoints (`/whip/ROOM`, `/whep/ROOM`) require; none: open.
+    pub whip_token: Option<String>,
     /// The STUN/TURN server (as in `oxirtc turn`'s config file). Default: UDP+TCP on port 3478 of the
     /// HTTP listen IP, a random REST secret, loopback peers allowed when listening on loopback.
     #[serde(default)]
@@ -52,6 +54,7 @@ impl ServeOptions {
             drain_timeout: self.drain_timeout.or(file.drain_timeout),
             turn_credential_ttl: self.turn_credential_ttl.or(file.turn_credential_ttl),
             turn_host: self.turn_host.or(file.turn_host),
+            whip_token: self.whip_token.or(file.whip_token),
             turn: self.turn.over(file.turn),
         }
     }

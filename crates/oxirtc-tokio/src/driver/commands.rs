@@ -70,6 +70,12 @@ impl Driver {
             Command::TrackMid(id, r) => {
                 let _ = r.send(Ok(self.rtc.mid(id).map(str::to_owned)));
             }
+            Command::ReceiveCodecs(mid, r) => {
+                let _ = r.send(Ok(self.rtc.receive_codecs(&mid)));
+            }
+            Command::SendCodecs(id, r) => {
+                let _ = r.send(Ok(self.rtc.send_codecs(id)));
+            }
             Command::Transceivers(r) => {
                 let _ = r.send(Ok(self.rtc.transceivers()));
             }

@@ -63,6 +63,12 @@ pub(crate) enum Command {
     ),
     TrackMid(oxirtc::media::TransceiverId, Reply<Option<String>>),
     Transceivers(Reply<Vec<oxirtc::media::TransceiverInfo>>),
+    /// Codecs negotiated to receive on a section / to send on a transceiver.
+    ReceiveCodecs(String, Reply<Vec<oxirtc::media::CodecParameters>>),
+    SendCodecs(
+        oxirtc::media::TransceiverId,
+        Reply<Vec<oxirtc::media::CodecParameters>>,
+    ),
     SendCodec(
         oxirtc::media::TransceiverId,
         Reply<Option<oxirtc::media::CodecParameters>>,

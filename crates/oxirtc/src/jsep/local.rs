@@ -43,6 +43,8 @@ pub struct LocalMedia {
     /// Simulcast streams we receive, by rid (RFC 8853 §5.3: the answer to an offer's
     /// `a=simulcast:send`), written as `a=rid:<id> recv` and `a=simulcast:recv`.
     pub receive_rids: Vec<String>,
+    /// `a=cryptex` (RFC 9335 §5.1): offered always, answered when offered.
+    pub cryptex: bool,
 }
 
 /// The RTP stream we send on a section, as SDP announces it: `a=msid` (RFC 8830 §2) and the SSRCs
@@ -249,6 +251,9 @@ impl LocalParams<'_> {
         a.push(Attribute::flag("rtcp-mux"));
         if media.rtcp_rsize {
             a.push(Attribute::flag("rtcp-rsize"));
+        }
+        if media.cryptex {
+            a.push(Attribute::flag("cryptex"));
         }
         for c in &media.codecs {
             let codec = &c.codec;

@@ -54,6 +54,10 @@ pub struct RemoteMedia {
     /// The simulcast streams it sends (RFC 8853 §5.1 `a=simulcast:send`): the first alternative of
     /// each stream whose rid has an `a=rid:<id> send` line (RFC 8853 §5.2), in its order.
     pub simulcast_send: Vec<String>,
+    /// `(media SSRC, RTX SSRC)` pairs of `a=ssrc-group:FID` (RFC 5576 §4.2, RFC 4588 §8.1).
+    pub rtx_pairs: Vec<(u32, u32)>,
+    /// `a=cryptex` (RFC 9335 §5.1): it encrypts header extensions too.
+    pub cryptex: bool,
 }
 
 /// Simulcast streams read from one section: Chromium sends up to 3, more is no real sender.
@@ -90,6 +94,14 @@ impl RemoteMedia {
             ssrcs,
             rtcp_rsize: m.rtcp_rsize(),
             simulcast_send: simulcast_send(m),
+            rtx_pairs: m
+                .ssrc_groups()
+                .iter()
+                .filter(|g| g.semantics.eq_ignore_ascii_case("FID") && g.ssrcs.len() == 2)
+                .map(|g| (g.ssrcs[0], g.ssrcs[1]))
+                .take(MAX_ANNOUNCED_SSRCS)
+                .collect(),
+            cryptex: m.has_attribute("cryptex"),
         })
     }
 }

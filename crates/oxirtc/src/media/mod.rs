@@ -28,6 +28,7 @@ mod h264_profile;
 mod negotiate;
 mod payload;
 mod received;
+mod stats;
 mod transceiver;
 
 pub use codec::{
@@ -43,4 +44,5 @@ pub use negotiate::{answer_codecs, same_configuration, send_codec};
 pub use oxirtc_sdp::Direction;
 pub use payload::{depacketizer_for, packetizer_for};
 pub use received::ReceivedRtp;
+pub use stats::{InboundRtpStats, MediaStats, OutboundRtpStats};
 pub use transceiver::{KeyframeRequestKind, OutgoingRtp, TransceiverId, TransceiverInfo, TransceiverInit};

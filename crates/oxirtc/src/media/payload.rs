@@ -13,7 +13,7 @@ use super::Codec;
 
 /// A packetizer for frames of `codec`, `None` for a codec oxirtc cannot packetize. Frame formats
 /// are those of `oxirtc_rtp::codec` (Annex B for H.264/H.265, OBUs with size fields for AV1).
-pub fn packetizer_for(codec: &Codec) -> Option<Box<dyn Packetizer + Send>> {
+pub fn packetizer_for(codec: &Codec) -> Option<Box<dyn Packetizer + Send + Sync>> {
     let name = codec.name.to_ascii_uppercase();
     Some(match name.as_str() {
         "OPUS" => Box::new(AudioPacketizer::new(AudioCodec::Opus)),
@@ -34,7 +34,7 @@ pub fn packetizer_for(codec: &Codec) -> Option<Box<dyn Packetizer + Send>> {
 }
 
 /// A depacketizer for RTP payloads of `codec`, `None` for a codec oxirtc cannot depacketize.
-pub fn depacketizer_for(codec: &Codec) -> Option<Box<dyn Depacketizer + Send>> {
+pub fn depacketizer_for(codec: &Codec) -> Option<Box<dyn Depacketizer + Send + Sync>> {
     let name = codec.name.to_ascii_uppercase();
     Some(match name.as_str() {
         "OPUS" => Box::new(AudioDepacketizer::new(AudioCodec::Opus)),

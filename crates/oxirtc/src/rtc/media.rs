@@ -7,16 +7,13 @@ use std::time::Instant;
 
 use oxirtc_rtp::packet::{RtpPacket, Ssrc};
 use oxirtc_rtp::rtcp::compound::Compound;
-use oxirtc_rtp::rtcp::{Pli, RtcpPacket};
+use oxirtc_rtp::rtcp::Pli;
 use oxirtc_sdp::Direction;
 use oxirtc_srtp::{DtlsRole, ProtectionProfile, ReceiveContext, SendContext, SrtpConfig};
 
 use super::Rtc;
 use crate::jsep::local::LocalSection;
-use crate::media::{
-    KeyframeRequestKind, ReceivedRtp, TrackKind, MID, REPAIRED_RTP_STREAM_ID, RTP_STREAM_ID,
-    TRANSPORT_WIDE_CC,
-};
+use crate::media::{ReceivedRtp, TrackKind, MID, REPAIRED_RTP_STREAM_ID, RTP_STREAM_ID, TRANSPORT_WIDE_CC};
 use crate::{RtcError, RtcEvent};
 
 /// The RFC 5764 §4.2 exporter label for SRTP keys.
@@ -45,6 +42,12 @@ pub(crate) struct MediaSession {
     pub(crate) next_transport_seq: u16,
     /// Arrivals of the peer's packets, for the transport-wide feedback we send.
     pub(crate) twcc: super::feedback::TwccRecorder,
+    /// The streams the peer sends us, most recently heard first.
+    pub(crate) receivers: Vec<super::rtcp::ReceiveStream>,
+    /// When our next RTCP report is due (made with the first report's turn).
+    pub(crate) reports: Option<oxirtc_rtp::stream::ReportSchedule>,
+    /// The last round-trip time measured from report blocks (RFC 3550 §6.4.1).
+    pub(crate) rtt: Option<std::time::Duration>,
 }
 
 /// An SSRC with its section, and whether its last packet was a retransmission (RTX, RFC 4588):
@@ -81,7 +84,11 @@ impl Rtc {
             .export_keying_material(SRTP_EXPORTER_LABEL, None, profile.keying_material_len())
             .map_err(|e| e.to_string())
             .and_then(|material| {
-                oxirtc_srtp::from_dtls(self.crypto, profile, &material, role, &SrtpConfig::default())
+                let config = SrtpConfig {
+                    cryptex: self.cryptex_negotiated(),
+                    ..SrtpConfig::default()
+                };
+                oxirtc_srtp::from_dtls(self.crypto, profile, &material, role, &config)
                     .map_err(|e| e.to_string())
             });
         match keyed {
@@ -91,6 +98,26 @@ impl Rtc {
             }
             Err(e) => tracing::warn!(error = %e, "rtc: SRTP keying failed; media is dropped"),
         }
+    }
+
+    /// RFC 9335 §5.1: cryptex applies when both descriptions say `a=cryptex` on their media
+    /// sections (one SRTP context serves the whole BUNDLE group, so all of them).
+    fn cryptex_negotiated(&self) -> bool {
+        let local = self
+            .sections
+            .iter()
+            .filter_map(|s| match s {
+                LocalSection::Media(m) => Some(m.cryptex),
+                _ => None,
+            })
+            .all(|c| c);
+        let remote = self.remote.as_ref().is_some_and(|r| {
+            r.sections
+                .iter()
+                .filter_map(|s| s.media.as_ref())
+                .all(|m| m.cryptex)
+        });
+        local && remote
     }
 
     /// An applied answer settled which sections we receive: one [`RtcEvent::Track`] per receiving
@@ -187,6 +214,7 @@ impl Rtc {
             destination,
             contents: packet,
         });
+        self.count_pli(mid);
         Ok(())
     }
 
@@ -203,6 +231,9 @@ impl Rtc {
             epoch: None,
             next_transport_seq: 0,
             twcc: super::feedback::TwccRecorder::default(),
+            receivers: Vec::new(),
+            reports: None,
+            rtt: None,
         };
         for (mid, ssrcs) in self.announced_ssrcs() {
             for ssrc in ssrcs {
@@ -226,7 +257,7 @@ impl Rtc {
             match session.rx.unprotect_rtcp(&mut packet) {
                 Ok(len) => {
                     self.stats.rtcp_received += 1;
-                    self.handle_rtcp(&packet[..len]);
+                    self.handle_rtcp(now, &packet[..len]);
                 }
                 Err(e) => {
                     self.stats.srtp_dropped += 1;
@@ -258,6 +289,7 @@ impl Rtc {
             return;
         };
         self.stats.rtp_received += 1;
+        let rtx = is_rtx_payload_type(&self.sections, rtp.payload_type());
         if let Some(seq) = self.transport_seq(&rtp) {
             if let Some(session) = self.media.as_deref_mut() {
                 session.twcc.on_packet(now, seq, rtp.ssrc().0);
@@ -266,53 +298,45 @@ impl Rtc {
                 }
             }
         }
+        // RFC 4588 §4: a retransmission is handed on as the packet it repairs.
+        let (ssrc, payload_type, sequence_number, payload) = if rtx {
+            match self.unwrap_rtx(&mid, rid.as_deref(), rtp) {
+                Some(original) => original,
+                None => {
+                    // Padding-only probes, or repair of a stream not heard yet.
+                    self.stats.rtx_unusable += 1;
+                    return;
+                }
+            }
+        } else {
+            (
+                rtp.ssrc().0,
+                rtp.payload_type(),
+                rtp.sequence_number(),
+                rtp.payload().to_vec(),
+            )
+        };
+        let arrived = super::rtcp::Arrived {
+            mid: &mid,
+            rid: rid.as_deref(),
+            ssrc,
+            seq: sequence_number,
+            timestamp: rtp.timestamp(),
+            payload_len: payload.len(),
+            payload_type,
+            retransmitted: rtx,
+        };
+        self.count_arrival(now, &arrived);
         self.events.push_back(RtcEvent::Rtp(ReceivedRtp {
             mid,
             rid,
-            ssrc: rtp.ssrc().0,
-            payload_type: rtp.payload_type(),
-            sequence_number: rtp.sequence_number(),
+            ssrc,
+            payload_type,
+            sequence_number,
             timestamp: rtp.timestamp(),
             marker: rtp.marker(),
-            payload: rtp.payload().to_vec(),
+            payload,
         }));
-    }
-
-    /// An authenticated RTCP compound (RFC 3550 §6.1) or reduced-size packet (RFC 5506): keyframe
-    /// requests for the streams we send become [`RtcEvent::KeyframeRequest`]. A packet that does not
-    /// parse ends the compound's reading (its length cannot be trusted) and is counted.
-    fn handle_rtcp(&mut self, datagram: &[u8]) {
-        let Some(session) = self.media.as_deref() else {
-            return;
-        };
-        let mid_of = |ssrc: Ssrc| {
-            session
-                .senders
-                .iter()
-                .find(|s| s.ssrc == ssrc.0)
-                .map(|s| s.params.mid.clone())
-        };
-        let mut requests = Vec::new();
-        for packet in RtcpPacket::compound(datagram) {
-            match packet {
-                Ok(RtcpPacket::Pli(pli)) => {
-                    requests.extend(mid_of(pli.media_ssrc).map(|m| (m, KeyframeRequestKind::Pli)));
-                }
-                Ok(RtcpPacket::Fir(fir)) => {
-                    for entry in fir.entries() {
-                        requests.extend(mid_of(entry.ssrc).map(|m| (m, KeyframeRequestKind::Fir)));
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    self.stats.rtcp_malformed += 1;
-                    tracing::trace!(error = %e, "rtc: malformed RTCP dropped");
-                }
-            }
-        }
-        for (mid, kind) in requests {
-            self.events.push_back(RtcEvent::KeyframeRequest { mid, kind });
-        }
     }
 
     /// RFC 8843 §9.2: the section of a packet is the one its MID header extension names, else the
@@ -397,6 +421,24 @@ impl Rtc {
     }
 }
 
+#[cfg(feature = "fuzzing")]
+impl Rtc {
+    /// Fuzzing only: protects `packet` (RTP, or RTCP when its second byte is 192..=223, RFC 5761
+    /// §4) with this connection's SRTP sender keys, so that a fuzzer's bytes get past the peer's
+    /// authentication and reach its RTP/RTCP parsing. False when SRTP is not keyed or refuses them.
+    #[doc(hidden)]
+    pub fn fuzz_protect(&mut self, packet: &mut Vec<u8>) -> bool {
+        let Some(session) = self.media.as_deref_mut() else {
+            return false;
+        };
+        if matches!(packet.get(1), Some(192..=223)) {
+            session.tx.protect_rtcp(packet).is_ok()
+        } else {
+            session.tx.protect_rtp(packet).is_ok()
+        }
+    }
+}
+
 impl MediaSession {
     fn remember(&mut self, ssrc: u32, mid: &str, rtx: bool, rid: Option<&str>) {
         if let Some(entry) = self.ssrcs.iter_mut().find(|r| r.ssrc == ssrc) {
@@ -430,145 +472,9 @@ fn is_rtx_payload_type(sections: &[LocalSection], pt: u8) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::disallowed_methods)] // test set-up; one real clock read
+#[path = "media_tests.rs"]
+mod tests;
 
-    use std::net::SocketAddr;
-    use std::time::Instant;
-
-    use oxirtc_crypto::default_provider;
-    use oxirtc_rtp::ext::Extension;
-    use oxirtc_rtp::packet::{RtpHeader, Ssrc};
-    use oxirtc_srtp::{from_dtls, DtlsRole, ProtectionProfile, SendContext, SrtpConfig};
-
-    use crate::{Description, Rtc, RtcConfig, RtcEvent, SdpType};
-
-    const CHROMIUM_AV: &str = include_str!("../../tests/fixtures/chromium156_av_offer.sdp");
-    const PEER: &str = "127.0.0.1:50000";
-    /// The fixture's a=ssrc of its video section (announced: routes without a MID).
-    const ANNOUNCED_VIDEO_SSRC: u32 = 4_268_756_295;
-    /// The MID extension's id in the fixture (and so in our answer).
-    const MID_EXT: u8 = 4;
-
-    /// An Rtc that answered Chromium's audio+video+data offer, with SRTP keyed as if DTLS had
-    /// agreed AEAD_AES_128_GCM, and the peer's SRTP sender.
-    fn answered() -> (Rtc, SendContext, Instant) {
-        let now = Instant::now();
-        let mut rtc = Rtc::new(RtcConfig::default()).unwrap();
-        let offer = Description {
-            sdp_type: SdpType::Offer,
-            sdp: CHROMIUM_AV.to_owned(),
-        };
-        rtc.set_remote_description(now, &offer).unwrap();
-        let answer = rtc.create_answer(now).unwrap();
-        rtc.set_local_description(now, &answer).unwrap();
-        rtc.add_remote_candidate(now, "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host")
-            .unwrap();
-        let material = [7u8; 56];
-        let profile = ProtectionProfile::AeadAes128Gcm;
-        let config = SrtpConfig::default();
-        // We answered with a=setup:active: the DTLS client; Chromium is the server.
-        let (tx, rx) = from_dtls(default_provider(), profile, &material, DtlsRole::Client, &config).unwrap();
-        let (peer_tx, _) =
-            from_dtls(default_provider(), profile, &material, DtlsRole::Server, &config).unwrap();
-        rtc.install_media(tx, rx);
-        while rtc.poll_event().is_some() {}
-        (rtc, peer_tx, now)
-    }
-
-    fn srtp(peer: &mut SendContext, ssrc: u32, pt: u8, seq: u16, mid: Option<&str>) -> Vec<u8> {
-        let ext = mid.map(|m| Extension {
-            id: MID_EXT,
-            data: m.as_bytes(),
-        });
-        let extensions: Vec<Extension<'_>> = ext.into_iter().collect();
-        let header = RtpHeader {
-            payload_type: pt,
-            sequence_number: seq,
-            timestamp: 90 * u32::from(seq),
-            ssrc: Ssrc(ssrc),
-            extensions: &extensions,
-            ..RtpHeader::default()
-        };
-        let mut packet = Vec::with_capacity(1500);
-        header.write(b"frame", 0, &mut packet).unwrap();
-        peer.protect_rtp(&mut packet).unwrap();
-        packet
-    }
-
-    fn receive(rtc: &mut Rtc, now: Instant, from: &str, datagram: &[u8]) -> Option<(String, u32)> {
-        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        rtc.handle_receive(now, from.parse().unwrap(), local, datagram);
-        std::iter::from_fn(|| rtc.poll_event()).find_map(|e| match e {
-            RtcEvent::Rtp(rtp) => Some((rtp.mid, rtp.ssrc)),
-            _ => None,
-        })
-    }
-
-    #[test]
-    fn rtp_is_routed_by_mid_then_ssrc_then_payload_type() {
-        let (mut rtc, mut peer, now) = answered();
-        // RFC 8843 §9.2: the MID extension names the section, and teaches the SSRC.
-        let p = srtp(&mut peer, 111, 96, 1, Some("1"));
-        assert_eq!(receive(&mut rtc, now, PEER, &p), Some(("1".into(), 111)));
-        // Payload type 50 is in no section: only the SSRC can route the next two.
-        let p = srtp(&mut peer, 111, 50, 2, None);
-        assert_eq!(
-            receive(&mut rtc, now, PEER, &p),
-            Some(("1".into(), 111)),
-            "learned SSRC"
-        );
-        // An SSRC the remote description announced needs no MID.
-        let p = srtp(&mut peer, ANNOUNCED_VIDEO_SSRC, 50, 1, None);
-        assert_eq!(
-            receive(&mut rtc, now, PEER, &p),
-            Some(("1".into(), ANNOUNCED_VIDEO_SSRC))
-        );
-        // An unknown SSRC without MID: a payload type only one section has (Opus 111: audio).
-        let p = srtp(&mut peer, 222, 111, 1, None);
-        assert_eq!(receive(&mut rtc, now, PEER, &p), Some(("0".into(), 222)));
-        assert_eq!(rtc.stats().rtp_received, 4);
-        assert_eq!(rtc.stats().rtp_unroutable, 0);
-    }
-
-    #[test]
-    fn what_cannot_be_routed_or_authenticated_is_dropped_and_counted() {
-        let (mut rtc, mut peer, now) = answered();
-        // A payload type no section negotiated, an unknown SSRC, no MID.
-        let p = srtp(&mut peer, 333, 50, 1, None);
-        assert_eq!(receive(&mut rtc, now, PEER, &p), None);
-        // A MID that names no section of ours.
-        let p = srtp(&mut peer, 444, 96, 1, Some("9"));
-        assert_eq!(receive(&mut rtc, now, PEER, &p), None);
-        assert_eq!(rtc.stats().rtp_unroutable, 2);
-        // Tampered, then replayed.
-        let mut p = srtp(&mut peer, 111, 96, 1, Some("1"));
-        let good = p.clone();
-        let last = p.len() - 1;
-        p[last] ^= 1;
-        assert_eq!(receive(&mut rtc, now, PEER, &p), None);
-        assert_eq!(receive(&mut rtc, now, PEER, &good), Some(("1".into(), 111)));
-        assert_eq!(receive(&mut rtc, now, PEER, &good), None);
-        assert_eq!(rtc.stats().srtp_dropped, 2);
-        // From an address ICE does not know: not even decrypted.
-        let p = srtp(&mut peer, 111, 96, 2, Some("1"));
-        let dropped = rtc.stats().dropped_datagrams;
-        assert_eq!(receive(&mut rtc, now, "127.0.0.1:40000", &p), None);
-        assert_eq!(rtc.stats().dropped_datagrams, dropped + 1);
-        assert_eq!(rtc.stats().rtp_received, 1);
-    }
-
-    /// Every connection carries an `Rtc`; the SRTP state (several KiB of keys inline) only exists
-    /// boxed, once media flows. With `MediaSession` inline an idle data-only connection of the
-    /// bench grew by about 6 KiB.
-    #[test]
-    fn a_connection_without_media_does_not_carry_the_srtp_state() {
-        let rtc = std::mem::size_of::<crate::Rtc>();
-        let session = std::mem::size_of::<super::MediaSession>();
-        assert!(
-            session > 1024,
-            "MediaSession is {session} B: if it got small, the box may go"
-        );
-        assert!(rtc < 7 * 1024, "Rtc is {rtc} B (6144 B when this was written)");
-    }
-}
+#[cfg(test)]
+#[path = "media_hostile_tests.rs"]
+mod hostile_tests;

@@ -7,6 +7,7 @@ mod media;
 mod negotiate;
 mod pump;
 mod relay;
+mod rtcp;
 mod send;
 mod set_local;
 mod transceivers;
@@ -95,8 +96,11 @@ pub struct RtcStats {
     pub rtcp_received: u64,
     /// SRTCP packets sent.
     pub rtcp_sent: u64,
-    /// RTP packets sent (SRTP-protected).
+    /// RTP packets sent (SRTP-protected), retransmissions included.
     pub rtp_sent: u64,
+    /// RTX packets that carried nothing usable: padding-only probes (RFC 4588 §4 allows them for
+    /// bandwidth probing) or repairs of a stream not heard yet.
+    pub rtx_unusable: u64,
     /// Authenticated RTCP packets that do not parse (RFC 3550 §6.4): the rest of their compound is
     /// skipped.
     pub rtcp_malformed: u64,
@@ -176,11 +180,13 @@ pub struct Rtc {
     pub(crate) media: Option<Box<media::MediaSession>>,
     /// Our audio and video transceivers, in the order they were made.
     pub(crate) transceivers: Vec<transceivers::Transceiver>,
-    /// Descriptions applied so far (local and remote): what was negotiated for sending is
-    /// recomputed when this changes.
+    /// Changes to what we may send (descriptions applied, tracks removed, directions changed):
+    /// what was negotiated for sending is recomputed when this changes.
     pub(crate) negotiations: u32,
     /// The number of the next transceiver.
     pub(crate) next_transceiver: u32,
+    /// RFC 3550 §4 NTP time at an instant, from `set_wallclock` or the first report.
+    pub(crate) ntp_origin: Option<(Instant, u64)>,
     /// Our RTCP CNAME (RFC 7022: random per connection), as a number written in hex.
     pub(crate) cname: u64,
     /// Mids of the receiving sections already announced with [`RtcEvent::Track`].
@@ -274,6 +280,7 @@ impl Rtc {
             next_transceiver: 0,
             negotiations: 0,
             cname,
+            ntp_origin: None,
             announced_tracks: Vec::new(),
             sctp_packet: Vec::new(),
             channels: Channels::default(),
@@ -373,6 +380,7 @@ impl Rtc {
             slot.client.handle_timeout(now);
         }
         self.send_twcc_feedback(now);
+        self.send_due_rtcp(now);
         self.pump(now);
         if self.release_at.is_some_and(|t| now >= t) {
             // Re-armed by the next datagram; an idle connection gets no further wake-ups for this.
@@ -454,7 +462,7 @@ impl Rtc {
             self.dtls.as_ref().and_then(Dtls::poll_timeout),
             self.sctp.as_ref().and_then(Association::poll_timeout),
             self.release_at,
-            self.media.as_deref().and_then(|m| m.twcc.poll_timeout()),
+            self.rtcp_timeout(),
         ]
         .into_iter()
         .chain(self.turn.iter().map(|s| s.client.poll_timeout()))

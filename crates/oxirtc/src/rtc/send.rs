@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use oxirtc_rtp::codec::{Packetizer, Payloads};
 use oxirtc_rtp::ext::Extension;
-use oxirtc_rtp::packet::{RtpHeader, Ssrc};
+use oxirtc_rtp::packet::{RtpHeader, RtpPacket, Ssrc};
+use oxirtc_rtp::stream::{RetransmitBuffer, RetransmitConfig, SendStats};
 
 use super::transceivers::{receives, sends};
 use super::Rtc;
@@ -26,7 +27,7 @@ const MAX_RTP_PACKET: usize = 1200;
 pub(crate) struct SendParams {
     pub(crate) mid: String,
     /// The codecs the peer accepts on the section, in its preference order, with its payload types.
-    codecs: Vec<CodecParameters>,
+    pub(crate) codecs: Vec<CodecParameters>,
     mid_ext: Option<u8>,
     abs_send_time_ext: Option<u8>,
     transport_cc_ext: Option<u8>,
@@ -45,10 +46,24 @@ pub(crate) struct SendStream {
     /// gaps and order survive (a forwarded stream stays decodable).
     seq_offset: Option<u16>,
     timestamp_offset: u32,
-    packetizer: Option<(u8, Box<dyn Packetizer + Send>)>,
+    packetizer: Option<(u8, Box<dyn Packetizer + Send + Sync>)>,
     payloads: Payloads,
     pub(crate) packets_sent: u64,
     pub(crate) bytes_sent: u64,
+    /// RFC 3550 §6.4.1 sender information and what the peer's report blocks say of the stream.
+    pub(crate) stats: SendStats,
+    /// The clock rate of the codec of the last packet (for the SR's RTP time).
+    pub(crate) clock_rate: u32,
+    /// Copies of the packets sent, to answer NACKs (when the codec negotiated them).
+    pub(crate) history: Option<RetransmitBuffer>,
+    /// The retransmission stream (RFC 4588 §4): its SSRC and next sequence number.
+    pub(crate) rtx_ssrc: u32,
+    pub(crate) rtx_seq: u16,
+    pub(crate) retransmitted_packets: u64,
+    pub(crate) retransmitted_bytes: u64,
+    pub(crate) nacks_received: u64,
+    pub(crate) plis_received: u64,
+    pub(crate) firs_received: u64,
 }
 
 impl Rtc {
@@ -56,6 +71,13 @@ impl Rtc {
     /// we support, with its payload type), once the negotiation lets us send on it.
     pub fn send_codec(&self, id: TransceiverId) -> Option<CodecParameters> {
         self.send_params(id).ok()?.codecs.into_iter().next()
+    }
+
+    /// Every codec we may send with on a transceiver, the peer's most preferred first, with the
+    /// peer's payload types (empty before the negotiation allows sending): what a forwarder maps
+    /// an incoming stream's payload type to.
+    pub fn send_codecs(&self, id: TransceiverId) -> Vec<CodecParameters> {
+        self.send_params(id).map(|p| p.codecs).unwrap_or_default()
     }
 
     /// Sends one RTP packet on a transceiver (see [`OutgoingRtp`]). Errors when the transceiver
@@ -213,6 +235,13 @@ impl Rtc {
             .map_err(|e| RtcError::InvalidArgument(format!("RTP packet not written: {e}")))?;
         stream.packets_sent += 1;
         stream.bytes_sent += payload.len() as u64;
+        stream.stats.on_packet(now, timestamp, payload.len());
+        if let Some(c) = p.codecs.iter().find(|c| c.payload_type == payload_type) {
+            stream.clock_rate = c.codec.clock_rate;
+        }
+        if let (Some(history), Ok(plain)) = (stream.history.as_mut(), RtpPacket::parse(&packet)) {
+            history.insert(now, &plain);
+        }
         if p.transport_cc_ext.is_some() {
             session.next_transport_seq = twcc.wrapping_add(1);
         }
@@ -239,13 +268,17 @@ impl Rtc {
             .is_some_and(|s| s.generation == generation);
         if !fresh {
             let params = self.send_params(id)?;
-            let ssrc = self
+            let (ssrc, rtx_ssrc) = self
                 .transceivers
                 .iter()
                 .find(|t| t.id == id)
-                .map(|t| t.sender.ssrc)
+                .map(|t| (t.sender.ssrc, t.sender.rtx_ssrc))
                 .unwrap_or_default();
-            let (seq, ts) = (self.rng.u32() as u16, self.rng.u32());
+            let (seq, ts, rtx_seq) = (self.rng.u32() as u16, self.rng.u32(), self.rng.u32() as u16);
+            let nack = params
+                .codecs
+                .iter()
+                .any(|c| c.feedback.iter().any(|f| f.kind == "nack" && f.param.is_none()));
             let Some(session) = self.media.as_deref_mut() else {
                 return Err(not_keyed());
             };
@@ -266,6 +299,16 @@ impl Rtc {
                     payloads: Payloads::new(),
                     packets_sent: 0,
                     bytes_sent: 0,
+                    stats: SendStats::new(),
+                    clock_rate: 0,
+                    history: nack.then(|| RetransmitBuffer::new(RetransmitConfig::default())),
+                    rtx_ssrc,
+                    rtx_seq,
+                    retransmitted_packets: 0,
+                    retransmitted_bytes: 0,
+                    nacks_received: 0,
+                    plis_received: 0,
+                    firs_received: 0,
                 }),
             }
         }

@@ -114,6 +114,7 @@ impl Rtc {
         let t = self.transceiver_mut(id)?;
         t.has_track = false;
         t.direction = with_send(t.direction, false);
+        self.negotiations = self.negotiations.wrapping_add(1);
         self.negotiation_needed();
         Ok(())
     }
@@ -124,6 +125,7 @@ impl Rtc {
         let t = self.transceiver_mut(id)?;
         if t.direction != direction {
             t.direction = direction;
+            self.negotiations = self.negotiations.wrapping_add(1);
             self.negotiation_needed();
         }
         Ok(())
@@ -223,6 +225,7 @@ impl Rtc {
                 rtcp_rsize: true,
                 sender: Some(t.sender.clone()),
                 receive_rids: Vec::new(),
+                cryptex: true,
             };
             self.sections.push(LocalSection::Media(media));
         }
@@ -303,6 +306,7 @@ impl Rtc {
             } else {
                 Vec::new()
             },
+            cryptex: offered.cryptex,
         })
     }
 
