@@ -7,8 +7,12 @@ import { peerReport, startPeer, stopPeer } from './peer.mjs';
 /** Peers alive right now, so a signal or an exit can still stop them. */
 export const livePeers = new Set();
 
-async function launchPeer(opts) {
-  const peer = await startPeer(opts.peerCmd, { verbose: opts.verbose });
+/** `arg` quoted for `sh -c`. */
+const shellQuote = (arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${String(arg).replace(/'/g, "'\\''")}'`);
+
+async function launchPeer(opts, extraArgs = []) {
+  const cmd = [opts.peerCmd, ...extraArgs.map(shellQuote)].join(' ');
+  const peer = await startPeer(cmd, { verbose: opts.verbose });
   livePeers.add(peer);
   return peer;
 }
@@ -44,7 +48,11 @@ export async function runScenario(name, fn, { browser, pageUrl, opts }) {
   const peers = [];
   let ctx, context;
   try {
-    const peer = opts.peerCmd ? await launchPeer(opts).catch((e) => { peers.push(e.peer); throw e; }) : null;
+    // A scenario may prepare state (temporary files...) and arguments for the peer command
+    // (`fn.prepare()` -> { peerArgs, ... }); those need a peer command we start.
+    const prep = fn.prepare ? await fn.prepare() : {};
+    if (prep.peerArgs && !opts.peerCmd) throw new Error(`${name} adds arguments to the peer command: run it with --peer-cmd`);
+    const peer = opts.peerCmd ? await launchPeer(opts, prep.peerArgs).catch((e) => { peers.push(e.peer); throw e; }) : null;
     if (peer) peers.push(peer);
     ({ context } = await openPage(browser, pageUrl, (e) => pageErrors.length < 20 && pageErrors.push(e)));
     const page = context.pages()[0];
@@ -52,11 +60,12 @@ export async function runScenario(name, fn, { browser, pageUrl, opts }) {
     await page.evaluate((c) => { window.rtcConfig = c; },
       { iceServers: opts.iceServers || [], iceTransportPolicy: opts.relay ? 'relay' : 'all' });
     ctx = new Context({ page, peer, url: opts.url, timeoutMs: opts.timeoutMs, peerOffersFirst: !!opts.peerOffers });
+    ctx.prep = prep;
     ctx.newPeer = async () => {
       if (!opts.peerCmd) return;
       const old = peers.at(-1);
       peers[peers.length - 1] = await endPeer(old);
-      const p = await launchPeer(opts);
+      const p = await launchPeer(opts, ctx.prep.peerArgs);
       peers.push(p);
       ctx.peer = p;
       ctx.url = p.url;
@@ -82,7 +91,7 @@ export async function runScenario(name, fn, { browser, pageUrl, opts }) {
   result.peer = reports.length > 1 ? reports : reports[0] ?? null;
   // Checks on what the peer reported when it ended (its SESSION lines), for scenarios that set one.
   if (ctx && ctx.afterPeer && reports.length) {
-    try { ctx.afterPeer(reports.at(-1)); } catch (e) { result.error = result.error || String(e && e.stack || e); }
+    try { await ctx.afterPeer(reports.at(-1)); } catch (e) { result.error = result.error || String(e && e.stack || e); }
     Object.assign(result.checks, ctx.checks);
   }
   // A non-zero exit of the peer (not a signal from us) is a failure of the peer under test.

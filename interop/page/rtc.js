@@ -180,8 +180,8 @@
       stats.forEach((s) => {
         if (s.type === 'outbound-rtp') {
           out.outbound[s.kind] = { packetsSent: s.packetsSent, bytesSent: s.bytesSent, pliCount: s.pliCount,
-            keyFramesEncoded: s.keyFramesEncoded, framesEncoded: s.framesEncoded, codec: codecOf(s),
-            nackCount: s.nackCount };
+            keyFramesEncoded: s.keyFramesEncoded, framesEncoded: s.framesEncoded, framesSent: s.framesSent,
+            codec: codecOf(s), nackCount: s.nackCount, encoderImplementation: s.encoderImplementation };
         }
         // What the peer's RTCP told the browser: receiver reports (RTT, loss) and sender reports.
         if (s.type === 'remote-inbound-rtp') {
@@ -193,13 +193,23 @@
         }
         if (s.type === 'inbound-rtp') {
           out.inbound[s.kind] = { packetsReceived: s.packetsReceived, packetsLost: s.packetsLost, codec: codecOf(s),
-            framesDecoded: s.framesDecoded, keyFramesDecoded: s.keyFramesDecoded, framesDropped: s.framesDropped,
+            framesReceived: s.framesReceived, framesDecoded: s.framesDecoded, keyFramesDecoded: s.keyFramesDecoded,
+            framesDropped: s.framesDropped, pliCount: s.pliCount, firCount: s.firCount, nackCount: s.nackCount,
+            freezeCount: s.freezeCount, decoderImplementation: s.decoderImplementation,
             totalSamplesReceived: s.totalSamplesReceived, concealedSamples: s.concealedSamples,
             frameWidth: s.frameWidth, frameHeight: s.frameHeight };
         }
       });
       for (const t of pc.getTransceivers()) out.directions[t.mid] = { kind: t.receiver.track.kind, current: t.currentDirection };
       return out;
+    },
+    /** Stops sending on every sender (replaceTrack(null)): the encoders stop; returns the kinds. */
+    async stopSending(pcKey) {
+      const kinds = [];
+      for (const s of pcOf(pcKey).pc.getSenders()) {
+        if (s.track) { kinds.push(s.track.kind); await s.replaceTrack(null); }
+      }
+      return kinds;
     },
     /** pc.createDataChannel(label, init) registered as `chKey`. */
     createChannel(pcKey, chKey, label, init) {

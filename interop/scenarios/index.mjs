@@ -5,6 +5,9 @@ import {
   answerMedia, answerMediaAv1, answerMediaH264, answerMediaVp9, offerMedia, offerMediaAv1, offerMediaH264, offerMediaVp9,
   simulcastReceive, whipWhep,
 } from './media.mjs';
+import {
+  recordAv1, recordH264, recordVp8, recordVp9, sendMediaAv1, sendMediaH264, sendMediaVp8, sendMediaVp9,
+} from './media-files.mjs';
 
 export const SCENARIOS = {
   'offer-basic': offerBasic,
@@ -30,10 +33,18 @@ export const SCENARIOS = {
   'answer-media-av1': answerMediaAv1,
   'simulcast-receive': simulcastReceive,
   'whip-whep': whipWhep,
+  'send-media-vp8': sendMediaVp8,
+  'send-media-vp9': sendMediaVp9,
+  'send-media-h264': sendMediaH264,
+  'send-media-av1': sendMediaAv1,
+  'record-vp8': recordVp8,
+  'record-vp9': recordVp9,
+  'record-h264': recordH264,
+  'record-av1': recordAv1,
 };
 
 /**
  * Scenarios that choose their own roles (the media ones come in offer-* and answer-* pairs):
  * `--scenario all --peer-offers` leaves them out instead of running them a second time unchanged.
  */
-export const ROLE_FIXED = new Set(Object.keys(SCENARIOS).filter((n) => /^(offer|answer)-media|^simulcast|^whip/.test(n)));
+export const ROLE_FIXED = new Set(Object.keys(SCENARIOS).filter((n) => /^(offer|answer)-media|^simulcast|^whip|^send-media|^record-/.test(n)));

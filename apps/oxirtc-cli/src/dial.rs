@@ -2,17 +2,25 @@
 //! and makes the same checks as a browser would: every message comes back verbatim and in order (in
 //! any order on an unordered channel, 95 % on a partially reliable one), and with `--close-from` the
 //! channel closes on both ends while the connection stays up.
+//!
+//! With `--send-media FILE...` it also sends media files (one track each) and with `--record DIR`
+//! writes what comes back (see `crate::media_files`): against `oxirtc echo`, the call gets its
+//! own media back.
 
 mod echo_check;
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
+use oxirtc::media::{Direction, TrackKind, TransceiverInit};
 use oxirtc::{ChannelReliability, DataChannelInit, Description, PeerConnectionState, SdpType};
-use oxirtc_tokio::{Config, DataChannel, Message, PeerConnection, PeerConnectionEvent};
+use oxirtc_tokio::{Config, DataChannel, Message, PeerConnection, PeerConnectionEvent, RemoteTrack};
 use serde_json::{json, Value};
+use tokio::sync::{mpsc, watch};
 
+use crate::media_files::{MediaArgs, MediaPlan, MediaReport, MediaSession};
 use crate::signal_http::{SignalReply, SignalRequest};
 use echo_check::{EchoCheck, Messages};
 
@@ -47,7 +55,8 @@ pub struct DialArgs {
     /// Also send binary messages.
     #[arg(long)]
     pub binary: bool,
-    /// Give up after this many seconds.
+    /// Give up after this many seconds: the connection and the message echo (media then runs until
+    /// `--duration`, the files' end, Ctrl-C or the peer's end).
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
     /// Channel label.
@@ -59,17 +68,42 @@ pub struct DialArgs {
     /// STUN/TURN servers.
     #[command(flatten)]
     pub ice: crate::ice_args::IceArgs,
+    /// Media files to send and where to record.
+    #[command(flatten)]
+    pub media: MediaArgs,
+    /// With media: end the call this long after the media started (e.g. `10s`). Without it the
+    /// call ends once every file was sent and what came back has arrived; with `--loop` or only
+    /// `--record`, at Ctrl-C or when the peer ends it.
+    #[arg(long, value_parser = crate::parse_duration)]
+    pub duration: Option<Duration>,
 }
 
 /// Runs one dial session, prints one JSON object; `Ok` only if every check passed.
 pub fn run(args: &DialArgs) -> anyhow::Result<()> {
+    let plan = MediaPlan::from_args(&args.media)?.map(Arc::new);
+    if plan.is_none() && args.duration.is_some() {
+        bail!("--duration limits a media call: give --send-media FILE... or --record DIR with it");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     let mut result = json!({ "ok": false, "mode": args.mode, "signal": args.url });
     let outcome = rt.block_on(async {
-        tokio::time::timeout(Duration::from_secs(args.timeout), dial(args, &mut result)).await
+        let call = tokio::time::timeout(
+            Duration::from_secs(args.timeout),
+            dial(args, &mut result, plan.clone()),
+        )
+        .await;
+        match call {
+            Ok(Ok(Some(call))) => {
+                media_call(args, call, &mut result).await;
+                Ok(Ok(()))
+            }
+            Ok(Ok(None)) => Ok(Ok(())),
+            Ok(Err(e)) => Ok(Err(e)),
+            Err(elapsed) => Err(elapsed),
+        }
     });
     let ok = match outcome {
         Ok(Ok(())) => result["checks"]
@@ -92,7 +126,20 @@ pub fn run(args: &DialArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
+/// A connection whose media phase is still to come.
+struct MediaCall {
+    pc: PeerConnection,
+    session: MediaSession,
+    events: Events,
+}
+
+/// Connects, runs the message echo (and `--close-from`); with media flags returns the connection
+/// for [`media_call`], else closes it.
+async fn dial(
+    args: &DialArgs,
+    result: &mut Value,
+    plan: Option<Arc<MediaPlan>>,
+) -> anyhow::Result<Option<MediaCall>> {
     let t0 = Instant::now();
     if args.mode == "answer" && (args.unordered || args.max_retransmits.is_some()) {
         bail!("--unordered and --max-retransmits set up the channel we create, but with --mode answer the peer creates it: use --mode offer");
@@ -104,6 +151,8 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
     };
     args.ice.apply(&mut config)?;
     let pc = PeerConnection::new(config).await?;
+    let mut events = Events::start(&pc);
+    let mut session = plan.as_ref().map(|p| MediaSession::new(p.clone(), ""));
     let dc = if args.mode == "offer" {
         let init = DataChannelInit {
             ordered: !args.unordered,
@@ -113,6 +162,19 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
             ..DataChannelInit::default()
         };
         let dc = pc.create_data_channel(&args.label, init).await?;
+        if let (Some(plan), Some(session)) = (&plan, &mut session) {
+            session.set_sending(plan.add_offer_tracks(&pc, "oxirtc-dial").await?);
+            if plan.sources.is_empty() {
+                // Only --record: receive-only sections for whatever the peer sends.
+                for kind in [TrackKind::Audio, TrackKind::Video] {
+                    let init = TransceiverInit {
+                        direction: Direction::RecvOnly,
+                        ..TransceiverInit::default()
+                    };
+                    pc.add_transceiver(kind, init).await?;
+                }
+            }
+        }
         let offer = pc.create_offer().await?;
         pc.set_local_description(offer.clone()).await?;
         let sdp = crate::echo::gathered_sdp(&pc, offer).await;
@@ -132,6 +194,9 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
             sdp: answer.sdp,
         })
         .await?;
+        if let Some(session) = &session {
+            MediaPlan::check_negotiated(session.sending()).await?;
+        }
         dc
     } else {
         let reply = post(
@@ -139,8 +204,8 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
             &SignalRequest::RequestOffer {
                 label: Some(args.label.clone()),
                 negotiated: vec![],
-                media: false,
-                video_codec: None,
+                media: plan.is_some(),
+                video_codec: plan.as_ref().and_then(|p| p.video_codec()).map(str::to_owned),
             },
         )
         .await?;
@@ -151,8 +216,14 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
             sdp: offer.sdp,
         })
         .await?;
+        if let (Some(plan), Some(session)) = (&plan, &mut session) {
+            session.set_sending(plan.add_answer_tracks(&pc, "oxirtc-dial").await?);
+        }
         let answer = pc.create_answer().await?;
         pc.set_local_description(answer.clone()).await?;
+        if let Some(session) = &session {
+            MediaPlan::check_negotiated(session.sending()).await?;
+        }
         let sdp = crate::echo::gathered_sdp(&pc, answer).await;
         post(
             &args.url,
@@ -162,7 +233,7 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
             },
         )
         .await?;
-        wait_for_channel(&pc).await?
+        events.channel(&pc).await?
     };
     let (mut dc, mut dc_report, echo_ok) = exchange(args, dc, t0).await?;
     result["setupMs"] = dc_report["openMs"].clone();
@@ -179,8 +250,147 @@ async fn dial(args: &DialArgs, result: &mut Value) -> anyhow::Result<()> {
     result["srtpCipher"] = json!(stats.srtp_profile.map(|p| p.to_string()));
     result["selectedPair"] = json!(stats.selected_pair.map(|(l, r)| format!("{l} -> {r}")));
     result["rttMs"] = json!(stats.rtt.map(|d| d.as_secs_f64() * 1000.0));
+    if let Some(session) = session {
+        return Ok(Some(MediaCall { pc, session, events }));
+    }
     pc.close().await;
-    Ok(())
+    Ok(None)
+}
+
+/// The media phase: sends the files, records what comes, until `--duration`, the files' end (and
+/// 1 s without anything more coming back, at most 5 s), Ctrl-C, or the peer's end. Then finishes
+/// the recordings and adds `media` and its checks to `result`.
+async fn media_call(args: &DialArgs, call: MediaCall, result: &mut Value) {
+    let MediaCall {
+        pc,
+        mut session,
+        mut events,
+    } = call;
+    session.start_sending();
+    let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
+    // Made once: a SIGINT between two turns of the loop is not lost.
+    let interrupted = crate::echo::terminated();
+    tokio::pin!(interrupted);
+    let ended_by = loop {
+        tokio::select! {
+            Some(track) = events.tracks.recv() => {
+                if let Some(track) = session.on_track(track) {
+                    drain(track);
+                }
+            }
+            () = sleep_until(deadline) => break "duration",
+            () = session.sending_done(), if deadline.is_none() => {
+                session.recording_quiet(Duration::from_secs(1), Duration::from_secs(5)).await;
+                break "files sent";
+            }
+            () = &mut interrupted => break "interrupted",
+            () = ended(&mut events.state) => break "peer ended the call",
+        }
+    };
+    // Tracks that came while the loop was busy.
+    while let Ok(track) = events.tracks.try_recv() {
+        if let Some(track) = session.on_track(track) {
+            drain(track);
+        }
+    }
+    let recording = args.media.record.is_some();
+    let report = session.finish(&pc).await;
+    for line in report.lines() {
+        eprintln!("oxirtc dial: {}", crate::term_safe::escape_keep_lines(&line));
+    }
+    result["checks"]["mediaSent"] = json!(report
+        .sent
+        .iter()
+        .all(|s| s.frames_sent > 0 && s.dropped == 0 && s.error.is_none()));
+    if recording {
+        // At least one track recorded; none failed (tracks on which nothing came are only noted).
+        result["checks"]["mediaRecorded"] = json!(
+            report.recorded.iter().any(|r| r.frames_written > 0)
+                && report
+                    .recorded
+                    .iter()
+                    .all(|r| r.error.is_none() && (r.frames_received == 0 || r.frames_written > 0))
+        );
+    }
+    result["media"] = media_json(&report, ended_by);
+}
+
+fn media_json(report: &MediaReport, ended_by: &str) -> Value {
+    let mut v = serde_json::to_value(report).unwrap_or_default();
+    v["endedBy"] = json!(ended_by);
+    v["partial"] = json!(report.recorded.iter().any(|r| r.partial));
+    v
+}
+
+/// Reads a track we do not record, so its packets are counted and not queued.
+fn drain(mut track: RemoteTrack) {
+    tokio::spawn(async move { while track.recv().await.is_some() {} });
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves once the connection failed, closed or its task ended.
+async fn ended(state: &mut watch::Receiver<(PeerConnectionState, bool)>) {
+    let _ = state
+        .wait_for(|(s, gone)| *gone || matches!(s, PeerConnectionState::Failed | PeerConnectionState::Closed))
+        .await;
+}
+
+/// The connection's events, read by one task: channels and tracks queued for whoever wants them,
+/// the state kept.
+struct Events {
+    channels: mpsc::UnboundedReceiver<DataChannel>,
+    tracks: mpsc::UnboundedReceiver<RemoteTrack>,
+    state: watch::Receiver<(PeerConnectionState, bool)>,
+}
+
+impl Events {
+    fn start(pc: &PeerConnection) -> Events {
+        let (ch_tx, channels) = mpsc::unbounded_channel();
+        let (tr_tx, tracks) = mpsc::unbounded_channel();
+        // (state, whether the connection's task has ended)
+        let (state_tx, state) = watch::channel((PeerConnectionState::New, false));
+        let events = pc.events();
+        tokio::spawn(async move {
+            while let Some(ev) = events.next().await {
+                match ev {
+                    PeerConnectionEvent::DataChannel(dc) => {
+                        let _ = ch_tx.send(dc);
+                    }
+                    PeerConnectionEvent::Track(t) => {
+                        let _ = tr_tx.send(t);
+                    }
+                    PeerConnectionEvent::ConnectionState(s) => {
+                        state_tx.send_modify(|st| st.0 = s);
+                    }
+                    _ => {}
+                }
+            }
+            state_tx.send_modify(|st| st.1 = true);
+        });
+        Events {
+            channels,
+            tracks,
+            state,
+        }
+    }
+
+    /// The peer's data channel (answer mode).
+    async fn channel(&mut self, pc: &PeerConnection) -> anyhow::Result<DataChannel> {
+        tokio::select! {
+            Some(dc) = self.channels.recv() => return Ok(dc),
+            () = ended(&mut self.state) => {}
+        }
+        match pc.close_reason() {
+            Some(why) => bail!("the connection ended before the peer's data channel arrived: {why}"),
+            None => bail!("the connection ended before the peer's data channel arrived"),
+        }
+    }
 }
 
 /// The connection's stats once ICE has selected a pair. Data may flow on a valid pair before the
@@ -193,22 +403,6 @@ async fn stats_once_selected(pc: &PeerConnection) -> anyhow::Result<oxirtc_tokio
             return Ok(stats);
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-async fn wait_for_channel(pc: &PeerConnection) -> anyhow::Result<DataChannel> {
-    while let Some(ev) = pc.next_event().await {
-        match ev {
-            PeerConnectionEvent::DataChannel(dc) => return Ok(dc),
-            PeerConnectionEvent::ConnectionState(
-                PeerConnectionState::Failed | PeerConnectionState::Closed,
-            ) => break,
-            _ => {}
-        }
-    }
-    match pc.close_reason() {
-        Some(why) => bail!("the connection ended before the peer's data channel arrived: {why}"),
-        None => bail!("the connection ended before the peer's data channel arrived"),
     }
 }
 

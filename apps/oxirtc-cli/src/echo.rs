@@ -1,5 +1,10 @@
 //! `oxirtc echo`: answers (or makes) offers over the HTTP/JSON signaling protocol and echoes every data
 //! channel message back, for interop tests with browsers and other stacks.
+//!
+//! Media: by default every received audio/video section is reflected back on a track of our own.
+//! With `--send-media FILE...` each session sends those files instead (offering only their codecs
+//! when it offers; checking the negotiated codec matches when it answers), and with `--record DIR`
+//! it records what it receives instead of reflecting it (`crate::media_files`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -17,6 +22,7 @@ use oxirtc_tokio::{Config, DataChannel, PeerConnection, PeerConnectionEvent};
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::media_files::{MediaArgs, MediaPlan, MediaReport, MediaSession};
 use crate::signal_http::{NegotiatedChannel, SignalReply, SignalRequest};
 
 /// `oxirtc echo` arguments.
@@ -34,6 +40,9 @@ pub struct EchoArgs {
     /// STUN/TURN servers.
     #[command(flatten)]
     pub ice: crate::ice_args::IceArgs,
+    /// Media files every session sends (instead of reflecting), and where it records.
+    #[command(flatten)]
+    pub media: MediaArgs,
 }
 
 type Reply = oneshot::Sender<Result<SignalReply, String>>;
@@ -53,6 +62,8 @@ struct Shared {
     bind: std::net::IpAddr,
     ice: Arc<Config>,
     done: mpsc::UnboundedSender<()>,
+    /// `--send-media` / `--record`, checked at start.
+    media: Option<Arc<MediaPlan>>,
 }
 
 /// Runs the echo peer until interrupted (or after one session with `--once`).
@@ -65,6 +76,7 @@ pub fn run(args: &EchoArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: &EchoArgs) -> anyhow::Result<()> {
+    let media = MediaPlan::from_args(&args.media)?.map(Arc::new);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}: is the port in use?", args.listen))?;
@@ -78,6 +90,7 @@ async fn serve(args: &EchoArgs) -> anyhow::Result<()> {
         next: Arc::default(),
         bind: args.bind.unwrap_or(addr.ip()),
         done,
+        media,
     };
     // The SFU of `oxirtc serve` too (WHIP/WHEP at /whip/ROOM, /whep/ROOM), for interop tests of it.
     let sfu = oxirtc_server::sfu::Sfu::new(oxirtc_server::sfu::SfuConfig {
@@ -114,7 +127,7 @@ async fn serve(args: &EchoArgs) -> anyhow::Result<()> {
 }
 
 /// Resolves on SIGTERM or SIGINT (never, if no handler can be installed).
-async fn terminated() {
+pub(crate) async fn terminated() {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
     else {
@@ -304,11 +317,21 @@ struct Session {
     stopped: bool,
     /// Our track on each section a remote offer added, by mid: media is reflected on it.
     reflectors: HashMap<String, oxirtc_tokio::LocalTrack>,
+    /// With `--send-media` / `--record`: the files sent and the tracks recorded.
+    media: Option<MediaSession>,
+    /// Their report, once the session ended.
+    media_report: Option<MediaReport>,
 }
 
 impl Session {
     fn new(id: String, pc: PeerConnection, shared: Shared, cmds: mpsc::UnboundedSender<SessionCmd>) -> Self {
+        let media = shared
+            .media
+            .clone()
+            .map(|plan| MediaSession::new(plan, &format!("session{id}-")));
         Session {
+            media,
+            media_report: None,
             id,
             pc,
             shared,
@@ -356,6 +379,9 @@ impl Session {
                         tracing::info!(session = %self.id, state = ?s, "echo: connection state");
                         self.state.send_replace(s);
                         if s == PeerConnectionState::Connected {
+                            if let Some(media) = &mut self.media {
+                                media.start_sending();
+                            }
                             self.refresh_stats().await;
                         }
                         if matches!(s, PeerConnectionState::Closed | PeerConnectionState::Failed) {
@@ -368,6 +394,17 @@ impl Session {
                 },
                 _ = tick.tick() => self.refresh_stats().await,
             }
+        }
+        if let Some(media) = self.media.take() {
+            let report = media.finish(&self.pc).await;
+            for line in report.lines() {
+                eprintln!(
+                    "oxirtc echo: session {}: {}",
+                    self.id,
+                    crate::term_safe::escape_keep_lines(&line)
+                );
+            }
+            self.media_report = Some(report);
         }
         self.report();
         if let Ok(mut s) = self.shared.sessions.lock() {
@@ -400,6 +437,9 @@ impl Session {
             .await
             .map_err(|e| e.to_string())?;
         self.spawn_echo(dc);
+        if let Some(plan) = self.shared.media.clone() {
+            return self.make_media_offer(&plan, media).await;
+        }
         let mut tracks = Vec::new();
         if let Some(video_codec) = media {
             use oxirtc::media::{default_video_codecs, TrackKind, TransceiverInit};
@@ -426,6 +466,53 @@ impl Session {
                 self.reflectors.insert(mid, track);
             }
         }
+        self.apply_local(offer).await
+    }
+
+    /// The offer of a session with `--send-media` / `--record`: a section per file (its codec
+    /// only); with only `--record` and media asked for, receive-only audio and video sections.
+    async fn make_media_offer(
+        &mut self,
+        plan: &MediaPlan,
+        media: Option<Option<&str>>,
+    ) -> Result<SignalReply, String> {
+        use oxirtc::media::{default_video_codecs, Direction, TrackKind, TransceiverInit};
+        let asked_codec = media.flatten();
+        if let (Some(asked), Some(ours)) = (asked_codec, plan.video_codec()) {
+            if !asked.eq_ignore_ascii_case(ours) {
+                return Err(format!(
+                    "this echo sends a {ours} file (--send-media); it cannot offer videoCodec {asked}"
+                ));
+            }
+        }
+        let sending = plan
+            .add_offer_tracks(&self.pc, "echo")
+            .await
+            .map_err(|e| format!("{e:#}"))?;
+        if plan.sources.is_empty() && media.is_some() {
+            for kind in [TrackKind::Audio, TrackKind::Video] {
+                let codecs = match (kind, asked_codec) {
+                    (TrackKind::Video, Some(name)) => default_video_codecs()
+                        .into_iter()
+                        .filter(|c| c.codec.is(name))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let init = TransceiverInit {
+                    direction: Direction::RecvOnly,
+                    codecs,
+                    ..TransceiverInit::default()
+                };
+                self.pc
+                    .add_transceiver(kind, init)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        if let Some(m) = &mut self.media {
+            m.set_sending(sending);
+        }
+        let offer = self.pc.create_offer().await.map_err(|e| e.to_string())?;
         self.apply_local(offer).await
     }
 
@@ -489,9 +576,38 @@ impl Session {
             .set_remote_description(offer)
             .await
             .map_err(|e| e.to_string())?;
-        self.add_reflecting_tracks().await;
+        let Some(plan) = self.shared.media.clone() else {
+            self.add_reflecting_tracks().await;
+            let answer = self.pc.create_answer().await.map_err(|e| e.to_string())?;
+            return self.apply_local(answer).await;
+        };
+        // --send-media: the files take the offered sections (on the first offer only);
+        // --record alone answers receive-only.
+        let first = self.media.as_ref().is_some_and(|m| m.sending().is_empty());
+        if first && !plan.sources.is_empty() {
+            let sending = plan
+                .add_answer_tracks(&self.pc, "echo")
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+            if let Some(m) = &mut self.media {
+                m.set_sending(sending);
+            }
+        }
         let answer = self.pc.create_answer().await.map_err(|e| e.to_string())?;
-        self.apply_local(answer).await
+        self.pc
+            .set_local_description(answer.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(m) = &self.media {
+            MediaPlan::check_negotiated(m.sending())
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+        }
+        Ok(SignalReply {
+            kind: answer.sdp_type.to_string(),
+            sdp: gathered_sdp(&self.pc, answer).await,
+            session: Some(self.id.clone()),
+        })
     }
 
     fn spawn_echo(&self, dc: DataChannel) {
@@ -528,10 +644,18 @@ impl Session {
     /// Reads a remote track to its end and sends every packet back on our track of the same
     /// section (as Pion's reflect example: SSRC, sequence numbers and timestamps rewritten by the
     /// connection), passing the browser's keyframe requests on to the track's sender.
-    fn spawn_track_counter(&self, track: oxirtc_tokio::RemoteTrack) {
+    fn spawn_track_counter(&mut self, track: oxirtc_tokio::RemoteTrack) {
         tracing::info!(session = %self.id, mid = track.mid(), kind = ?track.kind(), "echo: remote track");
         let counters = self.counters.clone();
         counters.tracks.fetch_add(1, Ordering::Relaxed);
+        // With --record the track is recorded instead (its RTP is then not counted in rtpRead).
+        let track = match &mut self.media {
+            Some(media) => match media.on_track(track) {
+                Some(track) => track,
+                None => return,
+            },
+            None => track,
+        };
         let local = self.reflectors.get(track.mid()).cloned();
         tokio::spawn(reflect(track, local, counters));
     }
@@ -567,6 +691,7 @@ impl Session {
             "rttMs": stats.and_then(|s| s.rtt).map(|d| d.as_secs_f64() * 1000.0),
             "state": stats.map(|s| format!("{:?}", s.state)),
             "closeReason": self.pc.close_reason().map(ToString::to_string),
+            "media": self.media_report,
         });
         println!("SESSION {line}");
     }

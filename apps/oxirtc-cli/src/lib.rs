@@ -4,7 +4,8 @@
 //! - `oxirtc stun [SERVER] [--nat-type]`: a STUN probe (mapped address, RTT, RFC 5780 NAT behaviour).
 //!   Without SERVER it starts a built-in RFC 5780 Binding server on loopback and probes that.
 //! - `oxirtc echo`: an echo peer behind the HTTP/JSON signaling protocol (interop tests).
-//! - `oxirtc dial URL`: the other side of that protocol, with the browser's checks.
+//! - `oxirtc dial URL`: the other side of that protocol, with the browser's checks; with
+//!   `--send-media FILE...` / `--record DIR` it sends media files and records what comes back.
 //! - `oxirtc send FILE...` / `oxirtc recv CODE`: peer-to-peer file transfer through a signaling
 //!   server (`oxirtc serve`), SHA-256 verified, resumable.
 #![forbid(unsafe_code)]
@@ -15,6 +16,7 @@ pub mod echo;
 mod file_io;
 pub mod ice_args;
 mod link_io;
+pub mod media_files;
 pub mod peer_link;
 mod progress;
 pub mod recv;

@@ -36,7 +36,9 @@ fn chromium_interop_scenarios() {
     }
     let peer = format!("{} echo --once", env!("CARGO_BIN_EXE_oxirtc"));
     // Every scenario (both roles, channel kinds, sizes, bulk, 32 channels, close/reopen, peer-opened
-    // channels, ICE restart, set-up time) with Chromium offering; then the connection-agnostic ones with
+    // channels, ICE restart, set-up time, media; media files: send-media-* and record-* add
+    // --send-media / --record to this peer command and check recordings with ffmpeg, which
+    // OXIRTC_REQUIRE_FFMPEG=1 requires) with Chromium offering; then the connection-agnostic ones with
     // oxirtc offering (oxirtc as DTLS server).
     let mut failures = Vec::new();
     for extra in [&[][..], &["--peer-offers"][..]] {

@@ -62,6 +62,9 @@ pub(crate) struct FrameAssembler {
     pub(crate) skipped: u64,
     /// Frames dropped because the reader did not take them.
     pub(crate) dropped_frames: u64,
+    /// Frames the sample builders could not assemble: incomplete (a packet lost), too large or
+    /// malformed, summed over every stream the track has had.
+    pub(crate) lost_frames: u64,
     /// Video frames dropped while waiting for a keyframe (their references are missing).
     pub(crate) undecodable: u64,
 }
@@ -74,6 +77,7 @@ impl FrameAssembler {
             ready: VecDeque::new(),
             skipped: 0,
             dropped_frames: 0,
+            lost_frames: 0,
             undecodable: 0,
         }
     }
@@ -117,6 +121,7 @@ impl FrameAssembler {
         if rtp.rid.is_some() && stream.rid != rtp.rid {
             stream.rid.clone_from(&rtp.rid);
         }
+        let lost_before = lost(&stream.builder.stats());
         // Malformed payloads are counted by the builder and dropped.
         let _ = stream
             .builder
@@ -153,6 +158,7 @@ impl FrameAssembler {
             });
         }
         let stats = stream.builder.stats();
+        self.lost_frames += lost(&stats).saturating_sub(lost_before);
         let lost_one = stats.frames_incomplete + stats.frames_malformed > 0;
         let needs_keyframe =
             stream.builder.needs_keyframe() && (lost_one || stream.packets >= PACKETS_BEFORE_ASKING);
@@ -165,6 +171,11 @@ impl FrameAssembler {
     pub(crate) fn pop(&mut self) -> Option<ReceivedFrame> {
         self.ready.pop_front()
     }
+}
+
+/// Frames a sample builder could not hand out.
+fn lost(stats: &oxirtc_rtp::sample::SampleStats) -> u64 {
+    stats.frames_incomplete + stats.frames_too_large + stats.frames_malformed
 }
 
 #[cfg(test)]
@@ -216,6 +227,41 @@ mod tests {
             .map(|f| (f.ssrc, f.keyframe, f.data.len()))
             .collect();
         assert_eq!(got, [(7, true, 2500), (9, true, 2500)]);
+    }
+
+    #[test]
+    fn a_frame_missing_a_packet_is_counted_lost() {
+        let mut a = FrameAssembler::new(default_video_codecs());
+        let mut payloads = Payloads::new();
+        let mut vp8 = Vp8Packetizer::new(Some(1));
+        vp8.packetize(&[0x10; 2500], 1000, &mut payloads).unwrap();
+        // Frame 1: its middle packet never comes.
+        for i in [0, 2] {
+            a.push(&packet(
+                100 + i as u16,
+                1000,
+                payloads.marker(i),
+                payloads.get(i).unwrap(),
+                7,
+                96,
+            ));
+        }
+        // Then one-packet delta frames, until the builder gives up on frame 1.
+        let mut needs_keyframe = false;
+        for n in 0..120u16 {
+            let mut p = Payloads::new();
+            vp8.packetize(&[0x11; 100], 1200, &mut p).unwrap();
+            needs_keyframe |= a.push(&packet(
+                103 + n,
+                4000 + 3000 * u32::from(n),
+                true,
+                p.get(0).unwrap(),
+                7,
+                96,
+            ));
+        }
+        assert_eq!(a.lost_frames, 1);
+        assert!(needs_keyframe, "a loss asks for a keyframe");
     }
 
     #[test]

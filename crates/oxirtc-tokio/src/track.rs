@@ -110,6 +110,13 @@ impl RemoteTrack {
         )
     }
 
+    /// Frames lost before they could be handed out: a packet of theirs never came (or came too
+    /// late), or they were too large or malformed. (The video frames after such a loss that
+    /// `recv_frame` then drops until a keyframe are in [`RemoteTrack::frames_skipped`].)
+    pub fn frames_lost(&self) -> u64 {
+        self.frames.lost_frames
+    }
+
     /// Asks the peer's encoder for a keyframe (a PLI, RFC 4585 §6.3.1): when a decoder starts on
     /// this track or lost a frame others depend on. Video only; fails with the reason when the
     /// track is audio, nothing has arrived yet, or the connection is gone.
@@ -171,5 +178,17 @@ impl TrackSlot {
             }
             Err(_) => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A spawned task may hold `&RemoteTrack` across an `.await` (e.g. `request_keyframe`, as
+    /// oxirtc echo does): the track has to be `Send` and `Sync`. This fails to compile if a field
+    /// loses either.
+    #[test]
+    fn remote_track_is_send_and_sync() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<super::RemoteTrack>();
     }
 }
