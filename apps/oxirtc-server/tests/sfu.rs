@@ -130,7 +130,7 @@ async fn whip_publisher_reaches_a_whep_subscriber() {
             let mut keyframe_asked = false;
             while start.elapsed() < Duration::from_secs(4) {
                 // A VP8 keyframe has bit 0 of its first byte clear (RFC 6386 §9.1).
-                let key = i % 60 == 0 || keyframe_asked;
+                let key = i.is_multiple_of(60) || keyframe_asked;
                 let mut frame = vec![if key { 0x10 } else { 0x11 }; 1800];
                 frame[1..5].copy_from_slice(&i.to_be_bytes());
                 video.write_frame(frame, Duration::from_millis(33)).unwrap();
