@@ -29,6 +29,7 @@ pub mod term_safe;
 pub mod transfer;
 mod turn_cmd;
 mod udp_transaction;
+pub mod whip;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -70,6 +71,10 @@ pub enum Command {
     Send(send::SendArgs),
     /// Receive the files of `oxirtc send` by its code.
     Recv(recv::RecvArgs),
+    /// Publish media files to a WHIP endpoint (RFC 9725), e.g. `oxirtc serve`'s /whip/ROOM.
+    Whip(whip::WhipArgs),
+    /// Play a WHEP endpoint (e.g. `oxirtc serve`'s /whep/ROOM) into files with --record DIR.
+    Whep(whip::WhipArgs),
 }
 
 /// `oxirtc stun` arguments.
@@ -108,6 +113,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Turn(args) => turn_cmd::run(*args),
         Command::Send(args) => send::run(&args),
         Command::Recv(args) => recv::run(&args),
+        Command::Whip(args) => whip::run(&args, true),
+        Command::Whep(args) => whip::run(&args, false),
     }
 }
 
