@@ -53,6 +53,7 @@ pub struct Server {
 #[derive(Clone)]
 struct AppState {
     signaling: SignalingState,
+    sfu: crate::sfu::Sfu,
     metrics: Option<PrometheusHandle>,
 }
 
@@ -84,6 +85,7 @@ pub async fn start(options: &ServeOptions) -> anyhow::Result<Server> {
     let signaling = SignalingState::new(config)?;
     let state = AppState {
         signaling: signaling.clone(),
+        sfu: sfu.clone(),
         metrics: install_metrics(),
     };
     let app = signaling::router(signaling.clone())
@@ -205,6 +207,14 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 async fn metrics_page(State(state): State<AppState>) -> Response {
     metrics::gauge!("oxirtc_signaling_rooms").set(state.signaling.registry().room_count() as f64);
+    // The SFU, summed over its rooms (per-room labels would grow without bound as rooms come and go).
+    let rooms = state.sfu.rooms();
+    let sum = |f: fn(&crate::sfu::RoomSnapshot) -> f64| rooms.iter().map(f).sum::<f64>();
+    metrics::gauge!("oxirtc_sfu_rooms").set(rooms.len() as f64);
+    metrics::gauge!("oxirtc_sfu_publishers").set(sum(|r| r.publishers as f64));
+    metrics::gauge!("oxirtc_sfu_subscribers").set(sum(|r| r.subscribers as f64));
+    metrics::gauge!("oxirtc_sfu_tracks").set(sum(|r| r.tracks as f64));
+    metrics::gauge!("oxirtc_sfu_packets_received_in_rooms").set(sum(|r| r.packets_received as f64));
     match &state.metrics {
         Some(h) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
         None => (

@@ -51,6 +51,8 @@ pub struct RoomSnapshot {
     pub subscribers: usize,
     /// Tracks published.
     pub tracks: usize,
+    /// RTP packets received from the room's publishers.
+    pub packets_received: u64,
 }
 
 #[derive(Default)]
@@ -80,6 +82,11 @@ impl Room {
             publishers: self.publishers.len(),
             subscribers: self.subscribers.len(),
             tracks: self.tracks.len(),
+            packets_received: self
+                .tracks
+                .iter()
+                .map(|t| t.received.load(Ordering::Relaxed))
+                .sum(),
         }
     }
 }
