@@ -102,6 +102,8 @@ struct Settings {
     small_count: u64,
     unreliable_count: u64,
     media_count: u64,
+    /// Media packets the sender may have in flight to the receiving application (0: no limit).
+    media_window: u64,
     idle_pairs: usize,
     stacks: Vec<&'static str>,
     figures: Vec<Figure>,
@@ -135,6 +137,7 @@ fn parse_args() -> anyhow::Result<Settings> {
         small_count: 1_000_000,
         unreliable_count: 100_000,
         media_count: 200_000,
+        media_window: 256,
         idle_pairs: 100,
         stacks: STACKS.to_vec(),
         figures: Figure::ALL.to_vec(),
@@ -158,6 +161,7 @@ fn parse_args() -> anyhow::Result<Settings> {
                 s.idle_pairs = 10;
             }
             "--runs" => s.runs = args.next().context("--runs N")?.parse()?,
+            "--media-window" => s.media_window = args.next().context("--media-window N")?.parse()?,
             "--stacks" => {
                 let list = args.next().context("--stacks a,b")?;
                 s.stacks = STACKS
@@ -294,12 +298,23 @@ fn idle_pairs(
     }
 }
 
-fn run_media(rt: &tokio::runtime::Runtime, stack: &str, p: &Pattern, count: u64) -> anyhow::Result<Outcome> {
+fn run_media(
+    rt: &tokio::runtime::Runtime,
+    stack: &str,
+    p: &Pattern,
+    count: u64,
+    window: u64,
+) -> anyhow::Result<Outcome> {
     let p2 = p.clone();
+    let w = workload::MediaWindow::new(window);
     match stack {
-        "oxirtc" => on_workers(rt, async move { stacks::oxirtc::media(&p2, count, MEDIA_PAYLOAD).await }),
-        "webrtc-rs" => on_workers(rt, async move { stacks::webrtc_rs::media(&p2, count, MEDIA_PAYLOAD).await }),
-        _ => stacks::str0m::media(p, count, MEDIA_PAYLOAD),
+        "oxirtc" => on_workers(rt, async move {
+            stacks::oxirtc::media(&p2, count, MEDIA_PAYLOAD, w).await
+        }),
+        "webrtc-rs" => on_workers(rt, async move {
+            stacks::webrtc_rs::media(&p2, count, MEDIA_PAYLOAD, w).await
+        }),
+        _ => stacks::str0m::media(p, count, MEDIA_PAYLOAD, w),
     }
 }
 
@@ -445,7 +460,7 @@ fn measure(
             }
             Figure::CpuPerGb | Figure::MediaCpu => {}
             Figure::MediaPps => {
-                let o = run_media(rt, stack, p, s.media_count)?;
+                let o = run_media(rt, stack, p, s.media_count, s.media_window)?;
                 if o.received < s.media_count {
                     eprintln!(
                         "  ({stack}: {} of {} media packets arrived, {:.2} % lost)",

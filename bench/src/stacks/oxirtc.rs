@@ -1,6 +1,7 @@
 //! oxirtc through its async API (`oxirtc-tokio`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -11,7 +12,7 @@ use oxirtc_tokio::{
     PeerConnectionEvent, PeerConnectionState, RemoteTrack,
 };
 
-use crate::workload::{cpu_time, expected_crc, judge, Outcome, Pattern, Transfer, Verifier};
+use crate::workload::{cpu_time, expected_crc, judge, MediaWindow, Outcome, Pattern, Transfer, Verifier};
 
 /// oxirtc's defaults that the other two stacks lack, each switchable off (`--oxirtc-plain` turns
 /// all three off; `--oxirtc-off zero-checksum,pmtud,gso` any of them).
@@ -220,8 +221,14 @@ async fn connect_media(wait_for_remote: bool) -> anyhow::Result<MediaPair> {
 /// `count` video RTP packets of `size` payload bytes from `a` to `b` through `LocalTrack::write_rtp`
 /// and `RemoteTrack::recv`. Writes never wait (oxirtc queues them to the connection's task); the
 /// sender yields to the runtime after every `MEDIA_WRITE_BURST` packets, as an application task
-/// producing media would between frames. Delivered packets per second at the receiver.
-pub async fn media(pattern: &Pattern, count: u64, size: usize) -> anyhow::Result<Outcome> {
+/// producing media would between frames, and keeps to the bench's `window`. Delivered packets per
+/// second at the receiver.
+pub async fn media(
+    pattern: &Pattern,
+    count: u64,
+    size: usize,
+    window: Arc<MediaWindow>,
+) -> anyhow::Result<Outcome> {
     let pair = connect_media(true).await?;
     let MediaPair {
         a,
@@ -243,11 +250,15 @@ pub async fn media(pattern: &Pattern, count: u64, size: usize) -> anyhow::Result
     };
     let mut verifier = Verifier::new(pattern.clone(), t);
     let sender_pattern = pattern.clone();
+    let sender_window = window.clone();
     let cpu0 = cpu_time();
     let start = Instant::now();
     let sender = tokio::spawn(async move {
         let mut buf = Vec::with_capacity(size);
         for i in 0..count {
+            if !sender_window.wait_to_send(i).await {
+                break;
+            }
             sender_pattern.message_into(i, size, &mut buf);
             video.write_rtp(&OutgoingRtp {
                 payload_type: pt,
@@ -267,7 +278,9 @@ pub async fn media(pattern: &Pattern, count: u64, size: usize) -> anyhow::Result
         match tokio::time::timeout(Duration::from_millis(1000), remote.recv()).await {
             Ok(Some(rtp)) => {
                 last = Instant::now();
-                if verifier.on_message(&rtp.payload) {
+                let done = verifier.on_message(&rtp.payload);
+                window.on_received(verifier.received);
+                if done {
                     break;
                 }
             }

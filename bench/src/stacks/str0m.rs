@@ -27,7 +27,7 @@ use str0m::media::{Direction, MediaKind, Mid, Pt};
 use str0m::rtp::RtpWrite;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
-use crate::workload::{cpu_time, expected_crc, judge, Outcome, Pattern, Transfer, Verifier};
+use crate::workload::{cpu_time, expected_crc, judge, MediaWindow, Outcome, Pattern, Transfer, Verifier};
 
 /// Event-loop threads the next str0m pair runs on: with one, both peers share it; with two, the
 /// offerer runs on the first and the answerer on the second. Set per figure by main.rs
@@ -864,6 +864,9 @@ struct MediaSender {
     buf: Vec<u8>,
     /// A burst was written this turn: the next call ends the turn so the loop reads its socket.
     burst_done: bool,
+    window: Arc<MediaWindow>,
+    /// When the sender started: a deadline that is always due.
+    since: Instant,
 }
 
 impl App for MediaSender {
@@ -882,6 +885,14 @@ impl App for MediaSender {
         let end = (self.next + MEDIA_WRITE_BURST).min(self.count);
         while self.next < end {
             let i = self.next;
+            if !self.window.may_send(i) {
+                // Wait for the receiver: it wakes this loop (or the 5 ms deadline below does).
+                self.window.sender_waiting.store(true, Ordering::Release);
+                if !self.window.may_send(i) {
+                    break;
+                }
+                self.window.sender_waiting.store(false, Ordering::Release);
+            }
             self.pattern.message_into(i, self.size, &mut self.buf);
             let write = RtpWrite::new(
                 self.pt,
@@ -894,12 +905,24 @@ impl App for MediaSender {
             stream.write_rtp(write);
             self.next += 1;
         }
+        // str0m's pacer hands out what was written on its next timeout: drive time forward after
+        // the writes, as the chat example does after every input ("Drive time forward in all
+        // clients").
+        rtc.handle_input(Input::Timeout(Instant::now()))
+            .map_err(|e| anyhow!("str0m: {e}"))?;
         self.burst_done = true;
         Ok(Flow::Mutated)
     }
     fn deadline(&self) -> Option<Instant> {
-        // More to write: a turn as soon as the loop comes round.
-        (self.next < self.count).then(Instant::now)
+        // More to write: a turn as soon as the loop comes round, or once the receiver has made room
+        // (it wakes the loop; 5 ms at the latest, to notice a receiver that stopped).
+        if self.next >= self.count {
+            None
+        } else if self.window.may_send(self.next) {
+            Some(self.since)
+        } else {
+            Some(Instant::now() + Duration::from_millis(5))
+        }
     }
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
         self
@@ -911,13 +934,20 @@ struct MediaReceiver {
     start: Instant,
     last: Instant,
     idle: Duration,
+    window: Arc<MediaWindow>,
+    /// The sender's loop, woken when the window opens for a sender that waits.
+    sender_loop: Arc<Waker>,
 }
 
 impl App for MediaReceiver {
     fn on_event(&mut self, _rtc: &mut Rtc, ev: Event) -> anyhow::Result<Flow> {
         if let Event::RtpPacket(p) = ev {
             self.last = Instant::now();
-            if self.verifier.on_message(&p.payload) {
+            let done = self.verifier.on_message(&p.payload);
+            if self.window.on_received(self.verifier.received) {
+                self.sender_loop.wake()?;
+            }
+            if done {
                 return Ok(Flow::Done);
             }
         }
@@ -939,7 +969,7 @@ impl App for MediaReceiver {
 
 /// `count` video RTP packets of `size` payload bytes from the offerer (first loop thread) to the
 /// answerer (second): delivered packets per second at the receiver.
-pub fn media(pattern: &Pattern, count: u64, size: usize) -> anyhow::Result<Outcome> {
+pub fn media(pattern: &Pattern, count: u64, size: usize, window: Arc<MediaWindow>) -> anyhow::Result<Outcome> {
     let opening = start_media_pair()?;
     if let Err(e) = opening.wait_connected() {
         let _ = opening.release();
@@ -970,6 +1000,8 @@ pub fn media(pattern: &Pattern, count: u64, size: usize) -> anyhow::Result<Outco
         start,
         last: start,
         idle: Duration::from_millis(1000),
+        window: window.clone(),
+        sender_loop: loops[0].waker.clone(),
     };
     let sender = MediaSender {
         mid,
@@ -980,6 +1012,8 @@ pub fn media(pattern: &Pattern, count: u64, size: usize) -> anyhow::Result<Outco
         next: 0,
         buf: Vec::with_capacity(size),
         burst_done: false,
+        window,
+        since: start,
     };
     let job = |id, peer, app: Box<dyn App>| {
         Box::new(Job {

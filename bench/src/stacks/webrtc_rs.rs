@@ -519,7 +519,12 @@ async fn connect_media() -> anyhow::Result<MediaPair> {
 /// awaited per packet (its back-pressure), `TrackRemote::poll` on the other side. webrtc-rs fires
 /// `on_track` when the first packet of the stream arrives, so the receiver takes the track from
 /// the handler then.
-pub async fn media(pattern: &Pattern, count: u64, size: usize) -> anyhow::Result<Outcome> {
+pub async fn media(
+    pattern: &Pattern,
+    count: u64,
+    size: usize,
+    window: Arc<crate::workload::MediaWindow>,
+) -> anyhow::Result<Outcome> {
     let MediaPair {
         a,
         mut b,
@@ -533,11 +538,15 @@ pub async fn media(pattern: &Pattern, count: u64, size: usize) -> anyhow::Result
     };
     let mut verifier = Verifier::new(pattern.clone(), t);
     let sender_pattern = pattern.clone();
+    let sender_window = window.clone();
     let cpu0 = cpu_time();
     let start = Instant::now();
     let sender = tokio::spawn(async move {
         let mut buf = Vec::with_capacity(size);
         for i in 0..count {
+            if !sender_window.wait_to_send(i).await {
+                break;
+            }
             sender_pattern.message_into(i, size, &mut buf);
             let packet = rtc::rtp::Packet {
                 header: rtc::rtp::Header {
@@ -568,7 +577,9 @@ pub async fn media(pattern: &Pattern, count: u64, size: usize) -> anyhow::Result
         match tokio::time::timeout(idle, remote.poll()).await {
             Ok(Some(TrackRemoteEvent::OnRtpPacket(p))) => {
                 last = Instant::now();
-                if verifier.on_message(&p.payload) {
+                let done = verifier.on_message(&p.payload);
+                window.on_received(verifier.received);
+                if done {
                     break;
                 }
             }
