@@ -248,8 +248,7 @@ impl MediaWindow {
 
     /// Whether packet `index` (counted from 0) may be written now.
     pub fn may_send(&self, index: u64) -> bool {
-        self.packets == 0
-            || index < self.received.load(std::sync::atomic::Ordering::Acquire) + self.packets
+        self.packets == 0 || index < self.received.load(std::sync::atomic::Ordering::Acquire) + self.packets
     }
 
     /// Waits until packet `index` may be written; false if that took longer than
@@ -274,6 +273,7 @@ impl MediaWindow {
     pub fn on_received(&self, count: u64) -> bool {
         self.received.store(count, std::sync::atomic::Ordering::Release);
         self.notify.notify_one();
-        self.sender_waiting.swap(false, std::sync::atomic::Ordering::AcqRel)
+        self.sender_waiting
+            .swap(false, std::sync::atomic::Ordering::AcqRel)
     }
 }

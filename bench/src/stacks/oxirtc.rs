@@ -274,17 +274,13 @@ pub async fn media(
         Ok::<_, anyhow::Error>(video)
     });
     let mut last = start;
-    loop {
-        match tokio::time::timeout(Duration::from_millis(1000), remote.recv()).await {
-            Ok(Some(rtp)) => {
-                last = Instant::now();
-                let done = verifier.on_message(&rtp.payload);
-                window.on_received(verifier.received);
-                if done {
-                    break;
-                }
-            }
-            Ok(None) | Err(_) => break,
+    // Until every packet arrived, the track ended, or nothing came for a second.
+    while let Ok(Some(rtp)) = tokio::time::timeout(Duration::from_millis(1000), remote.recv()).await {
+        last = Instant::now();
+        let done = verifier.on_message(&rtp.payload);
+        window.on_received(verifier.received);
+        if done {
+            break;
         }
     }
     let cpu = cpu_time().saturating_sub(cpu0);
@@ -312,7 +308,10 @@ pub const MEDIA_WRITE_BURST: u64 = 64;
 
 /// `pairs` connected pairs with one audio and one video transceiver each (no data channel), set up
 /// `batch` at a time and kept alive together, idle.
-pub async fn idle_media_pairs(pairs: usize, batch: usize) -> anyhow::Result<Vec<Box<dyn std::any::Any + Send>>> {
+pub async fn idle_media_pairs(
+    pairs: usize,
+    batch: usize,
+) -> anyhow::Result<Vec<Box<dyn std::any::Any + Send>>> {
     let mut out: Vec<Box<dyn std::any::Any + Send>> = Vec::with_capacity(pairs);
     while out.len() < pairs {
         let mut set = tokio::task::JoinSet::new();

@@ -21,9 +21,9 @@ use anyhow::{anyhow, Context};
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token, Waker};
 use str0m::channel::{ChannelConfig, ChannelId, Reliability};
-use str0m::net::{Protocol, Receive};
 use str0m::format::Codec;
 use str0m::media::{Direction, MediaKind, Mid, Pt};
+use str0m::net::{Protocol, Receive};
 use str0m::rtp::RtpWrite;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
@@ -969,7 +969,12 @@ impl App for MediaReceiver {
 
 /// `count` video RTP packets of `size` payload bytes from the offerer (first loop thread) to the
 /// answerer (second): delivered packets per second at the receiver.
-pub fn media(pattern: &Pattern, count: u64, size: usize, window: Arc<MediaWindow>) -> anyhow::Result<Outcome> {
+pub fn media(
+    pattern: &Pattern,
+    count: u64,
+    size: usize,
+    window: Arc<MediaWindow>,
+) -> anyhow::Result<Outcome> {
     let opening = start_media_pair()?;
     if let Err(e) = opening.wait_connected() {
         let _ = opening.release();
@@ -1064,7 +1069,9 @@ pub fn idle_media_pairs(pairs: usize, batch: usize) -> anyhow::Result<Vec<Box<dy
     let mut out: Vec<Box<dyn Any + Send>> = Vec::with_capacity(pairs);
     while out.len() < pairs {
         let n = batch.clamp(1, pairs - out.len());
-        let opening: Vec<MediaOpening> = (0..n).map(|_| start_media_pair()).collect::<anyhow::Result<_>>()?;
+        let opening: Vec<MediaOpening> = (0..n)
+            .map(|_| start_media_pair())
+            .collect::<anyhow::Result<_>>()?;
         for o in opening {
             o.wait_connected()?;
             out.push(Box::new(o));

@@ -424,13 +424,15 @@ async fn media_peer() -> anyhow::Result<MediaPeer> {
     let (ctx, connected) = mpsc::unbounded_channel();
     let (ttx, tracks) = mpsc::unbounded_channel();
     let mut media_engine = MediaEngine::default();
-    for (codec, pt, kind) in [(vp8(), VIDEO_PT, RtpCodecKind::Video), (opus(), AUDIO_PT, RtpCodecKind::Audio)] {
+    for (codec, pt, kind) in [
+        (vp8(), VIDEO_PT, RtpCodecKind::Video),
+        (opus(), AUDIO_PT, RtpCodecKind::Audio),
+    ] {
         media_engine
             .register_codec(
                 RTCRtpCodecParameters {
                     rtp_codec: codec,
                     payload_type: pt,
-                    ..Default::default()
                 },
                 kind,
             )
@@ -493,8 +495,12 @@ async fn connect_media() -> anyhow::Result<MediaPair> {
     let mut b = media_peer().await?;
     let audio = local_track(RtpCodecKind::Audio, opus(), 0x5eed_0002);
     let video = local_track(RtpCodecKind::Video, vp8(), VIDEO_SSRC);
-    a.pc.track(audio.clone() as Arc<dyn TrackLocal>).await.map_err(e)?;
-    a.pc.track(video.clone() as Arc<dyn TrackLocal>).await.map_err(e)?;
+    a.pc.track(audio.clone() as Arc<dyn TrackLocal>)
+        .await
+        .map_err(e)?;
+    a.pc.track(video.clone() as Arc<dyn TrackLocal>)
+        .await
+        .map_err(e)?;
     let offer = a.pc.offer().await.map_err(e)?;
     a.pc.set_local(offer).await.map_err(e)?;
     a.gathered.recv().await.context("offerer gathering")?;
@@ -602,7 +608,10 @@ pub async fn media(
 
 /// `pairs` connected pairs with one audio and one video transceiver each, set up `batch` at a time
 /// and kept alive together, idle.
-pub async fn idle_media_pairs(pairs: usize, batch: usize) -> anyhow::Result<Vec<Box<dyn std::any::Any + Send>>> {
+pub async fn idle_media_pairs(
+    pairs: usize,
+    batch: usize,
+) -> anyhow::Result<Vec<Box<dyn std::any::Any + Send>>> {
     let mut out: Vec<Box<dyn std::any::Any + Send>> = Vec::with_capacity(pairs);
     while out.len() < pairs {
         let mut set = tokio::task::JoinSet::new();
