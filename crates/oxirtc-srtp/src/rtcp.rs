@@ -160,13 +160,16 @@ fn seal_rtcp(
             // The caller sized the trailer for the tag and the word.
             let (tag, rest) = trailer.split_at_mut(AEAD_TAG_LEN);
             let capacity = tag.len();
-            let tag: &mut [u8; AEAD_TAG_LEN] = tag
-                .try_into()
-                .map_err(|_| SrtpError::BufferTooSmall {
-                    needed: AEAD_TAG_LEN,
-                    capacity,
-                })?;
-            rtcp.seal(rtcp.rtcp_nonce(ssrc, index), &aad, &mut packet[RTCP_CLEAR_LEN..], tag)?;
+            let tag: &mut [u8; AEAD_TAG_LEN] = tag.try_into().map_err(|_| SrtpError::BufferTooSmall {
+                needed: AEAD_TAG_LEN,
+                capacity,
+            })?;
+            rtcp.seal(
+                rtcp.rtcp_nonce(ssrc, index),
+                &aad,
+                &mut packet[RTCP_CLEAR_LEN..],
+                tag,
+            )?;
             rest.copy_from_slice(&word);
         }
     }

@@ -36,7 +36,20 @@ fn protect_and_unprotect_do_not_allocate() {
                 tx.protect_rtp(buf).unwrap();
                 assert_eq!(rx.unprotect_rtp(buf).unwrap(), 24 + 1200);
                 // The fixed-buffer path (protect_rtp_in), from another SSRC: a 160-byte payload.
-                fixed[..12].copy_from_slice(&[0x80, 111, (seq >> 8) as u8, seq as u8, 0, 0, 0, 0, 0, 0, 0, 10]);
+                fixed[..12].copy_from_slice(&[
+                    0x80,
+                    111,
+                    (seq >> 8) as u8,
+                    seq as u8,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    10,
+                ]);
                 fixed[12..172].fill(0x33);
                 let n = tx.protect_rtp_in(fixed, 172).unwrap();
                 assert_eq!(rx.unprotect_rtp(&mut fixed[..n]).unwrap(), 172);
