@@ -1,7 +1,8 @@
-//! Side-by-side data-channel benchmarks: oxirtc, webrtc-rs and str0m, two peers in one process over
-//! loopback UDP, host candidates only, the same workloads for each, every byte checked.
+//! Side-by-side data-channel and media benchmarks: oxirtc, webrtc-rs and str0m, two peers in one process
+//! over loopback UDP, host candidates only, the same workloads for each, every byte checked.
 //!
 //! `oxirtc-bench [--quick] [--runs N] [--stacks oxirtc,webrtc-rs,str0m] [--figures setup,bulk64,...]
+//! [--media-window N]
 //! [--oxirtc-plain] [--oxirtc-off zero-checksum,pmtud,gso] [--str0m-threads N]
 //! [--str0m-writes-per-drain N] [--str0m-socket-buffer BYTES] [--str0m-sctp-buffer BYTES]
 //! [--webrtc-socket-buffer BYTES] [--webrtc-reactors N]` (README.md says what each is for)
