@@ -299,6 +299,17 @@ mod tests {
     use oxirtc_crypto::default_provider;
 
     #[test]
+    fn contexts_stay_small_whatever_the_profile() {
+        // Every connection with media holds one of each; the AES-CM key schedules (about 1.75 KB a
+        // label set) live behind a box so that AES-GCM sessions do not carry their size.
+        let (send, receive) = (size_of::<SendContext>(), size_of::<ReceiveContext>());
+        assert!(
+            send <= 256 && receive <= 256,
+            "SendContext {send} B, ReceiveContext {receive} B"
+        );
+    }
+
+    #[test]
     fn config_and_key_lengths_are_checked() {
         let crypto = default_provider();
         let p = ProtectionProfile::AeadAes256Gcm;
