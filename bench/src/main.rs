@@ -1,7 +1,8 @@
-//! Side-by-side data-channel benchmarks: oxirtc, webrtc-rs and str0m, two peers in one process over
-//! loopback UDP, host candidates only, the same workloads for each, every byte checked.
+//! Side-by-side data-channel and media benchmarks: oxirtc, webrtc-rs and str0m, two peers in one process
+//! over loopback UDP, host candidates only, the same workloads for each, every byte checked.
 //!
 //! `oxirtc-bench [--quick] [--runs N] [--stacks oxirtc,webrtc-rs,str0m] [--figures setup,bulk64,...]
+//! [--media-window N]
 //! [--oxirtc-plain] [--oxirtc-off zero-checksum,pmtud,gso] [--str0m-threads N]
 //! [--str0m-writes-per-drain N] [--str0m-socket-buffer BYTES] [--str0m-sctp-buffer BYTES]
 //! [--webrtc-socket-buffer BYTES] [--webrtc-reactors N]` (README.md says what each is for)
@@ -28,10 +29,14 @@ enum Figure {
     CpuPerGb,
     IdleSteady,
     IdlePeak,
+    MediaPps,
+    MediaCpu,
+    MediaIdleSteady,
+    MediaIdlePeak,
 }
 
 impl Figure {
-    const ALL: [Figure; 8] = [
+    const ALL: [Figure; 12] = [
         Figure::Setup,
         Figure::Bulk64,
         Figure::Bulk16,
@@ -40,6 +45,10 @@ impl Figure {
         Figure::CpuPerGb,
         Figure::IdleSteady,
         Figure::IdlePeak,
+        Figure::MediaPps,
+        Figure::MediaCpu,
+        Figure::MediaIdleSteady,
+        Figure::MediaIdlePeak,
     ];
     fn key(self) -> &'static str {
         match self {
@@ -51,6 +60,10 @@ impl Figure {
             Figure::CpuPerGb => "cpu_s_per_gb",
             Figure::IdleSteady => "idle_steady_kib",
             Figure::IdlePeak => "idle_peak_kib",
+            Figure::MediaPps => "media_kpps",
+            Figure::MediaCpu => "media_cpu_us_per_packet",
+            Figure::MediaIdleSteady => "media_idle_steady_kib",
+            Figure::MediaIdlePeak => "media_idle_peak_kib",
         }
     }
     fn short(self) -> &'static str {
@@ -61,6 +74,8 @@ impl Figure {
             Figure::Small => "small",
             Figure::Unreliable => "unreliable",
             Figure::IdleSteady | Figure::IdlePeak => "memory",
+            Figure::MediaPps | Figure::MediaCpu => "media",
+            Figure::MediaIdleSteady | Figure::MediaIdlePeak => "media-memory",
         }
     }
     fn label(self, s: &Settings) -> String {
@@ -73,6 +88,10 @@ impl Figure {
             Figure::CpuPerGb => "CPU s per GB (bulk 64 KiB)".into(),
             Figure::IdleSteady => format!("KiB/conn. idle, steady ({} pairs)", s.idle_pairs),
             Figure::IdlePeak => format!("KiB/conn. peak, {PEAK_BATCH} at a time"),
+            Figure::MediaPps => format!("{} x {} B video RTP, k pkt/s", s.media_count, MEDIA_PAYLOAD),
+            Figure::MediaCpu => "CPU us per media packet".into(),
+            Figure::MediaIdleSteady => format!("KiB/conn. a+v idle, steady ({} pairs)", s.idle_pairs),
+            Figure::MediaIdlePeak => format!("KiB/conn. a+v peak, {PEAK_BATCH} at a time"),
         }
     }
 }
@@ -83,6 +102,11 @@ struct Settings {
     bulk_bytes: u64,
     small_count: u64,
     unreliable_count: u64,
+    media_count: u64,
+    /// Media packets the sender may have in flight to the receiving application (0: no limit).
+    /// 1024 holds neither peer back: webrtc-rs and str0m deliver as much as with no limit (186 and
+    /// 404 k pkt/s, 2026-12-08), while 256 cost them a fifth to a half.
+    media_window: u64,
     idle_pairs: usize,
     stacks: Vec<&'static str>,
     figures: Vec<Figure>,
@@ -102,6 +126,9 @@ struct Settings {
     idle_child: Option<(String, usize, String)>,
 }
 
+/// Payload bytes per media packet (a full-size video packet).
+const MEDIA_PAYLOAD: usize = 1200;
+
 /// Pairs set up concurrently per step in the peak-RSS memory figure (the independent review's way).
 const PEAK_BATCH: usize = 10;
 
@@ -112,6 +139,8 @@ fn parse_args() -> anyhow::Result<Settings> {
         bulk_bytes: 256 << 20,
         small_count: 1_000_000,
         unreliable_count: 100_000,
+        media_count: 200_000,
+        media_window: 1024,
         idle_pairs: 100,
         stacks: STACKS.to_vec(),
         figures: Figure::ALL.to_vec(),
@@ -131,9 +160,11 @@ fn parse_args() -> anyhow::Result<Settings> {
                 s.bulk_bytes = 16 << 20;
                 s.small_count = 50_000;
                 s.unreliable_count = 10_000;
+                s.media_count = 20_000;
                 s.idle_pairs = 10;
             }
             "--runs" => s.runs = args.next().context("--runs N")?.parse()?,
+            "--media-window" => s.media_window = args.next().context("--media-window N")?.parse()?,
             "--stacks" => {
                 let list = args.next().context("--stacks a,b")?;
                 s.stacks = STACKS
@@ -251,12 +282,42 @@ fn run_transfer(
 
 type Held = Vec<Box<dyn std::any::Any + Send>>;
 
-/// `pairs` connected pairs of `stack`, set up `batch` at a time, kept connected and driven.
-fn idle_pairs(rt: &tokio::runtime::Runtime, stack: &str, pairs: usize, batch: usize) -> anyhow::Result<Held> {
+/// `pairs` connected pairs of `stack`, set up `batch` at a time, kept connected and driven: with an
+/// open data channel, or (`media`) with one audio and one video transceiver and no channel.
+fn idle_pairs(
+    rt: &tokio::runtime::Runtime,
+    stack: &str,
+    pairs: usize,
+    batch: usize,
+    media: bool,
+) -> anyhow::Result<Held> {
+    match (stack, media) {
+        ("oxirtc", false) => rt.block_on(stacks::oxirtc::idle_pairs(pairs, batch)),
+        ("oxirtc", true) => rt.block_on(stacks::oxirtc::idle_media_pairs(pairs, batch)),
+        ("webrtc-rs", false) => rt.block_on(stacks::webrtc_rs::idle_pairs(pairs, batch)),
+        ("webrtc-rs", true) => rt.block_on(stacks::webrtc_rs::idle_media_pairs(pairs, batch)),
+        (_, false) => stacks::str0m::idle_pairs(pairs, batch),
+        (_, true) => stacks::str0m::idle_media_pairs(pairs, batch),
+    }
+}
+
+fn run_media(
+    rt: &tokio::runtime::Runtime,
+    stack: &str,
+    p: &Pattern,
+    count: u64,
+    window: u64,
+) -> anyhow::Result<Outcome> {
+    let p2 = p.clone();
+    let w = workload::MediaWindow::new(window);
     match stack {
-        "oxirtc" => rt.block_on(stacks::oxirtc::idle_pairs(pairs, batch)),
-        "webrtc-rs" => rt.block_on(stacks::webrtc_rs::idle_pairs(pairs, batch)),
-        _ => stacks::str0m::idle_pairs(pairs, batch),
+        "oxirtc" => on_workers(rt, async move {
+            stacks::oxirtc::media(&p2, count, MEDIA_PAYLOAD, w).await
+        }),
+        "webrtc-rs" => on_workers(rt, async move {
+            stacks::webrtc_rs::media(&p2, count, MEDIA_PAYLOAD, w).await
+        }),
+        _ => stacks::str0m::media(p, count, MEDIA_PAYLOAD, w),
     }
 }
 
@@ -279,11 +340,16 @@ fn idle_child(stack: &str, pairs: usize, way: &str) -> anyhow::Result<f64> {
     let rt = runtime()?;
     // Handles of async stacks are dropped at the end; they need the runtime's context.
     let _context = rt.enter();
-    let warm = idle_pairs(&rt, stack, 1, 1)?;
+    // "media-steady", "media-peak": pairs with an audio and a video transceiver instead of a channel.
+    let (media, way) = match way.strip_prefix("media-") {
+        Some(w) => (true, w),
+        None => (false, way),
+    };
+    let warm = idle_pairs(&rt, stack, 1, 1, media)?;
     let before = rss_bytes();
     let grown = match way {
         "steady" => {
-            let held = idle_pairs(&rt, stack, pairs, 1)?;
+            let held = idle_pairs(&rt, stack, pairs, 1, media)?;
             rt.block_on(tokio::time::sleep(SETTLE));
             let mut samples = Vec::with_capacity(SAMPLES);
             for _ in 0..SAMPLES {
@@ -302,7 +368,7 @@ fn idle_child(stack: &str, pairs: usize, way: &str) -> anyhow::Result<f64> {
         }
         "peak" => {
             reset_peak_rss().context("resetting VmHWM (/proc/self/clear_refs)")?;
-            let held = idle_pairs(&rt, stack, pairs, PEAK_BATCH)?;
+            let held = idle_pairs(&rt, stack, pairs, PEAK_BATCH, media)?;
             let grown = peak_rss_bytes().saturating_sub(before) as f64;
             drop(held);
             grown
@@ -395,9 +461,26 @@ fn measure(
                 }
                 push(f, o.received as f64 / o.elapsed.as_secs_f64() / 1e3);
             }
-            Figure::CpuPerGb => {}
+            Figure::CpuPerGb | Figure::MediaCpu => {}
+            Figure::MediaPps => {
+                let o = run_media(rt, stack, p, s.media_count, s.media_window)?;
+                if o.received < s.media_count {
+                    eprintln!(
+                        "  ({stack}: {} of {} media packets arrived, {:.2} % lost)",
+                        o.received,
+                        s.media_count,
+                        100.0 * (s.media_count - o.received) as f64 / s.media_count as f64
+                    );
+                }
+                push(f, o.received as f64 / o.elapsed.as_secs_f64() / 1e3);
+                if s.figures.contains(&Figure::MediaCpu) {
+                    push(Figure::MediaCpu, o.cpu.as_secs_f64() * 1e6 / o.received as f64);
+                }
+            }
             Figure::IdleSteady => push(f, idle_memory(s, stack, "steady")?),
             Figure::IdlePeak => push(f, idle_memory(s, stack, "peak")?),
+            Figure::MediaIdleSteady => push(f, idle_memory(s, stack, "media-steady")?),
+            Figure::MediaIdlePeak => push(f, idle_memory(s, stack, "media-peak")?),
         }
     }
     Ok(())
@@ -416,7 +499,10 @@ const BIG_SOCKET_BUFFER: usize = 2 * 1024 * 1024;
 ///   (webrtc-rs's unreliable run stalled once in eight with the default and loses 1-3 %, so it keeps
 ///   2 MiB there).
 fn competitor_settings(s: &Settings, f: Figure) {
-    let bulk = matches!(f, Figure::Bulk64 | Figure::Bulk16 | Figure::CpuPerGb);
+    let bulk = matches!(
+        f,
+        Figure::Bulk64 | Figure::Bulk16 | Figure::CpuPerGb | Figure::MediaPps | Figure::MediaCpu
+    );
     let str0m_default = matches!(f, Figure::Small | Figure::Unreliable);
     let webrtc_default = f == Figure::Small;
     let size = |default: bool| if default { 0 } else { BIG_SOCKET_BUFFER };

@@ -217,3 +217,63 @@ pub fn peak_rss_bytes() -> u64 {
 pub fn reset_peak_rss() -> std::io::Result<()> {
     std::fs::write("/proc/self/clear_refs", "5")
 }
+
+/// The bench's own flow control for the media figure, the same for every stack: the sender keeps
+/// at most `packets` packets written but not yet read by the receiving application (0: no limit,
+/// as fast as the stack's write API takes them). A real sender is held back by its congestion
+/// controller instead; in one process the receiver's count does that job without loss. A sender
+/// that waits longer than `MEDIA_WINDOW_STALL` stops (packets were lost, so the count never
+/// catches up).
+pub struct MediaWindow {
+    packets: u64,
+    received: std::sync::atomic::AtomicU64,
+    /// Set by a sender that found the window full (for senders that are woken by hand: str0m).
+    pub sender_waiting: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+/// How long a sender waits for the window to open before it stops sending.
+pub const MEDIA_WINDOW_STALL: Duration = Duration::from_secs(1);
+
+impl MediaWindow {
+    /// A window of `packets` (0: none).
+    pub fn new(packets: u64) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Self {
+            packets,
+            received: std::sync::atomic::AtomicU64::new(0),
+            sender_waiting: std::sync::atomic::AtomicBool::new(false),
+            notify: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// Whether packet `index` (counted from 0) may be written now.
+    pub fn may_send(&self, index: u64) -> bool {
+        self.packets == 0 || index < self.received.load(std::sync::atomic::Ordering::Acquire) + self.packets
+    }
+
+    /// Waits until packet `index` may be written; false if that took longer than
+    /// `MEDIA_WINDOW_STALL`.
+    pub async fn wait_to_send(&self, index: u64) -> bool {
+        let deadline = tokio::time::Instant::now() + MEDIA_WINDOW_STALL;
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.may_send(index) {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.may_send(index);
+            }
+        }
+    }
+
+    /// The receiving application has read `count` packets; true if a sender that waits by hand
+    /// should be woken.
+    pub fn on_received(&self, count: u64) -> bool {
+        self.received.store(count, std::sync::atomic::Ordering::Release);
+        self.notify.notify_one();
+        self.sender_waiting
+            .swap(false, std::sync::atomic::Ordering::AcqRel)
+    }
+}

@@ -5,7 +5,8 @@
 //! backtrace for every allocation made while tracking is on (slow; a profiling tool, not a figure).
 //!
 //! `memprofile [PAIRS] [IDLE_SECONDS] [nosites]` (`nosites`: no recorder, so the RSS and malloc
-//! totals are the connections' alone). With `MEMPROFILE_LEAK=1` the process exits without dropping
+//! totals are the connections' alone). With `MEMPROFILE_MEDIA=1` the pairs carry an audio and a video
+//! transceiver instead of a data channel, as the media-memory figures' pairs do. With `MEMPROFILE_LEAK=1` the process exits without dropping
 //! the connections, so a heap profiler's "leaked" report (`heaptrack`, which also sees C allocations
 //! such as aws-lc's) is what they hold while idle.
 
@@ -136,6 +137,9 @@ fn rss_kib() -> f64 {
 }
 
 async fn pair() -> anyhow::Result<(PeerConnection, PeerConnection, Vec<Box<dyn std::any::Any + Send>>)> {
+    if std::env::var_os("MEMPROFILE_MEDIA").is_some() {
+        return media_pair().await;
+    }
     let a = PeerConnection::new(Config::loopback()).await?;
     let b = PeerConnection::new(Config::loopback()).await?;
     let mut da = a.create_data_channel("bench", DataChannelInit::default()).await?;
@@ -155,6 +159,33 @@ async fn pair() -> anyhow::Result<(PeerConnection, PeerConnection, Vec<Box<dyn s
     da.opened().await?;
     db.opened().await?;
     Ok((a, b, vec![Box::new(da), Box::new(db)]))
+}
+
+/// With `MEMPROFILE_MEDIA=1`: a pair as the bench's media-memory figures make it, the offerer sending an
+/// audio and a video track, the answer receiving both, no data channel; connected, then idle.
+async fn media_pair() -> anyhow::Result<(PeerConnection, PeerConnection, Vec<Box<dyn std::any::Any + Send>>)> {
+    use oxirtc::media::TrackKind;
+    use oxirtc_tokio::PeerConnectionState;
+    let a = PeerConnection::new(Config::loopback()).await?;
+    let b = PeerConnection::new(Config::loopback()).await?;
+    let audio = a.add_track(TrackKind::Audio, Some("bench")).await?;
+    let video = a.add_track(TrackKind::Video, Some("bench")).await?;
+    let offer = a.create_offer().await?;
+    a.set_local_description(offer.clone()).await?;
+    b.set_remote_description(offer).await?;
+    let answer = b.create_answer().await?;
+    b.set_local_description(answer.clone()).await?;
+    a.set_remote_description(answer).await?;
+    for pc in [&a, &b] {
+        loop {
+            match pc.next_event().await {
+                Some(PeerConnectionEvent::ConnectionState(PeerConnectionState::Connected)) => break,
+                Some(_) => {}
+                None => bail!("a peer ended before it connected"),
+            }
+        }
+    }
+    Ok((a, b, vec![Box::new(audio), Box::new(video)]))
 }
 
 /// The innermost frame of interest in a resolved backtrace, with its location.

@@ -21,10 +21,13 @@ use anyhow::{anyhow, Context};
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token, Waker};
 use str0m::channel::{ChannelConfig, ChannelId, Reliability};
+use str0m::format::Codec;
+use str0m::media::{Direction, MediaKind, Mid, Pt};
 use str0m::net::{Protocol, Receive};
+use str0m::rtp::RtpWrite;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
-use crate::workload::{cpu_time, expected_crc, judge, Outcome, Pattern, Transfer, Verifier};
+use crate::workload::{cpu_time, expected_crc, judge, MediaWindow, Outcome, Pattern, Transfer, Verifier};
 
 /// Event-loop threads the next str0m pair runs on: with one, both peers share it; with two, the
 /// offerer runs on the first and the answerer on the second. Set per figure by main.rs
@@ -81,6 +84,11 @@ pub struct Peer {
 }
 
 fn peer() -> anyhow::Result<Peer> {
+    peer_with(false)
+}
+
+/// A peer; `rtp_mode`: str0m's RTP-level API (`StreamTx::write_rtp`, `Event::RtpPacket`).
+fn peer_with(rtp_mode: bool) -> anyhow::Result<Peer> {
     let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
     // The harness owns str0m's sockets: the buffer size main.rs picks for the figure (2 MiB like
     // oxirtc-tokio's, or the kernel's default where str0m is faster with it).
@@ -93,7 +101,7 @@ fn peer() -> anyhow::Result<Peer> {
     socket.set_nonblocking(true)?;
     let local = socket.local_addr()?;
     // str0m's default data-channel send buffer (128 KiB) unless `--str0m-sctp-buffer` says other.
-    let mut builder = Rtc::builder();
+    let mut builder = Rtc::builder().set_rtp_mode(rtp_mode);
     let sctp_buffer = SCTP_BUFFER.load(Ordering::Relaxed);
     if sctp_buffer > 0 {
         builder = builder.set_sctp_max_buffered_amount(sctp_buffer);
@@ -732,6 +740,340 @@ pub fn idle_pairs(pairs: usize, batch: usize) -> anyhow::Result<Vec<Box<dyn Any 
         let opening: Vec<Opening> = (0..n).map(|_| start_pair(true)).collect::<anyhow::Result<_>>()?;
         for o in opening {
             o.wait_open()?;
+            out.push(Box::new(o));
+        }
+    }
+    Ok(out)
+}
+
+// ---- Media: str0m's RTP mode (`Rtc::builder().set_rtp_mode(true)`), as its RTP-level API is
+// documented (crate docs, "RTP mode"): `StreamTx::write_rtp` on the sender, `Event::RtpPacket` on
+// the receiver. The offerer adds an audio and a video section (SendRecv), the answerer accepts.
+
+/// Packets the media sender writes per turn before str0m's output is drained and the loop reads
+/// its socket again (oxirtc's sender yields after as many).
+const MEDIA_WRITE_BURST: u64 = 64;
+
+/// Reports `Event::Connected` with the time it came out of `poll_output`.
+struct MediaOpener {
+    connected: Option<mpsc::Sender<Instant>>,
+}
+
+impl App for MediaOpener {
+    fn on_event(&mut self, _rtc: &mut Rtc, ev: Event) -> anyhow::Result<Flow> {
+        if let Event::Connected = ev {
+            if let Some(tx) = self.connected.take() {
+                let _ = tx.send(Instant::now());
+            }
+        }
+        Ok(Flow::Idle)
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+}
+
+/// A media pair handed to the loops until both are connected.
+struct MediaOpening {
+    loops: &'static [Loop],
+    video: Mid,
+    ids: [u64; 2],
+    connected: mpsc::Receiver<Instant>,
+    back: mpsc::Receiver<Returned>,
+}
+
+fn start_media_pair() -> anyhow::Result<MediaOpening> {
+    init();
+    let loops = loops()?;
+    let mut a = peer_with(true)?;
+    let mut b = peer_with(true)?;
+    let mut change = a.rtc.sdp_api();
+    change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
+    let video = change.add_media(MediaKind::Video, Direction::SendRecv, None, None, None);
+    let (offer, pending) = change.apply().context("str0m: no offer")?;
+    let answer = b
+        .rtc
+        .sdp_api()
+        .accept_offer(offer)
+        .map_err(|e| anyhow!("str0m: {e}"))?;
+    a.rtc
+        .sdp_api()
+        .accept_answer(pending, answer)
+        .map_err(|e| anyhow!("str0m: {e}"))?;
+    let (tx, connected) = mpsc::channel();
+    let (back_tx, back) = mpsc::channel();
+    let ids = [next_id(), next_id()];
+    for (k, p) in [a, b].into_iter().enumerate() {
+        let job = Job {
+            id: ids[k],
+            peer: p,
+            app: Box::new(MediaOpener {
+                connected: Some(tx.clone()),
+            }),
+            back: back_tx.clone(),
+        };
+        loops[k % loops.len()].send(Command::Drive(Box::new(job)))?;
+    }
+    Ok(MediaOpening {
+        loops,
+        video,
+        ids,
+        connected,
+        back,
+    })
+}
+
+impl MediaOpening {
+    fn wait_connected(&self) -> anyhow::Result<()> {
+        for _ in 0..2 {
+            self.connected
+                .recv_timeout(Duration::from_secs(20))
+                .map_err(|_| anyhow!("str0m: media pair did not connect"))?;
+        }
+        Ok(())
+    }
+
+    fn release(self) -> anyhow::Result<(Peer, Peer)> {
+        for (k, id) in self.ids.iter().enumerate() {
+            self.loops[k % self.loops.len()].send(Command::Release(*id))?;
+        }
+        let mut got: [Option<Peer>; 2] = [None, None];
+        for _ in 0..2 {
+            let r = self
+                .back
+                .recv_timeout(Duration::from_secs(20))
+                .map_err(|_| anyhow!("str0m: loop did not hand a peer back"))?;
+            r.result?;
+            let k = usize::from(r.id == self.ids[1]);
+            got[k] = Some(r.peer);
+        }
+        match got {
+            [Some(a), Some(b)] => Ok((a, b)),
+            _ => Err(anyhow!("str0m: a peer was not handed back")),
+        }
+    }
+}
+
+struct MediaSender {
+    mid: Mid,
+    pt: Pt,
+    pattern: Pattern,
+    count: u64,
+    size: usize,
+    next: u64,
+    buf: Vec<u8>,
+    /// A burst was written this turn: the next call ends the turn so the loop reads its socket.
+    burst_done: bool,
+    window: Arc<MediaWindow>,
+    /// When the sender started: a deadline that is always due.
+    since: Instant,
+}
+
+impl App for MediaSender {
+    fn on_event(&mut self, _rtc: &mut Rtc, _ev: Event) -> anyhow::Result<Flow> {
+        Ok(Flow::Idle)
+    }
+    fn on_turn(&mut self, rtc: &mut Rtc) -> anyhow::Result<Flow> {
+        if self.burst_done || self.next >= self.count {
+            self.burst_done = false;
+            return Ok(Flow::Idle);
+        }
+        let mut api = rtc.direct_api();
+        let stream = api
+            .stream_tx_by_mid(self.mid, None)
+            .context("str0m: no send stream for the video mid")?;
+        let end = (self.next + MEDIA_WRITE_BURST).min(self.count);
+        while self.next < end {
+            let i = self.next;
+            if !self.window.may_send(i) {
+                // Wait for the receiver: it wakes this loop (or the 5 ms deadline below does).
+                self.window.sender_waiting.store(true, Ordering::Release);
+                if !self.window.may_send(i) {
+                    break;
+                }
+                self.window.sender_waiting.store(false, Ordering::Release);
+            }
+            self.pattern.message_into(i, self.size, &mut self.buf);
+            let write = RtpWrite::new(
+                self.pt,
+                i.into(),
+                (i / 8) as u32 * 3000,
+                Instant::now(),
+                &self.buf[..],
+            )
+            .marker(i % 8 == 7);
+            stream.write_rtp(write);
+            self.next += 1;
+        }
+        // str0m's pacer hands out what was written on its next timeout: drive time forward after
+        // the writes, as the chat example does after every input ("Drive time forward in all
+        // clients").
+        rtc.handle_input(Input::Timeout(Instant::now()))
+            .map_err(|e| anyhow!("str0m: {e}"))?;
+        self.burst_done = true;
+        Ok(Flow::Mutated)
+    }
+    fn deadline(&self) -> Option<Instant> {
+        // More to write: a turn as soon as the loop comes round, or once the receiver has made room
+        // (it wakes the loop; 5 ms at the latest, to notice a receiver that stopped).
+        if self.next >= self.count {
+            None
+        } else if self.window.may_send(self.next) {
+            Some(self.since)
+        } else {
+            Some(Instant::now() + Duration::from_millis(5))
+        }
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+}
+
+struct MediaReceiver {
+    verifier: Verifier,
+    start: Instant,
+    last: Instant,
+    idle: Duration,
+    window: Arc<MediaWindow>,
+    /// The sender's loop, woken when the window opens for a sender that waits.
+    sender_loop: Arc<Waker>,
+}
+
+impl App for MediaReceiver {
+    fn on_event(&mut self, _rtc: &mut Rtc, ev: Event) -> anyhow::Result<Flow> {
+        if let Event::RtpPacket(p) = ev {
+            self.last = Instant::now();
+            let done = self.verifier.on_message(&p.payload);
+            if self.window.on_received(self.verifier.received) {
+                self.sender_loop.wake()?;
+            }
+            if done {
+                return Ok(Flow::Done);
+            }
+        }
+        Ok(Flow::Idle)
+    }
+    fn on_turn(&mut self, _rtc: &mut Rtc) -> anyhow::Result<Flow> {
+        if self.last.max(self.start).elapsed() > self.idle {
+            return Ok(Flow::Done);
+        }
+        Ok(Flow::Idle)
+    }
+    fn deadline(&self) -> Option<Instant> {
+        Some(self.last.max(self.start) + self.idle)
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+}
+
+/// `count` video RTP packets of `size` payload bytes from the offerer (first loop thread) to the
+/// answerer (second): delivered packets per second at the receiver.
+pub fn media(
+    pattern: &Pattern,
+    count: u64,
+    size: usize,
+    window: Arc<MediaWindow>,
+) -> anyhow::Result<Outcome> {
+    let opening = start_media_pair()?;
+    if let Err(e) = opening.wait_connected() {
+        let _ = opening.release();
+        return Err(e);
+    }
+    let mid = opening.video;
+    let (a, b) = opening.release()?;
+    let pt = a
+        .rtc
+        .codec_config()
+        .find(|p| p.spec().codec == Codec::Vp8)
+        .map(|p| p.pt())
+        .context("str0m: no VP8 payload type")?;
+    let loops = loops()?;
+    let (back_tx, back) = mpsc::channel();
+    let (ida, idb) = (next_id(), next_id());
+    let full0 = SEND_FULL.load(Ordering::Relaxed);
+    let dropped0 = SEND_DROPPED.load(Ordering::Relaxed);
+    let t = Transfer {
+        count,
+        size,
+        reliable: false,
+    };
+    let cpu0 = cpu_time();
+    let start = Instant::now();
+    let receiver = MediaReceiver {
+        verifier: Verifier::new(pattern.clone(), t),
+        start,
+        last: start,
+        idle: Duration::from_millis(1000),
+        window: window.clone(),
+        sender_loop: loops[0].waker.clone(),
+    };
+    let sender = MediaSender {
+        mid,
+        pt,
+        pattern: pattern.clone(),
+        count,
+        size,
+        next: 0,
+        buf: Vec::with_capacity(size),
+        burst_done: false,
+        window,
+        since: start,
+    };
+    let job = |id, peer, app: Box<dyn App>| {
+        Box::new(Job {
+            id,
+            peer,
+            app,
+            back: back_tx.clone(),
+        })
+    };
+    loops[1 % loops.len()].send(Command::Drive(job(idb, b, Box::new(receiver))))?;
+    loops[0].send(Command::Drive(job(ida, a, Box::new(sender))))?;
+    let returned = back
+        .recv_timeout(STALL_LIMIT)
+        .map_err(|_| anyhow!("str0m: stalled, not finished after {} s", STALL_LIMIT.as_secs()))?;
+    let cpu = cpu_time().saturating_sub(cpu0);
+    if returned.id != idb {
+        returned.result?;
+        return Err(anyhow!("str0m: the sender stopped before the receiver"));
+    }
+    returned.result?;
+    loops[0].send(Command::Release(ida))?;
+    let sender_back = back
+        .recv_timeout(Duration::from_secs(20))
+        .map_err(|_| anyhow!("str0m: sender not handed back"))?;
+    sender_back.result?;
+    let receiver = returned
+        .app
+        .into_any()
+        .downcast::<MediaReceiver>()
+        .map_err(|_| anyhow!("str0m: receiver came back as another app"))?;
+    let full = SEND_FULL.load(Ordering::Relaxed) - full0;
+    let dropped = SEND_DROPPED.load(Ordering::Relaxed) - dropped0;
+    if full > 0 || dropped > 0 {
+        eprintln!("  (str0m: {full} sends found the socket full, {dropped} given up)");
+    }
+    judge(&receiver.verifier, None, "str0m")?;
+    Ok(Outcome {
+        elapsed: receiver.last - start,
+        received: receiver.verifier.received,
+        bytes: receiver.verifier.bytes,
+        cpu,
+    })
+}
+
+/// `pairs` connected pairs with one audio and one video section each, set up `batch` at a time and
+/// kept driven by their loops, idle.
+pub fn idle_media_pairs(pairs: usize, batch: usize) -> anyhow::Result<Vec<Box<dyn Any + Send>>> {
+    let mut out: Vec<Box<dyn Any + Send>> = Vec::with_capacity(pairs);
+    while out.len() < pairs {
+        let n = batch.clamp(1, pairs - out.len());
+        let opening: Vec<MediaOpening> = (0..n)
+            .map(|_| start_media_pair())
+            .collect::<anyhow::Result<_>>()?;
+        for o in opening {
+            o.wait_connected()?;
             out.push(Box::new(o));
         }
     }

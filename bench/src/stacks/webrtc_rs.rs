@@ -334,3 +334,294 @@ pub async fn idle_pairs(pairs: usize, batch: usize) -> anyhow::Result<Vec<Box<dy
     }
     Ok(out)
 }
+
+// ---- Media: one video track from the offerer to the answerer (TrackLocalStaticRTP::write_rtp,
+// TrackRemote::poll), as the rtp-to-webrtc and reflect examples drive it: VP8 registered on a
+// MediaEngine, the default interceptors (register_default_interceptors), the track's SSRC set by
+// the application.
+
+use rtc::interceptor::Registry;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
+use rtc::peer_connection::configuration::media_engine::{MediaEngine, MIME_TYPE_OPUS, MIME_TYPE_VP8};
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::RTCPeerConnectionState;
+
+const VIDEO_PT: u8 = 96;
+const AUDIO_PT: u8 = 111;
+
+fn vp8() -> RTCRtpCodec {
+    RTCRtpCodec {
+        mime_type: MIME_TYPE_VP8.to_owned(),
+        clock_rate: 90_000,
+        channels: 0,
+        sdp_fmtp_line: String::new(),
+        rtcp_feedback: vec![],
+    }
+}
+
+fn opus() -> RTCRtpCodec {
+    RTCRtpCodec {
+        mime_type: MIME_TYPE_OPUS.to_owned(),
+        clock_rate: 48_000,
+        channels: 2,
+        sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
+        rtcp_feedback: vec![],
+    }
+}
+
+#[derive(Clone)]
+struct MediaHandler {
+    gathered: mpsc::UnboundedSender<()>,
+    connected: mpsc::UnboundedSender<()>,
+    tracks: mpsc::UnboundedSender<Arc<dyn TrackRemote>>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for MediaHandler {
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            let _ = self.gathered.send(());
+        }
+    }
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        if state == RTCPeerConnectionState::Connected {
+            let _ = self.connected.send(());
+        }
+    }
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let _ = self.tracks.send(track);
+    }
+}
+
+struct MediaPeer {
+    pc: Box<dyn MediaPeerConnection>,
+    gathered: mpsc::UnboundedReceiver<()>,
+    connected: mpsc::UnboundedReceiver<()>,
+    tracks: mpsc::UnboundedReceiver<Arc<dyn TrackRemote>>,
+}
+
+#[async_trait::async_trait]
+trait MediaPeerConnection: PeerConnectionDyn {
+    async fn track(&self, track: Arc<dyn TrackLocal>) -> webrtc::error::Result<()>;
+}
+
+#[async_trait::async_trait]
+impl<P: PeerConnection + Send + Sync> MediaPeerConnection for P {
+    async fn track(&self, track: Arc<dyn TrackLocal>) -> webrtc::error::Result<()> {
+        self.add_track(track).await.map(|_| ())
+    }
+}
+
+async fn media_peer() -> anyhow::Result<MediaPeer> {
+    let e = |e: webrtc::error::Error| anyhow!("webrtc-rs: {e}");
+    let (gtx, gathered) = mpsc::unbounded_channel();
+    let (ctx, connected) = mpsc::unbounded_channel();
+    let (ttx, tracks) = mpsc::unbounded_channel();
+    let mut media_engine = MediaEngine::default();
+    for (codec, pt, kind) in [
+        (vp8(), VIDEO_PT, RtpCodecKind::Video),
+        (opus(), AUDIO_PT, RtpCodecKind::Audio),
+    ] {
+        media_engine
+            .register_codec(
+                RTCRtpCodecParameters {
+                    rtp_codec: codec,
+                    payload_type: pt,
+                },
+                kind,
+            )
+            .map_err(e)?;
+    }
+    let registry = register_default_interceptors(Registry::new(), &mut media_engine).map_err(e)?;
+    let pc = PeerConnectionBuilder::new()
+        .with_configuration(RTCConfigurationBuilder::new().build())
+        .with_media_engine(media_engine)
+        .with_interceptor_registry(registry)
+        .with_handler(Arc::new(MediaHandler {
+            gathered: gtx,
+            connected: ctx,
+            tracks: ttx,
+        }))
+        .with_udp_addrs(vec!["127.0.0.1:0".to_string()])
+        .with_runtime(runtime())
+        .with_dedicated_reactor_pool_size(REACTORS.load(Ordering::Relaxed))
+        .build()
+        .await
+        .map_err(|e| anyhow!("webrtc-rs build: {e}"))?;
+    Ok(MediaPeer {
+        pc: Box::new(pc),
+        gathered,
+        connected,
+        tracks,
+    })
+}
+
+fn local_track(kind: RtpCodecKind, codec: RTCRtpCodec, ssrc: u32) -> Arc<TrackLocalStaticRTP> {
+    Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+        format!("bench-stream-{kind}"),
+        format!("bench-track-{kind}"),
+        format!("bench-label-{kind}"),
+        kind,
+        vec![RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                ssrc: Some(ssrc),
+                ..Default::default()
+            },
+            codec,
+            ..Default::default()
+        }],
+    )))
+}
+
+struct MediaPair {
+    a: MediaPeer,
+    b: MediaPeer,
+    video: Arc<TrackLocalStaticRTP>,
+    _audio: Arc<TrackLocalStaticRTP>,
+}
+
+const VIDEO_SSRC: u32 = 0x5eed_0001;
+
+/// A connected pair: the offerer adds an audio and a video track, the answerer receives both.
+async fn connect_media() -> anyhow::Result<MediaPair> {
+    let e = |e: webrtc::error::Error| anyhow!("webrtc-rs: {e}");
+    let mut a = media_peer().await?;
+    let mut b = media_peer().await?;
+    let audio = local_track(RtpCodecKind::Audio, opus(), 0x5eed_0002);
+    let video = local_track(RtpCodecKind::Video, vp8(), VIDEO_SSRC);
+    a.pc.track(audio.clone() as Arc<dyn TrackLocal>)
+        .await
+        .map_err(e)?;
+    a.pc.track(video.clone() as Arc<dyn TrackLocal>)
+        .await
+        .map_err(e)?;
+    let offer = a.pc.offer().await.map_err(e)?;
+    a.pc.set_local(offer).await.map_err(e)?;
+    a.gathered.recv().await.context("offerer gathering")?;
+    let offer = a.pc.local().await.context("no local offer")?;
+    b.pc.set_remote(offer).await.map_err(e)?;
+    let answer = b.pc.answer().await.map_err(e)?;
+    b.pc.set_local(answer).await.map_err(e)?;
+    b.gathered.recv().await.context("answerer gathering")?;
+    let answer = b.pc.local().await.context("no local answer")?;
+    a.pc.set_remote(answer).await.map_err(e)?;
+    a.connected.recv().await.context("offerer never connected")?;
+    b.connected.recv().await.context("answerer never connected")?;
+    Ok(MediaPair {
+        a,
+        b,
+        video,
+        _audio: audio,
+    })
+}
+
+/// `count` video RTP packets of `size` payload bytes from the offerer to the answerer: `write_rtp`
+/// awaited per packet (its back-pressure), `TrackRemote::poll` on the other side. webrtc-rs fires
+/// `on_track` when the first packet of the stream arrives, so the receiver takes the track from
+/// the handler then.
+pub async fn media(
+    pattern: &Pattern,
+    count: u64,
+    size: usize,
+    window: Arc<crate::workload::MediaWindow>,
+) -> anyhow::Result<Outcome> {
+    let MediaPair {
+        a,
+        mut b,
+        video,
+        _audio,
+    } = connect_media().await?;
+    let t = Transfer {
+        count,
+        size,
+        reliable: false,
+    };
+    let mut verifier = Verifier::new(pattern.clone(), t);
+    let sender_pattern = pattern.clone();
+    let sender_window = window.clone();
+    let cpu0 = cpu_time();
+    let start = Instant::now();
+    let sender = tokio::spawn(async move {
+        let mut buf = Vec::with_capacity(size);
+        for i in 0..count {
+            if !sender_window.wait_to_send(i).await {
+                break;
+            }
+            sender_pattern.message_into(i, size, &mut buf);
+            let packet = rtc::rtp::Packet {
+                header: rtc::rtp::Header {
+                    version: 2,
+                    marker: i % 8 == 7,
+                    payload_type: VIDEO_PT,
+                    sequence_number: i as u16,
+                    timestamp: (i / 8) as u32 * 3000,
+                    ssrc: VIDEO_SSRC,
+                    ..Default::default()
+                },
+                payload: bytes::Bytes::copy_from_slice(&buf),
+            };
+            video
+                .write_rtp(packet)
+                .await
+                .map_err(|e| anyhow!("webrtc-rs write_rtp: {e}"))?;
+        }
+        Ok::<_, anyhow::Error>(video)
+    });
+    let idle = Duration::from_millis(1000);
+    let remote = match tokio::time::timeout(Duration::from_secs(10), b.tracks.recv()).await {
+        Ok(Some(t)) => t,
+        _ => anyhow::bail!("webrtc-rs: no remote track"),
+    };
+    let mut last = start;
+    loop {
+        match tokio::time::timeout(idle, remote.poll()).await {
+            Ok(Some(TrackRemoteEvent::OnRtpPacket(p))) => {
+                last = Instant::now();
+                let done = verifier.on_message(&p.payload);
+                window.on_received(verifier.received);
+                if done {
+                    break;
+                }
+            }
+            Ok(Some(TrackRemoteEvent::OnEnded)) | Ok(None) | Err(_) => break,
+            Ok(Some(_)) => {}
+        }
+    }
+    let cpu = cpu_time().saturating_sub(cpu0);
+    let _video = sender.await.context("webrtc-rs sender task")??;
+    judge(&verifier, None, "webrtc-rs")?;
+    let _ = a.pc.close_pc().await;
+    let _ = b.pc.close_pc().await;
+    Ok(Outcome {
+        elapsed: last - start,
+        received: verifier.received,
+        bytes: verifier.bytes,
+        cpu,
+    })
+}
+
+/// `pairs` connected pairs with one audio and one video transceiver each, set up `batch` at a time
+/// and kept alive together, idle.
+pub async fn idle_media_pairs(
+    pairs: usize,
+    batch: usize,
+) -> anyhow::Result<Vec<Box<dyn std::any::Any + Send>>> {
+    let mut out: Vec<Box<dyn std::any::Any + Send>> = Vec::with_capacity(pairs);
+    while out.len() < pairs {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..batch.clamp(1, pairs - out.len()) {
+            set.spawn(connect_media());
+        }
+        while let Some(joined) = set.join_next().await {
+            let pair = joined.context("webrtc-rs connect task")??;
+            out.push(Box::new(pair));
+        }
+    }
+    Ok(out)
+}

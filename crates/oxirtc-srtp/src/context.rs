@@ -22,7 +22,8 @@ pub struct SrtpConfig {
     /// forgets its least recently used SSRC to make room for a new one that authenticated (counted in
     /// [`ReceiveStats::ssrcs_evicted`]); a sender refuses a new SSRC with
     /// [`SrtpError::TooManySsrcs`] instead, since a forgotten ROC would reuse keystream. Each SSRC costs
-    /// about `(replay_window + rtcp_replay_window) / 8` bytes plus some 64.
+    /// about `(replay_window + rtcp_replay_window) / 8` bytes plus some 64 (each window's bitmap rounded up
+    /// to a power of two of 64-bit words, so that a packet finds its bit without a division).
     pub max_ssrcs: usize,
     /// Cryptex (RFC 9335), when both ends announced `a=cryptex`: the sender encrypts CSRCs and RFC 8285
     /// header extensions, and the receiver decrypts packets marked 0xC0DE/0xC2DE. Default off.
@@ -296,6 +297,17 @@ fn check_master_lengths(
 mod tests {
     use super::*;
     use oxirtc_crypto::default_provider;
+
+    #[test]
+    fn contexts_stay_small_whatever_the_profile() {
+        // Every connection with media holds one of each; the AES-CM key schedules (about 1.75 KB a
+        // label set) live behind a box so that AES-GCM sessions do not carry their size.
+        let (send, receive) = (size_of::<SendContext>(), size_of::<ReceiveContext>());
+        assert!(
+            send <= 256 && receive <= 256,
+            "SendContext {send} B, ReceiveContext {receive} B"
+        );
+    }
 
     #[test]
     fn config_and_key_lengths_are_checked() {

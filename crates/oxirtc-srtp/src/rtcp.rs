@@ -6,6 +6,7 @@ use crate::replay::ReplayWindow;
 use crate::rtp::replay_check;
 use crate::transform::Transform;
 use crate::{ReceiveContext, SendContext, SrtpError};
+use oxirtc_crypto::AEAD_TAG_LEN;
 
 /// The E flag of the SRTCP index word: the packet is encrypted (RFC 3711 §3.4).
 const E_FLAG: u32 = 0x8000_0000;
@@ -156,9 +157,20 @@ fn seal_rtcp(
         Transform::Aead { rtcp, .. } => {
             // RFC 7714 §9.2: AAD = first header and SSRC || E || index; cipher, tag, then the word.
             let aad = rtcp_aad(packet, word);
-            let tag = rtcp.seal(rtcp.rtcp_nonce(ssrc, index), &aad, &mut packet[RTCP_CLEAR_LEN..])?;
-            trailer[..16].copy_from_slice(&tag);
-            trailer[16..].copy_from_slice(&word);
+            // The caller sized the trailer for the tag and the word.
+            let (tag, rest) = trailer.split_at_mut(AEAD_TAG_LEN);
+            let capacity = tag.len();
+            let tag: &mut [u8; AEAD_TAG_LEN] = tag.try_into().map_err(|_| SrtpError::BufferTooSmall {
+                needed: AEAD_TAG_LEN,
+                capacity,
+            })?;
+            rtcp.seal(
+                rtcp.rtcp_nonce(ssrc, index),
+                &aad,
+                &mut packet[RTCP_CLEAR_LEN..],
+                tag,
+            )?;
+            rest.copy_from_slice(&word);
         }
     }
     Ok(())

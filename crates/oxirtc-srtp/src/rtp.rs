@@ -8,6 +8,7 @@ use crate::replay::{Replay, ReplayWindow};
 use crate::roc::estimate_index;
 use crate::transform::Transform;
 use crate::{ReceiveContext, SendContext, SrtpError};
+use oxirtc_crypto::AEAD_TAG_LEN;
 
 impl SendContext {
     /// Protects the RTP packet in `packet` in place, appending the tag (and, with cryptex, inserting an
@@ -273,9 +274,16 @@ fn seal_rtp(
         Transform::Aead { rtp, .. } => {
             // RFC 7714 §8.2: the header is the associated data (with cryptex: fixed header and
             // extension header, RFC 9335 §6.2), the rest is the plaintext.
+            // The caller sized the trailer for the tag.
+            let trailer_len = trailer.len();
             let (aad, body) = packet.split_at_mut(from);
-            rtp.seal(rtp.rtp_nonce(ssrc, index), aad, body)
-                .map(|tag| trailer.copy_from_slice(&tag))
+            match <&mut [u8; AEAD_TAG_LEN]>::try_from(&mut *trailer) {
+                Ok(tag) => rtp.seal(rtp.rtp_nonce(ssrc, index), aad, body, tag),
+                Err(_) => Err(SrtpError::BufferTooSmall {
+                    needed: len + AEAD_TAG_LEN,
+                    capacity: len + trailer_len,
+                }),
+            }
         }
     };
     if let Some(cc) = cryptex_csrcs {

@@ -7,16 +7,18 @@ use crate::kdf::{label, Kdf};
 use crate::{ProtectionProfile, SrtpError};
 
 /// The session keys of one direction (a master key and salt), for SRTP and SRTCP.
-// One per context, built once and never moved per packet: the HMAC contexts make the AES-CM variant
-// larger, and boxing it would only add an indirection to every packet.
-#[allow(clippy::large_enum_variant)]
+///
+/// The AES-CM keys are boxed: their HMAC and AES key schedules take about 1.75 KB a label set, and
+/// inline they made every context that size whatever its profile, so an AES-GCM session (WebRTC's
+/// usual one, whose keys take 32 bytes each) carried some 7 KB of unused space per connection. The
+/// box costs the AES-CM profiles one pointer to follow per packet.
 pub(crate) enum Transform {
     /// AES-CM + HMAC-SHA1 profiles.
     CmHmac {
         /// SRTP keys (labels 0, 1, 2).
-        rtp: CmKeys,
+        rtp: Box<CmKeys>,
         /// SRTCP keys (labels 3, 4, 5).
-        rtcp: CmKeys,
+        rtcp: Box<CmKeys>,
     },
     /// AES-GCM profiles.
     Aead {
@@ -55,7 +57,7 @@ impl Transform {
                 rtcp: keys(label::RTCP_ENCRYPTION, label::RTCP_SALT)?,
             })
         } else {
-            let keys = |enc: u8, auth: u8, salt: u8| -> Result<CmKeys, SrtpError> {
+            let keys = |enc: u8, auth: u8, salt: u8| -> Result<Box<CmKeys>, SrtpError> {
                 let mut key = [0u8; 16];
                 kdf.derive(enc, &mut key)?;
                 // n_a = 160 bits for HMAC-SHA1 (RFC 5764 §4.1.2 auth_key_length).
@@ -63,7 +65,7 @@ impl Transform {
                 kdf.derive(auth, &mut auth_key)?;
                 let mut s = [0u8; 14];
                 kdf.derive(salt, &mut s)?;
-                CmKeys::new(crypto, &key, &auth_key, s)
+                CmKeys::new(crypto, &key, &auth_key, s).map(Box::new)
             };
             Ok(Self::CmHmac {
                 rtp: keys(label::RTP_ENCRYPTION, label::RTP_AUTH, label::RTP_SALT)?,
@@ -76,7 +78,8 @@ impl Transform {
 /// AES-CM + HMAC-SHA1 session keys of SRTP or of SRTCP.
 pub(crate) struct CmKeys {
     cipher: AesCtrKey,
-    salt: [u8; 14],
+    /// The session salt k_s as the 128-bit number k_s · 2^16, the IV's starting point.
+    salt: u128,
     auth: HmacSha1Key,
 }
 
@@ -88,9 +91,11 @@ impl CmKeys {
         auth_key: &[u8],
         salt: [u8; 14],
     ) -> Result<Self, SrtpError> {
+        let mut shifted = [0u8; 16];
+        shifted[..14].copy_from_slice(&salt);
         Ok(Self {
             cipher: crypto.aes128_ctr_key(key)?,
-            salt,
+            salt: u128::from_be_bytes(shifted),
             auth: crypto.hmac_sha1_key(auth_key),
         })
     }
@@ -102,18 +107,11 @@ impl CmKeys {
         Ok(())
     }
 
-    /// RFC 3711 §4.1.1: IV = (k_s · 2^16) XOR (SSRC · 2^64) XOR (i · 2^16), as 16 bytes.
+    /// RFC 3711 §4.1.1: IV = (k_s · 2^16) XOR (SSRC · 2^64) XOR (i · 2^16), as 16 bytes. The index
+    /// has at most 48 bits (SRTP) or 31 (SRTCP), so it ends where the 16-bit block counter begins.
     fn iv(&self, ssrc: u32, index: u64) -> [u8; 16] {
-        let mut iv = [0u8; 16];
-        iv[..14].copy_from_slice(&self.salt);
-        for (b, s) in iv[4..8].iter_mut().zip(ssrc.to_be_bytes()) {
-            *b ^= s;
-        }
-        // The 48-bit index sits in bytes 8..14 (its low 16 bits end where the block counter begins).
-        for (b, s) in iv[8..14].iter_mut().zip(&index.to_be_bytes()[2..]) {
-            *b ^= s;
-        }
-        iv
+        let index = u128::from(index & 0xffff_ffff_ffff);
+        (self.salt ^ (u128::from(ssrc) << 64) ^ (index << 16)).to_be_bytes()
     }
 
     /// The full HMAC-SHA1 of `parts` under k_a (RFC 3711 §4.2.1); the caller truncates it.
@@ -130,7 +128,9 @@ impl CmKeys {
 /// AES-GCM session key and salt of SRTP or of SRTCP (RFC 7714).
 pub(crate) struct AeadKeys {
     key: AeadKey,
-    salt: [u8; 12],
+    /// The 12-byte session salt as its first 8 and last 4 bytes, big-endian.
+    salt_hi: u64,
+    salt_lo: u32,
 }
 
 impl AeadKeys {
@@ -141,43 +141,53 @@ impl AeadKeys {
         key: &[u8],
         salt: [u8; 12],
     ) -> Result<Self, SrtpError> {
+        let [a, b, c, d, e, f, g, h, i, j, k, l] = salt;
         Ok(Self {
             key: crypto.aead_key(alg, key)?,
-            salt,
+            salt_hi: u64::from_be_bytes([a, b, c, d, e, f, g, h]),
+            salt_lo: u32::from_be_bytes([i, j, k, l]),
         })
     }
 
     /// RFC 7714 §8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt, with ROC || SEQ the 48-bit index.
     pub(crate) fn rtp_nonce(&self, ssrc: u32, index: u64) -> [u8; 12] {
-        let mut block = [0u8; 12];
-        block[2..6].copy_from_slice(&ssrc.to_be_bytes());
-        block[6..12].copy_from_slice(&index.to_be_bytes()[2..]);
-        self.xor_salt(block)
+        self.xor_salt((u64::from(ssrc) << 16) | ((index >> 32) & 0xffff), index as u32)
     }
 
     /// RFC 7714 §9.1: IV = (00 00 || SSRC || 00 00 || 0 || SRTCP index) XOR salt.
     pub(crate) fn rtcp_nonce(&self, ssrc: u32, index: u32) -> [u8; 12] {
-        let mut block = [0u8; 12];
-        block[2..6].copy_from_slice(&ssrc.to_be_bytes());
-        block[8..12].copy_from_slice(&(index & 0x7fff_ffff).to_be_bytes());
-        self.xor_salt(block)
+        self.xor_salt(u64::from(ssrc) << 16, index & 0x7fff_ffff)
     }
 
-    fn xor_salt(&self, mut block: [u8; 12]) -> [u8; 12] {
-        for (b, s) in block.iter_mut().zip(self.salt) {
-            *b ^= s;
-        }
-        block
+    /// The 12-byte block `hi || lo` XOR the salt. Written as one 8-byte and one 4-byte store, the
+    /// way the crypto library reads the nonce back: a 16-byte value cut to 12 made it wait on a
+    /// store-forwarding stall every packet.
+    fn xor_salt(&self, hi: u64, lo: u32) -> [u8; 12] {
+        let mut nonce = [0u8; 12];
+        nonce[..8].copy_from_slice(&(self.salt_hi ^ hi).to_be_bytes());
+        nonce[8..].copy_from_slice(&(self.salt_lo ^ lo).to_be_bytes());
+        nonce
     }
 
-    /// Encrypts `data` in place and returns the 16-byte tag (RFC 7714 §5.2.1).
+    /// Encrypts `data` in place and writes the 16-byte tag into `tag` (RFC 7714 §5.2.1).
+    ///
+    /// The tag goes straight from the crypto call's result into the packet: passing it on as a
+    /// `Result<[u8; 16], SrtpError>` made the compiler copy it byte by byte from where the callee
+    /// had just stored it whole, a store-forwarding stall that cost several nanoseconds a packet.
     pub(crate) fn seal(
         &self,
         nonce: [u8; 12],
         aad: &[u8],
         data: &mut [u8],
-    ) -> Result<[u8; AEAD_TAG_LEN], SrtpError> {
-        Ok(self.key.seal_in_place_separate_tag(nonce, aad, data)?)
+        tag: &mut [u8; AEAD_TAG_LEN],
+    ) -> Result<(), SrtpError> {
+        match self.key.seal_in_place_separate_tag(nonce, aad, data) {
+            Ok(t) => {
+                *tag = t;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Authenticates `data` (ciphertext then tag) and decrypts it in place, returning the plaintext

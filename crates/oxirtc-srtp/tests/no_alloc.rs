@@ -35,6 +35,24 @@ fn protect_and_unprotect_do_not_allocate() {
                 buf.resize(buf.len() + 1200, 0x5a);
                 tx.protect_rtp(buf).unwrap();
                 assert_eq!(rx.unprotect_rtp(buf).unwrap(), 24 + 1200);
+                // The fixed-buffer path (protect_rtp_in), from another SSRC: a 160-byte payload.
+                fixed[..12].copy_from_slice(&[
+                    0x80,
+                    111,
+                    (seq >> 8) as u8,
+                    seq as u8,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    10,
+                ]);
+                fixed[12..172].fill(0x33);
+                let n = tx.protect_rtp_in(fixed, 172).unwrap();
+                assert_eq!(rx.unprotect_rtp(&mut fixed[..n]).unwrap(), 172);
                 let len = 8 + 40;
                 fixed[..8].copy_from_slice(&[0x80, 201, 0, 11, 0, 0, 0, 9]);
                 let n = tx.protect_rtcp_in(fixed, len).unwrap();
@@ -51,7 +69,7 @@ fn protect_and_unprotect_do_not_allocate() {
                 (0, 0),
                 "{profile} cryptex {cryptex}: {change:?}"
             );
-            assert_eq!(rx.roc(9), Some(1));
+            assert_eq!((rx.roc(9), rx.roc(10)), (Some(1), Some(1)));
         }
     }
 }
