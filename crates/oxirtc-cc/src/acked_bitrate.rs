@@ -22,6 +22,57 @@ const INITIAL_VARIANCE: f64 = 50.0;
 /// period).
 const FAST_CHANGE_VARIANCE: f64 = 200.0;
 
+/// The delivery rate is measured over at least this much of the latest arrival time...
+const RECENT_WINDOW_US: i64 = 100_000;
+/// ...and at least this many packets...
+const RECENT_MIN_PACKETS: usize = 8;
+/// ...but never more than this, µs.
+const RECENT_MAX_WINDOW_US: i64 = 500_000;
+/// Packets kept for it.
+const RECENT_MAX_PACKETS: usize = 512;
+
+/// What the receiver got over the latest 100 ms of arrivals (at least 8 packets, at most
+/// 500 ms): the bytes after the first packet over the arrival span, unsmoothed. On over-use the
+/// path is saturated and this is what it carries for us now, where the Bayesian estimate can lag
+/// seconds behind a capacity drop or a probe's jump. Our addition; bounded at 512 packets.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RecentRate {
+    /// (arrival µs, bytes), in arrival order.
+    packets: std::collections::VecDeque<(i64, u32)>,
+}
+
+impl RecentRate {
+    pub(crate) fn on_packet(&mut self, arrival_us: i64, bytes: u32) {
+        if self.packets.back().is_some_and(|(t, _)| arrival_us < *t) {
+            self.packets.clear(); // reordered feedback: start again
+        }
+        if self.packets.len() >= RECENT_MAX_PACKETS {
+            self.packets.pop_front();
+        }
+        self.packets.push_back((arrival_us, bytes));
+        while self.packets.len() > RECENT_MIN_PACKETS
+            && self.packets.get(1).is_some_and(|(t, _)| arrival_us - t >= RECENT_WINDOW_US)
+        {
+            self.packets.pop_front();
+        }
+        while self.packets.front().is_some_and(|(t, _)| arrival_us - t > RECENT_MAX_WINDOW_US) {
+            self.packets.pop_front();
+        }
+    }
+
+    /// The rate, bit/s, once the window spans at least half its length and the packets.
+    pub(crate) fn bitrate_bps(&self) -> Option<f64> {
+        let (first, _) = *self.packets.front()?;
+        let (last, _) = *self.packets.back()?;
+        let span = last - first;
+        if span < RECENT_WINDOW_US / 2 || self.packets.len() < RECENT_MIN_PACKETS {
+            return None;
+        }
+        let bytes: u64 = self.packets.iter().skip(1).map(|(_, b)| u64::from(*b)).sum();
+        Some(bytes as f64 * 8e6 / span as f64)
+    }
+}
+
 /// The Bayesian estimate of the acknowledged rate.
 #[derive(Debug, Clone)]
 pub(crate) struct AckedBitrate {
@@ -128,6 +179,21 @@ mod tests {
             a.on_packet(*t, *t, 1000, false);
             *t += gap;
         }
+    }
+
+    #[test]
+    fn recent_rate_follows_at_once() {
+        let mut r = RecentRate::default();
+        for i in 0..=60 {
+            r.on_packet(i * 2_000, 1000); // 4 Mbit/s for 120 ms
+        }
+        assert!(r.bitrate_bps().is_some_and(|b| (b - 4e6).abs() < 1e3));
+        for i in 0..30 {
+            r.on_packet(120_000 + i * 8_000, 1000); // then 1 Mbit/s
+        }
+        assert!(r.bitrate_bps().is_some_and(|b| (b - 1e6).abs() < 1e3));
+        r.on_packet(0, 1000);
+        assert_eq!(r.bitrate_bps(), None);
     }
 
     #[test]

@@ -6,6 +6,13 @@
 //! "Near the capacity" is a running estimate of the acknowledged rate at past over-uses
 //! ([`LinkCapacity`], libwebrtc's `LinkCapacityEstimator`): while the acknowledged rate stays
 //! within 3 standard deviations of it, increases are additive.
+//!
+//! Our addition: when the over-use finds a standing queue of more than 75 ms (the capacity fell
+//! under what we sent), the decrease goes below β × acknowledged, to (1 − queue / 500 ms) ×
+//! acknowledged but not under a quarter of it, so that the queue drains within about half a
+//! second instead of at the 15 % margin β leaves (which takes seconds after a large drop). Once
+//! the queue is drained (under 30 ms, or the detector back to normal after under-use) the rate
+//! returns to where β alone would have put it.
 
 use crate::trendline::BandwidthUsage;
 
@@ -17,6 +24,12 @@ const ETA: f64 = 1.08;
 const DEFAULT_RTT_US: i64 = 200_000;
 /// Increases stop at 1.5 × acknowledged + this, bit/s (libwebrtc).
 const INCREASE_LIMIT_MARGIN_BPS: f64 = 10_000.0;
+/// A standing queue is drained within about this, µs.
+const QUEUE_DRAIN_US: f64 = 500_000.0;
+/// The drain never takes the rate under this fraction of the acknowledged rate.
+const MIN_DRAIN_FACTOR: f64 = 0.25;
+/// The queue counts as drained under this, µs.
+const DRAINED_US: i64 = 30_000;
 
 /// The rate-control state (§5.5: Increase, Decrease, Hold).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +106,10 @@ pub(crate) struct Aimd {
     last_decrease_us: Option<i64>,
     rtt_us: i64,
     in_alr: bool,
+    queue_delay_us: i64,
+    /// After a drain decrease: the rate to return to once the queue is drained.
+    resume_bps: Option<f64>,
+    underused_since_drain: bool,
     decreases: u64,
 }
 
@@ -110,6 +127,9 @@ impl Aimd {
             last_decrease_us: None,
             rtt_us: DEFAULT_RTT_US,
             in_alr: false,
+            queue_delay_us: 0,
+            resume_bps: None,
+            underused_since_drain: false,
             decreases: 0,
         }
     }
@@ -121,6 +141,11 @@ impl Aimd {
 
     pub(crate) fn set_rtt_us(&mut self, rtt_us: i64) {
         self.rtt_us = rtt_us.max(0);
+    }
+
+    /// The standing queue's delay, µs (0 when unknown).
+    pub(crate) fn set_queue_delay_us(&mut self, us: i64) {
+        self.queue_delay_us = us.max(0);
     }
 
     pub(crate) fn set_in_alr(&mut self, in_alr: bool) {
@@ -165,6 +190,7 @@ impl Aimd {
         }
         let acked = self.latest_acked_bps.unwrap_or(self.current_bps);
         self.change_state(usage, now_us);
+        self.maybe_resume(usage, now_us);
         let mut new = self.current_bps;
         match self.state {
             State::Hold => {}
@@ -189,7 +215,13 @@ impl Aimd {
                 self.last_change_us = Some(now_us);
             }
             State::Decrease => {
-                let mut decreased = acked * BETA;
+                let drain = (1.0 - self.queue_delay_us as f64 / QUEUE_DRAIN_US).max(MIN_DRAIN_FACTOR);
+                let mut decreased = acked * BETA.min(drain);
+                if drain < BETA {
+                    let resume = acked * BETA;
+                    self.resume_bps = Some(self.resume_bps.map_or(resume, |r: f64| r.min(resume)));
+                    self.underused_since_drain = false;
+                }
                 if decreased > 5_000.0 {
                     decreased -= 5_000.0;
                 }
@@ -213,6 +245,29 @@ impl Aimd {
         }
         self.current_bps = self.clamp(new);
         self.current_bps
+    }
+
+    /// After a drain decrease, back to the β level once the queue has drained.
+    fn maybe_resume(&mut self, usage: BandwidthUsage, now_us: i64) {
+        let Some(resume) = self.resume_bps else {
+            return;
+        };
+        match usage {
+            BandwidthUsage::Overusing => return,
+            BandwidthUsage::Underusing => {
+                self.underused_since_drain = true;
+            }
+            BandwidthUsage::Normal => {}
+        }
+        let drained = self.queue_delay_us < DRAINED_US
+            || (usage == BandwidthUsage::Normal && self.underused_since_drain);
+        if drained {
+            self.resume_bps = None;
+            if resume > self.current_bps {
+                self.current_bps = self.clamp(resume);
+                self.last_change_us = Some(now_us);
+            }
+        }
     }
 
     /// §5.5's transitions: over-use → Decrease; under-use → Hold; normal → Increase from Hold.
@@ -284,6 +339,20 @@ mod tests {
         a.update(Normal, Some(845_000.0), 1_200_000);
         let r = a.update(Normal, Some(845_000.0), 1_300_000);
         assert!(r > 845_000.0 && r < 850_000.0, "{r}");
+    }
+
+    #[test]
+    fn standing_queue_drained_faster() {
+        let mut a = Aimd::new(30_000, 5_000_000, 10_000_000);
+        a.set_queue_delay_us(50_000); // 1 - 0.1: β is lower, β applies
+        assert_eq!(a.update(Overusing, Some(1_000_000.0), 0), 845_000.0);
+        a.set_queue_delay_us(200_000); // 1 - 0.4
+        assert_eq!(a.update(Overusing, Some(1_000_000.0), 300_000), 595_000.0);
+        a.set_queue_delay_us(2_000_000); // never under a quarter
+        assert_eq!(a.update(Overusing, Some(1_000_000.0), 600_000), 245_000.0);
+        // Drained: back to β × acknowledged (the lowest of the drain decreases' levels).
+        a.set_queue_delay_us(10_000);
+        assert_eq!(a.update(Normal, Some(1_000_000.0), 700_000), 850_000.0);
     }
 
     #[test]

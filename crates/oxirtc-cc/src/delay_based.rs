@@ -2,7 +2,12 @@
 //! ([`InterArrival`]), the trendline filter and over-use detector ([`Trendline`]) and AIMD rate
 //! control ([`Aimd`]), fed with each feedback message's received packets (libwebrtc
 //! `DelayBasedBwe`).
+//!
+//! One addition of ours: [`StandingQueue`] estimates the queueing delay itself (the one-way delay
+//! above its minimum of the last 10 s), so that a decrease can drain a large standing queue
+//! quickly (see `aimd.rs`).
 
+use crate::acked_bitrate::RecentRate;
 use crate::aimd::Aimd;
 use crate::feedback::PacketResult;
 use crate::inter_arrival::InterArrival;
@@ -10,6 +15,44 @@ use crate::trendline::{BandwidthUsage, Trendline};
 
 /// No feedback for this long and the filters start over (libwebrtc `kStreamTimeOut`), µs.
 const STREAM_TIMEOUT_US: i64 = 2_000_000;
+/// The base one-way delay is the minimum over this many buckets...
+const BASE_BUCKETS: usize = 10;
+/// ...of this much local time each, µs.
+const BASE_BUCKET_US: i64 = 1_000_000;
+
+/// The standing queue: the lowest one-way delay (receiver's clock minus ours: the clock offset
+/// plus the path delay) of the latest feedback, above the lowest of the last 10 s. Bounded: ten
+/// per-second minima.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StandingQueue {
+    /// (bucket number, minimum one-way delay in it).
+    buckets: std::collections::VecDeque<(i64, i64)>,
+    latest_us: i64,
+}
+
+impl StandingQueue {
+    /// Takes one feedback message's packets at local time `now_us`.
+    fn on_feedback(&mut self, now_us: i64, received: &[PacketResult]) {
+        let Some(min) = received.iter().map(|p| p.arrival_us.saturating_sub(p.send_us)).min() else {
+            return;
+        };
+        let bucket = now_us / BASE_BUCKET_US;
+        match self.buckets.back_mut() {
+            Some((b, m)) if *b == bucket => *m = (*m).min(min),
+            _ => self.buckets.push_back((bucket, min)),
+        }
+        while self.buckets.front().is_some_and(|(b, _)| bucket - b >= BASE_BUCKETS as i64) {
+            self.buckets.pop_front();
+        }
+        let base = self.buckets.iter().map(|(_, m)| *m).min().unwrap_or(min);
+        self.latest_us = min.saturating_sub(base).max(0);
+    }
+
+    /// The queueing delay the latest feedback saw, µs.
+    pub(crate) fn delay_us(&self) -> i64 {
+        self.latest_us
+    }
+}
 
 /// What one feedback message did to the delay-based estimate.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,6 +71,8 @@ pub(crate) struct DelayBased {
     inter_arrival: InterArrival,
     trendline: Trendline,
     aimd: Aimd,
+    queue: StandingQueue,
+    recent: RecentRate,
     last_seen_us: Option<i64>,
     overuses: u64,
 }
@@ -38,6 +83,8 @@ impl DelayBased {
             inter_arrival: InterArrival::default(),
             trendline: Trendline::default(),
             aimd: Aimd::new(min_bps, start_bps, max_bps),
+            queue: StandingQueue::default(),
+            recent: RecentRate::default(),
             last_seen_us: None,
             overuses: 0,
         }
@@ -66,8 +113,11 @@ impl DelayBased {
             self.trendline = Trendline::default();
         }
         self.last_seen_us = Some(now_us);
+        self.queue.on_feedback(now_us, received);
+        self.aimd.set_queue_delay_us(self.queue.delay_us());
         let before = self.trendline.state();
         for p in received {
+            self.recent.on_packet(p.arrival_us, p.size);
             let Some(d) = self.inter_arrival.on_packet(p.send_us, p.arrival_us, now_us) else {
                 continue;
             };
@@ -83,7 +133,11 @@ impl DelayBased {
         self.aimd.set_in_alr(in_alr);
         let state = self.trendline.state();
         if state == BandwidthUsage::Overusing {
-            match acked_bps {
+            // On over-use the path is saturated: what it delivers now is what it can carry for
+            // us, which the smoothed acknowledged rate may be far from (above it just after the
+            // capacity fell, under it just after a probe raised the estimate).
+            let throughput = self.recent.bitrate_bps().or(acked_bps);
+            match throughput {
                 Some(acked) if self.aimd.time_to_reduce_further(now_us, acked) => {
                     update.target_bps = self.aimd.update(state, Some(acked), now_us);
                     update.updated = true;
@@ -131,6 +185,11 @@ impl DelayBased {
     /// When the estimate last went down, µs.
     pub(crate) fn last_decrease_us(&self) -> Option<i64> {
         self.aimd.last_decrease_us()
+    }
+
+    /// The standing queue's delay at the latest feedback, µs.
+    pub(crate) fn queue_delay_us(&self) -> i64 {
+        self.queue.delay_us()
     }
 
     /// Over-use episodes detected.
@@ -196,6 +255,26 @@ mod tests {
         assert!(last < 900_000.0, "0.85 × the 1 Mbit/s acknowledged, {last}");
         assert_eq!(d.state(), BandwidthUsage::Overusing);
         assert!(d.last_decrease_us().is_some() && d.decreases() >= 1);
+    }
+
+    #[test]
+    fn standing_queue_above_the_ten_second_minimum() {
+        let mut q = StandingQueue::default();
+        let p = |send_us: i64, owd: i64| PacketResult {
+            send_us,
+            size: 1000,
+            arrival_us: send_us + owd,
+            probe: None,
+        };
+        q.on_feedback(0, &[p(0, 5_000_050_000), p(10, 5_000_060_000)]);
+        assert_eq!(q.delay_us(), 0);
+        q.on_feedback(3_000_000, &[p(1, 5_000_350_000), p(2, 5_000_300_000)]);
+        assert_eq!(q.delay_us(), 250_000);
+        // The low sample ages out after 10 s: the base becomes the newer, higher one.
+        q.on_feedback(11_000_000, &[p(3, 5_000_300_000)]);
+        assert_eq!(q.delay_us(), 0);
+        q.on_feedback(11_000_001, &[]);
+        assert_eq!(q.delay_us(), 0);
     }
 
     #[test]

@@ -14,10 +14,12 @@
 //! - **Bounds**: at most `max_packets` and `max_bytes` queued; beyond that the oldest video
 //!   packet is dropped, then the oldest retransmission, data, and audio last. Dropped packets'
 //!   ids come out of [`Pacer::poll_dropped`] so that the connection can free them.
-//! - **Probes and padding**: while a probe cluster is active every released packet is tagged with
-//!   it; its packets go at the probe's rate whatever the debt, and if no media is queued the
-//!   pacer asks for padding ([`Release::Padding`]) of the probe's packet size. With a padding
-//!   rate and an empty queue it asks for padding at that rate, after the first media packet.
+//! - **Probes and padding**: while a probe cluster is active it sets the pace: queued media
+//!   (retransmissions, video) goes out at the probe's rate whatever the debt, tagged with the
+//!   cluster, and when no media is queued the pacer asks for padding ([`Release::Padding`]) of
+//!   the probe's packet size (4 ms of its rate); audio still goes at once, data waits the 15 ms.
+//!   With a padding rate and an empty queue it asks for padding at that rate. Neither before the
+//!   first media packet.
 
 mod prober;
 mod queue;
@@ -90,8 +92,8 @@ pub enum Release {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct PacerConfig {
-    /// The pacing rate until the first estimate, bit/s (default 750 kbit/s: the estimator's
-    /// 300 kbit/s start × 2.5).
+    /// The pacing rate until the first estimate, bit/s (default 315 kbit/s: the estimator's
+    /// 300 kbit/s start × its 1.05 pacing factor).
     pub initial_pacing_bps: u64,
     /// The longest burst, as time at the pacing rate (default 5 ms).
     pub burst: Duration,
@@ -111,7 +113,7 @@ pub struct PacerConfig {
 impl Default for PacerConfig {
     fn default() -> Self {
         PacerConfig {
-            initial_pacing_bps: 750_000,
+            initial_pacing_bps: 315_000,
             burst: Duration::from_millis(5),
             max_packets: 2048,
             max_bytes: 2 << 20,
@@ -306,8 +308,12 @@ impl Pacer {
         if self.queues.has(PacketClass::Audio) {
             return self.release_next(t);
         }
-        let probe = self.prober.current(t);
-        if probe.is_some() && self.prober.next_due_us(t).is_some_and(|due| t >= due) {
+        let probing = self.prober.current(t).is_some() && (self.media_sent || self.queues.has_media());
+        if probing {
+            // The cluster sets the pace: media goes out at its rate, padding fills in.
+            if self.prober.next_due_us(t).is_none_or(|due| t < due) {
+                return None;
+            }
             if let Some((class, item)) = self.queues.pop_media() {
                 return Some(self.release(t, class, item));
             }
@@ -337,9 +343,10 @@ impl Pacer {
         if self.queues.has(PacketClass::Audio) {
             consider(t);
         }
-        if !self.queues.is_empty() || self.media_sent {
+        if self.media_sent || self.queues.has_media() {
             if let Some(due) = self.prober.next_due_us(t) {
-                consider(due.max(t));
+                // While a cluster runs, only its schedule (and audio) releases packets.
+                return self.clock.instant(next.map_or(due.max(t), |n| n.min(due.max(t))));
             }
         }
         let media_ready = t + self.wait_us(self.media_debt - self.burst_bytes(), self.effective_rate(t));

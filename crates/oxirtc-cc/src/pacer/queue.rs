@@ -75,7 +75,7 @@ impl Queues {
         Some(item)
     }
 
-    fn has_media(&self) -> bool {
+    pub(crate) fn has_media(&self) -> bool {
         !self.queues[PacketClass::Retransmission as usize].is_empty()
             || !self.queues[PacketClass::Video as usize].is_empty()
     }
