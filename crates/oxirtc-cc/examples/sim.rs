@@ -56,7 +56,10 @@ fn scenario(rate_bps: u64, rtt_ms: u64, loss: f64, seconds: i64) -> Scenario {
         sc.cc.pacing_factor = f.parse().expect("SIM_PACING is a number");
     }
     if let Ok(w) = std::env::var("SIM_DEBUG") {
-        let w: Vec<i64> = w.split(',').map(|x| x.trim().parse().expect("SIM_DEBUG=from_us,to_us")).collect();
+        let w: Vec<i64> = w
+            .split(',')
+            .map(|x| x.trim().parse().expect("SIM_DEBUG=from_us,to_us"))
+            .collect();
         sc.debug = Some((w[0], w[1]));
     }
     sc
@@ -101,7 +104,10 @@ fn fairness() {
 
 /// `SIM_TRACE=rate_bps,rtt_ms,loss[,seconds]`: one run as a time series, a line per 500 ms.
 fn trace(spec: &str) {
-    let v: Vec<f64> = spec.split(',').map(|x| x.trim().parse().expect("a number")).collect();
+    let v: Vec<f64> = spec
+        .split(',')
+        .map(|x| x.trim().parse().expect("a number"))
+        .collect();
     let mut sc = scenario(v[0] as u64, v[1] as u64, v[2], v.get(3).map_or(30, |s| *s as i64));
     if v[0] == 0.0 {
         sc.rates = vec![(0, 5_000_000), (20_000_000, 1_000_000), (40_000_000, 5_000_000)];
@@ -112,7 +118,13 @@ fn trace(spec: &str) {
     for (t, s) in tr.samples.iter().step_by(5) {
         let bin = (*t / 100_000) as usize;
         let delivered: u64 = tr.media_bins[bin.saturating_sub(5)..bin].iter().sum();
-        let maxq = tr.link_delays.iter().filter(|(u, _)| (*t - 500_000..*t).contains(u)).map(|x| x.1).max().unwrap_or(0);
+        let maxq = tr
+            .link_delays
+            .iter()
+            .filter(|(u, _)| (*t - 500_000..*t).contains(u))
+            .map(|x| x.1)
+            .max()
+            .unwrap_or(0);
         println!(
             "{:5.1} | {:8} | {:8} | {:8} | {:8} | {:8} | {:4} | {:?} | {} | {} | {}",
             *t as f64 / 1e6,

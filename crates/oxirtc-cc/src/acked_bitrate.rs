@@ -51,11 +51,18 @@ impl RecentRate {
         }
         self.packets.push_back((arrival_us, bytes));
         while self.packets.len() > RECENT_MIN_PACKETS
-            && self.packets.get(1).is_some_and(|(t, _)| arrival_us - t >= RECENT_WINDOW_US)
+            && self
+                .packets
+                .get(1)
+                .is_some_and(|(t, _)| arrival_us - t >= RECENT_WINDOW_US)
         {
             self.packets.pop_front();
         }
-        while self.packets.front().is_some_and(|(t, _)| arrival_us - t > RECENT_MAX_WINDOW_US) {
+        while self
+            .packets
+            .front()
+            .is_some_and(|(t, _)| arrival_us - t > RECENT_MAX_WINDOW_US)
+        {
             self.packets.pop_front();
         }
     }

@@ -24,6 +24,8 @@ const ETA: f64 = 1.08;
 const DEFAULT_RTT_US: i64 = 200_000;
 /// Increases stop at 1.5 × acknowledged + this, bit/s (libwebrtc).
 const INCREASE_LIMIT_MARGIN_BPS: f64 = 10_000.0;
+/// RTTs are capped at this, µs.
+const MAX_RTT_US: i64 = 60_000_000;
 /// A standing queue is drained within about this, µs.
 const QUEUE_DRAIN_US: f64 = 500_000.0;
 /// The drain never takes the rate under this fraction of the acknowledged rate.
@@ -140,12 +142,12 @@ impl Aimd {
     }
 
     pub(crate) fn set_rtt_us(&mut self, rtt_us: i64) {
-        self.rtt_us = rtt_us.max(0);
+        self.rtt_us = rtt_us.clamp(0, MAX_RTT_US);
     }
 
     /// The standing queue's delay, µs (0 when unknown).
     pub(crate) fn set_queue_delay_us(&mut self, us: i64) {
-        self.queue_delay_us = us.max(0);
+        self.queue_delay_us = us.clamp(0, MAX_RTT_US);
     }
 
     pub(crate) fn set_in_alr(&mut self, in_alr: bool) {
@@ -285,14 +287,18 @@ impl Aimd {
 
     /// §5.5: η^Δt, Δt in seconds capped at 1, at least 1 kbit/s.
     fn multiplicative_increase(&self, now_us: i64) -> f64 {
-        let dt = self.last_change_us.map_or(1.0, |t| ((now_us - t) as f64 / 1e6).clamp(0.0, 1.0));
+        let dt = self
+            .last_change_us
+            .map_or(1.0, |t| ((now_us - t) as f64 / 1e6).clamp(0.0, 1.0));
         (self.current_bps * (ETA.powf(dt) - 1.0)).max(1_000.0)
     }
 
     /// Near convergence: about one packet per response time (RTT + 100 ms), as libwebrtc's
     /// `GetNearMaxIncreaseRateBpsPerSecond` (packets of a 30 fps frame split at 1200 bytes).
     fn additive_increase(&self, now_us: i64) -> f64 {
-        let dt = self.last_change_us.map_or(0.0, |t| ((now_us - t) as f64 / 1e6).max(0.0));
+        let dt = self
+            .last_change_us
+            .map_or(0.0, |t| ((now_us - t) as f64 / 1e6).max(0.0));
         let frame_bytes = self.current_bps / 8.0 / 30.0;
         let packets = (frame_bytes / 1200.0).ceil().max(1.0);
         let packet_bits = frame_bytes / packets * 8.0;
@@ -372,7 +378,10 @@ mod tests {
         a.set_rtt_us(50_000);
         a.update(Overusing, Some(900_000.0), 0);
         assert!(!a.time_to_reduce_further(20_000, 900_000.0));
-        assert!(a.time_to_reduce_further(20_000, 100_000.0), "throughput collapsed");
+        assert!(
+            a.time_to_reduce_further(20_000, 100_000.0),
+            "throughput collapsed"
+        );
         assert!(a.time_to_reduce_further(60_000, 900_000.0));
         a.set_estimate(f64::NAN, 70_000);
         a.set_estimate(1e12, 80_000);

@@ -41,7 +41,11 @@ impl AlrDetector {
         let elapsed = (now_us - last).max(0) as f64;
         self.remaining_bytes = (self.remaining_bytes - bytes as f64).max(-max);
         self.remaining_bytes = (self.remaining_bytes + self.rate_bps * elapsed / 8e6).min(max);
-        let level = if max > 0.0 { self.remaining_bytes / max } else { 0.0 };
+        let level = if max > 0.0 {
+            self.remaining_bytes / max
+        } else {
+            0.0
+        };
         if level > START_LEVEL && self.started_us.is_none() {
             self.started_us = Some(now_us);
             return Some(true);

@@ -76,7 +76,11 @@ impl CcConfig {
         if !(1.0..=100.0).contains(&self.pacing_factor) {
             return Err(CcError::InvalidConfig("pacing_factor is outside [1, 100]"));
         }
-        if self.initial_probe_scales.iter().any(|s| !(*s > 0.0 && *s <= 100.0)) {
+        if self
+            .initial_probe_scales
+            .iter()
+            .any(|s| !(*s > 0.0 && *s <= 100.0))
+        {
             return Err(CcError::InvalidConfig("initial_probe_scales outside (0, 100]"));
         }
         Ok(())

@@ -33,7 +33,11 @@ pub(crate) struct StandingQueue {
 impl StandingQueue {
     /// Takes one feedback message's packets at local time `now_us`.
     fn on_feedback(&mut self, now_us: i64, received: &[PacketResult]) {
-        let Some(min) = received.iter().map(|p| p.arrival_us.saturating_sub(p.send_us)).min() else {
+        let Some(min) = received
+            .iter()
+            .map(|p| p.arrival_us.saturating_sub(p.send_us))
+            .min()
+        else {
             return;
         };
         let bucket = now_us / BASE_BUCKET_US;
@@ -41,7 +45,11 @@ impl StandingQueue {
             Some((b, m)) if *b == bucket => *m = (*m).min(min),
             _ => self.buckets.push_back((bucket, min)),
         }
-        while self.buckets.front().is_some_and(|(b, _)| bucket - b >= BASE_BUCKETS as i64) {
+        while self
+            .buckets
+            .front()
+            .is_some_and(|(b, _)| bucket - b >= BASE_BUCKETS as i64)
+        {
             self.buckets.pop_front();
         }
         let base = self.buckets.iter().map(|(_, m)| *m).min().unwrap_or(min);

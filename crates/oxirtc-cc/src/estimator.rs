@@ -78,6 +78,9 @@ pub struct CcStats {
     pub rtt: Option<Duration>,
     /// Inter-arrival filter resets (receiver clock jumps, reordering).
     pub filter_resets: u64,
+    /// The queueing delay the latest feedback showed: one-way delay above its minimum of the
+    /// last 10 s.
+    pub queue_delay: Duration,
 }
 
 /// The send-side bandwidth estimator. See the crate documentation for the run loop.
@@ -177,8 +180,8 @@ impl BandwidthEstimator {
         self.stats.unknown_feedback += u64::from(s.unknown);
         self.stats.duplicate_feedback += u64::from(s.duplicates);
         self.stats.packets_lost += u64::from(s.lost);
-        self.stats.packets_received += u64::from(s.newly_reported - s.lost + s.recovered);
-        if s.newly_reported + s.recovered == 0 {
+        self.stats.packets_received += u64::from(s.newly_reported - s.lost) + u64::from(s.recovered);
+        if s.newly_reported == 0 && s.recovered == 0 {
             return;
         }
         self.twcc_seen_us = Some(t);
@@ -201,7 +204,9 @@ impl BandwidthEstimator {
             // A probe may confirm less than the estimate, but not pull it under the throughput.
             *p = p.max(self.delay.estimate_bps().min(a * PROBE_DROP_THROUGHPUT_FRACTION));
         }
-        let u = self.delay.on_feedback(t, self.feedback.results(), acked_bps, probe_bps, in_alr);
+        let u = self
+            .delay
+            .on_feedback(t, self.feedback.results(), acked_bps, probe_bps, in_alr);
         self.loss.on_packets(t, s.lost, s.newly_reported, s.recovered);
         if u.updated {
             if u.probe {
@@ -265,6 +270,7 @@ impl BandwidthEstimator {
         self.twcc_seen_us = None;
         self.apply_rtt();
         self.started = true;
+        self.events.clear(); // estimates and probes for the old path
         self.probes.restart(t);
         self.next_process_us = Some(t + PROCESS_INTERVAL_US);
         self.refresh(t);
@@ -295,7 +301,8 @@ impl BandwidthEstimator {
         self.loss.update(t);
         let last_decrease = self.delay.last_decrease_us().max(self.loss.last_decrease_us());
         let loss_limited = self.loss.last_fraction_q8() > LOSS_LIMITED_Q8;
-        self.probes.process(t, self.alr.in_alr(), last_decrease, loss_limited);
+        self.probes
+            .process(t, self.alr.in_alr(), last_decrease, loss_limited);
         self.refresh(t);
         let active = self.last_sent_us.is_some_and(|s| t - s < IDLE_AFTER_US);
         self.next_process_us = active.then_some(t + PROCESS_INTERVAL_US);
@@ -341,6 +348,7 @@ impl BandwidthEstimator {
             in_alr: self.alr.in_alr(),
             rtt: rtt.map(|us| Duration::from_micros(us.max(0) as u64)),
             filter_resets: self.delay.resets(),
+            queue_delay: Duration::from_micros(self.delay.queue_delay_us().max(0) as u64),
             ..self.stats
         }
     }
@@ -409,3 +417,7 @@ impl BandwidthEstimator {
         self.events.push_back(e);
     }
 }
+
+#[cfg(test)]
+#[path = "estimator_tests.rs"]
+mod tests;

@@ -67,25 +67,27 @@ impl FeedbackAdapter {
         let mut s = FeedbackSummary::default();
         for (seq, arrival) in packets {
             let Some(info) = history.get_mut(seq) else {
-                s.unknown += 1;
+                s.unknown = s.unknown.saturating_add(1);
                 continue;
             };
             if now_us.saturating_sub(info.send_us) > MAX_FEEDBACK_AGE_US {
-                s.unknown += 1;
+                s.unknown = s.unknown.saturating_add(1);
                 continue;
             }
             match (arrival, info.reported) {
-                (_, Reported::Received) | (None, Reported::Lost) => s.duplicates += 1,
+                (_, Reported::Received) | (None, Reported::Lost) => {
+                    s.duplicates = s.duplicates.saturating_add(1)
+                }
                 (None, Reported::Not) => {
                     info.reported = Reported::Lost;
-                    s.newly_reported += 1;
-                    s.lost += 1;
+                    s.newly_reported = s.newly_reported.saturating_add(1);
+                    s.lost = s.lost.saturating_add(1);
                 }
                 (Some(raw), before) => {
                     if before == Reported::Lost {
-                        s.recovered += 1;
+                        s.recovered = s.recovered.saturating_add(1);
                     } else {
-                        s.newly_reported += 1;
+                        s.newly_reported = s.newly_reported.saturating_add(1);
                     }
                     info.reported = Reported::Received;
                     let result = PacketResult {
@@ -95,7 +97,8 @@ impl FeedbackAdapter {
                         probe: info.probe,
                     };
                     let arrival_us = self.unwrap_arrival(raw);
-                    s.newest_send_us = Some(s.newest_send_us.map_or(result.send_us, |t| t.max(result.send_us)));
+                    s.newest_send_us =
+                        Some(s.newest_send_us.map_or(result.send_us, |t| t.max(result.send_us)));
                     self.results.push(PacketResult { arrival_us, ..result });
                 }
             }
@@ -155,14 +158,25 @@ mod tests {
     fn received_lost_recovered_duplicate_unknown() {
         let mut h = history(5);
         let mut a = FeedbackAdapter::default();
-        let s = a.process(&mut h, 10_000, [(0, Some(5_000)), (1, None), (2, Some(4_000)), (9, Some(1))]);
+        let s = a.process(
+            &mut h,
+            10_000,
+            [(0, Some(5_000)), (1, None), (2, Some(4_000)), (9, Some(1))],
+        );
         assert_eq!((s.newly_reported, s.lost, s.unknown), (3, 1, 1));
         // Sorted by arrival: 2 arrived before 0.
         let sizes: Vec<u32> = a.results().iter().map(|r| r.size).collect();
         assert_eq!(sizes, [102, 100]);
         assert_eq!(s.newest_send_us, Some(2_000));
-        let s = a.process(&mut h, 20_000, [(0, Some(5_000)), (1, Some(6_000)), (3, None), (3, None)]);
-        assert_eq!((s.newly_reported, s.lost, s.recovered, s.duplicates), (1, 1, 1, 2));
+        let s = a.process(
+            &mut h,
+            20_000,
+            [(0, Some(5_000)), (1, Some(6_000)), (3, None), (3, None)],
+        );
+        assert_eq!(
+            (s.newly_reported, s.lost, s.recovered, s.duplicates),
+            (1, 1, 1, 2)
+        );
     }
 
     #[test]

@@ -80,9 +80,7 @@ impl InterArrival {
         }
         let done = *cur;
         self.current = Some(Group::new(send_us, arrival_us, local_us));
-        let Some(prev) = self.previous.replace(done) else {
-            return None;
-        };
+        let prev = self.previous.replace(done)?;
         let send_delta_us = done.last_send.saturating_sub(prev.last_send);
         let arrival_delta_us = done.last_arrival.saturating_sub(prev.last_arrival);
         let local_delta_us = done.last_local.saturating_sub(prev.last_local);

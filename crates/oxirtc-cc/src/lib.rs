@@ -87,7 +87,7 @@ mod types;
 pub use config::CcConfig;
 pub use error::CcError;
 pub use estimator::{BandwidthEstimator, CcStats};
-pub use pacer::{ClassCounters, PacerConfig, PacerStats, PacketClass, PacketId, Pacer, Release};
+pub use pacer::{ClassCounters, Pacer, PacerConfig, PacerStats, PacketClass, PacketId, Release};
 pub use seq::SeqUnwrapper;
 pub use trendline::BandwidthUsage;
 pub use types::{Estimate, ProbeCluster, ProbeClusterId, SentPacket};

@@ -91,7 +91,7 @@ impl LossBased {
     }
 
     pub(crate) fn set_rtt_us(&mut self, rtt_us: i64) {
-        self.rtt_us = rtt_us.max(0);
+        self.rtt_us = rtt_us.clamp(0, 60_000_000);
     }
 
     pub(crate) fn set_limits(&mut self, now_us: i64, min_bps: u64, max_bps: u64) {
@@ -162,7 +162,9 @@ impl LossBased {
             }
         }
         self.update_min_history(now_us);
-        let fresh = self.last_report_us.is_some_and(|t| now_us - t < REPORT_VALIDITY_US);
+        let fresh = self
+            .last_report_us
+            .is_some_and(|t| now_us - t < REPORT_VALIDITY_US);
         if fresh {
             if self.last_fraction_q8 <= LOW_LOSS_Q8 {
                 let base = self.min_history.front().map_or(self.current_bps, |(_, r)| *r);
@@ -195,7 +197,11 @@ impl LossBased {
         {
             self.min_history.pop_front();
         }
-        while self.min_history.back().is_some_and(|(_, r)| self.current_bps <= *r) {
+        while self
+            .min_history
+            .back()
+            .is_some_and(|(_, r)| self.current_bps <= *r)
+        {
             self.min_history.pop_back();
         }
         if self.min_history.len() >= MAX_HISTORY {
@@ -205,7 +211,10 @@ impl LossBased {
     }
 
     fn set_target(&mut self, bps: f64, _now_us: i64) {
-        let upper = self.delay_limit_bps.min(self.receiver_limit_bps).min(self.max_bps);
+        let upper = self
+            .delay_limit_bps
+            .min(self.receiver_limit_bps)
+            .min(self.max_bps);
         let bps = if bps.is_finite() { bps } else { self.current_bps };
         self.current_bps = bps.min(upper).max(self.min_bps);
     }

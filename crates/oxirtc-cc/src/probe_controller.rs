@@ -117,7 +117,13 @@ impl ProbeController {
 
     /// Time passes: ends the wait for results, and probes a stalled estimate. `last_decrease_us`:
     /// when the estimate last went down; `loss_limited`: the loss-based controller holds it.
-    pub(crate) fn process(&mut self, now_us: i64, in_alr: bool, last_decrease_us: Option<i64>, loss_limited: bool) {
+    pub(crate) fn process(
+        &mut self,
+        now_us: i64,
+        in_alr: bool,
+        last_decrease_us: Option<i64>,
+        loss_limited: bool,
+    ) {
         if self.state == State::Waiting && self.last_probe_us.is_none_or(|t| now_us - t > MAX_WAIT_US) {
             self.state = State::Complete;
             self.min_to_probe_further_bps = f64::INFINITY;
@@ -126,7 +132,11 @@ impl ProbeController {
             return;
         };
         let quiet = |t: Option<i64>| t.is_none_or(|t| now_us - t >= interval);
-        if !in_alr && !loss_limited && quiet(self.last_probe_us) && quiet(last_decrease_us) && self.may_probe(now_us)
+        if !in_alr
+            && !loss_limited
+            && quiet(self.last_probe_us)
+            && quiet(last_decrease_us)
+            && self.may_probe(now_us)
         {
             self.initiate(now_us, &[FURTHER_PROBE_SCALE * self.estimate_bps], true);
         }
@@ -135,7 +145,9 @@ impl ProbeController {
     fn may_probe(&self, now_us: i64) -> bool {
         self.state == State::Complete
             && self.estimate_bps < self.max_bps
-            && self.last_probe_us.is_none_or(|t| now_us - t >= MIN_PROBE_SPACING_US)
+            && self
+                .last_probe_us
+                .is_none_or(|t| now_us - t >= MIN_PROBE_SPACING_US)
     }
 
     fn initiate(&mut self, now_us: i64, rates: &[f64], mut further: bool) {
@@ -201,7 +213,9 @@ mod tests {
     }
 
     fn rates(p: &mut ProbeController) -> Vec<u64> {
-        std::iter::from_fn(|| p.poll_cluster()).map(|c| c.target_bps).collect()
+        std::iter::from_fn(|| p.poll_cluster())
+            .map(|c| c.target_bps)
+            .collect()
     }
 
     #[test]

@@ -45,7 +45,8 @@ impl ProbeEstimator {
     /// One received packet of `cluster`; returns the cluster's rate (bit/s) once there is enough
     /// of it.
     pub(crate) fn on_packet(&mut self, now_us: i64, p: &PacketResult, cluster: &ProbeCluster) -> Option<f64> {
-        self.clusters.retain(|c| now_us - c.updated_us <= CLUSTER_TIMEOUT_US);
+        self.clusters
+            .retain(|c| now_us - c.updated_us <= CLUSTER_TIMEOUT_US);
         let size = u64::from(p.size);
         let idx = match self.clusters.iter().position(|c| c.id == cluster.id) {
             Some(i) => i,

@@ -1,8 +1,12 @@
 //! Local time as microseconds since the first instant a machine was given, so that the filters
 //! can do arithmetic on plain integers. The caller's clock may stall or even step back: times
-//! never go below the latest one seen (each machine keeps its own `Clock`).
+//! never go below the latest one seen (each machine keeps its own `Clock`). Times are capped at
+//! 2^60 µs (36 000 years), so that adding any interval of ours cannot overflow.
 
 use std::time::{Duration, Instant};
+
+/// The largest time, µs.
+const MAX_US: i64 = 1 << 60;
 
 /// Maps the caller's `now` to monotonic microseconds and back.
 #[derive(Debug, Clone, Copy, Default)]
@@ -15,7 +19,9 @@ impl Clock {
     /// `now` in µs since the epoch (the first `now`), never below an earlier result.
     pub(crate) fn us(&mut self, now: Instant) -> i64 {
         let epoch = *self.epoch.get_or_insert(now);
-        let us = i64::try_from(now.saturating_duration_since(epoch).as_micros()).unwrap_or(i64::MAX);
+        let us = i64::try_from(now.saturating_duration_since(epoch).as_micros())
+            .unwrap_or(MAX_US)
+            .min(MAX_US);
         self.latest_us = self.latest_us.max(us);
         self.latest_us
     }
@@ -32,9 +38,9 @@ impl Clock {
     }
 }
 
-/// `d` in µs, saturating.
+/// `d` in µs, capped at 2^60.
 pub(crate) fn duration_us(d: Duration) -> i64 {
-    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+    i64::try_from(d.as_micros()).unwrap_or(MAX_US).min(MAX_US)
 }
 
 /// Bytes sent at `bps` for `us` µs.
@@ -61,7 +67,8 @@ mod tests {
         // A step back is held at the latest time.
         assert_eq!(c.us(start), 2_000);
         assert_eq!(c.instant(3_000), Some(start + Duration::from_millis(13)));
-        assert_eq!(duration_us(Duration::MAX), i64::MAX);
+        assert_eq!(duration_us(Duration::MAX), MAX_US);
+        assert_eq!(c.us(start + Duration::from_secs(u64::MAX / 4)), MAX_US);
         assert_eq!(bytes_in(8e6, 1e6), 1e6);
     }
 }

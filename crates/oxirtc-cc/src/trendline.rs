@@ -87,7 +87,12 @@ impl Default for Trendline {
 impl Trendline {
     /// Takes one group's deltas (ms) and its arrival time (ms, receiver's clock); returns the
     /// detector's state after it.
-    pub(crate) fn update(&mut self, arrival_delta_ms: f64, send_delta_ms: f64, arrival_ms: f64) -> BandwidthUsage {
+    pub(crate) fn update(
+        &mut self,
+        arrival_delta_ms: f64,
+        send_delta_ms: f64,
+        arrival_ms: f64,
+    ) -> BandwidthUsage {
         let delta = arrival_delta_ms - send_delta_ms;
         self.deltas = (self.deltas + 1).min(1000);
         let first = *self.first_arrival_ms.get_or_insert(arrival_ms);
@@ -144,7 +149,11 @@ impl Trendline {
         if !modified.is_finite() || modified.abs() > self.threshold + MAX_ADAPT_OFFSET {
             return;
         }
-        let k = if modified.abs() < self.threshold { K_DOWN } else { K_UP };
+        let k = if modified.abs() < self.threshold {
+            K_DOWN
+        } else {
+            K_UP
+        };
         let dt = (now_ms - last).clamp(0.0, MAX_ADAPT_STEP_MS);
         self.threshold += k * (modified.abs() - self.threshold) * dt;
         self.threshold = self.threshold.clamp(THRESHOLD_RANGE.0, THRESHOLD_RANGE.1);
@@ -193,7 +202,9 @@ mod tests {
     fn steady_delay_is_normal_growing_delay_is_overuse() {
         let mut tl = Trendline::default();
         let mut t = 0.0;
-        assert!(feed(&mut tl, 100, 0.0, &mut t).iter().all(|s| *s == BandwidthUsage::Normal));
+        assert!(feed(&mut tl, 100, 0.0, &mut t)
+            .iter()
+            .all(|s| *s == BandwidthUsage::Normal));
         // The threshold shrinks towards the noise (none here) but not under 6.
         assert_eq!(tl.threshold(), 6.0);
         // Queue growing by 1 ms every 10 ms (10 % over capacity).

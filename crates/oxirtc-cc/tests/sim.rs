@@ -13,7 +13,13 @@ fn steady(rate: u64, rtt: u64) -> (Figures, CcStatsLite) {
     let traces = Sim::new(sc.clone()).run();
     let f = figures(&sc, &traces[0], 10_000_000, 30_000_000, 1.0);
     let s = traces[0].stats.expect("stats");
-    (f, CcStatsLite { probes: s.probes_created, unknown: s.unknown_feedback })
+    (
+        f,
+        CcStatsLite {
+            probes: s.probes_created,
+            unknown: s.unknown_feedback,
+        },
+    )
 }
 
 #[derive(Debug)]
@@ -39,7 +45,11 @@ fn steady_state_utilisation_and_queueing() {
     // Issue 19: ≥ 90 % utilisation, p95 queueing ≤ 50 ms at 0 % loss. Achieved at 100 ms RTT:
     // 90 % / 43 ms (0.3 Mbit/s), 92 % / 30 ms (2.5), 94 % / 29 ms (10). Across the whole table
     // (README) utilisation is 84-96 %: under 90 % at 0.3 and 10 Mbit/s with a 20 ms RTT.
-    for (rate, min_util, max_p95_ms) in [(300_000, 0.86, 55.0), (2_500_000, 0.88, 40.0), (10_000_000, 0.90, 40.0)] {
+    for (rate, min_util, max_p95_ms) in [
+        (300_000, 0.86, 55.0),
+        (2_500_000, 0.88, 40.0),
+        (10_000_000, 0.90, 40.0),
+    ] {
         let (f, _) = steady(rate, 100);
         assert!(f.utilisation >= min_util, "{rate}: {f:?}");
         assert!(f.utilisation <= 1.0, "{rate}: {f:?}");
@@ -59,7 +69,10 @@ fn random_loss_is_not_congestion() {
         assert!(f.utilisation >= min_util, "loss {loss}: {f:?}");
         let s = traces[0].stats.expect("stats");
         let reported = s.packets_lost as f64 / (s.packets_lost + s.packets_received) as f64;
-        assert!((reported - loss).abs() < loss * 0.2, "feedback reports the loss: {s:?}");
+        assert!(
+            (reported - loss).abs() < loss * 0.2,
+            "feedback reports the loss: {s:?}"
+        );
     }
 }
 
@@ -82,7 +95,11 @@ fn capacity_drop_and_rise() {
     let f = figures(&sc, tr, 25_000_000, 40_000_000, 1.0);
     assert!(f.utilisation >= 0.85 && f.p95_queue_ms <= 60.0, "{f:?}");
     let up = first_reaching(tr, 40_000_000, 0.85 * 5e6).expect("climbs back");
-    assert!(up - 40_000_000 <= 3_000_000, "{} s", (up - 40_000_000) as f64 / 1e6);
+    assert!(
+        up - 40_000_000 <= 3_000_000,
+        "{} s",
+        (up - 40_000_000) as f64 / 1e6
+    );
 }
 
 #[test]

@@ -134,7 +134,9 @@ impl PacerConfig {
             return Err(CcError::InvalidConfig("data_share must be in (0, 1)"));
         }
         if self.max_queue_time.is_zero() || self.burst > Duration::from_secs(1) {
-            return Err(CcError::InvalidConfig("max_queue_time must be positive, burst at most 1 s"));
+            return Err(CcError::InvalidConfig(
+                "max_queue_time must be positive, burst at most 1 s",
+            ));
         }
         if self.max_padding_bytes < MIN_PADDING_BYTES {
             return Err(CcError::InvalidConfig("max_padding_bytes is under 50"));
@@ -325,7 +327,8 @@ impl Pacer {
         if !self.queues.is_empty() && self.media_debt <= self.burst_bytes() + 1e-6 {
             return self.release_next(t);
         }
-        if self.padding_allowed() && self.padding_debt <= 1e-6 && self.media_debt <= self.burst_bytes() + 1e-6 {
+        if self.padding_allowed() && self.padding_debt <= 1e-6 && self.media_debt <= self.burst_bytes() + 1e-6
+        {
             let size = (bytes_in(self.padding_bps, self.burst_us()) as usize)
                 .clamp(MIN_PADDING_BYTES, self.config.max_padding_bytes);
             return Some(self.release_padding(t, size));

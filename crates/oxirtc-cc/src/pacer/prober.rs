@@ -3,7 +3,9 @@
 //!
 //! Probing is enabled by the first packet of at least 200 bytes (so that a connection that has
 //! sent nothing, or only small audio, does not pad). A cluster not started within 5 s is
-//! abandoned; at most 8 wait.
+//! abandoned; at most 8 wait. Whatever cluster it is given, a probe asks for at most 10 MB and
+//! 1000 packets, and its packets are at least 1 µs apart, so a caller's loop over
+//! [`Pacer::poll_send`](super::Pacer::poll_send) at one instant always ends.
 
 use crate::types::{ProbeCluster, ProbeClusterId};
 use std::collections::VecDeque;
@@ -14,6 +16,9 @@ const MIN_ENABLING_PACKET: usize = 200;
 const CLUSTER_TIMEOUT_US: i64 = 5_000_000;
 /// Clusters waiting at once.
 const MAX_CLUSTERS: usize = 8;
+/// Caps on what one cluster asks for.
+const MAX_CLUSTER_BYTES: u64 = 10_000_000;
+const MAX_CLUSTER_PROBES: u32 = 1000;
 /// Probe padding is sized for this spacing at the probe rate (libwebrtc: 2 × `min_probe_delta`
 /// of 2 ms), µs.
 const PROBE_SIZE_TIME_US: u64 = 4_000;
@@ -23,6 +28,7 @@ struct Active {
     cluster: ProbeCluster,
     created_us: i64,
     started_us: Option<i64>,
+    last_sent_us: i64,
     sent_bytes: u64,
     sent_probes: u32,
 }
@@ -36,14 +42,17 @@ pub(crate) struct Prober {
 }
 
 impl Prober {
-    pub(crate) fn add(&mut self, now_us: i64, cluster: ProbeCluster) {
+    pub(crate) fn add(&mut self, now_us: i64, mut cluster: ProbeCluster) {
         if self.clusters.len() >= MAX_CLUSTERS {
             self.clusters.pop_front();
         }
+        cluster.min_bytes = cluster.min_bytes.min(MAX_CLUSTER_BYTES);
+        cluster.min_probes = cluster.min_probes.min(MAX_CLUSTER_PROBES);
         self.clusters.push_back(Active {
             cluster,
             created_us: now_us,
             started_us: None,
+            last_sent_us: now_us,
             sent_bytes: 0,
             sent_probes: 0,
         });
@@ -66,7 +75,10 @@ impl Prober {
     }
 
     fn peek(&self) -> Option<ProbeClusterId> {
-        self.clusters.front().filter(|_| self.enabled).map(|c| c.cluster.id)
+        self.clusters
+            .front()
+            .filter(|_| self.enabled)
+            .map(|c| c.cluster.id)
     }
 
     /// When the current cluster's next packet is due, µs.
@@ -77,7 +89,8 @@ impl Prober {
             return Some(now_us);
         };
         let offset = c.sent_bytes.saturating_mul(8_000_000) / c.cluster.target_bps.max(1);
-        Some(start.saturating_add(i64::try_from(offset).unwrap_or(i64::MAX)))
+        let due = start.saturating_add(i64::try_from(offset).unwrap_or(i64::MAX));
+        Some(due.max(c.last_sent_us + 1))
     }
 
     /// The padding size for the current cluster, within [50, `max`] bytes.
@@ -93,6 +106,7 @@ impl Prober {
             return;
         };
         c.started_us.get_or_insert(now_us);
+        c.last_sent_us = now_us;
         c.sent_bytes = c.sent_bytes.saturating_add(bytes as u64);
         c.sent_probes += 1;
         if c.sent_bytes >= c.cluster.min_bytes && c.sent_probes >= c.cluster.min_probes {
@@ -151,5 +165,15 @@ mod tests {
         assert_eq!(p.current(0), Some(ProbeClusterId(2)), "the 8 newest kept");
         assert_eq!(p.current(6_000_000), None);
         assert_eq!(p.padding_size(1200), 50);
+        // An absurd cluster: capped, and its packets 1 µs apart at least.
+        let huge = ProbeCluster {
+            id: ProbeClusterId(99),
+            target_bps: u64::MAX,
+            min_probes: u32::MAX,
+            min_bytes: u64::MAX,
+        };
+        p.add(7_000_000, huge);
+        p.on_sent(7_000_000, 1200);
+        assert_eq!(p.next_due_us(7_000_000), Some(7_000_001));
     }
 }

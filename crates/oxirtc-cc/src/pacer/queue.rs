@@ -139,7 +139,11 @@ impl Queues {
 
     /// When the oldest queued packet was enqueued, µs.
     pub(crate) fn oldest_us(&self) -> Option<i64> {
-        self.queues.iter().filter_map(|q| q.front()).map(|q| q.enqueued_us).min()
+        self.queues
+            .iter()
+            .filter_map(|q| q.front())
+            .map(|q| q.enqueued_us)
+            .min()
     }
 }
 

@@ -73,25 +73,46 @@ fn audio_first_then_retransmissions_then_video() {
     p.enqueue(at(start, 2_000_000), PacketClass::Video, 1000);
     p.enqueue(at(start, 2_000_000), PacketClass::Video, 1000);
     let first = p.poll_send(at(start, 2_000_000));
-    assert!(matches!(first, Some(Release::Packet { class: PacketClass::Video, .. })));
-    assert_eq!(p.poll_send(at(start, 2_000_000)), None, "the rate holds the second video packet");
+    assert!(matches!(
+        first,
+        Some(Release::Packet {
+            class: PacketClass::Video,
+            ..
+        })
+    ));
+    assert_eq!(
+        p.poll_send(at(start, 2_000_000)),
+        None,
+        "the rate holds the second video packet"
+    );
     p.enqueue(at(start, 2_000_000), PacketClass::Audio, 100);
     assert!(matches!(
         p.poll_send(at(start, 2_000_000)),
-        Some(Release::Packet { class: PacketClass::Audio, .. })
+        Some(Release::Packet {
+            class: PacketClass::Audio,
+            ..
+        })
     ));
 }
 
 #[test]
 fn full_queue_drops_oldest_video_never_audio_first() {
     let start = t0();
-    let mut config = PacerConfig::default();
-    config.max_packets = 10;
+    let config = PacerConfig {
+        max_packets: 10,
+        ..Default::default()
+    };
     let mut p = Pacer::new(config).unwrap();
-    let audio: Vec<PacketId> = (0..3).map(|_| p.enqueue(start, PacketClass::Audio, 100)).collect();
-    let video: Vec<PacketId> = (0..7).map(|_| p.enqueue(start, PacketClass::Video, 1000)).collect();
+    let audio: Vec<PacketId> = (0..3)
+        .map(|_| p.enqueue(start, PacketClass::Audio, 100))
+        .collect();
+    let video: Vec<PacketId> = (0..7)
+        .map(|_| p.enqueue(start, PacketClass::Video, 1000))
+        .collect();
     assert_eq!(p.poll_dropped(), None);
-    let more: Vec<PacketId> = (0..2).map(|_| p.enqueue(start, PacketClass::Retransmission, 1000)).collect();
+    let more: Vec<PacketId> = (0..2)
+        .map(|_| p.enqueue(start, PacketClass::Retransmission, 1000))
+        .collect();
     let dropped: Vec<PacketId> = std::iter::from_fn(|| p.poll_dropped()).collect();
     assert_eq!(dropped, video[..2]);
     assert_eq!(p.stats().dropped.video, 2);
@@ -111,8 +132,10 @@ fn full_queue_drops_oldest_video_never_audio_first() {
 #[test]
 fn byte_bound_and_oversized_packet() {
     let start = t0();
-    let mut config = PacerConfig::default();
-    config.max_bytes = 5_000;
+    let config = PacerConfig {
+        max_bytes: 5_000,
+        ..Default::default()
+    };
     let mut p = Pacer::new(config).unwrap();
     for _ in 0..5 {
         p.enqueue(start, PacketClass::Video, 1000);
@@ -160,7 +183,8 @@ fn probe_cluster_sent_at_its_rate_with_padding() {
     assert!((rate - 2_000_000.0).abs() < 100_000.0, "{rate}");
     assert_eq!(p.stats().probe_clusters_sent, 1);
     assert!(
-        out.iter().all(|(_, r)| !matches!(r, Release::Padding { probe: None, .. })),
+        out.iter()
+            .all(|(_, r)| !matches!(r, Release::Padding { probe: None, .. })),
         "no padding outside the probe"
     );
 }
@@ -218,7 +242,15 @@ fn data_gets_its_share_and_no_more() {
     let out = drive(&mut p, start, 0, 200_000);
     let data = out
         .iter()
-        .filter(|(_, r)| matches!(r, Release::Packet { class: PacketClass::Data, .. }))
+        .filter(|(_, r)| {
+            matches!(
+                r,
+                Release::Packet {
+                    class: PacketClass::Data,
+                    ..
+                }
+            )
+        })
         .count();
     assert!(out.len() > 150);
     let share = data as f64 / out.len() as f64;
@@ -233,10 +265,14 @@ fn data_gets_its_share_and_no_more() {
 
 #[test]
 fn config_checked() {
-    let mut c = PacerConfig::default();
-    c.data_share = 1.0;
+    let c = PacerConfig {
+        data_share: 1.0,
+        ..Default::default()
+    };
     assert!(Pacer::new(c).is_err());
-    let mut c = PacerConfig::default();
-    c.max_packets = 0;
+    let c = PacerConfig {
+        max_packets: 0,
+        ..Default::default()
+    };
     assert!(c.validate().is_err());
 }

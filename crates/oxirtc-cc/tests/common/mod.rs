@@ -84,7 +84,11 @@ impl Scenario {
     }
 
     pub fn capacity_at(&self, t: i64) -> u64 {
-        self.rates.iter().rev().find(|(from, _)| *from <= t).map_or(0, |r| r.1)
+        self.rates
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= t)
+            .map_or(0, |r| r.1)
     }
 }
 
@@ -116,6 +120,9 @@ pub struct FlowTrace {
     pub random_losses: u64,
 }
 
+/// A transport-wide feedback message: (sequence number, arrival µs on the receiver's clock).
+type Report = Vec<(u16, Option<i64>)>;
+
 struct Flow {
     start_us: i64,
     bwe: BandwidthEstimator,
@@ -131,7 +138,8 @@ struct Flow {
     rx_next: Option<u64>,
     rx_highest: Option<u64>,
     next_feedback_us: i64,
-    feedback_in_flight: VecDeque<(i64, Vec<(u16, Option<i64>)>)>,
+    /// (delivery time, report).
+    feedback_in_flight: VecDeque<(i64, Report)>,
     next_rtt_us: i64,
     next_sample_us: i64,
     trace: FlowTrace,
@@ -250,7 +258,10 @@ impl Sim {
             if let Some((t, _)) = f.feedback_in_flight.front() {
                 consider(*t);
             }
-            for i in [f.pacer.poll_timeout(), f.bwe.poll_timeout()].into_iter().flatten() {
+            for i in [f.pacer.poll_timeout(), f.bwe.poll_timeout()]
+                .into_iter()
+                .flatten()
+            {
                 consider(self.us(i));
             }
         }
@@ -267,7 +278,10 @@ impl Sim {
             self.propagating.push_back((done + self.one_way_us(), p));
             self.head_done_us = None;
             if let Some(n) = self.link.front().copied() {
-                self.flows[n.flow].trace.link_delays.push((done, done - n.enqueued_us));
+                self.flows[n.flow]
+                    .trace
+                    .link_delays
+                    .push((done, done - n.enqueued_us));
                 self.head_done_us = Some(done + self.tx_us(n.size, done));
             }
         }
@@ -302,8 +316,9 @@ impl Sim {
         if f.next_feedback_us <= t {
             if let (Some(from), Some(to)) = (f.rx_next, f.rx_highest) {
                 if to >= from {
-                    let report: Vec<(u16, Option<i64>)> =
-                        (from..=to).map(|s| (s as u16, f.rx_arrivals.remove(&s))).collect();
+                    let report: Vec<(u16, Option<i64>)> = (from..=to)
+                        .map(|s| (s as u16, f.rx_arrivals.remove(&s)))
+                        .collect();
                     f.rx_next = Some(to + 1);
                     f.feedback_in_flight.push_back((t + one_way, report));
                 }
@@ -319,14 +334,15 @@ impl Sim {
             f.next_sample_us += 100_000;
         }
         if f.next_rtt_us <= t {
-            f.bwe.on_rtt(now, Duration::from_micros((2 * one_way + queue_us) as u64));
+            f.bwe
+                .on_rtt(now, Duration::from_micros((2 * one_way + queue_us) as u64));
             f.next_rtt_us = t + RTT_INTERVAL_US;
         }
         // Encoder: frames sized from the target, a keyframe every 3 s.
         while f.next_frame_us <= t {
             let delta = f.target as f64 / 8.0 * (KEYFRAME_EVERY as f64 / FPS as f64)
                 / (KEYFRAME_EVERY as f64 - 1.0 + KEYFRAME_FACTOR);
-            let size = if f.frame_no % KEYFRAME_EVERY == 0 {
+            let size = if f.frame_no.is_multiple_of(KEYFRAME_EVERY) {
                 delta * KEYFRAME_FACTOR
             } else {
                 delta
@@ -350,7 +366,9 @@ impl Sim {
         let debug = self.debugging(t);
         loop {
             let f = &mut self.flows[i];
-            let Some(release) = f.pacer.poll_send(now) else { break };
+            let Some(release) = f.pacer.poll_send(now) else {
+                break;
+            };
             let (size, probe, media) = match release {
                 Release::Packet { id, probe, .. } => {
                     let (size, queued_at) = f.queued.remove(&id).expect("queued packet");
@@ -392,7 +410,10 @@ impl Sim {
             if debug {
                 let s = f.bwe.stats();
                 let (delay, acked, state) = (s.delay_based_bps, s.acked_bps, s.delay_state);
-                eprintln!("{t} estimate {} probe {:?} delay-based {delay} acked {acked:?} {state:?}", e.target_bps, e.probe);
+                eprintln!(
+                    "{t} estimate {} probe {:?} delay-based {delay} acked {acked:?} {state:?}",
+                    e.target_bps, e.probe
+                );
             }
             f.pacer.set_estimate(now, &e);
             if e.target_bps != f.target || f.trace.targets.is_empty() {
@@ -452,7 +473,12 @@ pub struct Figures {
 
 /// The target at `t`.
 pub fn target_at(trace: &FlowTrace, t: i64) -> u64 {
-    trace.targets.iter().rev().find(|(at, _)| *at <= t).map_or(0, |x| x.1)
+    trace
+        .targets
+        .iter()
+        .rev()
+        .find(|(at, _)| *at <= t)
+        .map_or(0, |x| x.1)
 }
 
 /// First time at or after `from` when the target reaches `bps`, µs.
@@ -460,7 +486,11 @@ pub fn first_reaching(trace: &FlowTrace, from: i64, bps: f64) -> Option<i64> {
     if target_at(trace, from) as f64 >= bps {
         return Some(from);
     }
-    trace.targets.iter().find(|(t, b)| *t >= from && *b as f64 >= bps).map(|x| x.0)
+    trace
+        .targets
+        .iter()
+        .find(|(t, b)| *t >= from && *b as f64 >= bps)
+        .map(|x| x.0)
 }
 
 /// Figures over the window [from, to) µs, against capacity `capacity_bps` (constant there).
@@ -471,7 +501,10 @@ pub fn figures(sc: &Scenario, trace: &FlowTrace, from: i64, to: i64, share: f64)
     let bytes: u64 = bins.iter().sum();
     let utilisation = bytes as f64 * 8.0 / ((to - from) as f64 / 1e6) / capacity;
     let in_window = |v: &[(i64, i64)]| -> Vec<i64> {
-        v.iter().filter(|(t, _)| (from..to).contains(t)).map(|x| x.1).collect()
+        v.iter()
+            .filter(|(t, _)| (from..to).contains(t))
+            .map(|x| x.1)
+            .collect()
     };
     let p95_queue_ms = quantile(&mut in_window(&trace.link_delays), 0.95) as f64 / 1000.0;
     let p95_pacer_ms = quantile(&mut in_window(&trace.pacer_delays), 0.95) as f64 / 1000.0;
@@ -494,12 +527,19 @@ pub fn figures(sc: &Scenario, trace: &FlowTrace, from: i64, to: i64, share: f64)
 /// After a capacity drop at `at`: the time until the link queueing delay, once over `limit_us`,
 /// is back under it (0 if it never went over), within 5 s; and the peak.
 pub fn recovery_after_drop(trace: &FlowTrace, at: i64, limit_us: i64) -> (Option<f64>, f64) {
-    let window: Vec<(i64, i64)> =
-        trace.link_delays.iter().copied().filter(|(t, _)| (at..at + 5_000_000).contains(t)).collect();
+    let window: Vec<(i64, i64)> = trace
+        .link_delays
+        .iter()
+        .copied()
+        .filter(|(t, _)| (at..at + 5_000_000).contains(t))
+        .collect();
     let peak = window.iter().map(|x| x.1).max().unwrap_or(0) as f64 / 1000.0;
     let Some(over) = window.iter().position(|(_, d)| *d > limit_us) else {
         return (Some(0.0), peak);
     };
-    let back = window[over..].iter().find(|(_, d)| *d <= limit_us).map(|(t, _)| (t - at) as f64 / 1e6);
+    let back = window[over..]
+        .iter()
+        .find(|(_, d)| *d <= limit_us)
+        .map(|(t, _)| (t - at) as f64 / 1e6);
     (back, peak)
 }
