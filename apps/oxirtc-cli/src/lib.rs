@@ -27,6 +27,7 @@ pub mod term_safe;
 pub mod transfer;
 mod turn_cmd;
 mod udp_transaction;
+mod wait;
 
 use std::net::SocketAddr;
 use std::time::Duration;
