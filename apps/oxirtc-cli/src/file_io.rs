@@ -162,6 +162,17 @@ impl PartWriter {
     }
 }
 
+/// SHA-256 of the whole file at `path`, read on a blocking thread.
+pub async fn hash_file(path: PathBuf) -> anyhow::Result<[u8; 32]> {
+    tokio::task::spawn_blocking(move || {
+        let mut file = File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let size = file.metadata()?.len();
+        hash_prefix(&mut file, size, &path).map(Sha256Hasher::finish)
+    })
+    .await
+    .context("the hashing thread failed")?
+}
+
 fn hash_prefix(file: &mut File, offset: u64, path: &Path) -> anyhow::Result<Sha256Hasher> {
     let mut hasher = Sha256Hasher::new();
     let mut pos = 0u64;

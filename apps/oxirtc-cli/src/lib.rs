@@ -29,6 +29,7 @@ pub mod term_safe;
 pub mod transfer;
 mod turn_cmd;
 mod udp_transaction;
+mod wait;
 pub mod whip;
 
 use std::net::SocketAddr;

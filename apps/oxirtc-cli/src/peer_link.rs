@@ -30,16 +30,21 @@ pub struct Link {
     /// Becomes `Some(reason)` when the peer leaves or the connection fails.
     pub gone: watch::Receiver<Option<String>>,
     stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+    task: tokio::task::JoinHandle<Option<SignalClient>>,
 }
 
 impl Link {
-    /// Closes the connection and waits (briefly) for the watcher to finish.
-    pub async fn close(mut self) {
+    /// Closes the connection and waits (briefly) for the watcher to finish. Returns the signaling
+    /// connection (with the frames the watcher did not use, such as a `peer-joined`, left unread), or
+    /// None if it was lost.
+    pub async fn close(mut self) -> Option<SignalClient> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let _ = tokio::time::timeout(Duration::from_secs(2), &mut self.task).await;
+        match tokio::time::timeout(Duration::from_secs(5), &mut self.task).await {
+            Ok(Ok(sig)) => sig,
+            _ => None,
+        }
     }
 }
 
@@ -157,27 +162,50 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
     Some((host, port))
 }
 
-/// Connects to `peer`: we offer when `offer` is true (the sender), else we wait for its offer.
-pub async fn establish(sig: SignalClient, peer: String, offer: bool, config: Config) -> anyhow::Result<Link> {
-    tokio::time::timeout(CONNECT_TIMEOUT, negotiate(sig, peer, offer, config))
-        .await
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "could not connect to the peer within {} s (no direct path between you; a TURN relay is needed)",
-                CONNECT_TIMEOUT.as_secs()
-            )
-        })?
+/// Connecting to a peer failed: why, and the signaling connection to try again with.
+#[derive(Debug)]
+pub struct EstablishError {
+    /// What went wrong.
+    pub error: anyhow::Error,
+    /// The signaling connection, still in the room.
+    pub sig: SignalClient,
 }
 
-struct Negotiation {
-    sig: SignalClient,
-    pc: PeerConnection,
+/// Connects to `peer`: we offer when `offer` is true (the sender), else we wait for its offer.
+pub async fn establish(
+    mut sig: SignalClient,
     peer: String,
+    offer: bool,
+    config: Config,
+) -> Result<Link, EstablishError> {
+    let result = tokio::time::timeout(CONNECT_TIMEOUT, negotiate(&mut sig, &peer, offer, config)).await;
+    match result {
+        Ok(Ok((pc, dc))) => Ok(into_link(sig, pc, peer, dc)),
+        Ok(Err(error)) => Err(EstablishError { error, sig }),
+        Err(_) => Err(EstablishError {
+            error: anyhow::anyhow!(
+                "could not connect to the peer within {} s (no direct path between you; a TURN relay is needed)",
+                CONNECT_TIMEOUT.as_secs()
+            ),
+            sig,
+        }),
+    }
+}
+
+struct Negotiation<'a> {
+    sig: &'a mut SignalClient,
+    pc: PeerConnection,
+    peer: &'a str,
     have_remote: bool,
     pending: Vec<String>,
 }
 
-async fn negotiate(sig: SignalClient, peer: String, offer: bool, config: Config) -> anyhow::Result<Link> {
+async fn negotiate(
+    sig: &mut SignalClient,
+    peer: &str,
+    offer: bool,
+    config: Config,
+) -> anyhow::Result<(PeerConnection, DataChannel)> {
     let pc = PeerConnection::new(config)
         .await
         .context("cannot open UDP sockets")?;
@@ -194,9 +222,8 @@ async fn negotiate(sig: SignalClient, peer: String, offer: bool, config: Config)
                 .await?;
         let desc = n.pc.create_offer().await?;
         n.pc.set_local_description(desc.clone()).await?;
-        let to = n.peer.clone();
         n.sig
-            .signal(&to, json!({"sdp": {"type": "offer", "sdp": desc.sdp}}))
+            .signal(n.peer, json!({"sdp": {"type": "offer", "sdp": desc.sdp}}))
             .await?;
         dc
     } else {
@@ -206,7 +233,7 @@ async fn negotiate(sig: SignalClient, peer: String, offer: bool, config: Config)
         tokio::select! {
             r = dc.opened() => {
                 r.context("the data channel did not open")?;
-                return Ok(n.into_link(dc));
+                return Ok((n.pc, dc));
             }
             msg = n.sig.next() => n.on_signal(msg?).await?,
             ev = n.pc.next_event() => match ev {
@@ -217,7 +244,7 @@ async fn negotiate(sig: SignalClient, peer: String, offer: bool, config: Config)
     }
 }
 
-impl Negotiation {
+impl Negotiation<'_> {
     async fn wait_for_channel(&mut self) -> anyhow::Result<DataChannel> {
         loop {
             tokio::select! {
@@ -234,6 +261,11 @@ impl Negotiation {
     async fn on_signal(&mut self, msg: ServerMsg) -> anyhow::Result<()> {
         match msg {
             ServerMsg::PeerLeft { id } if id == self.peer => bail!("the peer went away while connecting"),
+            m @ ServerMsg::PeerJoined { .. } => {
+                // Someone else (or the peer coming back); the caller may want them later.
+                self.sig.unread([m]);
+                Ok(())
+            }
             ServerMsg::Signal { from, data } if from == self.peer => self.on_data(data).await,
             _ => Ok(()),
         }
@@ -256,9 +288,8 @@ impl Negotiation {
             if sdp_type == SdpType::Offer {
                 let answer = self.pc.create_answer().await?;
                 self.pc.set_local_description(answer.clone()).await?;
-                let to = self.peer.clone();
                 self.sig
-                    .signal(&to, json!({"sdp": {"type": "answer", "sdp": answer.sdp}}))
+                    .signal(self.peer, json!({"sdp": {"type": "answer", "sdp": answer.sdp}}))
                     .await?;
             }
             for c in std::mem::take(&mut self.pending) {
@@ -282,9 +313,8 @@ impl Negotiation {
     async fn on_event(&mut self, ev: PeerConnectionEvent) -> anyhow::Result<()> {
         match ev {
             PeerConnectionEvent::IceCandidate(c) => {
-                let to = self.peer.clone();
                 self.sig
-                    .signal(&to, json!({"candidate": {"candidate": c, "sdpMLineIndex": 0}}))
+                    .signal(self.peer, json!({"candidate": {"candidate": c, "sdpMLineIndex": 0}}))
                     .await?;
             }
             PeerConnectionEvent::ConnectionState(PeerConnectionState::Failed) => {
@@ -295,16 +325,17 @@ impl Negotiation {
         Ok(())
     }
 
-    fn into_link(self, dc: DataChannel) -> Link {
-        let (gone_tx, gone) = watch::channel(None);
-        let (stop, stop_rx) = oneshot::channel();
-        let task = tokio::spawn(watch_link(self.sig, self.pc, self.peer, gone_tx, stop_rx));
-        Link {
-            dc,
-            gone,
-            stop: Some(stop),
-            task,
-        }
+}
+
+fn into_link(sig: SignalClient, pc: PeerConnection, peer: String, dc: DataChannel) -> Link {
+    let (gone_tx, gone) = watch::channel(None);
+    let (stop, stop_rx) = oneshot::channel();
+    let task = tokio::spawn(watch_link(sig, pc, peer, gone_tx, stop_rx));
+    Link {
+        dc,
+        gone,
+        stop: Some(stop),
+        task,
     }
 }
 
@@ -321,8 +352,10 @@ async fn watch_link(
     peer: String,
     gone: watch::Sender<Option<String>>,
     mut stop: oneshot::Receiver<()>,
-) {
+) -> Option<SignalClient> {
     let mut sig_alive = true;
+    // Frames for whoever uses the signaling after this link (a peer that joined meanwhile).
+    let mut unread = Vec::new();
     loop {
         tokio::select! {
             _ = &mut stop => break,
@@ -334,6 +367,10 @@ async fn watch_link(
                     if let Some(line) = data.get("candidate").and_then(|c| c.get("candidate")).and_then(Value::as_str) {
                         add_candidate(&pc, line).await;
                     }
+                }
+                Ok(m @ ServerMsg::PeerJoined { .. }) => unread.push(m),
+                Ok(ServerMsg::PeerLeft { id }) => {
+                    unread.retain(|m| !matches!(m, ServerMsg::PeerJoined { peer } if peer.id == id));
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -357,6 +394,10 @@ async fn watch_link(
         }
     }
     pc.close().await;
+    sig_alive.then(|| {
+        sig.unread(unread);
+        sig
+    })
 }
 
 #[cfg(test)]

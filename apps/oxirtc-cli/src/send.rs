@@ -1,20 +1,23 @@
 //! `oxirtc send FILE...`: makes a room, prints its code and a browser link, and streams the files to
-//! the first peer that joins (an `oxirtc recv` or a browser), with backpressure and SHA-256.
+//! the first peer that joins (an `oxirtc recv` or a browser), with backpressure and SHA-256. A
+//! receiver that goes away mid-transfer (killed, its connection lost) is waited for, `--wait` seconds
+//! with a countdown: the same `oxirtc recv` command joins the same room again and resumes from its
+//! `.part`. `--code` reuses a code, for a sender that was stopped while its receiver waits.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use oxirtc_server::signaling::{PeerInfo, ServerMsg};
 use oxirtc_tokio::Message;
 
 use crate::file_io::{spawn_reader, Piece};
 use crate::link_io::{next, poll_next, send_control, send_message, Incoming};
-use crate::peer_link::{config_for, establish, Link};
+use crate::peer_link::{config_for, establish, EstablishError, Link};
 use crate::progress::{bar, end};
 use crate::signal_ws::{SignalClient, DEFAULT_SERVER};
 use crate::term_safe::escape;
 use crate::transfer::{hex, Control, FileMeta, CHUNK, TRANSFER_VERSION};
+use crate::wait::{clock, wait_for_peer, DEFAULT_WAIT_SECS};
 
 /// `oxirtc send` arguments.
 #[derive(Debug, clap::Args)]
@@ -31,6 +34,14 @@ pub struct SendArgs {
     /// Your name as the other side sees it.
     #[arg(long)]
     pub name: Option<String>,
+    /// How long to wait for a receiver that went away mid-transfer to come back (it resumes by
+    /// running the same `oxirtc recv` command again); 0 gives up at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_WAIT_SECS)]
+    pub wait: u64,
+    /// Use this code instead of a fresh one: to resume after this command was stopped while the
+    /// receiver waits in the room (the room is made if nobody is in it).
+    #[arg(long)]
+    pub code: Option<String>,
     /// Test hook: announce the first file under this name.
     #[arg(long, hide = true)]
     pub as_name: Option<String>,
@@ -78,61 +89,132 @@ fn sources(args: &SendArgs) -> anyhow::Result<Vec<Source>> {
 async fn send(args: &SendArgs) -> anyhow::Result<()> {
     let files = sources(args)?;
     let mut sig = SignalClient::connect(&args.server).await?;
-    let joined = sig.create(args.name.clone()).await?;
-    let code = &joined.room;
+    let joined = match &args.code {
+        Some(code) => sig.join(code, args.name.clone(), true).await?,
+        None => sig.create(args.name.clone()).await?,
+    };
+    let code = joined.room.clone();
     println!("code: {code}");
     println!("On the other computer run:  oxirtc recv {code}");
     println!("or open in a browser:       {}/#{code}", sig.http_base);
-    let peer = wait_for_peer(&mut sig).await?;
-    eprintln!("{} joined; connecting…", escape(&peer.name));
-    let mut link = establish(
-        sig,
-        peer.id,
-        true,
-        config_for(&joined.ice_servers, args.relay).await,
-    )
-    .await?;
-    let mut sent = Sent::default();
-    let result = transfer(&mut link, &files, args.stop_after, &mut sent).await;
-    if let Err(e) = &result {
-        let _ = send_control(
-            &link,
-            &Control::Cancel {
-                reason: format!("{e:#}"),
+    let mut sent = Sent {
+        done: vec![false; files.len()],
+        ..Sent::default()
+    };
+    // A receiver already in the room (it waits there for us after `--code`).
+    let mut next_peer = joined.peers.first().cloned();
+    // Set once a receiver went away: until when we wait for it, and why it went.
+    let mut lost: Option<(Instant, anyhow::Error)> = None;
+    loop {
+        let peer = match next_peer.take() {
+            Some(p) => p,
+            None => match &lost {
+                None => wait_for_peer(&mut sig, None, "").await?.context("no receiver")?,
+                Some((deadline, why)) => {
+                    let what = "waiting for the receiver to come back";
+                    match wait_for_peer(&mut sig, Some(*deadline), what).await? {
+                        Some(p) => p,
+                        None => return Err(gave_up(why, args.wait, &sent, &code)),
+                    }
+                }
             },
-        )
-        .await;
+        };
+        eprintln!("{} joined; connecting…", escape(&peer.name));
+        let config = config_for(&joined.ice_servers, args.relay).await;
+        let mut link = match establish(sig, peer.id, true, config).await {
+            Ok(link) => link,
+            Err(EstablishError { error, sig: back }) => {
+                sig = back;
+                match &lost {
+                    // Resuming: the returning receiver may be the one that failed; keep waiting.
+                    Some((deadline, _)) if Instant::now() < *deadline => {
+                        eprintln!("{error:#}");
+                        continue;
+                    }
+                    _ => return Err(error),
+                }
+            }
+        };
+        sent.refused = false;
+        sent.fatal = false;
+        let result = transfer(&mut link, &files, args.stop_after, &mut sent).await;
+        let gone = link.gone.borrow().is_some();
+        if let Err(e) = &result {
+            if !gone {
+                let _ = send_control(
+                    &link,
+                    &Control::Cancel {
+                        reason: format!("{e:#}"),
+                    },
+                )
+                .await;
+            }
+        }
+        let back = link.close().await;
+        let error = match result {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        if sent.refused || sent.fatal || args.wait == 0 {
+            // Only a transfer that broke off after file bytes went out can have left a `.part`; a
+            // receiver that declined or cancelled (bad name, no space, already exists) kept nothing
+            // we can promise.
+            let hint = !sent.refused && !sent.fatal && sent.bytes > 0;
+            return Err(if hint { resume_hint(error, &code) } else { error });
+        }
+        // The receiver went away (killed, its network gone): keep the code alive for it.
+        sig = match back {
+            Some(s) => s,
+            None => rejoin(args, &code).await?,
+        };
+        let deadline = match &lost {
+            Some((d, _)) => *d,
+            None => Instant::now() + Duration::from_secs(args.wait),
+        };
+        eprintln!(
+            "{error:#}\nwaiting up to {} for the receiver to come back: the same `oxirtc recv {code}` \
+             command resumes (--wait to change)",
+            clock(deadline.saturating_duration_since(Instant::now()))
+        );
+        lost = Some((deadline, error));
     }
-    let lost = link.gone.borrow().is_some();
-    link.close().await;
-    // Only a transfer that broke off after file bytes went out can have left a `.part`; a receiver that
-    // declined or cancelled (bad name, no space, already exists) kept nothing we can promise.
-    let hint = lost && sent.bytes > 0 && !sent.refused;
-    result.map_err(|e| if hint { resume_hint(e) } else { e })
 }
 
-/// What happened on the way, for the final error message.
+/// A fresh signaling connection in room `code` (the old one was lost).
+async fn rejoin(args: &SendArgs, code: &str) -> anyhow::Result<SignalClient> {
+    let mut sig = SignalClient::connect(&args.server).await?;
+    sig.join(code, args.name.clone(), true).await?;
+    Ok(sig)
+}
+
+/// What happened on the way, for the final error message and a resumed transfer.
 #[derive(Default)]
 struct Sent {
-    /// File bytes handed to the channel.
+    /// File bytes handed to the channel (in every attempt).
     bytes: u64,
     /// The receiver declined, cancelled or rejected a file.
     refused: bool,
+    /// A failure on our side or a receiver breaking the protocol: waiting would not help.
+    fatal: bool,
+    /// Files the receiver has verified (a returning receiver is offered the others).
+    done: Vec<bool>,
 }
 
 /// Issue 7 §2: the connection died mid-transfer (path, consent, relay lost): say how to resume.
-fn resume_hint(e: anyhow::Error) -> anyhow::Error {
+fn resume_hint(e: anyhow::Error, code: &str) -> anyhow::Error {
     anyhow::anyhow!(
-        "{e:#}; the receiver keeps what arrived as .part: run `oxirtc send` again and `oxirtc recv` \
-         with the new code (same --dir) to resume"
+        "{e:#}; the receiver keeps what arrived as .part: run the same `oxirtc recv {code}` command \
+         while a sender waits with this code (`oxirtc send --code {code} FILE...`) to resume"
     )
 }
 
-async fn wait_for_peer(sig: &mut SignalClient) -> anyhow::Result<PeerInfo> {
-    loop {
-        if let ServerMsg::PeerJoined { peer } = sig.next().await? {
-            return Ok(peer);
-        }
+/// The receiver did not come back within `--wait`.
+fn gave_up(why: &anyhow::Error, wait: u64, sent: &Sent, code: &str) -> anyhow::Error {
+    let e = anyhow::anyhow!("{why:#}; the receiver did not come back within {wait} s (--wait)");
+    if sent.bytes > 0 {
+        resume_hint(e, code)
+    } else {
+        e
     }
 }
 
@@ -142,7 +224,9 @@ async fn transfer(
     stop_after: Option<u64>,
     sent: &mut Sent,
 ) -> anyhow::Result<()> {
-    let metas = files.iter().map(|f| f.meta.clone()).collect();
+    // A returning receiver is offered only what it has not verified yet.
+    let todo: Vec<usize> = (0..files.len()).filter(|&i| !sent.done[i]).collect();
+    let metas = todo.iter().map(|&i| files[i].meta.clone()).collect();
     send_control(
         link,
         &Control::Files {
@@ -163,20 +247,26 @@ async fn transfer(
                 bail!("the receiver cancelled: {}", escape(&reason))
             }
             Incoming::Control(Control::Text { text }) => println!("message: {}", escape(&text)),
-            other => bail!("unexpected message before accept: {other:?}"),
+            other => {
+                sent.fatal = true;
+                bail!("unexpected message before accept: {other:?}")
+            }
         }
     };
-    if offsets.len() != files.len() {
+    if offsets.len() != todo.len() {
+        sent.fatal = true;
         bail!(
             "the receiver answered for {} files, not {}",
             offsets.len(),
-            files.len()
+            todo.len()
         );
     }
-    for (index, (f, &offset)) in files.iter().zip(&offsets).enumerate() {
+    for (index, (&i, &offset)) in todo.iter().zip(&offsets).enumerate() {
+        let f = &files[i];
         let t0 = Instant::now();
         let digest = send_file(link, index, f, offset, stop_after, sent).await?;
         wait_done(link, index, sent).await?;
+        sent.done[i] = true;
         let secs = t0.elapsed().as_secs_f64();
         let sent = f.meta.size - offset;
         println!(
@@ -199,6 +289,7 @@ async fn send_file(
 ) -> anyhow::Result<String> {
     let size = f.meta.size;
     if offset > size {
+        sent.fatal = true;
         bail!(
             "the receiver asked to resume {} at {offset}, past its end",
             escape(&f.meta.name)
@@ -213,7 +304,17 @@ async fn send_file(
     let progress = bar(&escape(&f.meta.name), size, offset);
     let mut pos = offset;
     let digest = loop {
-        let piece = pieces.recv().await.context("the file reader stopped")??;
+        let piece = match pieces.recv().await {
+            Some(Ok(piece)) => piece,
+            Some(Err(e)) => {
+                sent.fatal = true;
+                return Err(e);
+            }
+            None => {
+                sent.fatal = true;
+                bail!("the file reader stopped")
+            }
+        };
         let data = match piece {
             Piece::Data(data) => data,
             Piece::Digest(d) => break hex(&d),

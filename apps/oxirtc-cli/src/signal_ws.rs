@@ -32,6 +32,9 @@ pub struct SignalClient {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// The server's base HTTP URL (for browser links).
     pub http_base: String,
+    /// Frames read by someone who did not want them (a `peer-joined` that came while a connection was
+    /// up): [`SignalClient::next`] returns these first.
+    unread: std::collections::VecDeque<ServerMsg>,
 }
 
 /// `http://h:p` → (`http://h:p`, `ws://h:p/ws`); `ws://h:p/ws` → (`http://h:p`, itself).
@@ -61,7 +64,11 @@ impl SignalClient {
             .with_context(|| {
                 format!("cannot reach the signaling server at {ws_url} (is `oxirtc serve` running?)")
             })?;
-        let mut client = SignalClient { ws, http_base };
+        let mut client = SignalClient {
+            ws,
+            http_base,
+            unread: Default::default(),
+        };
         match client.next().await? {
             ServerMsg::Hello { v, .. } if v == PROTOCOL_VERSION => Ok(client),
             other => {
@@ -81,21 +88,39 @@ impl SignalClient {
         self.joined().await
     }
 
-    /// Joins room `code`; an unknown code is a clear error.
-    pub async fn join(&mut self, code: &str, name: Option<String>) -> anyhow::Result<Joined> {
+    /// Joins room `code`; an unknown code is a clear error unless `create` (then the room is made).
+    pub async fn join(&mut self, code: &str, name: Option<String>, create: bool) -> anyhow::Result<Joined> {
         self.send(&ClientMsg::Join {
             v: PROTOCOL_VERSION,
             room: code.into(),
             name,
             kind: Some("cli".into()),
-            create: false,
+            create,
         })
         .await?;
         self.joined().await
     }
 
+    /// Leaves the room (the others hear `peer-left`); frames still queued for us are dropped.
+    pub async fn leave(&mut self) -> anyhow::Result<()> {
+        self.unread.clear();
+        self.send(&ClientMsg::Leave { v: PROTOCOL_VERSION }).await
+    }
+
+    /// Puts frames back to be returned by the next calls of [`SignalClient::next`], in order.
+    pub fn unread(&mut self, frames: impl IntoIterator<Item = ServerMsg>) {
+        self.unread.extend(frames);
+    }
+
     async fn joined(&mut self) -> anyhow::Result<Joined> {
-        match self.next().await? {
+        let reply = loop {
+            // Frames about the room we were in before (a late `peer-left`) are not the answer.
+            match self.next().await? {
+                ServerMsg::PeerJoined { .. } | ServerMsg::PeerLeft { .. } | ServerMsg::Signal { .. } => {}
+                other => break other,
+            }
+        };
+        match reply {
             ServerMsg::Joined {
                 room,
                 you,
@@ -136,6 +161,9 @@ impl SignalClient {
 
     /// The next server frame (pings answered, other frames skipped).
     pub async fn next(&mut self) -> anyhow::Result<ServerMsg> {
+        if let Some(m) = self.unread.pop_front() {
+            return Ok(m);
+        }
         loop {
             let frame = self
                 .ws

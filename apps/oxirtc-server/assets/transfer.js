@@ -1,8 +1,12 @@
-// oxirtc file transfer in the browser (docs/transfer.md): streaming SHA-256, the sending and receiving
-// sides of the protocol on one RTCDataChannel, with bufferedAmountLow backpressure. No UI here.
+// oxirtc file transfer in the browser (docs/transfer.md): the sending and receiving sides of the
+// protocol on one RTCDataChannel, with bufferedAmountLow backpressure. Reading, SHA-256 and writing to
+// the origin-private file system run in a Worker (worker.js); this file only moves messages. Where
+// Workers or OPFS are missing it falls back to hashing on this thread (Sha256 below) and keeping the
+// file in memory. Received data is kept under a key of (name, size), so a page that reloads resumes
+// from what it kept. No UI here.
 'use strict';
 
-// ---- SHA-256 (FIPS 180-4), incremental: WebCrypto cannot hash a stream. ----
+// ---- SHA-256 (FIPS 180-4), incremental, for the fallback path and small keys. ----
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -58,53 +62,158 @@ class Sha256 {
   }
 }
 
-const CHUNK = 64 * 1024;
-const HIGH_WATER = 4 * 1024 * 1024;
-const LOW_WATER = 1024 * 1024;
+/** Largest binary message sent: the peer's max-message-size, at most 256 KiB (what Chromium accepts). */
+const MAX_CHUNK = 256 * 1024;
+/** Send-queue bounds: stop sending above HIGH_WATER, go on at `bufferedamountlow` (LOW_WATER). */
+const HIGH_WATER = 8 * 1024 * 1024;
+const LOW_WATER = 4 * 1024 * 1024;
+/** Blocks (1 MiB each) the sending worker may read ahead of the channel. */
+const READ_AHEAD = 8;
+const KEEP_PREFIX = 'oxirtc-keep-';
+const DONE_PREFIX = 'oxirtc-done-';
+const PARTIALS = 'oxirtc-partials';
 
-/** Waits until the channel's send queue is below LOW_WATER (W3C bufferedamountlow). */
-function drained(dc) {
+/** Waits until the channel's send queue is at most HIGH_WATER (W3C bufferedamountlow), or `t` stops. */
+function drained(dc, t) {
+  if (dc.readyState !== 'open') return Promise.reject(new Error('the connection closed'));
   if (dc.bufferedAmount <= HIGH_WATER) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const done = () => { dc.removeEventListener('bufferedamountlow', done); dc.removeEventListener('close', fail); resolve(); };
-    const fail = () => { dc.removeEventListener('bufferedamountlow', done); reject(new Error('the connection closed')); };
+    const off = () => { dc.removeEventListener('bufferedamountlow', done); dc.removeEventListener('close', fail); t.kick = null; };
+    const done = () => { off(); resolve(); };
+    const fail = () => { off(); reject(new Error('the connection closed')); };
     dc.addEventListener('bufferedamountlow', done);
     dc.addEventListener('close', fail);
+    t.kick = done; // abort() ends the wait
   });
 }
 
+// ---- The worker: one per page, shared by every transfer. ----
+let seq = 0;
+const pipe = { worker: null, handlers: new Map(), ready: null };
+
+/** Resolves true once the worker runs (it loaded the WebAssembly SHA-256), false if there is none. */
+function startWorker() {
+  if (pipe.ready) return pipe.ready;
+  pipe.ready = new Promise((resolve) => {
+    if (typeof Worker === 'undefined' || !navigator.storage || !navigator.storage.getDirectory) return resolve(false);
+    let w;
+    try { w = new Worker('/worker.js'); } catch { return resolve(false); }
+    const timer = setTimeout(() => resolve(false), 10000);
+    w.onerror = () => { clearTimeout(timer); resolve(false); };
+    w.onmessage = (e) => {
+      if (e.data.op === 'ready') { clearTimeout(timer); pipe.worker = w; resolve(!!e.data.ok); return; }
+      const h = pipe.handlers.get(e.data.id);
+      if (h) h(e.data);
+    };
+    w.postMessage({ op: 'ping' });
+  });
+  return pipe.ready;
+}
+
+function job(handler) { const id = ++seq; pipe.handlers.set(id, handler); return id; }
+function post(m, transfer) { pipe.worker.postMessage(m, transfer || []); }
+function endJob(id) { pipe.handlers.delete(id); }
+
+// ---- What a receiving page keeps, by (name, size), for a resume after a reload. ----
+function keepKey(name, size) {
+  const h = new Sha256();
+  h.update(new TextEncoder().encode(`${size}\n${name}`));
+  return KEEP_PREFIX + h.hex().slice(0, 32);
+}
+
+function partials() {
+  try { return JSON.parse(localStorage.getItem(PARTIALS) || '{}') || {}; } catch { return {}; }
+}
+
+function setPartial(key, info) {
+  const all = partials();
+  if (info) all[key] = info; else delete all[key];
+  try { localStorage.setItem(PARTIALS, JSON.stringify(all)); } catch { /* storage full or off */ }
+}
+
+async function opfsRoot() {
+  if (!navigator.storage || !navigator.storage.getDirectory) return null;
+  return navigator.storage.getDirectory();
+}
+
+/** Bytes kept for `key` (0 if none). */
+async function keptBytes(key) {
+  try {
+    const root = await opfsRoot();
+    if (!root) return 0;
+    return (await (await root.getFileHandle(key)).getFile()).size;
+  } catch { return 0; }
+}
+
+/** The kept file `key` as a disk-backed File. */
+async function keptFile(key) {
+  const root = await opfsRoot();
+  return (await root.getFileHandle(key)).getFile();
+}
+
+/** A verified file moves from its (name, size) key to a name of its own, so a later file with the same
+ * name and size starts afresh instead of resuming from it. Returns the key it is kept under. */
+async function settle(key) {
+  const root = await opfsRoot();
+  const handle = await root.getFileHandle(key);
+  if (!handle.move) return key;
+  const done = DONE_PREFIX + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2);
+  await handle.move(done);
+  return done;
+}
+
+/** Removes what is kept under `key`. */
+async function forget(key) {
+  setPartial(key, null);
+  const root = await opfsRoot().catch(() => null);
+  if (root) await root.removeEntry(key).catch(() => {});
+}
+
 /**
- * One connection's transfers. `ui` gets callbacks: offer(files) -> Promise<bool> (accept?), progress(t),
- * finished(t), text(msg). A transfer `t` is { id, dir: 'out'|'in', files, index, bytes, total, state, ... }.
+ * One connection's transfers. `ui` gets callbacks: offer(t) -> Promise<bool> (accept?), progress(t),
+ * finished(t), text(msg). A transfer `t` is { id, dir: 'out'|'in', files, index, bytes, total, state, ... };
+ * an incoming one's files carry `have` (bytes kept from an earlier attempt) and `t.resumable` says
+ * whether every file with bytes to come has some kept. `opts.maxMessageSize`: the peer's limit.
  */
 class TransferLink {
-  constructor(dc, ui) {
-    this.dc = dc; this.ui = ui; this.out = null; this.inc = null; this.seq = 0;
+  constructor(dc, ui, opts = {}) {
+    this.dc = dc; this.ui = ui; this.out = null; this.inc = null; this.localSeq = 0;
+    this.chunk = Math.max(16384, Math.min(MAX_CHUNK, opts.maxMessageSize || 65536));
+    this.peerName = opts.peerName || '';
     dc.binaryType = 'arraybuffer';
     dc.bufferedAmountLowThreshold = LOW_WATER;
     dc.addEventListener('message', (e) => this.onMessage(e.data));
     dc.addEventListener('close', () => this.onClose());
+    startWorker();
   }
   ctl(m) { if (this.dc.readyState === 'open') this.dc.send(JSON.stringify(m)); }
   sendText(text) { this.ctl({ type: 'text', text }); }
   busy() { return !!this.out; }
 
-  /** Offers `files` (File objects) and streams them once accepted. */
-  async send(files) {
-    const t = { id: ++this.seq, dir: 'out', files: [...files].map((f) => ({ name: f.name, size: f.size })), index: 0,
-      bytes: 0, total: [...files].reduce((s, f) => s + f.size, 0), state: 'waiting', started: 0, results: [] };
+  /** Offers `files` (File objects) and streams them once accepted. `t0` continues an earlier transfer. */
+  async send(files, t0 = null) {
+    files = [...files];
+    const t = { id: ++this.localSeq, dir: 'out', files: files.map((f) => ({ name: f.name, size: f.size })), index: 0,
+      bytes: 0, total: files.reduce((s, f) => s + f.size, 0), state: 'waiting', started: 0, results: [], sources: files };
+    if (t0) { t.continues = t0; }
     this.out = t; this.ui.progress(t);
     this.ctl({ type: 'files', v: 1, files: t.files });
     try {
       const offsets = await new Promise((resolve, reject) => { t.answer = { resolve, reject }; });
       t.state = 'sending'; t.started = performance.now();
+      t.resumedBytes = 0;
+      for (let i = 0; i < files.length; i++) {
+        const off = Math.min(Number(offsets[i]) || 0, files[i].size);
+        t.resumedBytes += off; t.bytes += off;
+      }
       for (let i = 0; i < files.length; i++) {
         if (t.state !== 'sending') break;
         t.index = i;
-        await this.sendFile(t, i, files[i], offsets[i] || 0);
+        const offset = Math.min(Number(offsets[i]) || 0, files[i].size);
+        await this.sendFile(t, i, files[i], offset);
         if (t.state !== 'sending') break;
         const verdict = await new Promise((resolve, reject) => { t.done = { resolve, reject }; });
-        t.results.push(verdict);
+        t.results.push({ ...verdict, name: files[i].name });
         if (!verdict.ok) throw new Error(verdict.error || 'the receiver rejected the file');
       }
       if (t.state === 'sending') t.state = 'done';
@@ -115,161 +224,247 @@ class TransferLink {
   }
 
   async sendFile(t, index, file, offset) {
-    const h = new Sha256();
-    for (let pos = 0; pos < offset; pos += CHUNK) {
-      h.update(new Uint8Array(await file.slice(pos, Math.min(offset, pos + CHUNK)).arrayBuffer()));
-    }
     this.ctl({ type: 'file', index, offset });
-    for (let pos = offset; pos < file.size; pos += CHUNK) {
-      if (t.state !== 'sending') return;
-      // Read one chunk at a time: the file is never held whole in memory.
-      const chunk = new Uint8Array(await file.slice(pos, Math.min(file.size, pos + CHUNK)).arrayBuffer());
+    const hex = (await startWorker()) ? await this.streamFromWorker(t, file, offset) : await this.streamHere(t, file, offset);
+    if (hex !== null) this.ctl({ type: 'end', index, sha256: hex });
+  }
+
+  /** Sends `file` from `offset` as the worker reads and hashes it; its SHA-256 hex, or null if stopped. */
+  async streamFromWorker(t, file, offset) {
+    const queue = []; let wake = null; let digest = null; let error = null;
+    const id = job((m) => {
+      if (m.op === 'chunks') queue.push(m.bufs);
+      else if (m.op === 'digest') digest = m.hex;
+      else if (m.op === 'error') error = new Error(m.message);
+      if (wake) { const w = wake; wake = null; w(); }
+    });
+    post({ op: 'read', id, file, offset, chunk: this.chunk, ahead: READ_AHEAD });
+    try {
+      for (;;) {
+        if (error) throw error;
+        if (t.state !== 'sending') return null;
+        if (!queue.length) {
+          if (digest !== null) return digest;
+          await new Promise((r) => { wake = r; t.kick = r; });
+          t.kick = null;
+          continue;
+        }
+        const bufs = queue.shift();
+        for (const buf of bufs) {
+          await drained(this.dc, t);
+          if (t.state !== 'sending') return null;
+          this.dc.send(buf);
+          t.bytes += buf.byteLength; this.ui.progress(t);
+        }
+        post({ op: 'more', id });
+      }
+    } finally {
+      if (digest === null && !error) post({ op: 'close', id });
+      endJob(id);
+    }
+  }
+
+  /** The fallback: read, hash and send on this thread. */
+  async streamHere(t, file, offset) {
+    const h = new Sha256();
+    for (let pos = 0; pos < offset; pos += this.chunk) {
+      h.update(new Uint8Array(await file.slice(pos, Math.min(offset, pos + this.chunk)).arrayBuffer()));
+    }
+    for (let pos = offset; pos < file.size; pos += this.chunk) {
+      if (t.state !== 'sending') return null;
+      const chunk = new Uint8Array(await file.slice(pos, Math.min(file.size, pos + this.chunk)).arrayBuffer());
       h.update(chunk);
-      await drained(this.dc);
-      if (t.state !== 'sending') return;
+      await drained(this.dc, t);
+      if (t.state !== 'sending') return null;
       this.dc.send(chunk);
       t.bytes += chunk.length; this.ui.progress(t);
     }
-    this.ctl({ type: 'end', index, sha256: h.hex() });
+    return h.hex();
   }
 
   /** Cancels whatever runs on this link (both directions). */
   cancel(reason = 'cancelled by the user') {
     this.ctl({ type: 'cancel', reason });
-    this.abort('cancelled', reason);
+    this.abort('cancelled', reason, false);
   }
 
-  abort(state, reason) {
+  /** Ends what runs here: `state` (failed, cancelled), `keep` what was received for a resume. */
+  abort(state, reason, keep = true) {
     for (const t of [this.out, this.inc]) {
       if (!t || ['done', 'failed', 'cancelled', 'declined'].includes(t.state)) continue;
       t.state = state; t.error = reason;
       if (t.answer) t.answer.reject(new Error(reason));
       if (t.done) t.done.reject(new Error(reason));
+      if (t.kick) { const k = t.kick; t.kick = null; k(); }
       if (t.dir === 'in') {
         const cur = t.cur; t.cur = null;
-        if (cur) cur.writing.then(() => cur.sink && cur.sink.remove());
+        if (cur) cur.sink.close(!keep);
+        t.kept = keep && t.bytes > 0;
+        if (!keep) for (const f of t.files) if (!t.results.some((r) => r.index === t.files.indexOf(f) && r.ok)) setPartial(f.key, null);
         this.inc = null; this.ui.finished(t);
       } else this.ui.progress(t);
     }
   }
 
-  onClose() { this.abort('failed', 'the peer went away'); }
+  onClose() { this.abort('failed', `${this.peerName || 'the peer'} went away`); }
 
-  async onMessage(data) {
-    if (typeof data !== 'string') return this.onChunk(new Uint8Array(data));
+  onMessage(data) {
+    if (typeof data !== 'string') return this.onChunk(data);
     let m;
     try { m = JSON.parse(data); } catch { return; }
     const out = this.out;
     switch (m.type) {
-      case 'accept': if (out && out.answer) out.answer.resolve(m.offsets || []); break;
-      case 'decline': if (out) { out.state = 'declined'; out.error = m.reason; out.answer && out.answer.reject(new Error(m.reason)); } break;
+      case 'accept': if (out && out.answer) out.answer.resolve(Array.isArray(m.offsets) ? m.offsets : []); break;
+      case 'decline': if (out) { out.state = 'declined'; out.error = String(m.reason || ''); out.answer && out.answer.reject(new Error(out.error)); } break;
       case 'done': if (out && out.done) out.done.resolve(m); break;
-      case 'cancel': this.abort('cancelled', 'cancelled by the peer: ' + (m.reason || '')); break;
-      case 'text': this.ui.text(m.text); break;
-      case 'files': return this.onOffer(m);
+      case 'cancel': this.abort('cancelled', 'cancelled by the other side: ' + String(m.reason || ''), true); break;
+      case 'text': this.ui.text(String(m.text || '')); break;
+      case 'files': this.onOffer(m); break;
       case 'file': if (this.inc) this.startFile(m.index, m.offset); break;
       case 'end': if (this.inc) this.endFile(m.index, m.sha256); break;
+      default: break;
     }
   }
 
   async onOffer(m) {
-    const files = Array.isArray(m.files) ? m.files : [];
-    const t = { id: ++this.seq, dir: 'in', files, index: 0, bytes: 0, total: files.reduce((s, f) => s + (f.size || 0), 0),
-      state: 'asking', started: 0, results: [], received: [] };
-    this.inc = t; this.ui.progress(t);
+    if (this.inc) { this.ctl({ type: 'decline', reason: 'busy receiving another offer' }); return; }
+    const files = (Array.isArray(m.files) ? m.files : []).map((f) => ({ name: String(f && f.name), size: Math.max(0, Math.floor(Number(f && f.size) || 0)) }));
+    const t = { id: ++this.localSeq, dir: 'in', files, index: 0, bytes: 0, total: files.reduce((s, f) => s + f.size, 0),
+      state: 'checking', started: 0, results: [] };
+    this.inc = t;
+    const useDisk = await startWorker();
+    const known = partials();
+    for (const f of files) {
+      f.key = keepKey(f.name, f.size);
+      // Only bytes of a file accepted earlier and not finished count (a partial from a reload).
+      f.accepted = !!known[f.key];
+      f.have = useDisk && f.accepted ? Math.min(await keptBytes(f.key), f.size) : 0;
+    }
+    if (t.state !== 'checking') return;
+    // A reloaded page picks up what it accepted before: every file still to come has bytes kept here.
+    t.resumable = files.some((f) => f.have > 0) && files.every((f) => f.accepted && (f.have > 0 || f.size === 0));
+    t.state = 'asking';
     const ok = m.v === 1 && await this.ui.offer(t);
     if (t.state !== 'asking') return;
     if (!ok) { t.state = 'declined'; this.ctl({ type: 'decline', reason: 'declined by the user' }); this.inc = null; this.ui.finished(t); return; }
     t.state = 'receiving'; t.started = performance.now();
-    this.ctl({ type: 'accept', offsets: files.map(() => 0) });
+    for (const f of files) {
+      if (useDisk) setPartial(f.key, { name: f.name, size: f.size, from: this.peerName, at: Date.now() });
+      t.bytes += f.have;
+    }
+    t.resumedBytes = t.bytes;
+    this.ctl({ type: 'accept', offsets: files.map((f) => f.have) });
     this.ui.progress(t);
   }
 
   startFile(index, offset) {
     const t = this.inc;
-    const cur = { parts: [], hash: new Sha256(), got: 0, size: t.files[index]?.size ?? 0, offset, sink: null, writing: Promise.resolve() };
-    t.index = index; t.cur = cur;
-    // Stream to disk (origin-private file system) where the browser has it; chunks that arrive while
-    // it opens are kept in `parts` and written first. Without it the file is assembled in memory.
-    cur.writing = openDiskSink().then((sink) => {
-      if (!sink) return;
-      cur.sink = sink;
-      const early = cur.parts; cur.parts = [];
-      return early.reduce((p, c) => p.then(() => sink.write(c)), Promise.resolve());
-    }).catch((e) => { cur.sink = null; cur.diskError = String(e && e.message || e); });
+    const f = t.files[index];
+    if (!f || offset !== f.have) {
+      this.ctl({ type: 'cancel', reason: `the sender sent file ${index} from byte ${offset}, not as agreed` });
+      this.abort('failed', 'the sender broke the protocol', true);
+      return;
+    }
+    t.index = index;
+    t.cur = { index, got: 0, offset, size: f.size, sink: pipe.worker ? new DiskSink(f.key, offset) : new MemorySink() };
   }
 
-  onChunk(chunk) {
+  onChunk(buf) {
     const t = this.inc;
     if (!t || !t.cur || t.state !== 'receiving') return;
-    const cur = t.cur;
-    cur.hash.update(chunk); cur.got += chunk.length; t.bytes += chunk.length;
-    if (cur.sink) cur.writing = cur.writing.then(() => cur.sink && cur.sink.write(chunk));
-    else cur.parts.push(chunk);
+    const cur = t.cur, len = buf.byteLength;
+    if (cur.offset + cur.got + len > cur.size) {
+      this.ctl({ type: 'cancel', reason: `more bytes than the ${cur.size} announced for ${t.files[cur.index].name}` });
+      this.abort('failed', 'the sender sent more bytes than it announced', false);
+      return;
+    }
+    cur.sink.write(buf);
+    cur.got += len; t.bytes += len;
     this.ui.progress(t);
   }
 
   async endFile(index, sha256) {
     const t = this.inc, cur = t.cur;
+    if (!cur || cur.index !== index) return;
     t.cur = null;
-    const digest = cur.hash.hex();
-    const name = t.files[index]?.name ?? 'file';
-    const ok = cur.got === cur.size && digest === String(sha256).toLowerCase();
-    const result = { index, name, size: cur.got, sha256: digest, ok };
-    let blob = null;
-    try {
-      await cur.writing;
-      if (cur.sink) { blob = await cur.sink.finish(cur.parts); result.storage = 'disk'; }
-    } catch (e) { cur.diskError = String(e && e.message || e); }
-    if (!blob) { blob = new Blob(cur.parts); result.storage = 'memory'; }
-    if (cur.diskError) result.diskError = cur.diskError;
-    if (ok) result.blob = blob; else if (cur.sink) cur.sink.remove();
+    const f = t.files[index];
+    const result = { index, name: f.name, size: cur.offset + cur.got, key: f.key, resumedFrom: cur.offset };
+    let ended;
+    try { ended = await cur.sink.end(); } catch (e) { ended = { error: String(e.message || e) }; }
+    if (t.state !== 'receiving') return;
+    result.sha256 = ended.hex || '';
+    result.ok = !ended.error && ended.size === f.size && result.sha256 === String(sha256).toLowerCase();
+    result.storage = ended.blob ? 'memory' : 'disk';
+    if (result.ok && !ended.blob) {
+      try {
+        result.key = await settle(f.key);
+        result.blob = await keptFile(result.key);
+      } catch (e) { result.ok = false; ended.error = `the received file vanished from the browser's storage: ${e.message}`; }
+    } else if (result.ok) result.blob = ended.blob;
     t.results.push(result);
-    this.ctl(ok ? { type: 'done', index, ok: true }
-      : { type: 'done', index, ok: false, error: `checksum mismatch for ${name}: received ${digest}, sender has ${sha256}` });
-    if (!ok) { t.state = 'failed'; t.error = `checksum mismatch for ${name}`; }
-    else if (t.results.length === t.files.length) t.state = 'done';
+    if (result.ok) {
+      setPartial(f.key, null);
+      this.ctl({ type: 'done', index, ok: true });
+    } else {
+      if (!ended.blob) forget(f.key);
+      const error = ended.error ? `${f.name}: ${ended.error}` : `checksum mismatch for ${f.name}: received ${result.sha256}, sender has ${sha256}`;
+      this.ctl({ type: 'done', index, ok: false, error });
+      t.state = 'failed'; t.error = error;
+    }
+    if (t.state === 'receiving' && t.results.length === t.files.length) t.state = 'done';
     if (t.state !== 'receiving') { this.inc = null; this.ui.finished(t); } else this.ui.progress(t);
   }
 }
 
-// ---- Receiving to disk: a file in the origin-private file system (OPFS), written as chunks arrive;
-// the finished file is a disk-backed File for the download link. Files older than a day are removed
-// at start-up (a tab closed mid-transfer leaves one behind). ----
-const SINK_PREFIX = 'oxirtc-rx-';
-
-async function opfsRoot() {
-  if (!navigator.storage || !navigator.storage.getDirectory) return null;
-  return navigator.storage.getDirectory();
+/** Received bytes of one file, hashed and written to the origin-private file `key` by the worker. */
+class DiskSink {
+  constructor(key, offset) {
+    this.waiters = new Map();
+    this.error = null;
+    this.id = job((m) => {
+      if (m.op === 'error') this.error = new Error(m.message);
+      const w = this.waiters.get(m.op) || (m.op === 'error' ? [...this.waiters.values()][0] : null);
+      if (w) w(m);
+    });
+    post({ op: 'open', id: this.id, key, offset });
+  }
+  write(buf) { post({ op: 'data', id: this.id, buf }, [buf]); }
+  reply(op) {
+    return new Promise((resolve) => {
+      if (this.error) return resolve({ op: 'error', message: this.error.message });
+      this.waiters.set(op, resolve);
+    });
+  }
+  async end() {
+    const r = this.reply('ended');
+    post({ op: 'end', id: this.id });
+    const m = await r; endJob(this.id);
+    if (m.op === 'error') throw new Error(m.message);
+    return { hex: m.hex, size: m.size };
+  }
+  close(remove) { post({ op: 'close', id: this.id, remove }); setTimeout(() => endJob(this.id), 5000); }
 }
 
-async function openDiskSink() {
-  const root = await opfsRoot();
-  if (!root) return null;
-  const fileName = SINK_PREFIX + Date.now() + '-' + Math.random().toString(36).slice(2);
-  const handle = await root.getFileHandle(fileName, { create: true });
-  if (!handle.createWritable) return null;
-  const w = await handle.createWritable();
-  return {
-    write: (chunk) => w.write(chunk),
-    async finish(rest) {
-      for (const c of rest) await w.write(c);
-      await w.close();
-      return handle.getFile();
-    },
-    remove() { w.abort().catch(() => {}).finally(() => root.removeEntry(fileName).catch(() => {})); },
-  };
+/** The fallback: the file in memory, hashed on this thread. */
+class MemorySink {
+  constructor() { this.parts = []; this.hash = new Sha256(); this.size = 0; }
+  write(buf) { const b = new Uint8Array(buf); this.hash.update(b); this.parts.push(b); this.size += b.length; }
+  async end() { return { hex: this.hash.hex(), size: this.size, blob: new Blob(this.parts) }; }
+  close() { this.parts = []; }
 }
 
-async function sweepDiskSinks() {
+/** Removes kept files older than a day (a tab closed mid-transfer), and their entries. */
+async function sweepKept() {
   const root = await opfsRoot();
   if (!root || !root.entries) return;
+  const known = partials();
   for await (const [name, handle] of root.entries()) {
-    if (!name.startsWith(SINK_PREFIX) || handle.kind !== 'file') continue;
+    if (handle.kind !== 'file' || !['oxirtc-rx-', KEEP_PREFIX, DONE_PREFIX].some((p) => name.startsWith(p))) continue;
     const f = await handle.getFile();
-    if (Date.now() - f.lastModified > 24 * 3600 * 1000) await root.removeEntry(name).catch(() => {});
+    if (Date.now() - f.lastModified > 24 * 3600 * 1000) { await root.removeEntry(name).catch(() => {}); delete known[name]; }
   }
+  try { localStorage.setItem(PARTIALS, JSON.stringify(known)); } catch { /* off */ }
 }
-sweepDiskSinks().catch(() => {});
+sweepKept().catch(() => {});
 
-window.oxirtcTransfer = { Sha256, TransferLink, CHUNK };
+window.oxirtcTransfer = { Sha256, TransferLink, startWorker, keptFile, forget, partials, MAX_CHUNK };

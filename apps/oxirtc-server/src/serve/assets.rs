@@ -3,8 +3,9 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-/// (path, content type, body) of every asset.
-const ASSETS: [(&str, &str, &str); 4] = [
+/// (path, content type, body) of every asset. `vendor/` holds third-party code, unchanged (see
+/// assets/vendor/README.md: hash-wasm's SHA-256 and qrcode-generator, both MIT).
+const ASSETS: [(&str, &str, &str); 8] = [
     (
         "/",
         "text/html; charset=utf-8",
@@ -21,9 +22,29 @@ const ASSETS: [(&str, &str, &str); 4] = [
         include_str!("../../assets/transfer.js"),
     ),
     (
+        "/worker.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/worker.js"),
+    ),
+    (
         "/style.css",
         "text/css; charset=utf-8",
         include_str!("../../assets/style.css"),
+    ),
+    (
+        "/icon.svg",
+        "image/svg+xml",
+        include_str!("../../assets/icon.svg"),
+    ),
+    (
+        "/vendor/hash-wasm-sha256.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/vendor/hash-wasm-sha256.js"),
+    ),
+    (
+        "/vendor/qrcode-generator.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/vendor/qrcode-generator.js"),
     ),
 ];
 

@@ -99,6 +99,8 @@ pub async fn start(options: &ServeOptions) -> anyhow::Result<Server> {
         );
     let (stop, stop_rx) = oneshot::channel::<()>();
     let http_task = tokio::spawn(async move {
+        // The client's address reaches the signaling (the `local` room of its network).
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = stop_rx.await;
         });

@@ -1,6 +1,7 @@
 //! One WebSocket client: parses its frames, applies the limits, joins it to a room and relays its
 //! signals; on disconnect it leaves the room and the other members hear `peer-left`.
 
+use std::net::IpAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::extract::ws::{Message, WebSocket};
@@ -14,11 +15,17 @@ use super::SignalingState;
 /// Attempts at a fresh room code before giving up (a collision is rare).
 const CODE_ATTEMPTS: usize = 16;
 
+/// The room name a client joins to meet the others of its network (issue 17 §1, as Snapdrop does).
+pub const LOCAL_ROOM: &str = "local";
+
 #[derive(Debug)]
 struct Conn {
     state: SignalingState,
     id: String,
+    /// The registry key of our room (for the local room `local~NETWORK`, which no code can name).
     room: Option<String>,
+    /// The client's network ([`network_of`] its address), if the transport told us its address.
+    network: Option<String>,
     tx: mpsc::Sender<ServerMsg>,
     bucket: RateLimit,
 }
@@ -84,7 +91,14 @@ pub struct LocalClient {
 impl LocalClient {
     /// Registers a new client (it is sent `hello`, as on a socket).
     pub fn connect(state: &SignalingState) -> Self {
-        let (conn, rx) = Conn::register(state.clone());
+        let (conn, rx) = Conn::register(state.clone(), None);
+        LocalClient { conn, rx, open: true }
+    }
+
+    /// As [`LocalClient::connect`], for a client connecting from `addr` (it can join the `local` room
+    /// of its network).
+    pub fn connect_from(state: &SignalingState, addr: IpAddr) -> Self {
+        let (conn, rx) = Conn::register(state.clone(), Some(addr));
         LocalClient { conn, rx, open: true }
     }
 
@@ -115,9 +129,9 @@ impl Drop for LocalClient {
 }
 
 /// Serves one client until it closes, errs or sends an oversized frame.
-pub(super) async fn run(state: SignalingState, mut socket: WebSocket) {
+pub(super) async fn run(state: SignalingState, mut socket: WebSocket, addr: Option<IpAddr>) {
     let write_timeout = state.config().write_timeout;
-    let (mut conn, mut rx) = Conn::register(state);
+    let (mut conn, mut rx) = Conn::register(state, addr);
     loop {
         tokio::select! {
             incoming = socket.recv() => {
@@ -177,7 +191,7 @@ async fn flush(socket: &mut WebSocket, rx: &mut mpsc::Receiver<ServerMsg>, timeo
 
 impl Conn {
     /// A new client: an id, a send queue in the client map, and `hello` queued.
-    fn register(state: SignalingState) -> (Self, mpsc::Receiver<ServerMsg>) {
+    fn register(state: SignalingState, addr: Option<IpAddr>) -> (Self, mpsc::Receiver<ServerMsg>) {
         let (tx, rx) = mpsc::channel(state.config().send_queue.max(1));
         let id = state.new_peer_id();
         state.clients().insert(id.clone(), tx.clone());
@@ -187,6 +201,7 @@ impl Conn {
             state,
             id,
             room: None,
+            network: addr.map(network_of),
             tx,
             bucket,
         };
@@ -359,6 +374,9 @@ impl Conn {
                 "a room code looks like 7-orbit-lantern",
             ));
         };
+        if code == LOCAL_ROOM {
+            return self.join_local(name, kind);
+        }
         let me = self.me(name, kind);
         let max = self.state.config().max_peers_per_room;
         let mut result = self.state.registry().join(&code, me.clone(), max);
@@ -375,19 +393,56 @@ impl Conn {
         }
     }
 
+    /// Joins the room of everyone connecting from our network (made if empty). Its registry key,
+    /// `local~NETWORK`, is no code (codes have no `~`): nobody elsewhere can join it by name.
+    fn join_local(&mut self, name: Option<String>, kind: Option<String>) {
+        let Some(network) = self.network.clone() else {
+            return self.reply(ServerMsg::error(
+                ErrorCode::UnknownRoom,
+                "this server cannot see your address, so it cannot find the devices of your network; \
+                 use a room code",
+            ));
+        };
+        let key = format!("{LOCAL_ROOM}~{network}");
+        let me = self.me(name, kind);
+        let max = self.state.config().max_peers_per_room;
+        let registry = self.state.registry();
+        let result = match registry.join(&key, me.clone(), max) {
+            Err(RoomError::UnknownRoom(_)) => match registry.create(&key, me.clone()) {
+                Ok(()) => Ok(Vec::new()),
+                Err(RoomError::Exists(_)) => registry.join(&key, me.clone(), max),
+                Err(e) => Err(e),
+            },
+            other => other,
+        };
+        match result {
+            Ok(peers) => self.entered_as(key, LOCAL_ROOM.to_owned(), me, peers),
+            Err(RoomError::RoomFull { max, .. }) => self.reply(ServerMsg::error(
+                ErrorCode::RoomFull,
+                format!("{max} devices of your network are here already; use a room code"),
+            )),
+            Err(e) => self.reply(ServerMsg::error(e.code(), e.to_string())),
+        }
+    }
+
     fn entered(&mut self, code: String, me: PeerInfo, peers: Vec<PeerInfo>) {
-        tracing::info!(peer = %self.id, room = %code, members = peers.len() + 1, "signaling: joined");
+        self.entered_as(code.clone(), code, me, peers);
+    }
+
+    /// We are in the room with registry key `key`, shown to the client as `shown`.
+    fn entered_as(&mut self, key: String, shown: String, me: PeerInfo, peers: Vec<PeerInfo>) {
+        tracing::info!(peer = %self.id, room = %shown, members = peers.len() + 1, "signaling: joined");
         for p in &peers {
             self.state
                 .deliver(&p.id, ServerMsg::PeerJoined { peer: me.clone() });
         }
         self.reply(ServerMsg::Joined {
-            room: code.clone(),
+            room: shown,
             you: me,
             peers,
             ice_servers: self.ice_servers(),
         });
-        self.room = Some(code);
+        self.room = Some(key);
     }
 
     fn ice_servers(&self) -> Vec<IceServer> {
@@ -447,6 +502,38 @@ impl Conn {
     }
 }
 
+/// The network a client address belongs to, for the `local` room: the devices behind one public IPv4
+/// address (one NAT), or one IPv6 /64 (one LAN's prefix); every private, loopback, link-local,
+/// shared (CGNAT, 100.64/10) or unique-local address counts as one `lan` (a server on the LAN sees
+/// each device by its own private address).
+pub fn network_of(ip: IpAddr) -> String {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    };
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            let shared = a == 100 && (64..128).contains(&b);
+            if v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified() || shared {
+                "lan".to_owned()
+            } else {
+                v4.to_string()
+            }
+        }
+        IpAddr::V6(v6) => {
+            let seg = v6.segments();
+            let unique_local = seg[0] & 0xfe00 == 0xfc00;
+            let link_local = seg[0] & 0xffc0 == 0xfe80;
+            if v6.is_loopback() || v6.is_unspecified() || unique_local || link_local {
+                "lan".to_owned()
+            } else {
+                format!("{:x}:{:x}:{:x}:{:x}::/64", seg[0], seg[1], seg[2], seg[3])
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -487,6 +574,55 @@ mod tests {
         assert_eq!(state.client_count(), 1);
         drop(a);
         assert_eq!(state.registry().room_count(), 0);
+    }
+
+    #[test]
+    fn networks_group_one_nat_one_prefix_and_the_lan() {
+        let n = |s: &str| network_of(s.parse().unwrap());
+        assert_eq!(n("203.0.113.7"), "203.0.113.7");
+        assert_eq!(n("::ffff:203.0.113.7"), "203.0.113.7");
+        for lan in ["192.168.1.20", "10.1.2.3", "172.16.0.9", "127.0.0.1", "169.254.1.1", "100.100.1.1", "::1", "fd00::5", "fe80::1"] {
+            assert_eq!(n(lan), "lan", "{lan}");
+        }
+        assert_eq!(n("2001:db8:1:2:aaaa::1"), n("2001:db8:1:2:bbbb::2"));
+        assert_ne!(n("2001:db8:1:2::1"), n("2001:db8:1:3::1"));
+        assert_ne!(n("198.51.100.1"), n("198.51.100.2"));
+    }
+
+    #[test]
+    fn the_local_room_holds_one_network_only() {
+        let state = SignalingState::with_registry(
+            SignalingConfig::default(),
+            Arc::new(MemoryRegistry::new(10)),
+            SecureRng::from_seed([2; 32]),
+        );
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let mut home1 = LocalClient::connect_from(&state, ip("198.51.100.20"));
+        let mut home2 = LocalClient::connect_from(&state, ip("198.51.100.20"));
+        let mut office = LocalClient::connect_from(&state, ip("203.0.113.9"));
+        let mut unknown = LocalClient::connect(&state);
+        let join = r#"{"v":1,"type":"join","room":"Local","kind":"browser"}"#;
+        for c in [&mut home1, &mut home2, &mut office, &mut unknown] {
+            frames(c);
+            assert!(c.handle_text(join));
+        }
+        let f = frames(&mut home1);
+        assert!(matches!(&f[..], [ServerMsg::Joined { room, peers, .. }, ServerMsg::PeerJoined { .. }] if room == "local" && peers.is_empty()), "{f:?}");
+        let f = frames(&mut home2);
+        assert!(matches!(&f[..], [ServerMsg::Joined { room, peers, .. }] if room == "local" && peers.len() == 1 && peers[0].id == home1.id()), "{f:?}");
+        let f = frames(&mut office);
+        assert!(matches!(&f[..], [ServerMsg::Joined { peers, .. }] if peers.is_empty()), "another network: alone, {f:?}");
+        let f = frames(&mut unknown);
+        assert!(matches!(&f[..], [ServerMsg::Error { code: ErrorCode::UnknownRoom, message }] if message.contains("address")), "{f:?}");
+        // Signals stay inside the network's room.
+        let to_home1 = format!(r#"{{"v":1,"type":"signal","to":"{}","data":{{}}}}"#, home1.id());
+        assert!(office.handle_text(&to_home1));
+        assert!(matches!(&frames(&mut office)[..], [ServerMsg::Error { code: ErrorCode::UnknownPeer, .. }]));
+        assert!(home2.handle_text(&to_home1));
+        assert!(matches!(&frames(&mut home1)[..], [ServerMsg::Signal { .. }]));
+        // The room's key is no code: `local~...` cannot be joined by name.
+        assert!(unknown.handle_text(r#"{"v":1,"type":"join","room":"local~198.51.100.20"}"#));
+        assert!(matches!(&frames(&mut unknown)[..], [ServerMsg::Error { code: ErrorCode::UnknownRoom, .. }]));
     }
 
     #[test]

@@ -33,7 +33,7 @@ use oxirtc_crypto::{default_provider, SecureRng};
 use tokio::sync::mpsc;
 
 pub use codes::{friendly_name, normalize_code, room_code};
-pub use conn::LocalClient;
+pub use conn::{network_of, LocalClient, LOCAL_ROOM};
 pub use protocol::{ClientMsg, ErrorCode, IceServer, PeerInfo, ServerMsg, PROTOCOL_VERSION};
 pub use registry::{MemoryRegistry, RoomError, RoomRegistry};
 pub use turn_rest::TurnRest;
@@ -171,7 +171,13 @@ pub fn router(state: SignalingState) -> Router {
     Router::new().route("/ws", get(upgrade)).with_state(state)
 }
 
-async fn upgrade(State(state): State<SignalingState>, ws: WebSocketUpgrade) -> Response {
+/// Upgrades `GET /ws`. The client's address (for the `local` room) comes from axum's `ConnectInfo`
+/// when the server was started with `into_make_service_with_connect_info::<SocketAddr>()` (as
+/// `oxirtc serve` is); without it the `local` room is refused with a clear error.
+async fn upgrade(State(state): State<SignalingState>, ext: axum::http::Extensions, ws: WebSocketUpgrade) -> Response {
+    let addr = ext
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
     // The socket layer refuses frames far above the limit; frames just above it get a clear error.
     let hard = state.config().max_message_bytes.saturating_mul(4).max(1024);
     // Writes to a slow reader may buffer this much before the write itself fails (plus the bounded
@@ -180,5 +186,5 @@ async fn upgrade(State(state): State<SignalingState>, ws: WebSocketUpgrade) -> R
         .max_frame_size(hard)
         .max_write_buffer_size(hard.saturating_mul(2).max(WRITE_BUFFER + 1))
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| conn::run(state, socket))
+        .on_upgrade(move |socket| conn::run(state, socket, addr))
 }
