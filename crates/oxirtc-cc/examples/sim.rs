@@ -89,7 +89,8 @@ fn scenario(rate_bps: u64, rtt_ms: u64, loss: f64, seconds: i64) -> Scenario {
 }
 
 fn mbps(bps: u64) -> String {
-    format!("{} Mbit/s", bps as f64 / 1e6)
+    let s = format!("{:.2}", bps as f64 / 1e6);
+    format!("{} Mbit/s", s.trim_end_matches('0').trim_end_matches('.'))
 }
 
 fn step() {
