@@ -47,6 +47,29 @@ fn main() {
     step();
     println!();
     fairness();
+    println!();
+    application_limited();
+}
+
+fn application_limited() {
+    println!("| 1 → 5 Mbit/s at 10 s, encoder capped at 300 kbit/s until 20 s, RTT 100 ms | highest estimate 5-20 s | time to 85 % of 5 Mbit/s after the cap is lifted |");
+    println!("|---|---|---|");
+    let mut sc = scenario(1_000_000, 100, 0.0, 30);
+    sc.rates = vec![(0, 1_000_000), (10_000_000, 5_000_000)];
+    sc.encoder_caps = vec![(0, 300_000), (20_000_000, u64::MAX)];
+    let traces = Sim::new(sc).run();
+    let tr = &traces[0];
+    let capped = (5_000_000..20_000_000)
+        .step_by(100_000)
+        .map(|t| target_at(tr, t))
+        .max()
+        .unwrap_or(0);
+    let up = first_reaching(tr, 20_000_000, 0.85 * 5e6).map(|t| (t - 20_000_000) as f64 / 1e6);
+    println!(
+        "| | {} | {} |",
+        mbps(capped),
+        up.map_or("not within the run".to_string(), |u| format!("{u:.2} s"))
+    );
 }
 
 /// A scenario with the knobs from the environment applied.
@@ -66,7 +89,8 @@ fn scenario(rate_bps: u64, rtt_ms: u64, loss: f64, seconds: i64) -> Scenario {
 }
 
 fn mbps(bps: u64) -> String {
-    format!("{} Mbit/s", bps as f64 / 1e6)
+    let s = format!("{:.2}", bps as f64 / 1e6);
+    format!("{} Mbit/s", s.trim_end_matches('0').trim_end_matches('.'))
 }
 
 fn step() {

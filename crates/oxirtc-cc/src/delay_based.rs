@@ -136,6 +136,7 @@ impl DelayBased {
             );
             if state == BandwidthUsage::Overusing && before != BandwidthUsage::Overusing {
                 self.overuses += 1;
+                tracing::trace!(queue_us = self.queue.delay_us(), "over-use");
             }
         }
         self.aimd.set_in_alr(in_alr);

@@ -156,9 +156,17 @@ impl BandwidthEstimator {
             };
             self.history.insert(seq, info);
         }
-        if self.alr.on_sent(t, packet.size_bytes) == Some(false) {
-            self.acked.set_alr_ended(t);
-            self.probes.on_alr_ended(t);
+        match self.alr.on_sent(t, packet.size_bytes) {
+            Some(true) => tracing::debug!(target_bps = self.current.target_bps, "application-limited"),
+            Some(false) => {
+                tracing::debug!(
+                    target_bps = self.current.target_bps,
+                    "no longer application-limited"
+                );
+                self.acked.set_alr_ended(t);
+                self.probes.on_alr_ended(t);
+            }
+            None => {}
         }
         self.last_sent_us = Some(t);
         self.next_process_us.get_or_insert(t + PROCESS_INTERVAL_US);
@@ -203,6 +211,9 @@ impl BandwidthEstimator {
         if let (Some(p), Some(a)) = (probe_bps.as_mut(), acked_bps) {
             // A probe may confirm less than the estimate, but not pull it under the throughput.
             *p = p.max(self.delay.estimate_bps().min(a * PROBE_DROP_THROUGHPUT_FRACTION));
+        }
+        if let Some(p) = probe_bps {
+            tracing::debug!(probe_bps = p as u64, "probe result");
         }
         let u = self
             .delay
@@ -255,6 +266,10 @@ impl BandwidthEstimator {
     /// again from `start_bps`, with the initial probes. The REMB cap and the RTT are kept.
     pub fn on_network_change(&mut self, now: Instant) {
         let t = self.clock.us(now);
+        tracing::debug!(
+            start_bps = self.config.start_bps,
+            "path changed: estimation starts over"
+        );
         let c = &self.config;
         self.history.clear();
         self.feedback.reset();
@@ -397,6 +412,11 @@ impl BandwidthEstimator {
             self.push_event(next);
         }
         while let Some(cluster) = self.probes.poll_cluster() {
+            tracing::debug!(
+                id = cluster.id.0,
+                target_bps = cluster.target_bps,
+                "probe cluster"
+            );
             self.push_event(Estimate {
                 probe: Some(cluster),
                 ..self.current

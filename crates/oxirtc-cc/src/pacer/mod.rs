@@ -287,6 +287,7 @@ impl Pacer {
                 break;
             };
             self.stats.dropped.add(class, 1);
+            tracing::debug!(?class, id = item.id.0, "pacer queue full: packet dropped");
             if self.dropped.len() >= self.config.max_packets {
                 self.dropped.pop_front();
                 self.stats.dropped_notices_lost += 1;

@@ -59,6 +59,8 @@ pub struct Scenario {
     /// Length of the run, µs.
     pub duration_us: i64,
     pub seed: u64,
+    /// The encoder produces at most this from the given time (µs, bit/s): application-limited.
+    pub encoder_caps: Vec<(i64, u64)>,
     /// Print every send and estimate in this window of µs to stderr (debugging).
     pub debug: Option<(i64, i64)>,
     pub cc: CcConfig,
@@ -77,10 +79,20 @@ impl Scenario {
             flow_starts: vec![0],
             duration_us: duration_s * 1_000_000,
             seed: 1,
+            encoder_caps: Vec::new(),
             debug: None,
             cc,
             pacer: PacerConfig::default(),
         }
+    }
+
+    /// The encoder's cap at `t`, bit/s.
+    pub fn encoder_cap_at(&self, t: i64) -> u64 {
+        self.encoder_caps
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= t)
+            .map_or(u64::MAX, |c| c.1)
     }
 
     pub fn capacity_at(&self, t: i64) -> u64 {
@@ -339,8 +351,10 @@ impl Sim {
             f.next_rtt_us = t + RTT_INTERVAL_US;
         }
         // Encoder: frames sized from the target, a keyframe every 3 s.
+        let cap = self.sc.encoder_cap_at(t);
+        let f = &mut self.flows[i];
         while f.next_frame_us <= t {
-            let delta = f.target as f64 / 8.0 * (KEYFRAME_EVERY as f64 / FPS as f64)
+            let delta = f.target.min(cap) as f64 / 8.0 * (KEYFRAME_EVERY as f64 / FPS as f64)
                 / (KEYFRAME_EVERY as f64 - 1.0 + KEYFRAME_FACTOR);
             let size = if f.frame_no.is_multiple_of(KEYFRAME_EVERY) {
                 delta * KEYFRAME_FACTOR
