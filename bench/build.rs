@@ -8,7 +8,11 @@ fn main() {
     println!("cargo:rustc-check-cfg=cfg(libsrtp2)");
     println!("cargo:rerun-if-changed=src/libsrtp_shim.c");
     println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
-    let probe = Command::new("pkg-config")
+    println!("cargo:rerun-if-env-changed=PKG_CONFIG");
+    // PKG_CONFIG names another pkg-config, as the pkg-config crate reads it (PKG_CONFIG=false: build
+    // without libsrtp2).
+    let pkg_config = std::env::var("PKG_CONFIG").unwrap_or_else(|_| "pkg-config".to_string());
+    let probe = Command::new(pkg_config)
         .args(["--cflags", "--libs", "libsrtp2"])
         .output();
     let flags = match probe {

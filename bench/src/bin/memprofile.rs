@@ -163,7 +163,8 @@ async fn pair() -> anyhow::Result<(PeerConnection, PeerConnection, Vec<Box<dyn s
 
 /// With `MEMPROFILE_MEDIA=1`: a pair as the bench's media-memory figures make it, the offerer sending an
 /// audio and a video track, the answer receiving both, no data channel; connected, then idle.
-async fn media_pair() -> anyhow::Result<(PeerConnection, PeerConnection, Vec<Box<dyn std::any::Any + Send>>)> {
+async fn media_pair() -> anyhow::Result<(PeerConnection, PeerConnection, Vec<Box<dyn std::any::Any + Send>>)>
+{
     use oxirtc::media::TrackKind;
     use oxirtc_tokio::PeerConnectionState;
     let a = PeerConnection::new(Config::loopback()).await?;
