@@ -293,6 +293,7 @@ function uiFor(peer) {
     finished: (t) => {
       if (t.attention) { t.attention = false; attention(-1); }
       if (t.dir === 'in') {
+        state.lastIncoming = { marks: t.marks, total: t.total, state: t.state };
         const ok = t.results.filter((r) => r.ok && r.blob);
         for (const r of ok) state.received.push(r);
         if (ok.length && settings.autoSave) for (const r of ok) saveFile(r);
@@ -537,9 +538,10 @@ function renderQr(text) {
   for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) if (q.isDark(r, c)) d += `M${c + quiet} ${r + quiet}h1v1h-1z`;
   box.innerHTML = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${size} ${size}" shape-rendering="crispEdges"><rect width="${size}" height="${size}" fill="#fff"/><path d="${d}" fill="#000"/></svg>`;
   const loopback = /^(localhost|127\.|\[::1\])/.test(location.hostname);
-  $('#qr-hint').textContent = loopback
-    ? 'This page is open on this computer\'s loopback address, which a phone cannot reach: run `oxirtc serve --listen 0.0.0.0:8080` and open it by the computer\'s network address.'
-    : 'Scan it with a phone camera to open this room.';
+  $('#qr-hint').replaceChildren(...(loopback
+    ? ['This page is open on this computer\'s loopback address, which a phone cannot reach: run ',
+      el('code', {}, 'oxirtc serve --listen 0.0.0.0:8080'), ' and open it by the computer\'s network address.']
+    : ['Scan it with a phone camera to open this room.']));
 }
 
 function renderPeers() {
