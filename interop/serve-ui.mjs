@@ -482,7 +482,15 @@ async function resumeAfterReloadBetweenPages(file, want) {
   await b.waitForFunction(() => { const e = document.querySelector('.transfer:not(.old) progress'); return e && Number(e.value) >= 25; });
   await b.reload();
   await b.waitForFunction((c) => window.oxirtcApp && window.oxirtcApp.room === c, SHARED);
-  await waitState(b, 'in', ['done', 'failed', 'cancelled']);
+  try { await waitState(b, 'in', ['done', 'failed', 'cancelled'], 120000); } catch (e) {
+    const dump = (p) => p.evaluate(() => ({
+      me: window.oxirtcApp.me, peers: [...window.oxirtcApp.peers.values()].map((x) => [x.info, !!x.link, x.link && x.link.busy(), x.pc.connectionState]),
+      retries: window.oxirtcApp.retries.map((r) => [r.name, r.files.length]),
+      rows: [...document.querySelectorAll('.transfer')].map((e) => `${e.dataset.dir} ${e.dataset.state}: ${e.textContent}`),
+    }));
+    info.resumePagesDump = { a: await dump(a), b: await dump(b) };
+    throw e;
+  }
   const got = await receivedSha(b);
   info.resumeBetweenPages = got;
   checks.reloadResumesFromBrowserSender = got.sha256 === want && got.resumedFrom > 0;

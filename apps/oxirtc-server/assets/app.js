@@ -243,6 +243,9 @@ function rememberForRetry(peer, t) {
   if (!left.length) return;
   const retry = { name: peer.info.name, files: left, until: Date.now() + WAIT_FOR_RETURN_MS, t };
   state.retries.push(retry);
+  // A reloaded page may be back before we heard that its old self left.
+  const back = [...state.peers.values()].find((p) => p.link && p.info.name === retry.name && !p.link.busy());
+  if (back) { resumeFor(back); return; }
   const tick = () => {
     if (!state.retries.includes(retry)) return;
     const ms = retry.until - Date.now();
@@ -302,7 +305,8 @@ function uiFor(peer) {
           notify(`Received from ${shown(peer.info.name)}`, ok.map((r) => shown(r.name)).join(', '));
         }
       }
-      const retry = t.dir === 'out' && t.state === 'failed' && t.bytes > 0 && !state.peers.has(peer.info.id);
+      // Lost, not refused: the peer may come back (a reload) and the rest goes then.
+      const retry = t.dir === 'out' && t.state === 'failed' && t.lost && t.bytes > 0;
       renderTransfer(peer, t, true); renderPeer(peer);
       if (retry) rememberForRetry(peer, t); else recordHistory(peer, t);
     },

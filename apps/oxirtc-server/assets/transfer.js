@@ -218,8 +218,10 @@ class TransferLink {
       }
       if (t.state === 'sending') t.state = 'done';
     } catch (e) {
-      if (t.state !== 'cancelled' && t.state !== 'declined') { t.state = 'failed'; t.error = String(e.message || e); }
+      if (t.state !== 'cancelled' && t.state !== 'declined' && t.state !== 'failed') { t.state = 'failed'; t.error = String(e.message || e); }
     }
+    // The connection died under it (not a refusal): it can go on when the peer comes back.
+    if (t.state === 'failed' && this.dc.readyState !== 'open') t.lost = true;
     this.out = null; this.ui.finished(t);
   }
 
@@ -294,6 +296,7 @@ class TransferLink {
     for (const t of [this.out, this.inc]) {
       if (!t || ['done', 'failed', 'cancelled', 'declined'].includes(t.state)) continue;
       t.state = state; t.error = reason;
+      if (state === 'failed') t.lost = true;
       if (t.answer) t.answer.reject(new Error(reason));
       if (t.done) t.done.reject(new Error(reason));
       if (t.kick) { const k = t.kick; t.kick = null; k(); }
