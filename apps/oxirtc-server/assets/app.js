@@ -510,6 +510,8 @@ function renderRoom() {
   $('#me').textContent = state.me.name;
   $('#room-kind').textContent = local ? 'Nearby' : 'Room';
   $('#room').textContent = local ? 'devices on your network' : state.room;
+  $('#room').classList.toggle('code', !local);
+  $('#share-title').textContent = local ? 'Invite a device' : 'Share this room';
   const link = roomLink();
   $('#link').value = link;
   $('#go-nearby').hidden = local;
