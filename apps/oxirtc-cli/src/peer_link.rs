@@ -314,7 +314,10 @@ impl Negotiation<'_> {
         match ev {
             PeerConnectionEvent::IceCandidate(c) => {
                 self.sig
-                    .signal(self.peer, json!({"candidate": {"candidate": c, "sdpMLineIndex": 0}}))
+                    .signal(
+                        self.peer,
+                        json!({"candidate": {"candidate": c, "sdpMLineIndex": 0}}),
+                    )
                     .await?;
             }
             PeerConnectionEvent::ConnectionState(PeerConnectionState::Failed) => {
@@ -324,7 +327,6 @@ impl Negotiation<'_> {
         }
         Ok(())
     }
-
 }
 
 fn into_link(sig: SignalClient, pc: PeerConnection, peer: String, dc: DataChannel) -> Link {

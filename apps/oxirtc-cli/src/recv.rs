@@ -219,7 +219,13 @@ async fn receive(link: &mut Link, args: &RecvArgs, session: &mut Session) -> any
             session.foreign = true;
             let reason = "this receiver waits for the rest of an earlier transfer; start another \
                           `oxirtc recv` for other files";
-            send_control(link, &Control::Decline { reason: reason.into() }).await?;
+            send_control(
+                link,
+                &Control::Decline {
+                    reason: reason.into(),
+                },
+            )
+            .await?;
             bail!(
                 "declined an offer of {} ({} bytes): not part of the transfer being resumed",
                 escape(&f.name),
@@ -297,28 +303,42 @@ async fn receive_files(
         match next(link).await? {
             Incoming::Control(Control::File { index, offset }) => {
                 let (Some(meta), Some(&plan)) = (files.get(index), plans.get(index)) else {
-                    return Err(fatal(session, anyhow::anyhow!("the sender announced a file it did not offer")));
+                    return Err(fatal(
+                        session,
+                        anyhow::anyhow!("the sender announced a file it did not offer"),
+                    ));
                 };
                 if offset != plan.offset(meta.size) {
-                    return Err(fatal(session, anyhow::anyhow!(
-                        "the sender sends {} from byte {offset}, not from the {} we asked for",
-                        escape(&meta.name),
-                        plan.offset(meta.size)
-                    )));
+                    return Err(fatal(
+                        session,
+                        anyhow::anyhow!(
+                            "the sender sends {} from byte {offset}, not from the {} we asked for",
+                            escape(&meta.name),
+                            plan.offset(meta.size)
+                        ),
+                    ));
                 }
                 *sink = Some(open_sink(dir, index, meta, plan).map_err(|e| fatal(session, e))?);
             }
             Incoming::Chunk(data) => {
                 let Some(s) = sink.as_mut() else {
-                    return Err(fatal(session, anyhow::anyhow!("the sender sent bytes before announcing a file")));
+                    return Err(fatal(
+                        session,
+                        anyhow::anyhow!("the sender sent bytes before announcing a file"),
+                    ));
                 };
                 write_chunk(s, data).await.map_err(|e| fatal(session, e))?;
             }
             Incoming::Control(Control::End { index, sha256 }) => {
                 let Some(s) = sink.take().filter(|s| s.index == index) else {
-                    return Err(fatal(session, anyhow::anyhow!("`end` for a file not being received")));
+                    return Err(fatal(
+                        session,
+                        anyhow::anyhow!("`end` for a file not being received"),
+                    ));
                 };
-                finish(link, s, &sha256, dir).await.map_err(|e| fatal(session, e))?;
+                finish(link, s, &sha256, dir)
+                    .await
+                    .map_err(|e| fatal(session, e))?;
                 done += 1;
             }
             Incoming::Control(Control::Cancel { reason }) => {
@@ -442,7 +462,10 @@ async fn finish(link: &mut Link, s: Sink, sha256: &str, dir: &Path) -> anyhow::R
         )
         .await?;
         if existing {
-            bail!("{} already exists with other content; use --force to overwrite it", target.display());
+            bail!(
+                "{} already exists with other content; use --force to overwrite it",
+                target.display()
+            );
         }
         bail!("{error} (the partial file was deleted)");
     }

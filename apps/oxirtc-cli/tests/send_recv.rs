@@ -117,7 +117,11 @@ fn kill_when_part_has(child: &mut std::process::Child, part: &std::path::Path, b
             child.try_wait().unwrap().is_none(),
             "the process ended before {bytes} bytes arrived"
         );
-        assert!(t0.elapsed() < Duration::from_secs(60), "{} stayed below {bytes} bytes", part.display());
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "{} stayed below {bytes} bytes",
+            part.display()
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -140,7 +144,12 @@ fn killed_receiver_resumes_with_the_same_command_while_the_sender_waits() {
     let killed_at = kill_when_part_has(&mut first, &part, 8 << 20);
     assert!(killed_at < size as u64, "killed too late: {killed_at}");
     let r = recv(&s.url, &sender.code, &out, &[]);
-    assert!(r.status.success(), "the same recv command failed: {}{}", text(&r.stdout), text(&r.stderr));
+    assert!(
+        r.status.success(),
+        "the same recv command failed: {}{}",
+        text(&r.stdout),
+        text(&r.stderr)
+    );
     let err = text(&r.stderr);
     let resumed_at: u64 = err
         .split("resuming movie.bin at byte ")
@@ -148,7 +157,10 @@ fn killed_receiver_resumes_with_the_same_command_while_the_sender_waits() {
         .and_then(|t| t.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("recv did not resume from the .part: {err}"));
-    assert!(resumed_at >= killed_at && resumed_at < size as u64, "resumed at {resumed_at}, killed at {killed_at}");
+    assert!(
+        resumed_at >= killed_at && resumed_at < size as u64,
+        "resumed at {resumed_at}, killed at {killed_at}"
+    );
     let (ok, sout, serr) = sender.finish(Duration::from_secs(30));
     assert!(ok, "the sender failed: {sout}{serr}");
     assert_eq!(sout.matches("sent movie.bin").count(), 1, "reported once: {sout}");
@@ -192,7 +204,10 @@ fn restarted_sender_resumes_the_waiting_receiver_with_its_code() {
     let mut rout = String::new();
     std::io::Read::read_to_string(receiver.0.stdout.as_mut().unwrap(), &mut rout).unwrap();
     assert!(status.success(), "the waiting receiver failed: {rout}{rerr}");
-    assert!(rerr.contains("waiting up to 10:00 for the sender to come back"), "{rerr}");
+    assert!(
+        rerr.contains("waiting up to 10:00 for the sender to come back"),
+        "{rerr}"
+    );
     assert!(rerr.contains(&format!("oxirtc send --code {code}")), "{rerr}");
     assert!(rerr.contains("resuming photos.bin at byte "), "{rerr}");
     assert_eq!(rout.matches("received ").count(), 1, "{rout}");
@@ -306,10 +321,17 @@ fn existing_file_is_not_overwritten_without_force() {
     let sender = send(&s.url, &[&src], &[]);
     let r = recv(&s.url, &sender.code, &out, &[]);
     assert!(!r.status.success());
-    assert!(text(&r.stderr).contains("already exists with other content; use --force"), "{}", text(&r.stderr));
+    assert!(
+        text(&r.stderr).contains("already exists with other content; use --force"),
+        "{}",
+        text(&r.stderr)
+    );
     assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), same_size);
     let (ok, _, serr) = sender.finish(Duration::from_secs(10));
-    assert!(!ok && serr.contains("notes.txt already exists on the receiving side with other content"), "{serr}");
+    assert!(
+        !ok && serr.contains("notes.txt already exists on the receiving side with other content"),
+        "{serr}"
+    );
     let sender = send(&s.url, &[&src], &[]);
     let r = recv(&s.url, &sender.code, &out, &["--force"]);
     assert!(r.status.success(), "{}", text(&r.stderr));

@@ -258,7 +258,10 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
     let probe = |bind: &str, to: &str| {
         let s = std::net::UdpSocket::bind(bind).ok()?;
         s.connect(to).ok()?;
-        s.local_addr().ok().map(|a| a.ip()).filter(|ip| !ip.is_unspecified())
+        s.local_addr()
+            .ok()
+            .map(|a| a.ip())
+            .filter(|ip| !ip.is_unspecified())
     };
     let ip = if addr.is_ipv4() {
         probe("0.0.0.0:0", "192.0.2.1:9")

@@ -581,7 +581,17 @@ mod tests {
         let n = |s: &str| network_of(s.parse().unwrap());
         assert_eq!(n("203.0.113.7"), "203.0.113.7");
         assert_eq!(n("::ffff:203.0.113.7"), "203.0.113.7");
-        for lan in ["192.168.1.20", "10.1.2.3", "172.16.0.9", "127.0.0.1", "169.254.1.1", "100.100.1.1", "::1", "fd00::5", "fe80::1"] {
+        for lan in [
+            "192.168.1.20",
+            "10.1.2.3",
+            "172.16.0.9",
+            "127.0.0.1",
+            "169.254.1.1",
+            "100.100.1.1",
+            "::1",
+            "fd00::5",
+            "fe80::1",
+        ] {
             assert_eq!(n(lan), "lan", "{lan}");
         }
         assert_eq!(n("2001:db8:1:2:aaaa::1"), n("2001:db8:1:2:bbbb::2"));
@@ -607,22 +617,46 @@ mod tests {
             assert!(c.handle_text(join));
         }
         let f = frames(&mut home1);
-        assert!(matches!(&f[..], [ServerMsg::Joined { room, peers, .. }, ServerMsg::PeerJoined { .. }] if room == "local" && peers.is_empty()), "{f:?}");
+        assert!(
+            matches!(&f[..], [ServerMsg::Joined { room, peers, .. }, ServerMsg::PeerJoined { .. }] if room == "local" && peers.is_empty()),
+            "{f:?}"
+        );
         let f = frames(&mut home2);
-        assert!(matches!(&f[..], [ServerMsg::Joined { room, peers, .. }] if room == "local" && peers.len() == 1 && peers[0].id == home1.id()), "{f:?}");
+        assert!(
+            matches!(&f[..], [ServerMsg::Joined { room, peers, .. }] if room == "local" && peers.len() == 1 && peers[0].id == home1.id()),
+            "{f:?}"
+        );
         let f = frames(&mut office);
-        assert!(matches!(&f[..], [ServerMsg::Joined { peers, .. }] if peers.is_empty()), "another network: alone, {f:?}");
+        assert!(
+            matches!(&f[..], [ServerMsg::Joined { peers, .. }] if peers.is_empty()),
+            "another network: alone, {f:?}"
+        );
         let f = frames(&mut unknown);
-        assert!(matches!(&f[..], [ServerMsg::Error { code: ErrorCode::UnknownRoom, message }] if message.contains("address")), "{f:?}");
+        assert!(
+            matches!(&f[..], [ServerMsg::Error { code: ErrorCode::UnknownRoom, message }] if message.contains("address")),
+            "{f:?}"
+        );
         // Signals stay inside the network's room.
         let to_home1 = format!(r#"{{"v":1,"type":"signal","to":"{}","data":{{}}}}"#, home1.id());
         assert!(office.handle_text(&to_home1));
-        assert!(matches!(&frames(&mut office)[..], [ServerMsg::Error { code: ErrorCode::UnknownPeer, .. }]));
+        assert!(matches!(
+            &frames(&mut office)[..],
+            [ServerMsg::Error {
+                code: ErrorCode::UnknownPeer,
+                ..
+            }]
+        ));
         assert!(home2.handle_text(&to_home1));
         assert!(matches!(&frames(&mut home1)[..], [ServerMsg::Signal { .. }]));
         // The room's key is no code: `local~...` cannot be joined by name.
         assert!(unknown.handle_text(r#"{"v":1,"type":"join","room":"local~198.51.100.20"}"#));
-        assert!(matches!(&frames(&mut unknown)[..], [ServerMsg::Error { code: ErrorCode::UnknownRoom, .. }]));
+        assert!(matches!(
+            &frames(&mut unknown)[..],
+            [ServerMsg::Error {
+                code: ErrorCode::UnknownRoom,
+                ..
+            }]
+        ));
     }
 
     #[test]

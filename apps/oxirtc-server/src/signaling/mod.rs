@@ -174,7 +174,11 @@ pub fn router(state: SignalingState) -> Router {
 /// Upgrades `GET /ws`. The client's address (for the `local` room) comes from axum's `ConnectInfo`
 /// when the server was started with `into_make_service_with_connect_info::<SocketAddr>()` (as
 /// `oxirtc serve` is); without it the `local` room is refused with a clear error.
-async fn upgrade(State(state): State<SignalingState>, ext: axum::http::Extensions, ws: WebSocketUpgrade) -> Response {
+async fn upgrade(
+    State(state): State<SignalingState>,
+    ext: axum::http::Extensions,
+    ws: WebSocketUpgrade,
+) -> Response {
     let addr = ext
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
