@@ -16,7 +16,8 @@
 //  - browser -> CLI with the command the page shows, names with hidden characters escaped.
 //
 //   node interop/serve-ui.mjs --oxirtc target/debug/oxirtc --out DIR [--mib 64] [--cli-mib 16] [--cli-to-cli]
-//                             [--docs-img DIR]   (also write the product screenshots of docs/img)
+//                             [--docs-img DIR]   (also write docs/img's screenshots: share-nearby,
+//                             share-received, share-phone (mid-transfer), share-dark)
 //
 // As a bench (figures in `info`, MB/s from picking the file to verified, connection already up): a release
 // build and `--bench --mib 256 --cli-mib 256 --cli-to-cli`; it also measures the raw data channel between
@@ -232,7 +233,6 @@ async function twoPages(file, want) {
     await b.waitForFunction(() => { const p = document.querySelector('.transfer progress'); return p && Number(p.value) >= 30; });
     await b.screenshot({ path: path.join(OUT, 'mid-transfer-receiver.png') });
     await a.screenshot({ path: path.join(OUT, 'mid-transfer-sender.png') });
-    if (DOCS_IMG) await a.screenshot({ path: path.join(DOCS_IMG, 'share-sending.png') });
     await a.setViewportSize({ width: 390, height: 844 });
     await a.screenshot({ path: path.join(OUT, 'mid-transfer-phone.png'), fullPage: true });
     if (DOCS_IMG) await a.screenshot({ path: path.join(DOCS_IMG, 'share-phone.png') });
@@ -407,9 +407,6 @@ async function discoveryAndRooms() {
   });
   info.qrDecoded = decoded;
   checks.qrCodeDecodesToTheRoomLink = decoded === `${base}/#${r}` && (await a.inputValue('#link')) === decoded;
-  if (DOCS_IMG) {
-    await a.locator('.card.share').screenshot({ path: path.join(DOCS_IMG, 'share-room-qr.png') });
-  }
   await b.evaluate((r) => { location.hash = r; }, r);
   await b.waitForFunction((r) => window.oxirtcApp.room === r, r);
   await ready(a); await ready(b);

@@ -351,6 +351,16 @@ function renderTransfer(peer, t, force = false) {
   row.bar.value = t.total ? Math.floor((100 * t.bytes) / t.total) : (t.state === 'done' ? 100 : 0);
   row.info.textContent = describe(peer, t);
   row.node.classList.toggle('attention', !!t.attention);
+  // The device's card shows the transfer too, as a bar under its name.
+  const card = peer.card && peer.card.isConnected ? peer.card : null;
+  if (card) {
+    let pb = card.querySelector('progress');
+    if (moving) {
+      if (!pb) { pb = el('progress', { max: '100' }); card.querySelector('.peer-state').after(pb); }
+      pb.value = row.bar.value;
+      card.querySelector('.peer-state').textContent = `${t.dir === 'out' ? 'sending' : 'receiving'} · ${row.bar.value} %`;
+    } else if (pb) pb.remove();
+  }
   if (row.state !== t.state) {
     // Buttons are only rebuilt when the state changes, so they stay put while the bar moves.
     row.state = t.state;
