@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The four file-transfer figures of issue 6 ("Speed"), for one file size, on loopback:
+# The file-transfer figures of issue 6 ("Speed") and issue 17 §4, for one file size, on loopback:
+#   the raw Chromium data channel between two pages (no page code: same message size and send-queue
+#   bounds as the page, no hashing, no disk; the ceiling of the next figure, goal >= 0.9x of it),
 #   browser -> browser, CLI -> browser, browser -> CLI  (headless Chromium pages of `oxirtc serve`'s web
 #   UI driven by interop/serve-ui.mjs --bench, in its loopback-only network namespace), and
 #   CLI -> CLI (`oxirtc send` -> `oxirtc recv`, timed two ways: by the harness from starting `send` to
@@ -47,7 +49,7 @@ for run in $(seq "$RUNS"); do
   LINE="$(node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const i = r.info, m = /, ([0-9.]+) MB\/s/.exec(i.cliToCliRecvLine || "");
-    const f = { browserToBrowser: i.browserToBrowserMBps, cliToBrowser: i.cliToBrowserMBps,
+    const f = { rawChannel: i.rawChannelMBps, browserToBrowser: i.browserToBrowserMBps, cliToBrowser: i.cliToBrowserMBps,
       browserToCli: i.browserToCliMBps, cliToCli: i.cliToCliMBps, cliToCliDirect: m ? Number(m[1]) : null };
     console.log(JSON.stringify(f));' "$JSON")"
   RESULTS+=("$LINE")
@@ -59,9 +61,10 @@ MIB="$MIB" node -e '
   const med = (k) => { const v = runs.map((r) => r[k]).sort((a, b) => a - b); return v[(v.length - 1) >> 1]; };
   const m = {}; for (const k of Object.keys(runs[0])) m[k] = med(k);
   const bb = m.browserToBrowser, f = (x) => x.toFixed(1).padStart(7);
-  const row = (name, k, goal) => console.log(`${name.padEnd(34)}${f(m[k])} MB/s ${k === "browserToBrowser" ? "" : `${(m[k] / bb).toFixed(2).padStart(6)}x b<->b  ${goal}`}`);
+  const row = (name, k, goal) => console.log(`${name.padEnd(34)}${f(m[k])} MB/s ${k === "browserToBrowser" || k === "rawChannel" ? "" : `${(m[k] / bb).toFixed(2).padStart(6)}x b<->b  ${goal}`}`);
   console.log(`median of ${runs.length} run(s), ${process.env.MIB} MiB, MB/s = 10^6 bytes/s`);
-  row("browser -> browser", "browserToBrowser", "");
+  row("raw data channel (page to page)", "rawChannel", "");
+  console.log(`${"browser -> browser (the web UI)".padEnd(34)}${f(bb)} MB/s ${(bb / m.rawChannel).toFixed(2).padStart(6)}x raw    (goal >= 0.90x)`);
   row("CLI -> browser", "cliToBrowser", "(goal >= 0.90x)");
   row("browser -> CLI", "browserToCli", "(goal >= 0.90x)");
   row("CLI -> CLI (start-up included)", "cliToCli", "(goal >= 10x)");

@@ -1,9 +1,14 @@
 //! The `oxirtc serve` web UI in headless Chromium (interop/serve-ui.mjs, playwright-core, loopback-only
-//! namespace): two pages opened on the link `oxirtc serve` prints share a room and move 64 MiB with
-//! equal SHA-256, decline and cancel, text messages, screenshots mid-transfer (laptop and phone
-//! viewports) written to `<target>/tmp/serve-ui/`; `/` gives rooms of one's own and a `#` change joins
-//! the named room; CLI → browser 16 MiB by typing the CLI's code into the page, browser → CLI by
-//! running the command the page shows. Skips (saying why) when Chromium or the harness's node modules are missing,
+//! namespace): two pages opened on the link `oxirtc serve` prints share a room and see each other, move
+//! 64 MiB with equal SHA-256 through the worker to OPFS, the receiver gets a notification and a title
+//! badge and the file lands in Downloads by itself (its bytes hashed); decline, cancel, messages; a
+//! 0-byte file and unicode names in one offer and "Save all"; receive without asking under the size set
+//! in Settings; rename in place, no prompt(); clearing the history; a page that closes disappears; the QR
+//! code decodes to the room link; `/` is the room of the local network; "New private room", `#` changes,
+//! dark mode; CLI -> browser 16 MiB by typing the CLI's code; a receiving page reloaded mid-transfer
+//! resumes from what it kept (from `oxirtc send`, which waits, and from another page); browser -> CLI
+//! with the command the page shows. Screenshots mid-transfer (laptop and phone) go to
+//! `<target>/tmp/serve-ui/`. Skips (saying why) when Chromium or the harness's node modules are missing,
 //! unless OXIRTC_REQUIRE_INTEROP=1.
 #![allow(clippy::unwrap_used)] // test set-up failures should panic loudly
 

@@ -243,6 +243,9 @@ function rememberForRetry(peer, t) {
   if (!left.length) return;
   const retry = { name: peer.info.name, files: left, until: Date.now() + WAIT_FOR_RETURN_MS, t };
   state.retries.push(retry);
+  // A reloaded page may be back before we heard that its old self left.
+  const back = [...state.peers.values()].find((p) => p.link && p.info.name === retry.name && !p.link.busy());
+  if (back) { resumeFor(back); return; }
   const tick = () => {
     if (!state.retries.includes(retry)) return;
     const ms = retry.until - Date.now();
@@ -293,6 +296,7 @@ function uiFor(peer) {
     finished: (t) => {
       if (t.attention) { t.attention = false; attention(-1); }
       if (t.dir === 'in') {
+        state.lastIncoming = { marks: t.marks, total: t.total, state: t.state };
         const ok = t.results.filter((r) => r.ok && r.blob);
         for (const r of ok) state.received.push(r);
         if (ok.length && settings.autoSave) for (const r of ok) saveFile(r);
@@ -301,7 +305,8 @@ function uiFor(peer) {
           notify(`Received from ${shown(peer.info.name)}`, ok.map((r) => shown(r.name)).join(', '));
         }
       }
-      const retry = t.dir === 'out' && t.state === 'failed' && t.bytes > 0 && !state.peers.has(peer.info.id);
+      // Lost, not refused: the peer may come back (a reload) and the rest goes then.
+      const retry = t.dir === 'out' && t.state === 'failed' && t.lost && t.bytes > 0;
       renderTransfer(peer, t, true); renderPeer(peer);
       if (retry) rememberForRetry(peer, t); else recordHistory(peer, t);
     },
@@ -346,6 +351,16 @@ function renderTransfer(peer, t, force = false) {
   row.bar.value = t.total ? Math.floor((100 * t.bytes) / t.total) : (t.state === 'done' ? 100 : 0);
   row.info.textContent = describe(peer, t);
   row.node.classList.toggle('attention', !!t.attention);
+  // The device's card shows the transfer too, as a bar under its name.
+  const card = peer.card && peer.card.isConnected ? peer.card : null;
+  if (card) {
+    let pb = card.querySelector('progress');
+    if (moving) {
+      if (!pb) { pb = el('progress', { max: '100' }); card.querySelector('.peer-state').after(pb); }
+      pb.value = row.bar.value;
+      card.querySelector('.peer-state').textContent = `${t.dir === 'out' ? 'sending' : 'receiving'} · ${row.bar.value} %`;
+    } else if (pb) pb.remove();
+  }
   if (row.state !== t.state) {
     // Buttons are only rebuilt when the state changes, so they stay put while the bar moves.
     row.state = t.state;
@@ -505,6 +520,8 @@ function renderRoom() {
   $('#me').textContent = state.me.name;
   $('#room-kind').textContent = local ? 'Nearby' : 'Room';
   $('#room').textContent = local ? 'devices on your network' : state.room;
+  $('#room').classList.toggle('code', !local);
+  $('#share-title').textContent = local ? 'Invite a device' : 'Share this room';
   const link = roomLink();
   $('#link').value = link;
   $('#go-nearby').hidden = local;
@@ -537,9 +554,10 @@ function renderQr(text) {
   for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) if (q.isDark(r, c)) d += `M${c + quiet} ${r + quiet}h1v1h-1z`;
   box.innerHTML = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${size} ${size}" shape-rendering="crispEdges"><rect width="${size}" height="${size}" fill="#fff"/><path d="${d}" fill="#000"/></svg>`;
   const loopback = /^(localhost|127\.|\[::1\])/.test(location.hostname);
-  $('#qr-hint').textContent = loopback
-    ? 'This page is open on this computer\'s loopback address, which a phone cannot reach: run `oxirtc serve --listen 0.0.0.0:8080` and open it by the computer\'s network address.'
-    : 'Scan it with a phone camera to open this room.';
+  $('#qr-hint').replaceChildren(...(loopback
+    ? ['This page is open on this computer\'s loopback address, which a phone cannot reach: run ',
+      el('code', {}, 'oxirtc serve --listen 0.0.0.0:8080'), ' and open it by the computer\'s network address.']
+    : ['Scan it with a phone camera to open this room.']));
 }
 
 function renderPeers() {

@@ -67,8 +67,8 @@ const MAX_CHUNK = 256 * 1024;
 /** Send-queue bounds: stop sending above HIGH_WATER, go on at `bufferedamountlow` (LOW_WATER). */
 const HIGH_WATER = 8 * 1024 * 1024;
 const LOW_WATER = 4 * 1024 * 1024;
-/** Blocks (1 MiB each) the sending worker may read ahead of the channel. */
-const READ_AHEAD = 8;
+/** Blocks (4 MiB each) the sending worker may read ahead of the channel. */
+const READ_AHEAD = 4;
 const KEEP_PREFIX = 'oxirtc-keep-';
 const DONE_PREFIX = 'oxirtc-done-';
 const PARTIALS = 'oxirtc-partials';
@@ -218,8 +218,10 @@ class TransferLink {
       }
       if (t.state === 'sending') t.state = 'done';
     } catch (e) {
-      if (t.state !== 'cancelled' && t.state !== 'declined') { t.state = 'failed'; t.error = String(e.message || e); }
+      if (t.state !== 'cancelled' && t.state !== 'declined' && t.state !== 'failed') { t.state = 'failed'; t.error = String(e.message || e); }
     }
+    // The connection died under it (not a refusal): it can go on when the peer comes back.
+    if (t.state === 'failed' && this.dc.readyState !== 'open') t.lost = true;
     this.out = null; this.ui.finished(t);
   }
 
@@ -233,12 +235,12 @@ class TransferLink {
   async streamFromWorker(t, file, offset) {
     const queue = []; let wake = null; let digest = null; let error = null;
     const id = job((m) => {
-      if (m.op === 'chunks') queue.push(m.bufs);
+      if (m.op === 'block') queue.push(m.buf);
       else if (m.op === 'digest') digest = m.hex;
       else if (m.op === 'error') error = new Error(m.message);
       if (wake) { const w = wake; wake = null; w(); }
     });
-    post({ op: 'read', id, file, offset, chunk: this.chunk, ahead: READ_AHEAD });
+    post({ op: 'read', id, file, offset, ahead: READ_AHEAD });
     try {
       for (;;) {
         if (error) throw error;
@@ -249,12 +251,13 @@ class TransferLink {
           t.kick = null;
           continue;
         }
-        const bufs = queue.shift();
-        for (const buf of bufs) {
+        const block = queue.shift();
+        for (let o = 0; o < block.byteLength; o += this.chunk) {
           await drained(this.dc, t);
           if (t.state !== 'sending') return null;
-          this.dc.send(buf);
-          t.bytes += buf.byteLength; this.ui.progress(t);
+          const view = new Uint8Array(block, o, Math.min(this.chunk, block.byteLength - o));
+          this.dc.send(view);
+          t.bytes += view.length; this.ui.progress(t);
         }
         post({ op: 'more', id });
       }
@@ -293,6 +296,7 @@ class TransferLink {
     for (const t of [this.out, this.inc]) {
       if (!t || ['done', 'failed', 'cancelled', 'declined'].includes(t.state)) continue;
       t.state = state; t.error = reason;
+      if (state === 'failed') t.lost = true;
       if (t.answer) t.answer.reject(new Error(reason));
       if (t.done) t.done.reject(new Error(reason));
       if (t.kick) { const k = t.kick; t.kick = null; k(); }
@@ -330,7 +334,7 @@ class TransferLink {
     if (this.inc) { this.ctl({ type: 'decline', reason: 'busy receiving another offer' }); return; }
     const files = (Array.isArray(m.files) ? m.files : []).map((f) => ({ name: String(f && f.name), size: Math.max(0, Math.floor(Number(f && f.size) || 0)) }));
     const t = { id: ++this.localSeq, dir: 'in', files, index: 0, bytes: 0, total: files.reduce((s, f) => s + f.size, 0),
-      state: 'checking', started: 0, results: [] };
+      state: 'checking', started: 0, results: [], marks: { offer: performance.now() } };
     this.inc = t;
     const useDisk = await startWorker();
     const known = partials();
@@ -343,11 +347,11 @@ class TransferLink {
     if (t.state !== 'checking') return;
     // A reloaded page picks up what it accepted before: every file still to come has bytes kept here.
     t.resumable = files.some((f) => f.have > 0) && files.every((f) => f.accepted && (f.have > 0 || f.size === 0));
-    t.state = 'asking';
+    t.state = 'asking'; t.marks.asking = performance.now();
     const ok = m.v === 1 && await this.ui.offer(t);
     if (t.state !== 'asking') return;
     if (!ok) { t.state = 'declined'; this.ctl({ type: 'decline', reason: 'declined by the user' }); this.inc = null; this.ui.finished(t); return; }
-    t.state = 'receiving'; t.started = performance.now();
+    t.state = 'receiving'; t.started = performance.now(); t.marks.accepted = t.started;
     for (const f of files) {
       if (useDisk) setPartial(f.key, { name: f.name, size: f.size, from: this.peerName, at: Date.now() });
       t.bytes += f.have;
@@ -372,6 +376,7 @@ class TransferLink {
   onChunk(buf) {
     const t = this.inc;
     if (!t || !t.cur || t.state !== 'receiving') return;
+    if (!t.marks.firstByte) t.marks.firstByte = performance.now();
     const cur = t.cur, len = buf.byteLength;
     if (cur.offset + cur.got + len > cur.size) {
       this.ctl({ type: 'cancel', reason: `more bytes than the ${cur.size} announced for ${t.files[cur.index].name}` });
@@ -386,6 +391,7 @@ class TransferLink {
   async endFile(index, sha256) {
     const t = this.inc, cur = t.cur;
     if (!cur || cur.index !== index) return;
+    t.marks.end = performance.now();
     t.cur = null;
     const f = t.files[index];
     const result = { index, name: f.name, size: cur.offset + cur.got, key: f.key, resumedFrom: cur.offset };
@@ -412,6 +418,7 @@ class TransferLink {
       t.state = 'failed'; t.error = error;
     }
     if (t.state === 'receiving' && t.results.length === t.files.length) t.state = 'done';
+    t.marks.verified = performance.now();
     if (t.state !== 'receiving') { this.inc = null; this.ui.finished(t); } else this.ui.progress(t);
   }
 }

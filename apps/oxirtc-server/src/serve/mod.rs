@@ -258,14 +258,15 @@ pub fn run_blocking(options: ServeOptions) -> anyhow::Result<()> {
         .context("cannot start the tokio runtime")?;
     let result = runtime.block_on(async move {
         let server = start(&options).await?;
-        // Issue 17 §1: one link for everyone (two tabs on `/` got two different rooms).
+        // Issue 17 §1: one link for everyone (two tabs on `/` got two different rooms). Listening on
+        // every interface, the link names this machine's LAN address: 0.0.0.0 opens nowhere else.
+        let host = reachable(server.http);
         println!(
-            "oxirtc serve: open http://{}/#{} on every device: everyone who opens it is in the same room",
-            server.http, server.shared_room
+            "oxirtc serve: open http://{host}/#{} on every device: everyone who opens it is in the same room",
+            server.shared_room
         );
         println!(
-            "oxirtc serve: http://{}/ gives a room of your own; a code from `oxirtc send` can be typed into the page",
-            server.http
+            "oxirtc serve: http://{host}/ shows the devices of your network (same public address or LAN); a code from `oxirtc send` can be typed into the page"
         );
         if let Some(t) = &server.turn {
             println!("oxirtc serve: STUN/TURN on udp {:?}", t.udp);
@@ -283,9 +284,43 @@ pub fn run_blocking(options: ServeOptions) -> anyhow::Result<()> {
     result
 }
 
+/// `addr` as others can open it: an unspecified listen address (0.0.0.0, ::) becomes the address this
+/// machine would use towards the LAN (the route of a UDP socket "connected" to a documentation
+/// address; nothing is sent), or stays as it is if there is none.
+fn reachable(addr: SocketAddr) -> SocketAddr {
+    if !addr.ip().is_unspecified() {
+        return addr;
+    }
+    let probe = |bind: &str, to: &str| {
+        let s = std::net::UdpSocket::bind(bind).ok()?;
+        s.connect(to).ok()?;
+        s.local_addr()
+            .ok()
+            .map(|a| a.ip())
+            .filter(|ip| !ip.is_unspecified())
+    };
+    let ip = if addr.is_ipv4() {
+        probe("0.0.0.0:0", "192.0.2.1:9")
+    } else {
+        probe("[::]:0", "[2001:db8::1]:9")
+    };
+    ip.map_or(addr, |ip| SocketAddr::new(ip, addr.port()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unspecified_listen_address_is_printed_as_a_reachable_one() {
+        let fixed: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        assert_eq!(reachable(fixed), fixed);
+        let any: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let shown = reachable(any);
+        assert_eq!(shown.port(), 8080);
+        // Without a route (a sandbox with loopback only) it stays 0.0.0.0; with one, it is an address.
+        assert!(shown == any || !shown.ip().is_unspecified(), "{shown}");
+    }
 
     #[test]
     fn every_asset_is_served() {
