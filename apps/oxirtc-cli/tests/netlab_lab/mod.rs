@@ -229,9 +229,11 @@ pub fn transfer(
     timeout: Duration,
 ) -> Transfer {
     let mut send = lab.command("priv", common_bin());
+    // --wait 0: these tests check how a transfer ends when the path fails (and resume by a new
+    // command); waiting for the peer to come back is tests/send_recv.rs's subject.
     send.args(["--log", "oxirtc_ice=info", "send"])
         .arg(file)
-        .args(["--server", server]);
+        .args(["--server", server, "--wait", "0"]);
     if relay {
         send.arg("--relay");
     }
@@ -249,7 +251,7 @@ pub fn transfer(
     };
     let receiver = lab
         .command("pub", common_bin())
-        .args(["recv", &code, "--server", server, "--force", "--dir"])
+        .args(["recv", &code, "--server", server, "--wait", "0", "--force", "--dir"])
         .arg(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
