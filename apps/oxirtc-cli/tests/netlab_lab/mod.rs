@@ -251,7 +251,9 @@ pub fn transfer(
     };
     let receiver = lab
         .command("pub", common_bin())
-        .args(["recv", &code, "--server", server, "--wait", "0", "--force", "--dir"])
+        .args([
+            "recv", &code, "--server", server, "--wait", "0", "--force", "--dir",
+        ])
         .arg(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -8,9 +8,9 @@ use std::time::Instant;
 use oxirtc_rtp::packet::{RtpPacket, Ssrc};
 use oxirtc_rtp::rtcp::compound::Compound;
 use oxirtc_rtp::rtcp::Pli;
-use oxirtc_sdp::Direction;
 use oxirtc_srtp::{DtlsRole, ProtectionProfile, ReceiveContext, SendContext, SrtpConfig};
 
+use super::transceivers::receives;
 use super::Rtc;
 use crate::jsep::local::LocalSection;
 use crate::media::{ReceivedRtp, TrackKind, MID, REPAIRED_RTP_STREAM_ID, RTP_STREAM_ID, TRANSPORT_WIDE_CC};
@@ -125,8 +125,8 @@ impl Rtc {
     pub(crate) fn announce_tracks(&mut self) {
         for s in &self.sections {
             let LocalSection::Media(m) = s else { continue };
-            let receives = matches!(m.direction, Direction::RecvOnly | Direction::SendRecv);
-            if receives && !self.announced_tracks.contains(&m.mid) {
+            let receiving = receives(m.direction);
+            if receiving && !self.announced_tracks.contains(&m.mid) {
                 self.announced_tracks.push(m.mid.clone());
                 self.events.push_back(RtcEvent::Track {
                     mid: m.mid.clone(),
@@ -342,7 +342,7 @@ impl Rtc {
     /// RFC 8843 §9.2: the section of a packet is the one its MID header extension names, else the
     /// one its SSRC was seen with, else the only receiving section with its payload type.
     fn route(&mut self, rtp: &RtpPacket<'_>, rtx: bool) -> Option<(String, Option<String>)> {
-        let receiving = |s: &&LocalSection| matches!(s, LocalSection::Media(m) if matches!(m.direction, Direction::RecvOnly | Direction::SendRecv));
+        let receiving = |s: &&LocalSection| matches!(s, LocalSection::Media(m) if receives(m.direction));
         let ext_value = |uri: &str| {
             let id = self.sections.iter().find_map(|s| match s {
                 LocalSection::Media(m) => m.extensions.iter().find(|e| e.uri == uri).map(|e| e.id),
